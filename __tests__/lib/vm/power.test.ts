@@ -1,0 +1,138 @@
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { parseCidr } from "../../../lib/net/ipv4";
+import { startVm, stopVm } from "../../../lib/vm/power";
+import { VmrunDriver } from "../../../lib/vmrun";
+import { createVmrunSim, VmrunSim, writeTestVmx } from "../../../test-support/vmrun-sim";
+
+const NAME = "k8s-m1";
+const IP = { networks: [parseCidr("10.10.0.0/24")], exclude: ["10.10.0.100"], pauseMs: 10 };
+
+let sim: VmrunSim;
+let dir: string;
+let driver: VmrunDriver;
+let vmx: string;
+let source: string;
+let messages: string[];
+
+/** A VM folder with disk, seed and an older .vmx, and the rendered .vmx that start must install. */
+beforeEach(() => {
+  sim = createVmrunSim();
+  dir = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), "vm-power-test-")));
+  driver = new VmrunDriver({ binary: sim.binary, hostType: "ws", timeoutMs: 15_000, env: sim.env, cwd: dir, retryPauseMs: 10 });
+  const vmDir = path.join(dir, "VMs", "k8s_cluster", `${NAME}.vmwarevm`);
+  vmx = writeTestVmx(vmDir, NAME, { iso: true, extraKeys: { memsize: "4096" } }).vmxPath;
+  const rendered = fs.readFileSync(vmx, "utf8");
+  source = path.join(dir, "generated", NAME, `${NAME}.vmx`);
+  fs.mkdirSync(path.dirname(source), { recursive: true });
+  fs.writeFileSync(source, rendered);
+  writeTestVmx(vmDir, NAME, { iso: true }); // the installed .vmx is the older one
+  messages = [];
+});
+
+afterEach(() => {
+  sim.cleanup();
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+const argvs = () => sim.calls().map((c) => c.argv.slice(2));
+const options = (budgetMs = 10_000) => ({ name: NAME, vmx, vmxSource: source, ip: { ...IP, budgetMs }, log: (m: string) => messages.push(m) });
+
+describe("startVm", () => {
+  it("installs the rendered .vmx, starts nogui and returns the IP", async () => {
+    sim.setFaults({ vms: { [NAME]: { ip: "10.10.0.60" } } });
+    expect(await startVm(driver, options())).toBe("10.10.0.60");
+    expect(fs.readFileSync(vmx, "utf8")).toBe(fs.readFileSync(source, "utf8"));
+    expect(argvs()).toEqual([["list"], ["start", vmx, "nogui"], ["list"], ["getGuestIPAddress", vmx, "-wait"]]);
+    expect(messages).toEqual([`installed ${NAME}.vmx`, "starting (nogui)", "waiting up to 10 s for the guest to report its IP", "IP 10.10.0.60"]);
+    expect(fs.readdirSync(path.dirname(vmx)).filter((f) => f.includes(".partial-"))).toEqual([]);
+  });
+
+  it("leaves a VM alone that already runs with the same .vmx", async () => {
+    fs.copyFileSync(source, vmx);
+    await driver.start(vmx);
+    const bootedAt = sim.vmState(vmx)?.bootedAt;
+    const before = sim.calls().length;
+    expect(await startVm(driver, options())).toMatch(/^10\.10\.0\.\d+$/);
+    expect(sim.calls().slice(before).map((c) => c.command)).toEqual(["list", "list", "getGuestIPAddress"]);
+    expect(sim.vmState(vmx)?.bootedAt).toBe(bootedAt);
+  });
+
+  it("stops a VM running with an older .vmx (soft), installs the new one and starts it", async () => {
+    const old = fs.readFileSync(vmx, "utf8");
+    await driver.start(vmx);
+    const before = sim.calls().length;
+    await startVm(driver, options());
+    expect(sim.calls().slice(before).map((c) => c.argv.slice(2))).toEqual([
+      ["list"],
+      ["list"],
+      ["stop", vmx, "soft"],
+      ["start", vmx, "nogui"],
+      ["list"],
+      ["getGuestIPAddress", vmx, "-wait"],
+    ]);
+    expect(fs.readFileSync(vmx, "utf8")).not.toBe(old);
+    expect(fs.readFileSync(vmx, "utf8")).toBe(fs.readFileSync(source, "utf8"));
+    expect(messages[0]).toBe(`settings changed: stopping ${NAME} to apply them`);
+    expect(sim.vmState(vmx)?.power).toBe("on");
+  });
+
+  it("a missing rendered .vmx fails before any vmrun call and leaves the installed one alone", async () => {
+    const old = fs.readFileSync(vmx, "utf8");
+    fs.rmSync(source);
+    await expect(startVm(driver, options())).rejects.toThrow(`the rendered VMX ${source} is missing`);
+    expect(sim.calls()).toEqual([]);
+    expect(fs.readFileSync(vmx, "utf8")).toBe(old);
+  });
+
+  it("fails honestly when no IP comes, naming the VM, the wait and the console log", async () => {
+    sim.setFaults({ vms: { [NAME]: { ip: "" } } });
+    const err = await startVm(driver, options(1000)).then(
+      () => undefined,
+      (e: Error) => e,
+    );
+    expect(err?.message).toContain(`${NAME} was started but reported no usable IP within 1 s (VMware Tools did not report an address yet)`);
+    expect(err?.message).toContain(path.join(path.dirname(vmx), "console.log"));
+    expect(sim.vmState(vmx)?.power).toBe("on"); // left running for the user to look at
+  });
+
+  it("a start that finds the VM already running (a race with list) goes on to the IP", async () => {
+    fs.copyFileSync(source, vmx);
+    await driver.start(vmx);
+    sim.setFaults({
+      vms: { [NAME]: { ip: "10.10.0.61" } },
+      commands: { list: { "*": { answer: "Total running VMs: 0\n", times: 1 } } },
+    });
+    expect(await startVm(driver, options())).toBe("10.10.0.61");
+    const start = sim.calls().filter((c) => c.command === "start");
+    expect(start.map((c) => c.exitCode)).toEqual([0, 255]);
+    expect(start[1].stdout).toContain("already running");
+  });
+});
+
+describe("stopVm", () => {
+  it("stops a running VM softly when Tools run", async () => {
+    await driver.start(vmx);
+    expect(await stopVm(driver, vmx)).toBe("soft");
+    expect(sim.vmState(vmx)?.power).toBe("off");
+  });
+
+  it("falls back to a hard stop when Tools are not running", async () => {
+    sim.setFaults({ vms: { [NAME]: { toolsDelaySeconds: 3600 } } });
+    await driver.start(vmx);
+    expect(await stopVm(driver, vmx)).toBe("hard");
+    expect(argvs().filter((a) => a[0] === "stop")).toEqual([
+      ["stop", vmx, "soft"],
+      ["stop", vmx, "hard"],
+    ]);
+    expect(sim.vmState(vmx)?.power).toBe("off");
+  });
+
+  it("an off VM and a missing .vmx are no-ops", async () => {
+    expect(await stopVm(driver, vmx)).toBe("not-running");
+    fs.rmSync(vmx);
+    expect(await stopVm(driver, vmx)).toBe("not-present");
+    expect(sim.calls().map((c) => c.command)).toEqual(["list", "list"]);
+  });
+});

@@ -1,0 +1,122 @@
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { qemuImgInfo } from "../../lib/disk/qemu-img";
+import { cachedQcow2, GIB, makeTempDir, removeFixtureCache } from "../../test-support/fixtures";
+import { killGroup, makeTempProjectRoot, runEntry, startEntry } from "../../test-support/run-entry";
+
+let root: string;
+let outside: string;
+
+const VMS_DIR = "VMs/k8s_cluster";
+const DISK = `${VMS_DIR}/m1.vmwarevm/m1.vmdk`;
+
+function env(overrides: Record<string, string> = {}): Record<string, string> {
+  return {
+    VM_NAME: "m1",
+    BASE_IMAGE: "base_images/noble.img",
+    VMS_DIR,
+    DISK_PATH: DISK,
+    DISK_SIZE_GB: "3",
+    DISK_TIMEOUT_SECONDS: "60",
+    ...overrides,
+  };
+}
+
+async function installBase(spec: { dataMiB?: number } = {}): Promise<void> {
+  fs.mkdirSync(path.join(root, "base_images"));
+  fs.copyFileSync(await cachedQcow2({ virtualSize: 2 * GIB, ...spec }), path.join(root, "base_images", "noble.img"));
+}
+
+beforeEach(() => {
+  root = makeTempProjectRoot();
+  outside = makeTempDir();
+});
+afterEach(() => {
+  fs.rmSync(root, { recursive: true, force: true });
+  fs.rmSync(outside, { recursive: true, force: true });
+});
+afterAll(() => removeFixtureCache());
+
+/** Pids of processes whose command line mentions `needle` (Linux /proc; test-only). */
+function pidsMentioning(needle: string): number[] {
+  const pids: number[] = [];
+  for (const name of fs.readdirSync("/proc")) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      if (fs.readFileSync(`/proc/${name}/cmdline`, "utf8").includes(needle)) pids.push(Number(name));
+    } catch {
+      // exited meanwhile
+    }
+  }
+  return pids;
+}
+
+describe("scripts/disk-clone", () => {
+  it("creates the VM's disk from project-relative paths, then keeps it on a rerun", async () => {
+    await installBase();
+    const first = await runEntry("disk-clone", { projectRoot: root, env: env() });
+    expect(first.stderr).toContain("disk-clone m1: created");
+    expect(first.code).toBe(0);
+    const disk = path.join(root, DISK);
+    expect(await qemuImgInfo(disk)).toMatchObject({ format: "vmdk", virtualSize: 3 * GIB, createType: "monolithicSparse" });
+    const before = fs.statSync(disk);
+
+    const second = await runEntry("disk-clone", { projectRoot: root, env: env() });
+    expect(second.code).toBe(0);
+    expect(second.stderr).toContain("kept the existing");
+    const after = fs.statSync(disk);
+    expect([after.ino, after.mtimeMs]).toEqual([before.ino, before.mtimeMs]);
+  });
+
+  it("refuses a disk smaller than the image before writing anything", async () => {
+    await installBase();
+    const res = await runEntry("disk-clone", { projectRoot: root, env: env({ DISK_SIZE_GB: "1" }) });
+    expect(res.code).toBe(1);
+    expect(res.stderr).toMatch(/^disk-clone: disk size 1 GiB is smaller than the base image's 2 GiB/m);
+    expect(fs.existsSync(path.join(root, "VMs"))).toBe(false);
+  });
+
+  it.each([
+    ["a .. escape", "../x.vmdk"],
+    ["a path outside VMS_DIR but inside the project", "generated/m1.vmdk"],
+    ["an absolute path", "/tmp/m1.vmdk"],
+    ["a symlink out of VMS_DIR", `${VMS_DIR}/link/m1.vmdk`],
+  ])("refuses DISK_PATH as %s", async (_what, diskPath) => {
+    await installBase();
+    fs.mkdirSync(path.join(root, VMS_DIR), { recursive: true });
+    fs.symlinkSync(outside, path.join(root, VMS_DIR, "link"));
+    const res = await runEntry("disk-clone", { projectRoot: root, env: env({ DISK_PATH: diskPath }) });
+    expect(res.code).toBe(1);
+    expect(res.stderr).toMatch(/^disk-clone: DISK_PATH=.*(outside|symlink).*use a path inside/m);
+    expect(fs.readdirSync(outside)).toEqual([]);
+    expect(fs.existsSync("/tmp/m1.vmdk")).toBe(false);
+  });
+
+  it("leaves no disk when killed during the conversion, and the next run succeeds", async () => {
+    await installBase({ dataMiB: 160 }); // enough data that the conversion takes a while
+    const vmDir = path.join(root, VMS_DIR, "m1.vmwarevm");
+    const started = startEntry("disk-clone", { projectRoot: root, env: env() });
+    // Wait until qemu-img is writing the vmdk in the scratch directory.
+    let scratch: string | undefined;
+    const giveUp = Date.now() + 20_000;
+    while (!scratch && Date.now() < giveUp) {
+      const dirs = fs.existsSync(vmDir) ? fs.readdirSync(vmDir).filter((n) => n.startsWith(".m1.vmdk.partial-")) : [];
+      scratch = dirs.map((n) => path.join(vmDir, n)).find((d) => fs.existsSync(path.join(d, "m1.vmdk")));
+      if (!scratch) await new Promise((r) => setImmediate(r));
+    }
+    expect(scratch).toBeDefined();
+    killGroup(started.child, "SIGKILL");
+    // qemu-img runs in a process group of its own (runWithDeadline); a killed parent does not take it along.
+    for (const pid of pidsMentioning(scratch!)) process.kill(pid, "SIGKILL");
+    const killed = await started.done;
+    expect(killed.signal).toBe("SIGKILL");
+    expect(fs.existsSync(path.join(vmDir, "m1.vmdk"))).toBe(false);
+    expect(fs.existsSync(scratch!)).toBe(true);
+
+    const rerun = await runEntry("disk-clone", { projectRoot: root, env: env() });
+    expect(rerun.stderr).toContain("created");
+    expect(rerun.code).toBe(0);
+    expect(fs.readdirSync(vmDir)).toEqual(["m1.vmdk"]);
+    expect(await qemuImgInfo(path.join(vmDir, "m1.vmdk"))).toMatchObject({ format: "vmdk", virtualSize: 3 * GIB });
+  });
+});

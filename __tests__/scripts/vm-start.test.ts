@@ -1,0 +1,227 @@
+import { spawnSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { runEntry, startEntry, makeTempProjectRoot } from "../../test-support/run-entry";
+import { createVmrunSim, SimCall, VmrunSim, writeTestVmx } from "../../test-support/vmrun-sim";
+
+const NAME = "k8s-m1";
+const VMS = "VMs/k8s_cluster";
+const VMX = `${VMS}/${NAME}.vmwarevm/${NAME}.vmx`;
+const SOURCE = `generated/${NAME}/${NAME}.vmx`;
+
+let sim: VmrunSim;
+let root: string;
+let vmxAbs: string;
+
+/** A project whose VM folder holds disk, seed and an older .vmx, with the rendered .vmx under generated/. */
+beforeEach(() => {
+  sim = createVmrunSim();
+  root = fs.realpathSync(makeTempProjectRoot());
+  const vmDir = path.join(root, VMS, `${NAME}.vmwarevm`);
+  vmxAbs = writeTestVmx(vmDir, NAME, { iso: true, extraKeys: { memsize: "4096" } }).vmxPath;
+  fs.mkdirSync(path.join(root, "generated", NAME), { recursive: true });
+  fs.copyFileSync(vmxAbs, path.join(root, SOURCE));
+  writeTestVmx(vmDir, NAME, { iso: true }); // what an earlier deploy installed
+});
+
+afterEach(() => {
+  sim.cleanup();
+  fs.rmSync(root, { recursive: true, force: true });
+});
+
+function env(over: Record<string, string | undefined> = {}): Record<string, string> {
+  const all: Record<string, string | undefined> = {
+    PATH: sim.env.PATH,
+    VMRUN: sim.binary,
+    VMRUN_SIM_STATE: sim.stateDir,
+    VM_NAME: NAME,
+    VMS_DIR: VMS,
+    VMX_PATH: VMX,
+    VMX_SOURCE: SOURCE,
+    IP_NETWORKS: "10.10.0.0/24,192.168.68.0/24",
+    IP_EXCLUDE: "192.168.68.210,10.10.0.100",
+    IP_WAIT_SECONDS: "30",
+    VMRUN_TIMEOUT_SECONDS: "20",
+    ...over,
+  };
+  return Object.fromEntries(Object.entries(all).filter((e): e is [string, string] => e[1] !== undefined));
+}
+
+const vmStart = (over: Record<string, string | undefined> = {}) => runEntry("vm-start", { env: env(over), projectRoot: root, timeoutMs: 45_000 });
+const argvs = (calls: SimCall[] = sim.calls()) => calls.map((c) => c.argv.slice(2));
+const read = (rel: string) => fs.readFileSync(path.join(root, rel), "utf8");
+
+/** Starts the VM with the simulator directly, as an earlier deploy would have; returns how many calls that made. */
+function powerOn(): number {
+  const r = spawnSync(sim.binary, ["-T", "ws", "start", vmxAbs, "nogui"], { env: sim.env, encoding: "utf8" });
+  expect(r.status).toBe(0);
+  return sim.calls().length;
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+  } catch {
+    return false;
+  }
+  try {
+    return !/^\d+ \(.*\) Z/.test(fs.readFileSync(`/proc/${pid}/stat`, "utf8"));
+  } catch {
+    return true;
+  }
+}
+
+async function waitUntilDead(pids: number[]): Promise<number[]> {
+  for (let i = 0; i < 100 && pids.some(isAlive); i++) await new Promise((r) => setTimeout(r, 50));
+  return pids.filter(isAlive);
+}
+
+async function waitForCall(match: (c: SimCall) => boolean): Promise<SimCall> {
+  for (let i = 0; i < 800; i++) {
+    const hit = sim.calls().find(match);
+    if (hit) return hit;
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  throw new Error("the expected vmrun call never happened");
+}
+
+describe("vm-start", () => {
+  it("installs the rendered .vmx, starts nogui, reports progress and exits 0 once a late IP appears", async () => {
+    sim.setFaults({ vms: { [NAME]: { ip: "10.10.0.50", toolsDelaySeconds: 1, ipDelaySeconds: 1 } } });
+    const r = await vmStart();
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe("");
+    expect(r.stderr.trim().split("\n")).toEqual([
+      `vm-start ${NAME}: installed ${NAME}.vmx`,
+      `vm-start ${NAME}: starting (nogui)`,
+      `vm-start ${NAME}: waiting up to 30 s for the guest to report its IP`,
+      `vm-start ${NAME}: IP 10.10.0.50`,
+    ]);
+    expect(read(VMX)).toBe(read(SOURCE));
+    expect(argvs().filter((a) => a[0] === "start")).toEqual([["start", vmxAbs, "nogui"]]);
+    expect(sim.vmState(vmxAbs)?.power).toBe("on");
+  });
+
+  it("does not restart a VM that already runs with the same .vmx", async () => {
+    fs.copyFileSync(path.join(root, SOURCE), vmxAbs);
+    const before = powerOn();
+    const bootedAt = sim.vmState(vmxAbs)?.bootedAt;
+    const r = await vmStart();
+    expect(r.code).toBe(0);
+    const calls = sim.calls().slice(before);
+    expect(calls.map((c) => c.command)).not.toContain("start");
+    expect(calls.map((c) => c.command)).not.toContain("stop");
+    expect(sim.vmState(vmxAbs)?.bootedAt).toBe(bootedAt);
+    expect(r.stderr).toMatch(/IP 10\.10\.0\.\d+\n$/);
+  });
+
+  it("stops a VM running with an older .vmx, installs the new one, then starts it", async () => {
+    const before = powerOn();
+    const r = await vmStart();
+    expect(r.code).toBe(0);
+    const changes = argvs(sim.calls().slice(before)).filter((a) => a[0] === "stop" || a[0] === "start");
+    expect(changes).toEqual([
+      ["stop", vmxAbs, "soft"],
+      ["start", vmxAbs, "nogui"],
+    ]);
+    expect(read(VMX)).toBe(read(SOURCE));
+    expect(r.stderr).toContain(`vm-start ${NAME}: settings changed: stopping ${NAME} to apply them`);
+    expect(sim.vmState(vmxAbs)?.power).toBe("on");
+  });
+
+  it("fails when no IP comes within IP_WAIT_SECONDS, naming the VM, the seconds and console.log", async () => {
+    sim.setFaults({ vms: { [NAME]: { ip: "" } } });
+    const r = await vmStart({ IP_WAIT_SECONDS: "2" });
+    expect(r.code).toBe(1);
+    const lines = r.stderr.trim().split("\n");
+    const last = lines[lines.length - 1];
+    expect(last).toMatch(new RegExp(`^vm-start: ${NAME} was started but reported no usable IP within 2 s \\(`));
+    expect(last).toContain(path.join(root, VMS, `${NAME}.vmwarevm`, "console.log"));
+    const asks = sim.calls().filter((c) => c.command === "getGuestIPAddress");
+    expect(await waitUntilDead(asks.map((c) => c.pid))).toEqual([]);
+  });
+
+  it.each([
+    ["a VIP from IP_EXCLUDE", "10.10.0.100", "10.10.0.100 is a VIP, not the guest's own address"],
+    ["an address outside IP_NETWORKS", "172.16.0.5", "172.16.0.5 is outside the expected networks (10.10.0.0/24, 192.168.68.0/24)"],
+  ])("does not accept %s as the VM's IP", async (_what, ip, reason) => {
+    sim.setFaults({ vms: { [NAME]: { ip } } });
+    const r = await vmStart({ IP_WAIT_SECONDS: "2" });
+    expect(r.code).toBe(1);
+    expect(r.stderr).not.toContain(`: IP ${ip}`);
+    expect(r.stderr).toContain(`reported no usable IP within 2 s (VMware Tools reported ${reason})`);
+  });
+
+  it("keeps asking past a VIP and takes the guest's own address when it comes", async () => {
+    sim.setFaults({ vms: { [NAME]: { ip: "10.10.0.100" } } });
+    const run = startEntry("vm-start", { env: env(), projectRoot: root, timeoutMs: 45_000 });
+    await waitForCall((c) => c.command === "getGuestIPAddress" && c.stdout === "10.10.0.100\n");
+    sim.setFaults({ vms: { [NAME]: { ip: "10.10.0.77" } } });
+    const r = await run.done;
+    expect(r.code).toBe(0);
+    expect(r.stderr).toContain(`vm-start ${NAME}: IP 10.10.0.77\n`);
+    expect(r.stderr).not.toContain("IP 10.10.0.100");
+  });
+
+  it("kills a hung start at VMRUN_TIMEOUT_SECONDS, names the VM and the step, and leaves no vmrun alive", async () => {
+    sim.setFaults({ commands: { start: { [NAME]: { hang: "with-child" } } } });
+    const r = await vmStart({ VMRUN_TIMEOUT_SECONDS: "2" });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(`vm-start: vmrun start ${NAME} did not answer within 2 s and was stopped`);
+    const [start] = sim.calls().filter((c) => c.command === "start");
+    expect(start.exitCode).toBeNull();
+    expect(start.childPids.length).toBe(1);
+    expect(await waitUntilDead([start.pid, ...start.childPids])).toEqual([]);
+    expect(sim.calls().map((c) => c.command)).not.toContain("getGuestIPAddress");
+  });
+
+  it("a missing rendered .vmx is a clear error before any vmrun call", async () => {
+    const installed = read(VMX);
+    fs.rmSync(path.join(root, SOURCE));
+    const r = await vmStart();
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe(`vm-start: the rendered VMX ${path.join(root, SOURCE)} is missing; run the deploy again (Terraform writes it before starting ${NAME})\n`);
+    expect(sim.calls()).toEqual([]);
+    expect(read(VMX)).toBe(installed);
+
+    const unset = await vmStart({ VMX_SOURCE: undefined });
+    expect(unset.code).toBe(1);
+    expect(unset.stderr).toContain("environment variable VMX_SOURCE is not set");
+    expect(sim.calls()).toEqual([]);
+  });
+
+  it.each([
+    ["../x.vmx", /VMX_PATH="\.\.\/x\.vmx" resolves to .* outside/],
+    ["absolute", /VMX_PATH=".*" resolves to .* outside/],
+    [SOURCE, /VMX_PATH=.* outside/],
+  ])("refuses VMX_PATH %s before any vmrun call and writes nothing", async (vmxPath, message) => {
+    const elsewhere = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), "vm-start-elsewhere-")));
+    try {
+      const value = vmxPath === "absolute" ? path.join(elsewhere, `${NAME}.vmx`) : vmxPath;
+      const sourceBefore = read(SOURCE);
+      const r = await vmStart({ VMX_PATH: value });
+      expect(r.code).toBe(1);
+      expect(r.stderr).toMatch(message);
+      expect(r.stderr.trim().split("\n")).toHaveLength(1);
+      expect(sim.calls()).toEqual([]);
+      expect(fs.readdirSync(elsewhere)).toEqual([]);
+      expect(fs.existsSync(path.join(path.dirname(root), "x.vmx"))).toBe(false);
+      expect(read(SOURCE)).toBe(sourceBefore);
+    } finally {
+      fs.rmSync(elsewhere, { recursive: true, force: true });
+    }
+  });
+
+  it("bad IP settings are input errors before any vmrun call", async () => {
+    for (const [over, message] of [
+      [{ IP_NETWORKS: "10.10.0.5/24" }, /IP_NETWORKS: 10\.10\.0\.5\/24 has host bits set/],
+      [{ IP_EXCLUDE: "vip" }, /IP_EXCLUDE: "vip" is not an IPv4 address/],
+      [{ IP_WAIT_SECONDS: "soon" }, /IP_WAIT_SECONDS="soon" is not a whole number/],
+    ] as const) {
+      const r = await vmStart(over);
+      expect({ code: r.code, stderr: r.stderr }).toEqual({ code: 1, stderr: expect.stringMatching(message) });
+    }
+    expect(sim.calls()).toEqual([]);
+  });
+});

@@ -1,0 +1,45 @@
+import { Construct } from "constructs";
+import { Resource } from "@cdktf/provider-null/lib/resource";
+import { BaseImageSpec } from "../lib/config/model";
+import { ProjectLayout, selfTrigger } from "./project-layout";
+
+export interface BaseImageProps {
+  readonly image: BaseImageSpec;
+  readonly layout: ProjectLayout;
+  /** Deadline for the download, in seconds. @default 1800 */
+  readonly downloadTimeoutSeconds?: number;
+}
+
+/**
+ * The golden cloud image in `base_images/`: downloaded once, checksum-verified, renamed into place
+ * only when verified. A newer upstream image does not change the triggers, so it never re-clones a VM.
+ */
+export class BaseImage extends Construct {
+  /** Project-relative path of the verified image. */
+  public readonly path: string;
+  public readonly resource: Resource;
+
+  constructor(scope: Construct, id: string, props: BaseImageProps) {
+    super(scope, id);
+    const timeout = props.downloadTimeoutSeconds ?? 1800;
+    if (!Number.isInteger(timeout) || timeout < 1) throw new Error(`downloadTimeoutSeconds must be a positive whole number, got ${timeout}`);
+    this.path = props.image.path;
+    this.resource = new Resource(this, "image", {
+      triggers: {
+        source: props.image.url,
+        path: props.image.path,
+        sha256: props.image.sha256 ?? "",
+        checksums_url: props.image.checksumsUrl ?? "",
+      },
+      provisioners: [
+        props.layout.localExec("base-image", {
+          IMAGE_SOURCE: selfTrigger("source"),
+          IMAGE_PATH: selfTrigger("path"),
+          IMAGE_SHA256: selfTrigger("sha256"),
+          IMAGE_CHECKSUMS_URL: selfTrigger("checksums_url"),
+          DOWNLOAD_TIMEOUT_SECONDS: String(timeout),
+        }),
+      ],
+    });
+  }
+}

@@ -1,0 +1,42 @@
+import { Construct } from "constructs";
+import { File } from "@cdktf/provider-local/lib/file";
+import { inventoryVariable } from "../lib/config/build-model";
+import { ProjectLayout } from "./project-layout";
+import { VirtualMachine } from "./virtual-machine";
+
+export interface InventoryProps {
+  readonly machines: readonly VirtualMachine[];
+  /** Project-relative path of the env file. @default "vm-ips.env" */
+  readonly path?: string;
+  /** Extra fixed entries, e.g. the APT cache's configured address. @default {} */
+  readonly fixed?: Readonly<Record<string, string>>;
+  readonly layout: ProjectLayout;
+}
+
+/** `vm-ips.env`: one `NAME_IP=<address>` line per VM (`K8S_MASTER1_IP=10.10.0.131`), for scripts and people. */
+export class Inventory extends Construct {
+  public readonly file: File;
+  /** Project-relative path of the file. */
+  public readonly path: string;
+
+  constructor(scope: Construct, id: string, props: InventoryProps) {
+    super(scope, id);
+    this.path = props.path ?? "vm-ips.env";
+    const fixed = Object.entries(props.fixed ?? {});
+    for (const [key] of fixed) {
+      if (!/^[A-Z][A-Z0-9_]*$/.test(key)) throw new Error(`inventory key ${JSON.stringify(key)} is not a shell variable name (A-Z, 0-9, _)`);
+    }
+    if (props.machines.length === 0) throw new Error("an inventory needs at least one VM");
+    const lines = [
+      "# Written by cdktf deploy from the guests' reported addresses; do not edit (it is overwritten).",
+      ...fixed.map(([key, value]) => `${key}=${value}`),
+      ...props.machines.map((m) => `${inventoryVariable(m.spec)}=${m.ipLookup.ip}`),
+    ];
+    this.file = new File(this, "file", {
+      filename: props.layout.fromStackDir(this.path),
+      content: `${lines.join("\n")}\n`,
+      filePermission: "0644",
+      dependsOn: props.machines.map((m) => m.ipLookup.data),
+    });
+  }
+}

@@ -1,0 +1,52 @@
+import { LocalExecProvisioner } from "cdktf";
+
+/** Terraform's `self.triggers.<key>`, the only thing a destroy-time provisioner may read. */
+export function selfTrigger(key: string): string {
+  return `\${self.triggers.${key}}`;
+}
+
+/**
+ * Where the project is, as Terraform sees it. Terraform runs in `cdktf.out/stacks/<stack>/`, so
+ * every project-relative path is spelled from there; nothing absolute lands in the JSON, so a
+ * synthesized plan is the same on every machine and moving the project folder replaces nothing.
+ */
+export class ProjectLayout {
+  /**
+   * @param rootFromStackDir the project root as seen from a stack's working directory
+   * @default "../../.." (cdktf.json `output: cdktf.out`, stacks in `stacks/<id>/`)
+   */
+  constructor(readonly rootFromStackDir: string = "../../..") {
+    if (!/^\.\.(\/\.\.)*$/.test(rootFromStackDir)) {
+      throw new Error(`rootFromStackDir must be a chain of '..' segments like "../../..", got ${JSON.stringify(rootFromStackDir)}`);
+    }
+  }
+
+  /** A project-relative path as Terraform must spell it (for `local_file.filename`, the backend). */
+  fromStackDir(projectRelative: string): string {
+    return `${this.rootFromStackDir}/${projectRelative}`;
+  }
+
+  /** The launcher every provisioner and data source runs (scripts/run). */
+  get launcher(): string {
+    return this.fromStackDir("scripts/run");
+  }
+
+  /**
+   * A local-exec provisioner that runs entry point `entry` with the given environment. The command
+   * is a fixed string: values travel only in `environment`, never through the shell's parser.
+   */
+  localExec(entry: string, environment: Record<string, string>, when?: "destroy"): LocalExecProvisioner {
+    if (!/^[a-z][a-z0-9-]*$/.test(entry)) throw new Error(`entry point name must be lower-case words joined by '-', got ${JSON.stringify(entry)}`);
+    return {
+      type: "local-exec",
+      command: `${this.launcher} ${entry}`,
+      environment,
+      ...(when ? { when } : {}),
+    };
+  }
+
+  /** argv of an `external` data source program. */
+  externalProgram(entry: string): string[] {
+    return [this.launcher, entry];
+  }
+}

@@ -1,0 +1,75 @@
+import { Construct } from "constructs";
+import { Fn } from "cdktf";
+import { File } from "@cdktf/provider-local/lib/file";
+import { Resource } from "@cdktf/provider-null/lib/resource";
+import { ClusterModel, VmSpec } from "../lib/config/model";
+import { renderMetaData, renderNetworkConfig, renderUserData, SeedVariables } from "../lib/render/cloud-init";
+import { SeedTemplates } from "../lib/render/templates";
+import { ProjectLayout, selfTrigger } from "./project-layout";
+import { VmDisk } from "./vm-disk";
+
+export interface SeedIsoProps {
+  readonly model: ClusterModel;
+  readonly disk: VmDisk;
+  readonly templates: SeedTemplates;
+  /** Terraform expressions (or literals) for the values that are variables. */
+  readonly variables: SeedVariables;
+  readonly layout: ProjectLayout;
+  /** Deadline for building the ISO, in seconds. @default 120 */
+  readonly timeoutSeconds?: number;
+}
+
+/**
+ * The cloud-init NoCloud seed: `user-data`, `meta-data` and `network-config` rendered at synth into
+ * `generated/<name>/seed/` (visible and diffable in the plan), then packed into an ISO labelled
+ * `cidata` in the VM folder. The instance-id follows the content, so a changed seed is applied as
+ * a new instance at the next boot.
+ */
+export class SeedIso extends Construct {
+  public readonly resource: Resource;
+  public readonly userData: File;
+  public readonly metaData: File;
+  public readonly networkConfig: File;
+  /** Project-relative folder holding the three source files. */
+  public readonly sourceDir: string;
+
+  constructor(scope: Construct, id: string, props: SeedIsoProps) {
+    super(scope, id);
+    const vm: VmSpec = props.disk.vm;
+    this.sourceDir = `${vm.generatedDir}/seed`;
+    const file = (fileId: string, name: string, content: string) =>
+      new File(this, fileId, {
+        filename: props.layout.fromStackDir(`${this.sourceDir}/${name}`),
+        content,
+        filePermission: "0644",
+        directoryPermission: "0755",
+      });
+    this.userData = file("user_data", "user-data", renderUserData(vm, props.model, props.templates, props.variables));
+    this.networkConfig = file("network_config", "network-config", renderNetworkConfig(vm, props.model, props.templates, props.variables));
+    const contentHash = Fn.substr(Fn.sha256(Fn.join("", [this.userData.contentSha256, this.networkConfig.contentSha256])), 0, 12);
+    this.metaData = file("meta_data", "meta-data", renderMetaData(vm, `${vm.name}-${contentHash}`, props.templates));
+
+    this.resource = new Resource(this, "iso", {
+      triggers: {
+        vm_name: vm.name,
+        vms_dir: props.model.paths.vmsDir,
+        seed_dir: this.sourceDir,
+        iso_path: vm.seedIsoPath,
+        user_data: this.userData.contentSha256,
+        meta_data: this.metaData.contentSha256,
+        network_config: this.networkConfig.contentSha256,
+        // A re-cloned disk means a new VM folder: the ISO inside it must be made again.
+        disk: props.disk.resource.id,
+      },
+      provisioners: [
+        props.layout.localExec("seed-iso", {
+          VM_NAME: selfTrigger("vm_name"),
+          VMS_DIR: selfTrigger("vms_dir"),
+          SEED_DIR: selfTrigger("seed_dir"),
+          ISO_PATH: selfTrigger("iso_path"),
+          ISO_TIMEOUT_SECONDS: String(props.timeoutSeconds ?? 120),
+        }),
+      ],
+    });
+  }
+}

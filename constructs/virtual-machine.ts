@@ -1,0 +1,74 @@
+import { Construct } from "constructs";
+import { ClusterModel, VmSpec } from "../lib/config/model";
+import { SeedVariables } from "../lib/render/cloud-init";
+import { SeedTemplates } from "../lib/render/templates";
+import { BaseImage } from "./base-image";
+import { GuestIpLookup } from "./guest-ip-lookup";
+import { ProjectLayout } from "./project-layout";
+import { SeedIso } from "./seed-iso";
+import { VmDisk } from "./vm-disk";
+import { VmPower } from "./vm-power";
+import { VmxFile } from "./vmx-file";
+
+export interface VirtualMachineProps {
+  readonly vm: VmSpec;
+  readonly model: ClusterModel;
+  readonly baseImage: BaseImage;
+  readonly templates: SeedTemplates;
+  readonly variables: SeedVariables;
+  /** Addresses never taken as the guest's IP (the VIPs); may be Terraform expressions. @default [] */
+  readonly ipExclude?: readonly string[];
+  readonly layout: ProjectLayout;
+}
+
+/**
+ * One VM, from nothing to running and addressed: disk -> seed ISO and VMX -> power -> IP.
+ * Child ids (`disk`, `seed`, `vmx`, `power`, `ip`) are a contract: renaming one replaces the VM.
+ */
+export class VirtualMachine extends Construct {
+  public readonly spec: VmSpec;
+  public readonly disk: VmDisk;
+  public readonly seed: SeedIso;
+  public readonly vmx: VmxFile;
+  public readonly power: VmPower;
+  public readonly ipLookup: GuestIpLookup;
+
+  constructor(scope: Construct, id: string, props: VirtualMachineProps) {
+    super(scope, id);
+    const { vm, model, layout } = props;
+    const timeouts = model.timeouts;
+    this.spec = vm;
+    this.disk = new VmDisk(this, "disk", {
+      vm,
+      baseImage: props.baseImage,
+      vmsDir: model.paths.vmsDir,
+      layout,
+      timeoutSeconds: timeouts.diskSeconds,
+      vmrunTimeoutSeconds: timeouts.vmrunSeconds,
+    });
+    this.seed = new SeedIso(this, "seed", { model, disk: this.disk, templates: props.templates, variables: props.variables, layout });
+    this.vmx = new VmxFile(this, "vmx", {
+      vm,
+      arch: model.arch,
+      natVmnet: model.network.nat.vmnet,
+      virtualHwVersion: model.hardware.virtualHwVersion,
+      nicType: model.hardware.nicType,
+      layout,
+    });
+    // The inventory records the vmnet address; a gateway's LAN address is accepted only as a fallback.
+    const networks = [model.network.nat.subnet, ...(vm.nics.some((n) => n.network === "lan") ? [model.network.lan.subnet] : [])];
+    const exclude = props.ipExclude ?? [];
+    this.power = new VmPower(this, "power", {
+      disk: this.disk,
+      seed: this.seed,
+      vmx: this.vmx,
+      vmsDir: model.paths.vmsDir,
+      layout,
+      ipNetworks: networks,
+      ipExclude: exclude,
+      ipWaitSeconds: timeouts.ipWaitSeconds,
+      vmrunTimeoutSeconds: timeouts.vmrunSeconds,
+    });
+    this.ipLookup = new GuestIpLookup(this, "ip", { power: this.power, layout, vmsDir: model.paths.vmsDir, networks, exclude, timeoutSeconds: timeouts.ipLookupSeconds });
+  }
+}

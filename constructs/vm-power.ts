@@ -1,0 +1,74 @@
+import { Construct } from "constructs";
+import { Resource } from "@cdktf/provider-null/lib/resource";
+import { VmSpec } from "../lib/config/model";
+import { ProjectLayout, selfTrigger } from "./project-layout";
+import { SeedIso } from "./seed-iso";
+import { VmDisk } from "./vm-disk";
+import { VmxFile } from "./vmx-file";
+
+export interface VmPowerProps {
+  readonly disk: VmDisk;
+  readonly seed: SeedIso;
+  readonly vmx: VmxFile;
+  readonly vmsDir: string;
+  readonly layout: ProjectLayout;
+  /** Networks (CIDR) in which the guest's reported IP is accepted, most wanted first. */
+  readonly ipNetworks: readonly string[];
+  /** Addresses never taken as the guest's own (the VIPs); may be Terraform expressions. */
+  readonly ipExclude: readonly string[];
+  /** How long start waits for the guest to report its IP, in seconds. @default 900 */
+  readonly ipWaitSeconds?: number;
+  /** Deadline for each vmrun call, in seconds. @default 120 */
+  readonly vmrunTimeoutSeconds?: number;
+}
+
+/**
+ * The VM running. Create installs the rendered `.vmx` into the VM folder, starts the VM headless
+ * and waits for its IP; destroy stops it. A changed `.vmx` or seed replaces only this resource, so
+ * the VM restarts with the new settings and keeps its disk.
+ */
+export class VmPower extends Construct {
+  public readonly resource: Resource;
+  public readonly vm: VmSpec;
+
+  constructor(scope: Construct, id: string, props: VmPowerProps) {
+    super(scope, id);
+    const vm = props.disk.vm;
+    this.vm = vm;
+    if (props.ipNetworks.length === 0) throw new Error(`ipNetworks of ${vm.name} is empty; give the CIDR of the network whose address the inventory should record`);
+    const vmrunTimeout = String(props.vmrunTimeoutSeconds ?? 120);
+    this.resource = new Resource(this, "power", {
+      triggers: {
+        vm_name: vm.name,
+        vms_dir: props.vmsDir,
+        vmx_path: vm.vmxPath,
+        vmx_source: props.vmx.path,
+        vmx_sha256: props.vmx.file.contentSha256,
+        seed: props.seed.resource.id,
+        disk: props.disk.resource.id,
+      },
+      provisioners: [
+        props.layout.localExec("vm-start", {
+          VM_NAME: selfTrigger("vm_name"),
+          VMS_DIR: selfTrigger("vms_dir"),
+          VMX_PATH: selfTrigger("vmx_path"),
+          VMX_SOURCE: selfTrigger("vmx_source"),
+          IP_NETWORKS: props.ipNetworks.join(","),
+          IP_EXCLUDE: props.ipExclude.join(","),
+          IP_WAIT_SECONDS: String(props.ipWaitSeconds ?? 900),
+          VMRUN_TIMEOUT_SECONDS: vmrunTimeout,
+        }),
+        props.layout.localExec(
+          "vm-stop",
+          {
+            VM_NAME: selfTrigger("vm_name"),
+            VMS_DIR: selfTrigger("vms_dir"),
+            VMX_PATH: selfTrigger("vmx_path"),
+            VMRUN_TIMEOUT_SECONDS: vmrunTimeout,
+          },
+          "destroy",
+        ),
+      ],
+    });
+  }
+}

@@ -1,0 +1,69 @@
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { writeFileAtomic } from "../fs/atomic";
+import { VmrunDriver } from "../vmrun/driver";
+import { isAlreadyRunning } from "../vmrun/errors";
+import { GuestIpQuery, lookupGuestIp } from "./guest-ip";
+
+/** How long a guest gets to shut down cleanly before a hard stop. */
+export const SOFT_STOP_MS = 30_000;
+
+export interface StartVmOptions {
+  readonly name: string;
+  /** Absolute path of the .vmx inside the VM folder (what vmrun is given). */
+  readonly vmx: string;
+  /** Absolute path of the rendered, desired .vmx (generated/<name>/<name>.vmx). */
+  readonly vmxSource: string;
+  /** The IP wait after power-on; `vmx` is filled in. */
+  readonly ip: Omit<GuestIpQuery, "vmx">;
+  readonly log: (message: string) => void;
+}
+
+/**
+ * Installs the desired .vmx and starts the VM headless, then waits for its IP. A VM that already
+ * runs with the same .vmx is left alone; one that runs with an older .vmx is stopped first (soft,
+ * then hard), because Fusion reads the .vmx only at power-on.
+ */
+export async function startVm(driver: VmrunDriver, opts: StartVmOptions): Promise<string> {
+  if (!fs.existsSync(opts.vmxSource)) {
+    throw new Error(`the rendered VMX ${opts.vmxSource} is missing; run the deploy again (Terraform writes it before starting ${opts.name})`);
+  }
+  const desired = fs.readFileSync(opts.vmxSource, "utf8");
+  const installed = fs.existsSync(opts.vmx) ? fs.readFileSync(opts.vmx, "utf8") : undefined;
+  let running = await driver.isRunning(opts.vmx);
+  if (installed !== desired) {
+    if (running) {
+      opts.log(`settings changed: stopping ${opts.name} to apply them`);
+      await driver.stopIfRunning(opts.vmx, { softTimeoutMs: SOFT_STOP_MS });
+      running = false;
+    }
+    await writeFileAtomic(opts.vmx, desired, { mode: 0o644 });
+    opts.log(`installed ${path.basename(opts.vmx)}`);
+  }
+  if (!running) {
+    opts.log("starting (nogui)");
+    try {
+      await driver.start(opts.vmx);
+    } catch (err) {
+      if (!isAlreadyRunning(err)) throw err;
+    }
+  }
+  opts.log(`waiting up to ${Math.round(opts.ip.budgetMs / 1000)} s for the guest to report its IP`);
+  const answer = await lookupGuestIp(driver, { ...opts.ip, vmx: opts.vmx });
+  if (answer.ip === "") {
+    const consoleLog = path.join(path.dirname(opts.vmx), "console.log");
+    throw new Error(
+      `${opts.name} was started but reported no usable IP within ${Math.round(opts.ip.budgetMs / 1000)} s (${answer.detail}). ` +
+        `First boot installs open-vm-tools through apt, so the guest needs the network (and the APT cache, if set): ` +
+        `read the guest's console in ${consoleLog}, or open the VM in Fusion; then run the deploy again (it resumes where it stopped)`,
+    );
+  }
+  opts.log(`IP ${answer.ip}`);
+  return answer.ip;
+}
+
+/** Stops the VM if it runs: a clean shutdown first, then a hard stop. Absent or off is fine. */
+export async function stopVm(driver: VmrunDriver, vmx: string): Promise<string> {
+  if (!fs.existsSync(vmx) && !(await driver.isRunning(vmx))) return "not-present";
+  return driver.stopIfRunning(vmx, { softTimeoutMs: SOFT_STOP_MS });
+}

@@ -1,0 +1,3 @@
+export * from "./errors";
+export * from "./locate";
+export * from "./driver";

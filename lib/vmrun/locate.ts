@@ -1,0 +1,93 @@
+import * as fs from "node:fs";
+import * as path from "node:path";
+
+export type VmrunHostType = "fusion" | "ws" | "player";
+export const VMRUN_HOST_TYPES: readonly VmrunHostType[] = ["fusion", "ws", "player"];
+
+export interface VmrunLocation {
+  readonly binary: string;
+  readonly hostType: VmrunHostType;
+  /** Where the binary was found, for logs: "VMRUN", "PATH", "VMware Fusion" or "VMware Workstation". */
+  readonly source: string;
+}
+
+export interface LocateVmrunOptions {
+  readonly env: NodeJS.ProcessEnv;
+  readonly platform: NodeJS.Platform;
+  readonly isExecutable: (p: string) => boolean;
+}
+
+export class VmrunLocateError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "VmrunLocateError";
+  }
+}
+
+export const DEFAULT_FUSION_APP_PATH = "/Applications/VMware Fusion.app";
+const INSTALL_HINT = "install VMware Fusion 13 (or set VMRUN=/path/to/vmrun)";
+
+/** True for an existing regular file the current user may execute. */
+export function isExecutable(p: string): boolean {
+  try {
+    fs.accessSync(p, fs.constants.X_OK);
+    return fs.statSync(p).isFile();
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Finds vmrun: $VMRUN, then PATH, then Fusion's app bundle (Contents/Public is what Fusion puts on PATH,
+ * Contents/Library holds the real binaries; $FUSION_APP_PATH relocates the app, as Packer honours),
+ * then Workstation's places on Linux. Pure apart from the injected isExecutable.
+ */
+export function locateVmrun(opts: LocateVmrunOptions): VmrunLocation {
+  const { env, platform } = opts;
+  const hostType = hostTypeFor(env, platform);
+
+  const explicit = env.VMRUN;
+  if (explicit !== undefined && explicit !== "") {
+    if (!opts.isExecutable(explicit)) {
+      throw new VmrunLocateError(
+        `VMRUN=${explicit} is not an executable file: point VMRUN at vmrun (e.g. ${DEFAULT_FUSION_APP_PATH}/Contents/Public/vmrun) or unset it`,
+      );
+    }
+    return { binary: explicit, hostType, source: "VMRUN" };
+  }
+
+  const tried: string[] = [];
+  const candidates: Array<{ binary: string; source: string }> = [];
+  const pathDirs = (env.PATH ?? "").split(platform === "win32" ? ";" : ":").filter((d) => d !== "");
+  const exe = platform === "win32" ? "vmrun.exe" : "vmrun";
+  for (const dir of pathDirs) candidates.push({ binary: path.join(dir, exe), source: "PATH" });
+  if (pathDirs.length === 0) tried.push("PATH (empty)");
+
+  const fusionApp = env.FUSION_APP_PATH !== undefined && env.FUSION_APP_PATH !== "" ? env.FUSION_APP_PATH : undefined;
+  if (platform === "darwin" || fusionApp !== undefined) {
+    const app = fusionApp ?? DEFAULT_FUSION_APP_PATH;
+    for (const sub of ["Contents/Public/vmrun", "Contents/Library/vmrun"]) {
+      candidates.push({ binary: path.join(app, sub), source: "VMware Fusion" });
+    }
+  }
+  if (platform === "linux") {
+    for (const p of ["/usr/bin/vmrun", "/usr/local/bin/vmrun"]) candidates.push({ binary: p, source: "VMware Workstation" });
+  }
+
+  for (const c of candidates) {
+    if (opts.isExecutable(c.binary)) return { binary: c.binary, hostType, source: c.source };
+    tried.push(c.binary);
+  }
+  throw new VmrunLocateError(`vmrun not found: VMRUN is not set and none of these exist: ${tried.join(", ")}; ${INSTALL_HINT}`);
+}
+
+function hostTypeFor(env: NodeJS.ProcessEnv, platform: NodeJS.Platform): VmrunHostType {
+  const override = env.VMRUN_HOST_TYPE;
+  if (override !== undefined && override !== "") {
+    if (!(VMRUN_HOST_TYPES as readonly string[]).includes(override)) {
+      throw new VmrunLocateError(`VMRUN_HOST_TYPE=${JSON.stringify(override)} is not one of ${VMRUN_HOST_TYPES.join(", ")}: fix or unset it`);
+    }
+    return override as VmrunHostType;
+  }
+  return platform === "darwin" ? "fusion" : "ws";
+}

@@ -1,0 +1,24 @@
+import * as path from "node:path";
+import { App } from "cdktf";
+import { ConfigError } from "./lib/config/errors";
+import { loadClusterConfig } from "./lib/config/load";
+import { loadSeedTemplates } from "./lib/render/templates";
+import { AptCacheStack } from "./stacks/apt-cache-stack";
+import { K8sClusterStack } from "./stacks/k8s-cluster-stack";
+
+// The one place that reads the outside world: config file, SSH key, host arch, templates.
+const projectRoot = __dirname;
+try {
+  const { model } = loadClusterConfig({ projectRoot });
+  const templates = loadSeedTemplates(path.join(projectRoot, "templates"));
+  const app = new App();
+  new AptCacheStack(app, "apt-cache", { model, templates });
+  new K8sClusterStack(app, "k8s-cluster", { model, templates });
+  app.synth();
+} catch (err) {
+  if (err instanceof ConfigError) {
+    process.stderr.write(`${err.message}\n`);
+    process.exit(1);
+  }
+  throw err;
+}

@@ -1,0 +1,28 @@
+/**
+ * Terraform entry point: creates the VM's VMDK from the base image, or keeps the one that exists.
+ * Env: VM_NAME, BASE_IMAGE, DISK_PATH (inside VMS_DIR), DISK_SIZE_GB, VMS_DIR, DISK_TIMEOUT_SECONDS.
+ */
+import { optionalIntEnv, requireEnv, requireIntEnv } from "../lib/entry/env";
+import { log, runMain } from "../lib/entry/main";
+import { prepareVmDisk } from "../lib/disk/prepare-disk";
+import { resolveInside } from "../lib/fs/path-guard";
+
+runMain("disk-clone", async () => {
+  const vmName = requireEnv("VM_NAME");
+  const label = `disk-clone ${vmName}`;
+  const root = process.cwd();
+  const baseImage = resolveInside(root, requireEnv("BASE_IMAGE"), { label: "BASE_IMAGE" });
+  const vmsDir = resolveInside(root, requireEnv("VMS_DIR"), { label: "VMS_DIR" });
+  const diskPath = resolveInside(vmsDir, requireEnv("DISK_PATH"), { label: "DISK_PATH", base: root });
+  const sizeGb = requireIntEnv("DISK_SIZE_GB", process.env, 1, 65536);
+  const timeoutSeconds = optionalIntEnv("DISK_TIMEOUT_SECONDS", 900);
+
+  const result = await prepareVmDisk({
+    baseImage,
+    target: diskPath,
+    sizeGb,
+    timeoutMs: timeoutSeconds * 1000,
+    onProgress: (message) => log(label, message),
+  });
+  log(label, result.action === "created" ? `created ${diskPath} (${sizeGb} GiB)` : `kept the existing ${diskPath}`);
+});

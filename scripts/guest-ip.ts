@@ -1,0 +1,42 @@
+// Terraform `external` data source: JSON query on stdin, {"ip", "state", "detail"} on stdout.
+// Read at every plan and refresh, so an off or missing VM answers at once and no answer is not an error.
+import { EntryInputError } from "../lib/entry/env";
+import { runMain } from "../lib/entry/main";
+import { lookupGuestIp } from "../lib/vm/guest-ip";
+import { driverFor, parseAddresses, parseNetworks, vmxInside } from "../lib/vm/inputs";
+
+async function readStdin(): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString("utf8");
+}
+
+function field(query: Record<string, unknown>, key: string): string {
+  const value = query[key];
+  if (typeof value !== "string" || value === "") throw new EntryInputError(`query.${key} is missing: the data source passes it`);
+  return value;
+}
+
+runMain("guest-ip", async () => {
+  const root = process.cwd();
+  const notAnObject = "stdin is not a JSON object: this program is run by Terraform's external data source";
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(await readStdin());
+  } catch {
+    throw new EntryInputError(notAnObject);
+  }
+  // null, an array or a bare value parse fine but carry no fields.
+  if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) throw new EntryInputError(notAnObject);
+  const query = parsed as Record<string, unknown>;
+  const vmx = vmxInside(root, field(query, "vms_dir"), field(query, "vmx_path"), { vmsDir: "query.vms_dir", vmx: "query.vmx_path" });
+  const timeout = Number(field(query, "timeout_seconds"));
+  if (!Number.isInteger(timeout) || timeout < 1 || timeout > 3600) throw new EntryInputError(`query.timeout_seconds=${JSON.stringify(query.timeout_seconds)} must be 1..3600`);
+  const answer = await lookupGuestIp(driverFor(root), {
+    vmx,
+    networks: parseNetworks("query.networks", field(query, "networks")),
+    exclude: parseAddresses("query.exclude", typeof query.exclude === "string" ? query.exclude : ""),
+    budgetMs: timeout * 1000,
+  });
+  process.stdout.write(`${JSON.stringify({ ip: answer.ip, state: answer.state, detail: answer.detail })}\n`);
+});

@@ -1,0 +1,23 @@
+// Terraform create-time provisioner of a VM's power resource: install the .vmx, start headless, wait for the IP.
+import { resolveInside } from "../lib/fs/path-guard";
+import { requireEnv, requireIntEnv } from "../lib/entry/env";
+import { log, runMain } from "../lib/entry/main";
+import { driverFor, parseAddresses, parseNetworks, vmxInside } from "../lib/vm/inputs";
+import { startVm } from "../lib/vm/power";
+
+runMain("vm-start", async () => {
+  const root = process.cwd();
+  const name = requireEnv("VM_NAME");
+  const vmx = vmxInside(root, requireEnv("VMS_DIR"), requireEnv("VMX_PATH"));
+  const vmxSource = resolveInside(root, requireEnv("VMX_SOURCE"), { label: "VMX_SOURCE" });
+  const networks = parseNetworks("IP_NETWORKS", requireEnv("IP_NETWORKS"));
+  const exclude = parseAddresses("IP_EXCLUDE", process.env.IP_EXCLUDE ?? "");
+  const waitSeconds = requireIntEnv("IP_WAIT_SECONDS");
+  await startVm(driverFor(root), {
+    name,
+    vmx,
+    vmxSource,
+    ip: { networks, exclude, budgetMs: waitSeconds * 1000 },
+    log: (m) => log(`vm-start ${name}`, m),
+  });
+});

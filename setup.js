@@ -1,0 +1,2 @@
+// Installs cdktf's jest matchers (toHaveResourceWithProperties, ...).
+require("cdktf").Testing.setupJest();

@@ -1,0 +1,76 @@
+import { Construct } from "constructs";
+import { LocalBackend, TerraformStack, TerraformVariable } from "cdktf";
+import { ExternalProvider } from "@cdktf/provider-external/lib/provider";
+import { LocalProvider } from "@cdktf/provider-local/lib/provider";
+import { NullProvider } from "@cdktf/provider-null/lib/provider";
+import { ClusterModel } from "../lib/config/model";
+import { SeedTemplates } from "../lib/render/templates";
+import { ProjectLayout } from "../constructs/project-layout";
+
+export interface LabStackProps {
+  readonly model: ClusterModel;
+  readonly templates: SeedTemplates;
+  /** @default new ProjectLayout() */
+  readonly layout?: ProjectLayout;
+}
+
+const IPV4_CONDITION = (expr: string) => `\${can(regex("^((25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])\\\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])$", ${expr}))}`;
+
+/**
+ * What both stacks share: the three providers, a local backend whose state file sits in the
+ * project root (`terraform.<stack>.tfstate`, relative, so no machine path is stored), and the DNS
+ * variables. Each stack has its own state, so destroying the cluster leaves the APT cache alone.
+ */
+export abstract class LabStack extends TerraformStack {
+  public readonly layout: ProjectLayout;
+  public readonly dnsServers: TerraformVariable;
+  public readonly dnsSearchDomains: TerraformVariable;
+
+  protected constructor(scope: Construct, id: string, props: LabStackProps) {
+    super(scope, id);
+    this.layout = props.layout ?? new ProjectLayout();
+    new LocalBackend(this, { path: this.layout.fromStackDir(`terraform.${id}.tfstate`) });
+    new NullProvider(this, "null");
+    new LocalProvider(this, "local");
+    new ExternalProvider(this, "external");
+
+    const net = props.model.network;
+    this.dnsServers = new TerraformVariable(this, "dns_servers", {
+      type: "list(string)",
+      default: [...net.dnsServers],
+      description: "DNS servers every VM uses (1-3 IPv4 addresses)",
+      validation: [
+        {
+          condition: `\${length(var.dns_servers) >= 1 && length(var.dns_servers) <= 3 && alltrue([for s in var.dns_servers : ${IPV4_CONDITION("s").slice(2, -1)}])}`,
+          errorMessage: "dns_servers must hold 1 to 3 IPv4 addresses, e.g. [\"10.10.0.2\"].",
+        },
+      ],
+    });
+    this.dnsSearchDomains = new TerraformVariable(this, "dns_search_domains", {
+      type: "list(string)",
+      default: [...net.dnsSearchDomains],
+      description: "DNS search domains every VM uses",
+      validation: [
+        {
+          condition: `\${length(var.dns_search_domains) <= 6 && alltrue([for d in var.dns_search_domains : can(regex("^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\\\\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$", d))])}`,
+          errorMessage: "dns_search_domains must be at most 6 lower-case DNS names, e.g. [\"lab.local\"].",
+        },
+      ],
+    });
+  }
+
+  /** The raw HCL expression (`var.<name>`) for a variable, for text rendered with Terraform references. */
+  protected static expressionOf(variable: TerraformVariable): { readonly expression: string } {
+    return { expression: `var.${variable.friendlyUniqueId}` };
+  }
+
+  /** A string variable holding an IPv4 address, checked by Terraform before anything runs. */
+  protected ipv4Variable(id: string, defaultValue: string, description: string): TerraformVariable {
+    return new TerraformVariable(this, id, {
+      type: "string",
+      default: defaultValue,
+      description,
+      validation: [{ condition: IPV4_CONDITION(`var.${id}`), errorMessage: `${id} must be an IPv4 address like ${defaultValue}.` }],
+    });
+  }
+}
