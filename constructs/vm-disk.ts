@@ -19,8 +19,9 @@ export interface VmDiskProps {
 /**
  * The VM's disk, and so the VM's life: created by cloning the base image into a `.vmdk` of the
  * configured size, and at destroy the VM is stopped, deleted from Fusion and its folder removed.
- * Its triggers are only what defines the disk (name, paths, size), so a change of cloud-init,
- * CPU or memory never re-clones it, and nor does a refreshed base image.
+ * Its triggers are only the VM's identity (name, paths), so no config edit ever replaces it: not
+ * cloud-init, CPU or memory, not a refreshed base image, and not `diskGb` either, which sizes new
+ * disks only (replacing a disk would delete the VM's data; `vm-start` warns about the mismatch).
  */
 export class VmDisk extends Construct {
   public readonly resource: Resource;
@@ -42,7 +43,6 @@ export class VmDisk extends Construct {
         vm_dir: vm.vmDir,
         vmx_path: vm.vmxPath,
         disk_path: vm.diskPath,
-        disk_size_gb: String(vm.diskGb),
         base_image: props.baseImage.path,
       },
       dependsOn: [props.baseImage.resource],
@@ -52,7 +52,7 @@ export class VmDisk extends Construct {
           VMS_DIR: selfTrigger("vms_dir"),
           BASE_IMAGE: selfTrigger("base_image"),
           DISK_PATH: selfTrigger("disk_path"),
-          DISK_SIZE_GB: selfTrigger("disk_size_gb"),
+          DISK_SIZE_GB: String(vm.diskGb),
           DISK_TIMEOUT_SECONDS: String(props.timeoutSeconds ?? 900),
         }),
         props.layout.localExec(

@@ -2,8 +2,9 @@
 // Read at every plan and refresh, so an off or missing VM answers at once and no answer is not an error.
 import { EntryInputError } from "../lib/entry/env";
 import { runMain } from "../lib/entry/main";
-import { lookupGuestIp } from "../lib/vm/guest-ip";
-import { driverFor, parseAddresses, parseNetworks, vmxInside } from "../lib/vm/inputs";
+import * as fs from "node:fs";
+import { absentAnswer, lookupGuestIp } from "../lib/vm/guest-ip";
+import { driverFor, parseAddresses, parseNetworks, pathInVmsDir } from "../lib/vm/inputs";
 
 async function readStdin(): Promise<string> {
   const chunks: Buffer[] = [];
@@ -29,14 +30,19 @@ runMain("guest-ip", async () => {
   // null, an array or a bare value parse fine but carry no fields.
   if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) throw new EntryInputError(notAnObject);
   const query = parsed as Record<string, unknown>;
-  const vmx = vmxInside(root, field(query, "vms_dir"), field(query, "vmx_path"), { vmsDir: "query.vms_dir", vmx: "query.vmx_path" });
+  const vmx = pathInVmsDir(root, field(query, "vms_dir"), field(query, "vmx_path"), { vmsDir: "query.vms_dir", vmx: "query.vmx_path" });
   const timeout = Number(field(query, "timeout_seconds"));
   if (!Number.isInteger(timeout) || timeout < 1 || timeout > 3600) throw new EntryInputError(`query.timeout_seconds=${JSON.stringify(query.timeout_seconds)} must be 1..3600`);
-  const answer = await lookupGuestIp(driverFor(root), {
-    vmx,
-    networks: parseNetworks("query.networks", field(query, "networks")),
-    exclude: parseAddresses("query.exclude", typeof query.exclude === "string" ? query.exclude : ""),
-    budgetMs: timeout * 1000,
-  });
+  const networks = parseNetworks("query.networks", field(query, "networks"));
+  const exclude = parseAddresses("query.exclude", typeof query.exclude === "string" ? query.exclude : "");
+  // A VM that does not exist answers without vmrun, so plans work even where Fusion is missing.
+  const answer = !fs.existsSync(vmx)
+    ? absentAnswer(vmx)
+    : await lookupGuestIp(driverFor(root), {
+        vmx,
+        networks,
+        exclude,
+        budgetMs: timeout * 1000,
+      });
   process.stdout.write(`${JSON.stringify({ ip: answer.ip, state: answer.state, detail: answer.detail })}\n`);
 });

@@ -2,21 +2,24 @@
 import { resolveInside } from "../lib/fs/path-guard";
 import { requireEnv, requireIntEnv } from "../lib/entry/env";
 import { log, runMain } from "../lib/entry/main";
-import { driverFor, parseAddresses, parseNetworks, vmxInside } from "../lib/vm/inputs";
+import { driverFor, parseAddresses, parseNetworks, pathInVmsDir } from "../lib/vm/inputs";
 import { startVm } from "../lib/vm/power";
 
 runMain("vm-start", async () => {
   const root = process.cwd();
   const name = requireEnv("VM_NAME");
-  const vmx = vmxInside(root, requireEnv("VMS_DIR"), requireEnv("VMX_PATH"));
+  const vmx = pathInVmsDir(root, requireEnv("VMS_DIR"), requireEnv("VMX_PATH"));
   const vmxSource = resolveInside(root, requireEnv("VMX_SOURCE"), { label: "VMX_SOURCE" });
   const networks = parseNetworks("IP_NETWORKS", requireEnv("IP_NETWORKS"));
   const exclude = parseAddresses("IP_EXCLUDE", process.env.IP_EXCLUDE ?? "");
   const waitSeconds = requireIntEnv("IP_WAIT_SECONDS");
+  const diskPath = process.env.DISK_PATH ? pathInVmsDir(root, requireEnv("VMS_DIR"), process.env.DISK_PATH, { vmsDir: "VMS_DIR", vmx: "DISK_PATH" }) : undefined;
+  const disk = diskPath ? { path: diskPath, sizeGb: requireIntEnv("DISK_SIZE_GB") } : undefined;
   await startVm(driverFor(root), {
     name,
     vmx,
     vmxSource,
+    ...(disk ? { disk } : {}),
     ip: { networks, exclude, budgetMs: waitSeconds * 1000 },
     log: (m) => log(`vm-start ${name}`, m),
   });

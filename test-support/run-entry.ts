@@ -24,6 +24,8 @@ export interface EntryOptions {
   readonly projectRoot: string;
   /** @default 30000 */
   readonly timeoutMs?: number;
+  /** Text written to the child's stdin, which is then closed (as Terraform's external data source does). @default - no stdin */
+  readonly input?: string;
 }
 
 export interface StartedEntry {
@@ -55,8 +57,12 @@ export function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
   }
 }
 
-function start(file: string, args: string[], cwd: string, env: NodeJS.ProcessEnv, timeoutMs: number): StartedEntry {
-  const child = spawn(file, args, { cwd, env, detached: true, stdio: ["ignore", "pipe", "pipe"] });
+function start(file: string, args: string[], cwd: string, env: NodeJS.ProcessEnv, timeoutMs: number, input?: string): StartedEntry {
+  const child = spawn(file, args, { cwd, env, detached: true, stdio: [input === undefined ? "ignore" : "pipe", "pipe", "pipe"] });
+  if (input !== undefined) {
+    child.stdin!.on("error", () => {}); // EPIPE when the entry exits without reading: its result says why
+    child.stdin!.end(input);
+  }
   const done = new Promise<EntryResult>((resolve, reject) => {
     let stdout = "";
     let stderr = "";
@@ -77,7 +83,7 @@ function start(file: string, args: string[], cwd: string, env: NodeJS.ProcessEnv
 
 /** Starts `scripts/<entry>.ts` with cwd = `projectRoot`; the caller may kill it via `child`. */
 export function startEntry(entry: string, opts: EntryOptions): StartedEntry {
-  return start(TSX, [path.join(REPO_ROOT, "scripts", `${entry}.ts`)], opts.projectRoot, baseEnv(opts.env), opts.timeoutMs ?? 30_000);
+  return start(TSX, [path.join(REPO_ROOT, "scripts", `${entry}.ts`)], opts.projectRoot, baseEnv(opts.env), opts.timeoutMs ?? 30_000, opts.input);
 }
 
 export function runEntry(entry: string, opts: EntryOptions): Promise<EntryResult> {

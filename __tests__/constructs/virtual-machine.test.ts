@@ -37,6 +37,7 @@ describe("VirtualMachine", () => {
       vm_name: "gateway2",
       vms_dir: "VMs/k8s_cluster",
       vmx_path: "VMs/k8s_cluster/gateway2.vmwarevm/gateway2.vmx",
+      disk_path: "VMs/k8s_cluster/gateway2.vmwarevm/gateway2.vmdk",
       vmx_source: "generated/gateway2/gateway2.vmx",
       vmx_sha256: `\${local_file.${vmxId}.content_sha256}`,
       seed: `\${null_resource.${isoId}.id}`,
@@ -50,6 +51,8 @@ describe("VirtualMachine", () => {
     expect(create.environment).toMatchObject({
       VMX_PATH: "${self.triggers.vmx_path}",
       VMX_SOURCE: "${self.triggers.vmx_source}",
+      DISK_PATH: "${self.triggers.disk_path}",
+      DISK_SIZE_GB: "40",
       IP_NETWORKS: "10.10.0.0/24,192.168.68.0/24",
       IP_EXCLUDE: "${var.external_vip},${var.internal_vip}",
       IP_WAIT_SECONDS: "900",
@@ -78,11 +81,14 @@ describe("VirtualMachine", () => {
     expect(nodeLookup.query.networks).toBe("10.10.0.0/24");
   });
 
-  it("never re-clones the disk when CPU, memory or packages change: only the VMX and seed files differ", () => {
-    const changed = withVm(model, "gateway2", (vm) => ({ ...vm, cpus: 4, memoryMb: 3072, packages: [...vm.packages, "htop"] }));
+  it("never replaces the disk when CPU, memory, packages or disk size change: only the VMX and seed files differ", () => {
+    const changed = withVm(model, "gateway2", (vm) => ({ ...vm, cpus: 4, memoryMb: 3072, diskGb: 80, packages: [...vm.packages, "htop"] }));
     const after = synthVm(changed, "gateway2");
-    expect(one(resources(after, "null_resource"), "gateway2_disk")).toEqual(one(nulls, "gateway2_disk"));
-    expect(one(resources(after, "null_resource"), "gateway2_power")).toEqual(one(nulls, "gateway2_power"));
+    const [diskId, diskAfter] = one(resources(after, "null_resource"), "gateway2_disk");
+    const [, diskBefore] = one(nulls, "gateway2_disk");
+    expect([diskId, diskAfter.triggers]).toEqual([one(nulls, "gateway2_disk")[0], diskBefore.triggers]);
+    expect(provisioner(diskAfter, "create").environment.DISK_SIZE_GB).toBe("80"); // sizes a new disk only
+    expect(one(resources(after, "null_resource"), "gateway2_power")[1].triggers).toEqual(one(nulls, "gateway2_power")[1].triggers);
     const vmxBefore = one(resources(json, "local_file"), "gateway2_vmx")[1].content as string;
     const vmxAfter = one(resources(after, "local_file"), "gateway2_vmx")[1].content as string;
     expect(vmxAfter).not.toEqual(vmxBefore);

@@ -24,12 +24,11 @@ describe("VmDisk", () => {
       vm_dir: "VMs/k8s_cluster/k8s-worker1.vmwarevm",
       vmx_path: "VMs/k8s_cluster/k8s-worker1.vmwarevm/k8s-worker1.vmx",
       disk_path: "VMs/k8s_cluster/k8s-worker1.vmwarevm/k8s-worker1.vmdk",
-      disk_size_gb: "40",
       base_image: "base_images/noble-server-cloudimg-amd64.img",
     });
     const create = provisioner(disk, "create");
     expect(create.command).toBe("../../../scripts/run disk-clone");
-    expect(create.environment).toMatchObject({ DISK_PATH: "${self.triggers.disk_path}", DISK_SIZE_GB: "${self.triggers.disk_size_gb}", BASE_IMAGE: "${self.triggers.base_image}", DISK_TIMEOUT_SECONDS: "300" });
+    expect(create.environment).toMatchObject({ DISK_PATH: "${self.triggers.disk_path}", DISK_SIZE_GB: "40", BASE_IMAGE: "${self.triggers.base_image}", DISK_TIMEOUT_SECONDS: "300" });
   });
 
   it("destroys the VM (stop, deleteVM, remove folder) reading only self", () => {
@@ -45,8 +44,8 @@ describe("VmDisk", () => {
     for (const s of allStrings(destroy)) expect(s.replace(/\$\{self\.triggers\.[a-z_]+\}/g, "")).not.toContain("${");
   });
 
-  it("keys the disk only on what defines it: cloud-init, CPU, memory and timeouts are not triggers", () => {
-    expect(Object.keys(disk.triggers).sort()).toEqual(["base_image", "disk_path", "disk_size_gb", "vm_dir", "vm_name", "vms_dir", "vmx_path"]);
+  it("keys the disk only on the VM's identity: no config edit (size, CPU, memory, cloud-init, timeouts) replaces it", () => {
+    expect(Object.keys(disk.triggers).sort()).toEqual(["base_image", "disk_path", "vm_dir", "vm_name", "vms_dir", "vmx_path"]);
     for (const value of Object.values(disk.triggers) as string[]) expect(value).not.toContain("${");
   });
 

@@ -2,6 +2,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { qemuImgInfo } from "../../lib/disk/qemu-img";
 import { cachedQcow2, GIB, makeTempDir, removeFixtureCache } from "../../test-support/fixtures";
+import { pidsMentioning } from "../../test-support/processes";
 import { killGroup, makeTempProjectRoot, runEntry, startEntry } from "../../test-support/run-entry";
 
 let root: string;
@@ -37,18 +38,16 @@ afterEach(() => {
 });
 afterAll(() => removeFixtureCache());
 
-/** Pids of processes whose command line mentions `needle` (Linux /proc; test-only). */
-function pidsMentioning(needle: string): number[] {
-  const pids: number[] = [];
-  for (const name of fs.readdirSync("/proc")) {
-    if (!/^\d+$/.test(name)) continue;
-    try {
-      if (fs.readFileSync(`/proc/${name}/cmdline`, "utf8").includes(needle)) pids.push(Number(name));
-    } catch {
-      // exited meanwhile
-    }
+/** Waits until qemu-img is writing the vmdk in its scratch directory `<vmDir>/.m1.vmdk.partial-*`; that directory, or undefined after 20 s. */
+async function scratchDirWithVmdk(vmDir: string): Promise<string | undefined> {
+  const giveUp = Date.now() + 20_000;
+  while (Date.now() < giveUp) {
+    const dirs = fs.existsSync(vmDir) ? fs.readdirSync(vmDir).filter((n) => n.startsWith(".m1.vmdk.partial-")) : [];
+    const scratch = dirs.map((n) => path.join(vmDir, n)).find((d) => fs.existsSync(path.join(d, "m1.vmdk")));
+    if (scratch) return scratch;
+    await new Promise((r) => setImmediate(r));
   }
-  return pids;
+  return undefined;
 }
 
 describe("scripts/disk-clone", () => {
@@ -96,14 +95,7 @@ describe("scripts/disk-clone", () => {
     await installBase({ dataMiB: 160 }); // enough data that the conversion takes a while
     const vmDir = path.join(root, VMS_DIR, "m1.vmwarevm");
     const started = startEntry("disk-clone", { projectRoot: root, env: env() });
-    // Wait until qemu-img is writing the vmdk in the scratch directory.
-    let scratch: string | undefined;
-    const giveUp = Date.now() + 20_000;
-    while (!scratch && Date.now() < giveUp) {
-      const dirs = fs.existsSync(vmDir) ? fs.readdirSync(vmDir).filter((n) => n.startsWith(".m1.vmdk.partial-")) : [];
-      scratch = dirs.map((n) => path.join(vmDir, n)).find((d) => fs.existsSync(path.join(d, "m1.vmdk")));
-      if (!scratch) await new Promise((r) => setImmediate(r));
-    }
+    const scratch = await scratchDirWithVmdk(vmDir);
     expect(scratch).toBeDefined();
     killGroup(started.child, "SIGKILL");
     // qemu-img runs in a process group of its own (runWithDeadline); a killed parent does not take it along.
@@ -118,5 +110,19 @@ describe("scripts/disk-clone", () => {
     expect(rerun.code).toBe(0);
     expect(fs.readdirSync(vmDir)).toEqual(["m1.vmdk"]);
     expect(await qemuImgInfo(path.join(vmDir, "m1.vmdk"))).toMatchObject({ format: "vmdk", virtualSize: 3 * GIB });
+  });
+
+  it("stops its qemu-img too when interrupted (SIGTERM, as Terraform or Ctrl-C does), and leaves no disk", async () => {
+    await installBase({ dataMiB: 160 });
+    const vmDir = path.join(root, VMS_DIR, "m1.vmwarevm");
+    const started = startEntry("disk-clone", { projectRoot: root, env: env() });
+    const scratch = await scratchDirWithVmdk(vmDir);
+    expect(scratch).toBeDefined();
+    expect(pidsMentioning(scratch!).length).toBeGreaterThan(0);
+    killGroup(started.child, "SIGTERM"); // the entry's group only: qemu-img has a group of its own
+    const stopped = await started.done;
+    expect({ code: stopped.code, signal: stopped.signal, stderr: stopped.stderr }).toEqual({ code: 143, signal: null, stderr: expect.stringContaining("disk-clone: interrupted by SIGTERM; stopped 1 running tool") });
+    expect(pidsMentioning(scratch!)).toEqual([]);
+    expect(fs.existsSync(path.join(vmDir, "m1.vmdk"))).toBe(false);
   });
 });

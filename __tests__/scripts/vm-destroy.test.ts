@@ -1,42 +1,37 @@
-import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { makeTempProjectRoot, runEntry } from "../../test-support/run-entry";
-import { createVmrunSim, VmrunSim, writeTestVmx } from "../../test-support/vmrun-sim";
+import { runEntry } from "../../test-support/run-entry";
+import { createVmProject, VmProject, VMS_DIR as VMS } from "../../test-support/vm-project";
+import { VmrunSim, writeTestVmx } from "../../test-support/vmrun-sim";
 
 const NAME = "k8s-m1";
-const VMS = "VMs/k8s_cluster";
 const VM_DIR = `${VMS}/${NAME}.vmwarevm`;
 const VMX = `${VM_DIR}/${NAME}.vmx`;
 
+let vm: VmProject;
 let sim: VmrunSim;
 let root: string;
 let outside: string;
-let vmxAbs: string;
 let siblingVmx: string;
 
 /** Every file of the project except the VM under test, with its content. */
 let keep: Map<string, string>;
 
 beforeEach(() => {
-  sim = createVmrunSim();
-  root = fs.realpathSync(makeTempProjectRoot());
+  vm = createVmProject(NAME, { renderedVmx: true });
+  ({ sim, root } = vm);
   outside = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), "vm-destroy-outside-")));
-  vmxAbs = writeTestVmx(path.join(root, VM_DIR), NAME, { iso: true }).vmxPath;
   fs.writeFileSync(path.join(root, VM_DIR, "console.log"), "boot\n"); // not a file deleteVM knows
   siblingVmx = writeTestVmx(path.join(root, VMS, "k8s-w1.vmwarevm"), "k8s-w1", { iso: true }).vmxPath;
   writeTestVmx(path.join(root, "VMs", "stray.vmwarevm"), "stray");
-  fs.mkdirSync(path.join(root, "generated", NAME), { recursive: true });
-  fs.copyFileSync(vmxAbs, path.join(root, "generated", NAME, `${NAME}.vmx`));
   fs.writeFileSync(path.join(root, VMS, "notes.txt"), "keep\n");
   fs.writeFileSync(path.join(outside, "precious.vmx"), "keep\n");
   keep = snapshotFiles();
 });
 
 afterEach(() => {
-  sim.cleanup();
-  fs.rmSync(root, { recursive: true, force: true });
+  vm.cleanup();
   fs.rmSync(outside, { recursive: true, force: true });
 });
 
@@ -61,36 +56,18 @@ function expectOthersUntouched(): void {
   for (const link of ["lib", "scripts", "node_modules"]) expect(fs.lstatSync(path.join(root, link)).isSymbolicLink()).toBe(true);
 }
 
-const vmDestroy = (over: Record<string, string> = {}) =>
-  runEntry("vm-destroy", {
-    env: {
-      PATH: sim.env.PATH!,
-      VMRUN: sim.binary,
-      VMRUN_SIM_STATE: sim.stateDir,
-      VM_NAME: NAME,
-      VMS_DIR: VMS,
-      VM_DIR,
-      VMX_PATH: VMX,
-      ...over,
-    },
-    projectRoot: root,
-  });
-
-function powerOn(vmx: string): void {
-  const r = spawnSync(sim.binary, ["-T", "ws", "start", vmx, "nogui"], { env: sim.env, encoding: "utf8" });
-  expect(r.status).toBe(0);
-}
+const vmDestroy = (over: Record<string, string> = {}) => runEntry("vm-destroy", { env: vm.entryEnv({ VM_DIR, ...over }), projectRoot: root });
 
 describe("vm-destroy", () => {
   it("stops a running VM hard, deletes it with deleteVM and removes its folder, touching nothing else", async () => {
-    powerOn(vmxAbs);
-    powerOn(siblingVmx);
+    sim.powerOn(vm.vmxAbs);
+    sim.powerOn(siblingVmx);
     const r = await vmDestroy();
     expect(r.code).toBe(0);
     expect(r.stderr).toBe(
       [`stopped (hard)`, `deleted from VMware (deleteVM)`, `removed ${VM_DIR}`].map((m) => `vm-destroy ${NAME}: ${m}\n`).join(""),
     );
-    expect(sim.calls().slice(2).map((c) => c.argv.slice(2))).toEqual([["list"], ["list"], ["stop", vmxAbs, "hard"], ["deleteVM", vmxAbs]]);
+    expect(sim.calls().slice(2).map((c) => c.argv.slice(2))).toEqual([["list"], ["list"], ["stop", vm.vmxAbs, "hard"], ["deleteVM", vm.vmxAbs]]);
     expect(fs.existsSync(path.join(root, VM_DIR))).toBe(false);
     expect(sim.vmState(siblingVmx)?.power).toBe("on");
     expectOthersUntouched();
@@ -131,7 +108,7 @@ describe("vm-destroy", () => {
       expect(r.stderr).toMatch(message);
       expect(r.stderr.split("\n").filter(Boolean)).toHaveLength(1);
       expect(sim.calls()).toEqual([]);
-      expect(fs.existsSync(vmxAbs)).toBe(true);
+      expect(fs.existsSync(vm.vmxAbs)).toBe(true);
       expectOthersUntouched();
     });
 

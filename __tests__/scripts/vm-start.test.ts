@@ -1,94 +1,42 @@
-import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { runEntry, startEntry, makeTempProjectRoot } from "../../test-support/run-entry";
-import { createVmrunSim, SimCall, VmrunSim, writeTestVmx } from "../../test-support/vmrun-sim";
+import { waitUntilDead } from "../../test-support/processes";
+import { runEntry, startEntry } from "../../test-support/run-entry";
+import { createVmProject, VmProject } from "../../test-support/vm-project";
+import { pidsOf, SimCall } from "../../test-support/vmrun-sim";
 
 const NAME = "k8s-m1";
-const VMS = "VMs/k8s_cluster";
-const VMX = `${VMS}/${NAME}.vmwarevm/${NAME}.vmx`;
-const SOURCE = `generated/${NAME}/${NAME}.vmx`;
 
-let sim: VmrunSim;
-let root: string;
-let vmxAbs: string;
+let vm: VmProject;
 
 /** A project whose VM folder holds disk, seed and an older .vmx, with the rendered .vmx under generated/. */
-beforeEach(() => {
-  sim = createVmrunSim();
-  root = fs.realpathSync(makeTempProjectRoot());
-  const vmDir = path.join(root, VMS, `${NAME}.vmwarevm`);
-  vmxAbs = writeTestVmx(vmDir, NAME, { iso: true, extraKeys: { memsize: "4096" } }).vmxPath;
-  fs.mkdirSync(path.join(root, "generated", NAME), { recursive: true });
-  fs.copyFileSync(vmxAbs, path.join(root, SOURCE));
-  writeTestVmx(vmDir, NAME, { iso: true }); // what an earlier deploy installed
-});
+beforeEach(() => (vm = createVmProject(NAME, { renderedVmx: true })));
+afterEach(() => vm.cleanup());
 
-afterEach(() => {
-  sim.cleanup();
-  fs.rmSync(root, { recursive: true, force: true });
-});
-
-function env(over: Record<string, string | undefined> = {}): Record<string, string> {
-  const all: Record<string, string | undefined> = {
-    PATH: sim.env.PATH,
-    VMRUN: sim.binary,
-    VMRUN_SIM_STATE: sim.stateDir,
-    VM_NAME: NAME,
-    VMS_DIR: VMS,
-    VMX_PATH: VMX,
-    VMX_SOURCE: SOURCE,
+const env = (over: Record<string, string | undefined> = {}) =>
+  vm.entryEnv({
+    VMX_SOURCE: vm.vmxSource,
     IP_NETWORKS: "10.10.0.0/24,192.168.68.0/24",
     IP_EXCLUDE: "192.168.68.210,10.10.0.100",
     IP_WAIT_SECONDS: "30",
     VMRUN_TIMEOUT_SECONDS: "20",
     ...over,
-  };
-  return Object.fromEntries(Object.entries(all).filter((e): e is [string, string] => e[1] !== undefined));
-}
+  });
 
-const vmStart = (over: Record<string, string | undefined> = {}) => runEntry("vm-start", { env: env(over), projectRoot: root, timeoutMs: 45_000 });
-const argvs = (calls: SimCall[] = sim.calls()) => calls.map((c) => c.argv.slice(2));
-const read = (rel: string) => fs.readFileSync(path.join(root, rel), "utf8");
+const vmStart = (over: Record<string, string | undefined> = {}) => runEntry("vm-start", { env: env(over), projectRoot: vm.root, timeoutMs: 45_000 });
+const argvs = (calls: SimCall[] = vm.sim.calls()) => calls.map((c) => c.argv.slice(2));
+const read = (rel: string) => fs.readFileSync(vm.abs(rel), "utf8");
 
-/** Starts the VM with the simulator directly, as an earlier deploy would have; returns how many calls that made. */
+/** Starts the VM as an earlier deploy would have; returns how many calls that made. */
 function powerOn(): number {
-  const r = spawnSync(sim.binary, ["-T", "ws", "start", vmxAbs, "nogui"], { env: sim.env, encoding: "utf8" });
-  expect(r.status).toBe(0);
-  return sim.calls().length;
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch {
-    return false;
-  }
-  try {
-    return !/^\d+ \(.*\) Z/.test(fs.readFileSync(`/proc/${pid}/stat`, "utf8"));
-  } catch {
-    return true;
-  }
-}
-
-async function waitUntilDead(pids: number[]): Promise<number[]> {
-  for (let i = 0; i < 100 && pids.some(isAlive); i++) await new Promise((r) => setTimeout(r, 50));
-  return pids.filter(isAlive);
-}
-
-async function waitForCall(match: (c: SimCall) => boolean): Promise<SimCall> {
-  for (let i = 0; i < 800; i++) {
-    const hit = sim.calls().find(match);
-    if (hit) return hit;
-    await new Promise((r) => setTimeout(r, 25));
-  }
-  throw new Error("the expected vmrun call never happened");
+  vm.sim.powerOn(vm.vmxAbs);
+  return vm.sim.calls().length;
 }
 
 describe("vm-start", () => {
   it("installs the rendered .vmx, starts nogui, reports progress and exits 0 once a late IP appears", async () => {
-    sim.setFaults({ vms: { [NAME]: { ip: "10.10.0.50", toolsDelaySeconds: 1, ipDelaySeconds: 1 } } });
+    vm.sim.setFaults({ vms: { [NAME]: { ip: "10.10.0.50", toolsDelaySeconds: 1, ipDelaySeconds: 1 } } });
     const r = await vmStart();
     expect(r.code).toBe(0);
     expect(r.stdout).toBe("");
@@ -98,21 +46,21 @@ describe("vm-start", () => {
       `vm-start ${NAME}: waiting up to 30 s for the guest to report its IP`,
       `vm-start ${NAME}: IP 10.10.0.50`,
     ]);
-    expect(read(VMX)).toBe(read(SOURCE));
-    expect(argvs().filter((a) => a[0] === "start")).toEqual([["start", vmxAbs, "nogui"]]);
-    expect(sim.vmState(vmxAbs)?.power).toBe("on");
+    expect(read(vm.vmx)).toBe(read(vm.vmxSource));
+    expect(argvs().filter((a) => a[0] === "start")).toEqual([["start", vm.vmxAbs, "nogui"]]);
+    expect(vm.sim.vmState(vm.vmxAbs)?.power).toBe("on");
   });
 
   it("does not restart a VM that already runs with the same .vmx", async () => {
-    fs.copyFileSync(path.join(root, SOURCE), vmxAbs);
+    fs.copyFileSync(vm.abs(vm.vmxSource), vm.vmxAbs);
     const before = powerOn();
-    const bootedAt = sim.vmState(vmxAbs)?.bootedAt;
+    const bootedAt = vm.sim.vmState(vm.vmxAbs)?.bootedAt;
     const r = await vmStart();
     expect(r.code).toBe(0);
-    const calls = sim.calls().slice(before);
+    const calls = vm.sim.calls().slice(before);
     expect(calls.map((c) => c.command)).not.toContain("start");
     expect(calls.map((c) => c.command)).not.toContain("stop");
-    expect(sim.vmState(vmxAbs)?.bootedAt).toBe(bootedAt);
+    expect(vm.sim.vmState(vm.vmxAbs)?.bootedAt).toBe(bootedAt);
     expect(r.stderr).toMatch(/IP 10\.10\.0\.\d+\n$/);
   });
 
@@ -120,33 +68,33 @@ describe("vm-start", () => {
     const before = powerOn();
     const r = await vmStart();
     expect(r.code).toBe(0);
-    const changes = argvs(sim.calls().slice(before)).filter((a) => a[0] === "stop" || a[0] === "start");
+    const changes = argvs(vm.sim.calls().slice(before)).filter((a) => a[0] === "stop" || a[0] === "start");
     expect(changes).toEqual([
-      ["stop", vmxAbs, "soft"],
-      ["start", vmxAbs, "nogui"],
+      ["stop", vm.vmxAbs, "soft"],
+      ["start", vm.vmxAbs, "nogui"],
     ]);
-    expect(read(VMX)).toBe(read(SOURCE));
+    expect(read(vm.vmx)).toBe(read(vm.vmxSource));
     expect(r.stderr).toContain(`vm-start ${NAME}: settings changed: stopping ${NAME} to apply them`);
-    expect(sim.vmState(vmxAbs)?.power).toBe("on");
+    expect(vm.sim.vmState(vm.vmxAbs)?.power).toBe("on");
   });
 
   it("fails when no IP comes within IP_WAIT_SECONDS, naming the VM, the seconds and console.log", async () => {
-    sim.setFaults({ vms: { [NAME]: { ip: "" } } });
+    vm.sim.setFaults({ vms: { [NAME]: { ip: "" } } });
     const r = await vmStart({ IP_WAIT_SECONDS: "2" });
     expect(r.code).toBe(1);
     const lines = r.stderr.trim().split("\n");
     const last = lines[lines.length - 1];
     expect(last).toMatch(new RegExp(`^vm-start: ${NAME} was started but reported no usable IP within 2 s \\(`));
-    expect(last).toContain(path.join(root, VMS, `${NAME}.vmwarevm`, "console.log"));
-    const asks = sim.calls().filter((c) => c.command === "getGuestIPAddress");
-    expect(await waitUntilDead(asks.map((c) => c.pid))).toEqual([]);
+    expect(last).toContain(vm.abs(`${vm.vmDir}/console.log`));
+    const asks = vm.sim.calls().filter((c) => c.command === "getGuestIPAddress");
+    expect(await waitUntilDead(pidsOf(asks))).toEqual([]);
   });
 
   it.each([
     ["a VIP from IP_EXCLUDE", "10.10.0.100", "10.10.0.100 is a VIP, not the guest's own address"],
     ["an address outside IP_NETWORKS", "172.16.0.5", "172.16.0.5 is outside the expected networks (10.10.0.0/24, 192.168.68.0/24)"],
   ])("does not accept %s as the VM's IP", async (_what, ip, reason) => {
-    sim.setFaults({ vms: { [NAME]: { ip } } });
+    vm.sim.setFaults({ vms: { [NAME]: { ip } } });
     const r = await vmStart({ IP_WAIT_SECONDS: "2" });
     expect(r.code).toBe(1);
     expect(r.stderr).not.toContain(`: IP ${ip}`);
@@ -154,10 +102,10 @@ describe("vm-start", () => {
   });
 
   it("keeps asking past a VIP and takes the guest's own address when it comes", async () => {
-    sim.setFaults({ vms: { [NAME]: { ip: "10.10.0.100" } } });
-    const run = startEntry("vm-start", { env: env(), projectRoot: root, timeoutMs: 45_000 });
-    await waitForCall((c) => c.command === "getGuestIPAddress" && c.stdout === "10.10.0.100\n");
-    sim.setFaults({ vms: { [NAME]: { ip: "10.10.0.77" } } });
+    vm.sim.setFaults({ vms: { [NAME]: { ip: "10.10.0.100" } } });
+    const run = startEntry("vm-start", { env: env(), projectRoot: vm.root, timeoutMs: 45_000 });
+    await vm.sim.waitForCall((c) => c.command === "getGuestIPAddress" && c.stdout === "10.10.0.100\n");
+    vm.sim.setFaults({ vms: { [NAME]: { ip: "10.10.0.77" } } });
     const r = await run.done;
     expect(r.code).toBe(0);
     expect(r.stderr).toContain(`vm-start ${NAME}: IP 10.10.0.77\n`);
@@ -165,49 +113,49 @@ describe("vm-start", () => {
   });
 
   it("kills a hung start at VMRUN_TIMEOUT_SECONDS, names the VM and the step, and leaves no vmrun alive", async () => {
-    sim.setFaults({ commands: { start: { [NAME]: { hang: "with-child" } } } });
+    vm.sim.setFaults({ commands: { start: { [NAME]: { hang: "with-child" } } } });
     const r = await vmStart({ VMRUN_TIMEOUT_SECONDS: "2" });
     expect(r.code).toBe(1);
     expect(r.stderr).toContain(`vm-start: vmrun start ${NAME} did not answer within 2 s and was stopped`);
-    const [start] = sim.calls().filter((c) => c.command === "start");
+    const [start] = vm.sim.calls().filter((c) => c.command === "start");
     expect(start.exitCode).toBeNull();
     expect(start.childPids.length).toBe(1);
-    expect(await waitUntilDead([start.pid, ...start.childPids])).toEqual([]);
-    expect(sim.calls().map((c) => c.command)).not.toContain("getGuestIPAddress");
+    expect(await waitUntilDead(pidsOf([start]))).toEqual([]);
+    expect(vm.sim.calls().map((c) => c.command)).not.toContain("getGuestIPAddress");
   });
 
   it("a missing rendered .vmx is a clear error before any vmrun call", async () => {
-    const installed = read(VMX);
-    fs.rmSync(path.join(root, SOURCE));
+    const installed = read(vm.vmx);
+    fs.rmSync(vm.abs(vm.vmxSource));
     const r = await vmStart();
     expect(r.code).toBe(1);
-    expect(r.stderr).toBe(`vm-start: the rendered VMX ${path.join(root, SOURCE)} is missing; run the deploy again (Terraform writes it before starting ${NAME})\n`);
-    expect(sim.calls()).toEqual([]);
-    expect(read(VMX)).toBe(installed);
+    expect(r.stderr).toBe(`vm-start: the rendered VMX ${vm.abs(vm.vmxSource)} is missing; run the deploy again (Terraform writes it before starting ${NAME})\n`);
+    expect(vm.sim.calls()).toEqual([]);
+    expect(read(vm.vmx)).toBe(installed);
 
     const unset = await vmStart({ VMX_SOURCE: undefined });
     expect(unset.code).toBe(1);
     expect(unset.stderr).toContain("environment variable VMX_SOURCE is not set");
-    expect(sim.calls()).toEqual([]);
+    expect(vm.sim.calls()).toEqual([]);
   });
 
   it.each([
     ["../x.vmx", /VMX_PATH="\.\.\/x\.vmx" resolves to .* outside/],
     ["absolute", /VMX_PATH=".*" resolves to .* outside/],
-    [SOURCE, /VMX_PATH=.* outside/],
+    [`generated/${NAME}/${NAME}.vmx`, /VMX_PATH=.* outside/], // the rendered .vmx
   ])("refuses VMX_PATH %s before any vmrun call and writes nothing", async (vmxPath, message) => {
     const elsewhere = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), "vm-start-elsewhere-")));
     try {
       const value = vmxPath === "absolute" ? path.join(elsewhere, `${NAME}.vmx`) : vmxPath;
-      const sourceBefore = read(SOURCE);
+      const sourceBefore = read(vm.vmxSource);
       const r = await vmStart({ VMX_PATH: value });
       expect(r.code).toBe(1);
       expect(r.stderr).toMatch(message);
       expect(r.stderr.trim().split("\n")).toHaveLength(1);
-      expect(sim.calls()).toEqual([]);
+      expect(vm.sim.calls()).toEqual([]);
       expect(fs.readdirSync(elsewhere)).toEqual([]);
-      expect(fs.existsSync(path.join(path.dirname(root), "x.vmx"))).toBe(false);
-      expect(read(SOURCE)).toBe(sourceBefore);
+      expect(fs.existsSync(path.join(path.dirname(vm.root), "x.vmx"))).toBe(false);
+      expect(read(vm.vmxSource)).toBe(sourceBefore);
     } finally {
       fs.rmSync(elsewhere, { recursive: true, force: true });
     }
@@ -222,6 +170,6 @@ describe("vm-start", () => {
       const r = await vmStart(over);
       expect({ code: r.code, stderr: r.stderr }).toEqual({ code: 1, stderr: expect.stringMatching(message) });
     }
-    expect(sim.calls()).toEqual([]);
+    expect(vm.sim.calls()).toEqual([]);
   });
 });

@@ -2,7 +2,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { runWithDeadline, RunResult } from "../../lib/process/run-with-deadline";
-import { createVmrunSim, SimCall, VmrunSim, writeTestVmx } from "../../test-support/vmrun-sim";
+import { createVmrunSim, pidsOf, VmrunSim, writeTestVmx } from "../../test-support/vmrun-sim";
 
 let sim: VmrunSim;
 let dir: string;
@@ -16,16 +16,6 @@ afterEach(() => {
   sim.cleanup();
   fs.rmSync(dir, { recursive: true, force: true });
 });
-
-/** Waits until the call log holds a call that matches. */
-async function waitForCall(match: (c: SimCall) => boolean): Promise<SimCall> {
-  for (let i = 0; i < 200; i++) {
-    const hit = sim.calls().find(match);
-    if (hit) return hit;
-    await new Promise((r) => setTimeout(r, 25));
-  }
-  throw new Error("the expected vmrun call never started");
-}
 
 /** Runs `vmrun` found through PATH, as the product's scripts would. */
 function vmrun(args: string[], env: NodeJS.ProcessEnv = sim.env): Promise<RunResult> {
@@ -244,7 +234,7 @@ describe("guest", () => {
     const early = await vmrun(["getGuestIPAddress", vmxPath]);
     expect(early.stdout).toBe(`Error: The VMware Tools are not running in the virtual machine: ${vmxPath}\n`);
     const waiting = vmrun(["getGuestIPAddress", vmxPath, "-wait"]);
-    const inFlight = await waitForCall((c) => c.argv.includes("-wait"));
+    const inFlight = await sim.waitForCall((c) => c.argv.includes("-wait"));
     expect(inFlight.exitCode).toBeNull();
     sim.setFaults({ vms: { "*": { toolsDelaySeconds: 0 } } }); // Tools "come up" now
     const waited = await waiting;
@@ -357,5 +347,31 @@ describe("concurrency", () => {
     const results = await Promise.all(Array.from({ length: 5 }, () => vmrun(["start", vmxPath])));
     expect(results.filter((r) => r.code === 0)).toHaveLength(1);
     expect(results.filter((r) => r.stdout === "Error: The virtual machine is already running\n")).toHaveLength(4);
+  });
+});
+
+describe("jest helpers", () => {
+  it("powerOn starts a VM with one call and names the VM when the simulator refuses", () => {
+    const { vmxPath } = writeTestVmx(dir, "vm1");
+    sim.powerOn(vmxPath);
+    expect(sim.vmState(vmxPath)?.power).toBe("on");
+    expect(sim.calls().map((c) => [c.argv, c.exitCode])).toEqual([[["-T", "ws", "start", vmxPath, "nogui"], 0]]);
+    const other = writeTestVmx(dir, "vm2");
+    fs.rmSync(other.diskPath!);
+    expect(() => sim.powerOn(other.vmxPath)).toThrow(`the simulator did not start ${other.vmxPath} (exit 255)`);
+    expect(sim.vmState(other.vmxPath)).toBeUndefined();
+  });
+
+  it("waitForCall gives up with an error when no call matches, and pidsOf lists calls with their helpers", async () => {
+    await expect(sim.waitForCall((c) => c.command === "start", 200)).rejects.toThrow("the expected vmrun call never happened within 200 ms");
+    const { vmxPath } = writeTestVmx(dir, "vm1");
+    sim.setFaults({ commands: { start: { vm1: { hang: "with-child" } } } });
+    const hung = vmrun(["start", vmxPath], sim.env);
+    const call = await sim.waitForCall((c) => c.command === "start" && c.childPids.length === 1);
+    expect(pidsOf([call])).toEqual([call.pid, call.childPids[0]]);
+    await ok(["list"]);
+    expect(pidsOf(sim.calls())).toEqual([call.pid, call.childPids[0], sim.calls()[1].pid]);
+    process.kill(-call.pid, "SIGKILL"); // the hung vmrun leads its own process group (runWithDeadline)
+    await hung;
   });
 });

@@ -1,11 +1,31 @@
+import { killLiveGroups } from "../process/run-with-deadline";
+
 /**
  * The one way an entry point ends: success exits 0; any error prints one line (prefixed with what
  * was being done) to stderr and exits non-zero, so Terraform shows the user an actionable message.
  */
 export function runMain(label: string, fn: () => Promise<void>): void {
+  // Tools run in their own process groups (so a deadline can kill them whole); when Terraform or
+  // Ctrl-C stops this entry point, take them down too instead of leaving qemu-img or vmrun behind.
+  let interrupted = false;
+  for (const [signal, code] of [["SIGINT", 130], ["SIGTERM", 143]] as const) {
+    process.once(signal, () => {
+      interrupted = true;
+      const n = killLiveGroups("SIGTERM");
+      setTimeout(() => {
+        killLiveGroups("SIGKILL");
+        process.stderr.write(`${label}: interrupted by ${signal}${n ? `; stopped ${n} running tool${n > 1 ? "s" : ""}` : ""}\n`);
+        process.exit(code);
+      }, n ? 500 : 0);
+    });
+  }
   fn().then(
-    () => process.exit(0),
+    () => {
+      if (!interrupted) process.exit(0);
+    },
     (err: unknown) => {
+      // A tool killed by the interruption fails the work; the signal handler reports and exits.
+      if (interrupted) return;
       const message = err instanceof Error ? err.message : String(err);
       process.stderr.write(`${label}: ${message}\n`);
       process.exit(1);

@@ -36,6 +36,15 @@ export class SpawnError extends Error {
   }
 }
 
+/** Process groups started here and still running, so an interrupted entry point can take them down. */
+const liveGroups = new Set<number>();
+
+/** Signals every process group this process started that is still running (for SIGINT/SIGTERM handlers). */
+export function killLiveGroups(signal: NodeJS.Signals = "SIGTERM"): number {
+  for (const pid of liveGroups) killGroup(pid, signal);
+  return liveGroups.size;
+}
+
 function killGroup(pid: number, signal: NodeJS.Signals): void {
   try {
     // A negative pid signals the whole process group: vmrun and qemu-img start helpers
@@ -63,6 +72,8 @@ export function runWithDeadline(file: string, args: readonly string[], opts: Run
     let stdout = "";
     let stderr = "";
     let timedOut = false;
+    const pid = child.pid;
+    if (pid !== undefined) liveGroups.add(pid);
     let killTimer: NodeJS.Timeout | undefined;
     child.stdout.setEncoding("utf8").on("data", (d: string) => (stdout += d));
     child.stderr.setEncoding("utf8").on("data", (d: string) => (stderr += d));
@@ -78,11 +89,13 @@ export function runWithDeadline(file: string, args: readonly string[], opts: Run
     }, opts.timeoutMs);
 
     child.on("error", (err: NodeJS.ErrnoException) => {
+      if (pid !== undefined) liveGroups.delete(pid);
       clearTimeout(deadline);
       if (killTimer) clearTimeout(killTimer);
       reject(new SpawnError(file, err));
     });
     child.on("close", (code, signal) => {
+      if (pid !== undefined) liveGroups.delete(pid);
       clearTimeout(deadline);
       if (killTimer) clearTimeout(killTimer);
       // Children of the child may still hold the group; make sure none survive a timeout.

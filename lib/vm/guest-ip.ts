@@ -28,6 +28,11 @@ export interface GuestIpAnswer {
   readonly detail: string;
 }
 
+/** The answer for a VM whose .vmx does not exist (never built, or deleted by hand). */
+export function absentAnswer(vmx: string): GuestIpAnswer {
+  return { ip: "", state: "absent", detail: `${vmx} does not exist` };
+}
+
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /** Why an answer is not taken, or undefined when it is good. */
@@ -44,7 +49,7 @@ export function rejectReason(ip: string, networks: readonly Cidr[], exclude: rea
  * until the budget runs out. An answer outside the expected networks, or a VIP, is not taken.
  */
 export async function lookupGuestIp(driver: VmrunDriver, q: GuestIpQuery): Promise<GuestIpAnswer> {
-  if (!fs.existsSync(q.vmx)) return { ip: "", state: "absent", detail: `${q.vmx} does not exist` };
+  if (!fs.existsSync(q.vmx)) return absentAnswer(q.vmx);
   // The budget bounds `list` too: the data source is read at every plan, where a hung vmrun must not
   // hold things up for the driver's default deadline (minutes, and retried).
   const listDeadline = Math.min(q.budgetMs, driver.timeoutMs);

@@ -4,9 +4,9 @@ import { Cidr, isIPv4, parseCidr } from "../net/ipv4";
 import { VmrunDriver } from "../vmrun/driver";
 
 /** Resolves a project-relative .vmx path and checks it lies inside the VMs folder; labels name the inputs in errors. */
-export function vmxInside(projectRoot: string, vmsDir: string, vmx: string, labels = { vmsDir: "VMS_DIR", vmx: "VMX_PATH" }): string {
+export function pathInVmsDir(projectRoot: string, vmsDir: string, file: string, labels = { vmsDir: "VMS_DIR", vmx: "VMX_PATH" }): string {
   const vmsAbs = resolveInside(projectRoot, vmsDir, { label: labels.vmsDir });
-  return resolveInside(vmsAbs, vmx, { label: labels.vmx, base: projectRoot });
+  return resolveInside(vmsAbs, file, { label: labels.vmx, base: projectRoot });
 }
 
 /** `10.10.0.0/24,192.168.68.0/24` -> parsed blocks; an empty or bad list is an input error. */

@@ -1,5 +1,6 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { qemuImgInfo } from "../disk/qemu-img";
 import { writeFileAtomic } from "../fs/atomic";
 import { VmrunDriver } from "../vmrun/driver";
 import { isAlreadyRunning } from "../vmrun/errors";
@@ -14,6 +15,8 @@ export interface StartVmOptions {
   readonly vmx: string;
   /** Absolute path of the rendered, desired .vmx (generated/<name>/<name>.vmx). */
   readonly vmxSource: string;
+  /** The VM's disk and its configured size: a mismatch is reported, never acted on. */
+  readonly disk?: { readonly path: string; readonly sizeGb: number };
   /** The IP wait after power-on; `vmx` is filled in. */
   readonly ip: Omit<GuestIpQuery, "vmx">;
   readonly log: (message: string) => void;
@@ -28,9 +31,14 @@ export async function startVm(driver: VmrunDriver, opts: StartVmOptions): Promis
   if (!fs.existsSync(opts.vmxSource)) {
     throw new Error(`the rendered VMX ${opts.vmxSource} is missing; run the deploy again (Terraform writes it before starting ${opts.name})`);
   }
+  const vmDir = path.dirname(opts.vmx);
+  if (!fs.existsSync(vmDir)) {
+    throw new Error(`the VM folder ${vmDir} of ${opts.name} is missing (removed by hand?); Terraform still records its disk, so run the destroy for this stack and deploy again`);
+  }
   const desired = fs.readFileSync(opts.vmxSource, "utf8");
   const installed = fs.existsSync(opts.vmx) ? fs.readFileSync(opts.vmx, "utf8") : undefined;
   let running = await driver.isRunning(opts.vmx);
+  const wasRunning = running;
   if (installed !== desired) {
     if (running) {
       opts.log(`settings changed: stopping ${opts.name} to apply them`);
@@ -40,6 +48,7 @@ export async function startVm(driver: VmrunDriver, opts: StartVmOptions): Promis
     await writeFileAtomic(opts.vmx, desired, { mode: 0o644 });
     opts.log(`installed ${path.basename(opts.vmx)}`);
   }
+  if (opts.disk) await warnOnDiskSize(opts.disk, opts.log);
   if (!running) {
     opts.log("starting (nogui)");
     try {
@@ -53,13 +62,28 @@ export async function startVm(driver: VmrunDriver, opts: StartVmOptions): Promis
   if (answer.ip === "") {
     const consoleLog = path.join(path.dirname(opts.vmx), "console.log");
     throw new Error(
-      `${opts.name} was started but reported no usable IP within ${Math.round(opts.ip.budgetMs / 1000)} s (${answer.detail}). ` +
+      `${opts.name} ${running === wasRunning && wasRunning ? "is running" : "was started"} but reported no usable IP within ${Math.round(opts.ip.budgetMs / 1000)} s (${answer.detail}). ` +
         `First boot installs open-vm-tools through apt, so the guest needs the network (and the APT cache, if set): ` +
         `read the guest's console in ${consoleLog}, or open the VM in Fusion; then run the deploy again (it resumes where it stopped)`,
     );
   }
   opts.log(`IP ${answer.ip}`);
   return answer.ip;
+}
+
+/** An existing disk is never resized or re-cloned (that would lose its data); say so when the config differs. */
+async function warnOnDiskSize(disk: { path: string; sizeGb: number }, log: (m: string) => void): Promise<void> {
+  let actual: number;
+  try {
+    actual = (await qemuImgInfo(disk.path)).virtualSize;
+  } catch {
+    return; // unreadable here (qemu-img missing, disk locked): the start itself will tell
+  }
+  const wanted = disk.sizeGb * 1024 ** 3;
+  if (actual !== wanted) {
+    const gib = (actual / 1024 ** 3).toFixed(actual % 1024 ** 3 === 0 ? 0 : 1);
+    log(`warning: the disk is ${gib} GiB but diskGb is ${disk.sizeGb}; existing disks are never resized or re-cloned (that would lose their data). To apply it, destroy and deploy this VM again`);
+  }
 }
 
 /** Stops the VM if it runs: a clean shutdown first, then a hard stop. Absent or off is fine. */

@@ -2,6 +2,7 @@
  * Jest helpers around the vmrun simulator (./vmrun): a private state directory, a bin directory to put first
  * on PATH, fault injection, the call log, and .vmx fixtures the simulator accepts.
  */
+import { spawnSync } from "node:child_process";
 import * as crypto from "node:crypto";
 import * as fs from "node:fs";
 import * as os from "node:os";
@@ -71,6 +72,13 @@ export interface VmrunSim {
   readonly env: NodeJS.ProcessEnv;
   setFaults(faults: SimFaults): void;
   calls(): SimCall[];
+  /** Polls the call log until a call matches (it may still be running); throws after `timeoutMs`. */
+  waitForCall(match: (call: SimCall) => boolean, timeoutMs?: number): Promise<SimCall>;
+  /**
+   * Starts the VM with the simulator directly, bypassing the code under test (as an earlier deploy would
+   * have); throws when the simulator refuses. Adds one call to the log.
+   */
+  powerOn(vmxAbs: string): void;
   vmState(vmxAbs: string): SimVmState | undefined;
   cleanup(): void;
 }
@@ -108,6 +116,19 @@ export function createVmrunSim(baseEnv: NodeJS.ProcessEnv = process.env): VmrunS
       fs.renameSync(`${file}.tmp`, file);
     },
     calls: () => readCalls(stateDir),
+    async waitForCall(match, timeoutMs = 20_000) {
+      const giveUp = Date.now() + timeoutMs;
+      for (;;) {
+        const hit = readCalls(stateDir).find(match);
+        if (hit) return hit;
+        if (Date.now() >= giveUp) throw new Error(`the expected vmrun call never happened within ${timeoutMs} ms`);
+        await new Promise((r) => setTimeout(r, 25));
+      }
+    },
+    powerOn(vmxAbs) {
+      const r = spawnSync(binary, ["-T", "ws", "start", vmxAbs, "nogui"], { env, encoding: "utf8", timeout: 15_000 });
+      if (r.status !== 0) throw new Error(`the simulator did not start ${vmxAbs} (exit ${r.status}): ${r.stdout}${r.stderr}`);
+    },
     vmState(vmxAbs) {
       const dir = path.join(stateDir, "vms");
       if (!fs.existsSync(dir)) return undefined;
@@ -121,6 +142,11 @@ export function createVmrunSim(baseEnv: NodeJS.ProcessEnv = process.env): VmrunS
       fs.rmSync(root, { recursive: true, force: true });
     },
   };
+}
+
+/** The pids of `calls` and of the helper processes their hangs started: everything that must be gone afterwards. */
+export function pidsOf(calls: readonly SimCall[]): number[] {
+  return calls.flatMap((c) => [c.pid, ...c.childPids]);
 }
 
 interface LogLine {

@@ -1,30 +1,26 @@
 import * as fs from "node:fs";
-import * as os from "node:os";
-import * as path from "node:path";
 import { lookupGuestIp, rejectReason } from "../../../lib/vm/guest-ip";
 import { parseCidr } from "../../../lib/net/ipv4";
 import { VmrunDriver } from "../../../lib/vmrun";
-import { createVmrunSim, SimCall, VmrunSim, writeTestVmx } from "../../../test-support/vmrun-sim";
+import { waitUntilDead } from "../../../test-support/processes";
+import { createVmProject, VmProject } from "../../../test-support/vm-project";
+import { pidsOf, VmrunSim } from "../../../test-support/vmrun-sim";
 
 const NETWORKS = [parseCidr("10.10.0.0/24"), parseCidr("192.168.68.0/24")];
 const VIPS = ["192.168.68.210", "10.10.0.100"];
 
+let vm: VmProject;
 let sim: VmrunSim;
-let dir: string;
 let driver: VmrunDriver;
 let vmx: string;
 
 beforeEach(() => {
-  sim = createVmrunSim();
-  dir = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), "vm-guest-ip-test-")));
-  driver = new VmrunDriver({ binary: sim.binary, hostType: "ws", timeoutMs: 15_000, env: sim.env, cwd: dir, retryPauseMs: 10 });
-  vmx = writeTestVmx(path.join(dir, "k8s-m1.vmwarevm"), "k8s-m1", { iso: true }).vmxPath;
+  vm = createVmProject("k8s-m1", { withCode: false });
+  ({ sim, vmxAbs: vmx } = vm);
+  driver = new VmrunDriver({ binary: sim.binary, hostType: "ws", timeoutMs: 15_000, env: sim.env, cwd: vm.root, retryPauseMs: 10 });
 });
 
-afterEach(() => {
-  sim.cleanup();
-  fs.rmSync(dir, { recursive: true, force: true });
-});
+afterEach(() => vm.cleanup());
 
 const commands = () => sim.calls().map((c) => c.command);
 const query = (extra: { budgetMs?: number; pauseMs?: number; perCallMs?: number } = {}) => ({
@@ -35,34 +31,6 @@ const query = (extra: { budgetMs?: number; pauseMs?: number; perCallMs?: number 
   pauseMs: extra.pauseMs ?? 10,
   perCallMs: extra.perCallMs,
 });
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch {
-    return false;
-  }
-  // An unreaped orphan stays a zombie: dead, only its entry remains.
-  try {
-    return !/^\d+ \(.*\) Z/.test(fs.readFileSync(`/proc/${pid}/stat`, "utf8"));
-  } catch {
-    return true;
-  }
-}
-
-async function waitUntilDead(pids: number[]): Promise<number[]> {
-  for (let i = 0; i < 100 && pids.some(isAlive); i++) await new Promise((r) => setTimeout(r, 50));
-  return pids.filter(isAlive);
-}
-
-async function waitForCall(match: (c: SimCall) => boolean): Promise<SimCall> {
-  for (let i = 0; i < 400; i++) {
-    const hit = sim.calls().find(match);
-    if (hit) return hit;
-    await new Promise((r) => setTimeout(r, 25));
-  }
-  throw new Error("the expected vmrun call never happened");
-}
 
 describe("rejectReason", () => {
   it("accepts a host address of one of the networks", () => {
@@ -111,7 +79,7 @@ describe("lookupGuestIp", () => {
     sim.setFaults({ vms: { "k8s-m1": { ip: "10.10.0.100" } } });
     await driver.start(vmx);
     const answer = lookupGuestIp(driver, query({ budgetMs: 30_000, pauseMs: 200 }));
-    await waitForCall((c) => c.command === "getGuestIPAddress" && c.stdout === "10.10.0.100\n");
+    await sim.waitForCall((c) => c.command === "getGuestIPAddress" && c.stdout === "10.10.0.100\n");
     sim.setFaults({ vms: { "k8s-m1": { ip: "10.10.0.51" } } });
     expect(await answer).toEqual({ ip: "10.10.0.51", state: "running", detail: "" });
   });
@@ -134,7 +102,7 @@ describe("lookupGuestIp", () => {
     sim.setFaults({ vms: { "k8s-m1": { ip: "10.10.0.100" } } });
     await driver.start(vmx);
     const answer = lookupGuestIp(driver, query({ budgetMs: 3000, pauseMs: 200 }));
-    await waitForCall((c) => c.command === "getGuestIPAddress" && c.stdout === "10.10.0.100\n");
+    await sim.waitForCall((c) => c.command === "getGuestIPAddress" && c.stdout === "10.10.0.100\n");
     sim.setFaults({ vms: { "k8s-m1": { ip: "" } } }); // the next -wait blocks until the budget kills it
     expect(await answer).toEqual({ ip: "", state: "no-ip", detail: "VMware Tools reported 10.10.0.100 is a VIP, not the guest's own address" });
     expect(sim.calls().filter((c) => c.command === "getGuestIPAddress").some((c) => c.exitCode === null)).toBe(true);
@@ -151,7 +119,7 @@ describe("lookupGuestIp", () => {
     const asks = sim.calls().filter((c) => c.command === "getGuestIPAddress");
     expect(asks.length).toBeGreaterThan(0);
     expect(asks.every((c) => c.exitCode === null)).toBe(true); // each was killed at its deadline
-    expect(await waitUntilDead(asks.map((c) => c.pid))).toEqual([]);
+    expect(await waitUntilDead(pidsOf(asks))).toEqual([]);
   });
 
   it("a hung getGuestIPAddress (with a helper process) is cut at the budget with its process group", async () => {
@@ -161,7 +129,7 @@ describe("lookupGuestIp", () => {
     expect(answer).toMatchObject({ ip: "", state: "no-ip" });
     const hung = sim.calls().filter((c) => c.command === "getGuestIPAddress");
     expect(hung.length).toBeGreaterThan(0);
-    const pids = hung.flatMap((c) => [c.pid, ...c.childPids]);
+    const pids = pidsOf(hung);
     expect(hung.some((c) => c.childPids.length > 0)).toBe(true);
     expect(await waitUntilDead(pids)).toEqual([]);
   });

@@ -2,7 +2,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { EntryInputError } from "../../../lib/entry/env";
-import { driverFor, parseAddresses, parseNetworks, vmxInside } from "../../../lib/vm/inputs";
+import { driverFor, parseAddresses, parseNetworks, pathInVmsDir } from "../../../lib/vm/inputs";
 
 let root: string;
 
@@ -14,9 +14,9 @@ afterEach(() => {
   fs.rmSync(root, { recursive: true, force: true });
 });
 
-describe("vmxInside", () => {
+describe("pathInVmsDir", () => {
   it("resolves a project-relative .vmx inside the VMs folder, whether or not it exists yet", () => {
-    expect(vmxInside(root, "VMs/k8s_cluster", "VMs/k8s_cluster/a.vmwarevm/a.vmx")).toBe(path.join(root, "VMs/k8s_cluster/a.vmwarevm/a.vmx"));
+    expect(pathInVmsDir(root, "VMs/k8s_cluster", "VMs/k8s_cluster/a.vmwarevm/a.vmx")).toBe(path.join(root, "VMs/k8s_cluster/a.vmwarevm/a.vmx"));
   });
 
   it.each([
@@ -25,22 +25,22 @@ describe("vmxInside", () => {
     ["generated/a/a.vmx", /outside/],
     ["VMs/k8s_cluster/../other/a.vmx", /outside/],
   ])("refuses %s", (vmx, message) => {
-    expect(() => vmxInside(root, "VMs/k8s_cluster", vmx)).toThrow(message);
+    expect(() => pathInVmsDir(root, "VMs/k8s_cluster", vmx)).toThrow(message);
   });
 
   it("names the inputs as the caller calls them", () => {
     const labels = { vmsDir: "query.vms_dir", vmx: "query.vmx_path" };
-    expect(() => vmxInside(root, "VMs", "../x.vmx", labels)).toThrow(/^query\.vmx_path="\.\.\/x\.vmx" resolves to/);
-    expect(() => vmxInside(root, "..", "x.vmx", labels)).toThrow(/^query\.vms_dir="\.\." /);
+    expect(() => pathInVmsDir(root, "VMs", "../x.vmx", labels)).toThrow(/^query\.vmx_path="\.\.\/x\.vmx" resolves to/);
+    expect(() => pathInVmsDir(root, "..", "x.vmx", labels)).toThrow(/^query\.vms_dir="\.\." /);
   });
 
   it("refuses a VMs folder outside the project and a link out of it", () => {
-    expect(() => vmxInside(root, "../VMs", "../VMs/a.vmx")).toThrow(/VMS_DIR=.*outside/);
+    expect(() => pathInVmsDir(root, "../VMs", "../VMs/a.vmx")).toThrow(/VMS_DIR=.*outside/);
     const outside = fs.mkdtempSync(path.join(os.tmpdir(), "vm-inputs-outside-"));
     try {
       fs.mkdirSync(path.join(root, "VMs"));
       fs.symlinkSync(outside, path.join(root, "VMs", "k8s_cluster"));
-      expect(() => vmxInside(root, "VMs/k8s_cluster", "VMs/k8s_cluster/a.vmwarevm/a.vmx")).toThrow(/symlink/);
+      expect(() => pathInVmsDir(root, "VMs/k8s_cluster", "VMs/k8s_cluster/a.vmwarevm/a.vmx")).toThrow(/symlink/);
     } finally {
       fs.rmSync(outside, { recursive: true, force: true });
     }

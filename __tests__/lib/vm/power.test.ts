@@ -1,16 +1,17 @@
 import * as fs from "node:fs";
-import * as os from "node:os";
 import * as path from "node:path";
 import { parseCidr } from "../../../lib/net/ipv4";
+import { runWithDeadline } from "../../../lib/process/run-with-deadline";
 import { startVm, stopVm } from "../../../lib/vm/power";
 import { VmrunDriver } from "../../../lib/vmrun";
-import { createVmrunSim, VmrunSim, writeTestVmx } from "../../../test-support/vmrun-sim";
+import { createVmProject, VmProject } from "../../../test-support/vm-project";
+import { VmrunSim } from "../../../test-support/vmrun-sim";
 
 const NAME = "k8s-m1";
 const IP = { networks: [parseCidr("10.10.0.0/24")], exclude: ["10.10.0.100"], pauseMs: 10 };
 
+let vm: VmProject;
 let sim: VmrunSim;
-let dir: string;
 let driver: VmrunDriver;
 let vmx: string;
 let source: string;
@@ -18,23 +19,14 @@ let messages: string[];
 
 /** A VM folder with disk, seed and an older .vmx, and the rendered .vmx that start must install. */
 beforeEach(() => {
-  sim = createVmrunSim();
-  dir = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), "vm-power-test-")));
-  driver = new VmrunDriver({ binary: sim.binary, hostType: "ws", timeoutMs: 15_000, env: sim.env, cwd: dir, retryPauseMs: 10 });
-  const vmDir = path.join(dir, "VMs", "k8s_cluster", `${NAME}.vmwarevm`);
-  vmx = writeTestVmx(vmDir, NAME, { iso: true, extraKeys: { memsize: "4096" } }).vmxPath;
-  const rendered = fs.readFileSync(vmx, "utf8");
-  source = path.join(dir, "generated", NAME, `${NAME}.vmx`);
-  fs.mkdirSync(path.dirname(source), { recursive: true });
-  fs.writeFileSync(source, rendered);
-  writeTestVmx(vmDir, NAME, { iso: true }); // the installed .vmx is the older one
+  vm = createVmProject(NAME, { withCode: false, renderedVmx: true });
+  ({ sim, vmxAbs: vmx } = vm);
+  source = vm.abs(vm.vmxSource);
+  driver = new VmrunDriver({ binary: sim.binary, hostType: "ws", timeoutMs: 15_000, env: sim.env, cwd: vm.root, retryPauseMs: 10 });
   messages = [];
 });
 
-afterEach(() => {
-  sim.cleanup();
-  fs.rmSync(dir, { recursive: true, force: true });
-});
+afterEach(() => vm.cleanup());
 
 const argvs = () => sim.calls().map((c) => c.argv.slice(2));
 const options = (budgetMs = 10_000) => ({ name: NAME, vmx, vmxSource: source, ip: { ...IP, budgetMs }, log: (m: string) => messages.push(m) });
@@ -47,6 +39,20 @@ describe("startVm", () => {
     expect(argvs()).toEqual([["list"], ["start", vmx, "nogui"], ["list"], ["getGuestIPAddress", vmx, "-wait"]]);
     expect(messages).toEqual([`installed ${NAME}.vmx`, "starting (nogui)", "waiting up to 10 s for the guest to report its IP", "IP 10.10.0.60"]);
     expect(fs.readdirSync(path.dirname(vmx)).filter((f) => f.includes(".partial-"))).toEqual([]);
+  });
+
+  it("warns, and changes nothing, when the existing disk's size differs from the config", async () => {
+    const disk = path.join(path.dirname(vmx), "sized.vmdk");
+    expect((await runWithDeadline("qemu-img", ["create", "-q", "-f", "vmdk", disk, "2G"], { timeoutMs: 30_000 })).code).toBe(0);
+    const before = fs.statSync(disk);
+    sim.setFaults({ vms: { [NAME]: { ip: "10.10.0.61" } } });
+    expect(await startVm(driver, { ...options(), disk: { path: disk, sizeGb: 3 } })).toBe("10.10.0.61");
+    expect(messages).toContain("warning: the disk is 2 GiB but diskGb is 3; existing disks are never resized or re-cloned (that would lose their data). To apply it, destroy and deploy this VM again");
+    expect(fs.statSync(disk).mtimeMs).toBe(before.mtimeMs);
+    messages = [];
+    await stopVm(driver, vmx);
+    await startVm(driver, { ...options(), disk: { path: disk, sizeGb: 2 } });
+    expect(messages.filter((m) => m.startsWith("warning"))).toEqual([]);
   });
 
   it("leaves a VM alone that already runs with the same .vmx", async () => {
@@ -95,6 +101,20 @@ describe("startVm", () => {
     expect(err?.message).toContain(`${NAME} was started but reported no usable IP within 1 s (VMware Tools did not report an address yet)`);
     expect(err?.message).toContain(path.join(path.dirname(vmx), "console.log"));
     expect(sim.vmState(vmx)?.power).toBe("on"); // left running for the user to look at
+  });
+
+  it("says the VM 'is running' (not 'was started') when it found it running and no IP came", async () => {
+    fs.copyFileSync(source, vmx);
+    await driver.start(vmx);
+    sim.setFaults({ vms: { [NAME]: { ip: "" } } });
+    await expect(startVm(driver, options(500))).rejects.toThrow(`${NAME} is running but reported no usable IP within 1 s`);
+    expect(argvs().filter((a) => a[0] === "start")).toHaveLength(1); // only ours above
+  });
+
+  it("fails clearly when the VM folder is missing, before any vmrun call", async () => {
+    fs.rmSync(path.dirname(vmx), { recursive: true });
+    await expect(startVm(driver, options())).rejects.toThrow(/the VM folder .* of k8s-m1 is missing \(removed by hand\?\); .*run the destroy for this stack and deploy again/);
+    expect(sim.calls()).toEqual([]);
   });
 
   it("a start that finds the VM already running (a race with list) goes on to the IP", async () => {

@@ -10,7 +10,8 @@ import {
   VmrunDriver,
   VmrunError,
 } from "../../../lib/vmrun";
-import { createVmrunSim, VmrunSim, writeTestVmx } from "../../../test-support/vmrun-sim";
+import { waitUntilDead } from "../../../test-support/processes";
+import { createVmrunSim, pidsOf, VmrunSim, writeTestVmx } from "../../../test-support/vmrun-sim";
 
 let sim: VmrunSim;
 let dir: string;
@@ -42,25 +43,6 @@ function argvs(): string[][] {
     expect(c.argv.slice(0, 2)).toEqual(["-T", "fusion"]);
     return c.argv.slice(2);
   });
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch {
-    return false;
-  }
-  // An orphan nobody reaps stays a zombie: it is dead, only its entry remains.
-  try {
-    return !/^\d+ \(.*\) Z/.test(fs.readFileSync(`/proc/${pid}/stat`, "utf8"));
-  } catch {
-    return true;
-  }
-}
-
-async function waitUntilDead(pids: number[]): Promise<number[]> {
-  for (let i = 0; i < 50 && pids.some(isAlive); i++) await new Promise((r) => setTimeout(r, 50));
-  return pids.filter(isAlive);
 }
 
 describe("power and list", () => {
@@ -200,7 +182,7 @@ describe("deadlines", () => {
     const [call] = sim.calls();
     expect(call.exitCode).toBeNull();
     expect(call.childPids).toHaveLength(1);
-    expect(await waitUntilDead([call.pid, ...call.childPids])).toEqual([]);
+    expect(await waitUntilDead(pidsOf([call]))).toEqual([]);
     expect(sim.vmState(vmxPath)).toBeUndefined();
   });
 
@@ -215,7 +197,7 @@ describe("deadlines", () => {
     );
     const waiting = driver.getGuestIPAddress(vmxPath, { wait: true, timeoutMs: 10_000 });
     // Only once vmrun is blocked in -wait does the guest get its address.
-    for (let i = 0; i < 200 && !sim.calls().some((c) => c.argv.includes("-wait")); i++) await new Promise((r) => setTimeout(r, 25));
+    await sim.waitForCall((c) => c.argv.includes("-wait"));
     sim.setFaults({ vms: { vm1: { ip: "10.10.0.77", ipDelaySeconds: 0 } } });
     expect(await waiting).toBe("10.10.0.77");
     expect(argvs().at(-1)).toEqual(["getGuestIPAddress", vmxPath, "-wait"]);
@@ -229,8 +211,7 @@ describe("deadlines", () => {
     const err = await caught(driver.getGuestIPAddress(vmxPath, { wait: true, timeoutMs: 400 }));
     expect(err.kind).toBe("timeout");
     expect(err.message).toMatch(/^vmrun getGuestIPAddress vm1 got no IP address within 0\.4 s and was stopped; vm1 may still be booting/);
-    const pids = sim.calls().map((c) => c.pid);
-    expect(await waitUntilDead(pids)).toEqual([]);
+    expect(await waitUntilDead(pidsOf(sim.calls()))).toEqual([]);
   });
 });
 
