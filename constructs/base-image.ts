@@ -17,6 +17,9 @@ export interface BaseImageProps {
 export class BaseImage extends Construct {
   /** Project-relative path of the verified image. */
   public readonly path: string;
+  public readonly spec: BaseImageSpec;
+  /** Deadline for the download, in seconds. */
+  public readonly downloadTimeoutSeconds: number;
   public readonly resource: Resource;
 
   constructor(scope: Construct, id: string, props: BaseImageProps) {
@@ -24,6 +27,8 @@ export class BaseImage extends Construct {
     const timeout = props.downloadTimeoutSeconds ?? 1800;
     if (!Number.isInteger(timeout) || timeout < 1) throw new Error(`downloadTimeoutSeconds must be a positive whole number, got ${timeout}`);
     this.path = props.image.path;
+    this.spec = props.image;
+    this.downloadTimeoutSeconds = timeout;
     this.resource = new Resource(this, "image", {
       triggers: {
         source: props.image.url,

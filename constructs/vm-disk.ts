@@ -54,6 +54,12 @@ export class VmDisk extends Construct {
           DISK_PATH: selfTrigger("disk_path"),
           DISK_SIZE_GB: String(vm.diskGb),
           DISK_TIMEOUT_SECONDS: String(props.timeoutSeconds ?? 900),
+          // Only used when base_images/ was emptied after the image resource ran.
+          IMAGE_SOURCE: props.baseImage.spec.url,
+          IMAGE_PATH: selfTrigger("base_image"),
+          IMAGE_SHA256: props.baseImage.spec.sha256 ?? "",
+          IMAGE_CHECKSUMS_URL: props.baseImage.spec.checksumsUrl ?? "",
+          DOWNLOAD_TIMEOUT_SECONDS: String(props.baseImage.downloadTimeoutSeconds),
         }),
         props.layout.localExec(
           "vm-destroy",

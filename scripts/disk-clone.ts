@@ -1,11 +1,16 @@
 /**
  * Terraform entry point: creates the VM's VMDK from the base image, or keeps the one that exists.
- * Env: VM_NAME, BASE_IMAGE, DISK_PATH (inside VMS_DIR), DISK_SIZE_GB, VMS_DIR, DISK_TIMEOUT_SECONDS.
+ * Env: VM_NAME, BASE_IMAGE, DISK_PATH (inside VMS_DIR), DISK_SIZE_GB, VMS_DIR, DISK_TIMEOUT_SECONDS;
+ * and the base image's own inputs (IMAGE_SOURCE, ...), used to fetch it again when a new disk is
+ * needed but base_images/ was emptied after the image resource ran.
  */
+import * as fs from "node:fs";
 import { optionalIntEnv, requireEnv, requireIntEnv } from "../lib/entry/env";
 import { log, runMain } from "../lib/entry/main";
 import { prepareVmDisk } from "../lib/disk/prepare-disk";
 import { resolveInside } from "../lib/fs/path-guard";
+import { ensureBaseImage } from "../lib/image/base-image";
+import { baseImageOptionsFromEnv } from "../lib/image/from-env";
 
 runMain("disk-clone", async () => {
   const vmName = requireEnv("VM_NAME");
@@ -17,6 +22,12 @@ runMain("disk-clone", async () => {
   const sizeGb = requireIntEnv("DISK_SIZE_GB", process.env, 1, 65536);
   const timeoutSeconds = optionalIntEnv("DISK_TIMEOUT_SECONDS", 900);
 
+  if (!fs.existsSync(diskPath) && !fs.existsSync(baseImage) && process.env.IMAGE_SOURCE) {
+    log(label, "the base image is missing: fetching it again");
+    const image = baseImageOptionsFromEnv(root, process.env, (message) => log(label, message));
+    if (image.dest !== baseImage) throw new Error(`IMAGE_PATH ${image.dest} and BASE_IMAGE ${baseImage} differ: they must name the same file`);
+    await ensureBaseImage(image);
+  }
   const result = await prepareVmDisk({
     baseImage,
     target: diskPath,

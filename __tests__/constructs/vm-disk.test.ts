@@ -29,6 +29,8 @@ describe("VmDisk", () => {
     const create = provisioner(disk, "create");
     expect(create.command).toBe("../../../scripts/run disk-clone");
     expect(create.environment).toMatchObject({ DISK_PATH: "${self.triggers.disk_path}", DISK_SIZE_GB: "40", BASE_IMAGE: "${self.triggers.base_image}", DISK_TIMEOUT_SECONDS: "300" });
+    // the image inputs, to fetch it again if base_images/ was emptied; IMAGE_PATH must be BASE_IMAGE
+    expect(create.environment).toMatchObject({ IMAGE_PATH: "${self.triggers.base_image}", IMAGE_SOURCE: model.baseImage.url });
   });
 
   it("destroys the VM (stop, deleteVM, remove folder) reading only self", () => {

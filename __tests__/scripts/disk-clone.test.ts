@@ -1,6 +1,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { qemuImgInfo } from "../../lib/disk/qemu-img";
+import { sha256File } from "../../lib/image/checksums";
 import { cachedQcow2, GIB, makeTempDir, removeFixtureCache } from "../../test-support/fixtures";
 import { pidsMentioning } from "../../test-support/processes";
 import { killGroup, makeTempProjectRoot, runEntry, startEntry } from "../../test-support/run-entry";
@@ -65,6 +66,24 @@ describe("scripts/disk-clone", () => {
     expect(second.stderr).toContain("kept the existing");
     const after = fs.statSync(disk);
     expect([after.ino, after.mtimeMs]).toEqual([before.ino, before.mtimeMs]);
+  });
+
+  it("fetches the base image again (verified) when a new disk is needed and base_images/ was emptied", async () => {
+    const source = path.join(outside, "noble.img");
+    fs.copyFileSync(await cachedQcow2({ virtualSize: 2 * GIB }), source);
+    const image = { IMAGE_SOURCE: source, IMAGE_PATH: "base_images/noble.img", IMAGE_SHA256: await sha256File(source) };
+    const res = await runEntry("disk-clone", { projectRoot: root, env: env(image) });
+    expect(res.stderr).toContain("disk-clone m1: the base image is missing: fetching it again");
+    expect(res.code).toBe(0);
+    expect(await sha256File(path.join(root, "base_images", "noble.img"))).toBe(image.IMAGE_SHA256);
+    expect(await qemuImgInfo(path.join(root, DISK))).toMatchObject({ format: "vmdk", virtualSize: 3 * GIB });
+
+    fs.rmSync(path.join(root, "base_images"), { recursive: true });
+    fs.rmSync(path.join(root, DISK));
+    const wrong = await runEntry("disk-clone", { projectRoot: root, env: env({ ...image, IMAGE_SHA256: "0".repeat(64) }) });
+    expect(wrong.code).toBe(1);
+    expect(fs.existsSync(path.join(root, "base_images", "noble.img"))).toBe(false);
+    expect(fs.existsSync(path.join(root, DISK))).toBe(false);
   });
 
   it("refuses a disk smaller than the image before writing anything", async () => {
