@@ -1,6 +1,7 @@
 import { Construct } from "constructs";
 import { File } from "@cdktf/provider-local/lib/file";
 import { inventoryVariable } from "../lib/config/build-model";
+import { formatInventory } from "../lib/inventory/env-file";
 import { ProjectLayout } from "./project-layout";
 import { VirtualMachine } from "./virtual-machine";
 
@@ -22,19 +23,14 @@ export class Inventory extends Construct {
   constructor(scope: Construct, id: string, props: InventoryProps) {
     super(scope, id);
     this.path = props.path ?? "vm-ips.env";
-    const fixed = Object.entries(props.fixed ?? {});
-    for (const [key] of fixed) {
-      if (!/^[A-Z][A-Z0-9_]*$/.test(key)) throw new Error(`inventory key ${JSON.stringify(key)} is not a shell variable name (A-Z, 0-9, _)`);
-    }
     if (props.machines.length === 0) throw new Error("an inventory needs at least one VM");
-    const lines = [
-      "# Written by cdktf deploy from the guests' reported addresses; do not edit (it is overwritten).",
-      ...fixed.map(([key, value]) => `${key}=${value}`),
-      ...props.machines.map((m) => `${inventoryVariable(m.spec)}=${m.ipLookup.ip}`),
-    ];
+    const content = formatInventory([
+      ...Object.entries(props.fixed ?? {}),
+      ...props.machines.map((m) => [inventoryVariable(m.spec), m.ipLookup.ip] as const),
+    ]);
     this.file = new File(this, "file", {
       filename: props.layout.fromStackDir(this.path),
-      content: `${lines.join("\n")}\n`,
+      content,
       filePermission: "0644",
       dependsOn: props.machines.map((m) => m.ipLookup.data),
     });
