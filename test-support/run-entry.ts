@@ -26,6 +26,8 @@ export interface EntryOptions {
   readonly timeoutMs?: number;
   /** Text written to the child's stdin, which is then closed (as Terraform's external data source does). @default - no stdin */
   readonly input?: string;
+  /** Command-line arguments, as `npm run <entry> -- <args>` passes them. @default [] */
+  readonly args?: readonly string[];
 }
 
 export interface StartedEntry {
@@ -83,7 +85,7 @@ function start(file: string, args: string[], cwd: string, env: NodeJS.ProcessEnv
 
 /** Starts `scripts/<entry>.ts` with cwd = `projectRoot`; the caller may kill it via `child`. */
 export function startEntry(entry: string, opts: EntryOptions): StartedEntry {
-  return start(TSX, [path.join(REPO_ROOT, "scripts", `${entry}.ts`)], opts.projectRoot, baseEnv(opts.env), opts.timeoutMs ?? 30_000, opts.input);
+  return start(TSX, [path.join(REPO_ROOT, "scripts", `${entry}.ts`), ...(opts.args ?? [])], opts.projectRoot, baseEnv(opts.env), opts.timeoutMs ?? 30_000, opts.input);
 }
 
 export function runEntry(entry: string, opts: EntryOptions): Promise<EntryResult> {

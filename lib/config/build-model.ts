@@ -285,7 +285,7 @@ function orderForBoot(vms: VmSpec[]): VmSpec[] {
 }
 
 /** The order in which VMs are started after a rollback: cache, masters, workers, gateways. */
-export function startOrder(vms: readonly VmSpec[]): VmSpec[] {
+export function startOrder<T extends { readonly role: Role }>(vms: readonly T[]): T[] {
   return [...vms].sort((a, b) => BOOT_ORDER[a.role] - BOOT_ORDER[b.role]);
 }
 

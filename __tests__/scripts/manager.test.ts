@@ -1,0 +1,184 @@
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { waitUntilDead } from "../../test-support/processes";
+import { pidsOf } from "../../test-support/vmrun-sim";
+import { APT_CACHE, CliProject, createCliProject, runCli, startCli, vmsCalled } from "../../test-support/cli-project";
+
+describe("scripts/manager.ts", () => {
+  let p: CliProject;
+  afterEach(() => p.cleanup());
+  const manager = (args: string[], input?: string) => runCli(p, "manager", args, { input });
+
+  describe("status", () => {
+    beforeEach(() => {
+      p = createCliProject({ absent: ["gateway1"] });
+      p.sim.powerOn(p.vmxOf("k8s-master1"));
+    });
+
+    it("prints a table of every VM, the APT cache included", async () => {
+      const r = await manager(["status"]);
+      expect(r.stderr).toBe("");
+      expect(r.code).toBe(0);
+      const line = (name: string) => r.stdout.split("\n").find((l) => l.includes(` ${name} `)) ?? "";
+      expect(r.stdout).toMatch(/VM\s+│ role\s+│ power\s+│ IP\s+│ tools\s+│ snapshots\s+│ detail/);
+      expect(line("k8s-master1")).toMatch(/│ master\s+│ on\s+│ 10\.10\.0\.\d+\s+│ running\s+│ -/);
+      expect(line("k8s-worker1")).toMatch(/│ worker\s+│ off\s+│ -\s+│ installed/);
+      expect(line("gateway1")).toMatch(/│ gateway\s+│ absent\s+│ -\s+│ -/);
+      expect(line(APT_CACHE)).toMatch(/│ apt-cache\s+│ off/);
+    });
+
+    it("prints the array with --json", async () => {
+      const r = await manager(["status", "--json"]);
+      expect(r.code).toBe(0);
+      const rows = JSON.parse(r.stdout) as { name: string; power: string; ip: string }[];
+      expect(rows.map((x) => [x.name, x.power])).toEqual([
+        [APT_CACHE, "off"],
+        ["gateway1", "absent"],
+        ["k8s-master1", "on"],
+        ["k8s-worker1", "off"],
+      ]);
+      expect(rows[2].ip).toMatch(/^10\.10\.0\.\d+$/);
+    });
+
+    it("stops with the config error when cluster.yaml is invalid", async () => {
+      fs.writeFileSync(path.join(p.root, "cluster.yaml"), "vms:\n  - {name: k8s-worker1, role: cook}\n");
+      const r = await manager(["status"]);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toContain("cluster.yaml is invalid");
+      expect(r.stderr).toContain("vms[0].role");
+    });
+  });
+
+  describe("start-all and stop-all", () => {
+    beforeEach(() => {
+      p = createCliProject();
+    });
+
+    it("start-all starts in the order APT cache, masters, workers, gateways, skipping running VMs", async () => {
+      p.sim.powerOn(p.vmxOf("k8s-master1"));
+      const r = await manager(["start-all"]);
+      expect(r.code).toBe(0);
+      expect(vmsCalled(p.sim, "start")).toEqual(["k8s-master1", APT_CACHE, "k8s-worker1", "gateway1"]);
+      expect(r.stdout).toMatch(/k8s-master1\s+│ skipped\s+│ already running/);
+      expect(r.stdout).toMatch(/gateway1\s+│ done\s+│ started/);
+      expect(r.stderr).toContain("start-all k8s-worker1: starting (nogui)");
+    });
+
+    it("stop-all stops gateways, workers, masters, then the APT cache", async () => {
+      for (const name of [APT_CACHE, "k8s-master1", "k8s-worker1", "gateway1"]) p.sim.powerOn(p.vmxOf(name));
+      const r = await manager(["stop-all"]);
+      expect(r.code).toBe(0);
+      expect(vmsCalled(p.sim, "stop")).toEqual(["gateway1", "k8s-worker1", "k8s-master1", APT_CACHE]);
+      for (const name of [APT_CACHE, "k8s-master1", "k8s-worker1", "gateway1"]) expect(p.sim.vmState(p.vmxOf(name))?.power).toBe("off");
+    });
+
+    it("exits 1 with the summary when one VM fails", async () => {
+      p.sim.setFaults({ commands: { start: { "k8s-worker1": { fail: "Error: The file is already in use" } } } });
+      const r = await manager(["start-all"]);
+      expect(r.code).toBe(1);
+      expect(r.stdout).toMatch(/k8s-worker1\s+│ failed\s+│ vmrun start k8s-worker1 failed: The file is already in use/);
+      expect(r.stdout).toMatch(/gateway1\s+│ done/);
+      expect(r.stderr).toContain("manager: start-all did not succeed on 1 of 4 VMs (k8s-worker1: failed)");
+    });
+
+    it("ends a hung vmrun at the --timeout deadline and reports the VM as failed", async () => {
+      p.sim.setFaults({ commands: { start: { "k8s-worker1": { hang: "with-child" } } } });
+      const r = await manager(["start-all", "--timeout", "2"]);
+      expect(r.code).toBe(1);
+      expect(r.stdout).toMatch(/k8s-worker1\s+│ failed\s+│ vmrun start k8s-worker1 did not answer within 2 s/);
+      expect(r.stdout).toMatch(/gateway1\s+│ done/);
+      const hung = p.sim.calls().filter((c) => c.command === "start" && c.vmx?.includes("k8s-worker1"));
+      expect(hung).toHaveLength(1);
+      expect(await waitUntilDead(pidsOf(hung))).toEqual([]); // the deadline killed vmrun's whole group
+    });
+
+    it("refuses a second operation while the first holds the lock", async () => {
+      p.sim.setFaults({ commands: { start: { [APT_CACHE]: { delayMs: 4000 } } } });
+      const first = startCli(p, "manager", ["start-all"]);
+      await p.sim.waitForCall((c) => c.command === "start");
+      const second = await manager(["stop-all"]);
+      expect(second.code).toBe(1);
+      expect(second.stderr).toContain("another operation is running: start-all");
+      expect(vmsCalled(p.sim, "stop")).toEqual([]);
+      const r = await first.done;
+      expect(r.code).toBe(0);
+      expect(fs.existsSync(path.join(p.root, "generated", "operation.lock"))).toBe(false);
+    });
+  });
+
+  describe("snapshot", () => {
+    beforeEach(() => {
+      p = createCliProject();
+    });
+
+    it("forwards to the snapshot commands", async () => {
+      const created = await manager(["snapshot", "create", "from-manager"]);
+      expect(created.code).toBe(0);
+      for (const vm of ["gateway1", "k8s-master1", "k8s-worker1"]) expect(p.sim.vmState(p.vmxOf(vm))?.snapshots.map((s) => s.name)).toEqual(["from-manager"]);
+      const listed = await manager(["snapshot", "list"]);
+      expect(listed.stdout).toMatch(/│ k8s-worker1\s+│ off\s+│ present\s+│/);
+    });
+
+    it('menu "4" creates a set with the name typed in, "5" lists it, "6" rolls back to it', async () => {
+      const r = await manager([], "4\nmenu-set\nn\n\n5\n6\nmenu-set\n\nq\n");
+      expect(r.code).toBe(0);
+      expect(p.sim.vmState(p.vmxOf("gateway1"))?.snapshots.map((s) => s.name)).toEqual(["menu-set"]);
+      expect(r.stdout).toMatch(/│ gateway1\s+│ off\s+│ present\s+│/);
+      expect(r.stdout).toContain("sets made by this tool: menu-set");
+      for (const vm of ["gateway1", "k8s-master1", "k8s-worker1"]) expect(p.sim.vmState(p.vmxOf(vm))).toMatchObject({ power: "on", current: "menu-set" });
+      expect(fs.readFileSync(path.join(p.root, "vm-ips.env"), "utf8")).toMatch(/^K8S_WORKER1_IP=10\.10\.0\.\d+$/m);
+      expect(r.stdout.split("choice: ").length - 1).toBe(4);
+    });
+  });
+
+  describe("menu", () => {
+    beforeEach(() => {
+      p = createCliProject();
+    });
+
+    it('"2" shows the status, then "q" quits', async () => {
+      const r = await manager([], "2\nq\n");
+      expect(r.code).toBe(0);
+      expect(r.stdout).toContain("1) provision the cluster (cdktf deploy)");
+      expect(r.stdout).toContain("8) delete all VMs");
+      expect(r.stdout).toMatch(/k8s-worker1\s+│ worker\s+│ off/);
+      expect(r.stdout).toContain("bye");
+    });
+
+    it("says so for an unknown choice and shows the menu again", async () => {
+      const r = await manager([], "9\nq\n");
+      expect(r.code).toBe(0);
+      expect(r.stdout).toContain('unknown choice "9": type 1-8 or q');
+      expect(r.stdout.split("choice: ").length - 1).toBe(2);
+    });
+
+    it("quits cleanly at end of input", async () => {
+      const r = await manager([], "");
+      expect(r.code).toBe(0);
+      expect(r.stdout).toContain("bye");
+      expect(r.stderr).toBe("");
+    });
+
+    it('"3" then "start" starts all VMs and returns to the menu', async () => {
+      const r = await manager([], "3\nstart\nq\n");
+      expect(r.code).toBe(0);
+      expect(vmsCalled(p.sim, "start")).toEqual([APT_CACHE, "k8s-master1", "k8s-worker1", "gateway1"]);
+      expect(r.stdout.split("choice: ").length - 1).toBe(2);
+    });
+
+    it('"8" does nothing unless "delete" is typed', async () => {
+      const r = await manager([], "8\nno\nq\n");
+      expect(r.code).toBe(0);
+      expect(r.stdout).toContain('type "delete" to go on: nothing done');
+      expect(r.stderr).not.toContain("npx");
+    });
+
+    it("shows a failed choice's error and keeps going", async () => {
+      const r = await manager([], "6\nbase\nk8s-worker9\nq\n");
+      expect(r.code).toBe(0);
+      expect(r.stdout).toContain("no sets made by this tool yet");
+      expect(r.stderr).toContain("manager: unknown VM name k8s-worker9 in --vm; the cluster VMs are: gateway1, k8s-master1, k8s-worker1");
+      expect(p.sim.calls()).toEqual([]);
+    });
+  });
+});

@@ -1,0 +1,4 @@
+export * from "./types";
+export * from "./names";
+export * from "./manifest";
+export * from "./sets";

@@ -1,0 +1,77 @@
+/**
+ * A temporary lab project for the CLI tests: cluster.yaml (three cluster VMs and the APT cache), an SSH
+ * key file, the VM folders at the model's vmx paths, the repository's code symlinked in, and a vmrun
+ * simulator of its own. (Not a test file: jest only runs *.test.ts.)
+ */
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { EntryResult, makeTempProjectRoot, startEntry } from "./run-entry";
+import { FIXTURE_SSH_PUBLIC_KEY } from "./model-fixture";
+import { createVmrunSim, VmrunSim, writeTestVmx } from "./vmrun-sim";
+
+export const APT_CACHE = "apt-cache-server";
+export const CLUSTER_VMS = ["gateway1", "k8s-master1", "k8s-worker1"] as const;
+export const ALL_VMS = [APT_CACHE, ...CLUSTER_VMS] as const;
+
+export interface CliProject {
+  readonly sim: VmrunSim;
+  readonly root: string;
+  /** Variables a child needs to use the simulator. */
+  readonly env: Record<string, string>;
+  vmxOf(name: string): string;
+  cleanup(): void;
+}
+
+export function createCliProject(opts: { absent?: readonly string[]; vmrunSeconds?: number } = {}): CliProject {
+  const sim = createVmrunSim();
+  const root = fs.realpathSync(makeTempProjectRoot());
+  fs.writeFileSync(path.join(root, "id_test.pub"), `${FIXTURE_SSH_PUBLIC_KEY}\n`);
+  fs.writeFileSync(
+    path.join(root, "cluster.yaml"),
+    [
+      "arch: amd64",
+      "sshPublicKeyFile: id_test.pub",
+      `timeouts: {vmrunSeconds: ${opts.vmrunSeconds ?? 20}, ipWaitSeconds: 30}`,
+      "vms:",
+      "  - {name: gateway1, role: gateway}",
+      "  - {name: k8s-master1, role: master}",
+      "  - {name: k8s-worker1, role: worker}",
+      "",
+    ].join("\n"),
+  );
+  const vmxOf = (name: string) => path.join(root, "VMs/k8s_cluster", `${name}.vmwarevm`, `${name}.vmx`);
+  for (const name of ALL_VMS) if (!opts.absent?.includes(name)) writeTestVmx(path.dirname(vmxOf(name)), name);
+  return {
+    sim,
+    root,
+    env: { PATH: sim.env.PATH!, VMRUN: sim.binary, VMRUN_SIM_STATE: sim.stateDir },
+    vmxOf,
+    cleanup() {
+      sim.cleanup();
+      fs.rmSync(root, { recursive: true, force: true });
+    },
+  };
+}
+
+/** The simulator's calls of one command, in the order they started, as VM names. */
+export function vmsCalled(sim: VmrunSim, command: string): string[] {
+  return sim
+    .calls()
+    .filter((c) => c.command?.toLowerCase() === command.toLowerCase() && c.vmx)
+    .map((c) => path.basename(c.vmx!).replace(/\.vmx$/, ""));
+}
+
+export interface CliRun {
+  readonly done: Promise<EntryResult>;
+  readonly pid: number;
+}
+
+/** Starts `scripts/<entry>.ts <args>` with cwd = the project root, as `npm run <entry> -- <args>` does; stdin gets `input`. */
+export function startCli(p: CliProject, entry: string, args: readonly string[], opts: { input?: string; timeoutMs?: number } = {}): CliRun {
+  const started = startEntry(entry, { projectRoot: p.root, env: p.env, args, input: opts.input ?? "", timeoutMs: opts.timeoutMs ?? 60_000 });
+  return { done: started.done, pid: started.child.pid! };
+}
+
+export function runCli(p: CliProject, entry: string, args: readonly string[], opts: { input?: string; timeoutMs?: number } = {}): Promise<EntryResult> {
+  return startCli(p, entry, args, opts).done;
+}
