@@ -8,13 +8,15 @@ import { startAll, stopAll } from "./power-commands";
 import { errorMessage, progressLine, reportOutcomes } from "./report";
 import { buildSnapshotCommand, ContextLoader, manifestDirOf, snapshotCreate, snapshotDelete, snapshotList, snapshotRollback, timeoutOption } from "./snapshot-commands";
 import { printStatus } from "./status-command";
+import { configureTeardownCommand, teardownCommand } from "../teardown/command";
+import { DestroyStep } from "../teardown/run-teardown";
 
 export const DEPLOY_ARGV = ["cdktf", "deploy", "apt-cache", "k8s-cluster"] as const;
-// Until the teardown issue lands, "delete all VMs" is the cluster stack's destroy (the APT cache stays).
-export const DESTROY_ARGV = ["cdktf", "destroy", "k8s-cluster"] as const;
+// The first step of "delete all VMs" (teardown); the sweep that follows removes whatever it leaves.
+export const DESTROY_ARGV = ["cdktf", "destroy", "k8s-cluster", "--auto-approve"] as const;
 
 /** Runs `npx <argv>` in the project with the terminal handed over (cdktf shows its own progress and prompts). */
-function runNpx(root: string, argv: readonly string[]): Promise<number> {
+export function runNpx(root: string, argv: readonly string[]): Promise<number> {
   process.stderr.write(`manager: running npx ${argv.join(" ")}\n`);
   return new Promise((resolve, reject) => {
     const child = spawn("npx", [...argv], { cwd: root, stdio: "inherit" });
@@ -26,6 +28,15 @@ function runNpx(root: string, argv: readonly string[]): Promise<number> {
 async function runCdktf(ctx: CliContext, argv: readonly string[], operation: string): Promise<void> {
   const code = await withOperationLock(ensureGeneratedDir(ctx), operation, () => runNpx(ctx.projectRoot, argv));
   if (code !== 0) throw new Error(`npx ${argv.join(" ")} exited with ${code}; read its output above, fix the cause and run it again (it resumes)`);
+}
+
+/** The teardown's destroy step: the real cdktf destroy; a non-zero exit is reported, not thrown. */
+export function cdktfDestroyStep(root: string): DestroyStep {
+  return async () => {
+    const code = await runNpx(root, DESTROY_ARGV);
+    const detail = `npx ${DESTROY_ARGV.join(" ")} ${code === 0 ? "finished" : `exited with ${code}`}`;
+    return { ok: code === 0, detail };
+  };
 }
 
 export async function startAllCommand(ctx: CliContext): Promise<void> {
@@ -48,7 +59,7 @@ export const MENU_TEXT = [
   "  5) list snapshots",
   "  6) rollback to a snapshot",
   "  7) delete snapshots",
-  "  8) delete all VMs (cdktf destroy k8s-cluster)",
+  "  8) delete all VMs (teardown: cdktf destroy k8s-cluster, then sweep; the APT cache stays)",
   "  q) quit",
   "",
 ].join("\n");
@@ -152,8 +163,10 @@ export async function runMenu(load: ContextLoader, input: NodeJS.ReadableStream 
           }
           case "8": {
             const sure = await io.ask('this deletes every cluster VM and its disk (the APT cache stays); type "delete" to go on: ');
-            if (sure === "delete") await handover(() => runCdktf(load(), DESTROY_ARGV, "delete all VMs"));
-            else output.write("nothing done\n");
+            if (sure === "delete") {
+              const ctx = load();
+              await handover(() => teardownCommand(ctx, { yes: true }, cdktfDestroyStep(ctx.projectRoot)));
+            } else output.write("nothing done\n");
             break;
           }
           default:
@@ -191,6 +204,10 @@ export function buildManagerProgram(root: string): Command {
     .option("--timeout <seconds>", "deadline of each vmrun call", timeout)
     .action((o: { timeout?: number }) => stopAllCommand(load(o.timeout)));
   program.addCommand(buildSnapshotCommand(load));
-  program.command("delete-vms").description("delete every cluster VM: npx cdktf destroy k8s-cluster (asks for approval)").action(() => runCdktf(load(), DESTROY_ARGV, "delete all VMs"));
+  configureTeardownCommand(
+    program.command("delete-vms").description("teardown: npx cdktf destroy k8s-cluster, then remove whatever of the cluster is left (asks for confirmation)"),
+    () => load(),
+    cdktfDestroyStep(root),
+  );
   return program;
 }

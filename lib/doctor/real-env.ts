@@ -1,0 +1,39 @@
+/** The DoctorEnv of the real host: real files, real tools (with deadlines), os and statfs. */
+import * as fs from "node:fs";
+import * as os from "node:os";
+import { sha256File } from "../image/checksums";
+import { runWithDeadline } from "../process/run-with-deadline";
+import { isExecutable } from "../vmrun/locate";
+import { DoctorEnv } from "./types";
+
+export function buildRealDoctorEnv(projectRoot: string, env: NodeJS.ProcessEnv = process.env): DoctorEnv {
+  return {
+    platform: process.platform,
+    env,
+    projectRoot,
+    homeDir: os.homedir(),
+    hostArch: process.arch,
+    readFile: (file) => {
+      try {
+        return fs.readFileSync(file, "utf8");
+      } catch {
+        return undefined;
+      }
+    },
+    exists: (file) => fs.existsSync(file),
+    isExecutable,
+    run: (file, args, timeoutMs) => runWithDeadline(file, args, { timeoutMs, env }),
+    totalMemBytes: os.totalmem(),
+    cpuCount: os.cpus().length,
+    freeDiskBytes: async (dir) => {
+      try {
+        const s = await fs.promises.statfs(dir);
+        return s.bavail * s.bsize;
+      } catch {
+        return undefined;
+      }
+    },
+    sha256File,
+    now: () => new Date(),
+  };
+}
