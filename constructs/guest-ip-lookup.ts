@@ -27,6 +27,8 @@ export class GuestIpLookup extends Construct {
   public readonly data: DataExternal;
   /** The discovered address, `""` while unknown. */
   public readonly ip: string;
+  /** The same address as a bare HCL expression, for text rendered with Terraform references. */
+  public readonly ipExpression: string;
 
   constructor(scope: Construct, id: string, props: GuestIpLookupProps) {
     super(scope, id);
@@ -45,5 +47,6 @@ export class GuestIpLookup extends Construct {
       dependsOn: [props.power.resource],
     });
     this.ip = Token.asString(this.data.result.lookup("ip"));
+    this.ipExpression = `data.external.${this.data.friendlyUniqueId}.result.ip`;
   }
 }

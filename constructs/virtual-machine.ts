@@ -23,7 +23,8 @@ export interface VirtualMachineProps {
 
 /**
  * One VM, from nothing to running and addressed: disk -> seed ISO and VMX -> power -> IP.
- * Child ids (`disk`, `seed`, `vmx`, `power`, `ip`) are a contract: renaming one replaces the VM.
+ * Child ids (`disk`, `seed`, `vmx`, `power`, `ip`, and `config` which the stack adds once every
+ * address is known) are a contract: renaming one replaces the VM.
  */
 export class VirtualMachine extends Construct {
   public readonly spec: VmSpec;

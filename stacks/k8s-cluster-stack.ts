@@ -1,15 +1,18 @@
 import { Construct } from "constructs";
 import { TerraformOutput, TerraformVariable } from "cdktf";
 import { BaseImage } from "../constructs/base-image";
+import { GuestConfig } from "../constructs/guest-config";
 import { Inventory } from "../constructs/inventory";
 import { VirtualMachine } from "../constructs/virtual-machine";
 import { inventoryVariable } from "../lib/config/build-model";
+import { guestFilesFor } from "../lib/render/guest-files";
 import { LabStack, LabStackProps } from "./stack-base";
 
 /** The cluster VMs (gateways, masters, workers) and the inventory of their addresses. */
 export class K8sClusterStack extends LabStack {
   public readonly machines: readonly VirtualMachine[];
   public readonly inventory: Inventory;
+  public readonly guestConfigs: readonly GuestConfig[];
 
   constructor(scope: Construct, id: string, props: LabStackProps) {
     super(scope, id, props);
@@ -27,6 +30,23 @@ export class K8sClusterStack extends LabStack {
           errorMessage: "apt_proxy_url must look like http://10.10.0.148:3142 (or be empty).",
         },
       ],
+    });
+
+    const vrrp = net.vrrp;
+    const routerIdVariable = (id: string, value: number, which: string) =>
+      new TerraformVariable(this, id, {
+        type: "number",
+        default: value,
+        description: `VRRP router id (1-255) of the keepalived instance holding the ${which} VIP`,
+        validation: [{ condition: `\${var.${id} >= 1 && var.${id} <= 255 && floor(var.${id}) == var.${id}}`, errorMessage: `${id} must be a whole number from 1 to 255.` }],
+      });
+    const externalRouterId = routerIdVariable("vrrp_router_id_external", vrrp.externalRouterId, "external");
+    const internalRouterId = routerIdVariable("vrrp_router_id_internal", vrrp.internalRouterId, "internal");
+    const authPass = new TerraformVariable(this, "vrrp_auth_pass", {
+      type: "string",
+      default: vrrp.authPass,
+      description: "keepalived PASS authentication between the gateways (1-8 characters)",
+      validation: [{ condition: '${can(regex("^[A-Za-z0-9._-]{1,8}$", var.vrrp_auth_pass))}', errorMessage: "vrrp_auth_pass must be 1-8 letters, digits, '.', '_' or '-'." }],
     });
 
     const baseImage = new BaseImage(this, "base-image", { image: model.baseImage, layout: this.layout, downloadTimeoutSeconds: model.timeouts.downloadSeconds });
@@ -52,6 +72,33 @@ export class K8sClusterStack extends LabStack {
       fixed: { [inventoryVariable(model.aptCache.vm)]: model.aptCache.address },
       layout: this.layout,
     });
+
+    // Role files that name other VMs' addresses: installed once every address is known.
+    const byName = new Map(this.machines.map((m) => [m.spec.name, m] as const));
+    const addressOf = (vm: { readonly name: string }) => {
+      const machine = byName.get(vm.name);
+      if (machine === undefined) throw new Error(`no VM named ${vm.name} in this stack`);
+      const configured = machine.spec.nics.find((n) => n.network === "nat")?.address;
+      return configured !== undefined ? { literal: configured } : { expression: machine.ipLookup.ipExpression };
+    };
+    this.guestConfigs = this.machines.map(
+      (machine) =>
+        new GuestConfig(machine, "config", {
+          machine,
+          files: guestFilesFor(machine.spec, model, addressOf, {
+            externalVip: LabStack.expressionOf(externalVip),
+            internalVip: LabStack.expressionOf(internalVip),
+            externalRouterId: LabStack.expressionOf(externalRouterId),
+            internalRouterId: LabStack.expressionOf(internalRouterId),
+            authPass: LabStack.expressionOf(authPass),
+          }),
+          address: addressOf(machine.spec),
+          sshUser: model.ssh.user,
+          ...(model.ssh.identityFile !== undefined ? { identityFile: model.ssh.identityFile } : {}),
+          layout: this.layout,
+          waitSeconds: model.timeouts.guestConfigSeconds,
+        }),
+    );
 
     for (const m of this.machines) {
       new TerraformOutput(this, `${m.spec.name.replace(/-/g, "_")}_ip`, { value: m.ipLookup.ip, description: `Address ${m.spec.name} reports` });

@@ -1,5 +1,6 @@
 import type { ClusterModel } from "../lib/config/model";
 import type { SeedVariables } from "../lib/render/cloud-init";
+import type { GatewayVariables } from "../lib/render/gateway";
 
 /**
  * What Terraform does to rendered template text, for the subset renderers emit: `$${` -> `${`,
@@ -65,5 +66,25 @@ export function literalSeedVariables(model: ClusterModel): SeedVariables {
     aptProxyUrl: { literal: model.aptCache.proxyUrl },
     dnsServers: { literal: model.network.dnsServers },
     dnsSearchDomains: { literal: model.network.dnsSearchDomains },
+  };
+}
+
+/** Gateway variables as the stack passes them: Terraform variable references. */
+export const GATEWAY_VARIABLE_EXPRESSIONS: GatewayVariables = {
+  externalVip: { expression: "var.external_vip" },
+  internalVip: { expression: "var.internal_vip" },
+  externalRouterId: { expression: "var.vrrp_router_id_external" },
+  internalRouterId: { expression: "var.vrrp_router_id_internal" },
+  authPass: { expression: "var.vrrp_auth_pass" },
+};
+
+/** The default values of the gateway variables (for resolveTerraformText). */
+export function gatewayVariableValues(model: ClusterModel): Record<string, string> {
+  return {
+    external_vip: model.network.externalVip,
+    internal_vip: model.network.internalVip,
+    vrrp_router_id_external: String(model.network.vrrp.externalRouterId),
+    vrrp_router_id_internal: String(model.network.vrrp.internalRouterId),
+    vrrp_auth_pass: model.network.vrrp.authPass,
   };
 }

@@ -17,6 +17,14 @@ const NETPLAN_SBIN = "/usr/sbin/netplan";
 export const HAVE_NETPLAN = hasTool("netplan") || fs.existsSync(NETPLAN_SBIN);
 const NETPLAN = hasTool("netplan") ? "netplan" : NETPLAN_SBIN;
 
+const KEEPALIVED = ["/usr/sbin/keepalived", "keepalived"].find((f) => (f.includes("/") ? fs.existsSync(f) : hasTool(f)));
+const NGINX = ["/usr/sbin/nginx", "nginx"].find((f) => (f.includes("/") ? fs.existsSync(f) : hasTool(f)));
+const IP = ["/usr/sbin/ip", "/sbin/ip", "/usr/bin/ip"].find((f) => fs.existsSync(f));
+/** keepalived -t checks the host's interfaces, so it runs in a network namespace that has the NICs: needs root and ip. */
+export const HAVE_KEEPALIVED_CHECK = KEEPALIVED !== undefined && IP !== undefined && process.getuid?.() === 0;
+/** nginx -t with the stream module (a separate package on Debian/Ubuntu). */
+export const HAVE_NGINX_STREAM = NGINX !== undefined && fs.existsSync("/usr/lib/nginx/modules/ngx_stream_module.so");
+
 export class Validators {
   readonly workDir = fs.mkdtempSync(path.join(os.tmpdir(), "validators-"));
   private counter = 0;
@@ -61,6 +69,59 @@ export class Validators {
       const args = ["devel", "net-convert", "-p", file, "-k", "yaml", "-d", root, "-D", "ubuntu", "-O", "netplan"];
       return { ...(await runWithDeadline("cloud-init", args, { timeoutMs: 30_000 })), root };
     });
+  }
+
+  /**
+   * `keepalived -t` inside a fresh network namespace holding veth NICs named `interfaces`, as root
+   * (enable_script_security needs it). The namespace is removed afterwards.
+   */
+  async keepalivedCheck(config: string, interfaces: readonly string[]): Promise<RunResult> {
+    if (KEEPALIVED === undefined || IP === undefined) throw new Error("keepalived or ip is not installed");
+    const n = this.counter++;
+    const file = path.join(this.workDir, `keepalived-${n}.conf`);
+    fs.writeFileSync(file, config, { mode: 0o600 });
+    const ns = `k8slab-test-${process.pid}-${n}`;
+    const ip = (args: string[]) => runWithDeadline(IP, args, { timeoutMs: 10_000 });
+    const added = await ip(["netns", "add", ns]);
+    if (added.code !== 0) throw new Error(`ip netns add failed: ${added.stderr}`);
+    try {
+      for (const [i, name] of interfaces.entries()) {
+        const link = await ip(["-n", ns, "link", "add", name, "type", "veth", "peer", "name", `peer${i}`]);
+        if (link.code !== 0) throw new Error(`creating ${name} in ${ns} failed: ${link.stderr}`);
+      }
+      return await runWithDeadline(IP, ["netns", "exec", ns, KEEPALIVED, "-t", "-l", "-f", file], { timeoutMs: 20_000 });
+    } finally {
+      await ip(["netns", "del", ns]);
+    }
+  }
+
+  /**
+   * `nginx -t` on a full nginx.conf. Its pid and log paths are pointed into the work dir, so the check
+   * touches nothing of the host's nginx; every other line is checked as written. As root nginx -t
+   * binds the listen addresses, so it runs in a network namespace with net.ipv4.ip_nonlocal_bind=1,
+   * as on a gateway (its seed sets that sysctl), where the VIPs need not be held.
+   */
+  async nginxCheck(config: string): Promise<RunResult> {
+    if (NGINX === undefined) throw new Error("nginx is not installed");
+    const n = this.counter++;
+    const dir = path.join(this.workDir, `nginx-${n}`);
+    fs.mkdirSync(dir, { recursive: true });
+    const local = config.replace(/\/run\/nginx\.pid/g, path.join(dir, "nginx.pid")).replace(/\/var\/log\/nginx\//g, `${dir}/`);
+    const file = path.join(dir, "nginx.conf");
+    fs.writeFileSync(file, local);
+    const args = ["-t", "-c", file, "-e", path.join(dir, "error.log")];
+    if (IP === undefined || process.getuid?.() !== 0) return runWithDeadline(NGINX, args, { timeoutMs: 20_000 });
+    const ns = `k8slab-nginx-${process.pid}-${n}`;
+    const ip = (argv: string[]) => runWithDeadline(IP, argv, { timeoutMs: 10_000 });
+    const added = await ip(["netns", "add", ns]);
+    if (added.code !== 0) throw new Error(`ip netns add failed: ${added.stderr}`);
+    try {
+      const sysctl = await ip(["netns", "exec", ns, "sysctl", "-qw", "net.ipv4.ip_nonlocal_bind=1"]);
+      if (sysctl.code !== 0) throw new Error(`sysctl in ${ns} failed: ${sysctl.stderr}`);
+      return await runWithDeadline(IP, ["netns", "exec", ns, NGINX, ...args], { timeoutMs: 20_000 });
+    } finally {
+      await ip(["netns", "del", ns]);
+    }
   }
 
   cleanup(): void {

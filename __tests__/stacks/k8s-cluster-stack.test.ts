@@ -2,11 +2,14 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { spawnSync } from "node:child_process";
-import { modelFixture, withArch } from "../../test-support/model-fixture";
-import { defaultVariableValues, resolveTerraformText } from "../../test-support/terraform-template";
+import { buildClusterModel, parseClusterConfig } from "../../lib/config/build-model";
+import { HOSTS_BEGIN, HOSTS_END } from "../../lib/render/hosts";
+import { FIXTURE_SSH_PUBLIC_KEY, modelFixture, withArch } from "../../test-support/model-fixture";
+import { affectedBy, withoutHash } from "../../test-support/terraform-impact";
+import { defaultVariableValues, gatewayVariableValues, resolveTerraformText } from "../../test-support/terraform-template";
 import { allStrings, dataSources, one, resources, TfJson } from "../../test-support/synth";
 import { entryExists, localExecs, synthStacks } from "../../test-support/stacks";
-import { HAVE_CLOUD_INIT, HAVE_NETPLAN, hasTool, Validators } from "../../test-support/validators";
+import { HAVE_CLOUD_INIT, HAVE_KEEPALIVED_CHECK, HAVE_NETPLAN, HAVE_NGINX_STREAM, hasTool, Validators } from "../../test-support/validators";
 
 const model = modelFixture();
 const { cluster, aptCache } = synthStacks(model);
@@ -23,7 +26,19 @@ describe("k8s-cluster stack", () => {
   });
 
   it("declares the variables with the config's defaults and Terraform-side validation", () => {
-    expect(Object.keys(cluster.variable).sort()).toEqual(["apt_proxy_url", "dns_search_domains", "dns_servers", "external_vip", "internal_vip"]);
+    expect(Object.keys(cluster.variable).sort()).toEqual([
+      "apt_proxy_url",
+      "dns_search_domains",
+      "dns_servers",
+      "external_vip",
+      "internal_vip",
+      "vrrp_auth_pass",
+      "vrrp_router_id_external",
+      "vrrp_router_id_internal",
+    ]);
+    expect(cluster.variable.vrrp_router_id_external).toMatchObject({ type: "number", default: 51 });
+    expect(cluster.variable.vrrp_router_id_internal).toMatchObject({ type: "number", default: 52 });
+    expect(cluster.variable.vrrp_auth_pass).toMatchObject({ type: "string", default: "k8s-lab" });
     expect(cluster.variable.external_vip.default).toBe("192.168.68.210");
     expect(cluster.variable.internal_vip.default).toBe("10.10.0.100");
     expect(cluster.variable.dns_servers).toMatchObject({ type: "list(string)", default: ["10.10.0.2"] });
@@ -32,9 +47,9 @@ describe("k8s-cluster stack", () => {
     for (const v of Object.values(cluster.variable) as TfJson[]) expect(v.validation).toHaveLength(1);
   });
 
-  it("has disk, seed ISO, power and IP lookup for each of the 7 cluster VMs, and one base image", () => {
+  it("has disk, seed ISO, power, IP lookup and role files for each of the 7 cluster VMs, and one base image", () => {
     const nulls = Object.keys(resources(cluster, "null_resource")).map((id) => id.replace(/_[0-9A-F]{8}$/, ""));
-    expect(nulls.sort()).toEqual(["base-image", ...CLUSTER_VMS.flatMap((n) => [`${n}_disk`, `${n}_power`, `${n}_seed_iso`])].sort());
+    expect(nulls.sort()).toEqual(["base-image", ...CLUSTER_VMS.flatMap((n) => [`${n}_disk`, `${n}_power`, `${n}_seed_iso`, `${n}_config_apply`])].sort());
     expect(Object.keys(dataSources(cluster, "external")).map((id) => id.replace(/_[0-9A-F]{8}$/, "")).sort()).toEqual(CLUSTER_VMS.map((n) => `${n}_ip`));
     expect(allStrings(cluster).join("\n")).not.toContain("apt-cache-server_");
   });
@@ -179,5 +194,141 @@ describe("arm64", () => {
     expect(image.triggers.source).toMatch(/noble-server-cloudimg-arm64\.img$/);
     const [, vmx] = one(resources(arm, "local_file"), "k8s-master1_vmx");
     expect(vmx.content).toContain('guestOS = "arm-ubuntu-64"');
+  });
+});
+
+describe("role files installed once the addresses are known (guest-config)", () => {
+  const files = resources(cluster, "local_file");
+  const nulls = resources(cluster, "null_resource");
+  const ips = dataSources(cluster, "external");
+  const ipRef = (name: string) => `\${data.external.${one(ips, `${name}_ip`)[0]}.result.ip}`;
+  const MASTERS = CLUSTER_VMS.filter((n) => n.includes("master"));
+
+  it("gives every VM the hosts block and the gateways nginx and keepalived, under generated/<vm>/guest", () => {
+    const names = Object.values(files)
+      .map((f) => f.filename as string)
+      .filter((f) => f.includes("/guest/"))
+      .sort();
+    const expected = CLUSTER_VMS.flatMap((n) => [
+      `../../../generated/${n}/guest/hosts`,
+      `../../../generated/${n}/guest/manifest.json`,
+      ...(n.startsWith("gateway") ? [`../../../generated/${n}/guest/keepalived.conf`, `../../../generated/${n}/guest/nginx.conf`] : []),
+    ]).sort();
+    expect(names).toEqual(expected);
+  });
+
+  it("fills them with the discovered addresses (dhcp), so they are written after every lookup", () => {
+    const [, hosts] = one(files, "k8s-worker1_config_hosts");
+    for (const n of CLUSTER_VMS) expect(hosts.content).toContain(`${ipRef(n)} ${n}\n`);
+    expect(hosts.content).toContain("10.10.0.148 apt-cache-server\n");
+    expect(hosts.content).toContain("${var.internal_vip} k8s-api\n");
+    const [, nginx] = one(files, "gateway1_config_nginx_conf");
+    for (const m of MASTERS) expect(nginx.content).toContain(`server ${ipRef(m)}:6443`);
+    const [, keepalived] = one(files, "gateway2_config_keepalived_conf");
+    expect(keepalived.content).toContain(`unicast_src_ip ${ipRef("gateway2")}`);
+    expect(keepalived.content).toContain(`    ${ipRef("gateway1")}\n`);
+  });
+
+  it("installs them over SSH on the VM's own address, re-running when a file or the VM changes", () => {
+    for (const n of CLUSTER_VMS) {
+      const [, apply] = one(nulls, `${n}_config_apply`);
+      const [powerId] = one(nulls, `${n}_power`);
+      expect(apply.triggers).toMatchObject({ vm_name: n, host: ipRef(n), manifest_path: `generated/${n}/guest/manifest.json`, power: `\${null_resource.${powerId}.id}` });
+      expect(apply.triggers.files).toMatch(/^\$\{sha256\(join\(",", \[local_file\..*content_sha256/);
+      const exec = apply.provisioner[0]["local-exec"];
+      expect(exec.command).toBe("../../../scripts/run guest-config");
+      expect(exec.environment).toEqual({
+        VM_NAME: "${self.triggers.vm_name}",
+        SSH_HOST: "${self.triggers.host}",
+        SSH_USER: "ubuntu",
+        GUEST_MANIFEST: "${self.triggers.manifest_path}",
+        GUEST_WAIT_SECONDS: "900",
+      });
+    }
+  });
+
+  it("writes a manifest that names each file's target, check and units", () => {
+    const [, manifest] = one(files, "gateway1_config_manifest");
+    expect(JSON.parse(manifest.content)).toEqual({
+      vm: "gateway1",
+      files: [
+        { source: "hosts", target: "/etc/hosts", kind: "hosts-block", mode: "0644", validate: null, units: [] },
+        { source: "nginx.conf", target: "/etc/nginx/nginx.conf", kind: "file", mode: "0644", validate: "nginx", units: ["nginx.service"] },
+        { source: "keepalived.conf", target: "/etc/keepalived/keepalived.conf", kind: "file", mode: "0600", validate: "keepalived", units: ["keepalived.service"] },
+      ],
+    });
+  });
+
+  it("re-writes only the files that carry a changed VIP or DNS list, and never re-clones a disk", () => {
+    const short = (set: Set<string>) => [...set].map(withoutHash).sort();
+    const external = short(affectedBy(cluster, "var.external_vip"));
+    expect(external).toEqual(
+      ["gateway1", "gateway2"].flatMap((g) => [`local_file.${g}_config_keepalived_conf`, `local_file.${g}_config_nginx_conf`, `null_resource.${g}_config_apply`]).sort(),
+    );
+    const internal = short(affectedBy(cluster, "var.internal_vip"));
+    expect(internal).toEqual(
+      [
+        ...CLUSTER_VMS.flatMap((n) => [`local_file.${n}_config_hosts`, `null_resource.${n}_config_apply`]),
+        ...["gateway1", "gateway2"].flatMap((g) => [`local_file.${g}_config_keepalived_conf`, `local_file.${g}_config_nginx_conf`]),
+      ].sort(),
+    );
+    expect(short(affectedBy(cluster, "var.vrrp_auth_pass"))).toEqual(["gateway1", "gateway2"].flatMap((g) => [`local_file.${g}_config_keepalived_conf`, `null_resource.${g}_config_apply`]).sort());
+    // DNS lives in the seed's network-config: the VM restarts on a new seed, its disk stays.
+    const dns = short(affectedBy(cluster, "var.dns_servers"));
+    expect(dns).toEqual(
+      CLUSTER_VMS.flatMap((n) => [
+        `local_file.${n}_seed_meta_data`,
+        `local_file.${n}_seed_network_config`,
+        `null_resource.${n}_config_apply`,
+        `null_resource.${n}_power`,
+        `null_resource.${n}_seed_iso`,
+      ]).sort(),
+    );
+    for (const variable of ["external_vip", "internal_vip", "dns_servers", "dns_search_domains", "vrrp_auth_pass", "apt_proxy_url"]) {
+      const hit = short(affectedBy(cluster, `var.${variable}`));
+      expect(hit.filter((a) => /_disk$|_vmx$|base-image/.test(a))).toEqual([]);
+    }
+  });
+});
+
+describe("static addressing", () => {
+  const text = [
+    "addressing: static",
+    "vms:",
+    "  - {name: gateway1, role: gateway, address: 10.10.0.11}",
+    "  - {name: gateway2, role: gateway, address: 10.10.0.12}",
+    "  - {name: k8s-master1, role: master, address: 10.10.0.21}",
+    "  - {name: k8s-worker1, role: worker, address: 10.10.0.31}",
+    "",
+  ].join("\n");
+  const staticModel = buildClusterModel(parseClusterConfig(text, "test"), { hostArch: "x64", sshPublicKey: FIXTURE_SSH_PUBLIC_KEY, sshPublicKeyPath: "/k.pub" });
+  const { cluster: json } = synthStacks(staticModel);
+  const files = resources(json, "local_file");
+
+  it("uses the configured addresses in every role file and as the SSH address, without waiting for a lookup", () => {
+    const [, hosts] = one(files, "k8s-worker1_config_hosts");
+    expect(hosts.content).toBe(
+      [HOSTS_BEGIN, "10.10.0.11 gateway1", "10.10.0.12 gateway2", "10.10.0.21 k8s-master1", "10.10.0.31 k8s-worker1", "10.10.0.148 apt-cache-server", "${var.internal_vip} k8s-api", HOSTS_END, ""].join("\n"),
+    );
+    const [, nginx] = one(files, "gateway1_config_nginx_conf");
+    expect(nginx.content).toContain("server 10.10.0.21:6443");
+    expect(nginx.content).not.toContain("data.external");
+    const [, apply] = one(resources(json, "null_resource"), "gateway2_config_apply");
+    expect(apply.triggers.host).toBe("10.10.0.12");
+  });
+
+  (HAVE_KEEPALIVED_CHECK && HAVE_NGINX_STREAM ? it : it.skip)("renders files that keepalived -t and nginx -t accept", async () => {
+    const v = new Validators();
+    try {
+      const values = gatewayVariableValues(staticModel);
+      for (const g of ["gateway1", "gateway2"]) {
+        const keepalived = resolveTerraformText(one(files, `${g}_config_keepalived_conf`)[1].content, values);
+        expect((await v.keepalivedCheck(keepalived, ["ens160", "ens192"])).code).toBe(0);
+        const nginx = resolveTerraformText(one(files, `${g}_config_nginx_conf`)[1].content, values);
+        expect((await v.nginxCheck(nginx)).code).toBe(0);
+      }
+    } finally {
+      v.cleanup();
+    }
   });
 });

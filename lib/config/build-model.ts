@@ -17,11 +17,13 @@ export interface HostFacts {
 
 export const COMMON_PACKAGES = ["open-vm-tools", "qemu-guest-agent", "curl", "wget", "vim"] as const;
 const ROLE_PACKAGES: Record<Role, readonly string[]> = {
-  gateway: ["nginx", "keepalived"],
+  // nginx's stream module (the API load balancer) is a separate package on Ubuntu.
+  gateway: ["nginx", "libnginx-mod-stream", "keepalived"],
   master: [],
   worker: [],
   "apt-cache": ["apt-cacher-ng"],
 };
+export const DEFAULT_SSH_PUBLIC_KEY_FILE = "~/.ssh/id_ed25519.pub";
 const UBUNTU_IMAGE_BASE = "https://cloud-images.ubuntu.com/noble/current";
 const SSH_KEY = /^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp(256|384|521)|sk-ssh-ed25519@openssh\.com|sk-ecdsa-sha2-nistp256@openssh\.com) [A-Za-z0-9+/]+={0,3}( [^\r\n]*)?$/;
 
@@ -120,6 +122,10 @@ export function buildClusterModel(config: ClusterConfig, host: HostFacts, source
     issues.push({ field: "network.internalVip", value: net.internalVip, problem: `lies inside the DHCP range ${net.nat.dhcpStart}-${net.nat.dhcpEnd}, so DHCP could hand it to a VM; pick an address below ${net.nat.dhcpStart}` });
   }
 
+  if (net.vrrp.externalRouterId === net.vrrp.internalRouterId) {
+    issues.push({ field: "network.vrrp.internalRouterId", value: net.vrrp.internalRouterId, problem: "equals externalRouterId; the two VRRP instances need different router ids (e.g. 51 and 52)" });
+  }
+
   // --- addresses: every fixed address must be unique
   const taken = new Map<string, string>();
   const claim = (field: string, ip: string) => {
@@ -201,6 +207,11 @@ export function buildClusterModel(config: ClusterConfig, host: HostFacts, source
     return makeVm(field, entry.name, entry.role, entry.cpus ?? sizing.cpus, entry.memoryMb ?? sizing.memoryMb, entry.diskGb ?? sizing.diskGb, entry.macs, entry.address);
   });
 
+  // The gateways' nginx balances the Kubernetes API over the masters: an empty upstream is invalid.
+  if (vms.some((vm) => vm.role === "gateway") && !vms.some((vm) => vm.role === "master")) {
+    issues.push({ field: "vms", value: undefined, problem: "has gateways but no master; the gateways load-balance the Kubernetes API to the masters: add a VM with role: master, or remove the gateways" });
+  }
+
   // Inventory variable names must be unique too (they are derived from the names).
   const envNames = new Map<string, string>();
   for (const vm of [aptVm, ...vms]) {
@@ -258,6 +269,8 @@ export function buildClusterModel(config: ClusterConfig, host: HostFacts, source
       internalVip: net.internalVip,
       dnsServers: [...net.dnsServers],
       dnsSearchDomains: [...net.dnsSearchDomains],
+      apiHostname: net.apiHostname,
+      vrrp: { ...net.vrrp },
     },
     aptCache: { vm: aptVm, address: ac.address, port: ac.port, proxyUrl: `http://${ac.address}:${ac.port}` },
     vms: orderForBoot(vms),
@@ -268,7 +281,14 @@ export function buildClusterModel(config: ClusterConfig, host: HostFacts, source
       path: `${paths.baseImagesDir}/${imageFile}`,
       virtualSizeGb: image.virtualSizeGb,
     },
-    ssh: { user: "ubuntu", publicKey: publicKey as string },
+    ssh: {
+      user: "ubuntu",
+      publicKey: publicKey as string,
+      // ssh tries ~/.ssh/id_ed25519 by itself; any other key is named as configured.
+      ...(config.sshPublicKeyFile !== DEFAULT_SSH_PUBLIC_KEY_FILE && config.sshPublicKeyFile.endsWith(".pub")
+        ? { identityFile: config.sshPublicKeyFile.slice(0, -".pub".length) }
+        : {}),
+    },
     commonPackages: [...COMMON_PACKAGES],
     hardware: { ...config.hardware },
     timeouts: { ...config.timeouts },

@@ -89,6 +89,8 @@ export interface TimeoutSpec {
   readonly diskSeconds: number;
   /** Deadline for downloading the base image. */
   readonly downloadSeconds: number;
+  /** How long guest-config waits for SSH and cloud-init before installing the role files. */
+  readonly guestConfigSeconds: number;
 }
 
 export interface ClusterModel {
@@ -108,6 +110,14 @@ export interface ClusterModel {
     readonly internalVip: string;
     readonly dnsServers: readonly string[];
     readonly dnsSearchDomains: readonly string[];
+    /** /etc/hosts name of the internal VIP (the Kubernetes API endpoint). */
+    readonly apiHostname: string;
+    /** Defaults of the vrrp_* Terraform variables (keepalived on the gateways). */
+    readonly vrrp: {
+      readonly externalRouterId: number;
+      readonly internalRouterId: number;
+      readonly authPass: string;
+    };
   };
   readonly aptCache: {
     readonly vm: VmSpec;
@@ -123,6 +133,11 @@ export interface ClusterModel {
     readonly user: string;
     /** Content of the public key (one line). */
     readonly publicKey: string;
+    /**
+     * The matching private key as configured (`~/` kept, so no machine path lands in the JSON);
+     * undefined for the default key, which ssh finds by itself.
+     */
+    readonly identityFile?: string;
   };
   /** Packages every VM gets. */
   readonly commonPackages: readonly string[];

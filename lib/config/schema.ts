@@ -15,6 +15,10 @@ const DNS_NAME = /^(?=.{1,253}$)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a
 const RELATIVE_PATH = /^(?!\/)(?!.*(^|\/)\.\.?(\/|$))[A-Za-z0-9_][A-Za-z0-9._-]*(\/[A-Za-z0-9_][A-Za-z0-9._-]*)*$/;
 const RELATIVE_PATH_FIX = "use a path inside the project, relative to it, made of letters, digits, '.', '_', '-' and '/' (no '..', no leading '/' or '-')";
 
+/** keepalived's PASS authentication takes at most 8 characters; kept to characters that need no quoting. */
+export const VRRP_PASS = /^[A-Za-z0-9._-]{1,8}$/;
+const VRRP_PASS_FIX = "use 1-8 letters, digits, '.', '_' or '-' (keepalived's limit), e.g. k8s-lab";
+
 const hostname = z.string({ error: `required; ${HOSTNAME_FIX}` }).regex(HOSTNAME, { error: `is not a valid VM name; ${HOSTNAME_FIX}` });
 const ipv4 = z.string({ error: "must be an IPv4 address like 10.10.0.20" }).refine(isIPv4, { error: "is not an IPv4 address; write it as four numbers 0-255, e.g. 10.10.0.20" });
 const cidr = z.string().regex(/^\d+\.\d+\.\d+\.\d+\/\d{1,2}$/, { error: "is not a CIDR block; write it like 10.10.0.0/24" });
@@ -74,6 +78,7 @@ const timeouts = z.strictObject({
   ipLookupSeconds: int("seconds", 2, 600).default(20),
   diskSeconds: int("seconds", 30, 7200).default(900),
   downloadSeconds: int("seconds", 30, 14400).default(1800),
+  guestConfigSeconds: int("seconds", 30, 7200).default(900),
 });
 
 export const ClusterConfigSchema = z.strictObject({
@@ -109,6 +114,19 @@ export const ClusterConfigSchema = z.strictObject({
         .array(z.string().regex(DNS_NAME, { error: "is not a DNS domain name like lab.local" }))
         .max(6, { error: "takes at most 6 search domains" })
         .default([]),
+      /** Name every VM's /etc/hosts gives the internal VIP (the Kubernetes API endpoint). */
+      apiHostname: z.string().regex(DNS_NAME, { error: "is not a DNS name like k8s-api or api.lab.local" }).default("k8s-api"),
+      /** keepalived between the gateways: defaults of the vrrp_* Terraform variables. */
+      vrrp: z
+        .strictObject({
+          externalRouterId: int("(VRRP router id)", 1, 255).default(51),
+          internalRouterId: int("(VRRP router id)", 1, 255).default(52),
+          authPass: z
+            .string()
+            .regex(VRRP_PASS, { error: `is not a VRRP password; ${VRRP_PASS_FIX}` })
+            .default("k8s-lab"),
+        })
+        .prefault({}),
     })
     .prefault({}),
   aptCache: z

@@ -27,6 +27,8 @@ export interface SeedTemplates {
   readonly networkConfig: string;
   /** Overlay merged onto `userData` for VMs of that role; a role without a file has none. */
   readonly roleOverlays: Readonly<Partial<Record<Role, string>>>;
+  /** The guest side of guest-config (Python), installed on every cluster VM; not a template. */
+  readonly guestApplier: string;
 }
 
 export const SEED_TEMPLATE_FILES = {
@@ -34,6 +36,7 @@ export const SEED_TEMPLATE_FILES = {
   metaData: "cloud-init-meta-data.yaml",
   networkConfig: "cloud-init-network-config.yaml",
   roleOverlay: (role: Role): string => `cloud-init-role-${role}.yaml`,
+  guestApplier: "guest-apply.py",
 } as const;
 
 const ROLES: readonly Role[] = ["gateway", "master", "worker", "apt-cache"];
@@ -58,6 +61,7 @@ export function loadSeedTemplates(dir: string): SeedTemplates {
     metaData: read(SEED_TEMPLATE_FILES.metaData),
     networkConfig: read(SEED_TEMPLATE_FILES.networkConfig),
     roleOverlays,
+    guestApplier: read(SEED_TEMPLATE_FILES.guestApplier),
   };
 }
 

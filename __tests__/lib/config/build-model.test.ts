@@ -40,7 +40,7 @@ describe("defaults", () => {
     const gw = model.vms[0];
     expect(gw.nics.map((n) => [n.ifname, n.network, n.pciSlot])).toEqual([["ens160", "lan", 160], ["ens192", "nat", 192]]);
     expect(model.vms[2].nics.map((n) => [n.ifname, n.network])).toEqual([["ens160", "nat"]]);
-    expect(gw.packages).toEqual(["nginx", "keepalived"]);
+    expect(gw.packages).toEqual(["nginx", "libnginx-mod-stream", "keepalived"]);
     expect(model.vms[2].packages).toEqual([]);
   });
 
@@ -228,6 +228,18 @@ describe("fails on invalid input, naming the field, the value and the fix", () =
     expect(problems("network:\n  dnsServers: []\n")).toEqual([expect.stringMatching(/^network\.dnsServers = \[\]: needs at least one DNS server/)]);
     expect(problems("network:\n  dnsServers: [8.8.8]\n")).toEqual([expect.stringMatching(/^network\.dnsServers\[0\] = "8.8.8": is not an IPv4 address/)]);
     expect(problems("network:\n  dnsSearchDomains: ['lab;rm']\n")).toEqual([expect.stringMatching(/^network\.dnsSearchDomains\[0\] = "lab;rm"/)]);
+  });
+
+  it("fails for bad keepalived (VRRP) settings and a bad API name", () => {
+    expect(problems("network:\n  vrrp: {authPass: 'much-too-long'}\n")).toEqual([expect.stringMatching(/^network\.vrrp\.authPass = "much-too-long": is not a VRRP password; use 1-8/)]);
+    expect(problems("network:\n  vrrp: {authPass: 'a b'}\n")).toEqual([expect.stringMatching(/^network\.vrrp\.authPass = "a b"/)]);
+    expect(problems("network:\n  vrrp: {externalRouterId: 256}\n")).toEqual([expect.stringMatching(/^network\.vrrp\.externalRouterId = 256: must be at most 255/)]);
+    expect(problems("network:\n  vrrp: {externalRouterId: 7, internalRouterId: 7}\n")).toEqual([expect.stringMatching(/^network\.vrrp\.internalRouterId = 7: equals externalRouterId/)]);
+    expect(problems("network:\n  apiHostname: 'api;reboot'\n")).toEqual([expect.stringMatching(/^network\.apiHostname = "api;reboot": is not a DNS name/)]);
+  });
+
+  it("fails for gateways without a master to balance to", () => {
+    expect(problems("vms:\n  - {name: gw, role: gateway}\n  - {name: w, role: worker}\n")).toEqual([expect.stringMatching(/^vms: has gateways but no master/)]);
   });
 });
 

@@ -1,8 +1,10 @@
+import * as fs from "node:fs";
 import * as path from "node:path";
 import * as YAML from "yaml";
 import type { ClusterModel, VmSpec } from "../../../lib/config/model";
 import {
   APT_PROXY_CONF_PATH,
+  GUEST_APPLIER_PATH,
   APT_PROXY_DETECT_PATH,
   renderMetaData,
   renderNetworkConfig,
@@ -83,6 +85,16 @@ describe.each(cases)("seed of %s (role %s, %s)", (name, role, arch) => {
     expect(new Set(packages).size).toBe(packages.length);
     expect(packages.includes("nginx") && packages.includes("keepalived")).toBe(role === "gateway");
     expect(packages.includes("apt-cacher-ng")).toBe(role === "apt-cache");
+  });
+
+  it("user-data installs the guest-config applier on cluster VMs, byte for byte", () => {
+    const applier = file(userData, GUEST_APPLIER_PATH);
+    if (role === "apt-cache") {
+      expect(applier).toBeUndefined();
+      return;
+    }
+    expect(applier?.permissions).toBe("0755");
+    expect(applier?.content).toBe(fs.readFileSync(path.join(__dirname, "../../../templates/guest-apply.py"), "utf8"));
   });
 
   it("user-data points apt at the cache with a fallback, except on the cache itself", () => {

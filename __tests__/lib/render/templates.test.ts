@@ -33,7 +33,10 @@ describe("loadSeedTemplates", () => {
     expect(() => loadSeedTemplates(dir)).toThrow(/cannot read seed template .*cloud-init-network-config\.yaml/);
     fs.writeFileSync(path.join(dir, SEED_TEMPLATE_FILES.networkConfig), "version: 2\n");
     fs.writeFileSync(path.join(dir, SEED_TEMPLATE_FILES.roleOverlay("worker")), "runcmd: [[true]]\n");
+    expect(() => loadSeedTemplates(dir)).toThrow(/cannot read seed template .*guest-apply\.py/);
+    fs.writeFileSync(path.join(dir, SEED_TEMPLATE_FILES.guestApplier), "#!/usr/bin/python3\n");
     const t = loadSeedTemplates(dir);
+    expect(t.guestApplier).toBe("#!/usr/bin/python3\n");
     expect(t.roleOverlays).toEqual({ worker: "runcmd: [[true]]\n" });
     expect(t.networkConfig).toBe("version: 2\n");
   });

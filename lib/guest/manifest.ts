@@ -1,0 +1,65 @@
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { z } from "zod";
+
+/**
+ * The guest-config manifest (`generated/<vm>/guest/manifest.json`): which rendered file goes where on
+ * the guest, how it is checked and which units it concerns. Written by the GuestConfig construct,
+ * read by scripts/guest-config; the bundle sent to the guest's applier is built from it.
+ */
+export const GUEST_MANIFEST_NAME = "manifest.json";
+
+const entrySchema = z.strictObject({
+  source: z.string().regex(/^[a-z0-9][a-z0-9._-]*$/),
+  target: z
+    .string()
+    .regex(/^\/[A-Za-z0-9._/-]+$/)
+    .refine((t) => !t.split("/").includes(".."), "must not contain '..'"),
+  kind: z.enum(["file", "hosts-block"]),
+  mode: z.string().regex(/^0[0-7]{3}$/),
+  validate: z.enum(["nginx", "keepalived"]).nullable(),
+  units: z.array(z.string().regex(/^[A-Za-z0-9@._-]+\.service$/)),
+});
+
+const manifestSchema = z.strictObject({ vm: z.string().min(1), files: z.array(entrySchema).min(1) });
+
+export type GuestFileEntry = z.infer<typeof entrySchema>;
+export type GuestManifest = z.infer<typeof manifestSchema>;
+
+/** What the guest's applier reads on stdin. */
+export interface GuestBundle {
+  readonly vm: string;
+  readonly files: readonly (Omit<GuestFileEntry, "source"> & { readonly content: string })[];
+}
+
+/** Reads the manifest and the files it names (beside it); throws with the file and the fix. */
+export function readGuestBundle(manifestPath: string, expectedVm: string): GuestBundle {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(fs.readFileSync(manifestPath, "utf8"));
+  } catch (err) {
+    throw new Error(`cannot read the guest-config manifest ${manifestPath} (${(err as Error).message}): run cdktf deploy again, which renders it`);
+  }
+  const parsed = manifestSchema.safeParse(raw);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new Error(`guest-config manifest ${manifestPath} is malformed at ${issue.path.join(".") || "(top)"}: ${issue.message}; run cdktf deploy again, which renders it`);
+  }
+  if (parsed.data.vm !== expectedVm) {
+    throw new Error(`guest-config manifest ${manifestPath} is for ${parsed.data.vm}, not ${expectedVm}: the generated folder is mixed up; run cdktf deploy again`);
+  }
+  const dir = path.dirname(manifestPath);
+  return {
+    vm: parsed.data.vm,
+    files: parsed.data.files.map(({ source, ...entry }) => {
+      const file = path.join(dir, source);
+      let content: string;
+      try {
+        content = fs.readFileSync(file, "utf8");
+      } catch (err) {
+        throw new Error(`cannot read ${file}, listed in ${manifestPath} (${(err as Error).message}): run cdktf deploy again, which renders it`);
+      }
+      return { ...entry, content };
+    }),
+  };
+}
