@@ -2,6 +2,7 @@ import { Construct } from "constructs";
 import { Token } from "cdktf";
 import { DataExternal } from "@cdktf/provider-external/lib/data-external";
 import { ProjectLayout } from "./project-layout";
+import { lastIpFile } from "../lib/vm/last-ip";
 import { VmPower } from "./vm-power";
 
 export interface GuestIpLookupProps {
@@ -43,6 +44,7 @@ export class GuestIpLookup extends Construct {
         networks: props.networks.join(","),
         exclude: props.exclude.join(","),
         timeout_seconds: String(props.timeoutSeconds ?? 20),
+        last_ip_file: lastIpFile(vm),
       },
       dependsOn: [props.power.resource],
     });

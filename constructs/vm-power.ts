@@ -1,6 +1,7 @@
 import { Construct } from "constructs";
 import { Resource } from "@cdktf/provider-null/lib/resource";
 import { VmSpec } from "../lib/config/model";
+import { lastIpFile } from "../lib/vm/last-ip";
 import { ProjectLayout, selfTrigger } from "./project-layout";
 import { SeedIso } from "./seed-iso";
 import { VmDisk } from "./vm-disk";
@@ -59,6 +60,7 @@ export class VmPower extends Construct {
           IP_NETWORKS: props.ipNetworks.join(","),
           IP_EXCLUDE: props.ipExclude.join(","),
           IP_WAIT_SECONDS: String(props.ipWaitSeconds ?? 900),
+          LAST_IP_FILE: lastIpFile(vm),
           VMRUN_TIMEOUT_SECONDS: vmrunTimeout,
         }),
         props.layout.localExec(

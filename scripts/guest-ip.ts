@@ -1,9 +1,12 @@
 // Terraform `external` data source: JSON query on stdin, {"ip", "state", "detail"} on stdout.
 // Read at every plan and refresh, so an off or missing VM answers at once and no answer is not an error.
+// Optional query.last_ip_file: an off VM answers with the address it last reported (state stays "off").
 import { EntryInputError } from "../lib/entry/env";
 import { runMain } from "../lib/entry/main";
 import * as fs from "node:fs";
+import { resolveInside } from "../lib/fs/path-guard";
 import { absentAnswer, lookupGuestIp } from "../lib/vm/guest-ip";
+import { readLastIp, recordLastIp } from "../lib/vm/last-ip";
 import { driverFor, parseAddresses, parseNetworks, pathInVmsDir } from "../lib/vm/inputs";
 
 async function readStdin(): Promise<string> {
@@ -44,5 +47,16 @@ runMain("guest-ip", async () => {
         exclude,
         budgetMs: timeout * 1000,
       });
-  process.stdout.write(`${JSON.stringify({ ip: answer.ip, state: answer.state, detail: answer.detail })}\n`);
+  // An off VM (or one that reports nothing yet) keeps its last known address; a deleted one has none.
+  const lastIpFile = typeof query.last_ip_file === "string" && query.last_ip_file !== "" ? resolveInside(root, query.last_ip_file, { label: "query.last_ip_file" }) : undefined;
+  let { ip, detail } = answer;
+  if (lastIpFile !== undefined && answer.state === "running") await recordLastIp(lastIpFile, ip);
+  if (lastIpFile !== undefined && (answer.state === "off" || answer.state === "no-ip")) {
+    const last = readLastIp(lastIpFile);
+    if (last !== undefined) {
+      ip = last;
+      detail = `${detail}; answering with the last known address`;
+    }
+  }
+  process.stdout.write(`${JSON.stringify({ ip, state: answer.state, detail })}\n`);
 });

@@ -72,7 +72,10 @@ describe("VirtualMachine", () => {
       networks: "10.10.0.0/24,192.168.68.0/24",
       exclude: "${var.external_vip},${var.internal_vip}",
       timeout_seconds: "20",
+      last_ip_file: "generated/gateway2/last-ip",
     });
+    // Start records the address the lookup falls back on while the VM is off.
+    expect(provisioner(power, "create").environment.LAST_IP_FILE).toBe("generated/gateway2/last-ip");
   });
 
   it("a node accepts only its vmnet address", () => {

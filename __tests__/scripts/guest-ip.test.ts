@@ -52,6 +52,27 @@ describe("guest-ip", () => {
     expect({ code: r.code, stderr: r.stderr, answer: JSON.parse(r.stdout || "null") }).toEqual({ code: 0, stderr: "", answer: { ip: "", state: "absent", detail: `${vm.vmxAbs} does not exist` } });
   });
 
+  it("records a running VM's address and answers with it while the VM is off, but not once it is deleted", async () => {
+    const query = { ...QUERY, last_ip_file: `generated/${NAME}/last-ip` };
+    vm.sim.setFaults({ vms: { [NAME]: { ip: "10.10.0.131" } } });
+    vm.sim.powerOn(vm.vmxAbs);
+    expect(await answer(query)).toEqual({ ip: "10.10.0.131", state: "running", detail: "" });
+    expect(fs.readFileSync(vm.abs(`generated/${NAME}/last-ip`), "utf8")).toBe("10.10.0.131\n");
+    vm.sim.powerOff(vm.vmxAbs);
+    expect(await answer(query)).toEqual({ ip: "10.10.0.131", state: "off", detail: "the VM is not running; answering with the last known address" });
+    fs.rmSync(vm.abs("VMs"), { recursive: true });
+    expect(await answer(query)).toEqual({ ip: "", state: "absent", detail: `${vm.vmxAbs} does not exist` });
+  });
+
+  it("ignores a recorded value that is not an address, and refuses a record outside the project", async () => {
+    fs.mkdirSync(vm.abs(`generated/${NAME}`), { recursive: true });
+    fs.writeFileSync(vm.abs(`generated/${NAME}/last-ip`), "$(reboot)\n");
+    expect(await answer({ ...QUERY, last_ip_file: `generated/${NAME}/last-ip` })).toEqual({ ip: "", state: "off", detail: "the VM is not running" });
+    const r = await guestIp({ ...QUERY, last_ip_file: "../outside" });
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toMatch(/query\.last_ip_file/);
+  });
+
   it("a running VM answers its IP", async () => {
     vm.sim.setFaults({ vms: { [NAME]: { ip: "192.168.68.31" } } });
     vm.sim.powerOn(vm.vmxAbs);

@@ -51,6 +51,13 @@ describe("vm-start", () => {
     expect(vm.sim.vmState(vm.vmxAbs)?.power).toBe("on");
   });
 
+  it("records the address in LAST_IP_FILE for lookups while the VM is off", async () => {
+    vm.sim.setFaults({ vms: { [NAME]: { ip: "10.10.0.51" } } });
+    const r = await vmStart({ LAST_IP_FILE: `generated/${NAME}/last-ip` });
+    expect(r.code).toBe(0);
+    expect(read(`generated/${NAME}/last-ip`)).toBe("10.10.0.51\n");
+  });
+
   it("does not restart a VM that already runs with the same .vmx", async () => {
     fs.copyFileSync(vm.abs(vm.vmxSource), vm.vmxAbs);
     const before = powerOn();

@@ -79,6 +79,8 @@ export interface VmrunSim {
    * have); throws when the simulator refuses. Adds one call to the log.
    */
   powerOn(vmxAbs: string): void;
+  /** Hard-stops the VM with the simulator directly (as a user in Fusion would); adds one call to the log. */
+  powerOff(vmxAbs: string): void;
   vmState(vmxAbs: string): SimVmState | undefined;
   cleanup(): void;
 }
@@ -128,6 +130,10 @@ export function createVmrunSim(baseEnv: NodeJS.ProcessEnv = process.env): VmrunS
     powerOn(vmxAbs) {
       const r = spawnSync(binary, ["-T", "ws", "start", vmxAbs, "nogui"], { env, encoding: "utf8", timeout: 15_000 });
       if (r.status !== 0) throw new Error(`the simulator did not start ${vmxAbs} (exit ${r.status}): ${r.stdout}${r.stderr}`);
+    },
+    powerOff(vmxAbs) {
+      const r = spawnSync(binary, ["-T", "ws", "stop", vmxAbs, "hard"], { env, encoding: "utf8", timeout: 15_000 });
+      if (r.status !== 0) throw new Error(`the simulator did not stop ${vmxAbs} (exit ${r.status}): ${r.stdout}${r.stderr}`);
     },
     vmState(vmxAbs) {
       const dir = path.join(stateDir, "vms");
