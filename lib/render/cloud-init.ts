@@ -37,6 +37,8 @@ export const APT_PROXY_CONF_PATH = "/etc/apt/apt.conf.d/01proxy";
 export const APT_PROXY_DETECT_PATH = "/usr/local/bin/apt-proxy-detect";
 /** Where the guest side of guest-config lives (run as `sudo -n <path>` over SSH). */
 export const GUEST_APPLIER_PATH = "/usr/local/sbin/k8s-lab-apply";
+/** The apt cache's report (run as `sudo -n <path>` over SSH by `npm run apt-cache -- status`). */
+export const APT_CACHE_STATS_PATH = "/usr/local/sbin/apt-cache-stats";
 
 /** Route metrics: on a gateway the LAN default route wins, the NAT one stays as a fallback. */
 export const LAN_ROUTE_METRIC = 100;
@@ -171,6 +173,7 @@ export function renderUserData(vm: VmSpec, model: ClusterModel, templates: SeedT
       packages: [...model.commonPackages, ...vm.packages],
       apt_proxy_files: vm.role === "apt-cache" ? [] : aptProxyClientFiles(proxyUrl),
       guest_applier_files: vm.role === "apt-cache" ? [] : [{ path: GUEST_APPLIER_PATH, permissions: "0755", content: templates.guestApplier }],
+      apt_cache_stats_file: { path: APT_CACHE_STATS_PATH, permissions: "0755", content: templates.aptCacheStats },
       apt_proxy_url: proxyUrl,
       apt_cache_port: String(model.aptCache.port),
       nat_ifname: natNicOf(vm).ifname,

@@ -29,6 +29,8 @@ export interface SeedTemplates {
   readonly roleOverlays: Readonly<Partial<Record<Role, string>>>;
   /** The guest side of guest-config (Python), installed on every cluster VM; not a template. */
   readonly guestApplier: string;
+  /** The apt cache's report (Python) behind `npm run apt-cache -- status`; not a template. */
+  readonly aptCacheStats: string;
 }
 
 export const SEED_TEMPLATE_FILES = {
@@ -37,6 +39,7 @@ export const SEED_TEMPLATE_FILES = {
   networkConfig: "cloud-init-network-config.yaml",
   roleOverlay: (role: Role): string => `cloud-init-role-${role}.yaml`,
   guestApplier: "guest-apply.py",
+  aptCacheStats: "apt-cache-stats.py",
 } as const;
 
 const ROLES: readonly Role[] = ["gateway", "master", "worker", "apt-cache"];
@@ -62,6 +65,7 @@ export function loadSeedTemplates(dir: string): SeedTemplates {
     networkConfig: read(SEED_TEMPLATE_FILES.networkConfig),
     roleOverlays,
     guestApplier: read(SEED_TEMPLATE_FILES.guestApplier),
+    aptCacheStats: read(SEED_TEMPLATE_FILES.aptCacheStats),
   };
 }
 

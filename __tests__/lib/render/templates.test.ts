@@ -35,6 +35,8 @@ describe("loadSeedTemplates", () => {
     fs.writeFileSync(path.join(dir, SEED_TEMPLATE_FILES.roleOverlay("worker")), "runcmd: [[true]]\n");
     expect(() => loadSeedTemplates(dir)).toThrow(/cannot read seed template .*guest-apply\.py/);
     fs.writeFileSync(path.join(dir, SEED_TEMPLATE_FILES.guestApplier), "#!/usr/bin/python3\n");
+    expect(() => loadSeedTemplates(dir)).toThrow(/cannot read seed template .*apt-cache-stats\.py/);
+    fs.writeFileSync(path.join(dir, SEED_TEMPLATE_FILES.aptCacheStats), "#!/usr/bin/python3\n# stats\n");
     const t = loadSeedTemplates(dir);
     expect(t.guestApplier).toBe("#!/usr/bin/python3\n");
     expect(t.roleOverlays).toEqual({ worker: "runcmd: [[true]]\n" });

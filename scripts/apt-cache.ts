@@ -1,0 +1,28 @@
+// `npm run apt-cache -- status [--json]`: is the APT cache up, its hits and misses, its size (over SSH).
+import { Command } from "commander";
+import { loadClusterConfig } from "../lib/config/load";
+import { CommandFailedError } from "../lib/cli/report";
+import { runMain } from "../lib/entry/main";
+import { aptCacheStatus, formatAptCacheStatus, isHealthy } from "../lib/apt-cache/status";
+
+runMain("apt-cache", async () => {
+  const program = new Command("apt-cache").description("The APT cache VM (apt-cacher-ng)").exitOverride();
+  program
+    .command("status")
+    .description("service state, hits and misses from its log, cache size; exit 1 when it is not healthy")
+    .option("--json", "print the status as JSON")
+    .action(async (opts: { json?: boolean }) => {
+      const { model } = loadClusterConfig({ projectRoot: process.cwd() });
+      const status = await aptCacheStatus({
+        name: model.aptCache.vm.name,
+        target: { host: model.aptCache.address, user: model.ssh.user, ...(model.ssh.identityFile !== undefined ? { identityFile: model.ssh.identityFile } : {}) },
+        port: model.aptCache.port,
+        timeoutMs: 30_000,
+      });
+      process.stdout.write(opts.json ? `${JSON.stringify(status, null, 2)}\n` : `${formatAptCacheStatus(status)}\n`);
+      if (!isHealthy(status)) {
+        throw new CommandFailedError(`${status.name} is not healthy: ${status.error ?? (status.reachable ? `apt-cacher-ng is ${status.report?.service}` : `${status.address}:${status.port} does not answer from this Mac`)}`);
+      }
+    });
+  await program.parseAsync(process.argv);
+});
