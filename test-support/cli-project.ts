@@ -22,9 +22,13 @@ export interface CliProject {
   cleanup(): void;
 }
 
+const SSH_SIM_DIR = path.resolve(__dirname, "ssh-sim");
+
 export function createCliProject(opts: { absent?: readonly string[]; vmrunSeconds?: number } = {}): CliProject {
   const sim = createVmrunSim();
   const root = fs.realpathSync(makeTempProjectRoot());
+  const sshSimState = path.join(root, ".ssh-sim");
+  fs.mkdirSync(sshSimState);
   fs.writeFileSync(path.join(root, "id_test.pub"), `${FIXTURE_SSH_PUBLIC_KEY}\n`);
   fs.writeFileSync(
     path.join(root, "cluster.yaml"),
@@ -44,7 +48,8 @@ export function createCliProject(opts: { absent?: readonly string[]; vmrunSecond
   return {
     sim,
     root,
-    env: { PATH: sim.env.PATH!, VMRUN: sim.binary, VMRUN_SIM_STATE: sim.stateDir },
+    // ssh is the test double too: status asks running guests over SSH (see test-support/ssh-sim).
+    env: { PATH: `${SSH_SIM_DIR}:${sim.env.PATH!}`, VMRUN: sim.binary, VMRUN_SIM_STATE: sim.stateDir, SSH_SIM_DIR: sshSimState },
     vmxOf,
     cleanup() {
       sim.cleanup();

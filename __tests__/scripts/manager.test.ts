@@ -20,11 +20,43 @@ describe("scripts/manager.ts", () => {
       expect(r.stderr).toBe("");
       expect(r.code).toBe(0);
       const line = (name: string) => r.stdout.split("\n").find((l) => l.includes(` ${name} `)) ?? "";
-      expect(r.stdout).toMatch(/VM\s+│ role\s+│ power\s+│ IP\s+│ tools\s+│ snapshots\s+│ detail/);
-      expect(line("k8s-master1")).toMatch(/│ master\s+│ on\s+│ 10\.10\.0\.\d+\s+│ running\s+│ -/);
+      expect(r.stdout).toMatch(/VM\s+│ role\s+│ power\s+│ IP\s+│ tools\s+│ cloud-init\s+│ VIPs\s+│ snapshots\s+│ detail/);
+      // The guest double answers nothing it was not told: cloud-init is unknown, with the reason.
+      expect(line("k8s-master1")).toMatch(/│ master\s+│ on\s+│ 10\.10\.0\.\d+\s+│ running\s+│ unknown\s+│ -\s+│ -\s+│ cloud-init status: .*command not found/);
       expect(line("k8s-worker1")).toMatch(/│ worker\s+│ off\s+│ -\s+│ installed/);
       expect(line("gateway1")).toMatch(/│ gateway\s+│ absent\s+│ -\s+│ -/);
       expect(line(APT_CACHE)).toMatch(/│ apt-cache\s+│ off/);
+    });
+
+    it("asks running guests over SSH for cloud-init's result and which VIPs a gateway holds", async () => {
+      p.sim.powerOn(p.vmxOf("k8s-worker1"));
+      fs.rmSync(path.join(p.root, "VMs/k8s_cluster/gateway1.vmwarevm"), { recursive: true, force: true });
+      // Build gateway1 again and start it: it holds the internal VIP only.
+      const { writeTestVmx } = await import("../../test-support/vmrun-sim");
+      writeTestVmx(path.dirname(p.vmxOf("gateway1")), "gateway1");
+      p.sim.powerOn(p.vmxOf("gateway1"));
+      fs.writeFileSync(
+        path.join(p.env.SSH_SIM_DIR, "config.json"),
+        JSON.stringify({
+          commands: {
+            "cloud-init status": { stdout: "status: done\n" },
+            "ip -4 -o addr show": { stdout: "1: lo    inet 127.0.0.1/8 scope host lo\n3: ens192    inet 10.10.0.140/24 scope global ens192\n3: ens192    inet 10.10.0.100/24 scope global secondary ens192\n" },
+          },
+          hosts: { "10.10.0.1": {} },
+        }),
+      );
+      const r = await manager(["status", "--json"]);
+      expect(r.code).toBe(0);
+      const rows = JSON.parse(r.stdout) as { name: string; cloudInit?: string; vips?: string[]; detail: string }[];
+      const row = (name: string) => rows.find((x) => x.name === name);
+      expect(row("gateway1")).toMatchObject({ cloudInit: "done", vips: ["internal"], detail: "" });
+      expect(row("k8s-master1")).toMatchObject({ cloudInit: "done", detail: "" });
+      expect(row("k8s-master1")?.vips).toBeUndefined();
+      expect(row(APT_CACHE)?.cloudInit).toBeUndefined();
+      const calls = fs.readFileSync(path.join(p.env.SSH_SIM_DIR, "calls.log"), "utf8").trim().split("\n").map((l) => JSON.parse(l) as { remote: string[] });
+      expect(calls.map((c) => c.remote.join(" ")).sort()).toEqual(["cloud-init status", "cloud-init status", "cloud-init status", "ip -4 -o addr show"]);
+      const skipped = await manager(["status", "--no-guest", "--json"]);
+      expect((JSON.parse(skipped.stdout) as { cloudInit?: string }[]).every((x) => x.cloudInit === undefined)).toBe(true);
     });
 
     it("prints the array with --json", async () => {
@@ -143,6 +175,18 @@ describe("scripts/manager.ts", () => {
       expect(r.stdout).toContain("8) delete all VMs");
       expect(r.stdout).toMatch(/k8s-worker1\s+│ worker\s+│ off/);
       expect(r.stdout).toContain("bye");
+    });
+
+    it('"1" runs the doctor first and stops on its failures, before cdktf runs', async () => {
+      // No Fusion here: the doctor fails (vmnet2 missing), so deploy must not start.
+      const r = await manager([], "1\nq\n");
+      expect(r.stdout).toMatch(/FAIL/);
+      expect(r.stderr).toMatch(/\d+ failures?: fix the failures above \(npm run doctor shows every check\), then deploy again/);
+      expect(r.stderr).not.toContain("running npx");
+      expect(r.stdout).toContain("bye");
+      const sub = await manager(["deploy"]);
+      expect(sub.code).toBe(1);
+      expect(sub.stderr).not.toContain("running npx");
     });
 
     it("says so for an unknown choice and shows the menu again", async () => {

@@ -5,9 +5,12 @@ import { withOperationLock } from "../ops/operation-lock";
 import { listManifests } from "../snapshot/manifest";
 import { CliContext, ensureGeneratedDir, loadCliContext } from "./context";
 import { startAll, stopAll } from "./power-commands";
-import { errorMessage, progressLine, reportOutcomes } from "./report";
+import { CommandFailedError, errorMessage, progressLine, reportOutcomes } from "./report";
 import { buildSnapshotCommand, ContextLoader, manifestDirOf, snapshotCreate, snapshotDelete, snapshotList, snapshotRollback, timeoutOption } from "./snapshot-commands";
 import { printStatus } from "./status-command";
+import { formatReport, summary } from "../doctor/format";
+import { buildRealDoctorEnv } from "../doctor/real-env";
+import { runDoctor } from "../doctor/run-doctor";
 import { configureTeardownCommand, teardownCommand } from "../teardown/command";
 import { DestroyStep } from "../teardown/run-teardown";
 
@@ -23,6 +26,16 @@ export function runNpx(root: string, argv: readonly string[]): Promise<number> {
     child.on("error", (err) => reject(new Error(`cannot run npx ${argv.join(" ")}: ${err.message}; is Node's npx on PATH?`)));
     child.on("close", (code, signal) => resolve(code ?? (signal ? 128 : 1)));
   });
+}
+
+/** deploy from the menu or `manager deploy` stops on the doctor's failures first, as `npm run deploy` does. */
+async function deployCommand(ctx: CliContext): Promise<void> {
+  const report = await runDoctor(buildRealDoctorEnv(ctx.projectRoot));
+  if (!report.ok) {
+    process.stdout.write(formatReport(report.results, { failuresOnly: true }));
+    throw new CommandFailedError(`${summary(report.results)}: fix the failures above (npm run doctor shows every check), then deploy again`);
+  }
+  await runCdktf(ctx, DEPLOY_ARGV, "deploy");
 }
 
 async function runCdktf(ctx: CliContext, argv: readonly string[], operation: string): Promise<void> {
@@ -118,7 +131,7 @@ export async function runMenu(load: ContextLoader, input: NodeJS.ReadableStream 
       try {
         switch (choice) {
           case "1":
-            await handover(() => runCdktf(load(), DEPLOY_ARGV, "deploy"));
+            await handover(() => deployCommand(load()));
             break;
           case "2":
             await printStatus(load(), {});
@@ -186,13 +199,17 @@ export function buildManagerProgram(root: string): Command {
   const load: ContextLoader = (timeoutSeconds) => loadCliContext(root, { timeoutSeconds });
   const timeout = timeoutOption;
   const program = new Command("manager").description("manage the Kubernetes lab VMs").action(() => runMenu(load));
-  program.command("deploy").description("provision the cluster: npx cdktf deploy apt-cache k8s-cluster").action(() => runCdktf(load(), DEPLOY_ARGV, "deploy"));
+  program
+    .command("deploy")
+    .description("the doctor's failing checks, then provision the cluster: npx cdktf deploy apt-cache k8s-cluster")
+    .action(() => deployCommand(load()));
   program
     .command("status")
-    .description("power, IP, VMware Tools and snapshots of every VM")
+    .description("power, IP, VMware Tools, cloud-init (over SSH), VIPs held by each gateway, and snapshots of every VM")
     .option("--timeout <seconds>", "deadline of each vmrun call", timeout)
     .option("--json", "print the status as JSON")
-    .action((o: { timeout?: number; json?: boolean }) => printStatus(load(o.timeout), { json: o.json }));
+    .option("--no-guest", "skip the SSH questions (cloud-init, VIPs)")
+    .action((o: { timeout?: number; json?: boolean; guest?: boolean }) => printStatus(load(o.timeout), { json: o.json, guest: o.guest }));
   program
     .command("start-all")
     .description("start every VM that is not running: APT cache, masters, workers, gateways")

@@ -17,6 +17,10 @@ export interface VmStatus {
   readonly snapshots: string[];
   /** What could not be found out, in words; "" when everything answered. */
   readonly detail: string;
+  /** cloud-init's result, asked over SSH on running VMs with an IP (see guest-probe.ts). */
+  readonly cloudInit?: string;
+  /** Gateways: the VIPs (external, internal) the guest holds now. */
+  readonly vips?: readonly string[];
 }
 
 export interface StatusTarget {
