@@ -13,6 +13,8 @@ export interface HostFacts {
   readonly sshPublicKey: string | undefined;
   /** The path that was read (for messages). */
   readonly sshPublicKeyPath: string;
+  /** Why the key file could not be read, when it exists but is not a readable regular file. */
+  readonly sshPublicKeyProblem?: string;
 }
 
 export const COMMON_PACKAGES = ["open-vm-tools", "qemu-guest-agent", "curl", "wget", "vim"] as const;
@@ -23,6 +25,27 @@ const ROLE_PACKAGES: Record<Role, readonly string[]> = {
   worker: [],
   "apt-cache": ["apt-cacher-ng"],
 };
+/**
+ * Where the base image and its checksums may come from: https, http on this machine only, file:///
+ * or an absolute path (the sources lib/image accepts). URLs are made of URL-safe characters only; a
+ * local path may hold spaces and non-ASCII letters (macOS folder names) but no control character,
+ * quote, backslash or shell symbol.
+ */
+const URL_PATH = "(/[A-Za-z0-9._~%+/-]*)?";
+const LOCAL_PATH = "/[^\\u0000-\\u001f\\u007f\"'\\\\$`;|&<>(){}*?!]+";
+const SAFE_IMAGE_SOURCE = new RegExp(
+  `^(https://[A-Za-z0-9.-]+(:[0-9]{1,5})?${URL_PATH}|http://(localhost|127\\.0\\.0\\.1|\\[::1\\])(:[0-9]{1,5})?${URL_PATH}|file://${LOCAL_PATH}|${LOCAL_PATH})$`,
+  "u",
+);
+export function isSafeImageSource(url: string): boolean {
+  return url.length <= 2048 && SAFE_IMAGE_SOURCE.test(url);
+}
+const IMAGE_SOURCE_FIX = (what: string) =>
+  `must be an https:// URL (or http:// on localhost) of letters, digits and . _ ~ % + / -, or a file:/// URL or absolute path without quotes, control characters or shell symbols, to ${what}`;
+
+/** Top-level names of the project's own files and folders: no configured path may take them over. */
+const PROJECT_NAMES = ["cluster.yaml", "cluster.example.yaml", "package.json", "package-lock.json", "tsconfig.json", "cdktf.json", "main.ts", "readme.md", "node_modules", "cdktf.out", "scripts", "lib", "constructs", "stacks", "templates", "__tests__", "test-support", "bench", "e2e", ".git", ".ci"];
+
 export const DEFAULT_SSH_PUBLIC_KEY_FILE = "~/.ssh/id_ed25519.pub";
 const UBUNTU_IMAGE_BASE = "https://cloud-images.ubuntu.com/noble/current";
 const SSH_KEY = /^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp(256|384|521)|sk-ssh-ed25519@openssh\.com|sk-ecdsa-sha2-nistp256@openssh\.com) [A-Za-z0-9+/]+={0,3}( [^\r\n]*)?$/;
@@ -33,7 +56,13 @@ export function parseClusterConfig(text: string, source: string): ClusterConfig 
   if (doc.errors.length > 0) {
     throw new ConfigError(source, doc.errors.map((e) => ({ field: "", value: undefined, problem: `YAML syntax error: ${e.message.split("\n")[0]}; fix the file's syntax` })));
   }
-  const data: unknown = doc.toJS() ?? {};
+  let data: unknown;
+  try {
+    // maxAliasCount bounds alias expansion (a "billion laughs" file); the yaml library throws past it.
+    data = doc.toJS({ maxAliasCount: 100 }) ?? {};
+  } catch (err) {
+    throw new ConfigError(source, [{ field: "", value: undefined, problem: `the YAML cannot be read (${(err as Error).message}); write the settings out without heavy use of aliases (&x / *x)` }]);
+  }
   if (typeof data !== "object" || Array.isArray(data)) {
     throw new ConfigError(source, [{ field: "", value: data, problem: "the file must be a YAML mapping of settings (see cluster.example.yaml)" }]);
   }
@@ -81,7 +110,9 @@ export function buildClusterModel(config: ClusterConfig, host: HostFacts, source
 
   // --- SSH key
   const publicKey = host.sshPublicKey?.trim();
-  if (publicKey === undefined) {
+  if (host.sshPublicKeyProblem !== undefined) {
+    issues.push({ field: "sshPublicKeyFile", value: host.sshPublicKeyPath, problem: host.sshPublicKeyProblem });
+  } else if (publicKey === undefined) {
     issues.push({ field: "sshPublicKeyFile", value: host.sshPublicKeyPath, problem: "the SSH public key file does not exist; create one with: ssh-keygen -t ed25519 (or point sshPublicKeyFile at yours)" });
   } else if (!SSH_KEY.test(publicKey)) {
     issues.push({ field: "sshPublicKeyFile", value: host.sshPublicKeyPath, problem: "does not hold one OpenSSH public key line (ssh-ed25519 AAAA... comment); point it at the .pub file, not the private key" });
@@ -120,6 +151,12 @@ export function buildClusterModel(config: ClusterConfig, host: HostFacts, source
   inNat("network.internalVip", net.internalVip, "the internal (API) VIP");
   if (inDhcp(net.internalVip)) {
     issues.push({ field: "network.internalVip", value: net.internalVip, problem: `lies inside the DHCP range ${net.nat.dhcpStart}-${net.nat.dhcpEnd}, so DHCP could hand it to a VM; pick an address below ${net.nat.dhcpStart}` });
+  }
+
+  for (const [field, list] of [["network.dnsServers", net.dnsServers], ["network.dnsSearchDomains", net.dnsSearchDomains]] as const) {
+    list.forEach((item, i) => {
+      if (list.indexOf(item) !== i) issues.push({ field: `${field}[${i}]`, value: item, problem: `repeats ${field}[${list.indexOf(item)}]; list each entry once` });
+    });
   }
 
   if (net.vrrp.externalRouterId === net.vrrp.internalRouterId) {
@@ -223,10 +260,17 @@ export function buildClusterModel(config: ClusterConfig, host: HostFacts, source
 
   const pathValues = Object.entries(paths);
   for (const [key, value] of pathValues) {
+    // macOS's APFS is case-insensitive by default: VMs and vms are one folder.
+    const v = value.toLowerCase();
     for (const [otherKey, other] of pathValues) {
-      if (key < otherKey && (value === other || value.startsWith(`${other}/`) || other.startsWith(`${value}/`))) {
-        issues.push({ field: `paths.${key}`, value, problem: `overlaps paths.${otherKey} (${other}); give each its own folder` });
+      const o = other.toLowerCase();
+      if (key < otherKey && (v === o || v.startsWith(`${o}/`) || o.startsWith(`${v}/`))) {
+        issues.push({ field: `paths.${key}`, value, problem: `overlaps paths.${otherKey} (${other}); give each its own folder (case does not count on macOS)` });
       }
+    }
+    const first = v.split("/")[0];
+    if (PROJECT_NAMES.includes(first) || first.startsWith("terraform.")) {
+      issues.push({ field: `paths.${key}`, value, problem: `would take over the project's own ${value.split("/")[0]}; pick another name (the defaults are VMs/k8s_cluster, base_images, generated, vm-ips.env)` });
     }
   }
 
@@ -235,8 +279,11 @@ export function buildClusterModel(config: ClusterConfig, host: HostFacts, source
   const defaultUrl = `${UBUNTU_IMAGE_BASE}/noble-server-cloudimg-${arch}.img`;
   const url = image.url ?? defaultUrl;
   const checksumsUrl = image.checksumsUrl ?? (image.url === undefined ? `${UBUNTU_IMAGE_BASE}/SHA256SUMS` : undefined);
-  if (!/^(https:\/\/|http:\/\/|file:\/\/\/|\/)/.test(url)) {
-    issues.push({ field: "baseImage.url", value: url, problem: "must be an https:// URL, a file:/// URL or an absolute path to a qcow2 cloud image" });
+  if (!isSafeImageSource(url)) {
+    issues.push({ field: "baseImage.url", value: url, problem: IMAGE_SOURCE_FIX("a qcow2 cloud image") });
+  }
+  if (image.checksumsUrl !== undefined && !isSafeImageSource(image.checksumsUrl)) {
+    issues.push({ field: "baseImage.checksumsUrl", value: image.checksumsUrl, problem: IMAGE_SOURCE_FIX("a SHA256SUMS file") });
   }
   if (image.sha256 === undefined && checksumsUrl === undefined) {
     issues.push({ field: "baseImage.sha256", value: undefined, problem: "a custom baseImage.url needs a checksum to verify it: set baseImage.sha256 (shasum -a 256 <image>) or baseImage.checksumsUrl" });

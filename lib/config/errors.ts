@@ -10,6 +10,8 @@ export interface ConfigIssue {
 
 function show(value: unknown): string {
   if (value === undefined) return "";
+  // JSON would print NaN and Infinity (YAML's .nan and .inf) as null.
+  if (typeof value === "number" && !Number.isFinite(value)) return String(value);
   const text = JSON.stringify(value);
   if (text === undefined) return String(value);
   return text.length > 80 ? `${text.slice(0, 77)}...` : text;

@@ -44,14 +44,30 @@ export function loadClusterConfig(opts: LoadOptions): LoadedConfig {
   const config = parseClusterConfig(text, source);
   const keyPath = expandHome(config.sshPublicKeyFile, home, opts.projectRoot);
   let key: string | undefined;
-  try {
-    key = fs.readFileSync(keyPath, "utf8");
-  } catch {
-    key = undefined;
+  let keyProblem: string | undefined;
+  // Checked before reading: a FIFO would block every command, /dev/zero would never end.
+  const stat = fs.statSync(keyPath, { throwIfNoEntry: false });
+  if (stat !== undefined && !stat.isFile()) {
+    keyProblem = "is not a regular file; point sshPublicKeyFile at your .pub file (e.g. ~/.ssh/id_ed25519.pub)";
+  } else if (stat !== undefined && stat.size > MAX_KEY_FILE_BYTES) {
+    keyProblem = `is ${stat.size} bytes, too big for a public key; point sshPublicKeyFile at your .pub file`;
+  } else {
+    try {
+      key = fs.readFileSync(keyPath, "utf8");
+    } catch {
+      key = undefined;
+    }
   }
-  const model = buildClusterModel(config, { hostArch: opts.hostArch ?? process.arch, sshPublicKey: key, sshPublicKeyPath: keyPath }, source);
+  const model = buildClusterModel(
+    config,
+    { hostArch: opts.hostArch ?? process.arch, sshPublicKey: key, sshPublicKeyPath: keyPath, ...(keyProblem !== undefined ? { sshPublicKeyProblem: keyProblem } : {}) },
+    source,
+  );
   return { model, configFile: used };
 }
+
+/** An OpenSSH public key line is well under 1 KiB (RSA 16384 is about 2.8 KiB). */
+const MAX_KEY_FILE_BYTES = 16 * 1024;
 
 function expandHome(p: string, home: string, root: string): string {
   if (p === "~") return home;

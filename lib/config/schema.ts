@@ -11,8 +11,16 @@ import { VMWARE_STATIC_MAC } from "../net/mac";
 export const HOSTNAME = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
 const HOSTNAME_FIX = "use an RFC 1123 hostname: 1-63 lower-case letters, digits or '-', starting and ending with a letter or digit (e.g. k8s-worker3)";
 const DNS_NAME = /^(?=.{1,253}$)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/;
-/** A project-relative path: plain segments only, so nothing can point outside the project. */
-const RELATIVE_PATH = /^(?!\/)(?!.*(^|\/)\.\.?(\/|$))[A-Za-z0-9_][A-Za-z0-9._-]*(\/[A-Za-z0-9_][A-Za-z0-9._-]*)*$/;
+/**
+ * A project-relative path: plain segments only, so nothing can point outside the project; each
+ * segment at most 255 characters (the macOS limit), the whole at most 1024.
+ */
+const RELATIVE_PATH = /^(?=.{1,1024}$)(?!\/)(?!.*(^|\/)\.\.?(\/|$))[A-Za-z0-9_][A-Za-z0-9._-]{0,254}(\/[A-Za-z0-9_][A-Za-z0-9._-]{0,254})*$/;
+/**
+ * The SSH public key file: a path that may contain spaces (a macOS home folder) but no control
+ * characters, quotes or shell metacharacters; its private half's name reaches `ssh -i`.
+ */
+export const KEY_FILE_PATH = /^[\p{L}\p{N}~._/@+ -]{1,1024}$/u;
 const RELATIVE_PATH_FIX = "use a path inside the project, relative to it, made of letters, digits, '.', '_', '-' and '/' (no '..', no leading '/' or '-')";
 
 /** keepalived's PASS authentication takes at most 8 characters; kept to characters that need no quoting. */
@@ -85,7 +93,11 @@ export const ClusterConfigSchema = z.strictObject({
   /** `auto` = the Mac's own architecture. */
   arch: z.enum(["auto", "amd64", "arm64"], { error: "must be auto, amd64 or arm64" }).default("auto"),
   addressing: z.enum(["dhcp", "static"], { error: "must be dhcp or static" }).default("dhcp"),
-  sshPublicKeyFile: z.string().min(1, { error: "must name your public key file, e.g. ~/.ssh/id_ed25519.pub" }).default("~/.ssh/id_ed25519.pub"),
+  sshPublicKeyFile: z
+    .string()
+    .min(1, { error: "must name your public key file, e.g. ~/.ssh/id_ed25519.pub" })
+    .regex(KEY_FILE_PATH, { error: "is not allowed; use a path of letters, digits, spaces and ~ . _ / @ + - (no quotes, control characters or shell symbols), e.g. ~/.ssh/id_ed25519.pub" })
+    .default("~/.ssh/id_ed25519.pub"),
   paths: z
     .strictObject({
       vmsDir: relPath.default("VMs/k8s_cluster"),

@@ -1,4 +1,4 @@
-import { killLiveGroups } from "../process/run-with-deadline";
+import { killLiveGroups, refuseNewTools } from "../process/run-with-deadline";
 
 /**
  * The one way an entry point ends: success exits 0; any error prints one line (prefixed with what
@@ -9,8 +9,14 @@ export function runMain(label: string, fn: () => Promise<void>): void {
   // Ctrl-C stops this entry point, take them down too instead of leaving qemu-img or vmrun behind.
   let interrupted = false;
   for (const [signal, code] of [["SIGINT", 130], ["SIGTERM", 143]] as const) {
-    process.once(signal, () => {
+    // `on`, not `once`: a repeated signal (Ctrl-C twice, or tsx relaying the one the terminal already sent
+    // to the whole group) must find a listener, or tsx's own handler exits at once, before the tools are
+    // killed for good and the interruption is reported.
+    process.on(signal, () => {
+      if (interrupted) return;
       interrupted = true;
+      // Stop first, then kill: work unwinding from a killed tool must not start the next one.
+      refuseNewTools(`interrupted by ${signal}`);
       const n = killLiveGroups("SIGTERM");
       setTimeout(() => {
         killLiveGroups("SIGKILL");

@@ -186,7 +186,9 @@ export async function ensureBaseImage(opts: EnsureBaseImageOptions): Promise<Ens
       if (await exists(dest)) {
         const actual = await sha256File(dest);
         if (actual === expected) return { path: dest, sha256: actual, action: "verified-existing" as const };
-        progress(`${dest} has SHA-256 ${actual}, expected ${expected}: fetching it again`);
+        // Removed before the fetch: if the fetch fails too, no known-bad image may stay where the disks are made from.
+        await fs.promises.rm(dest, { force: true });
+        progress(`${dest} has SHA-256 ${actual}, expected ${expected}: removed it, fetching it again`);
       }
 
       await cleanStalePartials(path.dirname(dest), path.basename(dest));

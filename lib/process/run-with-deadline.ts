@@ -36,8 +36,27 @@ export class SpawnError extends Error {
   }
 }
 
+/** Raised instead of starting a program once refuseNewTools was called (the process is being interrupted). */
+export class ToolsRefusedError extends Error {
+  constructor(readonly file: string, reason: string) {
+    super(`${file} was not started: ${reason}`);
+    this.name = "ToolsRefusedError";
+  }
+}
+
 /** Process groups started here and still running, so an interrupted entry point can take them down. */
 const liveGroups = new Set<number>();
+/** Why no program may be started any more, once the process is being interrupted. */
+let refusal: string | undefined;
+
+/**
+ * From now on every runWithDeadline call fails at once with ToolsRefusedError. An interrupted entry
+ * point calls this before stopping its tools: code still unwinding must not start new ones (an undo, a
+ * listing, a VM start) after the user asked it to stop.
+ */
+export function refuseNewTools(reason: string): void {
+  refusal = reason;
+}
 
 /** Signals every process group this process started that is still running (for SIGINT/SIGTERM handlers). */
 export function killLiveGroups(signal: NodeJS.Signals = "SIGTERM"): number {
@@ -61,6 +80,7 @@ function killGroup(pid: number, signal: NodeJS.Signals): void {
  * A non-zero exit is a normal result, not an exception; only a failure to start throws.
  */
 export function runWithDeadline(file: string, args: readonly string[], opts: RunOptions): Promise<RunResult> {
+  if (refusal !== undefined) return Promise.reject(new ToolsRefusedError(file, refusal));
   const started = Date.now();
   return new Promise((resolve, reject) => {
     const child = spawn(file, [...args], {

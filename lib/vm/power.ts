@@ -9,6 +9,11 @@ import { GuestIpQuery, lookupGuestIp } from "./guest-ip";
 /** How long a guest gets to shut down cleanly before a hard stop. */
 export const SOFT_STOP_MS = 30_000;
 
+/** The clean-shutdown allowance, never longer than the deadline set for one vmrun call (VMRUN_TIMEOUT_SECONDS). */
+function softStopMs(driver: VmrunDriver): number {
+  return Math.min(SOFT_STOP_MS, driver.timeoutMs);
+}
+
 export interface StartVmOptions {
   readonly name: string;
   /** Absolute path of the .vmx inside the VM folder (what vmrun is given). */
@@ -42,7 +47,7 @@ export async function startVm(driver: VmrunDriver, opts: StartVmOptions): Promis
   if (installed !== desired) {
     if (running) {
       opts.log(`settings changed: stopping ${opts.name} to apply them`);
-      await driver.stopIfRunning(opts.vmx, { softTimeoutMs: SOFT_STOP_MS });
+      await driver.stopIfRunning(opts.vmx, { softTimeoutMs: softStopMs(driver) });
       running = false;
     }
     await writeFileAtomic(opts.vmx, desired, { mode: 0o644 });
@@ -89,5 +94,5 @@ async function warnOnDiskSize(disk: { path: string; sizeGb: number }, log: (m: s
 /** Stops the VM if it runs: a clean shutdown first, then a hard stop. Absent or off is fine. */
 export async function stopVm(driver: VmrunDriver, vmx: string): Promise<string> {
   if (!fs.existsSync(vmx) && !(await driver.isRunning(vmx))) return "not-present";
-  return driver.stopIfRunning(vmx, { softTimeoutMs: SOFT_STOP_MS });
+  return driver.stopIfRunning(vmx, { softTimeoutMs: softStopMs(driver) });
 }
