@@ -35,6 +35,20 @@ describe("scripts/teardown.ts", () => {
     expect(exists("terraform.apt-cache.tfstate")).toBe(true);
   });
 
+  it("names VMs left in the VMs folder from an earlier config, and removes them with --orphans", async () => {
+    const orphan = path.join(p.root, "VMs/k8s_cluster/old-worker.vmwarevm");
+    fs.mkdirSync(orphan, { recursive: true });
+    fs.writeFileSync(path.join(orphan, "old-worker.vmx"), ".encoding = \"UTF-8\"\n");
+    const first = await runCli(p, "teardown", ["--yes", "--skip-destroy"]);
+    expect(first.code).toBe(0);
+    expect(first.stderr).toContain("teardown: left alone, not in the config: VMs/k8s_cluster/old-worker.vmwarevm; if they are VMs removed from vms, remove them with npm run teardown -- --orphans");
+    expect(fs.existsSync(orphan)).toBe(true);
+    const second = await runCli(p, "teardown", ["--skip-destroy", "--orphans"], { input: "y\n" });
+    expect(second.code).toBe(0);
+    expect(second.stderr).toContain("old-worker (no longer in the config)");
+    expect(fs.existsSync(orphan)).toBe(false);
+  });
+
   it("answering n touches nothing and exits 1", async () => {
     const r = await runCli(p, "teardown", ["--skip-destroy"], { input: "n\n" });
     expect(r.code).toBe(1);

@@ -6,7 +6,7 @@ import * as readline from "node:readline";
 import { Command } from "commander";
 import { CliContext } from "../cli/context";
 import { CommandFailedError, renderTable } from "../cli/report";
-import { planTeardown, TeardownScope } from "./plan";
+import { findOrphanVms, planTeardown, TeardownScope } from "./plan";
 import { DestroyStep, runTeardown, TeardownReport } from "./run-teardown";
 
 export interface TeardownCommandOptions extends TeardownScope {
@@ -48,10 +48,10 @@ export function renderTeardownReport(report: TeardownReport): string {
 }
 
 export async function teardownCommand(ctx: CliContext, opts: TeardownCommandOptions, destroy: DestroyStep, io: TeardownIo = defaultIo()): Promise<void> {
-  const plan = planTeardown(ctx.model, opts);
+  const plan = planTeardown(ctx.model, opts, ctx.projectRoot);
   if (!opts.yes) {
     const what = [
-      `VMs ${plan.vms.map((v) => v.name).join(", ")}`,
+      `VMs ${plan.vms.map((v) => (v.orphan ? `${v.name} (no longer in the config)` : v.name)).join(", ")}`,
       "their generated folders",
       plan.stateFiles.join(", "),
       plan.inventoryFile,
@@ -73,6 +73,10 @@ export async function teardownCommand(ctx: CliContext, opts: TeardownCommandOpti
     const n = report.leftovers.length;
     throw new CommandFailedError(`teardown is incomplete: ${n} item${n === 1 ? " of the cluster remains" : "s of the cluster remain"} (listed above); fix the cause and run it again`);
   }
+  const left = opts.includeOrphans ? [] : findOrphanVms(ctx.projectRoot, ctx.model);
+  if (left.length > 0) {
+    io.err.write(`teardown: left alone, not in the config: ${left.map((v) => v.vmDir).join(", ")}; if they are VMs removed from vms, remove them with npm run teardown -- --orphans\n`);
+  }
   io.out.write("teardown complete: nothing of the cluster remains\n");
 }
 
@@ -82,6 +86,9 @@ export function configureTeardownCommand(cmd: Command, load: () => CliContext, d
     .option("-y, --yes", "do not ask for confirmation")
     .option("--include-apt-cache", "also remove the APT cache VM, its generated folder and its state")
     .option("--purge-images", "also remove the downloaded base images")
+    .option("--orphans", "also remove VMs in the VMs folder that are no longer in the config (stop, deleteVM, folder)")
     .option("--skip-destroy", "do not run npx cdktf destroy k8s-cluster first; only sweep")
-    .action((o: { yes?: boolean; includeAptCache?: boolean; purgeImages?: boolean; skipDestroy?: boolean }) => teardownCommand(load(), o, destroy));
+    .action((o: { yes?: boolean; includeAptCache?: boolean; purgeImages?: boolean; skipDestroy?: boolean; orphans?: boolean }) =>
+      teardownCommand(load(), { ...o, includeOrphans: o.orphans }, destroy),
+    );
 }

@@ -37,7 +37,7 @@ const quiet: TeardownLog = () => {};
 
 export async function runTeardown(ctx: CliContext, opts: TeardownOptions = {}): Promise<TeardownReport> {
   const log = opts.log ?? quiet;
-  const plan = planTeardown(ctx.model, opts);
+  const plan = planTeardown(ctx.model, opts, ctx.projectRoot);
   return withOperationLock(ensureGeneratedDir(ctx), "teardown", async () => {
     let destroy: DestroyStepResult | "skipped" = "skipped";
     if (opts.destroy) {

@@ -175,3 +175,33 @@ describe("runTeardown", () => {
     expect(exists(p, "terraform.k8s-cluster.tfstate")).toBe(true);
   });
 });
+
+describe("VMs of an earlier config (orphans)", () => {
+  let p: CliProject;
+  afterEach(() => p.cleanup());
+
+  it("are removed with includeOrphans, stopped first, and audited; folders with other shapes are still left alone", async () => {
+    p = createCliProject();
+    deploy(p);
+    // k8s-worker9 was in vms once: Terraform dropped it from the state without running its destroy step.
+    const orphanDir = path.join(p.root, VMS, "k8s-worker9.vmwarevm");
+    writeTestVmx(orphanDir, "k8s-worker9");
+    p.sim.powerOn(path.join(orphanDir, "k8s-worker9.vmx"));
+    fs.mkdirSync(path.join(p.root, VMS, "Not_A_Name.vmwarevm"));
+    fs.writeFileSync(path.join(p.root, VMS, "notes.txt"), "mine");
+    const ctx = loadCliContext(p.root, { env: p.env });
+
+    const without = await runTeardown(ctx, {});
+    expect(fs.existsSync(orphanDir)).toBe(true);
+    expect(without.rows.some((r) => r.item.includes("k8s-worker9"))).toBe(false);
+
+    const report = await runTeardown(ctx, { includeOrphans: true });
+    const row = report.rows.find((r) => r.item === `${VMS}/k8s-worker9.vmwarevm`);
+    expect(row?.outcome).toBe("removed");
+    expect(fs.existsSync(orphanDir)).toBe(false);
+    expect(vmsCalled(p.sim, "deleteVM")).toContain("k8s-worker9");
+    expect(report.leftovers).toEqual([]);
+    expect(fs.existsSync(path.join(p.root, VMS, "Not_A_Name.vmwarevm"))).toBe(true);
+    expect(fs.readFileSync(path.join(p.root, VMS, "notes.txt"), "utf8")).toBe("mine");
+  });
+});
