@@ -76,6 +76,16 @@ describe("scripts/guest-config", () => {
     expect(r.stdout + r.stderr).not.toContain("warning");
   });
 
+  it("waits for SSH again when sshd restarts during cloud-init's first boot", async () => {
+    // Call 2 (cloud-init status --wait) is refused, as when cloud-init regenerates host keys and restarts sshd.
+    simConfig({ refusedCalls: [2] });
+    const r = await run();
+    expect(r.code).toBe(0);
+    expect(r.stderr).toMatch(/SSH dropped \(ssh: connect to host 10\.10\.0\.22 port 22: Connection refused\): sshd restarts during first boot/);
+    expect(calls().map((c) => c.remote.join(" "))).toEqual(["true", "cloud-init status --wait", "true", "cloud-init status --wait", `sudo -n ${GUEST_APPLIER_PATH}`]);
+    expect(guest.file("/etc/hosts")).toBe(HOSTS);
+  });
+
   it("passes a configured key and port to ssh", async () => {
     simConfig({});
     const r = await run({ SSH_IDENTITY_FILE: "~/.ssh/lab_key", SSH_PORT: "2222" });

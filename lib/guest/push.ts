@@ -58,17 +58,31 @@ async function waitForSsh(opts: PushOptions, deadline: number): Promise<void> {
   }
 }
 
-/** `cloud-init status --wait`: 0 = done, 2 = done with recoverable errors (cloud-init 23.4+), 1 = error. */
+/**
+ * `cloud-init status --wait`: 0 = done, 2 = done with recoverable errors (cloud-init 23.4+), 1 = error.
+ * First boot restarts sshd (cloud-init regenerates the host keys), so a dropped or refused connection
+ * means "wait for SSH again", until the deadline.
+ */
 async function waitForCloudInit(opts: PushOptions, deadline: number): Promise<string | undefined> {
   const { vmName, target } = opts;
-  const result = await sshRun(target, ["cloud-init", "status", "--wait"], { timeoutMs: Math.max(deadline - Date.now(), 1) });
-  if (result.timedOut) {
-    throw new Error(`${vmName}: cloud-init was still running after ${Math.round(opts.waitMs / 1000)} s; see its progress with: ssh ${target.user}@${target.host} cloud-init status --long`);
+  for (;;) {
+    const result = await sshRun(target, ["cloud-init", "status", "--wait"], { timeoutMs: Math.max(deadline - Date.now(), 1) });
+    if (result.timedOut) {
+      throw new Error(`${vmName}: cloud-init was still running after ${Math.round(opts.waitMs / 1000)} s; see its progress with: ssh ${target.user}@${target.host} cloud-init status --long`);
+    }
+    if (result.code === 0) return undefined;
+    if (result.code === 255) {
+      if (isAuthFailure(result) || Date.now() >= deadline) {
+        throw new Error(`${vmName}: the SSH connection failed while waiting for cloud-init: ${lastLine(result.stderr)}`);
+      }
+      opts.log(`SSH dropped (${lastLine(result.stderr) || "no reason"}): sshd restarts during first boot; waiting for it again`);
+      await sleep(Math.min(opts.retryMs ?? 3000, Math.max(deadline - Date.now(), 0)));
+      await waitForSsh(opts, deadline);
+      continue;
+    }
+    // The role files are still worth installing; the applier checks them with the installed tools.
+    return `cloud-init ended with exit ${result.code} (${lastLine(result.stdout) || "no status"}); see: ssh ${target.user}@${target.host} cloud-init status --long`;
   }
-  if (result.code === 0) return undefined;
-  if (result.code === 255) throw new Error(`${vmName}: the SSH connection failed while waiting for cloud-init: ${lastLine(result.stderr)}`);
-  // The role files are still worth installing; the applier checks them with the installed tools.
-  return `cloud-init ended with exit ${result.code} (${lastLine(result.stdout) || "no status"}); see: ssh ${target.user}@${target.host} cloud-init status --long`;
 }
 
 function parseSummary(vmName: string, stdout: string): ApplySummary | undefined {
