@@ -59,7 +59,11 @@ export function renderKeepalivedConf(gateway: VmSpec, model: ClusterModel, addre
   const natIf = nicOn(gateway, "nat");
   const peers = gatewaysOf(model).filter((g) => g.name !== gateway.name);
   const state = priority === FIRST_GATEWAY_PRIORITY ? "MASTER" : "BACKUP";
-  const peerLines = peers.map((p) => tf`    ${addressOf(p)}\n`).join("");
+  // A lone gateway has no peer: keepalived refuses unicast settings without one, so none are written.
+  const unicast =
+    peers.length === 0
+      ? ""
+      : tf`  unicast_src_ip ${addressOf(gateway)}\n  unicast_peer {\n` + peers.map((p) => tf`    ${addressOf(p)}\n`).join("") + tf`  }\n`;
   const instance = (name: string, routerId: TextValue, vip: TextValue, prefix: number, dev: string) => tf`
 vrrp_instance ${name} {
   state ${state}
@@ -67,10 +71,7 @@ vrrp_instance ${name} {
   virtual_router_id ${routerId}
   priority ${priority}
   advert_int 1
-  unicast_src_ip ${addressOf(gateway)}
-  unicast_peer {
-` + peerLines + tf`  }
-  authentication {
+` + unicast + tf`  authentication {
     auth_type PASS
     auth_pass ${vars.authPass}
   }

@@ -148,3 +148,23 @@ describe("renderers refuse a cluster they cannot serve", () => {
     expect(text).toContain("'$remote_addr [$time_local]");
   });
 });
+
+describe("a lone gateway", () => {
+  const lone = { ...model, vms: model.vms.filter((vm) => vm.name !== "gateway2") };
+  const conf = resolveTerraformText(renderKeepalivedConf(gateway1, lone, literalAddress, GATEWAY_VARIABLE_EXPRESSIONS), values);
+
+  it("holds both VIPs without unicast settings (keepalived refuses them without a peer)", () => {
+    expect(conf).not.toMatch(/unicast_(src_ip|peer)/);
+    expect(conf).toMatch(/vrrp_instance VI_INTERNAL \{\n\s+state MASTER\n[\s\S]*10\.10\.0\.100\/24 dev ens192/);
+  });
+
+  (HAVE_KEEPALIVED_CHECK ? it : it.skip)("passes keepalived -t", async () => {
+    const v = new Validators();
+    try {
+      const result = await v.keepalivedCheck(conf, ["ens160", "ens192"]);
+      expect({ code: result.code, out: result.stdout + result.stderr }).toEqual({ code: 0, out: expect.any(String) });
+    } finally {
+      v.cleanup();
+    }
+  });
+});
