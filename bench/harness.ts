@@ -34,6 +34,26 @@ export async function medianOf(runs: number, fn: () => Promise<unknown>): Promis
   return times[Math.floor(times.length / 2)];
 }
 
+export interface TimedPair {
+  readonly measuredMs: number;
+  readonly baselineMs: number;
+}
+
+/**
+ * The fastest measured and the fastest baseline of several rounds. On a shared machine other work
+ * only ever adds time, so the fastest run of each is the closest to its own cost; the note should
+ * list every round's ratio (roundRatios) so the spread stays visible.
+ */
+export function fastestPair(pairs: readonly TimedPair[]): TimedPair {
+  if (pairs.length === 0) throw new Error("no rounds were measured");
+  return { measuredMs: Math.min(...pairs.map((p) => p.measuredMs)), baselineMs: Math.min(...pairs.map((p) => p.baselineMs)) };
+}
+
+/** `1.02, 1.10, 1.31`: the ratio of every round, in order, for a figure's note. */
+export function roundRatios(pairs: readonly TimedPair[]): string {
+  return pairs.map((p) => (p.measuredMs / p.baselineMs).toFixed(2)).join(", ");
+}
+
 export function machineDescription(): string {
   const cpu = os.cpus()[0]?.model ?? "unknown CPU";
   return `${os.cpus().length} x ${cpu}, ${(os.totalmem() / 1024 ** 3).toFixed(0)} GiB, ${os.platform()} ${os.release()}, node ${process.version}`;
@@ -47,7 +67,12 @@ export function printTable(figures: readonly BenchFigure[]): string {
   return [line(header), line(widths.map((w) => "-".repeat(w))), ...rows.map(line)].join("\n");
 }
 
-export function writeResults(file: string, figures: readonly BenchFigure[]): void {
+/** 1-, 5- and 15-minute load averages: other work on a shared machine moves every figure. */
+export function loadDescription(load: readonly number[] = os.loadavg()): string {
+  return `load average ${load.map((l) => l.toFixed(2)).join(", ")} on ${os.cpus().length} cores`;
+}
+
+export function writeResults(file: string, figures: readonly BenchFigure[], extra: Record<string, unknown> = {}): void {
   fs.mkdirSync(path.dirname(file), { recursive: true });
-  fs.writeFileSync(file, `${JSON.stringify({ date: new Date().toISOString(), machine: machineDescription(), figures }, null, 2)}\n`);
+  fs.writeFileSync(file, `${JSON.stringify({ date: new Date().toISOString(), machine: machineDescription(), ...extra, figures }, null, 2)}\n`);
 }

@@ -3,14 +3,35 @@
  * as a table and written to bench/results/latest.json so that runs can be compared.
  */
 import * as path from "node:path";
-import { machineDescription, printTable, writeResults } from "./harness";
+import { benchDiskPrep } from "./disk-prep";
+import { BenchFigure, loadDescription, machineDescription, printTable, writeResults } from "./harness";
+import { benchIpDiscovery } from "./ip-discovery";
+import { benchPlanVmsOff } from "./plan-vms-off";
 import { benchSnapshotSet } from "./snapshot-set";
+import { benchSynthScaling } from "./synth-scaling";
+
+/** In the issue's order; each logs when it starts, since the whole run takes minutes. */
+const BENCHES: readonly [string, () => Promise<BenchFigure[]>][] = [
+  ["synth scaling", () => benchSynthScaling()],
+  ["disk preparation", () => benchDiskPrep()],
+  ["snapshot set", () => benchSnapshotSet()],
+  ["plan with VMs off", () => benchPlanVmsOff()],
+  ["IP discovery", () => benchIpDiscovery()],
+];
 
 async function main(): Promise<void> {
-  const figures = [...(await benchSnapshotSet())];
-  process.stdout.write(`machine: ${machineDescription()}\n\n${printTable(figures)}\n`);
+  const loadBefore = loadDescription();
+  const figures: BenchFigure[] = [];
+  for (const [name, run] of BENCHES) {
+    process.stderr.write(`bench: ${name}...\n`);
+    figures.push(...(await run()));
+  }
+  const loadAfter = loadDescription();
+  process.stdout.write(`machine: ${machineDescription()}\n${loadBefore} before, ${loadAfter} after\n\n${printTable(figures)}\n`);
+  const notes = figures.filter((f) => f.note).map((f) => `- ${f.name}: ${f.note}`);
+  process.stdout.write(`\n${notes.join("\n")}\n`);
   const out = path.join(__dirname, "results", "latest.json");
-  writeResults(out, figures);
+  writeResults(out, figures, { loadBefore, loadAfter });
   process.stdout.write(`\nwritten to ${path.relative(process.cwd(), out)}\n`);
   if (figures.some((f) => !f.ok)) process.exitCode = 1;
 }

@@ -1,7 +1,7 @@
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { figure, printTable, writeResults } from "../../bench/harness";
+import { figure, loadDescription, fastestPair, printTable, roundRatios, writeResults } from "../../bench/harness";
 
 describe("bench harness", () => {
   it("computes ratios against the same run's baseline and judges them against the goal", () => {
@@ -16,10 +16,26 @@ describe("bench harness", () => {
     expect(table[2]).toMatch(/^snapshot set\s+1869 ms\s+1585 ms \(slowest call\)\s+1\.18\s+<= 1\.3\s+ok$/);
     expect(table[3]).toMatch(/3\.00\s+<= 2\s+MISSED$/);
     const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "bench-")), "r", "latest.json");
-    writeResults(file, figures);
+    writeResults(file, figures, { loadBefore: "load average 1.00" });
     const written = JSON.parse(fs.readFileSync(file, "utf8"));
     expect(written.figures).toHaveLength(2);
+    expect(written.loadBefore).toBe("load average 1.00");
     expect(written.machine).toMatch(/node v\d+/);
     fs.rmSync(path.dirname(path.dirname(file)), { recursive: true, force: true });
+  });
+
+  it("describes the load the figures were measured under", () => {
+    expect(loadDescription([1, 0.5, 0.25])).toMatch(/^load average 1\.00, 0\.50, 0\.25 on \d+ cores$/);
+  });
+
+  it("takes the fastest measured and the fastest baseline of the rounds, and lists every round's ratio", () => {
+    const pairs = [
+      { measuredMs: 300, baselineMs: 100 },
+      { measuredMs: 110, baselineMs: 100 },
+      { measuredMs: 500, baselineMs: 400 },
+    ];
+    expect(fastestPair(pairs)).toEqual({ measuredMs: 110, baselineMs: 100 });
+    expect(() => fastestPair([])).toThrow(/no rounds/);
+    expect(roundRatios(pairs)).toBe("3.00, 1.10, 1.25");
   });
 });

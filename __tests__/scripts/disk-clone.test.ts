@@ -1,6 +1,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { qemuImgInfo } from "../../lib/disk/qemu-img";
+import { readEmbeddedDescriptor } from "../../lib/disk/vmdk-descriptor";
 import { sha256File } from "../../lib/image/checksums";
 import { cachedQcow2, GIB, makeTempDir, removeFixtureCache } from "../../test-support/fixtures";
 import { pidsMentioning } from "../../test-support/processes";
@@ -39,16 +40,26 @@ afterEach(() => {
 });
 afterAll(() => removeFixtureCache());
 
-/** Waits until qemu-img is writing the vmdk in its scratch directory `<vmDir>/.m1.vmdk.partial-*`; that directory, or undefined after 20 s. */
-async function scratchDirWithVmdk(vmDir: string): Promise<string | undefined> {
+/**
+ * Waits until qemu-img is writing the sized vmdk in the cache's scratch directory
+ * `base_images/sized/.<entry>.partial-<pid>`; that directory, or undefined after 20 s.
+ */
+async function conversionScratch(): Promise<string | undefined> {
+  const sized = path.join(root, "base_images", "sized");
   const giveUp = Date.now() + 20_000;
   while (Date.now() < giveUp) {
-    const dirs = fs.existsSync(vmDir) ? fs.readdirSync(vmDir).filter((n) => n.startsWith(".m1.vmdk.partial-")) : [];
-    const scratch = dirs.map((n) => path.join(vmDir, n)).find((d) => fs.existsSync(path.join(d, "m1.vmdk")));
+    const dirs = fs.existsSync(sized) ? fs.readdirSync(sized).filter((n) => /^\..*\.vmdk\.partial-\d+$/.test(n)) : [];
+    const scratch = dirs.map((n) => path.join(sized, n)).find((d) => fs.existsSync(d) && fs.readdirSync(d).some((f) => f.endsWith(".vmdk")));
     if (scratch) return scratch;
     await new Promise((r) => setImmediate(r));
   }
   return undefined;
+}
+
+/** The cached sized vmdks (complete entries only). */
+function cacheEntries(): string[] {
+  const sized = path.join(root, "base_images", "sized");
+  return fs.existsSync(sized) ? fs.readdirSync(sized).filter((n) => !n.startsWith(".") && n.endsWith(".vmdk")) : [];
 }
 
 describe("scripts/disk-clone", () => {
@@ -110,11 +121,34 @@ describe("scripts/disk-clone", () => {
     expect(fs.existsSync("/tmp/m1.vmdk")).toBe(false);
   });
 
-  it("leaves no disk when killed during the conversion, and the next run succeeds", async () => {
+  it("converts once for several VMs at once, and each disk carries its own name and CID", async () => {
+    await installBase({ dataMiB: 64 });
+    const names = ["m1", "m2", "m3"];
+    const runs = await Promise.all(
+      names.map((name) => runEntry("disk-clone", { projectRoot: root, timeoutMs: 60_000, env: env({ VM_NAME: name, DISK_PATH: `${VMS_DIR}/${name}.vmwarevm/${name}.vmdk` }) })),
+    );
+    expect(runs.map((r) => r.code)).toEqual([0, 0, 0]);
+    expect(runs.filter((r) => r.stderr.includes(": converting ")).length).toBe(1);
+    expect(cacheEntries()).toHaveLength(1);
+    const entry = cacheEntries()[0];
+    expect(fs.readdirSync(path.join(root, "base_images", "sized")).sort()).toEqual([entry, `${entry}.checked`]); // no lock, no scratch
+    const cids = new Set<string>();
+    for (const name of names) {
+      const disk = path.join(root, VMS_DIR, `${name}.vmwarevm`, `${name}.vmdk`);
+      expect(await qemuImgInfo(disk)).toMatchObject({ format: "vmdk", virtualSize: 3 * GIB, createType: "monolithicSparse" });
+      const descriptor = (await readEmbeddedDescriptor(disk)).text;
+      expect(descriptor).toContain(`RW ${(3 * GIB) / 512} SPARSE "${name}.vmdk"`);
+      cids.add(/^CID=(\w+)$/m.exec(descriptor)![1]);
+      expect(fs.statSync(disk).mode & 0o777).toBe(0o644);
+    }
+    expect(cids.size).toBe(3);
+  });
+
+  it("uses no half-made cache entry when killed during the conversion, and the next run succeeds", async () => {
     await installBase({ dataMiB: 160 }); // enough data that the conversion takes a while
     const vmDir = path.join(root, VMS_DIR, "m1.vmwarevm");
     const started = startEntry("disk-clone", { projectRoot: root, env: env() });
-    const scratch = await scratchDirWithVmdk(vmDir);
+    const scratch = await conversionScratch();
     expect(scratch).toBeDefined();
     killGroup(started.child, "SIGKILL");
     // qemu-img runs in a process group of its own (runWithDeadline); a killed parent does not take it along.
@@ -122,11 +156,15 @@ describe("scripts/disk-clone", () => {
     const killed = await started.done;
     expect(killed.signal).toBe("SIGKILL");
     expect(fs.existsSync(path.join(vmDir, "m1.vmdk"))).toBe(false);
+    expect(cacheEntries()).toEqual([]);
     expect(fs.existsSync(scratch!)).toBe(true);
 
-    const rerun = await runEntry("disk-clone", { projectRoot: root, env: env() });
+    // The killed run's lock is taken over once stale (10 s), its scratch removed, the entry made anew.
+    const rerun = await runEntry("disk-clone", { projectRoot: root, env: env(), timeoutMs: 60_000 });
     expect(rerun.stderr).toContain("created");
     expect(rerun.code).toBe(0);
+    expect(fs.existsSync(scratch!)).toBe(false);
+    expect(cacheEntries()).toHaveLength(1);
     expect(fs.readdirSync(vmDir)).toEqual(["m1.vmdk"]);
     expect(await qemuImgInfo(path.join(vmDir, "m1.vmdk"))).toMatchObject({ format: "vmdk", virtualSize: 3 * GIB });
   });
@@ -135,7 +173,7 @@ describe("scripts/disk-clone", () => {
     await installBase({ dataMiB: 160 });
     const vmDir = path.join(root, VMS_DIR, "m1.vmwarevm");
     const started = startEntry("disk-clone", { projectRoot: root, env: env() });
-    const scratch = await scratchDirWithVmdk(vmDir);
+    const scratch = await conversionScratch();
     expect(scratch).toBeDefined();
     expect(pidsMentioning(scratch!).length).toBeGreaterThan(0);
     killGroup(started.child, "SIGTERM"); // the entry's group only: qemu-img has a group of its own
@@ -143,5 +181,9 @@ describe("scripts/disk-clone", () => {
     expect({ code: stopped.code, signal: stopped.signal, stderr: stopped.stderr }).toEqual({ code: 143, signal: null, stderr: expect.stringContaining("disk-clone: interrupted by SIGTERM; stopped 1 running tool") });
     expect(pidsMentioning(scratch!)).toEqual([]);
     expect(fs.existsSync(path.join(vmDir, "m1.vmdk"))).toBe(false);
+    expect(cacheEntries()).toEqual([]);
+    // The lock is released on exit, so the next run does not wait for it to go stale.
+    const sized = path.join(root, "base_images", "sized");
+    expect((fs.existsSync(sized) ? fs.readdirSync(sized) : []).filter((n) => n.endsWith(".lock"))).toEqual([]);
   });
 });

@@ -35,7 +35,9 @@ describe("scripts/run launcher", () => {
   });
 });
 
-const SHELL_FILES = ["scripts/run", ".ci/run"];
+// The e2e scripts run on the Linux CI machine only (they build and boot the QEMU guests), but are
+// held to the same shellcheck standard.
+const SHELL_FILES = ["scripts/run", ".ci/run", "e2e/golden/build.sh", "e2e/lib/launcher-in-netns.sh"];
 (hasTool("shellcheck") ? describe : describe.skip)("shell scripts", () => {
   it.each(SHELL_FILES)("%s passes shellcheck (bash 3.2 and BSD tools are the target)", async (file) => {
     const res = await runWithDeadline("shellcheck", ["-S", "style", path.join(REPO_ROOT, file)], { timeoutMs: 30_000 });
@@ -48,7 +50,7 @@ const SHELL_FILES = ["scripts/run", ".ci/run"];
       for (const entry of fs.readdirSync(path.join(REPO_ROOT, dir), { withFileTypes: true })) {
         const rel = path.join(dir, entry.name);
         if (entry.isDirectory()) {
-          if (!["node_modules", ".git", "cdktf.out", "VMs", "base_images", "generated"].includes(entry.name)) walk(rel);
+          if (!["node_modules", ".git", "cdktf.out", "VMs", "base_images", "generated", ".e2e-cache"].includes(entry.name)) walk(rel);
         } else if (entry.isFile() && /^#!.*\b(ba)?sh\b/.test(fs.readFileSync(path.join(REPO_ROOT, rel), "utf8").split("\n")[0])) {
           found.push(rel);
         }

@@ -1,12 +1,18 @@
 /**
  * Makes a VM's VMDK from the qcow2 cloud image, once. An existing disk holds the VM's data, so it is
- * kept when it matches and never replaced or resized; a new one is built in a temporary directory and
+ * kept when it matches and never replaced or resized. A new one is copied from the base image's
+ * sized VMDK (converted once per base image and size, see sized-vmdk-cache.ts) with a copy-on-write
+ * clone where the filesystem has one, given its own file name and CID in its descriptor, checked, and
  * renamed into place only when complete, so a killed run leaves no half-written disk behind.
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { cleanStalePartials, makeTempSibling } from "../fs/atomic";
-import { convertQcow2ToVmdk, createQcow2Overlay, qemuImgInfo, QemuImgInfo } from "./qemu-img";
+import { qemuImgInfo, QemuImgInfo } from "./qemu-img";
+import { ensureSizedVmdk, vmdkInfoProblem } from "./sized-vmdk-cache";
+import { randomCid, rewriteEmbeddedDescriptor } from "./vmdk-descriptor";
+
+export { convertBaseToVmdk, type ConvertBaseToVmdkOptions } from "./sized-vmdk-cache";
 
 const GIB = 1024 ** 3;
 
@@ -20,6 +26,13 @@ export interface PrepareVmDiskOptions {
   /** Deadline for the whole preparation. */
   readonly timeoutMs: number;
   readonly onProgress?: (message: string) => void;
+  /** Folder of the converted sized VMDKs. @default `sized/` next to the base image */
+  readonly cacheDir?: string;
+  /**
+   * Verifies the base image's SHA-256 before it is converted, fetching it again when it does not
+   * verify; resolves true when it replaced the file. @default - the base is only checked with qemu-img info
+   */
+  readonly verifyBase?: () => Promise<boolean>;
 }
 
 export interface PrepareVmDiskResult {
@@ -39,9 +52,6 @@ function remaining(deadline: number): number {
 
 /** Checks the base image and returns its info; nothing is written. */
 async function inspectBaseImage(baseImage: string, sizeBytes: number, deadline: number): Promise<QemuImgInfo> {
-  if (!fs.existsSync(baseImage)) {
-    throw new Error(`base image ${baseImage} does not exist: run the base image step first (terraform apply creates it)`);
-  }
   const info = await qemuImgInfo(baseImage, remaining(deadline));
   if (info.format !== "qcow2") {
     throw new Error(`base image ${baseImage} is ${info.format}, not qcow2: use the Ubuntu cloud image (.img, which is qcow2)`);
@@ -71,30 +81,6 @@ async function checkExistingDisk(target: string, sizeBytes: number, deadline: nu
   return info;
 }
 
-export interface ConvertBaseToVmdkOptions {
-  /** Absolute path of the qcow2 base. */
-  readonly baseImage: string;
-  readonly sizeBytes: number;
-  /** Where the VMDK is written; its file name ends up in the VMDK's descriptor. */
-  readonly output: string;
-  /** A directory of scratch space for the overlay (removed by the caller). */
-  readonly workDir: string;
-  readonly timeoutMs: number;
-}
-
-/**
- * The expensive step, kept separate so it can later run once per (base image, size) and be copied per VM.
- * `qemu-img resize` cannot grow a vmdk, so the size is set on a qcow2 overlay of the base, which is then
- * converted; the base itself is never written.
- */
-export async function convertBaseToVmdk(opts: ConvertBaseToVmdkOptions): Promise<void> {
-  const deadline = Date.now() + opts.timeoutMs;
-  const overlay = path.join(opts.workDir, "sized-overlay.qcow2");
-  await createQcow2Overlay(path.resolve(opts.baseImage), overlay, opts.sizeBytes, remaining(deadline));
-  await convertQcow2ToVmdk(overlay, opts.output, remaining(deadline));
-  await fs.promises.rm(overlay, { force: true });
-}
-
 export async function prepareVmDisk(opts: PrepareVmDiskOptions): Promise<PrepareVmDiskResult> {
   if (!Number.isInteger(opts.sizeGb) || opts.sizeGb < 1) {
     throw new Error(`disk size ${opts.sizeGb} GiB is not a whole number of GiB of at least 1: fix the VM's disk size in the config`);
@@ -110,7 +96,20 @@ export async function prepareVmDisk(opts: PrepareVmDiskOptions): Promise<Prepare
     const info = await checkExistingDisk(target, sizeBytes, deadline);
     return { action: "kept-existing", path: target, virtualSize: info.virtualSize };
   }
-  await inspectBaseImage(baseImage, sizeBytes, deadline);
+  if (!fs.existsSync(baseImage)) {
+    throw new Error(`base image ${baseImage} does not exist: run the base image step first (terraform apply creates it)`);
+  }
+  // The base is verified and checked (qcow2, not larger than the disk) before it is converted; a cached
+  // conversion of the same file passed those checks when it was made.
+  const sized = await ensureSizedVmdk({
+    baseImage,
+    sizeGb: opts.sizeGb,
+    cacheDir: opts.cacheDir,
+    timeoutMs: remaining(deadline),
+    onProgress: progress,
+    verifyBase: opts.verifyBase,
+    inspectBase: () => inspectBaseImage(baseImage, sizeBytes, deadline),
+  });
 
   const vmDir = path.dirname(target);
   await fs.promises.mkdir(vmDir, { recursive: true });
@@ -121,17 +120,20 @@ export async function prepareVmDisk(opts: PrepareVmDiskOptions): Promise<Prepare
   await fs.promises.mkdir(workDir);
   try {
     const built = path.join(workDir, path.basename(target));
-    progress(`converting ${baseImage} to a ${opts.sizeGb} GiB vmdk`);
-    await convertBaseToVmdk({ baseImage, sizeBytes, output: built, workDir, timeoutMs: remaining(deadline) });
-    const info = await qemuImgInfo(built, remaining(deadline));
-    if (info.format !== "vmdk" || info.virtualSize !== sizeBytes || info.createType !== "monolithicSparse") {
-      throw new Error(`qemu-img produced ${info.format}/${info.createType ?? "?"} of ${gib(info.virtualSize)} instead of a ${opts.sizeGb} GiB monolithicSparse vmdk: check the qemu-img version (qemu-img --version)`);
-    }
+    progress(`copying ${sized.path}${sized.action === "reused" ? " (converted earlier)" : ""}`);
+    // A clone on APFS (clonefile) and btrfs/xfs (reflink); libuv falls back to a plain copy elsewhere.
+    await fs.promises.copyFile(sized.path, built, fs.constants.COPYFILE_FICLONE);
+    await fs.promises.chmod(built, 0o644); // the cached source is read-only
+    // The copy still names the cache file in its extent line and shares its CID: make it this disk's own.
+    await rewriteEmbeddedDescriptor(built, { extentFileName: path.basename(target), cid: randomCid() });
+    // The grain tables were checked in the cache and copied byte for byte; qemu-img info reads the new descriptor.
+    const problem = await vmdkInfoProblem(built, sizeBytes, remaining(deadline));
+    if (problem !== undefined) throw new Error(`the copy of ${sized.path} is unusable (${problem}): check free disk space and run again`);
     if (fs.existsSync(target)) {
       throw new Error(`${target} appeared while this run was building it (another run for the same VM?): it was left untouched; run again`);
     }
     await fs.promises.rename(built, target);
-    return { action: "created", path: target, virtualSize: info.virtualSize };
+    return { action: "created", path: target, virtualSize: sizeBytes };
   } catch (err) {
     throw new Error(`building ${target} failed, nothing was kept: ${(err as Error).message}`);
   } finally {

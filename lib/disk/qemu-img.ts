@@ -51,3 +51,19 @@ export async function createQcow2Overlay(backing: string, overlay: string, sizeB
 export async function convertQcow2ToVmdk(source: string, output: string, timeoutMs: number): Promise<void> {
   await runQemuImg(["convert", "-f", "qcow2", "-O", "vmdk", "-o", "subformat=monolithicSparse,adapter_type=lsilogic", source, output], timeoutMs);
 }
+
+/**
+ * `qemu-img check` of one image: throws when it finds corruption or cannot finish (a grain table
+ * pointing past the end of a truncated VMDK, for one), quoting the first problem it names. Reads
+ * only the metadata, so it is quick.
+ */
+export async function qemuImgCheck(file: string, format: string, timeoutMs: number): Promise<void> {
+  const args = ["check", "-U", "-q", "-f", format, file];
+  const res = await runWithDeadline("qemu-img", args, { timeoutMs });
+  if (res.timedOut) throw new Error(`qemu-img check did not finish within ${Math.round(timeoutMs / 1000)} s and was stopped: check free disk space, or raise the disk timeout`);
+  if (res.code !== 0) {
+    const lines = `${res.stderr}\n${res.stdout}`.split("\n").map((l) => l.trim()).filter(Boolean);
+    const detail = lines.find((l) => /^(ERROR|Leaked)/.test(l)) ?? lines.pop() ?? `exit ${res.code ?? res.signal}`;
+    throw new Error(`qemu-img check failed: ${detail}`);
+  }
+}

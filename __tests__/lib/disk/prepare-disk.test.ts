@@ -2,8 +2,10 @@ import { spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { makeTempSibling } from "../../../lib/fs/atomic";
-import { prepareVmDisk } from "../../../lib/disk/prepare-disk";
+import { convertBaseToVmdk, prepareVmDisk } from "../../../lib/disk/prepare-disk";
 import { qemuImgInfo } from "../../../lib/disk/qemu-img";
+import { sizedVmdkCacheDir } from "../../../lib/disk/sized-vmdk-cache";
+import { readEmbeddedDescriptor } from "../../../lib/disk/vmdk-descriptor";
 import { runWithDeadline } from "../../../lib/process/run-with-deadline";
 import { cachedQcow2, GIB, makeTempDir, removeFixtureCache } from "../../../test-support/fixtures";
 
@@ -25,6 +27,16 @@ afterAll(() => removeFixtureCache());
 function snapshot(file: string) {
   const st = fs.statSync(file);
   return { ino: st.ino, mtimeMs: st.mtimeMs, size: st.size };
+}
+
+/** `qemu-img info` without what differs between two equal disks: paths, allocation, the random CID. */
+function comparable(raw: Record<string, unknown>): unknown {
+  const copy = structuredClone(raw) as Record<string, any>;
+  for (const key of ["filename", "actual-size", "dirty-flag"]) delete copy[key];
+  const data = copy["format-specific"].data;
+  delete data.cid;
+  for (const extent of data.extents) delete extent.filename;
+  return copy;
 }
 
 describe("prepareVmDisk", () => {
@@ -115,6 +127,54 @@ describe("prepareVmDisk", () => {
     } finally {
       sleeper.kill("SIGKILL");
     }
+  });
+
+  it("copies every disk from one conversion, each equal to a per-VM conversion and carrying its own name and CID", async () => {
+    // A base of our own, so the cache next to it starts empty.
+    const ownBase = path.join(dir, "base_images", "noble.img");
+    fs.mkdirSync(path.dirname(ownBase));
+    fs.copyFileSync(base, ownBase);
+    const messages: string[] = [];
+    const disks = ["m1", "m2"].map((n) => path.join(dir, "VMs", `${n}.vmwarevm`, `${n}.vmdk`));
+    for (const disk of disks) await prepareVmDisk({ baseImage: ownBase, target: disk, sizeGb: 3, timeoutMs: 60_000, onProgress: (m) => messages.push(m) });
+    expect(messages.filter((m) => m.startsWith("converting "))).toHaveLength(1);
+    expect(messages.filter((m) => m.startsWith("copying "))).toHaveLength(2);
+    expect(fs.readdirSync(sizedVmdkCacheDir(ownBase)).filter((n) => n.endsWith(".vmdk"))).toHaveLength(1);
+
+    // The seed's way, for comparison: one conversion straight to the VM's file name.
+    const perVm = path.join(dir, "per-vm", "m1.vmdk");
+    fs.mkdirSync(path.dirname(perVm));
+    await convertBaseToVmdk({ baseImage: ownBase, sizeBytes: 3 * GIB, output: perVm, workDir: path.dirname(perVm), timeoutMs: 60_000 });
+    const expected = await qemuImgInfo(perVm);
+    const cids: string[] = [];
+    for (const disk of disks) {
+      const info = await qemuImgInfo(disk);
+      expect(comparable(info.raw)).toEqual(comparable(expected.raw));
+      const cmp = await runWithDeadline("qemu-img", ["compare", "-f", "vmdk", "-F", "vmdk", perVm, disk], { timeoutMs: 60_000 });
+      expect(cmp.stdout).toContain("Images are identical");
+      const text = (await readEmbeddedDescriptor(disk)).text;
+      const own = text.replace(/^CID=\w+$/m, "CID=x");
+      expect(own).toBe((await readEmbeddedDescriptor(perVm)).text.replace(/^CID=\w+$/m, "CID=x").replace('"m1.vmdk"', `"${path.basename(disk)}"`));
+      cids.push(/^CID=(\w+)$/m.exec(text)![1]);
+      expect(fs.statSync(disk).mode & 0o777).toBe(0o644);
+    }
+    expect(cids[0]).not.toBe(cids[1]);
+  });
+
+  it("does not use a damaged cache entry: it converts again and the disk is whole", async () => {
+    const ownBase = path.join(dir, "base_images", "noble.img");
+    fs.mkdirSync(path.dirname(ownBase));
+    fs.copyFileSync(base, ownBase);
+    await prepareVmDisk({ baseImage: ownBase, target, sizeGb: 3, timeoutMs: 60_000 });
+    const [entry] = fs.readdirSync(sizedVmdkCacheDir(ownBase)).filter((n) => n.endsWith(".vmdk")).map((n) => path.join(sizedVmdkCacheDir(ownBase), n));
+    fs.chmodSync(entry, 0o644);
+    fs.truncateSync(entry, Math.floor(fs.statSync(entry).size / 2));
+    const messages: string[] = [];
+    const other = path.join(dir, "VMs", "m2.vmwarevm", "m2.vmdk");
+    await expect(prepareVmDisk({ baseImage: ownBase, target: other, sizeGb: 3, timeoutMs: 60_000, onProgress: (m) => messages.push(m) })).resolves.toMatchObject({ action: "created" });
+    expect(messages.some((m) => /is unusable .*converting it again/.test(m))).toBe(true);
+    const cmp = await runWithDeadline("qemu-img", ["compare", ownBase, other], { timeoutMs: 60_000 });
+    expect(cmp.stdout).toContain("Images are identical");
   });
 
   it("fails on its deadline without leaving a disk", async () => {
