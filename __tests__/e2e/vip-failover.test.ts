@@ -104,10 +104,10 @@ describe("VRRP limits", () => {
     expect(gw1).toEqual({ interval: 2, fall: 2, rise: 2, advertInt: 1, priority: 150 });
     expect(gw2.priority).toBe(140);
     expect(masterDownSeconds(gw2)).toBeCloseTo(3 + 116 / 256, 6);
-    // fall 2 x interval 2 + gateway2's master-down 3.45 + 1.5 measuring
-    expect(failoverLimitSeconds(gw1, gw2)).toBe(9);
-    expect(preemptionLimitSeconds(gw1)).toBe(8.9);
-    expect(preemptionLimitSeconds({ ...gw1, rise: 5 })).toBe(14.9);
+    // fall 2 x interval 2 + gateway2's master-down 3.45 + 2 measuring
+    expect(failoverLimitSeconds(gw1, gw2)).toBe(9.5);
+    expect(preemptionLimitSeconds(gw1)).toBe(9.4);
+    expect(preemptionLimitSeconds({ ...gw1, rise: 5 })).toBe(15.4);
     expect(vrrpTiming(undefined)).toEqual({ interval: 1, fall: 1, rise: 1, advertInt: 1, priority: 100 });
   });
 

@@ -18,7 +18,7 @@ import type { ClusterCheck, ClusterContext, ClusterResult, GuestShell } from "./
 const POLL_SECONDS = 0.5;
 const POLL_BOUND_SECONDS = 30;
 /** Polling granularity, the check script's own run time on a TCG guest and ssh's return: what the measurement adds to keepalived's timers. */
-const MEASURE_SLACK_SECONDS = 1.5;
+const MEASURE_SLACK_SECONDS = 2;
 /** Where the banner server keeps its PID and log on the master. */
 const BANNER_DIR = "/tmp";
 
