@@ -310,14 +310,14 @@ async function deployAndBoot(run: Run, opts: E2eOptions, cacheDir: string): Prom
 
   // --- the deploy (cdktf deploy k8s-cluster), with the simulator standing in for vmrun
   t = Date.now();
-  const applied = await applyClusterStack({ mode: opts.apply, stackDir, env: { ...sim.env, E2E_NETNS: namespace }, commandTimeoutMs: 20 * MIN, log: (l) => log(`  ${l}`), signal: deploy.signal });
+  const applied = await applyClusterStack({ stackDir, env: { ...sim.env, E2E_NETNS: namespace }, commandTimeoutMs: 20 * MIN, log: (l) => log(`  ${l}`), signal: deploy.signal });
   stopWatch();
   run.timings.apply = (Date.now() - t) / 1000;
   for (const s of applied.steps) log(`  ${(s.durationMs / 1000).toFixed(1).padStart(5)} s  ${s.address}: ${s.command.replace(/^.*scripts\/run /, "")}`);
   const applyOk = run.step(
     "apply",
     applied.failures.length === 0,
-    `${opts.apply}: ${applied.steps.length} provisioner/data commands in ${run.timings.apply.toFixed(1)} s`,
+    `interpreter: ${applied.steps.length} provisioner/data commands in ${run.timings.apply.toFixed(1)} s`,
     applied.failures.join("\n"),
   );
   if (applyOk) {
@@ -372,7 +372,7 @@ async function main(): Promise<number> {
     process.once(signal, () => {
       interrupted = true;
       log(`interrupted by ${signal}: stopping what this run started`);
-      // ssh calls and the direct apply's commands run in process groups of their own.
+      // ssh calls and the apply's commands run in process groups of their own.
       killLiveGroups("SIGTERM");
       void run.cleanup().then(() => process.exit(130));
     });

@@ -1,6 +1,5 @@
 /** Command-line options of e2e/run.ts. */
 import { Command, InvalidArgumentError } from "commander";
-import type { ApplyMode } from "./apply";
 import { DEFAULT_E2E_VMS, E2E_VMS, NEGATIVE_E2E_VMS, selectVms } from "./project";
 
 export interface E2eOptions {
@@ -8,7 +7,6 @@ export interface E2eOptions {
   readonly negative: boolean;
   /** Names of the e2e VMs to deploy and boot (see E2E_VMS). */
   readonly vms: readonly string[];
-  readonly apply: ApplyMode;
   /** Cache and run folder, relative to the repository. */
   readonly cacheDir: string;
   /** Results file, relative to the repository. */
@@ -39,7 +37,6 @@ export function parseOptions(argv: readonly string[]): E2eOptions {
     .description("Boots the VMs the product builds under QEMU in a private network namespace and checks them over ssh")
     .option("--negative", `break ${NEGATIVE_TARGET.vm}'s seed (a wrong MAC in network-config) and pass only if ${NEGATIVE_TARGET.check} catches it`, false)
     .option("--vms <names>", `comma-separated e2e VMs to deploy and boot, from ${E2E_VMS.map((v) => v.name).join(", ")} (default ${DEFAULT_E2E_VMS.join(",")}; with --negative ${NEGATIVE_E2E_VMS.join(",")})`)
-    .option("--apply <mode>", "interpreter (test-support/terraform-apply) or direct (e2e/lib/apply-direct.ts)", "interpreter")
     .option("--cache <dir>", "cache and run folder (ignored by git)", ".e2e-cache")
     .option("--results <file>", "results file (default .e2e-results.json, or .e2e-results-negative.json with --negative)")
     .option("--vm-lifetime <seconds>", "hard bound on each QEMU process", positiveInt, 900)
@@ -48,15 +45,13 @@ export function parseOptions(argv: readonly string[]): E2eOptions {
     .exitOverride()
     .configureOutput({ writeErr: (s) => process.stderr.write(s) });
   program.parse([...argv], { from: "user" });
-  const o = program.opts<{ negative: boolean; vms?: string; apply: string; cache: string; results?: string; vmLifetime: number; goldenOnly: boolean; keep: boolean }>();
-  if (o.apply !== "interpreter" && o.apply !== "direct") throw new InvalidArgumentError(`--apply ${o.apply}: use interpreter or direct`);
+  const o = program.opts<{ negative: boolean; vms?: string; cache: string; results?: string; vmLifetime: number; goldenOnly: boolean; keep: boolean }>();
   const vms = (o.vms ?? (o.negative ? NEGATIVE_E2E_VMS : DEFAULT_E2E_VMS).join(",")).split(",").map((s) => s.trim()).filter(Boolean);
   selectVms(vms);
   if (o.negative && !vms.includes(NEGATIVE_TARGET.vm)) throw new InvalidArgumentError(`--negative breaks ${NEGATIVE_TARGET.vm}: include it in --vms`);
   return {
     negative: o.negative,
     vms,
-    apply: o.apply,
     cacheDir: o.cache,
     resultsFile: o.results ?? (o.negative ? ".e2e-results-negative.json" : ".e2e-results.json"),
     vmLifetimeSeconds: o.vmLifetime,
