@@ -3,7 +3,7 @@ import * as path from "node:path";
 import { sha256File } from "../../../lib/image/checksums";
 import { FakeGuest } from "../../../test-support/fake-guest";
 import { makeQcow2, makeTempDir } from "../../../test-support/fixtures";
-import { applyStack, destroyStack, StackResult } from "../../../test-support/terraform-apply";
+import { applyStack, destroyStack, planStack, type PlanResult, type StackOptions, StackResult } from "../../../test-support/terraform-apply";
 import { createDeployProject, DeployProject } from "../../../test-support/terraform-apply/project";
 import { createVmrunSim, VmrunSim } from "../../../test-support/vmrun-sim";
 
@@ -65,7 +65,7 @@ afterAll(() => {
 const STACKS = ["apt-cache", "k8s-cluster"] as const;
 
 /** Both stacks at once, as `cdktf deploy apt-cache k8s-cluster` runs them (its --parallelism defaults to unlimited). */
-async function run(fn: typeof applyStack): Promise<Record<(typeof STACKS)[number], StackResult>> {
+async function run<R extends PlanResult>(fn: (opts: StackOptions) => Promise<R>): Promise<Record<(typeof STACKS)[number], R>> {
   const env = { ...sim.env, PATH: `${SSH_SIM}:${sim.env.PATH}`, SSH_SIM_DIR: sshSimDir };
   const [a, c] = await Promise.all(STACKS.map((s) => fn({ stackDir: project.stackDirs[s], env, commandTimeoutMs: 60_000, signal: stop.signal })));
   return { "apt-cache": a, "k8s-cluster": c };
@@ -112,6 +112,19 @@ describe("the real stacks against the vmrun simulator", () => {
     expect(second["k8s-cluster"].outputs).toEqual(outputs);
     expect(vms.map((vm) => fs.statSync(project.abs(vm.diskPath)).mtimeMs)).toEqual(diskStats);
     expect(sim.calls().filter((c) => ["start", "stop", "deleteVM"].includes(c.command ?? "")).length).toBe(callsBefore);
+
+    // ---- every VM stopped by hand: a plan reads the lookups at once and changes nothing, because an
+    // off VM answers its last known address (no blanked inventory, no role files to push again)
+    for (const vm of vms) sim.powerOff(project.abs(vm.vmxPath));
+    const planned = await run(planStack);
+    for (const s of STACKS) {
+      expect(planned[s].failed).toEqual([]);
+      for (const c of planned[s].changes) expect(`${c.address} ${c.action}`).toBe(`${c.address} ${c.address.startsWith("data.") ? "read" : "keep"}`);
+    }
+    expect(fs.readFileSync(project.abs(project.model.paths.inventoryFile), "utf8")).toBe(inventory);
+
+    // ---- and one VM deleted by hand too: the destroy still completes, and removes the rest
+    fs.rmSync(project.abs(project.model.vms[0].vmDir), { recursive: true });
 
     // ---- destroy
     const gone = await run(destroyStack);
