@@ -5,9 +5,10 @@ import { runWithDeadline } from "../lib/process/run-with-deadline";
 import { FIXTURE_SSH_PUBLIC_KEY } from "../test-support/model-fixture";
 
 const ROOT = path.resolve(__dirname, "..");
-const TSX = path.join(ROOT, "node_modules", ".bin", "tsx");
+/** The command cdktf runs for every synth (cdktf.json `app`: plain words, no shell quoting). */
+const APP = (JSON.parse(fs.readFileSync(path.join(ROOT, "cdktf.json"), "utf8")) as { app: string }).app.split(" ");
 
-/** Runs main.ts as `cdktf synth` does, with a fake HOME holding the SSH key and a temp output dir. */
+/** Runs cdktf.json's app from the project root as `cdktf synth` does, with a fake HOME holding the SSH key and a temp output dir. */
 async function synth(env: Record<string, string> = {}, key: string | null = FIXTURE_SSH_PUBLIC_KEY) {
   const home = fs.mkdtempSync(path.join(os.tmpdir(), "main-home-"));
   const out = fs.mkdtempSync(path.join(os.tmpdir(), "main-out-"));
@@ -15,7 +16,7 @@ async function synth(env: Record<string, string> = {}, key: string | null = FIXT
     fs.mkdirSync(path.join(home, ".ssh"));
     fs.writeFileSync(path.join(home, ".ssh", "id_ed25519.pub"), `${key}\n`);
   }
-  const r = await runWithDeadline(TSX, [path.join(ROOT, "main.ts")], {
+  const r = await runWithDeadline(APP[0], APP.slice(1), {
     cwd: ROOT,
     timeoutMs: 60_000,
     env: { ...process.env, HOME: home, CDKTF_OUTDIR: out, CLUSTER_CONFIG: "", ...env },

@@ -19,6 +19,7 @@ import type { ClusterModel, VmSpec } from "../lib/config/model";
 import { withFileLock } from "../lib/fs/lock";
 import { killLiveGroups, runWithDeadline } from "../lib/process/run-with-deadline";
 import { createVmrunSim, VmrunSim } from "../test-support/vmrun-sim";
+import { tsCommand } from "../test-support/ts-runner";
 import { CLUSTER_CHECKS } from "./checks";
 import type { ClusterContext, GuestShell, RunServices } from "./checks/types";
 import { applyClusterStack } from "./lib/apply";
@@ -119,7 +120,7 @@ async function startRepoServer(run: Run, state: RunStateFile, namespace: string,
   fs.writeFileSync(requestLog, "");
   const prefix = inNetns(namespace);
   const server: BackgroundProcess = startBackground({
-    argv: [...prefix, path.join(REPO_ROOT, "node_modules/.bin/tsx"), path.join(REPO_ROOT, "e2e/lib/repo-server.ts"), "--root", repoDir, "--host", url.hostname, "--port", url.port || "80", "--log", requestLog],
+    argv: [...prefix, ...tsCommand(path.join(REPO_ROOT, "e2e/lib/repo-server.ts")).flat(), "--root", repoDir, "--host", url.hostname, "--port", url.port || "80", "--log", requestLog],
     timeoutAfter: prefix.length,
     lifetimeSeconds: 3600,
     logFile: serverLog,

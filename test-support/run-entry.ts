@@ -1,15 +1,15 @@
 /**
  * Runs entry points as child processes, the way Terraform does. The launcher (scripts/run) always cds
- * to the repository it lives in, so tests that need their own project root start tsx on the
+ * to the repository it lives in, so tests that need their own project root start Node + tsx on the
  * repository's script directly with cwd = a temporary root, which is exactly what the launcher execs.
  */
 import { spawn, ChildProcess } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { makeTempDir } from "./fixtures";
+import { tsCommand } from "./ts-runner";
 
 export const REPO_ROOT = path.resolve(__dirname, "..");
-const TSX = path.join(REPO_ROOT, "node_modules", ".bin", "tsx");
 
 export interface EntryResult {
   readonly code: number | null;
@@ -85,7 +85,8 @@ function start(file: string, args: string[], cwd: string, env: NodeJS.ProcessEnv
 
 /** Starts `scripts/<entry>.ts` with cwd = `projectRoot`; the caller may kill it via `child`. */
 export function startEntry(entry: string, opts: EntryOptions): StartedEntry {
-  return start(TSX, [path.join(REPO_ROOT, "scripts", `${entry}.ts`), ...(opts.args ?? [])], opts.projectRoot, baseEnv(opts.env), opts.timeoutMs ?? 30_000, opts.input);
+  const [command, args] = tsCommand(path.join(REPO_ROOT, "scripts", `${entry}.ts`), opts.args);
+  return start(command, args, opts.projectRoot, baseEnv(opts.env), opts.timeoutMs ?? 30_000, opts.input);
 }
 
 export function runEntry(entry: string, opts: EntryOptions): Promise<EntryResult> {

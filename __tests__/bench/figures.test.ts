@@ -3,7 +3,7 @@ import * as path from "node:path";
 import { diskPrepFigures, makeRealisticBase } from "../../bench/disk-prep";
 import { discoveryFigures, GOAL_MS } from "../../bench/ip-discovery";
 import { lookupQuery, planFigure } from "../../bench/plan-vms-off";
-import { clusterConfigYaml, DEFAULT_VM_COUNT, modelFromYaml, synthFigures } from "../../bench/synth-scaling";
+import { clusterConfigYaml, DEFAULT_VM_COUNT, emptyAppCommand, labAppCommand, modelFromYaml, synthFigures } from "../../bench/synth-scaling";
 import { qemuImgInfo } from "../../lib/disk/qemu-img";
 import { runWithDeadline } from "../../lib/process/run-with-deadline";
 import { MIB, makeTempDir } from "../../test-support/fixtures";
@@ -29,28 +29,43 @@ describe("synth scaling configs", () => {
     expect(() => clusterConfigYaml(5)).toThrow(/at least 6 VMs/);
   });
 
-  it("compares the default with the empty stack and the large config with the default, fastest run of each", () => {
-    const [def, large] = synthFigures(
-      [
-        { emptyMs: 100, defaultMs: 115, largeMs: 200 },
-        { emptyMs: 200, defaultMs: 300, largeMs: 330 },
-        { emptyMs: 90, defaultMs: 110, largeMs: 150 },
-      ],
-      "process",
-    );
+  const rounds = [
+    { emptyMs: 100, defaultMs: 115, largeMs: 200 },
+    { emptyMs: 200, defaultMs: 300, largeMs: 330 },
+    { emptyMs: 90, defaultMs: 110, largeMs: 150 },
+  ];
+
+  it("judges `cdktf synth`: the default against the empty stack and the large config against the default, fastest run of each", () => {
+    const [def, large] = synthFigures(rounds, "command");
     expect(def).toMatchObject({ measuredMs: 110, baselineMs: 90, goal: 1.2, ok: false });
-    expect(large).toMatchObject({ name: "synth, 100 VMs, process", measuredMs: 150, baselineMs: 110, goal: 1.5, ok: true });
+    expect(large).toMatchObject({ name: "synth, 100 VMs, command", measuredMs: 150, baselineMs: 110, goal: 1.5, ok: true });
     expect(def.note).toContain("fastest of 3 rounds each; 8 VMs, both stacks; rounds: 1.15, 1.50, 1.22");
+    expect(large.note).toContain("0.4 ms per added VM"); // (150 - 110) / 92
+  });
+
+  it("prints the app-alone and in-process figures as diagnostics, without a goal", () => {
+    for (const mode of ["app", "in-process"] as const) {
+      const figures = synthFigures(rounds, mode);
+      expect(figures.map((f) => ({ goal: f.goal, ok: f.ok }))).toEqual([{ goal: null, ok: true }, { goal: null, ok: true }]);
+      expect(figures[0].ratio).toBeCloseTo(110 / 90);
+    }
+  });
+
+  it("starts the floor with the same runner as cdktf.json's app", () => {
+    const app = labAppCommand();
+    expect(app).toBe("node --require tsx/cjs main.ts");
+    expect(emptyAppCommand(app)).toBe("node --require tsx/cjs bench/empty-app.ts");
+    expect(() => emptyAppCommand("node other.js")).toThrow(/does not end in main\.ts/);
   });
 });
 
 describe("disk preparation figures", () => {
   it("compares each way with its own floor (fastest run of each), and the product with the seed's per-VM conversion", () => {
     const round = (floorMs: number, sequentialMs: number, floorConcurrentMs: number, concurrentMs: number, perVmConversionMs: number) => ({ floorMs, sequentialMs, floorConcurrentMs, concurrentMs, perVmConversionMs });
-    const [seq, conc, seed] = diskPrepFigures([round(1000, 1200, 800, 1100, 3000), round(3000, 3300, 900, 950, 6000), round(2000, 5000, 700, 1400, 6000)]);
-    expect(seq).toMatchObject({ measuredMs: 1200, baselineMs: 1000, ratio: 1.2, ok: true });
+    const [conc, seq, seed] = diskPrepFigures([round(1000, 1200, 800, 1100, 3000), round(3000, 3300, 900, 950, 6000), round(2000, 5000, 700, 1400, 6000)]);
+    expect(conc).toMatchObject({ name: "disk prep, all at once (as Terraform)", measuredMs: 950, baselineMs: 700, goal: 1.3, ok: false });
+    expect(seq).toMatchObject({ name: "disk prep, one after another", measuredMs: 1200, baselineMs: 1000, ratio: 1.2, goal: null, ok: true });
     expect(seq.note).toContain("rounds: 1.20, 1.10, 2.50");
-    expect(conc).toMatchObject({ measuredMs: 950, baselineMs: 700, ok: false });
     expect(seed).toMatchObject({ measuredMs: 1200, baselineMs: 3000, goal: 1.0, ok: true });
     expect(seed.note).toContain("the seed's way is 3.00 x the floor");
   });

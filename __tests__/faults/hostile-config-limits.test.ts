@@ -18,6 +18,7 @@ import { runWithDeadline } from "../../lib/process/run-with-deadline";
 import { makeTempDir } from "../../test-support/fixtures";
 import { FIXTURE_SSH_PUBLIC_KEY } from "../../test-support/model-fixture";
 import { REPO_ROOT } from "../../test-support/run-entry";
+import { tsEvalCommand } from "../../test-support/ts-runner";
 
 const HOST: HostFacts = { hostArch: "arm64", sshPublicKey: FIXTURE_SSH_PUBLIC_KEY, sshPublicKeyPath: "/home/u/.ssh/id_ed25519.pub" };
 const SHA = "a".repeat(64);
@@ -84,8 +85,8 @@ describe("sshPublicKeyFile", () => {
       const { loadClusterConfig } = require(${JSON.stringify(path.join(REPO_ROOT, "lib/config/load"))});
       try { loadClusterConfig({ projectRoot: ${JSON.stringify(root)}, env: {} }); console.log("accepted"); }
       catch (e) { console.log(e.message); }`;
-    // In a process group of its own, so that a hung loader is killed whole (tsx and its node child).
-    const r = await runWithDeadline(path.join(REPO_ROOT, "node_modules/.bin/tsx"), ["-e", program], { cwd: REPO_ROOT, timeoutMs: 5000, killGraceMs: 200 });
+    // In a process group of its own, so that a hung loader is killed whole.
+    const r = await runWithDeadline(...tsEvalCommand(program), { cwd: REPO_ROOT, timeoutMs: 5000, killGraceMs: 200 });
     expect({ hung: r.timedOut, out: r.stdout }).toEqual({ hung: false, out: expect.stringMatching(/sshPublicKeyFile = .*id\.pub/) });
   });
 

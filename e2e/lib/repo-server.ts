@@ -2,7 +2,7 @@
  * Program: a static HTTP server for the test network's apt repository, run inside the namespace by
  * the e2e runner. Serves GET/HEAD of files under --root only, logs every request as a JSON line
  * (time, client address, method, path, status) to --log, prints "listening" when ready, and ends on
- * SIGTERM. Usage: tsx e2e/lib/repo-server.ts --root DIR --host ADDR --port N --log FILE
+ * SIGTERM. Usage: node --require tsx/cjs e2e/lib/repo-server.ts --root DIR --host ADDR --port N --log FILE
  */
 import * as fs from "node:fs";
 import * as http from "node:http";

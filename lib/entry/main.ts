@@ -9,9 +9,9 @@ export function runMain(label: string, fn: () => Promise<void>): void {
   // Ctrl-C stops this entry point, take them down too instead of leaving qemu-img or vmrun behind.
   let interrupted = false;
   for (const [signal, code] of [["SIGINT", 130], ["SIGTERM", 143]] as const) {
-    // `on`, not `once`: a repeated signal (Ctrl-C twice, or tsx relaying the one the terminal already sent
-    // to the whole group) must find a listener, or tsx's own handler exits at once, before the tools are
-    // killed for good and the interruption is reported.
+    // `on`, not `once`: a repeated signal (Ctrl-C twice, or a runner relaying the one the terminal
+    // already sent to the whole group, as the `tsx` command does) must find a listener, or Node's default
+    // exits at once, before the tools are killed for good and the interruption is reported.
     process.on(signal, () => {
       if (interrupted) return;
       interrupted = true;

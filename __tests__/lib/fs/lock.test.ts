@@ -4,6 +4,7 @@ import * as path from "node:path";
 import { withFileLock } from "../../../lib/fs/lock";
 import { makeTempDir } from "../../../test-support/fixtures";
 import { killGroup, REPO_ROOT } from "../../../test-support/run-entry";
+import { tsCommand } from "../../../test-support/ts-runner";
 
 let dir: string;
 beforeEach(() => (dir = makeTempDir()));
@@ -76,7 +77,7 @@ withFileLock(${JSON.stringify(target)}, async () => {
 }, { staleMs: 2000 });
 `,
     );
-    const child = spawn(path.join(REPO_ROOT, "node_modules/.bin/tsx"), [holder], { cwd: REPO_ROOT, detached: true, stdio: "ignore" });
+    const child = spawn(...tsCommand(holder), { cwd: REPO_ROOT, detached: true, stdio: "ignore" });
     try {
       await waitForFile(marker, 15_000);
       // Held and kept fresh by a live process: not stale even after more than staleMs.

@@ -5,6 +5,7 @@ import { OperationLockedError, withOperationLock } from "../../../lib/ops/operat
 import { makeTempDir } from "../../../test-support/fixtures";
 import { waitUntilDead } from "../../../test-support/processes";
 import { REPO_ROOT } from "../../../test-support/run-entry";
+import { tsCommand } from "../../../test-support/ts-runner";
 
 let root: string;
 let generated: string;
@@ -62,7 +63,7 @@ describe("withOperationLock", () => {
       `import { withOperationLock } from ${JSON.stringify(path.join(REPO_ROOT, "lib", "ops", "operation-lock"))};\n` +
         `withOperationLock(${JSON.stringify(generated)}, "snapshot create", () => { console.log("locked"); return new Promise(() => setInterval(() => undefined, 1000)); });\n`,
     );
-    const child = spawn(process.execPath, ["--import", "tsx", script], { cwd: REPO_ROOT, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(...tsCommand(script), { cwd: REPO_ROOT, stdio: ["ignore", "pipe", "pipe"] });
     const exited = new Promise((r) => child.on("exit", r));
     let stderr = "";
     child.stderr.on("data", (d) => (stderr += d));
@@ -92,7 +93,7 @@ describe("withOperationLock", () => {
         `import { withOperationLock } from ${JSON.stringify(path.join(REPO_ROOT, "lib", "ops", "operation-lock"))};\n` +
         `withOperationLock(${JSON.stringify(generated)}, "snapshot create", async () => { fs.writeFileSync(${JSON.stringify(path.join(root, "seen"))}, fs.readFileSync(${JSON.stringify(lockFile)})); process.exit(130); });\n`,
     );
-    const child = spawn(process.execPath, ["--import", "tsx", script], { cwd: REPO_ROOT, stdio: "ignore" });
+    const child = spawn(...tsCommand(script), { cwd: REPO_ROOT, stdio: "ignore" });
     const code = await new Promise((r) => child.on("exit", r));
     expect(code).toBe(130);
     expect(JSON.parse(fs.readFileSync(path.join(root, "seen"), "utf8"))).toMatchObject({ pid: child.pid });
