@@ -3,6 +3,8 @@ import {
   aptProxyConfCheck,
   cloudInitCheck,
   dnsCheck,
+  firmwareCheck,
+  gptGrownCheck,
   hostnameCheck,
   nicNamesCheck,
   resolvectlValues,
@@ -89,10 +91,54 @@ describe("checks judged from guest facts", () => {
     const error = 'status: error\ndetail:\n(\'package-update-upgrade-install\', ProcessExecutionError("apt-get update exit 100"))\n';
     const result = JSON.stringify({ v1: { datasource: "DataSourceNoCloud [seed=/dev/sr0]", errors: ["('package-update-upgrade-install', ProcessExecutionError(...))"] } });
     const r = cloudInitCheck.evaluate(gw, facts({ cloud_init_status: error, result_json: result, cloud_init_problems: "" }))[0];
-    expect(r).toMatchObject({ ok: false, seen: "status: error, 1 error(s)" });
+    expect(r).toMatchObject({ ok: false, seen: "cloud-init ?: status error, 1 error(s), 0 recoverable" });
     expect(r.detail).toContain("package-update-upgrade-install");
     const done = cloudInitCheck.evaluate(gw, facts({ cloud_init_status: "status: done\n", result_json: JSON.stringify({ v1: { errors: [] } }), cloud_init_problems: "" }))[0];
     expect(done.ok).toBe(true);
+  });
+
+  it("cloud-init: a degraded result (cloud-init 23.4+ on a deprecated key) fails, naming the deprecation", () => {
+    const status = "status: done\nextended_status: degraded done\nboot_status_code: enabled-by-generator\ndetail: DataSourceNoCloud [seed=/dev/sr0]\nerrors: []\nrecoverable_errors:\n  DEPRECATED:\n  - apt_reboot_if_required\n";
+    const result = JSON.stringify({ v1: { datasource: "DataSourceNoCloud", errors: [], recoverable_errors: { DEPRECATED: ["Deprecated cloud-config provided: apt_reboot_if_required:  Deprecated in version 22.2."] } } });
+    const r = cloudInitCheck.evaluate(gw, facts({ cloud_init_version: "/usr/bin/cloud-init 25.1.4", cloud_init_status: status, result_json: result, cloud_init_problems: "" }))[0];
+    expect(r).toMatchObject({ ok: false, seen: "cloud-init 25.1.4: status done (degraded done), 0 error(s), 1 recoverable" });
+    expect(r.detail).toContain("DEPRECATED: Deprecated cloud-config provided: apt_reboot_if_required");
+    const clean = status.replace("degraded done", "done").replace(/recoverable_errors:[\s\S]*/, "recoverable_errors: {}\n");
+    const ok = cloudInitCheck.evaluate(gw, facts({ cloud_init_version: "/usr/bin/cloud-init 25.1.4", cloud_init_status: clean, result_json: JSON.stringify({ v1: { errors: [], recoverable_errors: {} } }), cloud_init_problems: "" }))[0];
+    expect(ok).toMatchObject({ ok: true, seen: "cloud-init 25.1.4: status done, 0 error(s), 0 recoverable" });
+  });
+
+  it("firmware: the guest booted UEFI on the .vmx's architecture", () => {
+    expect(firmwareCheck.evaluate(gw, facts({ firmware: "efi 64-bit", machine: "x86_64" }))[0]).toMatchObject({ ok: true, seen: "efi 64-bit on x86_64" });
+    expect(firmwareCheck.evaluate(gw, facts({ firmware: "bios", machine: "x86_64" }))[0]).toMatchObject({ ok: false, detail: "the .vmx says firmware = efi on x86_64" });
+    expect(firmwareCheck.evaluate(gw, facts({ firmware: "efi 64-bit", machine: "aarch64" }))[0].ok).toBe(false);
+  });
+
+  it("GPT: the backup header moved to the grown disk's end and the root partition reaching it", () => {
+    const sectors = gw.vm.diskGb * 2 * 1024 * 1024;
+    const table = (lastlba: number, rootSize: number, label = "gpt") =>
+      JSON.stringify({
+        partitiontable: {
+          label,
+          lastlba,
+          partitions: [
+            { node: "/dev/nvme0n1p1", start: 133120, size: rootSize, type: "0FC63DAF-8483-4772-8E79-3D69D8477DE4" },
+            { node: "/dev/nvme0n1p15", start: 2048, size: 131072, type: "C12A7328-F81F-11D2-BA4B-00A0C93EC93B" },
+          ],
+        },
+      });
+    const f = (t: string, verify = "No errors detected.") => facts({ root_disk: `nvme0n1 ${sectors}`, root_disk_table: t, root_disk_verify: verify, root_source: "/dev/nvme0n1p1" });
+    const grown = gptGrownCheck.evaluate(gw, f(table(sectors - 34, sectors - 34 - 133120 + 1)))[0];
+    expect(grown).toMatchObject({ ok: true });
+    expect(grown.seen).toContain("ESP /dev/nvme0n1p15 (64 MiB)");
+    // Partition grown, but the header still says the golden image's 2 GiB: the backup was not moved.
+    const stale = gptGrownCheck.evaluate(gw, f(table(2 * 2048 * 1024 - 34, sectors - 34 - 133120 + 1)))[0];
+    expect(stale.ok).toBe(false);
+    expect(stale.detail).toContain("the backup header was not moved");
+    // Not grown at all.
+    expect(gptGrownCheck.evaluate(gw, f(table(sectors - 34, 2 * 2048 * 1024 - 133120 - 2048)))[0].detail).toContain("the root partition /dev/nvme0n1p1 ends at");
+    expect(gptGrownCheck.evaluate(gw, f(table(sectors - 34, sectors - 34 - 133120 + 1, "dos")))[0].detail).toContain("label dos, not gpt");
+    expect(gptGrownCheck.evaluate(gw, f(table(sectors - 34, sectors - 34 - 133120 + 1), "The backup GPT table is not on the end of the device."))[0].ok).toBe(false);
   });
 
   it("seed: the NoCloud ISO with this seed's instance-id was used", () => {
@@ -103,8 +149,15 @@ describe("checks judged from guest facts", () => {
 
   it("root filesystem: disk of diskGb, partition and filesystem grown to fill it", () => {
     const disk = gw.vm.diskGb * GIB;
-    const lsblk = (part: number) => JSON.stringify({ blockdevices: [{ name: "sr0", size: 376832, type: "rom" }, { name: "nvme0n1", size: disk, type: "disk", children: [{ name: "nvme0n1p1", size: part, type: "part", mountpoint: "/" }] }] });
-    const grown = rootfsGrownCheck.evaluate(gw, facts({ lsblk: lsblk(disk - 1024 ** 2), df_root: String(Math.round((disk - 1024 ** 2) * 0.98)) }))[0];
+    const esp = 64 * 1024 ** 2;
+    const lsblk = (part: number) =>
+      JSON.stringify({
+        blockdevices: [
+          { name: "sr0", size: 376832, type: "rom" },
+          { name: "nvme0n1", size: disk, type: "disk", children: [{ name: "nvme0n1p1", size: part, type: "part", mountpoint: "/" }, { name: "nvme0n1p15", size: esp, type: "part" }] },
+        ],
+      });
+    const grown = rootfsGrownCheck.evaluate(gw, facts({ lsblk: lsblk(disk - esp - 2 * 1024 ** 2), df_root: String(Math.round((disk - esp - 2 * 1024 ** 2) * 0.98)) }))[0];
     expect(grown.ok).toBe(true);
     expect(grown.seen).toContain(`nvme0n1 (${gw.vm.diskGb.toFixed(2)} GiB)`);
     // The golden image's 2 GiB partition, not grown.

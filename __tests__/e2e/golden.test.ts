@@ -31,7 +31,7 @@ describe("golden image recipe", () => {
   it("refuses a manifest without its checksum", () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "e2e-golden-"));
     try {
-      fs.writeFileSync(path.join(dir, "manifest.json"), JSON.stringify({ key: "k", image: "golden.qcow2", aptRepoUrl: "http://x/" }));
+      fs.writeFileSync(path.join(dir, "manifest.json"), JSON.stringify({ key: "k", arch: "amd64", image: "golden.qcow2", aptRepoUrl: "http://x/", cloudInit: "25.1.4-1" }));
       expect(() => readManifest(dir)).toThrow(/has no sha256/);
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });

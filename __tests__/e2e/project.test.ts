@@ -8,8 +8,9 @@ import { FIXTURE_SSH_PUBLIC_KEY } from "../../test-support/model-fixture";
 describe("the e2e run's project", () => {
   it("writes a cluster.yaml the product accepts: static addresses, the golden image pinned, small VMs", () => {
     const text = e2eClusterYaml({
+      arch: "amd64",
       publicKeyFile: "/tmp/k.pub",
-      imagePath: "/cache/golden-bookworm-x/golden.qcow2",
+      imagePath: "/cache/golden-trixie-amd64-x/golden.qcow2",
       imageSha256: "0123456789012345678901234567890123456789012345678901234567890123",
       imageVirtualSizeGb: 2,
       vms: selectVms(["gateway1", "k8s-master1"]),
@@ -24,7 +25,7 @@ describe("the e2e run's project", () => {
       ["gateway1", "10.10.0.10", 8],
       ["k8s-master1", "10.10.0.20", 10],
     ]);
-    expect(model.baseImage).toMatchObject({ url: "/cache/golden-bookworm-x/golden.qcow2", path: "base_images/golden.qcow2", virtualSizeGb: 2 });
+    expect(model.baseImage).toMatchObject({ url: "/cache/golden-trixie-amd64-x/golden.qcow2", path: "base_images/golden.qcow2", virtualSizeGb: 2 });
     expect(model.network.dnsSearchDomains).toEqual(["lab.test"]);
     expect(model.timeouts.ipWaitSeconds).toBe(540);
   });
@@ -42,5 +43,25 @@ describe("the e2e run's project", () => {
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe("the e2e run's project on arm64", () => {
+  it("says arch: arm64, so the product writes arm64 .vmx files (guestOS arm-ubuntu-64)", () => {
+    const text = e2eClusterYaml({
+      arch: "arm64",
+      publicKeyFile: "/tmp/k.pub",
+      imagePath: "/cache/golden-trixie-arm64-x/golden.qcow2",
+      imageSha256: "0123456789012345678901234567890123456789012345678901234567890123",
+      imageVirtualSizeGb: 2,
+      vms: selectVms(["k8s-master1"]),
+      dnsServers: ["10.10.0.2"],
+      dnsSearchDomains: [],
+      ipWaitSeconds: 1500,
+      sizing: { gateway: { cpus: 1, memoryMb: 1024, diskGb: 8 }, master: { cpus: 1, memoryMb: 1024, diskGb: 10 }, worker: { cpus: 1, memoryMb: 1024, diskGb: 10 } },
+    });
+    const model = buildClusterModel(parseClusterConfig(text, "e2e"), { hostArch: "x64", sshPublicKey: FIXTURE_SSH_PUBLIC_KEY, sshPublicKeyPath: "/tmp/k.pub" });
+    expect(model.arch).toBe("arm64");
+    expect(model.vms.map((v) => v.name)).toEqual(["k8s-master1"]);
   });
 });

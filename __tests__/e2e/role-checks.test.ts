@@ -17,7 +17,7 @@ import { e2eModel, literalAddress } from "./cluster-fixture";
 
 const model = e2eModel();
 const ctx = (name: string): GuestContext =>
-  ({ vm: vmByName(model, name), model, hardware: { memoryMb: 1024, cpus: 1, firmware: "efi", nics: [], drives: [] }, address: "", publicKey: "", seed: { userData: "", metaData: "", networkConfig: "" } }) as GuestContext;
+  ({ vm: vmByName(model, name), model, hardware: { arch: "x86_64", memoryMb: 1024, cpus: 1, firmware: "efi", nics: [], drives: [] }, address: "", publicKey: "", seed: { userData: "", metaData: "", networkConfig: "" } }) as GuestContext;
 const facts = (entries: Record<string, string | Fact>) => new Map(Object.entries(entries).map(([k, v]) => [k, typeof v === "string" ? { rc: 0, out: v } : v]));
 
 const rendered = renderHostsBlock(model, literalAddress, { literal: model.network.internalVip });

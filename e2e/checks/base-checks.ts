@@ -1,7 +1,9 @@
 /**
- * The checks every VM gets (issue 7): hostname, user and sudo, key, NIC names by MAC, static
- * addresses and route, the apt proxy file, DNS, cloud-init's outcome, the seed that was used, and the
- * root filesystem grown to the disk size. Pure judgements of collected facts (see ./types.ts).
+ * The checks every VM gets: the firmware and architecture it booted with, hostname, user and sudo,
+ * key, NIC names by MAC, static addresses and route, the apt proxy file, DNS, cloud-init's outcome
+ * (a degraded result fails, as cloud-init 23.4+ reports deprecated keys), the seed that was used, the
+ * GPT grown with the disk (backup header moved to the new end) and the root filesystem grown to the
+ * disk size. Pure judgements of collected facts (see ./types.ts).
  */
 import { parse } from "yaml";
 import { NAT_ROUTE_METRIC, APT_PROXY_CONF_PATH } from "../../lib/render/cloud-init";
@@ -186,9 +188,30 @@ interface ResultJson {
   v1?: { datasource?: string; errors?: string[]; recoverable_errors?: Record<string, string[]> };
 }
 
+/** `LEVEL: message` of result.json's recoverable errors (cloud-init 23.4+: DEPRECATED, WARNING, ...). */
+function recoverableErrors(result: ResultJson | undefined): string[] {
+  return Object.entries(result?.v1?.recoverable_errors ?? {}).flatMap(([level, messages]) => (messages ?? []).map((m) => `${level}: ${m}`));
+}
+
+const ARCH_NAMES: Record<string, string> = { x86_64: "x86_64", aarch64: "aarch64" };
+
+/** The guest booted the way its .vmx says: UEFI (`/sys/firmware/efi`) or BIOS, on the .vmx's architecture. */
+export const firmwareCheck: FactCheck = {
+  name: "firmware and architecture",
+  facts: { firmware: "if [ -d /sys/firmware/efi ]; then echo \"efi $(cat /sys/firmware/efi/fw_platform_size)-bit\"; else echo bios; fi", machine: "uname -m" },
+  evaluate(ctx, facts) {
+    const firmware = fact(facts, "firmware").out.trim();
+    const machine = fact(facts, "machine").out.trim();
+    const want = ctx.hardware.firmware;
+    const ok = firmware.split(" ")[0] === want && machine === ARCH_NAMES[ctx.hardware.arch];
+    return [{ id: "firmware", ok, seen: `${firmware || "?"} on ${machine || "?"}`, ...(ok ? {} : { detail: `the .vmx says firmware = ${want} on ${ctx.hardware.arch}` }) }];
+  },
+};
+
 export const cloudInitCheck: FactCheck = {
   name: "cloud-init outcome",
   facts: {
+    cloud_init_version: "cloud-init --version 2>&1 | tail -n 1",
     cloud_init_status: "cloud-init status --long",
     result_json: "cat /run/cloud-init/result.json",
     cloud_init_problems: "grep -E 'WARNING|ERROR|Traceback' /var/log/cloud-init.log | tail -n 15",
@@ -196,17 +219,23 @@ export const cloudInitCheck: FactCheck = {
   evaluate(_ctx, facts) {
     const status = fact(facts, "cloud_init_status").out;
     const state = /^status:\s*(\S+)/m.exec(status)?.[1] ?? "unknown";
+    // cloud-init 23.4+: "degraded done" when a module or key was deprecated or recovered from an error.
+    const extended = /^extended_status:\s*(.+)$/m.exec(status)?.[1]?.trim();
     const result = parseJson<ResultJson>(fact(facts, "result_json").out);
     const errors = result?.v1?.errors ?? [];
-    const ok = state === "done" && errors.length === 0;
+    const recoverable = recoverableErrors(result);
+    const ok = state === "done" && (extended === undefined || extended === "done") && errors.length === 0 && recoverable.length === 0;
+    const version = /\b\d+\.\d+(\.\d+)?\S*/.exec(fact(facts, "cloud_init_version").out)?.[0] ?? "?";
     const detail = [
       errors.length ? `result.json errors:\n  ${errors.join("\n  ")}` : "",
+      recoverable.length ? `result.json recoverable errors:\n  ${recoverable.join("\n  ")}` : "",
       /^detail:/m.test(status) ? status.slice(status.search(/^detail:/m)).trim() : "",
       fact(facts, "cloud_init_problems").out.trim() ? `cloud-init.log:\n${fact(facts, "cloud_init_problems").out.trim()}` : "",
     ]
       .filter(Boolean)
       .join("\n");
-    return [{ id: "cloud-init", ok, seen: `status: ${state}, ${errors.length} error(s)`, ...(ok ? {} : { detail: detail || status.trim() }) }];
+    const seen = `cloud-init ${version}: status ${state}${extended && extended !== state ? ` (${extended})` : ""}, ${errors.length} error(s), ${recoverable.length} recoverable`;
+    return [{ id: "cloud-init", ok, seen, ...(ok ? {} : { detail: detail || status.trim() }) }];
   },
 };
 
@@ -253,8 +282,10 @@ export const rootfsGrownCheck: FactCheck = {
     }
     const disk = Number(devices.disk.size);
     const part = Number(devices.part.size);
-    // growpart leaves at most alignment slack; ext4 keeps a few percent for its metadata.
-    const ok = disk === diskWant && part >= disk - 16 * 1024 ** 2 && fsBytes >= 0.9 * part;
+    // The other partitions (the EFI system partition) keep their size; growpart leaves at most
+    // alignment slack and GPT's backup header; ext4 keeps a few percent for its metadata.
+    const others = (devices.disk.children ?? []).filter((c) => c !== devices.part).reduce((sum, c) => sum + Number(c.size), 0);
+    const ok = disk === diskWant && part >= disk - others - 16 * 1024 ** 2 && fsBytes >= 0.9 * part;
     return [
       {
         id: "rootfs-grown",
@@ -263,5 +294,50 @@ export const rootfsGrownCheck: FactCheck = {
         ...(ok ? {} : { detail: `expected the disk to be diskGb ${ctx.vm.diskGb} GiB and / to fill it (growpart + resize2fs at first boot)` }),
       },
     ];
+  },
+};
+
+interface SfdiskTable {
+  partitiontable?: { label?: string; lastlba?: number; sectorsize?: number; partitions?: { node: string; start: number; size: number; type: string }[] };
+}
+
+const ESP_TYPE = "C12A7328-F81F-11D2-BA4B-00A0C93EC93B";
+
+/**
+ * The root disk's partition table after first boot: GPT with an EFI system partition, its backup
+ * header moved to the grown disk's end (the primary header's last usable LBA is the disk's last
+ * sector - 33), and the root partition reaching it (growpart on GPT), with `sfdisk --verify` clean.
+ */
+export const gptGrownCheck: FactCheck = {
+  name: "GPT grown with the disk",
+  facts: {
+    root_disk: 'd=$(lsblk -no PKNAME "$(findmnt -no SOURCE /)"); echo "$d $(cat /sys/block/$d/size)"',
+    root_disk_table: 'sudo -n sfdisk --json "/dev/$(lsblk -no PKNAME "$(findmnt -no SOURCE /)")"',
+    root_disk_verify: 'sudo -n sfdisk --verify "/dev/$(lsblk -no PKNAME "$(findmnt -no SOURCE /)")"',
+    root_source: "findmnt -no SOURCE /",
+  },
+  evaluate(_ctx, facts) {
+    const [diskName, sectorsText] = fact(facts, "root_disk").out.trim().split(/\s+/);
+    const sectors = Number(sectorsText);
+    const table = parseJson<SfdiskTable>(fact(facts, "root_disk_table").out)?.partitiontable;
+    const verify = fact(facts, "root_disk_verify");
+    const rootNode = fact(facts, "root_source").out.trim();
+    if (!table || !Number.isFinite(sectors)) {
+      return [{ id: "gpt-grown", ok: false, seen: `no partition table read for ${diskName ?? "?"}`, detail: `${fact(facts, "root_disk_table").out}\n${fact(facts, "root_disk").out}` }];
+    }
+    const parts = table.partitions ?? [];
+    const root = parts.find((p) => p.node === rootNode);
+    const esp = parts.find((p) => p.type.toUpperCase() === ESP_TYPE);
+    const lastUsable = sectors - 34;
+    const rootEnd = root ? root.start + root.size - 1 : -1;
+    const problems = [
+      table.label === "gpt" ? "" : `label ${table.label ?? "?"}, not gpt`,
+      esp ? "" : "no EFI system partition",
+      table.lastlba === lastUsable ? "" : `last usable LBA ${table.lastlba ?? "?"}, not ${lastUsable} (the backup header was not moved to the disk's end)`,
+      root && rootEnd >= lastUsable - 2048 ? "" : `the root partition ${rootNode} ends at ${rootEnd}, not within 1 MiB of ${lastUsable}`,
+      verify.rc === 0 && !/not on the end|mismatch|corrupt/i.test(verify.out) ? "" : `sfdisk --verify: ${verify.out.trim()}`,
+    ].filter(Boolean);
+    const seen = `${table.label ?? "?"} on ${diskName} (${sectors} sectors): last usable LBA ${table.lastlba}, root ${rootNode} ends at ${rootEnd}, ESP ${esp ? `${esp.node} (${(esp.size / 2048).toFixed(0)} MiB)` : "none"}`;
+    return [{ id: "gpt-grown", ok: problems.length === 0, seen, ...(problems.length ? { detail: problems.join("; ") } : {}) }];
   },
 };

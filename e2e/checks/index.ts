@@ -12,6 +12,8 @@ import {
   authorizedKeyCheck,
   cloudInitCheck,
   dnsCheck,
+  firmwareCheck,
+  gptGrownCheck,
   hostnameCheck,
   nicNamesCheck,
   rootfsGrownCheck,
@@ -24,6 +26,7 @@ import { ActiveCheck, appliesTo, ClusterCheck, FactCheck } from "./types";
 import { loadBalancerFailoverCheck } from "./vip-failover";
 
 export const FACT_CHECKS: readonly FactCheck[] = [
+  firmwareCheck,
   hostnameCheck,
   userCheck,
   authorizedKeyCheck,
@@ -34,6 +37,7 @@ export const FACT_CHECKS: readonly FactCheck[] = [
   cloudInitCheck,
   seedUsedCheck,
   rootfsGrownCheck,
+  gptGrownCheck,
   hostsBlockCheck,
   gatewayUnitsCheck,
   nginxListenCheck,

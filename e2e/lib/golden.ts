@@ -11,6 +11,14 @@ import { parse } from "yaml";
 export interface GoldenManifest {
   readonly key: string;
   readonly suite: string;
+  readonly arch: string;
+  /** How the disk boots (`efi`) and its partition table (`gpt`), as build.sh laid it out. */
+  readonly firmware: string;
+  readonly partitionTable: string;
+  /** The loader on the EFI system partition, e.g. `EFI/BOOT/BOOTX64.EFI`. */
+  readonly efiLoader: string;
+  /** cloud-init's package version in the image. */
+  readonly cloudInit: string;
   readonly image: string;
   readonly sha256: string;
   readonly bytes: number;
@@ -31,7 +39,7 @@ export interface Golden {
 
 export function readManifest(dir: string): GoldenManifest {
   const m = JSON.parse(fs.readFileSync(path.join(dir, "manifest.json"), "utf8")) as GoldenManifest;
-  for (const k of ["key", "image", "sha256", "aptRepoUrl"] as const) {
+  for (const k of ["key", "arch", "image", "sha256", "aptRepoUrl", "cloudInit"] as const) {
     if (typeof m[k] !== "string" || m[k] === "") throw new Error(`${dir}/manifest.json has no ${k}: delete ${dir} to rebuild it`);
   }
   return m;
@@ -52,10 +60,10 @@ export function packagesMissingFromGolden(userData: string, golden: readonly str
   return wanted.filter((p) => !golden.includes(p));
 }
 
-/** Runs build.sh (a no-op when cached), streaming its progress lines; bounded by `timeoutMs`. */
-export async function ensureGolden(buildScript: string, cacheDir: string, timeoutMs: number, log: (line: string) => void): Promise<Golden> {
+/** Runs build.sh for `arch` (a no-op when cached), streaming its progress lines; bounded by `timeoutMs`. */
+export async function ensureGolden(buildScript: string, cacheDir: string, arch: string, timeoutMs: number, log: (line: string) => void): Promise<Golden> {
   const started = Date.now();
-  const child = spawn(buildScript, [cacheDir], { detached: true, stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(buildScript, [cacheDir, arch], { detached: true, stdio: ["ignore", "pipe", "pipe"] });
   let stdout = "";
   let stderrTail = "";
   child.stdout.setEncoding("utf8").on("data", (d: string) => (stdout += d));

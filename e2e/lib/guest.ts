@@ -14,7 +14,7 @@ import type { CheckSelection } from "../checks";
 import type { GuestContext, GuestShell, RunServices, SeedFiles } from "../checks/types";
 import { BackgroundProcess, startBackground } from "./background";
 import { inNetns } from "./netns";
-import { qemuArgs, VmxHardware, vmxHardware } from "./qemu";
+import { firmwareBootFailure, firmwareDescription, kernelStarted, prepareFirmware, qemuCommand, VmxHardware, vmxHardware } from "./qemu";
 import { ResultRow } from "./results";
 import { ssh, SshTarget, waitForSsh } from "./ssh";
 
@@ -31,6 +31,8 @@ export interface GuestOptions {
   /** From QEMU's start. */
   readonly sshBudgetMs: number;
   readonly cloudInitBudgetMs: number;
+  /** From QEMU's start until the console shows a kernel: past it, the disk did not boot with the .vmx's firmware. */
+  readonly kernelBudgetSeconds: number;
   readonly log: (line: string) => void;
   /** Called with the QEMU process as soon as it runs, so the run can end it whatever happens. */
   readonly started: (proc: BackgroundProcess) => void;
@@ -70,6 +72,8 @@ export class Guest {
   private cloudInit?: Promise<string>;
   private shutDown = false;
   private finishedSeenAt?: number;
+  private kernelSeen = false;
+  private bootFailure?: string;
 
   constructor(private readonly o: GuestOptions) {
     const nat = o.vm.nics.find((n) => n.network === "nat");
@@ -107,19 +111,22 @@ export class Guest {
     const hardware = vmxHardware(parseVmx(fs.readFileSync(path.join(projectDir, vm.vmxPath), "utf8")));
     this.hardware = hardware;
     this.consoleLog = path.join(vmDir, hardware.serialFile ?? "console.log");
-    const args = qemuArgs({ name: vm.name, vmDir, hardware, taps: this.o.taps, consoleLog: this.consoleLog, pidFile: path.join(vmDir, "qemu.pid") });
+    const plan = { name: vm.name, vmDir, hardware, taps: this.o.taps, consoleLog: this.consoleLog, pidFile: path.join(vmDir, "qemu.pid") };
+    prepareFirmware(plan);
+    const { binary, args } = qemuCommand(plan);
     fs.rmSync(this.consoleLog, { force: true });
-    this.o.log(`${vm.name}: powered on by the deploy; QEMU boots ${vm.vmxPath} (${hardware.cpus} vCPU, ${hardware.memoryMb} MiB, ${hardware.nics.map((n) => `ethernet${n.index} ${n.model} ${n.mac}`).join(", ")}; firmware ${hardware.firmware} -> SeaBIOS)`);
+    this.o.log(
+      `${vm.name}: powered on by the deploy; ${binary} boots ${vm.vmxPath} (${hardware.arch}, firmware ${firmwareDescription(hardware)}, ${hardware.cpus} vCPU, ${hardware.memoryMb} MiB, ${hardware.nics.map((n) => `ethernet${n.index} ${n.model} ${n.mac}`).join(", ")})`,
+    );
     const prefix = inNetns(this.o.namespace);
     this.bootedAt = Date.now();
-    const qemu = startBackground({ argv: [...prefix, "qemu-system-x86_64", ...args], timeoutAfter: prefix.length, lifetimeSeconds: this.o.lifetimeSeconds, logFile: path.join(vmDir, "qemu.log") });
+    const qemu = startBackground({ argv: [...prefix, binary, ...args], timeoutAfter: prefix.length, lifetimeSeconds: this.o.lifetimeSeconds, logFile: path.join(vmDir, "qemu.log") });
     this.qemu = qemu;
     this.o.started(qemu);
-    this.reachable = waitForSsh(this.target, this.o.sshBudgetMs, () => qemu.hasExited() || this.cloudInitFinishedLongAgo()).then((reach) => {
+    const gaveUp = () => qemu.hasExited() || this.firmwareFailed() || this.cloudInitFinishedLongAgo();
+    this.reachable = waitForSsh(this.target, this.o.sshBudgetMs, gaveUp).then((reach) => {
       if (!reach.ok) {
-        const why = qemu.hasExited() ? "QEMU ended" : this.cloudInitFinishedLongAgo() ? `cloud-init finished ${FINISHED_GRACE_S} s ago` : "budget spent";
-        const excerpt = consoleProblems(this.consoleLog);
-        this.row("ssh", false, `no ssh to ${this.target.user}@${this.target.address} after ${this.since().toFixed(0)} s (${why})`, [reach.lastError, excerpt ? `console:\n${excerpt}` : ""].filter(Boolean).join("\n"));
+        this.recordUnreachable(hardware, qemu.hasExited(), reach.lastError);
         return false;
       }
       this.timings.bootToSsh = this.since();
@@ -134,6 +141,29 @@ export class Guest {
       return true;
     });
     return this.reachable;
+  }
+
+  /** Why the guest never answered: the firmware could not boot its disk (row `boot`), or no ssh (row `ssh`). */
+  private recordUnreachable(hardware: VmxHardware, qemuEnded: boolean, lastError: string): void {
+    if (this.bootFailure) {
+      const tail = fs.existsSync(this.consoleLog) ? fs.readFileSync(this.consoleLog, "utf8").trimEnd().split("\n").slice(-6).join("\n") : "(no console output)";
+      this.row("boot", false, `${this.name}'s disk did not boot with the .vmx's firmware ${firmwareDescription(hardware)}: ${this.bootFailure}`, `console:\n${tail}`);
+      return;
+    }
+    const why = qemuEnded ? "QEMU ended" : this.cloudInitFinishedLongAgo() ? `cloud-init finished ${FINISHED_GRACE_S} s ago` : "budget spent";
+    const excerpt = consoleProblems(this.consoleLog);
+    this.row("ssh", false, `no ssh to ${this.target.user}@${this.target.address} after ${this.since().toFixed(0)} s (${why})`, [lastError, excerpt ? `console:\n${excerpt}` : ""].filter(Boolean).join("\n"));
+  }
+
+  /** True once the console shows the firmware could not boot the disk (see firmwareBootFailure). */
+  private firmwareFailed(): boolean {
+    if (this.bootFailure) return true;
+    if (this.kernelSeen) return false;
+    const text = fs.existsSync(this.consoleLog) ? fs.readFileSync(this.consoleLog, "utf8") : "";
+    // Once a kernel runs, the firmware did its part: the console need not be read again.
+    this.kernelSeen = kernelStarted(text);
+    this.bootFailure = firmwareBootFailure(text, this.since(), this.o.kernelBudgetSeconds);
+    return this.bootFailure !== undefined;
   }
 
   /** Waits for cloud-init, then runs the role's checks; records a failure when the guest never came up. */

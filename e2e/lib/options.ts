@@ -1,10 +1,26 @@
 /** Command-line options of e2e/run.ts. */
-import { Command, InvalidArgumentError } from "commander";
-import { DEFAULT_E2E_VMS, E2E_VMS, NEGATIVE_E2E_VMS, selectVms } from "./project";
+import { Command, InvalidArgumentError, Option } from "commander";
+import type { Arch } from "../../lib/config/model";
+import { E2E_VMS, selectVms } from "./project";
+
+/**
+ * What a negative run breaks, and so which check must catch it:
+ * - `mac`: the first VM's network-config matches a MAC its ethernet0 does not have (the guest never
+ *   gets its network, so `<vm>/ssh` fails; the deploy, whose vm-start waits for that IP, is stopped);
+ * - `degraded-seed`: the first VM's user-data gains a key cloud-init 25 reports as deprecated, which
+ *   cloud-init 22 passed in silence: `<vm>/cloud-init` must fail (status degraded);
+ * - `bios-disk`: the base image is the golden image rewritten to boot only with BIOS (MBR, GRUB for
+ *   BIOS, no EFI system partition), while every .vmx says `firmware = "efi"`: `<vm>/boot` must fail
+ *   naming the firmware. amd64 only.
+ */
+export type NegativeKind = "mac" | "degraded-seed" | "bios-disk";
+export const NEGATIVE_KINDS: readonly NegativeKind[] = ["mac", "degraded-seed", "bios-disk"];
 
 export interface E2eOptions {
-  /** Break one VM's seed (gateway1's ethernet0 MAC in network-config) and expect exactly that check to fail. */
-  readonly negative: boolean;
+  /** The guests' architecture: amd64 boots qemu-system-x86_64 (q35, OVMF), arm64 qemu-system-aarch64 (virt, AAVMF). */
+  readonly arch: Arch;
+  /** Break one thing and expect exactly its check to fail (see NegativeKind); false for a normal run. */
+  readonly negative: NegativeKind | false;
   /** Names of the e2e VMs to deploy and boot (see E2E_VMS). */
   readonly vms: readonly string[];
   /** Cache and run folder, relative to the repository. */
@@ -19,42 +35,69 @@ export interface E2eOptions {
   readonly keep: boolean;
 }
 
-/**
- * The VM the negative run breaks (network-config matches a MAC its ethernet0 does not have) and the
- * check expected to catch it. cloud-init 22.4 then stops applying the network config altogether
- * ("Not all expected physical devices present"), so the guest never answers ssh; the deploy, whose
- * vm-start waits for that guest's IP, is stopped and fails too.
- */
-export const NEGATIVE_TARGET = { vm: "gateway1", nicIndex: 0, check: "gateway1/ssh", tolerated: ["-/apply"] } as const;
+/** Per architecture: the VMs a run deploys by default, and how long one QEMU may live. */
+export const ARCH_DEFAULTS: Readonly<Record<Arch, { readonly vms: readonly string[]; readonly negativeVms: readonly string[]; readonly vmLifetimeSeconds: number }>> = {
+  // Two gateways (VIP failover needs a backup) and the master their nginx balances to.
+  amd64: { vms: ["gateway1", "gateway2", "k8s-master1"], negativeVms: ["gateway1", "k8s-master1"], vmLifetimeSeconds: 900 },
+  // One node: aarch64 under TCG on two x86 cores is several times slower per guest.
+  arm64: { vms: ["k8s-master1"], negativeVms: ["k8s-master1"], vmLifetimeSeconds: 2400 },
+};
 
-function positiveInt(value: string): number {
+/** The check a negative run must see fail on its target VM (the first VM of the run), and what else may fail with it. */
+export function negativeExpectation(kind: NegativeKind, vms: readonly string[]): { vm: string; check: string; tolerated: string[] } {
+  const vm = vms[0];
+  switch (kind) {
+    case "mac":
+      return { vm, check: `${vm}/ssh`, tolerated: ["-/apply"] };
+    case "degraded-seed":
+      return { vm, check: `${vm}/cloud-init`, tolerated: [] };
+    case "bios-disk":
+      // Every VM shares the base image; the deploy waits for IPs that never come and is stopped.
+      return { vm, check: `${vm}/boot`, tolerated: ["-/apply", ...vms.slice(1).map((v) => `${v}/boot`)] };
+  }
+}
+
+function lifetime(value: string): number {
   if (!/^\d+$/.test(value) || Number(value) < 60) throw new InvalidArgumentError("must be a whole number of seconds, at least 60");
   return Number(value);
+}
+
+function resultsFileFor(arch: Arch, negative: NegativeKind | false): string {
+  const parts = [".e2e-results", negative ? `negative-${negative}` : "", arch === "amd64" ? "" : arch].filter(Boolean);
+  return `${parts.join("-")}.json`;
 }
 
 export function parseOptions(argv: readonly string[]): E2eOptions {
   const program = new Command("e2e")
     .description("Boots the VMs the product builds under QEMU in a private network namespace and checks them over ssh")
-    .option("--negative", `break ${NEGATIVE_TARGET.vm}'s seed (a wrong MAC in network-config) and pass only if ${NEGATIVE_TARGET.check} catches it`, false)
-    .option("--vms <names>", `comma-separated e2e VMs to deploy and boot, from ${E2E_VMS.map((v) => v.name).join(", ")} (default ${DEFAULT_E2E_VMS.join(",")}; with --negative ${NEGATIVE_E2E_VMS.join(",")})`)
+    .addOption(new Option("--arch <arch>", "the guests' architecture (the cluster.yaml's arch)").choices(["amd64", "arm64"]).default("amd64"))
+    .addOption(
+      new Option("--negative [kind]", "break one thing and pass only if its check catches it: mac (a wrong MAC in network-config), degraded-seed (a key cloud-init 25 deprecates), bios-disk (a disk that boots only with BIOS)")
+        .choices([...NEGATIVE_KINDS])
+        .preset("mac"),
+    )
+    .option("--vms <names>", `comma-separated e2e VMs to deploy and boot, from ${E2E_VMS.map((v) => v.name).join(", ")} (default per --arch: ${Object.entries(ARCH_DEFAULTS).map(([a, d]) => `${a} ${d.vms.join(",")}`).join("; ")})`)
     .option("--cache <dir>", "cache and run folder (ignored by git)", ".e2e-cache")
-    .option("--results <file>", "results file (default .e2e-results.json, or .e2e-results-negative.json with --negative)")
-    .option("--vm-lifetime <seconds>", "hard bound on each QEMU process", positiveInt, 900)
+    .option("--results <file>", "results file (default .e2e-results[-negative-<kind>][-arm64].json)")
+    .option("--vm-lifetime <seconds>", "hard bound on each QEMU process (default 900 on amd64, 2400 on arm64)", lifetime)
     .option("--golden-only", "build or find the golden image, then stop", false)
     .option("--keep", "keep the run's disks and ISOs after a passing run (a failed run keeps everything)", false)
     .exitOverride()
     .configureOutput({ writeErr: (s) => process.stderr.write(s) });
   program.parse([...argv], { from: "user" });
-  const o = program.opts<{ negative: boolean; vms?: string; cache: string; results?: string; vmLifetime: number; goldenOnly: boolean; keep: boolean }>();
-  const vms = (o.vms ?? (o.negative ? NEGATIVE_E2E_VMS : DEFAULT_E2E_VMS).join(",")).split(",").map((s) => s.trim()).filter(Boolean);
-  selectVms(vms);
-  if (o.negative && !vms.includes(NEGATIVE_TARGET.vm)) throw new InvalidArgumentError(`--negative breaks ${NEGATIVE_TARGET.vm}: include it in --vms`);
+  const o = program.opts<{ arch: Arch; negative?: NegativeKind; vms?: string; cache: string; results?: string; vmLifetime?: number; goldenOnly: boolean; keep: boolean }>();
+  const negative = o.negative ?? false;
+  const defaults = ARCH_DEFAULTS[o.arch];
+  const names = (o.vms ?? (negative ? defaults.negativeVms : defaults.vms).join(",")).split(",").map((s) => s.trim()).filter(Boolean);
+  const vms = selectVms(names).map((v) => v.name);
+  if (negative === "bios-disk" && o.arch !== "amd64") throw new InvalidArgumentError("--negative bios-disk is for --arch amd64: there is no BIOS on arm64");
   return {
-    negative: o.negative,
+    arch: o.arch,
+    negative,
     vms,
     cacheDir: o.cache,
-    resultsFile: o.results ?? (o.negative ? ".e2e-results-negative.json" : ".e2e-results.json"),
-    vmLifetimeSeconds: o.vmLifetime,
+    resultsFile: o.results ?? resultsFileFor(o.arch, negative),
+    vmLifetimeSeconds: o.vmLifetime ?? defaults.vmLifetimeSeconds,
     goldenOnly: o.goldenOnly,
     keep: o.keep,
   };

@@ -9,6 +9,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { stringify } from "yaml";
+import type { Arch } from "../../lib/config/model";
 import { runWithDeadline } from "../../lib/process/run-with-deadline";
 
 /** Linked as a whole from the repository (read-only for the run). */
@@ -32,6 +33,8 @@ export interface E2eVm {
 }
 
 export interface E2eConfigInput {
+  /** The cluster.yaml's arch: the .vmx's guestOS, and so the QEMU that boots it. */
+  readonly arch: Arch;
   readonly publicKeyFile: string;
   readonly imagePath: string;
   readonly imageSha256: string;
@@ -53,12 +56,6 @@ export const E2E_VMS: readonly E2eVm[] = [
   { name: "k8s-worker1", role: "worker", address: "10.10.0.30" },
 ];
 
-/** Deployed by default: two gateways (VIP failover needs a backup) and the master their nginx balances to. */
-export const DEFAULT_E2E_VMS: readonly string[] = ["gateway1", "gateway2", "k8s-master1"];
-
-/** Deployed by --negative: the broken gateway and the master a gateway needs; its deploy stops before guest-config. */
-export const NEGATIVE_E2E_VMS: readonly string[] = ["gateway1", "k8s-master1"];
-
 /** The VMs named by `names`, in E2E_VMS order; throws on an unknown name. */
 export function selectVms(names: readonly string[]): E2eVm[] {
   const unknown = names.filter((n) => !E2E_VMS.some((v) => v.name === n));
@@ -70,7 +67,7 @@ export function selectVms(names: readonly string[]): E2eVm[] {
 /** cluster.yaml for the run (only settings the schema knows; everything else keeps its default). */
 export function e2eClusterYaml(input: E2eConfigInput): string {
   const config = {
-    arch: "amd64",
+    arch: input.arch,
     addressing: "static",
     sshPublicKeyFile: input.publicKeyFile,
     network: { dnsServers: [...input.dnsServers], dnsSearchDomains: [...input.dnsSearchDomains] },

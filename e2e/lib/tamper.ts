@@ -1,5 +1,5 @@
 /**
- * The negative run's broken seed: network-config matches a MAC that no NIC of the VM has, so
+ * The negative runs' broken seeds. `mac`: network-config matches a MAC that no NIC of the VM has, so
  * cloud-init cannot rename that NIC, as when a .vmx and its seed disagree.
  */
 
@@ -18,4 +18,18 @@ export function tamperNetworkConfigMac(text: string, mac: string): { text: strin
   if (hits.length !== 1) throw new Error(`network-config names ${mac} ${hits.length} times, expected once; cannot break it`);
   const replacement = otherMac(mac);
   return { text: text.replace(pattern, `$1${replacement}$2`), replacement };
+}
+
+/**
+ * A key cloud-init deprecated in 22.2 (`apt_reboot_if_required`, now `package_reboot_if_required`),
+ * set to its default: cloud-init 22.4 applies it without a word, cloud-init 23.4 and later finish
+ * "degraded" with a DEPRECATED recoverable error, as a seed written for an old cloud-init would.
+ */
+export const DEPRECATED_USER_DATA_LINE = "apt_reboot_if_required: false";
+
+/** user-data text with DEPRECATED_USER_DATA_LINE appended as a top-level key. */
+export function tamperUserDataDeprecated(text: string): string {
+  if (!text.startsWith("#cloud-config")) throw new Error("user-data does not start with #cloud-config; cannot add a key to it");
+  if (/^(apt|package)_reboot_if_required:/m.test(text)) throw new Error("user-data already sets a reboot-if-required key; cannot add the deprecated one");
+  return `${text.endsWith("\n") ? text : `${text}\n`}${DEPRECATED_USER_DATA_LINE}\n`;
 }
