@@ -84,8 +84,8 @@ ensure_binfmt() {
   if [ ! -e "/proc/sys/fs/binfmt_misc/qemu-$qarch" ]; then
     cat "$conf" >/proc/sys/fs/binfmt_misc/register
   fi
-  if ! arch-test -n "$arch" >/dev/null 2>&1; then
-    say "this machine cannot run $arch programs even with qemu-user (arch-test -n $arch fails)"
+  if ! arch-test "$arch" >/dev/null 2>&1; then
+    say "this machine cannot run $arch programs even with qemu-user (arch-test $arch fails)"
     exit 1
   fi
 }
@@ -116,7 +116,7 @@ remove_work() {
   # --one-file-system: never descend into a mount that is still there (the host's /dev).
   rm -rf --one-file-system "$dir"
 }
-for stale in "$cache"/.build-"$arch-$key".*; do
+for stale in "$cache/.build-$arch-$key".*; do
   [ -e "$stale" ] || continue
   say "removing an interrupted build: $stale"
   remove_work "$stale"

@@ -47,7 +47,7 @@ export function releaseFile(files: readonly IndexedFile[], date: Date): string {
     "Suite: e2e",
     "Codename: e2e",
     `Date: ${date.toUTCString()}`,
-    "Architectures: all amd64",
+    "Architectures: all amd64 arm64",
     "SHA256:",
     ...files.map((f) => ` ${f.sha256} ${String(f.size).padStart(8)} ${f.name}`),
   ];
