@@ -370,7 +370,7 @@ async function deployAndBoot(run: Run, opts: E2eOptions, cacheDir: string): Prom
     onPowerOn: (name) => {
       void (guests.get(name) as Guest).boot().then((ok) => {
         // A guest that never answers would keep vm-start waiting: stop the deploy, as a user would.
-        if (!ok) return deploy.abort(`${name} never answered ssh (see ${name}/ssh below)`);
+        if (!ok) return deploy.abort(`${name} never answered ssh (see ${name}/${(guests.get(name) as Guest).unreachableCheck} below)`);
         reachable.add(name);
         sim.setFaults(guestIpFaults(addresses, reachable));
       });

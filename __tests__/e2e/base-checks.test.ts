@@ -102,6 +102,11 @@ describe("checks judged from guest facts", () => {
     const result = JSON.stringify({ v1: { datasource: "DataSourceNoCloud", errors: [], recoverable_errors: { DEPRECATED: ["Deprecated cloud-config provided: apt_reboot_if_required:  Deprecated in version 22.2."] } } });
     const r = cloudInitCheck.evaluate(gw, facts({ cloud_init_version: "/usr/bin/cloud-init 25.1.4", cloud_init_status: status, result_json: result, cloud_init_problems: "" }))[0];
     expect(r).toMatchObject({ ok: false, seen: "cloud-init 25.1.4: status done (degraded done), 0 error(s), 1 recoverable" });
+    // cloud-init 25.1 as seen: result.json without them, `status --format json` with them (once each).
+    const dep = "Deprecated cloud-config provided: apt_reboot_if_required:  Deprecated in version 22.2.";
+    const statusJson = JSON.stringify({ status: "done", extended_status: "degraded done", recoverable_errors: { DEPRECATED: [dep, dep] } });
+    const seen25 = cloudInitCheck.evaluate(gw, facts({ cloud_init_status: status, cloud_init_status_json: statusJson, result_json: JSON.stringify({ v1: { errors: [] } }), cloud_init_problems: "" }))[0];
+    expect(seen25.seen).toBe("cloud-init ?: status done (degraded done), 0 error(s), 1 recoverable");
     expect(r.detail).toContain("DEPRECATED: Deprecated cloud-config provided: apt_reboot_if_required");
     const clean = status.replace("degraded done", "done").replace(/recoverable_errors:[\s\S]*/, "recoverable_errors: {}\n");
     const ok = cloudInitCheck.evaluate(gw, facts({ cloud_init_version: "/usr/bin/cloud-init 25.1.4", cloud_init_status: clean, result_json: JSON.stringify({ v1: { errors: [], recoverable_errors: {} } }), cloud_init_problems: "" }))[0];

@@ -2,23 +2,26 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { buildClusterModel, parseClusterConfig } from "../../lib/config/build-model";
-import { e2eClusterYaml, linkProject, selectVms } from "../../e2e/lib/project";
+import { E2eConfigInput, e2eClusterYaml, linkProject, selectVms } from "../../e2e/lib/project";
+import type { Arch } from "../../lib/config/model";
 import { FIXTURE_SSH_PUBLIC_KEY } from "../../test-support/model-fixture";
+
+const configInput = (arch: Arch): E2eConfigInput => ({
+  arch,
+  publicKeyFile: "/tmp/k.pub",
+  imagePath: "/cache/golden-trixie-amd64-x/golden.qcow2",
+  imageSha256: "0123456789012345678901234567890123456789012345678901234567890123",
+  imageVirtualSizeGb: 2,
+  vms: selectVms(["gateway1", "k8s-master1"]),
+  dnsServers: ["10.10.0.2", "10.10.0.1"],
+  dnsSearchDomains: ["lab.test"],
+  ipWaitSeconds: 540,
+  sizing: { gateway: { cpus: 1, memoryMb: 1024, diskGb: 8 }, master: { cpus: 1, memoryMb: 1024, diskGb: 10 }, worker: { cpus: 1, memoryMb: 1024, diskGb: 10 } },
+});
 
 describe("the e2e run's project", () => {
   it("writes a cluster.yaml the product accepts: static addresses, the golden image pinned, small VMs", () => {
-    const text = e2eClusterYaml({
-      arch: "amd64",
-      publicKeyFile: "/tmp/k.pub",
-      imagePath: "/cache/golden-trixie-amd64-x/golden.qcow2",
-      imageSha256: "0123456789012345678901234567890123456789012345678901234567890123",
-      imageVirtualSizeGb: 2,
-      vms: selectVms(["gateway1", "k8s-master1"]),
-      dnsServers: ["10.10.0.2", "10.10.0.1"],
-      dnsSearchDomains: ["lab.test"],
-      ipWaitSeconds: 540,
-      sizing: { gateway: { cpus: 1, memoryMb: 1024, diskGb: 8 }, master: { cpus: 1, memoryMb: 1024, diskGb: 10 }, worker: { cpus: 1, memoryMb: 1024, diskGb: 10 } },
-    });
+    const text = e2eClusterYaml(configInput("amd64"));
     const model = buildClusterModel(parseClusterConfig(text, "e2e"), { hostArch: "x64", sshPublicKey: FIXTURE_SSH_PUBLIC_KEY, sshPublicKeyPath: "/tmp/k.pub" });
     expect(model.addressing).toBe("static");
     expect(model.vms.map((v) => [v.name, v.nics.find((n) => n.network === "nat")?.address, v.diskGb])).toEqual([
@@ -48,20 +51,10 @@ describe("the e2e run's project", () => {
 
 describe("the e2e run's project on arm64", () => {
   it("says arch: arm64, so the product writes arm64 .vmx files (guestOS arm-ubuntu-64)", () => {
-    const text = e2eClusterYaml({
-      arch: "arm64",
-      publicKeyFile: "/tmp/k.pub",
-      imagePath: "/cache/golden-trixie-arm64-x/golden.qcow2",
-      imageSha256: "0123456789012345678901234567890123456789012345678901234567890123",
-      imageVirtualSizeGb: 2,
-      vms: selectVms(["k8s-master1"]),
-      dnsServers: ["10.10.0.2"],
-      dnsSearchDomains: [],
-      ipWaitSeconds: 1500,
-      sizing: { gateway: { cpus: 1, memoryMb: 1024, diskGb: 8 }, master: { cpus: 1, memoryMb: 1024, diskGb: 10 }, worker: { cpus: 1, memoryMb: 1024, diskGb: 10 } },
-    });
+    const amd64 = e2eClusterYaml(configInput("amd64"));
+    const text = e2eClusterYaml(configInput("arm64"));
+    expect(text).toBe(amd64.replace("arch: amd64", "arch: arm64"));
     const model = buildClusterModel(parseClusterConfig(text, "e2e"), { hostArch: "x64", sshPublicKey: FIXTURE_SSH_PUBLIC_KEY, sshPublicKeyPath: "/tmp/k.pub" });
     expect(model.arch).toBe("arm64");
-    expect(model.vms.map((v) => v.name)).toEqual(["k8s-master1"]);
   });
 });

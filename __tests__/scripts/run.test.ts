@@ -37,7 +37,7 @@ describe("scripts/run launcher", () => {
 
 // The e2e scripts run on the Linux CI machine only (they build and boot the QEMU guests), but are
 // held to the same shellcheck standard.
-const SHELL_FILES = ["scripts/run", ".ci/run", "e2e/golden/build.sh", "e2e/lib/launcher-in-netns.sh"];
+const SHELL_FILES = ["scripts/run", ".ci/run", "e2e/golden/build.sh", "e2e/golden/bios-only.sh", "e2e/lib/launcher-in-netns.sh"];
 (hasTool("shellcheck") ? describe : describe.skip)("shell scripts", () => {
   it.each(SHELL_FILES)("%s passes shellcheck (bash 3.2 and BSD tools are the target)", async (file) => {
     const res = await runWithDeadline("shellcheck", ["-S", "style", path.join(REPO_ROOT, file)], { timeoutMs: 30_000 });

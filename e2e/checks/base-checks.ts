@@ -188,9 +188,13 @@ interface ResultJson {
   v1?: { datasource?: string; errors?: string[]; recoverable_errors?: Record<string, string[]> };
 }
 
-/** `LEVEL: message` of result.json's recoverable errors (cloud-init 23.4+: DEPRECATED, WARNING, ...). */
-function recoverableErrors(result: ResultJson | undefined): string[] {
-  return Object.entries(result?.v1?.recoverable_errors ?? {}).flatMap(([level, messages]) => (messages ?? []).map((m) => `${level}: ${m}`));
+/**
+ * `LEVEL: message` of the recoverable errors (cloud-init 23.4+: DEPRECATED, WARNING, ...), from
+ * `cloud-init status --format json` (which has them all, deprecations too) and result.json, once each.
+ */
+function recoverableErrors(...sources: (Record<string, string[]> | undefined)[]): string[] {
+  const all = sources.flatMap((src) => Object.entries(src ?? {}).flatMap(([level, messages]) => (messages ?? []).map((m) => `${level}: ${m}`)));
+  return [...new Set(all)];
 }
 
 const ARCH_NAMES: Record<string, string> = { x86_64: "x86_64", aarch64: "aarch64" };
@@ -213,8 +217,10 @@ export const cloudInitCheck: FactCheck = {
   facts: {
     cloud_init_version: "cloud-init --version 2>&1 | tail -n 1",
     cloud_init_status: "cloud-init status --long",
+    cloud_init_status_json: "cloud-init status --format json",
     result_json: "cat /run/cloud-init/result.json",
-    cloud_init_problems: "grep -E 'WARNING|ERROR|Traceback' /var/log/cloud-init.log | tail -n 15",
+    // The log is root's alone on cloud-init 25 (0640 root:adm).
+    cloud_init_problems: "sudo -n grep -E 'WARNING|ERROR|Traceback' /var/log/cloud-init.log | tail -n 15",
   },
   evaluate(_ctx, facts) {
     const status = fact(facts, "cloud_init_status").out;
@@ -223,7 +229,8 @@ export const cloudInitCheck: FactCheck = {
     const extended = /^extended_status:\s*(.+)$/m.exec(status)?.[1]?.trim();
     const result = parseJson<ResultJson>(fact(facts, "result_json").out);
     const errors = result?.v1?.errors ?? [];
-    const recoverable = recoverableErrors(result);
+    const statusJson = parseJson<{ recoverable_errors?: Record<string, string[]> }>(fact(facts, "cloud_init_status_json").out);
+    const recoverable = recoverableErrors(statusJson?.recoverable_errors, result?.v1?.recoverable_errors);
     const ok = state === "done" && (extended === undefined || extended === "done") && errors.length === 0 && recoverable.length === 0;
     const version = /\b\d+\.\d+(\.\d+)?\S*/.exec(fact(facts, "cloud_init_version").out)?.[0] ?? "?";
     const detail = [

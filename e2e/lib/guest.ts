@@ -85,6 +85,11 @@ export class Guest {
     return this.o.vm.name;
   }
 
+  /** The row that says why the guest never answered: `boot` when its firmware could not boot the disk, else `ssh`. */
+  get unreachableCheck(): "boot" | "ssh" {
+    return this.bootFailure ? "boot" : "ssh";
+  }
+
   private row(id: string, ok: boolean, seen: string, detail?: string): void {
     this.rows.push({ vm: this.name, id, ok, seen, ...(detail ? { detail } : {}) });
   }
@@ -146,7 +151,9 @@ export class Guest {
   /** Why the guest never answered: the firmware could not boot its disk (row `boot`), or no ssh (row `ssh`). */
   private recordUnreachable(hardware: VmxHardware, qemuEnded: boolean, lastError: string): void {
     if (this.bootFailure) {
-      const tail = fs.existsSync(this.consoleLog) ? fs.readFileSync(this.consoleLog, "utf8").trimEnd().split("\n").slice(-6).join("\n") : "(no console output)";
+      // The firmware's screen, without its colour and cursor escapes.
+      const text = fs.existsSync(this.consoleLog) ? fs.readFileSync(this.consoleLog, "utf8").replace(/\x1b\[[0-9;=?]*[A-Za-z]/g, "") : "";
+      const tail = text.trim() ? text.trimEnd().split("\n").slice(-6).join("\n") : "(no console output)";
       this.row("boot", false, `${this.name}'s disk did not boot with the .vmx's firmware ${firmwareDescription(hardware)}: ${this.bootFailure}`, `console:\n${tail}`);
       return;
     }

@@ -51,7 +51,7 @@ export function expectedFailureVerdict(rows: readonly ResultRow[], expected: rea
   const unexpected = failed.filter((f) => !expected.includes(f) && !tolerated.includes(f));
   if (missing.length === 0 && unexpected.length === 0) {
     const seen = rows.filter((r) => !r.ok && expected.includes(`${r.vm}/${r.id}`)).map((r) => `${r.vm}/${r.id}: ${r.seen}`);
-    return { ok: true, message: `the broken seed was caught by ${seen.join("; ")}` };
+    return { ok: true, message: `the breakage was caught by ${seen.join("; ")}` };
   }
   const parts = [
     missing.length ? `expected to fail but passed: ${missing.join(", ")}` : "",
