@@ -449,7 +449,7 @@ async function main(): Promise<number> {
   }
 
   try {
-    if (typeof process.getuid === "function" && process.getuid() !== 0) throw new Error("the e2e test needs root (network namespace, tap devices, debootstrap): run it as root in CI");
+    if (typeof process.getuid === "function" && process.getuid() !== 0) throw new Error("the e2e test needs root (network namespace, tap devices, mmdebstrap): run it as root in CI");
     const missing: string[] = [];
     const qemu = QEMU_MACHINES[QEMU_ARCH[opts.arch]];
     for (const tool of [qemu.binary, ...REQUIRED_TOOLS]) if (!onPath(tool)) missing.push(tool);

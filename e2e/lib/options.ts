@@ -8,7 +8,7 @@ import { E2E_VMS, selectVms } from "./project";
  * - `mac`: the first VM's network-config matches a MAC its ethernet0 does not have (the guest never
  *   gets its network, so `<vm>/ssh` fails; the deploy, whose vm-start waits for that IP, is stopped);
  * - `degraded-seed`: the first VM's user-data gains a key cloud-init 25 reports as deprecated, which
- *   cloud-init 22 passed in silence: `<vm>/cloud-init` must fail (status degraded);
+ *   cloud-init 22.4's schema check still calls valid: `<vm>/cloud-init` must fail (status degraded);
  * - `bios-disk`: the base image is the golden image rewritten to boot only with BIOS (MBR, GRUB for
  *   BIOS, no EFI system partition), while every .vmx says `firmware = "efi"`: `<vm>/boot` must fail
  *   naming the firmware. amd64 only.

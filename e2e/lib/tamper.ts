@@ -22,8 +22,9 @@ export function tamperNetworkConfigMac(text: string, mac: string): { text: strin
 
 /**
  * A key cloud-init deprecated in 22.2 (`apt_reboot_if_required`, now `package_reboot_if_required`),
- * set to its default: cloud-init 22.4 applies it without a word, cloud-init 23.4 and later finish
- * "degraded" with a DEPRECATED recoverable error, as a seed written for an old cloud-init would.
+ * set to its default: cloud-init 22.4's `cloud-init schema` calls it valid (with a deprecation note);
+ * cloud-init 23.4 and later finish "degraded done" with a DEPRECATED recoverable error (25.1 seen),
+ * as a seed written for an old cloud-init would.
  */
 export const DEPRECATED_USER_DATA_LINE = "apt_reboot_if_required: false";
 
