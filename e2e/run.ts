@@ -18,6 +18,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import type { Arch, ClusterModel, VmSpec } from "../lib/config/model";
 import { withFileLock } from "../lib/fs/lock";
+import { sha256File } from "../lib/image/checksums";
 import { killLiveGroups, runWithDeadline } from "../lib/process/run-with-deadline";
 import { createVmrunSim, VmrunSim } from "../test-support/vmrun-sim";
 import { tsCommand } from "../test-support/ts-runner";
@@ -36,7 +37,7 @@ import { count, expectedFailureVerdict, formatRow, ResultRow, RunReport, writeRe
 import { cleanStaleRun, RunStateFile } from "./lib/run-state";
 import { synthCluster } from "./lib/synth";
 import { tamperNetworkConfigMac, tamperUserDataDeprecated } from "./lib/tamper";
-import { kernelStarted, QEMU_MACHINES } from "./lib/qemu";
+import { kernelStarted, QEMU_MACHINES, qemuCommand } from "./lib/qemu";
 import { tcpProbe } from "./lib/tcp-probe";
 
 const REPO_ROOT = path.resolve(__dirname, "..");
@@ -193,15 +194,22 @@ async function biosOnlyBase(run: Run, goldenImage: string, cacheDir: string): Pr
   if (made.code !== 0) throw new Error(`bios-only.sh failed (exit ${made.code}): ${made.stderr.trim()}`);
   const consoleLog = path.join(dir, "bios-console.log");
   const overlay = path.join(dir, "bios-boot.qcow2");
-  await runWithDeadline("qemu-img", ["create", "-q", "-f", "qcow2", "-b", image, "-F", "qcow2", overlay], { timeoutMs: 60_000 });
+  const created = await runWithDeadline("qemu-img", ["create", "-q", "-f", "qcow2", "-b", image, "-F", "qcow2", overlay], { timeoutMs: 60_000 });
+  if (created.code !== 0) throw new Error(`qemu-img create of the BIOS boot overlay failed (exit ${created.code}): ${created.stderr.trim()}`);
+  // A console left by an earlier run would show its kernel at once.
+  fs.rmSync(consoleLog, { force: true });
   const started = Date.now();
-  // SeaBIOS, no NIC: only whether a kernel starts on the serial console (the root's grub.cfg says console=ttyS0).
-  const boot = startBackground({
-    argv: ["qemu-system-x86_64", "-machine", "q35", "-accel", "tcg,thread=multi", "-cpu", "max", "-m", "1024", "-nodefaults", "-display", "none", "-no-reboot", "-serial", `file:${consoleLog}`, "-drive", `file=${overlay},format=qcow2,if=none,id=d0`, "-device", "nvme,drive=d0,serial=d0,bootindex=0"],
-    timeoutAfter: 0,
-    lifetimeSeconds: 300,
-    logFile: path.join(dir, "bios-qemu.log"),
+  // SeaBIOS (a .vmx without firmware), the disk on NVMe, no NIC: only whether a kernel starts on the
+  // serial console (the root's grub.cfg says console=ttyS0).
+  const { binary, args } = qemuCommand({
+    name: "bios-disk",
+    vmDir: dir,
+    hardware: { arch: "x86_64", memoryMb: 1024, cpus: 1, firmware: "bios", nics: [], drives: [{ slot: "nvme0:0", bus: "nvme", file: overlay, cdrom: false }] },
+    taps: [],
+    consoleLog,
+    pidFile: path.join(dir, "bios-qemu.pid"),
   });
+  const boot = startBackground({ argv: [binary, ...args], lifetimeSeconds: 300, logFile: path.join(dir, "bios-qemu.log") });
   let seconds = -1;
   while (Date.now() - started < 240_000 && !boot.hasExited()) {
     if (fs.existsSync(consoleLog) && kernelStarted(fs.readFileSync(consoleLog, "utf8"))) {
@@ -213,8 +221,7 @@ async function biosOnlyBase(run: Run, goldenImage: string, cacheDir: string): Pr
   await boot.stop(3000);
   fs.rmSync(overlay, { force: true });
   run.step("bios-disk-boots-bios", seconds >= 0, seconds >= 0 ? `SeaBIOS started its kernel after ${seconds.toFixed(0)} s (MBR + GRUB for BIOS, no ESP)` : "no kernel under SeaBIOS within 240 s", seconds >= 0 ? undefined : `console: ${consoleLog}`);
-  const sha = await runWithDeadline("sha256sum", [image], { timeoutMs: 60_000 });
-  return { path: image, sha256: sha.stdout.split(" ")[0] };
+  return { path: image, sha256: await sha256File(image) };
 }
 
 /** The checks over several guests; each result is recorded as the guest's it concerns. */

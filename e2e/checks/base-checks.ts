@@ -197,8 +197,6 @@ function recoverableErrors(...sources: (Record<string, string[]> | undefined)[])
   return [...new Set(all)];
 }
 
-const ARCH_NAMES: Record<string, string> = { x86_64: "x86_64", aarch64: "aarch64" };
-
 /** The guest booted the way its .vmx says: UEFI (`/sys/firmware/efi`) or BIOS, on the .vmx's architecture. */
 export const firmwareCheck: FactCheck = {
   name: "firmware and architecture",
@@ -207,7 +205,7 @@ export const firmwareCheck: FactCheck = {
     const firmware = fact(facts, "firmware").out.trim();
     const machine = fact(facts, "machine").out.trim();
     const want = ctx.hardware.firmware;
-    const ok = firmware.split(" ")[0] === want && machine === ARCH_NAMES[ctx.hardware.arch];
+    const ok = firmware.split(" ")[0] === want && machine === ctx.hardware.arch;
     return [{ id: "firmware", ok, seen: `${firmware || "?"} on ${machine || "?"}`, ...(ok ? {} : { detail: `the .vmx says firmware = ${want} on ${ctx.hardware.arch}` }) }];
   },
 };
@@ -235,7 +233,7 @@ export const cloudInitCheck: FactCheck = {
     const version = /\b\d+\.\d+(\.\d+)?\S*/.exec(fact(facts, "cloud_init_version").out)?.[0] ?? "?";
     const detail = [
       errors.length ? `result.json errors:\n  ${errors.join("\n  ")}` : "",
-      recoverable.length ? `result.json recoverable errors:\n  ${recoverable.join("\n  ")}` : "",
+      recoverable.length ? `recoverable errors:\n  ${recoverable.join("\n  ")}` : "",
       /^detail:/m.test(status) ? status.slice(status.search(/^detail:/m)).trim() : "",
       fact(facts, "cloud_init_problems").out.trim() ? `cloud-init.log:\n${fact(facts, "cloud_init_problems").out.trim()}` : "",
     ]

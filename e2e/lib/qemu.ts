@@ -104,7 +104,7 @@ export const UEFI_FIRMWARE: Readonly<Record<GuestArch, { readonly name: string; 
   aarch64: { name: "AAVMF", code: "/usr/share/AAVMF/AAVMF_CODE.fd", varsTemplate: "/usr/share/AAVMF/AAVMF_VARS.fd", aptPackage: "qemu-efi-aarch64" },
 };
 
-/** Per architecture: the QEMU binary, its board and CPU, and the serial console's name in the guest. */
+/** Per architecture: the QEMU binary, its board and CPU, and the Debian package that has it. */
 export const QEMU_MACHINES: Readonly<Record<GuestArch, { readonly binary: string; readonly machine: string; readonly cpu: string; readonly aptPackage: string }>> = {
   x86_64: { binary: "qemu-system-x86_64", machine: "q35", cpu: "max", aptPackage: "qemu-system-x86" },
   // pauth-impdef: the same pointer authentication with a cheap hash; QARMA makes TCG several times slower.
