@@ -36,7 +36,17 @@ const APPLY_TIME_FOLDERS = [
   "vmrun",
 ];
 
-const NODE_IO_MODULES = ["fs", "fs/promises", "child_process", "os", "net", "http", "https", "dgram", "worker_threads"];
+const NODE_IO_MODULES = [
+  "fs",
+  "fs/promises",
+  "child_process",
+  "os",
+  "net",
+  "http",
+  "https",
+  "dgram",
+  "worker_threads",
+];
 
 export default tseslint.config(
   {
@@ -46,14 +56,23 @@ export default tseslint.config(
   ...tseslint.configs.recommended,
   {
     languageOptions: {
-      parserOptions: { projectService: { allowDefaultProject: ["*.js", "*.mjs"] }, tsconfigRootDir: import.meta.dirname },
+      parserOptions: {
+        projectService: { allowDefaultProject: ["*.js", "*.mjs"] },
+        tsconfigRootDir: import.meta.dirname,
+      },
     },
     rules: {
       "@typescript-eslint/no-floating-promises": "error",
       "@typescript-eslint/no-misused-promises": "error",
       "@typescript-eslint/await-thenable": "error",
-      "@typescript-eslint/switch-exhaustiveness-check": ["error", { considerDefaultExhaustiveForUnions: true }],
-      "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_", varsIgnorePattern: "^_", caughtErrors: "none" }],
+      "@typescript-eslint/switch-exhaustiveness-check": [
+        "error",
+        { considerDefaultExhaustiveForUnions: true },
+      ],
+      "@typescript-eslint/no-unused-vars": [
+        "error",
+        { argsIgnorePattern: "^_", varsIgnorePattern: "^_", caughtErrors: "none" },
+      ],
       // Tests and the Terraform JSON walker handle untyped JSON on purpose.
       "@typescript-eslint/no-explicit-any": "off",
       "@typescript-eslint/no-require-imports": "off",
@@ -67,19 +86,25 @@ export default tseslint.config(
         {
           paths: NODE_IO_MODULES.flatMap((m) => [m, `node:${m}`]).map((name) => ({
             name,
-            message: "synth-time code is pure: file and process access belongs in apply-time code (scripts/, lib/<runtime folder>) or in main.ts's one read of the outside world.",
+            message:
+              "synth-time code is pure: file and process access belongs in apply-time code (scripts/, lib/<runtime folder>) or in main.ts's one read of the outside world.",
           })),
           patterns: [
             {
               regex: `(^|/)lib/(${APPLY_TIME_FOLDERS.join("|")})(/|$)|^\\.\\./(${APPLY_TIME_FOLDERS.join("|")})(/|$)|^\\.\\./entry/(main|env)$`,
-              message: "synth-time code must not import apply-time modules: move what it needs into a model-level module (lib/config, lib/render, lib/entry/contracts).",
+              message:
+                "synth-time code must not import apply-time modules: move what it needs into a model-level module (lib/config, lib/render, lib/entry/contracts).",
             },
           ],
         },
       ],
       "no-restricted-globals": [
         "error",
-        { name: "process", message: "synth-time code is pure: main.ts reads the environment once and passes values in as props." },
+        {
+          name: "process",
+          message:
+            "synth-time code is pure: main.ts reads the environment once and passes values in as props.",
+        },
         { name: "__dirname", message: "synth-time code is pure: paths come in through props." },
         { name: "require", message: "synth-time code is pure: use a static import of a pure module." },
       ],
@@ -88,6 +113,14 @@ export default tseslint.config(
   {
     files: ["**/*.js", "**/*.mjs"],
     ...tseslint.configs.disableTypeChecked,
-    languageOptions: { globals: { module: "readonly", require: "readonly", process: "readonly", console: "readonly", __dirname: "readonly" } },
+    languageOptions: {
+      globals: {
+        module: "readonly",
+        require: "readonly",
+        process: "readonly",
+        console: "readonly",
+        __dirname: "readonly",
+      },
+    },
   },
 );

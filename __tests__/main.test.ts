@@ -6,7 +6,9 @@ import { FIXTURE_SSH_PUBLIC_KEY } from "../test-support/model-fixture";
 
 const ROOT = path.resolve(__dirname, "..");
 /** The command cdktf runs for every synth (cdktf.json `app`: plain words, no shell quoting). */
-const APP = (JSON.parse(fs.readFileSync(path.join(ROOT, "cdktf.json"), "utf8")) as { app: string }).app.split(" ");
+const APP = (JSON.parse(fs.readFileSync(path.join(ROOT, "cdktf.json"), "utf8")) as { app: string }).app.split(
+  " ",
+);
 
 /** Runs cdktf.json's app from the project root as `cdktf synth` does, with a fake HOME holding the SSH key and a temp output dir. */
 async function synth(env: Record<string, string> = {}, key: string | null = FIXTURE_SSH_PUBLIC_KEY) {
@@ -21,7 +23,12 @@ async function synth(env: Record<string, string> = {}, key: string | null = FIXT
     timeoutMs: 60_000,
     env: { ...process.env, HOME: home, CDKTF_OUTDIR: out, CLUSTER_CONFIG: "", ...env },
   });
-  return { ...r, out, home, cleanup: () => [home, out].forEach((d) => fs.rmSync(d, { recursive: true, force: true })) };
+  return {
+    ...r,
+    out,
+    home,
+    cleanup: () => [home, out].forEach((d) => fs.rmSync(d, { recursive: true, force: true })),
+  };
 }
 
 describe("main.ts", () => {
@@ -61,7 +68,9 @@ describe("main.ts", () => {
     try {
       expect(r.code).toBe(1);
       expect(r.stderr).toMatch(/^cluster config \(no cluster\.yaml: built-in defaults\) is invalid/);
-      expect(r.stderr).toMatch(/sshPublicKeyFile = ".*id_ed25519\.pub": the SSH public key file does not exist; create one with: ssh-keygen -t ed25519/);
+      expect(r.stderr).toMatch(
+        /sshPublicKeyFile = ".*id_ed25519\.pub": the SSH public key file does not exist; create one with: ssh-keygen -t ed25519/,
+      );
     } finally {
       r.cleanup();
     }

@@ -12,7 +12,13 @@ import { verifyBaseLikeDiskClone } from "./disk-prep";
 async function job([kind, ...args]: readonly string[]): Promise<void> {
   if (kind === "prepare") {
     const [baseImage, target, sizeGb, imageSource, imageSha256] = args;
-    await prepareVmDisk({ baseImage, target, sizeGb: Number(sizeGb), timeoutMs: 600_000, verifyBase: verifyBaseLikeDiskClone(imageSource, baseImage, imageSha256) });
+    await prepareVmDisk({
+      baseImage,
+      target,
+      sizeGb: Number(sizeGb),
+      timeoutMs: 600_000,
+      verifyBase: verifyBaseLikeDiskClone(imageSource, baseImage, imageSha256),
+    });
   } else if (kind === "copy") {
     const [source, target] = args;
     await fs.promises.copyFile(source, target);

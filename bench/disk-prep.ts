@@ -14,7 +14,15 @@ import { tsCommand } from "../test-support/ts-runner";
 const MIB = 1024 ** 2;
 const GIB = 1024 ** 3;
 /** The disks of the default cluster (the APT cache's lives in the other stack). */
-const CLUSTER_VMS = ["gateway1", "gateway2", "k8s-master1", "k8s-master2", "k8s-master3", "k8s-worker1", "k8s-worker2"];
+const CLUSTER_VMS = [
+  "gateway1",
+  "gateway2",
+  "k8s-master1",
+  "k8s-master2",
+  "k8s-master3",
+  "k8s-worker1",
+  "k8s-worker2",
+];
 const SIZE_GB = 40;
 const TIMEOUT_MS = 600_000;
 
@@ -52,7 +60,9 @@ export async function makeRealisticBase(file: string, spec: BaseImageSpec = REAL
   const filesAt = Math.floor(spec.virtualSize / 4 / MIB) * MIB;
   const end = filesAt + spec.filesMiB * MIB;
   if (randomAt + spec.randomMiB * MIB > filesAt || end > spec.virtualSize) {
-    throw new Error(`${spec.randomMiB} MiB + ${spec.filesMiB} MiB of data do not fit a base of ${spec.virtualSize} bytes: make it larger`);
+    throw new Error(
+      `${spec.randomMiB} MiB + ${spec.filesMiB} MiB of data do not fit a base of ${spec.virtualSize} bytes: make it larger`,
+    );
   }
   const raw = `${file}.raw`;
   fs.writeFileSync(raw, "");
@@ -76,8 +86,13 @@ export async function makeRealisticBase(file: string, spec: BaseImageSpec = REAL
 }
 
 /** The check disk-clone makes before a conversion: the image's SHA-256, fetched again from `source` on a mismatch. */
-export function verifyBaseLikeDiskClone(source: string, dest: string, sha256: string): () => Promise<boolean> {
-  return async () => (await ensureBaseImage({ source, dest, sha256, timeoutMs: TIMEOUT_MS })).action !== "verified-existing";
+export function verifyBaseLikeDiskClone(
+  source: string,
+  dest: string,
+  sha256: string,
+): () => Promise<boolean> {
+  return async () =>
+    (await ensureBaseImage({ source, dest, sha256, timeoutMs: TIMEOUT_MS })).action !== "verified-existing";
 }
 
 /** One round: every variant once, one after another. */
@@ -133,7 +148,9 @@ interface Worker {
 
 /** Starts bench/disk-prep-worker.ts with `args`; it is killed if it is not done within TIMEOUT_MS. */
 function startWorker(args: readonly string[]): Worker {
-  const child = spawn(...tsCommand(path.join(__dirname, "disk-prep-worker.ts"), args), { stdio: ["pipe", "pipe", "pipe"] });
+  const child = spawn(...tsCommand(path.join(__dirname, "disk-prep-worker.ts"), args), {
+    stdio: ["pipe", "pipe", "pipe"],
+  });
   let stderr = "";
   child.stderr.setEncoding("utf8").on("data", (d: string) => (stderr += d));
   let markReady: () => void = () => undefined;
@@ -163,7 +180,10 @@ function startWorker(args: readonly string[]): Worker {
 }
 
 /** Runs `before` then lets every worker go; the time from the start of `before` to the last worker's "done". */
-async function timeWorkers(workers: Worker[], before: () => Promise<unknown> = async () => undefined): Promise<number> {
+async function timeWorkers(
+  workers: Worker[],
+  before: () => Promise<unknown> = async () => undefined,
+): Promise<number> {
   try {
     await Promise.all(workers.map((w) => w.ready));
     await settle();
@@ -182,8 +202,19 @@ async function floorRun(work: string, base: string, concurrent: boolean): Promis
   const dir = freshDir(work, "floor");
   const sized = path.join(dir, "sized.vmdk");
   const target = (vm: string) => path.join(dir, `${vm}.vmdk`);
-  const convert = () => convertBaseToVmdk({ baseImage: base, sizeBytes: SIZE_GB * GIB, output: sized, workDir: dir, timeoutMs: TIMEOUT_MS });
-  if (concurrent) return timeWorkers(CLUSTER_VMS.map((vm) => startWorker(["copy", sized, target(vm)])), convert);
+  const convert = () =>
+    convertBaseToVmdk({
+      baseImage: base,
+      sizeBytes: SIZE_GB * GIB,
+      output: sized,
+      workDir: dir,
+      timeoutMs: TIMEOUT_MS,
+    });
+  if (concurrent)
+    return timeWorkers(
+      CLUSTER_VMS.map((vm) => startWorker(["copy", sized, target(vm)])),
+      convert,
+    );
   await settle();
   return timeIt(async () => {
     await convert();
@@ -197,19 +228,42 @@ async function perVmConversionRun(work: string, base: string): Promise<number> {
   return timeIt(async () => {
     for (const vm of CLUSTER_VMS) {
       const out = path.join(dir, `${vm}.vmdk`);
-      await convertBaseToVmdk({ baseImage: base, sizeBytes: SIZE_GB * GIB, output: out, workDir: dir, timeoutMs: TIMEOUT_MS });
+      await convertBaseToVmdk({
+        baseImage: base,
+        sizeBytes: SIZE_GB * GIB,
+        output: out,
+        workDir: dir,
+        timeoutMs: TIMEOUT_MS,
+      });
       await qemuImgInfo(out); // the seed checked each result too
     }
   });
 }
 
-async function productRun(work: string, base: string, baseSha256: string, concurrent: boolean): Promise<number> {
+async function productRun(
+  work: string,
+  base: string,
+  baseSha256: string,
+  concurrent: boolean,
+): Promise<number> {
   const p = project(work, concurrent ? "concurrent" : "sequential", base);
-  if (concurrent) return timeWorkers(CLUSTER_VMS.map((vm) => startWorker(["prepare", p.base, p.disk(vm), String(SIZE_GB), base, baseSha256])));
+  if (concurrent)
+    return timeWorkers(
+      CLUSTER_VMS.map((vm) =>
+        startWorker(["prepare", p.base, p.disk(vm), String(SIZE_GB), base, baseSha256]),
+      ),
+    );
   const verifyBase = verifyBaseLikeDiskClone(base, p.base, baseSha256);
   await settle();
   return timeIt(async () => {
-    for (const vm of CLUSTER_VMS) await prepareVmDisk({ baseImage: p.base, target: p.disk(vm), sizeGb: SIZE_GB, timeoutMs: TIMEOUT_MS, verifyBase });
+    for (const vm of CLUSTER_VMS)
+      await prepareVmDisk({
+        baseImage: p.base,
+        target: p.disk(vm),
+        sizeGb: SIZE_GB,
+        timeoutMs: TIMEOUT_MS,
+        verifyBase,
+      });
   });
 }
 
@@ -220,7 +274,10 @@ async function productRun(work: string, base: string, baseSha256: string, concur
  * 300 MiB copy takes 0.1 s on a rested disk, 0.9 s after about 1.5 GiB), so a fixed order would
  * hand the rested disk to the same variant every time.
  */
-export async function measureDiskPrep(rounds: number, spec: BaseImageSpec = REALISTIC_BASE): Promise<DiskPrepRound[]> {
+export async function measureDiskPrep(
+  rounds: number,
+  spec: BaseImageSpec = REALISTIC_BASE,
+): Promise<DiskPrepRound[]> {
   const work = fs.mkdtempSync(path.join(os.tmpdir(), "bench-disk-"));
   try {
     const base = await makeRealisticBase(path.join(work, "noble-server-cloudimg-amd64.img"), spec);
@@ -228,7 +285,11 @@ export async function measureDiskPrep(rounds: number, spec: BaseImageSpec = REAL
     await perVmConversionRun(work, base); // warm-up: the base and qemu-img in the page cache
     fs.rmSync(path.join(work, "per-vm"), { recursive: true, force: true });
     const all: DiskPrepRound[] = [];
-    const pair = async (floor: () => Promise<number>, product: () => Promise<number>, productFirst: boolean): Promise<[number, number]> => {
+    const pair = async (
+      floor: () => Promise<number>,
+      product: () => Promise<number>,
+      productFirst: boolean,
+    ): Promise<[number, number]> => {
       if (!productFirst) return [await floor(), await product()];
       const productMs = await product();
       return [await floor(), productMs];
@@ -239,7 +300,8 @@ export async function measureDiskPrep(rounds: number, spec: BaseImageSpec = REAL
       try {
         return await run();
       } finally {
-        for (const name of ["floor", "sequential", "concurrent", "per-vm"]) fs.rmSync(path.join(work, name), { recursive: true, force: true });
+        for (const name of ["floor", "sequential", "concurrent", "per-vm"])
+          fs.rmSync(path.join(work, name), { recursive: true, force: true });
       }
     };
     for (let i = 0; i < rounds; i++) {
@@ -263,7 +325,10 @@ export async function measureDiskPrep(rounds: number, spec: BaseImageSpec = REAL
   }
 }
 
-export function diskPrepFigures(rounds: readonly DiskPrepRound[], spec: BaseImageSpec = REALISTIC_BASE): BenchFigure[] {
+export function diskPrepFigures(
+  rounds: readonly DiskPrepRound[],
+  spec: BaseImageSpec = REALISTIC_BASE,
+): BenchFigure[] {
   const setup = `${CLUSTER_VMS.length} disks of ${SIZE_GB} GiB from a compressed qcow2 with ${spec.randomMiB + spec.filesMiB} MiB of data, the base's SHA-256 checked before converting as disk-clone does; fastest of ${rounds.length} rounds each`;
   const floor = `1 convert + ${CLUSTER_VMS.length} plain copies`;
   const seqPairs = rounds.map((r) => ({ measuredMs: r.sequentialMs, baselineMs: r.floorMs }));
@@ -272,13 +337,29 @@ export function diskPrepFigures(rounds: readonly DiskPrepRound[], spec: BaseImag
   const seq = fastestPair(seqPairs);
   const conc = fastestPair(concPairs);
   const seed = fastestPair(seedPairs);
-  const seedVsFloor = fastestPair(rounds.map((r) => ({ measuredMs: r.perVmConversionMs, baselineMs: r.floorMs })));
+  const seedVsFloor = fastestPair(
+    rounds.map((r) => ({ measuredMs: r.perVmConversionMs, baselineMs: r.floorMs })),
+  );
   return [
     // The goal is judged the way a deploy prepares disks: Terraform runs the disk-clones at once.
     // One after another is a diagnostic of the per-disk overhead; on a virtual disk its ratio swings
     // with the write-back state the two runs meet (see measureDiskPrep).
-    figure("disk prep, all at once (as Terraform)", conc.measuredMs, conc.baselineMs, `${floor} at once`, 1.3, `${setup}; a process per disk, start-up not timed; rounds: ${roundRatios(concPairs)}`),
-    figure("disk prep, one after another", seq.measuredMs, seq.baselineMs, floor, null, `${setup}; in one process; rounds: ${roundRatios(seqPairs)}`),
+    figure(
+      "disk prep, all at once (as Terraform)",
+      conc.measuredMs,
+      conc.baselineMs,
+      `${floor} at once`,
+      1.3,
+      `${setup}; a process per disk, start-up not timed; rounds: ${roundRatios(concPairs)}`,
+    ),
+    figure(
+      "disk prep, one after another",
+      seq.measuredMs,
+      seq.baselineMs,
+      floor,
+      null,
+      `${setup}; in one process; rounds: ${roundRatios(seqPairs)}`,
+    ),
     figure(
       "disk prep vs per-VM conversion",
       seed.measuredMs,

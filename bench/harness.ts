@@ -15,9 +15,25 @@ export interface BenchFigure {
   readonly note?: string;
 }
 
-export function figure(name: string, measuredMs: number, baselineMs: number, baseline: string, goal: number | null, note?: string): BenchFigure {
+export function figure(
+  name: string,
+  measuredMs: number,
+  baselineMs: number,
+  baseline: string,
+  goal: number | null,
+  note?: string,
+): BenchFigure {
   const ratio = measuredMs / baselineMs;
-  return { name, measuredMs, baselineMs, baseline, ratio, goal, ok: goal === null || ratio <= goal, ...(note ? { note } : {}) };
+  return {
+    name,
+    measuredMs,
+    baselineMs,
+    baseline,
+    ratio,
+    goal,
+    ok: goal === null || ratio <= goal,
+    ...(note ? { note } : {}),
+  };
 }
 
 export async function timeIt(fn: () => Promise<unknown>): Promise<number> {
@@ -46,7 +62,10 @@ export interface TimedPair {
  */
 export function fastestPair(pairs: readonly TimedPair[]): TimedPair {
   if (pairs.length === 0) throw new Error("no rounds were measured");
-  return { measuredMs: Math.min(...pairs.map((p) => p.measuredMs)), baselineMs: Math.min(...pairs.map((p) => p.baselineMs)) };
+  return {
+    measuredMs: Math.min(...pairs.map((p) => p.measuredMs)),
+    baselineMs: Math.min(...pairs.map((p) => p.baselineMs)),
+  };
 }
 
 /** `1.02, 1.10, 1.31`: the ratio of every round, in order, for a figure's note. */
@@ -60,10 +79,21 @@ export function machineDescription(): string {
 }
 
 export function printTable(figures: readonly BenchFigure[]): string {
-  const rows = figures.map((f) => [f.name, `${f.measuredMs.toFixed(0)} ms`, `${f.baselineMs.toFixed(0)} ms (${f.baseline})`, f.ratio.toFixed(2), f.goal === null ? "-" : `<= ${f.goal}`, f.goal === null ? "(diagnostic)" : f.ok ? "ok" : "MISSED"]);
+  const rows = figures.map((f) => [
+    f.name,
+    `${f.measuredMs.toFixed(0)} ms`,
+    `${f.baselineMs.toFixed(0)} ms (${f.baseline})`,
+    f.ratio.toFixed(2),
+    f.goal === null ? "-" : `<= ${f.goal}`,
+    f.goal === null ? "(diagnostic)" : f.ok ? "ok" : "MISSED",
+  ]);
   const header = ["figure", "measured", "baseline", "ratio", "goal", ""];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-  const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i])).join("  ").trimEnd();
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => c.padEnd(widths[i]))
+      .join("  ")
+      .trimEnd();
   return [line(header), line(widths.map((w) => "-".repeat(w))), ...rows.map(line)].join("\n");
 }
 
@@ -72,7 +102,14 @@ export function loadDescription(load: readonly number[] = os.loadavg()): string 
   return `load average ${load.map((l) => l.toFixed(2)).join(", ")} on ${os.cpus().length} cores`;
 }
 
-export function writeResults(file: string, figures: readonly BenchFigure[], extra: Record<string, unknown> = {}): void {
+export function writeResults(
+  file: string,
+  figures: readonly BenchFigure[],
+  extra: Record<string, unknown> = {},
+): void {
   fs.mkdirSync(path.dirname(file), { recursive: true });
-  fs.writeFileSync(file, `${JSON.stringify({ date: new Date().toISOString(), machine: machineDescription(), ...extra, figures }, null, 2)}\n`);
+  fs.writeFileSync(
+    file,
+    `${JSON.stringify({ date: new Date().toISOString(), machine: machineDescription(), ...extra, figures }, null, 2)}\n`,
+  );
 }

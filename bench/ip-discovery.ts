@@ -36,8 +36,16 @@ export async function measureDiscovery(when: "during-call" | "between-calls"): P
   let started: StartedEntry | undefined;
   let exited = false;
   try {
-    vm.sim.setFaults({ vms: { [NAME]: { ip: IP, ipDelaySeconds: when === "during-call" ? 3 : NOT_YET_SECONDS } } });
-    const env = vm.entryEnv({ VMX_SOURCE: vm.vmxSource, IP_NETWORKS: "10.10.0.0/24", IP_EXCLUDE: "10.10.0.100", IP_WAIT_SECONDS: "60", VMRUN_TIMEOUT_SECONDS: "20" });
+    vm.sim.setFaults({
+      vms: { [NAME]: { ip: IP, ipDelaySeconds: when === "during-call" ? 3 : NOT_YET_SECONDS } },
+    });
+    const env = vm.entryEnv({
+      VMX_SOURCE: vm.vmxSource,
+      IP_NETWORKS: "10.10.0.0/24",
+      IP_EXCLUDE: "10.10.0.100",
+      IP_WAIT_SECONDS: "60",
+      VMRUN_TIMEOUT_SECONDS: "20",
+    });
     started = startEntry("vm-start", { env, projectRoot: vm.root, timeoutMs: 90_000 });
     void started.done.finally(() => (exited = true)).catch(() => undefined);
     let returnedAt: number | undefined;
@@ -48,7 +56,8 @@ export async function measureDiscovery(when: "during-call" | "between-calls"): P
     const isAsk = (c: SimCall) => c.command === "getGuestIPAddress";
     const firstAsk = await vm.sim.waitForCall(isAsk, 30_000);
     const bootedAt = vm.sim.vmState(vm.vmxAbs)?.bootedAt;
-    if (bootedAt === undefined || bootedAt === null) throw new Error("the simulator did not record the power-on");
+    if (bootedAt === undefined || bootedAt === null)
+      throw new Error("the simulator did not record the power-on");
     let ipAt = bootedAt + 3000;
     if (when === "between-calls") {
       // The driver cuts the call LOOKUP_PER_CALL_MS after spawning it, a little before the simulator logged its start.
@@ -56,10 +65,17 @@ export async function measureDiscovery(when: "during-call" | "between-calls"): P
       vm.sim.setFaults({ vms: { [NAME]: { ip: IP, ipDelaySeconds: (ipAt - bootedAt) / 1000 } } });
     }
     const result = await started.done;
-    if (result.code !== 0 || returnedAt === undefined) throw new Error(`vm-start failed (exit ${result.code ?? result.signal}): ${result.stderr.trim()}`);
+    if (result.code !== 0 || returnedAt === undefined)
+      throw new Error(`vm-start failed (exit ${result.code ?? result.signal}): ${result.stderr.trim()}`);
     const asks = vm.sim.calls().filter(isAsk);
-    if (when === "between-calls" && asks.length < 2) throw new Error("the IP appeared before the first call was cut: the benchmark's timing assumption does not hold");
-    return { latencyMs: returnedAt - ipAt, callStartOffsetMs: Date.parse(asks[asks.length - 1].startedAt) - ipAt };
+    if (when === "between-calls" && asks.length < 2)
+      throw new Error(
+        "the IP appeared before the first call was cut: the benchmark's timing assumption does not hold",
+      );
+    return {
+      latencyMs: returnedAt - ipAt,
+      callStartOffsetMs: Date.parse(asks[asks.length - 1].startedAt) - ipAt,
+    };
   } finally {
     if (started && !exited) killGroup(started.child, "SIGKILL"); // a failed measurement leaves no vm-start behind
     vm.cleanup();
@@ -69,7 +85,14 @@ export async function measureDiscovery(when: "during-call" | "between-calls"): P
 export function discoveryFigures(during: DiscoveryCase, between: DiscoveryCase): BenchFigure[] {
   const baseline = `poll interval ${LOOKUP_PAUSE_MS} ms + 500 ms`;
   return [
-    figure("IP discovery, IP appears during a -wait call", during.latencyMs, GOAL_MS, baseline, 1.0, "vm-start against the simulator (which polls every 100 ms inside -wait)"),
+    figure(
+      "IP discovery, IP appears during a -wait call",
+      during.latencyMs,
+      GOAL_MS,
+      baseline,
+      1.0,
+      "vm-start against the simulator (which polls every 100 ms inside -wait)",
+    ),
     figure(
       "IP discovery, IP appears between calls",
       between.latencyMs,

@@ -27,10 +27,15 @@ export const GOAL_MS_PER_VM = 1000;
  */
 function makeProject(): { root: string; stackDir: string } {
   const root = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), "bench-plan-")));
-  for (const name of ["lib", "node_modules", "package.json", "tsconfig.json"]) fs.symlinkSync(path.join(REPO_ROOT, name), path.join(root, name));
+  for (const name of ["lib", "node_modules", "package.json", "tsconfig.json"])
+    fs.symlinkSync(path.join(REPO_ROOT, name), path.join(root, name));
   fs.mkdirSync(path.join(root, "scripts"));
-  for (const name of ["run", "guest-ip.ts"]) fs.symlinkSync(path.join(REPO_ROOT, "scripts", name), path.join(root, "scripts", name));
-  fs.writeFileSync(path.join(root, "scripts", "noop.ts"), "// start-up floor: the launcher and tsx, nothing else\n");
+  for (const name of ["run", "guest-ip.ts"])
+    fs.symlinkSync(path.join(REPO_ROOT, "scripts", name), path.join(root, "scripts", name));
+  fs.writeFileSync(
+    path.join(root, "scripts", "noop.ts"),
+    "// start-up floor: the launcher and tsx, nothing else\n",
+  );
   const stackDir = path.join(root, "cdktf.out", "stacks", "k8s-cluster");
   fs.mkdirSync(stackDir, { recursive: true });
   return { root, stackDir };
@@ -50,8 +55,14 @@ export function lookupQuery(name: string, gateway: boolean, timeoutSeconds = 20)
 
 /** Runs `../../../scripts/run <entry>` from the stack folder with the query on stdin, as Terraform does. */
 async function runProgram(stackDir: string, entry: string, input: string, sim: VmrunSim): Promise<string> {
-  const res = await runWithDeadline("../../../scripts/run", [entry], { cwd: stackDir, env: sim.env, input, timeoutMs: 60_000 });
-  if (res.code !== 0) throw new Error(`scripts/run ${entry} failed (exit ${res.code ?? res.signal}): ${res.stderr.trim()}`);
+  const res = await runWithDeadline("../../../scripts/run", [entry], {
+    cwd: stackDir,
+    env: sim.env,
+    input,
+    timeoutMs: 60_000,
+  });
+  if (res.code !== 0)
+    throw new Error(`scripts/run ${entry} failed (exit ${res.code ?? res.signal}): ${res.stderr.trim()}`);
   return res.stdout;
 }
 
@@ -74,11 +85,13 @@ export async function measurePlanVmsOff(rounds: number): Promise<PlanTimes> {
   const sim = createVmrunSim();
   const { root, stackDir } = makeProject();
   try {
-    for (const [name] of CLUSTER_VMS) writeTestVmx(path.join(root, VMS_DIR, `${name}.vmwarevm`), name, { iso: true });
+    for (const [name] of CLUSTER_VMS)
+      writeTestVmx(path.join(root, VMS_DIR, `${name}.vmwarevm`), name, { iso: true });
     const lookup = async (name: string, gateway: boolean) => {
       const out = await runProgram(stackDir, "guest-ip", JSON.stringify(lookupQuery(name, gateway)), sim);
       const answer = JSON.parse(out) as { ip: string; state: string };
-      if (answer.ip !== "" || answer.state !== "off") throw new Error(`guest-ip for ${name} answered ${out.trim()}, expected an off VM`);
+      if (answer.ip !== "" || answer.state !== "off")
+        throw new Error(`guest-ip for ${name} answered ${out.trim()}, expected an off VM`);
     };
     const floor = () => runProgram(stackDir, "noop", "{}", sim);
     await floor(); // warm-up: tsx's cache, the page cache
@@ -87,13 +100,22 @@ export async function measurePlanVmsOff(rounds: number): Promise<PlanTimes> {
     const concurrent: number[] = [];
     const floors: number[] = [];
     for (let i = 0; i < rounds; i++) {
-      sequential.push(await timeIt(async () => {
-        for (const [name, gateway] of CLUSTER_VMS) await lookup(name, gateway);
-      }));
-      concurrent.push(await timeIt(() => Promise.all(CLUSTER_VMS.map(([name, gateway]) => lookup(name, gateway)))));
+      sequential.push(
+        await timeIt(async () => {
+          for (const [name, gateway] of CLUSTER_VMS) await lookup(name, gateway);
+        }),
+      );
+      concurrent.push(
+        await timeIt(() => Promise.all(CLUSTER_VMS.map(([name, gateway]) => lookup(name, gateway)))),
+      );
       floors.push(await timeIt(floor));
     }
-    return { sequentialMs: median(sequential), concurrentMs: median(concurrent), startupFloorMs: median(floors), vmCount: CLUSTER_VMS.length };
+    return {
+      sequentialMs: median(sequential),
+      concurrentMs: median(concurrent),
+      startupFloorMs: median(floors),
+      vmCount: CLUSTER_VMS.length,
+    };
   } finally {
     sim.cleanup();
     fs.rmSync(root, { recursive: true, force: true });

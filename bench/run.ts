@@ -27,7 +27,9 @@ async function main(): Promise<void> {
     figures.push(...(await run()));
   }
   const loadAfter = loadDescription();
-  process.stdout.write(`machine: ${machineDescription()}\n${loadBefore} before, ${loadAfter} after\n\n${printTable(figures)}\n`);
+  process.stdout.write(
+    `machine: ${machineDescription()}\n${loadBefore} before, ${loadAfter} after\n\n${printTable(figures)}\n`,
+  );
   const notes = figures.filter((f) => f.note).map((f) => `- ${f.name}: ${f.note}`);
   process.stdout.write(`\n${notes.join("\n")}\n`);
   const out = path.join(__dirname, "results", "latest.json");

@@ -27,8 +27,18 @@ export async function benchSnapshotSet(delayMs = 1500): Promise<BenchFigure[]> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "bench-snap-"));
   try {
     sim.setFaults({ commands: { snapshot: { "*": { delayMs } } } });
-    const targets: SnapshotTarget[] = VMS.map(([name, role]) => ({ name, role, vmx: writeTestVmx(path.join(dir, `${name}.vmwarevm`), name, { iso: true }).vmxPath }));
-    const driver = new VmrunDriver({ binary: sim.binary, hostType: "fusion", env: sim.env, cwd: dir, timeoutMs: 60_000 });
+    const targets: SnapshotTarget[] = VMS.map(([name, role]) => ({
+      name,
+      role,
+      vmx: writeTestVmx(path.join(dir, `${name}.vmwarevm`), name, { iso: true }).vmxPath,
+    }));
+    const driver = new VmrunDriver({
+      binary: sim.binary,
+      hostType: "fusion",
+      env: sim.env,
+      cwd: dir,
+      timeoutMs: 60_000,
+    });
     for (const t of targets) await sim.powerOn(t.vmx);
 
     const single: number[] = [];
@@ -39,13 +49,32 @@ export async function benchSnapshotSet(delayMs = 1500): Promise<BenchFigure[]> {
     const manifestDir = path.join(dir, "generated", "snapshots");
     let ok = false;
     const concurrent = await timeIt(async () => {
-      const result = await createSnapshotSet(driver, targets, { name: "bench-set", timeoutMs: 60_000, manifestDir, keep: 2 });
+      const result = await createSnapshotSet(driver, targets, {
+        name: "bench-set",
+        timeoutMs: 60_000,
+        manifestDir,
+        keep: 2,
+      });
       ok = result.ok;
     });
     if (!ok) throw new Error("the benchmark's snapshot set failed; run the snapshot tests");
     return [
-      figure("snapshot set, 7 VMs", concurrent, slowest, "slowest single snapshot call", 1.3, `simulated ${delayMs} ms per snapshot call`),
-      figure("snapshot set vs sequential", concurrent, sequential, "7 calls one after another", 1.0, "below 1 means faster than the seed's sequential loop"),
+      figure(
+        "snapshot set, 7 VMs",
+        concurrent,
+        slowest,
+        "slowest single snapshot call",
+        1.3,
+        `simulated ${delayMs} ms per snapshot call`,
+      ),
+      figure(
+        "snapshot set vs sequential",
+        concurrent,
+        sequential,
+        "7 calls one after another",
+        1.0,
+        "below 1 means faster than the seed's sequential loop",
+      ),
     ];
   } finally {
     sim.cleanup();

@@ -23,7 +23,8 @@ export const DEFAULT_VM_COUNT = 8;
  * text for the default size, so that it is exactly what a user without cluster.yaml gets.
  */
 export function clusterConfigYaml(vmCount: number): string {
-  if (!Number.isInteger(vmCount) || vmCount < 6) throw new Error(`a cluster needs at least 6 VMs (cache, 2 gateways, 3 masters), got ${vmCount}`);
+  if (!Number.isInteger(vmCount) || vmCount < 6)
+    throw new Error(`a cluster needs at least 6 VMs (cache, 2 gateways, 3 masters), got ${vmCount}`);
   if (vmCount === DEFAULT_VM_COUNT) return "";
   const entries: string[] = [];
   for (let i = 1; i <= 2; i++) entries.push(`  - {name: gateway${i}, role: gateway}`);
@@ -35,7 +36,11 @@ export function clusterConfigYaml(vmCount: number): string {
 /** The model main.ts would build from `yaml`, with a fixed key and arch so no host file is read. */
 export function modelFromYaml(yaml: string): ClusterModel {
   const config = parseClusterConfig(yaml, "bench config");
-  return buildClusterModel(config, { hostArch: "x64", sshPublicKey: FIXTURE_SSH_PUBLIC_KEY, sshPublicKeyPath: "bench key" }, "bench config");
+  return buildClusterModel(
+    config,
+    { hostArch: "x64", sshPublicKey: FIXTURE_SSH_PUBLIC_KEY, sshPublicKeyPath: "bench key" },
+    "bench config",
+  );
 }
 
 /** One synth into a fresh output folder, as main.ts does it: both stacks, then app.synth(). */
@@ -64,12 +69,22 @@ export interface SynthRound {
   readonly largeMs: number;
 }
 
-async function rounds(runs: number, empty: () => Promise<unknown>, defaultCluster: () => Promise<unknown>, large: () => Promise<unknown>): Promise<SynthRound[]> {
+async function rounds(
+  runs: number,
+  empty: () => Promise<unknown>,
+  defaultCluster: () => Promise<unknown>,
+  large: () => Promise<unknown>,
+): Promise<SynthRound[]> {
   // Warm-up: the first synth pays for lazy requires and JIT (in-process), or tsx's cache (process).
   await empty();
   await defaultCluster();
   const all: SynthRound[] = [];
-  for (let i = 0; i < runs; i++) all.push({ emptyMs: await timeIt(empty), defaultMs: await timeIt(defaultCluster), largeMs: await timeIt(large) });
+  for (let i = 0; i < runs; i++)
+    all.push({
+      emptyMs: await timeIt(empty),
+      defaultMs: await timeIt(defaultCluster),
+      largeMs: await timeIt(large),
+    });
   return all;
 }
 
@@ -85,7 +100,12 @@ export async function measureSynth(runs: number, largeVmCount = 100): Promise<Sy
   const count = modelFromYaml(largeYaml).vms.length + 1;
   if (count !== largeVmCount) throw new Error(`the ${largeVmCount}-VM config built ${count} VMs`);
   const cluster = (yaml: string) => async () => synthOnce(labStacks(modelFromYaml(yaml), templates));
-  return rounds(runs, async () => synthOnce((app) => new TerraformStack(app, "empty")), cluster(defaultYaml), cluster(largeYaml));
+  return rounds(
+    runs,
+    async () => synthOnce((app) => new TerraformStack(app, "empty")),
+    cluster(defaultYaml),
+    cluster(largeYaml),
+  );
 }
 
 /** cdktf.json's `app`: the command every `cdktf synth` starts (plain words, no shell quoting). */
@@ -95,7 +115,10 @@ export function labAppCommand(): string {
 
 /** The floor's app: the lab's own runner on bench/empty-app.ts, so the two differ only in the program. */
 export function emptyAppCommand(labApp: string = labAppCommand()): string {
-  if (!labApp.endsWith(" main.ts")) throw new Error(`cdktf.json's app ${JSON.stringify(labApp)} does not end in main.ts; update the synth bench`);
+  if (!labApp.endsWith(" main.ts"))
+    throw new Error(
+      `cdktf.json's app ${JSON.stringify(labApp)} does not end in main.ts; update the synth bench`,
+    );
   return `${labApp.slice(0, -" main.ts".length)} bench/empty-app.ts`;
 }
 
@@ -106,10 +129,19 @@ export type SynthRunner = "command" | "app";
 async function synthProcess(runner: SynthRunner, app: string, env: NodeJS.ProcessEnv): Promise<void> {
   const outdir = fs.mkdtempSync(path.join(os.tmpdir(), "bench-synth-"));
   const [command, args] =
-    runner === "command" ? [CDKTF, ["synth", "--app", app, "--output", outdir]] : [app.split(" ")[0], app.split(" ").slice(1)];
+    runner === "command"
+      ? [CDKTF, ["synth", "--app", app, "--output", outdir]]
+      : [app.split(" ")[0], app.split(" ").slice(1)];
   try {
-    const res = await runWithDeadline(command, args, { cwd: REPO_ROOT, env: { ...env, CDKTF_OUTDIR: outdir, CHECKPOINT_DISABLE: "1" }, timeoutMs: 180_000 });
-    if (res.code !== 0) throw new Error(`${runner} synth with ${app} failed (exit ${res.code ?? res.signal}): ${res.stderr.trim().split("\n").pop() ?? ""}`);
+    const res = await runWithDeadline(command, args, {
+      cwd: REPO_ROOT,
+      env: { ...env, CDKTF_OUTDIR: outdir, CHECKPOINT_DISABLE: "1" },
+      timeoutMs: 180_000,
+    });
+    if (res.code !== 0)
+      throw new Error(
+        `${runner} synth with ${app} failed (exit ${res.code ?? res.signal}): ${res.stderr.trim().split("\n").pop() ?? ""}`,
+      );
     const stacks = fs.readdirSync(path.join(outdir, "stacks"));
     if (stacks.length === 0) throw new Error(`${runner} synth with ${app} wrote no stack`);
   } finally {
@@ -121,7 +153,11 @@ async function synthProcess(runner: SynthRunner, app: string, env: NodeJS.Proces
  * The same three synths as whole processes, started by `runner` from the repository root: the lab's
  * app with the config in CLUSTER_CONFIG, against bench/empty-app.ts on the same runner.
  */
-export async function measureSynthProcesses(runner: SynthRunner, runs: number, largeVmCount = 100): Promise<SynthRound[]> {
+export async function measureSynthProcesses(
+  runner: SynthRunner,
+  runs: number,
+  largeVmCount = 100,
+): Promise<SynthRound[]> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "bench-synth-config-"));
   try {
     const key = path.join(dir, "id_ed25519.pub");
@@ -133,7 +169,12 @@ export async function measureSynthProcesses(runner: SynthRunner, runs: number, l
     };
     const lab = labAppCommand();
     const main = (file: string) => () => synthProcess(runner, lab, { ...process.env, CLUSTER_CONFIG: file });
-    return await rounds(runs, () => synthProcess(runner, emptyAppCommand(lab), process.env), main(configFile(DEFAULT_VM_COUNT)), main(configFile(largeVmCount)));
+    return await rounds(
+      runs,
+      () => synthProcess(runner, emptyAppCommand(lab), process.env),
+      main(configFile(DEFAULT_VM_COUNT)),
+      main(configFile(largeVmCount)),
+    );
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
@@ -160,8 +201,22 @@ export function synthFigures(all: readonly SynthRound[], mode: SynthMode, largeV
   const judged = mode === "command";
   const perVm = (large.measuredMs - large.baselineMs) / (largeVmCount - DEFAULT_VM_COUNT);
   return [
-    figure(`synth, default cluster, ${mode}`, def.measuredMs, def.baselineMs, "empty stack's synth", judged ? 1.2 : null, `${how}; ${DEFAULT_VM_COUNT} VMs, both stacks; rounds: ${roundRatios(defPairs)}`),
-    figure(`synth, ${largeVmCount} VMs, ${mode}`, large.measuredMs, large.baselineMs, `default ${DEFAULT_VM_COUNT} VMs`, judged ? 1.5 : null, `${how}; ${perVm.toFixed(1)} ms per added VM; rounds: ${roundRatios(largePairs)}`),
+    figure(
+      `synth, default cluster, ${mode}`,
+      def.measuredMs,
+      def.baselineMs,
+      "empty stack's synth",
+      judged ? 1.2 : null,
+      `${how}; ${DEFAULT_VM_COUNT} VMs, both stacks; rounds: ${roundRatios(defPairs)}`,
+    ),
+    figure(
+      `synth, ${largeVmCount} VMs, ${mode}`,
+      large.measuredMs,
+      large.baselineMs,
+      `default ${DEFAULT_VM_COUNT} VMs`,
+      judged ? 1.5 : null,
+      `${how}; ${perVm.toFixed(1)} ms per added VM; rounds: ${roundRatios(largePairs)}`,
+    ),
   ];
 }
 

@@ -25,7 +25,8 @@ export class BaseImage extends Construct {
   constructor(scope: Construct, id: string, props: BaseImageProps) {
     super(scope, id);
     const timeout = props.downloadTimeoutSeconds ?? 1800;
-    if (!Number.isInteger(timeout) || timeout < 1) throw new Error(`downloadTimeoutSeconds must be a positive whole number, got ${timeout}`);
+    if (!Number.isInteger(timeout) || timeout < 1)
+      throw new Error(`downloadTimeoutSeconds must be a positive whole number, got ${timeout}`);
     this.path = props.image.path;
     this.spec = props.image;
     this.downloadTimeoutSeconds = timeout;

@@ -39,17 +39,23 @@ export class GuestConfig extends Construct {
   constructor(scope: Construct, id: string, props: GuestConfigProps) {
     super(scope, id);
     const vm = props.machine.spec;
-    if (props.files.length === 0) throw new Error(`guest config of ${vm.name} has no files; give at least one`);
+    if (props.files.length === 0)
+      throw new Error(`guest config of ${vm.name} has no files; give at least one`);
     this.dir = `${vm.generatedDir}/guest`;
     const seen = new Set<string>();
     for (const f of props.files) {
       if (!/^[a-z0-9][a-z0-9._-]*$/.test(f.name) || f.name === GUEST_MANIFEST_NAME) {
-        throw new Error(`guest file name ${JSON.stringify(f.name)} of ${vm.name} must be a plain lower-case file name other than ${GUEST_MANIFEST_NAME}`);
+        throw new Error(
+          `guest file name ${JSON.stringify(f.name)} of ${vm.name} must be a plain lower-case file name other than ${GUEST_MANIFEST_NAME}`,
+        );
       }
       if (!/^\/[A-Za-z0-9._/-]+$/.test(f.target) || f.target.split("/").includes("..")) {
-        throw new Error(`guest file target ${JSON.stringify(f.target)} of ${vm.name} must be an absolute path without '..'`);
+        throw new Error(
+          `guest file target ${JSON.stringify(f.target)} of ${vm.name} must be an absolute path without '..'`,
+        );
       }
-      if (seen.has(f.name) || seen.has(f.target)) throw new Error(`guest config of ${vm.name} lists ${f.name} (${f.target}) twice`);
+      if (seen.has(f.name) || seen.has(f.target))
+        throw new Error(`guest config of ${vm.name} lists ${f.name} (${f.target}) twice`);
       seen.add(f.name).add(f.target);
     }
     const file = (fileId: string, name: string, content: string) =>
@@ -69,7 +75,11 @@ export class GuestConfig extends Construct {
       units: [...(f.units ?? [])],
     }));
     // Static text: paths, modes and unit names only (the contents are in the files beside it).
-    this.manifest = file("manifest", GUEST_MANIFEST_NAME, templateTextOf(`${JSON.stringify({ vm: vm.name, files: entries }, null, 2)}\n`));
+    this.manifest = file(
+      "manifest",
+      GUEST_MANIFEST_NAME,
+      templateTextOf(`${JSON.stringify({ vm: vm.name, files: entries }, null, 2)}\n`),
+    );
 
     this.resource = new Resource(this, "apply", {
       triggers: {
@@ -77,7 +87,12 @@ export class GuestConfig extends Construct {
         host: templateTextOf(props.address),
         manifest_path: `${this.dir}/${GUEST_MANIFEST_NAME}`,
         manifest: this.manifest.contentSha256,
-        files: Fn.sha256(Fn.join(",", this.files.map((f) => f.contentSha256))),
+        files: Fn.sha256(
+          Fn.join(
+            ",",
+            this.files.map((f) => f.contentSha256),
+          ),
+        ),
         // A replaced VM (new disk, seed or VMX) starts without these files.
         power: props.machine.power.resource.id,
       },

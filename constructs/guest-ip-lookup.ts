@@ -34,7 +34,8 @@ export class GuestIpLookup extends Construct {
   constructor(scope: Construct, id: string, props: GuestIpLookupProps) {
     super(scope, id);
     const vm = props.power.vm;
-    if (props.networks.length === 0) throw new Error(`networks of the IP lookup for ${vm.name} is empty; give at least the vmnet's CIDR`);
+    if (props.networks.length === 0)
+      throw new Error(`networks of the IP lookup for ${vm.name} is empty; give at least the vmnet's CIDR`);
     this.data = new DataExternal(this, "ip", {
       program: props.layout.externalProgram("guest-ip"),
       query: {

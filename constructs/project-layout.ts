@@ -17,7 +17,9 @@ export class ProjectLayout {
    */
   constructor(readonly rootFromStackDir: string = "../../..") {
     if (!/^\.\.(\/\.\.)*$/.test(rootFromStackDir)) {
-      throw new Error(`rootFromStackDir must be a chain of '..' segments like "../../..", got ${JSON.stringify(rootFromStackDir)}`);
+      throw new Error(
+        `rootFromStackDir must be a chain of '..' segments like "../../..", got ${JSON.stringify(rootFromStackDir)}`,
+      );
     }
   }
 
@@ -36,7 +38,10 @@ export class ProjectLayout {
    * is a fixed string: values travel only in `environment`, never through the shell's parser.
    */
   localExec(entry: string, environment: Record<string, string>, when?: "destroy"): LocalExecProvisioner {
-    if (!/^[a-z][a-z0-9-]*$/.test(entry)) throw new Error(`entry point name must be lower-case words joined by '-', got ${JSON.stringify(entry)}`);
+    if (!/^[a-z][a-z0-9-]*$/.test(entry))
+      throw new Error(
+        `entry point name must be lower-case words joined by '-', got ${JSON.stringify(entry)}`,
+      );
     return {
       type: "local-exec",
       command: `${this.launcher} ${entry}`,

@@ -44,10 +44,26 @@ export class SeedIso extends Construct {
         filePermission: "0644",
         directoryPermission: "0755",
       });
-    this.userData = file("user_data", "user-data", renderUserData(vm, props.model, props.templates, props.variables));
-    this.networkConfig = file("network_config", "network-config", renderNetworkConfig(vm, props.model, props.templates, props.variables));
-    const contentHash = Fn.substr(Fn.sha256(Fn.join("", [this.userData.contentSha256, this.networkConfig.contentSha256])), 0, 12);
-    this.metaData = file("meta_data", "meta-data", renderMetaData(vm, `${vm.name}-${contentHash}`, props.templates));
+    this.userData = file(
+      "user_data",
+      "user-data",
+      renderUserData(vm, props.model, props.templates, props.variables),
+    );
+    this.networkConfig = file(
+      "network_config",
+      "network-config",
+      renderNetworkConfig(vm, props.model, props.templates, props.variables),
+    );
+    const contentHash = Fn.substr(
+      Fn.sha256(Fn.join("", [this.userData.contentSha256, this.networkConfig.contentSha256])),
+      0,
+      12,
+    );
+    this.metaData = file(
+      "meta_data",
+      "meta-data",
+      renderMetaData(vm, `${vm.name}-${contentHash}`, props.templates),
+    );
 
     this.resource = new Resource(this, "iso", {
       triggers: {

@@ -47,7 +47,13 @@ export class VirtualMachine extends Construct {
       timeoutSeconds: timeouts.diskSeconds,
       vmrunTimeoutSeconds: timeouts.vmrunSeconds,
     });
-    this.seed = new SeedIso(this, "seed", { model, disk: this.disk, templates: props.templates, variables: props.variables, layout });
+    this.seed = new SeedIso(this, "seed", {
+      model,
+      disk: this.disk,
+      templates: props.templates,
+      variables: props.variables,
+      layout,
+    });
     this.vmx = new VmxFile(this, "vmx", {
       vm,
       arch: model.arch,
@@ -57,7 +63,10 @@ export class VirtualMachine extends Construct {
       layout,
     });
     // The inventory records the vmnet address; a gateway's LAN address is accepted only as a fallback.
-    const networks = [model.network.nat.subnet, ...(vm.nics.some((n) => n.network === "lan") ? [model.network.lan.subnet] : [])];
+    const networks = [
+      model.network.nat.subnet,
+      ...(vm.nics.some((n) => n.network === "lan") ? [model.network.lan.subnet] : []),
+    ];
     const exclude = props.ipExclude ?? [];
     this.power = new VmPower(this, "power", {
       disk: this.disk,
@@ -70,6 +79,13 @@ export class VirtualMachine extends Construct {
       ipWaitSeconds: timeouts.ipWaitSeconds,
       vmrunTimeoutSeconds: timeouts.vmrunSeconds,
     });
-    this.ipLookup = new GuestIpLookup(this, "ip", { power: this.power, layout, vmsDir: model.paths.vmsDir, networks, exclude, timeoutSeconds: timeouts.ipLookupSeconds });
+    this.ipLookup = new GuestIpLookup(this, "ip", {
+      power: this.power,
+      layout,
+      vmsDir: model.paths.vmsDir,
+      networks,
+      exclude,
+      timeoutSeconds: timeouts.ipLookupSeconds,
+    });
   }
 }

@@ -31,7 +31,9 @@ export class VmDisk extends Construct {
     super(scope, id);
     const { vm } = props;
     if (!vm.diskPath.startsWith(`${props.vmsDir}/`) || !vm.vmDir.startsWith(`${props.vmsDir}/`)) {
-      throw new Error(`the disk of ${vm.name} (${vm.diskPath}) must lie inside vmsDir ${props.vmsDir}; build VmSpecs with buildClusterModel`);
+      throw new Error(
+        `the disk of ${vm.name} (${vm.diskPath}) must lie inside vmsDir ${props.vmsDir}; build VmSpecs with buildClusterModel`,
+      );
     }
     this.vm = vm;
     // Tuning knobs are literals, not triggers: changing a timeout must never replace (destroy) a VM.

@@ -36,7 +36,10 @@ export class VmPower extends Construct {
     super(scope, id);
     const vm = props.disk.vm;
     this.vm = vm;
-    if (props.ipNetworks.length === 0) throw new Error(`ipNetworks of ${vm.name} is empty; give the CIDR of the network whose address the inventory should record`);
+    if (props.ipNetworks.length === 0)
+      throw new Error(
+        `ipNetworks of ${vm.name} is empty; give the CIDR of the network whose address the inventory should record`,
+      );
     const vmrunTimeout = String(props.vmrunTimeoutSeconds ?? 120);
     this.resource = new Resource(this, "power", {
       triggers: {

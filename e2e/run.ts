@@ -113,7 +113,8 @@ async function diskUsage(p: string): Promise<number> {
 function pruneRun(dir: string): void {
   if (!fs.existsSync(dir)) return;
   for (const entry of fs.readdirSync(dir, { recursive: true, withFileTypes: true })) {
-    if (entry.isFile() && /\.(vmdk|qcow2|iso|img)$/.test(entry.name)) fs.rmSync(path.join(entry.parentPath, entry.name), { force: true });
+    if (entry.isFile() && /\.(vmdk|qcow2|iso|img)$/.test(entry.name))
+      fs.rmSync(path.join(entry.parentPath, entry.name), { force: true });
   }
 }
 
@@ -122,7 +123,13 @@ async function sleep(ms: number): Promise<void> {
 }
 
 /** The package server, inside the namespace, at the address the golden image's sources.list names. */
-async function startRepoServer(run: Run, state: RunStateFile, namespace: string, repoUrl: string, runDir: string): Promise<RunServices> {
+async function startRepoServer(
+  run: Run,
+  state: RunStateFile,
+  namespace: string,
+  repoUrl: string,
+  runDir: string,
+): Promise<RunServices> {
   const url = new URL(repoUrl);
   const repoDir = path.join(runDir, "apt-repo");
   await buildProbeRepo(repoDir, path.join(runDir, "work"));
@@ -131,7 +138,18 @@ async function startRepoServer(run: Run, state: RunStateFile, namespace: string,
   fs.writeFileSync(requestLog, "");
   const prefix = inNetns(namespace);
   const server: BackgroundProcess = startBackground({
-    argv: [...prefix, ...tsCommand(path.join(REPO_ROOT, "e2e/lib/repo-server.ts")).flat(), "--root", repoDir, "--host", url.hostname, "--port", url.port || "80", "--log", requestLog],
+    argv: [
+      ...prefix,
+      ...tsCommand(path.join(REPO_ROOT, "e2e/lib/repo-server.ts")).flat(),
+      "--root",
+      repoDir,
+      "--host",
+      url.hostname,
+      "--port",
+      url.port || "80",
+      "--log",
+      requestLog,
+    ],
     timeoutAfter: prefix.length,
     lifetimeSeconds: 3600,
     logFile: serverLog,
@@ -151,16 +169,28 @@ async function startRepoServer(run: Run, state: RunStateFile, namespace: string,
     }
     await sleep(200);
   }
-  throw new Error(`the package server did not start: ${fs.readFileSync(serverLog, "utf8").trim().split("\n").slice(-3).join(" | ")}`);
+  throw new Error(
+    `the package server did not start: ${fs.readFileSync(serverLog, "utf8").trim().split("\n").slice(-3).join(" | ")}`,
+  );
 }
 
 /** Edits one seed file of `vm` in the synthesized stack, so the deploy builds its ISO from the edited text. */
-function editSeedFile(stackDir: string, vm: VmSpec, name: "network-config" | "user-data", edit: (text: string) => string): void {
+function editSeedFile(
+  stackDir: string,
+  vm: VmSpec,
+  name: "network-config" | "user-data",
+  edit: (text: string) => string,
+): void {
   const file = path.join(stackDir, "cdk.tf.json");
-  const json = JSON.parse(fs.readFileSync(file, "utf8")) as { resource?: { local_file?: Record<string, { filename: string; content: string }> } };
+  const json = JSON.parse(fs.readFileSync(file, "utf8")) as {
+    resource?: { local_file?: Record<string, { filename: string; content: string }> };
+  };
   const wanted = `${vm.generatedDir}/seed/${name}`;
-  const hits = Object.values(json.resource?.local_file ?? {}).filter((f) => f.filename.endsWith(`/${wanted}`));
-  if (hits.length !== 1) throw new Error(`the stack has ${hits.length} local_file(s) for ${wanted}, expected 1`);
+  const hits = Object.values(json.resource?.local_file ?? {}).filter((f) =>
+    f.filename.endsWith(`/${wanted}`),
+  );
+  if (hits.length !== 1)
+    throw new Error(`the stack has ${hits.length} local_file(s) for ${wanted}, expected 1`);
   hits[0].content = edit(hits[0].content);
   fs.writeFileSync(file, JSON.stringify(json, null, 2));
 }
@@ -186,16 +216,29 @@ function breakSeed(stackDir: string, vm: VmSpec, kind: "mac" | "degraded-seed"):
  * first booted with SeaBIOS alone to show it does boot that way, so the run's failure under the
  * .vmx's EFI firmware is the firmware's and not a broken disk's.
  */
-async function biosOnlyBase(run: Run, goldenImage: string, cacheDir: string): Promise<{ path: string; sha256: string }> {
+async function biosOnlyBase(
+  run: Run,
+  goldenImage: string,
+  cacheDir: string,
+): Promise<{ path: string; sha256: string }> {
   const dir = path.join(cacheDir, "negative");
   fs.mkdirSync(dir, { recursive: true });
   const image = path.join(dir, "bios-only.qcow2");
-  const made = await runWithDeadline(path.join(REPO_ROOT, "e2e/golden/bios-only.sh"), [goldenImage, image], { timeoutMs: 5 * MIN });
+  const made = await runWithDeadline(path.join(REPO_ROOT, "e2e/golden/bios-only.sh"), [goldenImage, image], {
+    timeoutMs: 5 * MIN,
+  });
   if (made.code !== 0) throw new Error(`bios-only.sh failed (exit ${made.code}): ${made.stderr.trim()}`);
   const consoleLog = path.join(dir, "bios-console.log");
   const overlay = path.join(dir, "bios-boot.qcow2");
-  const created = await runWithDeadline("qemu-img", ["create", "-q", "-f", "qcow2", "-b", image, "-F", "qcow2", overlay], { timeoutMs: 60_000 });
-  if (created.code !== 0) throw new Error(`qemu-img create of the BIOS boot overlay failed (exit ${created.code}): ${created.stderr.trim()}`);
+  const created = await runWithDeadline(
+    "qemu-img",
+    ["create", "-q", "-f", "qcow2", "-b", image, "-F", "qcow2", overlay],
+    { timeoutMs: 60_000 },
+  );
+  if (created.code !== 0)
+    throw new Error(
+      `qemu-img create of the BIOS boot overlay failed (exit ${created.code}): ${created.stderr.trim()}`,
+    );
   // A console left by an earlier run would show its kernel at once.
   fs.rmSync(consoleLog, { force: true });
   const started = Date.now();
@@ -204,12 +247,23 @@ async function biosOnlyBase(run: Run, goldenImage: string, cacheDir: string): Pr
   const { binary, args } = qemuCommand({
     name: "bios-disk",
     vmDir: dir,
-    hardware: { arch: "x86_64", memoryMb: 1024, cpus: 1, firmware: "bios", nics: [], drives: [{ slot: "nvme0:0", bus: "nvme", file: overlay, cdrom: false }] },
+    hardware: {
+      arch: "x86_64",
+      memoryMb: 1024,
+      cpus: 1,
+      firmware: "bios",
+      nics: [],
+      drives: [{ slot: "nvme0:0", bus: "nvme", file: overlay, cdrom: false }],
+    },
     taps: [],
     consoleLog,
     pidFile: path.join(dir, "bios-qemu.pid"),
   });
-  const boot = startBackground({ argv: [binary, ...args], lifetimeSeconds: 300, logFile: path.join(dir, "bios-qemu.log") });
+  const boot = startBackground({
+    argv: [binary, ...args],
+    lifetimeSeconds: 300,
+    logFile: path.join(dir, "bios-qemu.log"),
+  });
   let seconds = -1;
   while (Date.now() - started < 240_000 && !boot.hasExited()) {
     if (fs.existsSync(consoleLog) && kernelStarted(fs.readFileSync(consoleLog, "utf8"))) {
@@ -220,12 +274,25 @@ async function biosOnlyBase(run: Run, goldenImage: string, cacheDir: string): Pr
   }
   await boot.stop(3000);
   fs.rmSync(overlay, { force: true });
-  run.step("bios-disk-boots-bios", seconds >= 0, seconds >= 0 ? `SeaBIOS started its kernel after ${seconds.toFixed(0)} s (MBR + GRUB for BIOS, no ESP)` : "no kernel under SeaBIOS within 240 s", seconds >= 0 ? undefined : `console: ${consoleLog}`);
+  run.step(
+    "bios-disk-boots-bios",
+    seconds >= 0,
+    seconds >= 0
+      ? `SeaBIOS started its kernel after ${seconds.toFixed(0)} s (MBR + GRUB for BIOS, no ESP)`
+      : "no kernel under SeaBIOS within 240 s",
+    seconds >= 0 ? undefined : `console: ${consoleLog}`,
+  );
   return { path: image, sha256: await sha256File(image) };
 }
 
 /** The checks over several guests; each result is recorded as the guest's it concerns. */
-async function runClusterChecks(run: Run, model: ClusterModel, guests: ReadonlyMap<string, Guest>, projectDir: string, namespace: string): Promise<void> {
+async function runClusterChecks(
+  run: Run,
+  model: ClusterModel,
+  guests: ReadonlyMap<string, Guest>,
+  projectDir: string,
+  namespace: string,
+): Promise<void> {
   const shells = new Map<string, GuestShell>();
   for (const [name, g] of guests) {
     const shell = await g.reachableShell();
@@ -250,8 +317,23 @@ async function runClusterChecks(run: Run, model: ClusterModel, guests: ReadonlyM
       for (const r of results) {
         const g = guests.get(r.vm);
         if (g) g.record(r.id, r.ok, r.seen, r.detail);
-        else run.rows.push({ vm: r.vm, id: r.id, ok: r.ok, seen: r.seen, ...(r.detail ? { detail: r.detail } : {}) });
-        log(formatRow({ vm: r.vm, id: r.id, ok: r.ok, seen: r.seen, ...(r.detail ? { detail: r.detail } : {}) }));
+        else
+          run.rows.push({
+            vm: r.vm,
+            id: r.id,
+            ok: r.ok,
+            seen: r.seen,
+            ...(r.detail ? { detail: r.detail } : {}),
+          });
+        log(
+          formatRow({
+            vm: r.vm,
+            id: r.id,
+            ok: r.ok,
+            seen: r.seen,
+            ...(r.detail ? { detail: r.detail } : {}),
+          }),
+        );
       }
       Object.assign(run.timings, timings);
     } catch (err) {
@@ -262,7 +344,13 @@ async function runClusterChecks(run: Run, model: ClusterModel, guests: ReadonlyM
 
 async function deployAndBoot(run: Run, opts: E2eOptions, cacheDir: string): Promise<void> {
   const started = Date.now();
-  const golden = await ensureGolden(path.join(REPO_ROOT, "e2e/golden/build.sh"), path.join(cacheDir, "golden"), opts.arch, 45 * MIN, (l) => log(l));
+  const golden = await ensureGolden(
+    path.join(REPO_ROOT, "e2e/golden/build.sh"),
+    path.join(cacheDir, "golden"),
+    opts.arch,
+    45 * MIN,
+    (l) => log(l),
+  );
   run.timings[golden.built ? "goldenBuild" : "goldenCached"] = golden.seconds;
   run.diskBytes.golden = await diskUsage(golden.dir);
   const m = golden.manifest;
@@ -271,12 +359,17 @@ async function deployAndBoot(run: Run, opts: E2eOptions, cacheDir: string): Prom
     true,
     `${golden.built ? "built" : "cached"} in ${golden.seconds.toFixed(1)} s: ${path.relative(REPO_ROOT, golden.imagePath)} (Debian ${m.suite} ${m.arch}, ${m.partitionTable} + ${m.efiLoader}, cloud-init ${m.cloudInit}, kernel ${m.kernel}, ${Math.round(m.bytes / 2 ** 20)} MiB)`,
   );
-  run.notes.push(`guest: Debian ${m.suite} ${m.arch}, cloud-init ${m.cloudInit}, kernel ${m.kernel}, ${m.partitionTable} disk booted by ${m.firmware} (${m.efiLoader})`);
+  run.notes.push(
+    `guest: Debian ${m.suite} ${m.arch}, cloud-init ${m.cloudInit}, kernel ${m.kernel}, ${m.partitionTable} disk booted by ${m.firmware} (${m.efiLoader})`,
+  );
   if (opts.goldenOnly) return;
   const budgets = BUDGETS[opts.arch];
   // A guest that never boots or never gets its network stops the deploy before guest-config.
   const deployCompletes = opts.negative !== "mac" && opts.negative !== "bios-disk";
-  const base = opts.negative === "bios-disk" ? await biosOnlyBase(run, golden.imagePath, cacheDir) : { path: golden.imagePath, sha256: m.sha256 };
+  const base =
+    opts.negative === "bios-disk"
+      ? await biosOnlyBase(run, golden.imagePath, cacheDir)
+      : { path: golden.imagePath, sha256: m.sha256 };
 
   // --- the product's project folder for this run
   const runDir = path.join(cacheDir, "run");
@@ -309,7 +402,11 @@ async function deployAndBoot(run: Run, opts: E2eOptions, cacheDir: string): Prom
   let t = Date.now();
   const { model, stackDir } = synthCluster(projectDir, REPO_ROOT);
   run.timings.synth = (Date.now() - t) / 1000;
-  run.step("synth", true, `${path.relative(REPO_ROOT, stackDir)}/cdk.tf.json (${model.vms.map((v) => v.name).join(", ")})`);
+  run.step(
+    "synth",
+    true,
+    `${path.relative(REPO_ROOT, stackDir)}/cdk.tf.json (${model.vms.map((v) => v.name).join(", ")})`,
+  );
 
   if (opts.negative === "mac" || opts.negative === "degraded-seed") {
     const target = model.vms.find((v) => v.name === opts.vms[0]);
@@ -326,15 +423,29 @@ async function deployAndBoot(run: Run, opts: E2eOptions, cacheDir: string): Prom
   const taps = new Map(model.vms.map((vm, g) => [vm.name, vm.nics.map((_, n) => tapName(g, n))]));
   const plan: NetnsPlan = planNetns({
     namespace,
-    nat: { prefixLength: model.network.nat.prefixLength, hostAddress: model.network.nat.hostAddress, gateway: model.network.nat.gateway },
+    nat: {
+      prefixLength: model.network.nat.prefixLength,
+      hostAddress: model.network.nat.hostAddress,
+      gateway: model.network.nat.gateway,
+    },
     lan: { prefixLength: model.network.lan.prefixLength, hostAddress: LAN_HOST_ADDRESS },
-    nics: model.vms.flatMap((vm) => vm.nics.map((nic, n) => ({ tap: (taps.get(vm.name) as string[])[n], network: nic.network }))),
+    nics: model.vms.flatMap((vm) =>
+      vm.nics.map((nic, n) => ({ tap: (taps.get(vm.name) as string[])[n], network: nic.network })),
+    ),
   });
   run.onCleanup(() => deleteNetns(namespace));
   await createNetns(plan);
-  run.step("network", true, `namespace ${namespace}: ${plan.bridges.map((b) => `${b.name} ${b.addresses.join(",")}`).join("; ")}; ${plan.taps.length} taps`);
+  run.step(
+    "network",
+    true,
+    `namespace ${namespace}: ${plan.bridges.map((b) => `${b.name} ${b.addresses.join(",")}`).join("; ")}; ${plan.taps.length} taps`,
+  );
   const services = await startRepoServer(run, state, namespace, golden.manifest.aptRepoUrl, runDir);
-  run.step("package-server", true, `${golden.manifest.aptRepoUrl} (flat repo with the probe package) inside the namespace`);
+  run.step(
+    "package-server",
+    true,
+    `${golden.manifest.aptRepoUrl} (flat repo with the probe package) inside the namespace`,
+  );
 
   const deploy = new AbortController();
   run.onCleanup(async () => deploy.abort("the run is ending"));
@@ -377,7 +488,10 @@ async function deployAndBoot(run: Run, opts: E2eOptions, cacheDir: string): Prom
     onPowerOn: (name) => {
       void (guests.get(name) as Guest).boot().then((ok) => {
         // A guest that never answers would keep vm-start waiting: stop the deploy, as a user would.
-        if (!ok) return deploy.abort(`${name} never answered ssh (see ${name}/${(guests.get(name) as Guest).unreachableCheck} below)`);
+        if (!ok)
+          return deploy.abort(
+            `${name} never answered ssh (see ${name}/${(guests.get(name) as Guest).unreachableCheck} below)`,
+          );
         reachable.add(name);
         sim.setFaults(guestIpFaults(addresses, reachable));
       });
@@ -387,10 +501,19 @@ async function deployAndBoot(run: Run, opts: E2eOptions, cacheDir: string): Prom
 
   // --- the deploy (cdktf deploy k8s-cluster), with the simulator standing in for vmrun
   t = Date.now();
-  const applied = await applyClusterStack({ stackDir, env: { ...sim.env, E2E_NETNS: namespace }, commandTimeoutMs: 20 * MIN, log: (l) => log(`  ${l}`), signal: deploy.signal });
+  const applied = await applyClusterStack({
+    stackDir,
+    env: { ...sim.env, E2E_NETNS: namespace },
+    commandTimeoutMs: 20 * MIN,
+    log: (l) => log(`  ${l}`),
+    signal: deploy.signal,
+  });
   stopWatch();
   run.timings.apply = (Date.now() - t) / 1000;
-  for (const s of applied.steps) log(`  ${(s.durationMs / 1000).toFixed(1).padStart(5)} s  ${s.address}: ${s.command.replace(/^.*scripts\/run /, "")}`);
+  for (const s of applied.steps)
+    log(
+      `  ${(s.durationMs / 1000).toFixed(1).padStart(5)} s  ${s.address}: ${s.command.replace(/^.*scripts\/run /, "")}`,
+    );
   const applyOk = run.step(
     "apply",
     applied.failures.length === 0,
@@ -399,14 +522,32 @@ async function deployAndBoot(run: Run, opts: E2eOptions, cacheDir: string): Prom
   );
   if (applyOk) {
     const inventory = fs.readFileSync(path.join(projectDir, model.paths.inventoryFile), "utf8");
-    const wantLines = model.vms.map((vm) => `${vm.name.toUpperCase().replace(/-/g, "_")}_IP=${addresses.get(vm.name)}`);
+    const wantLines = model.vms.map(
+      (vm) => `${vm.name.toUpperCase().replace(/-/g, "_")}_IP=${addresses.get(vm.name)}`,
+    );
     const missingLines = wantLines.filter((l) => !inventory.split("\n").includes(l));
-    run.step("inventory", missingLines.length === 0, wantLines.filter((l) => !missingLines.includes(l)).join(" ") || "no expected line", missingLines.length ? `missing: ${missingLines.join(", ")}\n${inventory}` : undefined);
+    run.step(
+      "inventory",
+      missingLines.length === 0,
+      wantLines.filter((l) => !missingLines.includes(l)).join(" ") || "no expected line",
+      missingLines.length ? `missing: ${missingLines.join(", ")}\n${inventory}` : undefined,
+    );
   }
   const golds = goldenPackages(fs.readFileSync(path.join(REPO_ROOT, "e2e/golden/packages.txt"), "utf8"));
-  const seeds = model.vms.map((vm) => path.join(projectDir, vm.generatedDir, "seed", "user-data")).filter((f) => fs.existsSync(f));
-  const missing = [...new Set(seeds.flatMap((f) => packagesMissingFromGolden(fs.readFileSync(f, "utf8"), golds)))];
-  run.step("golden-packages", missing.length === 0, missing.length ? `not in the golden image: ${missing.join(", ")}` : `every package ${seeds.length} seed(s) ask for is preinstalled`, missing.length ? "add them to e2e/golden/packages.txt (first boot has no internet here)" : undefined);
+  const seeds = model.vms
+    .map((vm) => path.join(projectDir, vm.generatedDir, "seed", "user-data"))
+    .filter((f) => fs.existsSync(f));
+  const missing = [
+    ...new Set(seeds.flatMap((f) => packagesMissingFromGolden(fs.readFileSync(f, "utf8"), golds))),
+  ];
+  run.step(
+    "golden-packages",
+    missing.length === 0,
+    missing.length
+      ? `not in the golden image: ${missing.join(", ")}`
+      : `every package ${seeds.length} seed(s) ask for is preinstalled`,
+    missing.length ? "add them to e2e/golden/packages.txt (first boot has no internet here)" : undefined,
+  );
 
   // --- checks on every guest, at once; a negative run's deploy may stop before guest-config: its checks are left out then
   t = Date.now();
@@ -456,12 +597,21 @@ async function main(): Promise<number> {
   }
 
   try {
-    if (typeof process.getuid === "function" && process.getuid() !== 0) throw new Error("the e2e test needs root (network namespace, tap devices, mmdebstrap): run it as root in CI");
+    if (typeof process.getuid === "function" && process.getuid() !== 0)
+      throw new Error(
+        "the e2e test needs root (network namespace, tap devices, mmdebstrap): run it as root in CI",
+      );
     const missing: string[] = [];
     const qemu = QEMU_MACHINES[QEMU_ARCH[opts.arch]];
     for (const tool of [qemu.binary, ...REQUIRED_TOOLS]) if (!onPath(tool)) missing.push(tool);
-    if (missing.length) throw new Error(`missing tools: ${missing.join(", ")}; install ${qemu.aptPackage} qemu-utils iproute2 openssh-client (see .ci/run)`);
-    await withFileLock(path.join(cacheDir, "run"), () => deployAndBoot(run, opts, cacheDir), { waitMs: 45 * MIN, onWait: () => log("waiting for another e2e run to finish") });
+    if (missing.length)
+      throw new Error(
+        `missing tools: ${missing.join(", ")}; install ${qemu.aptPackage} qemu-utils iproute2 openssh-client (see .ci/run)`,
+      );
+    await withFileLock(path.join(cacheDir, "run"), () => deployAndBoot(run, opts, cacheDir), {
+      waitMs: 45 * MIN,
+      onWait: () => log("waiting for another e2e run to finish"),
+    });
   } catch (err) {
     run.step("run", false, "the run stopped early", (err as Error).message);
   } finally {
@@ -474,22 +624,39 @@ async function main(): Promise<number> {
   process.stdout.write("\n=== e2e checks\n");
   for (const r of run.rows) process.stdout.write(`${formatRow(r)}\n`);
   process.stdout.write("\n=== e2e timings (s)\n");
-  for (const [k, v] of Object.entries(run.timings)) process.stdout.write(`  ${k.padEnd(34)} ${v.toFixed(1)}\n`);
-  for (const [k, v] of Object.entries(run.diskBytes)) process.stdout.write(`  disk ${k.padEnd(29)} ${(v / 2 ** 20).toFixed(0)} MiB\n`);
+  for (const [k, v] of Object.entries(run.timings))
+    process.stdout.write(`  ${k.padEnd(34)} ${v.toFixed(1)}\n`);
+  for (const [k, v] of Object.entries(run.diskBytes))
+    process.stdout.write(`  disk ${k.padEnd(29)} ${(v / 2 ** 20).toFixed(0)} MiB\n`);
   for (const n of run.notes) process.stdout.write(`  note: ${n}\n`);
 
   let ok = failed === 0;
-  let report: RunReport = { passed, failed, mode: opts.negative ? `negative ${opts.negative} (${opts.arch})` : `positive (${opts.arch})`, checks: run.rows, timings: run.timings, diskBytes: run.diskBytes, notes: run.notes };
+  let report: RunReport = {
+    passed,
+    failed,
+    mode: opts.negative ? `negative ${opts.negative} (${opts.arch})` : `positive (${opts.arch})`,
+    checks: run.rows,
+    timings: run.timings,
+    diskBytes: run.diskBytes,
+    notes: run.notes,
+  };
   if (opts.negative) {
     const expect = negativeExpectation(opts.negative, opts.vms);
     const verdict = expectedFailureVerdict(run.rows, [expect.check], expect.tolerated);
     ok = verdict.ok;
     process.stdout.write(`\nnegative run: ${verdict.ok ? "PASS" : "FAIL"}: ${verdict.message}\n`);
-    report = { ...report, passed: ok ? 1 : 0, failed: ok ? 0 : 1, notes: [...run.notes, `verdict: ${verdict.message}`] };
+    report = {
+      ...report,
+      passed: ok ? 1 : 0,
+      failed: ok ? 0 : 1,
+      notes: [...run.notes, `verdict: ${verdict.message}`],
+    };
   }
   writeReport(resultsFile, report);
   if (ok && !opts.keep) pruneRun(path.join(cacheDir, "run"));
-  process.stdout.write(`\ne2e: ${report.passed} passed, ${report.failed} failed (${path.relative(REPO_ROOT, resultsFile)})\n`);
+  process.stdout.write(
+    `\ne2e: ${report.passed} passed, ${report.failed} failed (${path.relative(REPO_ROOT, resultsFile)})\n`,
+  );
   return ok ? 0 : 1;
 }
 

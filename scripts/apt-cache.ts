@@ -15,13 +15,21 @@ runMain("apt-cache", async () => {
       const { model } = loadClusterConfig({ projectRoot: process.cwd() });
       const status = await aptCacheStatus({
         name: model.aptCache.vm.name,
-        target: { host: model.aptCache.address, user: model.ssh.user, ...(model.ssh.identityFile !== undefined ? { identityFile: model.ssh.identityFile } : {}) },
+        target: {
+          host: model.aptCache.address,
+          user: model.ssh.user,
+          ...(model.ssh.identityFile !== undefined ? { identityFile: model.ssh.identityFile } : {}),
+        },
         port: model.aptCache.port,
         timeoutMs: 30_000,
       });
-      process.stdout.write(opts.json ? `${JSON.stringify(status, null, 2)}\n` : `${formatAptCacheStatus(status)}\n`);
+      process.stdout.write(
+        opts.json ? `${JSON.stringify(status, null, 2)}\n` : `${formatAptCacheStatus(status)}\n`,
+      );
       if (!isHealthy(status)) {
-        throw new CommandFailedError(`${status.name} is not healthy: ${status.error ?? (status.reachable ? `apt-cacher-ng is ${status.report?.service}` : `${status.address}:${status.port} does not answer from this Mac`)}`);
+        throw new CommandFailedError(
+          `${status.name} is not healthy: ${status.error ?? (status.reachable ? `apt-cacher-ng is ${status.report?.service}` : `${status.address}:${status.port} does not answer from this Mac`)}`,
+        );
       }
     });
   await program.parseAsync(process.argv);

@@ -9,6 +9,8 @@ import { baseImageOptionsFromEnv } from "../lib/image/from-env";
 const LABEL = "base-image";
 
 runMain(LABEL, async () => {
-  const result = await ensureBaseImage(baseImageOptionsFromEnv(process.cwd(), process.env, (message) => log(LABEL, message)));
+  const result = await ensureBaseImage(
+    baseImageOptionsFromEnv(process.cwd(), process.env, (message) => log(LABEL, message)),
+  );
   log(LABEL, `${result.action} ${result.path} (sha256 ${result.sha256})`);
 });

@@ -27,7 +27,10 @@ runMain("disk-clone", async () => {
 
   const imageOptions = () => {
     const image = baseImageOptionsFromEnv(root, process.env, (message) => log(label, message));
-    if (image.dest !== baseImage) throw new Error(`IMAGE_PATH ${image.dest} and BASE_IMAGE ${baseImage} differ: they must name the same file`);
+    if (image.dest !== baseImage)
+      throw new Error(
+        `IMAGE_PATH ${image.dest} and BASE_IMAGE ${baseImage} differ: they must name the same file`,
+      );
     return image;
   };
   if (!fs.existsSync(diskPath) && !fs.existsSync(baseImage) && process.env.IMAGE_SOURCE) {
@@ -42,7 +45,12 @@ runMain("disk-clone", async () => {
     onProgress: (message) => log(label, message),
     // Before a conversion (not for copies of an existing one): the image may have been damaged since
     // it was verified, and a damaged qcow2 still converts. A mismatch fetches it again.
-    verifyBase: process.env.IMAGE_SOURCE ? async () => (await ensureBaseImage(imageOptions())).action !== "verified-existing" : undefined,
+    verifyBase: process.env.IMAGE_SOURCE
+      ? async () => (await ensureBaseImage(imageOptions())).action !== "verified-existing"
+      : undefined,
   });
-  log(label, result.action === "created" ? `created ${diskPath} (${sizeGb} GiB)` : `kept the existing ${diskPath}`);
+  log(
+    label,
+    result.action === "created" ? `created ${diskPath} (${sizeGb} GiB)` : `kept the existing ${diskPath}`,
+  );
 });

@@ -15,6 +15,9 @@ runMain("doctor", async () => {
   const opts = program.opts<{ json?: boolean; failuresOnly?: boolean }>();
   const report = await runDoctor(buildRealDoctorEnv(process.cwd()));
   process.stdout.write(formatReport(report.results, opts));
-  if (!report.ok) throw new CommandFailedError(`${summary(report.results)}: fix the failures above and run npm run doctor again`);
+  if (!report.ok)
+    throw new CommandFailedError(
+      `${summary(report.results)}: fix the failures above and run npm run doctor again`,
+    );
   if (!opts.json && !opts.failuresOnly) process.stderr.write(`doctor: ${summary(report.results)}\n`);
 });

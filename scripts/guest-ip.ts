@@ -17,7 +17,8 @@ async function readStdin(): Promise<string> {
 
 function field(query: Record<string, unknown>, key: string): string {
   const value = query[key];
-  if (typeof value !== "string" || value === "") throw new EntryInputError(`query.${key} is missing: the data source passes it`);
+  if (typeof value !== "string" || value === "")
+    throw new EntryInputError(`query.${key} is missing: the data source passes it`);
   return value;
 }
 
@@ -31,11 +32,18 @@ runMain("guest-ip", async () => {
     throw new EntryInputError(notAnObject);
   }
   // null, an array or a bare value parse fine but carry no fields.
-  if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) throw new EntryInputError(notAnObject);
+  if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed))
+    throw new EntryInputError(notAnObject);
   const query = parsed as Record<string, unknown>;
-  const vmx = pathInVmsDir(root, field(query, "vms_dir"), field(query, "vmx_path"), { vmsDir: "query.vms_dir", vmx: "query.vmx_path" });
+  const vmx = pathInVmsDir(root, field(query, "vms_dir"), field(query, "vmx_path"), {
+    vmsDir: "query.vms_dir",
+    vmx: "query.vmx_path",
+  });
   const timeout = Number(field(query, "timeout_seconds"));
-  if (!Number.isInteger(timeout) || timeout < 1 || timeout > 3600) throw new EntryInputError(`query.timeout_seconds=${JSON.stringify(query.timeout_seconds)} must be 1..3600`);
+  if (!Number.isInteger(timeout) || timeout < 1 || timeout > 3600)
+    throw new EntryInputError(
+      `query.timeout_seconds=${JSON.stringify(query.timeout_seconds)} must be 1..3600`,
+    );
   const networks = parseNetworks("query.networks", field(query, "networks"));
   const exclude = parseAddresses("query.exclude", typeof query.exclude === "string" ? query.exclude : "");
   // A VM that does not exist answers without vmrun, so plans work even where Fusion is missing.
@@ -48,7 +56,10 @@ runMain("guest-ip", async () => {
         budgetMs: timeout * 1000,
       });
   // An off VM (or one that reports nothing yet) keeps its last known address; a deleted one has none.
-  const lastIpFile = typeof query.last_ip_file === "string" && query.last_ip_file !== "" ? resolveInside(root, query.last_ip_file, { label: "query.last_ip_file" }) : undefined;
+  const lastIpFile =
+    typeof query.last_ip_file === "string" && query.last_ip_file !== ""
+      ? resolveInside(root, query.last_ip_file, { label: "query.last_ip_file" })
+      : undefined;
   let { ip, detail } = answer;
   if (lastIpFile !== undefined && answer.state === "running") await recordLastIp(lastIpFile, ip);
   if (lastIpFile !== undefined && (answer.state === "off" || answer.state === "no-ip")) {

@@ -18,7 +18,9 @@ runMain("seed-iso", async () => {
   let tool: IsoTool | undefined;
   if (toolName !== "") {
     if (!isIsoTool(toolName)) {
-      throw new EntryInputError(`ISO_TOOL=${JSON.stringify(toolName)} is not one of ${ISO_TOOLS.join(", ")}: pick one of those or leave it unset`);
+      throw new EntryInputError(
+        `ISO_TOOL=${JSON.stringify(toolName)} is not one of ${ISO_TOOLS.join(", ")}: pick one of those or leave it unset`,
+      );
     }
     tool = toolName;
   }

@@ -5,5 +5,7 @@ import { buildSnapshotCommand } from "../lib/cli/snapshot-commands";
 
 runMain("snapshot", async () => {
   const root = process.cwd();
-  await buildSnapshotCommand((timeoutSeconds) => loadCliContext(root, { timeoutSeconds })).parseAsync(process.argv);
+  await buildSnapshotCommand((timeoutSeconds) => loadCliContext(root, { timeoutSeconds })).parseAsync(
+    process.argv,
+  );
 });

@@ -7,6 +7,10 @@ import { configureTeardownCommand } from "../lib/teardown/command";
 
 runMain("teardown", async () => {
   const root = process.cwd();
-  const program = new Command("teardown").description("delete the cluster VMs, their generated files, the cluster's Terraform state and the inventory");
-  await configureTeardownCommand(program, () => loadCliContext(root), cdktfDestroyStep(root)).parseAsync(process.argv);
+  const program = new Command("teardown").description(
+    "delete the cluster VMs, their generated files, the cluster's Terraform state and the inventory",
+  );
+  await configureTeardownCommand(program, () => loadCliContext(root), cdktfDestroyStep(root)).parseAsync(
+    process.argv,
+  );
 });

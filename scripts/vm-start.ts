@@ -15,9 +15,16 @@ runMain("vm-start", async () => {
   const networks = parseNetworks("IP_NETWORKS", requireEnv("IP_NETWORKS"));
   const exclude = parseAddresses("IP_EXCLUDE", process.env.IP_EXCLUDE ?? "");
   const waitSeconds = requireIntEnv("IP_WAIT_SECONDS");
-  const diskPath = process.env.DISK_PATH ? pathInVmsDir(root, requireEnv("VMS_DIR"), process.env.DISK_PATH, { vmsDir: "VMS_DIR", vmx: "DISK_PATH" }) : undefined;
+  const diskPath = process.env.DISK_PATH
+    ? pathInVmsDir(root, requireEnv("VMS_DIR"), process.env.DISK_PATH, {
+        vmsDir: "VMS_DIR",
+        vmx: "DISK_PATH",
+      })
+    : undefined;
   const disk = diskPath ? { path: diskPath, sizeGb: requireIntEnv("DISK_SIZE_GB") } : undefined;
-  const lastIpFile = process.env.LAST_IP_FILE ? resolveInside(root, process.env.LAST_IP_FILE, { label: "LAST_IP_FILE" }) : undefined;
+  const lastIpFile = process.env.LAST_IP_FILE
+    ? resolveInside(root, process.env.LAST_IP_FILE, { label: "LAST_IP_FILE" })
+    : undefined;
   const ip = await startVm(driverFor(root), {
     name,
     vmx,

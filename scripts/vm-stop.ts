@@ -9,5 +9,8 @@ runMain("vm-stop", async () => {
   const name = requireEnv("VM_NAME");
   const vmx = pathInVmsDir(root, requireEnv("VMS_DIR"), requireEnv("VMX_PATH"));
   const outcome = await stopVm(driverFor(root), vmx);
-  log(`vm-stop ${name}`, outcome === "not-running" || outcome === "not-present" ? "already off" : `stopped (${outcome})`);
+  log(
+    `vm-stop ${name}`,
+    outcome === "not-running" || outcome === "not-present" ? "already off" : `stopped (${outcome})`,
+  );
 });

@@ -14,7 +14,11 @@ export class AptCacheStack extends LabStack {
   constructor(scope: Construct, id: string, props: LabStackProps) {
     super(scope, id, props);
     const { model, templates } = props;
-    const baseImage = new BaseImage(this, "base-image", { image: model.baseImage, layout: this.layout, downloadTimeoutSeconds: model.timeouts.downloadSeconds });
+    const baseImage = new BaseImage(this, "base-image", {
+      image: model.baseImage,
+      layout: this.layout,
+      downloadTimeoutSeconds: model.timeouts.downloadSeconds,
+    });
     this.machine = new VirtualMachine(this, model.aptCache.vm.name, {
       vm: model.aptCache.vm,
       model,
@@ -28,7 +32,13 @@ export class AptCacheStack extends LabStack {
       },
       layout: this.layout,
     });
-    new TerraformOutput(this, "apt_cache_ip", { value: this.machine.ipLookup.ip, description: "Address the APT cache VM reports" });
-    new TerraformOutput(this, "apt_cache_url", { value: model.aptCache.proxyUrl, description: "The proxy URL every cluster VM uses" });
+    new TerraformOutput(this, "apt_cache_ip", {
+      value: this.machine.ipLookup.ip,
+      description: "Address the APT cache VM reports",
+    });
+    new TerraformOutput(this, "apt_cache_url", {
+      value: model.aptCache.proxyUrl,
+      description: "The proxy URL every cluster VM uses",
+    });
   }
 }

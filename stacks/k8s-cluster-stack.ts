@@ -18,15 +18,24 @@ export class K8sClusterStack extends LabStack {
     super(scope, id, props);
     const { model, templates } = props;
     const net = model.network;
-    const externalVip = this.ipv4Variable("external_vip", net.externalVip, "Virtual IP on the LAN held by the gateways (keepalived)");
-    const internalVip = this.ipv4Variable("internal_vip", net.internalVip, "Virtual IP on the vmnet for the Kubernetes API");
+    const externalVip = this.ipv4Variable(
+      "external_vip",
+      net.externalVip,
+      "Virtual IP on the LAN held by the gateways (keepalived)",
+    );
+    const internalVip = this.ipv4Variable(
+      "internal_vip",
+      net.internalVip,
+      "Virtual IP on the vmnet for the Kubernetes API",
+    );
     const aptProxyUrl = new TerraformVariable(this, "apt_proxy_url", {
       type: "string",
       default: model.aptCache.proxyUrl,
       description: "HTTP proxy apt uses (the APT cache); empty for none",
       validation: [
         {
-          condition: '${var.apt_proxy_url == "" || can(regex("^http://[A-Za-z0-9.-]+(:[0-9]{1,5})?/?$", var.apt_proxy_url))}',
+          condition:
+            '${var.apt_proxy_url == "" || can(regex("^http://[A-Za-z0-9.-]+(:[0-9]{1,5})?/?$", var.apt_proxy_url))}',
           errorMessage: "apt_proxy_url must look like http://10.10.0.148:3142 (or be empty).",
         },
       ],
@@ -38,7 +47,12 @@ export class K8sClusterStack extends LabStack {
         type: "number",
         default: value,
         description: `VRRP router id (1-255) of the keepalived instance holding the ${which} VIP`,
-        validation: [{ condition: `\${var.${id} >= 1 && var.${id} <= 255 && floor(var.${id}) == var.${id}}`, errorMessage: `${id} must be a whole number from 1 to 255.` }],
+        validation: [
+          {
+            condition: `\${var.${id} >= 1 && var.${id} <= 255 && floor(var.${id}) == var.${id}}`,
+            errorMessage: `${id} must be a whole number from 1 to 255.`,
+          },
+        ],
       });
     const externalRouterId = routerIdVariable("vrrp_router_id_external", vrrp.externalRouterId, "external");
     const internalRouterId = routerIdVariable("vrrp_router_id_internal", vrrp.internalRouterId, "internal");
@@ -46,10 +60,19 @@ export class K8sClusterStack extends LabStack {
       type: "string",
       default: vrrp.authPass,
       description: "keepalived PASS authentication between the gateways (1-8 characters)",
-      validation: [{ condition: '${can(regex("^[A-Za-z0-9._-]{1,8}$", var.vrrp_auth_pass))}', errorMessage: "vrrp_auth_pass must be 1-8 letters, digits, '.', '_' or '-'." }],
+      validation: [
+        {
+          condition: '${can(regex("^[A-Za-z0-9._-]{1,8}$", var.vrrp_auth_pass))}',
+          errorMessage: "vrrp_auth_pass must be 1-8 letters, digits, '.', '_' or '-'.",
+        },
+      ],
     });
 
-    const baseImage = new BaseImage(this, "base-image", { image: model.baseImage, layout: this.layout, downloadTimeoutSeconds: model.timeouts.downloadSeconds });
+    const baseImage = new BaseImage(this, "base-image", {
+      image: model.baseImage,
+      layout: this.layout,
+      downloadTimeoutSeconds: model.timeouts.downloadSeconds,
+    });
     this.machines = model.vms.map(
       (vm) =>
         new VirtualMachine(this, vm.name, {
@@ -79,7 +102,9 @@ export class K8sClusterStack extends LabStack {
       const machine = byName.get(vm.name);
       if (machine === undefined) throw new Error(`no VM named ${vm.name} in this stack`);
       const configured = machine.spec.nics.find((n) => n.network === "nat")?.address;
-      return configured !== undefined ? { literal: configured } : { expression: machine.ipLookup.ipExpression };
+      return configured !== undefined
+        ? { literal: configured }
+        : { expression: machine.ipLookup.ipExpression };
     };
     this.guestConfigs = this.machines.map(
       (machine) =>
@@ -101,8 +126,14 @@ export class K8sClusterStack extends LabStack {
     );
 
     for (const m of this.machines) {
-      new TerraformOutput(this, `${m.spec.name.replace(/-/g, "_")}_ip`, { value: m.ipLookup.ip, description: `Address ${m.spec.name} reports` });
+      new TerraformOutput(this, `${m.spec.name.replace(/-/g, "_")}_ip`, {
+        value: m.ipLookup.ip,
+        description: `Address ${m.spec.name} reports`,
+      });
     }
-    new TerraformOutput(this, "inventory_file", { value: this.inventory.path, description: "Project-relative path of the inventory (NAME_IP=... lines)" });
+    new TerraformOutput(this, "inventory_file", {
+      value: this.inventory.path,
+      description: "Project-relative path of the inventory (NAME_IP=... lines)",
+    });
   }
 }

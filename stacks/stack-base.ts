@@ -14,7 +14,8 @@ export interface LabStackProps {
   readonly layout?: ProjectLayout;
 }
 
-const IPV4_CONDITION = (expr: string) => `\${can(regex("^((25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])\\\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])$", ${expr}))}`;
+const IPV4_CONDITION = (expr: string) =>
+  `\${can(regex("^((25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])\\\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])$", ${expr}))}`;
 
 /**
  * What both stacks share: the three providers, a local backend whose state file sits in the
@@ -42,7 +43,7 @@ export abstract class LabStack extends TerraformStack {
       validation: [
         {
           condition: `\${length(var.dns_servers) >= 1 && length(var.dns_servers) <= 3 && alltrue([for s in var.dns_servers : ${IPV4_CONDITION("s").slice(2, -1)}])}`,
-          errorMessage: "dns_servers must hold 1 to 3 IPv4 addresses, e.g. [\"10.10.0.2\"].",
+          errorMessage: 'dns_servers must hold 1 to 3 IPv4 addresses, e.g. ["10.10.0.2"].',
         },
       ],
     });
@@ -53,7 +54,7 @@ export abstract class LabStack extends TerraformStack {
       validation: [
         {
           condition: `\${length(var.dns_search_domains) <= 6 && alltrue([for d in var.dns_search_domains : can(regex("^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\\\\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$", d))])}`,
-          errorMessage: "dns_search_domains must be at most 6 lower-case DNS names, e.g. [\"lab.local\"].",
+          errorMessage: 'dns_search_domains must be at most 6 lower-case DNS names, e.g. ["lab.local"].',
         },
       ],
     });
@@ -70,7 +71,12 @@ export abstract class LabStack extends TerraformStack {
       type: "string",
       default: defaultValue,
       description,
-      validation: [{ condition: IPV4_CONDITION(`var.${id}`), errorMessage: `${id} must be an IPv4 address like ${defaultValue}.` }],
+      validation: [
+        {
+          condition: IPV4_CONDITION(`var.${id}`),
+          errorMessage: `${id} must be an IPv4 address like ${defaultValue}.`,
+        },
+      ],
     });
   }
 }

@@ -24,7 +24,9 @@ export interface CliProject {
 
 const SSH_SIM_DIR = path.resolve(__dirname, "ssh-sim");
 
-export function createCliProject(opts: { absent?: readonly string[]; vmrunSeconds?: number } = {}): CliProject {
+export function createCliProject(
+  opts: { absent?: readonly string[]; vmrunSeconds?: number } = {},
+): CliProject {
   const sim = createVmrunSim();
   const root = fs.realpathSync(makeTempProjectRoot());
   const sshSimState = path.join(root, ".ssh-sim");
@@ -49,7 +51,12 @@ export function createCliProject(opts: { absent?: readonly string[]; vmrunSecond
     sim,
     root,
     // ssh is the test double too: status asks running guests over SSH (see test-support/ssh-sim).
-    env: { PATH: `${SSH_SIM_DIR}:${sim.env.PATH!}`, VMRUN: sim.binary, VMRUN_SIM_STATE: sim.stateDir, SSH_SIM_DIR: sshSimState },
+    env: {
+      PATH: `${SSH_SIM_DIR}:${sim.env.PATH!}`,
+      VMRUN: sim.binary,
+      VMRUN_SIM_STATE: sim.stateDir,
+      SSH_SIM_DIR: sshSimState,
+    },
     vmxOf,
     cleanup() {
       sim.cleanup();
@@ -72,11 +79,27 @@ export interface CliRun {
 }
 
 /** Starts `scripts/<entry>.ts <args>` with cwd = the project root, as `npm run <entry> -- <args>` does; stdin gets `input`. */
-export function startCli(p: CliProject, entry: string, args: readonly string[], opts: { input?: string; timeoutMs?: number } = {}): CliRun {
-  const started = startEntry(entry, { projectRoot: p.root, env: p.env, args, input: opts.input ?? "", timeoutMs: opts.timeoutMs ?? 60_000 });
+export function startCli(
+  p: CliProject,
+  entry: string,
+  args: readonly string[],
+  opts: { input?: string; timeoutMs?: number } = {},
+): CliRun {
+  const started = startEntry(entry, {
+    projectRoot: p.root,
+    env: p.env,
+    args,
+    input: opts.input ?? "",
+    timeoutMs: opts.timeoutMs ?? 60_000,
+  });
   return { done: started.done, pid: started.child.pid! };
 }
 
-export function runCli(p: CliProject, entry: string, args: readonly string[], opts: { input?: string; timeoutMs?: number } = {}): Promise<EntryResult> {
+export function runCli(
+  p: CliProject,
+  entry: string,
+  args: readonly string[],
+  opts: { input?: string; timeoutMs?: number } = {},
+): Promise<EntryResult> {
   return startCli(p, entry, args, opts).done;
 }

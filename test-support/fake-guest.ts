@@ -23,12 +23,27 @@ export class FakeGuest {
       `#!/bin/bash\necho "$*" >> "${this.systemctlLog}"\nif [ "$1" = is-active ] && grep -qx "$2" "${this.dir}/failing-units" 2>/dev/null; then echo failed; exit 3; fi\nexit 0\n`,
       { mode: 0o755 },
     );
-    fs.writeFileSync(this.validator, `#!/bin/bash\nfor last; do :; done\nif grep -q BROKEN "$last"; then echo "emerg: BROKEN found in $last"; exit 1; fi\nexit 0\n`, { mode: 0o755 });
+    fs.writeFileSync(
+      this.validator,
+      `#!/bin/bash\nfor last; do :; done\nif grep -q BROKEN "$last"; then echo "emerg: BROKEN found in $last"; exit 1; fi\nexit 0\n`,
+      { mode: 0o755 },
+    );
   }
 
   /** argv that runs the applier against this guest. */
   get applierArgv(): string[] {
-    return ["python3", APPLIER, "--root", this.root, "--systemctl", this.systemctl, "--nginx", this.validator, "--keepalived", this.validator];
+    return [
+      "python3",
+      APPLIER,
+      "--root",
+      this.root,
+      "--systemctl",
+      this.systemctl,
+      "--nginx",
+      this.validator,
+      "--keepalived",
+      this.validator,
+    ];
   }
 
   file(target: string): string | undefined {
@@ -47,7 +62,9 @@ export class FakeGuest {
   }
 
   systemctlCalls(): string[] {
-    return fs.existsSync(this.systemctlLog) ? fs.readFileSync(this.systemctlLog, "utf8").trim().split("\n") : [];
+    return fs.existsSync(this.systemctlLog)
+      ? fs.readFileSync(this.systemctlLog, "utf8").trim().split("\n")
+      : [];
   }
 
   cleanup(): void {

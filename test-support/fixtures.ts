@@ -35,7 +35,15 @@ export async function makeQcow2(file: string, spec: Qcow2Spec = {}): Promise<str
   fs.truncateSync(raw, virtualSize);
   const middle = Math.floor(virtualSize / 2 / MIB) * MIB;
   try {
-    await run("qemu-io", ["-f", "raw", "-c", `write -P 0xab 0 ${half}M`, "-c", `write -P 0xcd ${middle} ${half}M`, raw]);
+    await run("qemu-io", [
+      "-f",
+      "raw",
+      "-c",
+      `write -P 0xab 0 ${half}M`,
+      "-c",
+      `write -P 0xcd ${middle} ${half}M`,
+      raw,
+    ]);
   } catch {
     // No qemu-io: write the same pattern with plain fs.
     const fd = fs.openSync(raw, "r+");
@@ -75,11 +83,15 @@ export function removeFixtureCache(): void {
 export const SAMPLE_SEED = {
   "user-data": "#cloud-config\nhostname: k8s-m1\npackages: [curl]\n",
   "meta-data": "instance-id: k8s-m1-0001\nlocal-hostname: k8s-m1\n",
-  "network-config": "version: 2\nethernets:\n  ens160:\n    match: {macaddress: \"00:50:56:00:00:10\"}\n    set-name: ens160\n    dhcp4: true\n",
+  "network-config":
+    'version: 2\nethernets:\n  ens160:\n    match: {macaddress: "00:50:56:00:00:10"}\n    set-name: ens160\n    dhcp4: true\n',
 } as const;
 
 /** Writes seed files into `dir` (created); pass `omit` to leave required files out. */
-export function makeSeedDir(dir: string, opts: { omit?: readonly string[]; extra?: Record<string, string> } = {}): string {
+export function makeSeedDir(
+  dir: string,
+  opts: { omit?: readonly string[]; extra?: Record<string, string> } = {},
+): string {
   fs.mkdirSync(dir, { recursive: true });
   const files: Record<string, string> = { ...SAMPLE_SEED, ...opts.extra };
   for (const [name, content] of Object.entries(files)) {

@@ -60,7 +60,12 @@ function deepFreeze<T>(value: T): T {
 }
 
 function buildDefaultModel(): ClusterModel {
-  const gateway = (n: number): VmSpec => fixtureVm(`gateway${n}`, "gateway", 2, 2048, GATEWAY_NICS, ["nginx", "libnginx-mod-stream", "keepalived"]);
+  const gateway = (n: number): VmSpec =>
+    fixtureVm(`gateway${n}`, "gateway", 2, 2048, GATEWAY_NICS, [
+      "nginx",
+      "libnginx-mod-stream",
+      "keepalived",
+    ]);
   const master = (n: number): VmSpec => fixtureVm(`k8s-master${n}`, "master", 2, 4096, NODE_NICS);
   const worker = (n: number): VmSpec => fixtureVm(`k8s-worker${n}`, "worker", 4, 4096, NODE_NICS);
   return {
@@ -113,7 +118,14 @@ function buildDefaultModel(): ClusterModel {
     ssh: { user: "ubuntu", publicKey: FIXTURE_SSH_PUBLIC_KEY },
     commonPackages: ["open-vm-tools", "qemu-guest-agent", "curl", "wget", "vim"],
     hardware: { virtualHwVersion: 21, nicType: "vmxnet3" },
-    timeouts: { vmrunSeconds: 120, ipWaitSeconds: 900, ipLookupSeconds: 20, diskSeconds: 900, downloadSeconds: 1800, guestConfigSeconds: 900 },
+    timeouts: {
+      vmrunSeconds: 120,
+      ipWaitSeconds: 900,
+      ipLookupSeconds: 20,
+      diskSeconds: 900,
+      downloadSeconds: 1800,
+      guestConfigSeconds: 900,
+    },
   };
 }
 

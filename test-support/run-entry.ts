@@ -46,7 +46,8 @@ export function makeTempProjectRoot(): string {
 
 function baseEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
-  for (const name of ["PATH", "HOME", "TMPDIR"]) if (process.env[name] !== undefined) env[name] = process.env[name];
+  for (const name of ["PATH", "HOME", "TMPDIR"])
+    if (process.env[name] !== undefined) env[name] = process.env[name];
   return { ...env, ...extra };
 }
 
@@ -59,8 +60,20 @@ export function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
   }
 }
 
-function start(file: string, args: string[], cwd: string, env: NodeJS.ProcessEnv, timeoutMs: number, input?: string): StartedEntry {
-  const child = spawn(file, args, { cwd, env, detached: true, stdio: [input === undefined ? "ignore" : "pipe", "pipe", "pipe"] });
+function start(
+  file: string,
+  args: string[],
+  cwd: string,
+  env: NodeJS.ProcessEnv,
+  timeoutMs: number,
+  input?: string,
+): StartedEntry {
+  const child = spawn(file, args, {
+    cwd,
+    env,
+    detached: true,
+    stdio: [input === undefined ? "ignore" : "pipe", "pipe", "pipe"],
+  });
   if (input !== undefined) {
     child.stdin!.on("error", () => {}); // EPIPE when the entry exits without reading: its result says why
     child.stdin!.end(input);
@@ -94,6 +107,15 @@ export function runEntry(entry: string, opts: EntryOptions): Promise<EntryResult
 }
 
 /** Runs the real launcher `scripts/run <args>` of the repository (which cds to the repository root). */
-export function runLauncher(args: string[], opts: { env?: Record<string, string>; timeoutMs?: number } = {}): Promise<EntryResult> {
-  return start(path.join(REPO_ROOT, "scripts", "run"), args, REPO_ROOT, baseEnv(opts.env), opts.timeoutMs ?? 30_000).done;
+export function runLauncher(
+  args: string[],
+  opts: { env?: Record<string, string>; timeoutMs?: number } = {},
+): Promise<EntryResult> {
+  return start(
+    path.join(REPO_ROOT, "scripts", "run"),
+    args,
+    REPO_ROOT,
+    baseEnv(opts.env),
+    opts.timeoutMs ?? 30_000,
+  ).done;
 }

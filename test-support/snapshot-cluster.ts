@@ -53,7 +53,15 @@ export function createSnapshotCluster(opts: { timeoutMs?: number } = {}): Snapsh
   const root = fs.realpathSync(makeTempDir("fusion-lab-snapshots-"));
   const vmDir = (name: string) => path.join(root, "VMs", "k8s_cluster", `${name}.vmwarevm`);
   const targets = CLUSTER.map((c) => ({ ...c, vmx: writeTestVmx(vmDir(c.name), c.name).vmxPath }));
-  const driver = new VmrunDriver({ binary: sim.binary, hostType: "fusion", timeoutMs: opts.timeoutMs ?? 15_000, env: sim.env, cwd: root, retryPauseMs: 10, readRetries: 1 });
+  const driver = new VmrunDriver({
+    binary: sim.binary,
+    hostType: "fusion",
+    timeoutMs: opts.timeoutMs ?? 15_000,
+    env: sim.env,
+    cwd: root,
+    retryPauseMs: 10,
+    readRetries: 1,
+  });
   const target = (name: string) => {
     const t = targets.find((x) => x.name === name);
     if (!t) throw new Error(`no VM ${name} in the test cluster`);
@@ -69,14 +77,20 @@ export function createSnapshotCluster(opts: { timeoutMs?: number } = {}): Snapsh
     target,
     snapshotsOf: (name) => (sim.vmState(target(name).vmx)?.snapshots ?? []).map((s) => s.name),
     power: (name) => sim.vmState(target(name).vmx)?.power ?? "off",
-    callsOf: (command) => sim.calls().filter((c) => c.command === command).map((c) => ({ ...c, vm: vmNameOf(c.vmx) })),
+    callsOf: (command) =>
+      sim
+        .calls()
+        .filter((c) => c.command === command)
+        .map((c) => ({ ...c, vm: vmNameOf(c.vmx) })),
     allInFlightTogether(command) {
       const lines = fs
         .readFileSync(path.join(sim.stateDir, "calls.log"), "utf8")
         .split("\n")
         .filter((l) => l.trim() !== "")
         .map((l) => JSON.parse(l) as { phase: string; pid: number; command?: string });
-      const pids = new Set(lines.filter((l) => l.phase === "start" && l.command === command).map((l) => l.pid));
+      const pids = new Set(
+        lines.filter((l) => l.phase === "start" && l.command === command).map((l) => l.pid),
+      );
       const firstEnd = lines.findIndex((l) => l.phase === "end" && pids.has(l.pid));
       const lastStart = lines.reduce((last, l, i) => (l.phase === "start" && pids.has(l.pid) ? i : last), -1);
       return pids.size > 1 && firstEnd > lastStart;

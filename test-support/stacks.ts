@@ -12,13 +12,18 @@ export function synthStacks(model: ClusterModel): { cluster: TfJson; aptCache: T
   const templates = realTemplates();
   const aptCache = new AptCacheStack(app, "apt-cache", { model, templates });
   const cluster = new K8sClusterStack(app, "k8s-cluster", { model, templates });
-  return { cluster: JSON.parse(Testing.synth(cluster)) as TfJson, aptCache: JSON.parse(Testing.synth(aptCache)) as TfJson };
+  return {
+    cluster: JSON.parse(Testing.synth(cluster)) as TfJson,
+    aptCache: JSON.parse(Testing.synth(aptCache)) as TfJson,
+  };
 }
 
 /** Every local-exec block of every null_resource, with its resource id. */
 export function localExecs(json: TfJson): { id: string; exec: TfJson }[] {
   const nulls = (json.resource?.null_resource ?? {}) as Record<string, TfJson>;
-  return Object.entries(nulls).flatMap(([id, r]) => ((r.provisioner ?? []) as TfJson[]).map((p) => ({ id, exec: p["local-exec"] as TfJson })));
+  return Object.entries(nulls).flatMap(([id, r]) =>
+    ((r.provisioner ?? []) as TfJson[]).map((p) => ({ id, exec: p["local-exec"] as TfJson })),
+  );
 }
 
 export const REPO_ROOT = path.resolve(__dirname, "..");

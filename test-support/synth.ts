@@ -27,7 +27,10 @@ export function dataSources(json: TfJson, type: string): Record<string, TfJson> 
 /** The single instance of `type` whose logical id starts with `prefix`. */
 export function one(all: Record<string, TfJson>, prefix: string): [string, TfJson] {
   const hits = Object.entries(all).filter(([id]) => id.startsWith(prefix));
-  if (hits.length !== 1) throw new Error(`expected one resource starting with ${prefix}, found ${hits.map(([id]) => id).join(", ") || "none"}`);
+  if (hits.length !== 1)
+    throw new Error(
+      `expected one resource starting with ${prefix}, found ${hits.map(([id]) => id).join(", ") || "none"}`,
+    );
   return hits[0];
 }
 

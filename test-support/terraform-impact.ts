@@ -24,10 +24,16 @@ export function affectedBy(json: TfJson, root: string): Set<string> {
   const nodes: { address: string; text: string }[] = [];
   for (const [type, attributes] of Object.entries(REPLACING_ATTRIBUTES)) {
     for (const [name, body] of Object.entries((json.resource?.[type] ?? {}) as Record<string, TfJson>)) {
-      nodes.push({ address: `${type}.${name}`, text: attributes.flatMap((a) => stringsIn(body[a])).join("\n") });
+      nodes.push({
+        address: `${type}.${name}`,
+        text: attributes.flatMap((a) => stringsIn(body[a])).join("\n"),
+      });
     }
   }
-  const mentions = (text: string, ref: string) => new RegExp(`(^|[^A-Za-z0-9_.-])${ref.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}([^A-Za-z0-9_-]|$)`).test(text);
+  const mentions = (text: string, ref: string) =>
+    new RegExp(`(^|[^A-Za-z0-9_.-])${ref.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}([^A-Za-z0-9_-]|$)`).test(
+      text,
+    );
   const affected = new Set<string>();
   let grew = true;
   while (grew) {

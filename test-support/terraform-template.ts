@@ -8,7 +8,10 @@ import type { GatewayVariables } from "../lib/render/gateway";
  * `values` is keyed by variable name (`apt_proxy_url`) or by a whole expression (`random_id.x.hex`).
  * Anything else (an unknown variable, a directive, an unterminated `${`) throws, so tests notice.
  */
-export function resolveTerraformText(text: string, values: Readonly<Record<string, string | readonly string[]>>): string {
+export function resolveTerraformText(
+  text: string,
+  values: Readonly<Record<string, string | readonly string[]>>,
+): string {
   const lookup = (expr: string): string | readonly string[] => {
     if (Object.prototype.hasOwnProperty.call(values, expr)) return values[expr];
     const name = /^var\.([A-Za-z_][A-Za-z0-9_-]*)$/.exec(expr)?.[1];
@@ -30,7 +33,8 @@ export function resolveTerraformText(text: string, values: Readonly<Record<strin
         out += JSON.stringify(lookup(json[1].trim()));
       } else {
         const value = lookup(expr);
-        if (typeof value !== "string") throw new Error(`resolveTerraformText: ${expr} is a list; interpolate it with jsonencode()`);
+        if (typeof value !== "string")
+          throw new Error(`resolveTerraformText: ${expr} is a list; interpolate it with jsonencode()`);
         out += value;
       }
       i = end + 1;

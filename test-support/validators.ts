@@ -17,13 +17,16 @@ const NETPLAN_SBIN = "/usr/sbin/netplan";
 export const HAVE_NETPLAN = hasTool("netplan") || fs.existsSync(NETPLAN_SBIN);
 const NETPLAN = hasTool("netplan") ? "netplan" : NETPLAN_SBIN;
 
-const KEEPALIVED = ["/usr/sbin/keepalived", "keepalived"].find((f) => (f.includes("/") ? fs.existsSync(f) : hasTool(f)));
+const KEEPALIVED = ["/usr/sbin/keepalived", "keepalived"].find((f) =>
+  f.includes("/") ? fs.existsSync(f) : hasTool(f),
+);
 const NGINX = ["/usr/sbin/nginx", "nginx"].find((f) => (f.includes("/") ? fs.existsSync(f) : hasTool(f)));
 const IP = ["/usr/sbin/ip", "/sbin/ip", "/usr/bin/ip"].find((f) => fs.existsSync(f));
 /** keepalived -t checks the host's interfaces, so it runs in a network namespace that has the NICs: needs root and ip. */
 export const HAVE_KEEPALIVED_CHECK = KEEPALIVED !== undefined && IP !== undefined && process.getuid?.() === 0;
 /** nginx -t with the stream module (a separate package on Debian/Ubuntu). */
-export const HAVE_NGINX_STREAM = NGINX !== undefined && fs.existsSync("/usr/lib/nginx/modules/ngx_stream_module.so");
+export const HAVE_NGINX_STREAM =
+  NGINX !== undefined && fs.existsSync("/usr/lib/nginx/modules/ngx_stream_module.so");
 
 export class Validators {
   readonly workDir = fs.mkdtempSync(path.join(os.tmpdir(), "validators-"));
@@ -66,7 +69,20 @@ export class Validators {
     return this.cached(`net-convert\n${networkConfig}`, async () => {
       const file = path.join(this.workDir, `network-config-${n}`);
       fs.writeFileSync(file, networkConfig);
-      const args = ["devel", "net-convert", "-p", file, "-k", "yaml", "-d", root, "-D", "ubuntu", "-O", "netplan"];
+      const args = [
+        "devel",
+        "net-convert",
+        "-p",
+        file,
+        "-k",
+        "yaml",
+        "-d",
+        root,
+        "-D",
+        "ubuntu",
+        "-O",
+        "netplan",
+      ];
       return { ...(await runWithDeadline("cloud-init", args, { timeoutMs: 30_000 })), root };
     });
   }
@@ -89,7 +105,9 @@ export class Validators {
         const link = await ip(["-n", ns, "link", "add", name, "type", "veth", "peer", "name", `peer${i}`]);
         if (link.code !== 0) throw new Error(`creating ${name} in ${ns} failed: ${link.stderr}`);
       }
-      return await runWithDeadline(IP, ["netns", "exec", ns, KEEPALIVED, "-t", "-l", "-f", file], { timeoutMs: 20_000 });
+      return await runWithDeadline(IP, ["netns", "exec", ns, KEEPALIVED, "-t", "-l", "-f", file], {
+        timeoutMs: 20_000,
+      });
     } finally {
       await ip(["netns", "del", ns]);
     }
@@ -106,11 +124,14 @@ export class Validators {
     const n = this.counter++;
     const dir = path.join(this.workDir, `nginx-${n}`);
     fs.mkdirSync(dir, { recursive: true });
-    const local = config.replace(/\/run\/nginx\.pid/g, path.join(dir, "nginx.pid")).replace(/\/var\/log\/nginx\//g, `${dir}/`);
+    const local = config
+      .replace(/\/run\/nginx\.pid/g, path.join(dir, "nginx.pid"))
+      .replace(/\/var\/log\/nginx\//g, `${dir}/`);
     const file = path.join(dir, "nginx.conf");
     fs.writeFileSync(file, local);
     const args = ["-t", "-c", file, "-e", path.join(dir, "error.log")];
-    if (IP === undefined || process.getuid?.() !== 0) return runWithDeadline(NGINX, args, { timeoutMs: 20_000 });
+    if (IP === undefined || process.getuid?.() !== 0)
+      return runWithDeadline(NGINX, args, { timeoutMs: 20_000 });
     const ns = `k8slab-nginx-${process.pid}-${n}`;
     const ip = (argv: string[]) => runWithDeadline(IP, argv, { timeoutMs: 10_000 });
     const added = await ip(["netns", "add", ns]);

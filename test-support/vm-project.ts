@@ -44,14 +44,19 @@ export interface VmProject {
 
 export function createVmProject(name: string, opts: VmProjectOptions = {}): VmProject {
   const sim = createVmrunSim();
-  const root = fs.realpathSync((opts.withCode ?? true) ? makeTempProjectRoot() : makeTempDir("fusion-lab-vm-project-"));
+  const root = fs.realpathSync(
+    (opts.withCode ?? true) ? makeTempProjectRoot() : makeTempDir("fusion-lab-vm-project-"),
+  );
   const vmDir = `${VMS_DIR}/${name}.vmwarevm`;
   const vmx = `${vmDir}/${name}.vmx`;
   const vmxSource = `generated/${name}/${name}.vmx`;
   const abs = (rel: string) => path.join(root, rel);
   if (opts.renderedVmx) {
     fs.mkdirSync(abs(path.dirname(vmxSource)), { recursive: true });
-    fs.copyFileSync(writeTestVmx(abs(vmDir), name, { iso: true, extraKeys: { memsize: "4096" } }).vmxPath, abs(vmxSource));
+    fs.copyFileSync(
+      writeTestVmx(abs(vmDir), name, { iso: true, extraKeys: { memsize: "4096" } }).vmxPath,
+      abs(vmxSource),
+    );
   }
   const vmxAbs = writeTestVmx(abs(vmDir), name, { iso: true }).vmxPath; // what an earlier deploy installed
   const vmrunEnv = { PATH: sim.env.PATH!, VMRUN: sim.binary, VMRUN_SIM_STATE: sim.stateDir };

@@ -3,7 +3,14 @@ import * as path from "node:path";
 import { diskPrepFigures, makeRealisticBase } from "../../bench/disk-prep";
 import { discoveryFigures, GOAL_MS } from "../../bench/ip-discovery";
 import { lookupQuery, planFigure } from "../../bench/plan-vms-off";
-import { clusterConfigYaml, DEFAULT_VM_COUNT, emptyAppCommand, labAppCommand, modelFromYaml, synthFigures } from "../../bench/synth-scaling";
+import {
+  clusterConfigYaml,
+  DEFAULT_VM_COUNT,
+  emptyAppCommand,
+  labAppCommand,
+  modelFromYaml,
+  synthFigures,
+} from "../../bench/synth-scaling";
 import { qemuImgInfo } from "../../lib/disk/qemu-img";
 import { runWithDeadline } from "../../lib/process/run-with-deadline";
 import { MIB, makeTempDir } from "../../test-support/fixtures";
@@ -15,15 +22,18 @@ describe("synth scaling configs", () => {
     expect(model.vms.length + 1).toBe(8);
   });
 
-  it.each([10, 100])("a %i-VM config passes lib/config and builds that many VMs: 2 gateways, 3 masters, workers for the rest", (n) => {
-    const model = modelFromYaml(clusterConfigYaml(n));
-    expect(model.vms.length + 1).toBe(n);
-    const roles = model.vms.map((vm) => vm.role);
-    expect(roles.filter((r) => r === "gateway")).toHaveLength(2);
-    expect(roles.filter((r) => r === "master")).toHaveLength(3);
-    expect(roles.filter((r) => r === "worker")).toHaveLength(n - 6);
-    expect(new Set(model.vms.map((vm) => vm.nics[0].mac)).size).toBe(n - 1);
-  });
+  it.each([10, 100])(
+    "a %i-VM config passes lib/config and builds that many VMs: 2 gateways, 3 masters, workers for the rest",
+    (n) => {
+      const model = modelFromYaml(clusterConfigYaml(n));
+      expect(model.vms.length + 1).toBe(n);
+      const roles = model.vms.map((vm) => vm.role);
+      expect(roles.filter((r) => r === "gateway")).toHaveLength(2);
+      expect(roles.filter((r) => r === "master")).toHaveLength(3);
+      expect(roles.filter((r) => r === "worker")).toHaveLength(n - 6);
+      expect(new Set(model.vms.map((vm) => vm.nics[0].mac)).size).toBe(n - 1);
+    },
+  );
 
   it("refuses sizes without room for the fixed roles", () => {
     expect(() => clusterConfigYaml(5)).toThrow(/at least 6 VMs/);
@@ -38,7 +48,13 @@ describe("synth scaling configs", () => {
   it("judges `cdktf synth`: the default against the empty stack and the large config against the default, fastest run of each", () => {
     const [def, large] = synthFigures(rounds, "command");
     expect(def).toMatchObject({ measuredMs: 110, baselineMs: 90, goal: 1.2, ok: false });
-    expect(large).toMatchObject({ name: "synth, 100 VMs, command", measuredMs: 150, baselineMs: 110, goal: 1.5, ok: true });
+    expect(large).toMatchObject({
+      name: "synth, 100 VMs, command",
+      measuredMs: 150,
+      baselineMs: 110,
+      goal: 1.5,
+      ok: true,
+    });
     expect(def.note).toContain("fastest of 3 rounds each; 8 VMs, both stacks; rounds: 1.15, 1.50, 1.22");
     expect(large.note).toContain("0.4 ms per added VM"); // (150 - 110) / 92
   });
@@ -46,7 +62,10 @@ describe("synth scaling configs", () => {
   it("prints the app-alone and in-process figures as diagnostics, without a goal", () => {
     for (const mode of ["app", "in-process"] as const) {
       const figures = synthFigures(rounds, mode);
-      expect(figures.map((f) => ({ goal: f.goal, ok: f.ok }))).toEqual([{ goal: null, ok: true }, { goal: null, ok: true }]);
+      expect(figures.map((f) => ({ goal: f.goal, ok: f.ok }))).toEqual([
+        { goal: null, ok: true },
+        { goal: null, ok: true },
+      ]);
       expect(figures[0].ratio).toBeCloseTo(110 / 90);
     }
   });
@@ -61,10 +80,33 @@ describe("synth scaling configs", () => {
 
 describe("disk preparation figures", () => {
   it("compares each way with its own floor (fastest run of each), and the product with the seed's per-VM conversion", () => {
-    const round = (floorMs: number, sequentialMs: number, floorConcurrentMs: number, concurrentMs: number, perVmConversionMs: number) => ({ floorMs, sequentialMs, floorConcurrentMs, concurrentMs, perVmConversionMs });
-    const [conc, seq, seed] = diskPrepFigures([round(1000, 1200, 800, 1100, 3000), round(3000, 3300, 900, 950, 6000), round(2000, 5000, 700, 1400, 6000)]);
-    expect(conc).toMatchObject({ name: "disk prep, all at once (as Terraform)", measuredMs: 950, baselineMs: 700, goal: 1.3, ok: false });
-    expect(seq).toMatchObject({ name: "disk prep, one after another", measuredMs: 1200, baselineMs: 1000, ratio: 1.2, goal: null, ok: true });
+    const round = (
+      floorMs: number,
+      sequentialMs: number,
+      floorConcurrentMs: number,
+      concurrentMs: number,
+      perVmConversionMs: number,
+    ) => ({ floorMs, sequentialMs, floorConcurrentMs, concurrentMs, perVmConversionMs });
+    const [conc, seq, seed] = diskPrepFigures([
+      round(1000, 1200, 800, 1100, 3000),
+      round(3000, 3300, 900, 950, 6000),
+      round(2000, 5000, 700, 1400, 6000),
+    ]);
+    expect(conc).toMatchObject({
+      name: "disk prep, all at once (as Terraform)",
+      measuredMs: 950,
+      baselineMs: 700,
+      goal: 1.3,
+      ok: false,
+    });
+    expect(seq).toMatchObject({
+      name: "disk prep, one after another",
+      measuredMs: 1200,
+      baselineMs: 1000,
+      ratio: 1.2,
+      goal: null,
+      ok: true,
+    });
     expect(seq.note).toContain("rounds: 1.20, 1.10, 2.50");
     expect(seed).toMatchObject({ measuredMs: 1200, baselineMs: 3000, goal: 1.0, ok: true });
     expect(seed.note).toContain("the seed's way is 3.00 x the floor");
@@ -73,15 +115,26 @@ describe("disk preparation figures", () => {
   it("makes a compressed qcow2 base holding random and real data", async () => {
     const dir = makeTempDir();
     try {
-      const file = await makeRealisticBase(path.join(dir, "base.img"), { virtualSize: 64 * MIB, randomMiB: 2, filesMiB: 2 });
+      const file = await makeRealisticBase(path.join(dir, "base.img"), {
+        virtualSize: 64 * MIB,
+        randomMiB: 2,
+        filesMiB: 2,
+      });
       expect(await qemuImgInfo(file)).toMatchObject({ format: "qcow2", virtualSize: 64 * MIB });
       expect(fs.statSync(file).size).toBeGreaterThan(2 * MIB); // the random part does not compress
-      const check = await runWithDeadline("qemu-img", ["check", "--output=json", file], { timeoutMs: 30_000 });
-      const report = JSON.parse(check.stdout) as { "compressed-clusters": number; "allocated-clusters": number };
+      const check = await runWithDeadline("qemu-img", ["check", "--output=json", file], {
+        timeoutMs: 30_000,
+      });
+      const report = JSON.parse(check.stdout) as {
+        "compressed-clusters": number;
+        "allocated-clusters": number;
+      };
       expect(report["compressed-clusters"]).toBeGreaterThan(0);
       expect(report["allocated-clusters"]).toBeGreaterThanOrEqual(64); // 4 MiB of 64 KiB clusters
       expect(fs.readdirSync(dir)).toEqual(["base.img"]);
-      await expect(makeRealisticBase(path.join(dir, "small.img"), { virtualSize: 4 * MIB, randomMiB: 2, filesMiB: 2 })).rejects.toThrow(/do not fit a base of 4194304 bytes/);
+      await expect(
+        makeRealisticBase(path.join(dir, "small.img"), { virtualSize: 4 * MIB, randomMiB: 2, filesMiB: 2 }),
+      ).rejects.toThrow(/do not fit a base of 4194304 bytes/);
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }
@@ -108,7 +161,10 @@ describe("plan with VMs off", () => {
 describe("IP discovery figures", () => {
   it("judge the latency against the poll interval plus half a second", () => {
     expect(GOAL_MS).toBe(2500);
-    const [during, between] = discoveryFigures({ latencyMs: 100, callStartOffsetMs: -2900 }, { latencyMs: 2600, callStartOffsetMs: 1700 });
+    const [during, between] = discoveryFigures(
+      { latencyMs: 100, callStartOffsetMs: -2900 },
+      { latencyMs: 2600, callStartOffsetMs: 1700 },
+    );
     expect(during).toMatchObject({ baselineMs: 2500, ratio: 0.04, ok: true });
     expect(between).toMatchObject({ ok: false });
     expect(between.note).toContain("started 1700 ms after it appeared");

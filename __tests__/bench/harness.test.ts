@@ -1,7 +1,14 @@
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { figure, loadDescription, fastestPair, printTable, roundRatios, writeResults } from "../../bench/harness";
+import {
+  figure,
+  loadDescription,
+  fastestPair,
+  printTable,
+  roundRatios,
+  writeResults,
+} from "../../bench/harness";
 
 describe("bench harness", () => {
   it("computes ratios against the same run's baseline and judges them against the goal", () => {
@@ -11,7 +18,11 @@ describe("bench harness", () => {
   });
 
   it("prints one row per figure and writes JSON with the machine", () => {
-    const figures = [figure("snapshot set", 1869, 1585, "slowest call", 1.3), figure("slow", 300, 100, "x", 2), figure("why", 50, 10, "y", null)];
+    const figures = [
+      figure("snapshot set", 1869, 1585, "slowest call", 1.3),
+      figure("slow", 300, 100, "x", 2),
+      figure("why", 50, 10, "y", null),
+    ];
     const table = printTable(figures).split("\n");
     expect(table).toHaveLength(5);
     expect(table[4]).toMatch(/5\.00\s+-\s+\(diagnostic\)$/);

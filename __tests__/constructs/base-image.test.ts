@@ -5,7 +5,14 @@ import { one, provisioner, resources, synthScope } from "../../test-support/synt
 
 describe("BaseImage", () => {
   const model = modelFixture();
-  const json = synthScope((s) => new BaseImage(s, "base-image", { image: model.baseImage, layout: new ProjectLayout(), downloadTimeoutSeconds: 600 }));
+  const json = synthScope(
+    (s) =>
+      new BaseImage(s, "base-image", {
+        image: model.baseImage,
+        layout: new ProjectLayout(),
+        downloadTimeoutSeconds: 600,
+      }),
+  );
   const [, image] = one(resources(json, "null_resource"), "base-image");
 
   it("downloads through base-image with every value from self.triggers", () => {
@@ -31,7 +38,16 @@ describe("BaseImage", () => {
   });
 
   it("fails for a bad timeout", () => {
-    expect(() => synthScope((s) => new BaseImage(s, "b", { image: model.baseImage, layout: new ProjectLayout(), downloadTimeoutSeconds: 0 }))).toThrow(/downloadTimeoutSeconds/);
+    expect(() =>
+      synthScope(
+        (s) =>
+          new BaseImage(s, "b", {
+            image: model.baseImage,
+            layout: new ProjectLayout(),
+            downloadTimeoutSeconds: 0,
+          }),
+      ),
+    ).toThrow(/downloadTimeoutSeconds/);
   });
 
   it("matches the snapshot", () => {

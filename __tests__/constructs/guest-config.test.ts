@@ -11,34 +11,89 @@ import type { GuestFile } from "../../lib/render/guest-files";
 const model = modelFixture();
 const layout = new ProjectLayout();
 const vm = vmByName(model, "k8s-master1");
-const HOSTS: GuestFile = { name: "hosts", target: "/etc/hosts", kind: "hosts-block", content: "# BEGIN k8s-lab\n${var.internal_vip} k8s-api\n# END k8s-lab\n" };
+const HOSTS: GuestFile = {
+  name: "hosts",
+  target: "/etc/hosts",
+  kind: "hosts-block",
+  content: "# BEGIN k8s-lab\n${var.internal_vip} k8s-api\n# END k8s-lab\n",
+};
 
 function build(files: readonly GuestFile[], extra: Partial<{ identityFile: string }> = {}) {
   return (s: Construct) => {
     const baseImage = new BaseImage(s, "base-image", { image: model.baseImage, layout });
-    const machine = new VirtualMachine(s, vm.name, { vm, model, baseImage, templates: realTemplates(), variables: SEED_VARIABLE_EXPRESSIONS, layout });
-    new GuestConfig(machine, "config", { machine, files, address: { expression: machine.ipLookup.ipExpression }, sshUser: "ubuntu", layout, ...extra });
+    const machine = new VirtualMachine(s, vm.name, {
+      vm,
+      model,
+      baseImage,
+      templates: realTemplates(),
+      variables: SEED_VARIABLE_EXPRESSIONS,
+      layout,
+    });
+    new GuestConfig(machine, "config", {
+      machine,
+      files,
+      address: { expression: machine.ipLookup.ipExpression },
+      sshUser: "ubuntu",
+      layout,
+      ...extra,
+    });
   };
 }
 
 describe("GuestConfig", () => {
-  const json = synthScope(build([HOSTS, { name: "extra.conf", target: "/etc/x/extra.conf", content: "a=1\n", mode: "0600", units: ["x.service"] }]));
+  const json = synthScope(
+    build([
+      HOSTS,
+      {
+        name: "extra.conf",
+        target: "/etc/x/extra.conf",
+        content: "a=1\n",
+        mode: "0600",
+        units: ["x.service"],
+      },
+    ]),
+  );
   const files = resources(json, "local_file");
   const [, apply] = one(resources(json, "null_resource"), "k8s-master1_config_apply");
 
   it("renders each file and a manifest under generated/<vm>/guest", () => {
-    expect(one(files, "k8s-master1_config_hosts")[1]).toMatchObject({ filename: "../../../generated/k8s-master1/guest/hosts", content: HOSTS.content, file_permission: "0644" });
+    expect(one(files, "k8s-master1_config_hosts")[1]).toMatchObject({
+      filename: "../../../generated/k8s-master1/guest/hosts",
+      content: HOSTS.content,
+      file_permission: "0644",
+    });
     expect(JSON.parse(one(files, "k8s-master1_config_manifest")[1].content)).toEqual({
       vm: "k8s-master1",
       files: [
-        { source: "hosts", target: "/etc/hosts", kind: "hosts-block", mode: "0644", validate: null, units: [] },
-        { source: "extra.conf", target: "/etc/x/extra.conf", kind: "file", mode: "0600", validate: null, units: ["x.service"] },
+        {
+          source: "hosts",
+          target: "/etc/hosts",
+          kind: "hosts-block",
+          mode: "0644",
+          validate: null,
+          units: [],
+        },
+        {
+          source: "extra.conf",
+          target: "/etc/x/extra.conf",
+          kind: "file",
+          mode: "0600",
+          validate: null,
+          units: ["x.service"],
+        },
       ],
     });
   });
 
   it("keys its apply step on the files, the address and the VM's power resource", () => {
-    expect(Object.keys(apply.triggers).sort()).toEqual(["files", "host", "manifest", "manifest_path", "power", "vm_name"]);
+    expect(Object.keys(apply.triggers).sort()).toEqual([
+      "files",
+      "host",
+      "manifest",
+      "manifest_path",
+      "power",
+      "vm_name",
+    ]);
     expect(apply.triggers.host).toMatch(/^\$\{data\.external\.k8s-master1_ip_[0-9A-F]{8}\.result\.ip\}$/);
     expect(apply.provisioner).toHaveLength(1);
   });
@@ -51,7 +106,10 @@ describe("GuestConfig", () => {
   });
 
   it("matches its snapshot", () => {
-    expect({ files: Object.fromEntries(Object.entries(files).filter(([id]) => id.includes("_config_"))), apply }).toMatchSnapshot();
+    expect({
+      files: Object.fromEntries(Object.entries(files).filter(([id]) => id.includes("_config_"))),
+      apply,
+    }).toMatchSnapshot();
   });
 
   it.each([

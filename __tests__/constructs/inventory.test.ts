@@ -13,7 +13,17 @@ describe("Inventory", () => {
     const baseImage = new BaseImage(s, "base-image", { image: model.baseImage, layout });
     const machines = model.vms
       .filter((vm) => vm.role === "master")
-      .map((vm) => new VirtualMachine(s, vm.name, { vm, model, baseImage, templates: realTemplates(), variables: SEED_VARIABLE_EXPRESSIONS, layout }));
+      .map(
+        (vm) =>
+          new VirtualMachine(s, vm.name, {
+            vm,
+            model,
+            baseImage,
+            templates: realTemplates(),
+            variables: SEED_VARIABLE_EXPRESSIONS,
+            layout,
+          }),
+      );
     new Inventory(s, "inventory", { machines, fixed: { APT_CACHE_SERVER_IP: "10.10.0.148" }, layout });
   });
   const [, file] = one(resources(json, "local_file"), "inventory");
@@ -36,12 +46,21 @@ describe("Inventory", () => {
   });
 
   it("fails for a fixed key that is not a shell variable name, and for no VMs", () => {
-    expect(() => synthScope((s) => new Inventory(s, "i", { machines: [], layout }))).toThrow(/at least one VM/);
+    expect(() => synthScope((s) => new Inventory(s, "i", { machines: [], layout }))).toThrow(
+      /at least one VM/,
+    );
     expect(() =>
       synthScope((s) => {
         const baseImage = new BaseImage(s, "b", { image: model.baseImage, layout });
         const vm = model.vms[0];
-        const m = new VirtualMachine(s, vm.name, { vm, model, baseImage, templates: realTemplates(), variables: SEED_VARIABLE_EXPRESSIONS, layout });
+        const m = new VirtualMachine(s, vm.name, {
+          vm,
+          model,
+          baseImage,
+          templates: realTemplates(),
+          variables: SEED_VARIABLE_EXPRESSIONS,
+          layout,
+        });
         new Inventory(s, "i", { machines: [m], fixed: { "X;rm": "1" }, layout });
       }),
     ).toThrow(/not a shell variable name/);

@@ -10,7 +10,12 @@ describe("ProjectLayout", () => {
 
   it("makes local-exec provisioners whose command is a fixed string and whose values are in environment", () => {
     const p = new ProjectLayout().localExec("vm-stop", { VM_NAME: selfTrigger("vm_name") }, "destroy");
-    expect(p).toEqual({ type: "local-exec", command: "../../../scripts/run vm-stop", environment: { VM_NAME: "${self.triggers.vm_name}" }, when: "destroy" });
+    expect(p).toEqual({
+      type: "local-exec",
+      command: "../../../scripts/run vm-stop",
+      environment: { VM_NAME: "${self.triggers.vm_name}" },
+      when: "destroy",
+    });
   });
 
   it("fails for an entry name that is not a plain word, and for a root that is not a chain of ..", () => {

@@ -13,7 +13,13 @@ describe("SeedIso", () => {
   const json = synthScope((s) => {
     const baseImage = new BaseImage(s, "base-image", { image: model.baseImage, layout });
     const disk = new VmDisk(s, "disk", { vm, baseImage, vmsDir: model.paths.vmsDir, layout });
-    new SeedIso(s, "seed", { model, disk, templates: realTemplates(), variables: SEED_VARIABLE_EXPRESSIONS, layout });
+    new SeedIso(s, "seed", {
+      model,
+      disk,
+      templates: realTemplates(),
+      variables: SEED_VARIABLE_EXPRESSIONS,
+      layout,
+    });
   });
   const files = resources(json, "local_file");
   const [userDataId, userData] = one(files, "seed_user_data");
@@ -33,7 +39,9 @@ describe("SeedIso", () => {
   });
 
   it("derives the instance-id from the seed content, so a changed seed is a new instance", () => {
-    expect(meta.content).toContain(`instance-id: "gateway1-\${substr(sha256(join("", [local_file.${userDataId}.content_sha256, local_file.${networkId}.content_sha256])), 0, 12)}"`);
+    expect(meta.content).toContain(
+      `instance-id: "gateway1-\${substr(sha256(join("", [local_file.${userDataId}.content_sha256, local_file.${networkId}.content_sha256])), 0, 12)}"`,
+    );
     expect(meta.content).toContain("local-hostname: gateway1");
   });
 

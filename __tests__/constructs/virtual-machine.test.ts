@@ -4,7 +4,16 @@ import { VirtualMachine } from "../../constructs/virtual-machine";
 import { ClusterModel } from "../../lib/config/model";
 import { modelFixture, vmByName, withVm } from "../../test-support/model-fixture";
 import { SEED_VARIABLE_EXPRESSIONS } from "../../test-support/terraform-template";
-import { allStrings, dataSources, one, provisioner, realTemplates, resources, synthScope, TfJson } from "../../test-support/synth";
+import {
+  allStrings,
+  dataSources,
+  one,
+  provisioner,
+  realTemplates,
+  resources,
+  synthScope,
+  TfJson,
+} from "../../test-support/synth";
 
 function synthVm(model: ClusterModel, name: string): TfJson {
   const layout = new ProjectLayout();
@@ -59,7 +68,8 @@ describe("VirtualMachine", () => {
     });
     const destroy = provisioner(power, "destroy");
     expect(destroy.command).toBe("../../../scripts/run vm-stop");
-    for (const s of allStrings(destroy.environment)) expect(s.replace(/\$\{self\.triggers\.[a-z_0-9]+\}/g, "")).not.toContain("${");
+    for (const s of allStrings(destroy.environment))
+      expect(s.replace(/\$\{self\.triggers\.[a-z_0-9]+\}/g, "")).not.toContain("${");
   });
 
   it("looks the IP up after the VM runs, with a short budget, through guest-ip", () => {
@@ -85,13 +95,21 @@ describe("VirtualMachine", () => {
   });
 
   it("never replaces the disk when CPU, memory, packages or disk size change: only the VMX and seed files differ", () => {
-    const changed = withVm(model, "gateway2", (vm) => ({ ...vm, cpus: 4, memoryMb: 3072, diskGb: 80, packages: [...vm.packages, "htop"] }));
+    const changed = withVm(model, "gateway2", (vm) => ({
+      ...vm,
+      cpus: 4,
+      memoryMb: 3072,
+      diskGb: 80,
+      packages: [...vm.packages, "htop"],
+    }));
     const after = synthVm(changed, "gateway2");
     const [diskId, diskAfter] = one(resources(after, "null_resource"), "gateway2_disk");
     const [, diskBefore] = one(nulls, "gateway2_disk");
     expect([diskId, diskAfter.triggers]).toEqual([one(nulls, "gateway2_disk")[0], diskBefore.triggers]);
     expect(provisioner(diskAfter, "create").environment.DISK_SIZE_GB).toBe("80"); // sizes a new disk only
-    expect(one(resources(after, "null_resource"), "gateway2_power")[1].triggers).toEqual(one(nulls, "gateway2_power")[1].triggers);
+    expect(one(resources(after, "null_resource"), "gateway2_power")[1].triggers).toEqual(
+      one(nulls, "gateway2_power")[1].triggers,
+    );
     const vmxBefore = one(resources(json, "local_file"), "gateway2_vmx")[1].content as string;
     const vmxAfter = one(resources(after, "local_file"), "gateway2_vmx")[1].content as string;
     expect(vmxAfter).not.toEqual(vmxBefore);
@@ -100,8 +118,16 @@ describe("VirtualMachine", () => {
   });
 
   it("keeps child construct ids (a contract: renaming one replaces the VM)", () => {
-    expect(Object.keys(nulls).map((id) => id.replace(/_[0-9A-F]{8}$/, "")).sort()).toEqual(["base-image", "gateway2_disk", "gateway2_power", "gateway2_seed_iso"]);
-    expect(Object.keys(resources(json, "local_file")).map((id) => id.replace(/_[0-9A-F]{8}$/, "")).sort()).toEqual([
+    expect(
+      Object.keys(nulls)
+        .map((id) => id.replace(/_[0-9A-F]{8}$/, ""))
+        .sort(),
+    ).toEqual(["base-image", "gateway2_disk", "gateway2_power", "gateway2_seed_iso"]);
+    expect(
+      Object.keys(resources(json, "local_file"))
+        .map((id) => id.replace(/_[0-9A-F]{8}$/, ""))
+        .sort(),
+    ).toEqual([
       "gateway2_seed_meta_data",
       "gateway2_seed_network_config",
       "gateway2_seed_user_data",

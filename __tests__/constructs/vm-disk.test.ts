@@ -10,7 +10,14 @@ describe("VmDisk", () => {
   const vm = vmByName(model, "k8s-worker1");
   const json = synthScope((s) => {
     const baseImage = new BaseImage(s, "base-image", { image: model.baseImage, layout });
-    new VmDisk(s, "disk", { vm, baseImage, vmsDir: model.paths.vmsDir, layout, timeoutSeconds: 300, vmrunTimeoutSeconds: 60 });
+    new VmDisk(s, "disk", {
+      vm,
+      baseImage,
+      vmsDir: model.paths.vmsDir,
+      layout,
+      timeoutSeconds: 300,
+      vmrunTimeoutSeconds: 60,
+    });
   });
   const all = resources(json, "null_resource");
   const [baseId] = one(all, "base-image");
@@ -28,9 +35,17 @@ describe("VmDisk", () => {
     });
     const create = provisioner(disk, "create");
     expect(create.command).toBe("../../../scripts/run disk-clone");
-    expect(create.environment).toMatchObject({ DISK_PATH: "${self.triggers.disk_path}", DISK_SIZE_GB: "40", BASE_IMAGE: "${self.triggers.base_image}", DISK_TIMEOUT_SECONDS: "300" });
+    expect(create.environment).toMatchObject({
+      DISK_PATH: "${self.triggers.disk_path}",
+      DISK_SIZE_GB: "40",
+      BASE_IMAGE: "${self.triggers.base_image}",
+      DISK_TIMEOUT_SECONDS: "300",
+    });
     // the image inputs, to fetch it again if base_images/ was emptied; IMAGE_PATH must be BASE_IMAGE
-    expect(create.environment).toMatchObject({ IMAGE_PATH: "${self.triggers.base_image}", IMAGE_SOURCE: model.baseImage.url });
+    expect(create.environment).toMatchObject({
+      IMAGE_PATH: "${self.triggers.base_image}",
+      IMAGE_SOURCE: model.baseImage.url,
+    });
   });
 
   it("destroys the VM (stop, deleteVM, remove folder) reading only self", () => {
@@ -43,11 +58,19 @@ describe("VmDisk", () => {
       VMX_PATH: "${self.triggers.vmx_path}",
       VMRUN_TIMEOUT_SECONDS: "60",
     });
-    for (const s of allStrings(destroy)) expect(s.replace(/\$\{self\.triggers\.[a-z_]+\}/g, "")).not.toContain("${");
+    for (const s of allStrings(destroy))
+      expect(s.replace(/\$\{self\.triggers\.[a-z_]+\}/g, "")).not.toContain("${");
   });
 
   it("keys the disk only on the VM's identity: no config edit (size, CPU, memory, cloud-init, timeouts) replaces it", () => {
-    expect(Object.keys(disk.triggers).sort()).toEqual(["base_image", "disk_path", "vm_dir", "vm_name", "vms_dir", "vmx_path"]);
+    expect(Object.keys(disk.triggers).sort()).toEqual([
+      "base_image",
+      "disk_path",
+      "vm_dir",
+      "vm_name",
+      "vms_dir",
+      "vmx_path",
+    ]);
     for (const value of Object.values(disk.triggers) as string[]) expect(value).not.toContain("${");
   });
 

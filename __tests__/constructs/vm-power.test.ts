@@ -17,28 +17,52 @@ function parts(s: Construct) {
   const vm = vmByName(model, "k8s-worker2");
   const baseImage = new BaseImage(s, "base-image", { image: model.baseImage, layout });
   const disk = new VmDisk(s, "disk", { vm, baseImage, vmsDir: model.paths.vmsDir, layout });
-  const seed = new SeedIso(s, "seed", { model, disk, templates: realTemplates(), variables: SEED_VARIABLE_EXPRESSIONS, layout });
+  const seed = new SeedIso(s, "seed", {
+    model,
+    disk,
+    templates: realTemplates(),
+    variables: SEED_VARIABLE_EXPRESSIONS,
+    layout,
+  });
   const vmx = new VmxFile(s, "vmx", { vm, arch: "amd64", natVmnet: "vmnet2", layout });
   return { disk, seed, vmx };
 }
 
 function powerProps(s: Construct, overrides: Partial<VmPowerProps> = {}): VmPowerProps {
-  return { ...parts(s), vmsDir: model.paths.vmsDir, layout, ipNetworks: ["10.10.0.0/24"], ipExclude: [], ...overrides };
+  return {
+    ...parts(s),
+    vmsDir: model.paths.vmsDir,
+    layout,
+    ipNetworks: ["10.10.0.0/24"],
+    ipExclude: [],
+    ...overrides,
+  };
 }
 
 describe("VmPower", () => {
   it("passes its tuning knobs as literals, so changing a timeout replaces nothing", () => {
-    const json = synthScope((s) => new VmPower(s, "power", powerProps(s, { ipWaitSeconds: 60, vmrunTimeoutSeconds: 30 })));
+    const json = synthScope(
+      (s) => new VmPower(s, "power", powerProps(s, { ipWaitSeconds: 60, vmrunTimeoutSeconds: 30 })),
+    );
     const [, power] = one(resources(json, "null_resource"), "power");
-    const [create, destroy] = (power.provisioner as { "local-exec": Record<string, unknown> }[]).map((p) => p["local-exec"]);
-    expect(create.environment).toMatchObject({ IP_WAIT_SECONDS: "60", VMRUN_TIMEOUT_SECONDS: "30", IP_NETWORKS: "10.10.0.0/24", IP_EXCLUDE: "" });
+    const [create, destroy] = (power.provisioner as { "local-exec": Record<string, unknown> }[]).map(
+      (p) => p["local-exec"],
+    );
+    expect(create.environment).toMatchObject({
+      IP_WAIT_SECONDS: "60",
+      VMRUN_TIMEOUT_SECONDS: "30",
+      IP_NETWORKS: "10.10.0.0/24",
+      IP_EXCLUDE: "",
+    });
     expect(destroy.environment).toMatchObject({ VMRUN_TIMEOUT_SECONDS: "30" });
     expect(Object.values(power.triggers).join(" ")).not.toMatch(/60|30/);
     expect(power).toMatchSnapshot();
   });
 
   it("fails without a network to accept the IP from", () => {
-    expect(() => synthScope((s) => new VmPower(s, "power", powerProps(s, { ipNetworks: [] })))).toThrow(/ipNetworks of k8s-worker2 is empty/);
+    expect(() => synthScope((s) => new VmPower(s, "power", powerProps(s, { ipNetworks: [] })))).toThrow(
+      /ipNetworks of k8s-worker2 is empty/,
+    );
   });
 });
 
@@ -46,12 +70,23 @@ describe("GuestIpLookup", () => {
   it("reads after the power resource, with its budget and the accepted networks", () => {
     const json = synthScope((s) => {
       const power = new VmPower(s, "power", powerProps(s));
-      new GuestIpLookup(s, "ip", { power, layout, vmsDir: model.paths.vmsDir, networks: ["10.10.0.0/24"], exclude: ["10.10.0.100"], timeoutSeconds: 5 });
+      new GuestIpLookup(s, "ip", {
+        power,
+        layout,
+        vmsDir: model.paths.vmsDir,
+        networks: ["10.10.0.0/24"],
+        exclude: ["10.10.0.100"],
+        timeoutSeconds: 5,
+      });
     });
     const [powerId] = one(resources(json, "null_resource"), "power");
     const [, data] = one(dataSources(json, "external"), "ip");
     expect(data.depends_on).toEqual([`null_resource.${powerId}`]);
-    expect(data.query).toMatchObject({ exclude: "10.10.0.100", timeout_seconds: "5", networks: "10.10.0.0/24" });
+    expect(data.query).toMatchObject({
+      exclude: "10.10.0.100",
+      timeout_seconds: "5",
+      networks: "10.10.0.0/24",
+    });
   });
 
   it("fails without a network", () => {

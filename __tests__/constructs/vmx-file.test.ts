@@ -9,7 +9,14 @@ describe("VmxFile", () => {
   const vm = vmByName(model, "k8s-master2");
   let construct: VmxFile | undefined;
   const json = synthScope((s) => {
-    construct = new VmxFile(s, "vmx", { vm, arch: "arm64", natVmnet: "vmnet2", layout: new ProjectLayout(), virtualHwVersion: 20, nicType: "e1000e" });
+    construct = new VmxFile(s, "vmx", {
+      vm,
+      arch: "arm64",
+      natVmnet: "vmnet2",
+      layout: new ProjectLayout(),
+      virtualHwVersion: 20,
+      nicType: "e1000e",
+    });
   });
   const [, file] = one(resources(json, "local_file"), "vmx");
 

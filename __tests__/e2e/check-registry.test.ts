@@ -7,7 +7,15 @@ describe("check registry", () => {
   it("gives gateways the keepalived/nginx/VIP checks and every VM the /etc/hosts and installed-file checks", () => {
     const gw = checksFor("gateway");
     const master = checksFor("master");
-    expect(names(gw.facts)).toEqual(expect.arrayContaining(["/etc/hosts block", "keepalived and nginx active", "nginx listens on both VIPs", "non-local bind", "VIP holder"]));
+    expect(names(gw.facts)).toEqual(
+      expect.arrayContaining([
+        "/etc/hosts block",
+        "keepalived and nginx active",
+        "nginx listens on both VIPs",
+        "non-local bind",
+        "VIP holder",
+      ]),
+    );
     expect(names(master.facts)).toContain("/etc/hosts block");
     expect(names(master.facts)).not.toContain("VIP holder");
     // The installed files are compared before the apt check changes the guest.

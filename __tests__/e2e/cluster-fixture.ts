@@ -4,7 +4,11 @@ import type { GatewayVariables } from "../../lib/render/gateway";
 import type { TextValue } from "../../lib/render/terraform-text";
 import { modelFixture, vmByName, withOverrides } from "../../test-support/model-fixture";
 
-const ADDRESSES: Record<string, string> = { gateway1: "10.10.0.10", gateway2: "10.10.0.11", "k8s-master1": "10.10.0.20" };
+const ADDRESSES: Record<string, string> = {
+  gateway1: "10.10.0.10",
+  gateway2: "10.10.0.11",
+  "k8s-master1": "10.10.0.20",
+};
 
 export function e2eModel(): ClusterModel {
   const base = modelFixture();
@@ -12,11 +16,17 @@ export function e2eModel(): ClusterModel {
     const vm = vmByName(base, name);
     return { ...vm, nics: vm.nics.map((n) => (n.network === "nat" ? { ...n, address } : n)) };
   });
-  return withOverrides(base, { addressing: "static", vms, network: { ...base.network, dnsServers: ["10.10.0.2", "10.10.0.1"], dnsSearchDomains: ["lab.test"] } });
+  return withOverrides(base, {
+    addressing: "static",
+    vms,
+    network: { ...base.network, dnsServers: ["10.10.0.2", "10.10.0.1"], dnsSearchDomains: ["lab.test"] },
+  });
 }
 
 /** Each VM's configured vmnet address as a literal (what the renderers get in static addressing). */
-export const literalAddress = (vm: VmSpec): TextValue => ({ literal: vm.nics.find((n) => n.network === "nat")?.address ?? "" });
+export const literalAddress = (vm: VmSpec): TextValue => ({
+  literal: vm.nics.find((n) => n.network === "nat")?.address ?? "",
+});
 
 /** The gateway variables as literals. */
 export function literalGatewayVars(model: ClusterModel): GatewayVariables {

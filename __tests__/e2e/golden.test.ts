@@ -20,18 +20,32 @@ describe("golden image recipe", () => {
     // The apt cache VM is not part of the e2e cluster; its apt-cacher-ng is deliberately absent.
     for (const vm of allVms(model).filter((v) => v.role !== "apt-cache")) {
       const userData = renderUserData(vm, model, realTemplates(), literalSeedVariables(model));
-      expect({ vm: vm.name, missing: packagesMissingFromGolden(userData, golden) }).toEqual({ vm: vm.name, missing: [] });
+      expect({ vm: vm.name, missing: packagesMissingFromGolden(userData, golden) }).toEqual({
+        vm: vm.name,
+        missing: [],
+      });
     }
   });
 
   it("names what a seed would have to download", () => {
-    expect(packagesMissingFromGolden("#cloud-config\npackages:\n  - curl\n  - [htop, 3.0]\n", ["curl"])).toEqual(["htop"]);
+    expect(
+      packagesMissingFromGolden("#cloud-config\npackages:\n  - curl\n  - [htop, 3.0]\n", ["curl"]),
+    ).toEqual(["htop"]);
   });
 
   it("refuses a manifest without its checksum", () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "e2e-golden-"));
     try {
-      fs.writeFileSync(path.join(dir, "manifest.json"), JSON.stringify({ key: "k", arch: "amd64", image: "golden.qcow2", aptRepoUrl: "http://x/", cloudInit: "25.1.4-1" }));
+      fs.writeFileSync(
+        path.join(dir, "manifest.json"),
+        JSON.stringify({
+          key: "k",
+          arch: "amd64",
+          image: "golden.qcow2",
+          aptRepoUrl: "http://x/",
+          cloudInit: "25.1.4-1",
+        }),
+      );
       expect(() => readManifest(dir)).toThrow(/has no sha256/);
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });

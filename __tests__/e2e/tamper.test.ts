@@ -1,7 +1,8 @@
 import { parse } from "yaml";
 import { otherMac, tamperNetworkConfigMac, tamperUserDataDeprecated } from "../../e2e/lib/tamper";
 
-const config = "version: 2\nethernets:\n  ens160:\n    match:\n      macaddress: 00:50:56:0f:35:27\n    set-name: ens160\n  ens192:\n    match:\n      macaddress: 00:50:56:2e:50:48\n    set-name: ens192\n";
+const config =
+  "version: 2\nethernets:\n  ens160:\n    match:\n      macaddress: 00:50:56:0f:35:27\n    set-name: ens160\n  ens192:\n    match:\n      macaddress: 00:50:56:2e:50:48\n    set-name: ens192\n";
 
 describe("negative run: a seed whose network-config disagrees with the .vmx", () => {
   it("changes exactly one NIC's MAC to another one in VMware's range", () => {
@@ -21,10 +22,17 @@ describe("negative run: a seed whose network-config disagrees with the .vmx", ()
 
 describe("the degraded-seed negative run's user-data", () => {
   it("appends the deprecated key at the top level, once, to a cloud-config", () => {
-    const out = tamperUserDataDeprecated("#cloud-config\nwrite_files:\n  - path: /x\n    content: |\n      a\n");
+    const out = tamperUserDataDeprecated(
+      "#cloud-config\nwrite_files:\n  - path: /x\n    content: |\n      a\n",
+    );
     expect(out.endsWith("      a\napt_reboot_if_required: false\n")).toBe(true);
-    expect(parse(out)).toMatchObject({ apt_reboot_if_required: false, write_files: [{ path: "/x", content: "a\n" }] });
+    expect(parse(out)).toMatchObject({
+      apt_reboot_if_required: false,
+      write_files: [{ path: "/x", content: "a\n" }],
+    });
     expect(() => tamperUserDataDeprecated("#!/bin/sh\n")).toThrow(/does not start with #cloud-config/);
-    expect(() => tamperUserDataDeprecated("#cloud-config\npackage_reboot_if_required: true\n")).toThrow(/already sets/);
+    expect(() => tamperUserDataDeprecated("#cloud-config\npackage_reboot_if_required: true\n")).toThrow(
+      /already sets/,
+    );
   });
 });

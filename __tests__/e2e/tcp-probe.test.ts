@@ -4,7 +4,10 @@ import { parseProbeOutput, probeArgv, runProbe } from "../../e2e/lib/tcp-probe";
 function listen(onConn: (s: net.Socket) => void): Promise<{ port: number; close: () => Promise<void> }> {
   return new Promise((resolve) => {
     const server = net.createServer(onConn).listen(0, "127.0.0.1", () => {
-      resolve({ port: (server.address() as net.AddressInfo).port, close: () => new Promise((r) => server.close(() => r())) });
+      resolve({
+        port: (server.address() as net.AddressInfo).port,
+        close: () => new Promise((r) => server.close(() => r())),
+      });
     });
   });
 }
@@ -13,7 +16,10 @@ describe("host-side TCP probe", () => {
   it("returns what the server sent before closing", async () => {
     const srv = await listen((s) => s.end("banner-123\n"));
     try {
-      expect(await runProbe(probeArgv([], "127.0.0.1", srv.port, 3000), 3000)).toEqual({ ok: true, data: "banner-123\n" });
+      expect(await runProbe(probeArgv([], "127.0.0.1", srv.port, 3000), 3000)).toEqual({
+        ok: true,
+        data: "banner-123\n",
+      });
     } finally {
       await srv.close();
     }
@@ -34,6 +40,10 @@ describe("host-side TCP probe", () => {
   });
 
   it("turns a broken client into a failure with its output", () => {
-    expect(parseProbeOutput("", "node: bad option", 9)).toEqual({ ok: false, data: "", error: "the probe client failed (exit 9): node: bad option" });
+    expect(parseProbeOutput("", "node: bad option", 9)).toEqual({
+      ok: false,
+      data: "",
+      error: "the probe client failed (exit 9): node: bad option",
+    });
   });
 });

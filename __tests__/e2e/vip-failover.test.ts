@@ -28,19 +28,29 @@ beforeEach(() => {
 afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
 
 /** Runs the watcher with a fake `ip` that prints `addrs` (a file the test may change). */
-function watch(vips: string[], want: number, bound: number, addrs: string): { code: number | null; out: string; readyLeft: boolean } {
+function watch(
+  vips: string[],
+  want: number,
+  bound: number,
+  addrs: string,
+): { code: number | null; out: string; readyLeft: boolean } {
   const bin = path.join(dir, "bin");
   fs.mkdirSync(bin, { recursive: true });
   fs.writeFileSync(path.join(dir, "addrs"), addrs);
   fs.writeFileSync(path.join(bin, "ip"), `#!/bin/sh\ncat ${path.join(dir, "addrs")}\n`, { mode: 0o755 });
   const ready = `/tmp/${path.basename(dir)}.ready`;
-  const r = spawnSync("sh", ["-c", vipWatchScript(vips, want, bound, ready)], { encoding: "utf8", env: { ...process.env, PATH: `${bin}:${process.env.PATH}` }, timeout: 20_000 });
+  const r = spawnSync("sh", ["-c", vipWatchScript(vips, want, bound, ready)], {
+    encoding: "utf8",
+    env: { ...process.env, PATH: `${bin}:${process.env.PATH}` },
+    timeout: 20_000,
+  });
   const readyLeft = fs.existsSync(ready);
   fs.rmSync(ready, { force: true });
   return { code: r.status, out: r.stdout, readyLeft };
 }
 
-const held = "2: ens160    inet 192.168.68.210/24 scope global ens160\n3: ens192    inet 10.10.0.11/24 scope global ens192\n3: ens192    inet 10.10.0.100/24 scope global secondary ens192\n";
+const held =
+  "2: ens160    inet 192.168.68.210/24 scope global ens160\n3: ens192    inet 10.10.0.11/24 scope global ens192\n3: ens192    inet 10.10.0.100/24 scope global secondary ens192\n";
 const none = "3: ens192    inet 10.10.0.11/24 scope global ens192\n";
 
 describe("VIP watcher (guest shell loop)", () => {
@@ -53,7 +63,13 @@ describe("VIP watcher (guest shell loop)", () => {
   });
 
   it("gives up after its bound when only one VIP is there, and does not match an address that merely starts alike", () => {
-    const r = watch(["10.10.0.100", "192.168.68.210"], 2, 1, none.replace("10.10.0.11/", "10.10.0.100") + "2: ens160    inet 192.168.68.210/24 scope global ens160\n");
+    const r = watch(
+      ["10.10.0.100", "192.168.68.210"],
+      2,
+      1,
+      none.replace("10.10.0.11/", "10.10.0.100") +
+        "2: ens160    inet 192.168.68.210/24 scope global ens160\n",
+    );
     expect(r.code).toBe(3);
     expect(r.out).toContain("@@vip-watch timeout");
   });
@@ -72,7 +88,10 @@ describe("banner server", () => {
         s.close(() => resolve(p));
       });
     });
-    const start = spawnSync("sh", ["-c", bannerServerScript(port, "hello-e2e", 60, dir)], { encoding: "utf8", timeout: 20_000 });
+    const start = spawnSync("sh", ["-c", bannerServerScript(port, "hello-e2e", 60, dir)], {
+      encoding: "utf8",
+      timeout: 20_000,
+    });
     expect(start.status).toBe(0);
     try {
       for (let i = 0; i < 2; i++) {
@@ -86,7 +105,10 @@ describe("banner server", () => {
         expect(got).toBe("hello-e2e\n");
       }
     } finally {
-      const stop = spawnSync("sh", ["-c", stopBannerScript(port, dir)], { encoding: "utf8", timeout: 20_000 });
+      const stop = spawnSync("sh", ["-c", stopBannerScript(port, dir)], {
+        encoding: "utf8",
+        timeout: 20_000,
+      });
       expect(stop.status).toBe(0);
     }
     expect(fs.existsSync(path.join(dir, "e2e-banner.pid"))).toBe(false);
@@ -115,25 +137,36 @@ describe("VRRP limits", () => {
     const log = "10.10.0.1 [24/Nov/2026:04:20:01 +0000] 200 10.10.0.20:6443 0.004\n";
     expect(nginxLogShows(log, "10.10.0.1", "10.10.0.20:6443")).toBe(true);
     expect(nginxLogShows(log, "192.168.68.1", "10.10.0.20:6443")).toBe(false);
-    expect(nginxLogShows(log.replace("10.10.0.20", "10.10.0.21"), "10.10.0.1", "10.10.0.20:6443")).toBe(false);
+    expect(nginxLogShows(log.replace("10.10.0.20", "10.10.0.21"), "10.10.0.1", "10.10.0.20:6443")).toBe(
+      false,
+    );
   });
 });
 
 describe("cluster check wiring", () => {
   it("applies with a gateway and a master; fails, without acting, when a gateway never answered", async () => {
     expect(loadBalancerFailoverCheck.appliesTo(model)).toBe(true);
-    expect(loadBalancerFailoverCheck.appliesTo(withOverrides(model, { vms: model.vms.filter((v) => v.role !== "master") }))).toBe(false);
+    expect(
+      loadBalancerFailoverCheck.appliesTo(
+        withOverrides(model, { vms: model.vms.filter((v) => v.role !== "master") }),
+      ),
+    ).toBe(false);
     const calls: string[] = [];
     const shell = { run: async (c: string) => (calls.push(c), { rc: 0, out: "" }) };
     const { results } = await loadBalancerFailoverCheck.run({
       model,
-      guests: new Map([["gateway1", shell], ["k8s-master1", shell]]),
+      guests: new Map([
+        ["gateway1", shell],
+        ["k8s-master1", shell],
+      ]),
       renderedFile: () => undefined,
       hostAddresses: { nat: "10.10.0.1", lan: "192.168.68.1" },
       hostConnect: async () => ({ ok: false, data: "" }),
       log: () => undefined,
     });
-    expect(results).toEqual([expect.objectContaining({ vm: "gateway2", id: "lb-path", ok: false, seen: "no ssh to gateway2" })]);
+    expect(results).toEqual([
+      expect.objectContaining({ vm: "gateway2", id: "lb-path", ok: false, seen: "no ssh to gateway2" }),
+    ]);
     expect(calls).toEqual([]);
   });
 });

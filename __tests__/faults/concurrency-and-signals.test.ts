@@ -10,7 +10,15 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { formatInventory } from "../../lib/inventory/env-file";
 import { readManifest } from "../../lib/snapshot/manifest";
-import { APT_CACHE, CLUSTER_VMS, CliProject, CliRun, createCliProject, runCli, startCli } from "../../test-support/cli-project";
+import {
+  APT_CACHE,
+  CLUSTER_VMS,
+  CliProject,
+  CliRun,
+  createCliProject,
+  runCli,
+  startCli,
+} from "../../test-support/cli-project";
 import { isDescendantOf, pidsWithEnv, waitForNone } from "../../test-support/faults/process-table";
 import { EntryResult, startEntry } from "../../test-support/run-entry";
 
@@ -35,7 +43,13 @@ const interrupt = (run: CliRun) => process.kill(-run.pid, "SIGINT");
 
 /** `npm run snapshot -- <args>`, whose progress lines on stderr can be waited for. */
 function startSnapshot(args: string[]): CliRun & { waitForProgress(lines: string[]): Promise<void> } {
-  const started = startEntry("snapshot", { projectRoot: p.root, env: p.env, args, input: "", timeoutMs: 60_000 });
+  const started = startEntry("snapshot", {
+    projectRoot: p.root,
+    env: p.env,
+    args,
+    input: "",
+    timeoutMs: 60_000,
+  });
   let stderr = "";
   started.child.stderr!.on("data", (d: string) => (stderr += d));
   return {
@@ -44,7 +58,8 @@ function startSnapshot(args: string[]): CliRun & { waitForProgress(lines: string
     async waitForProgress(lines) {
       const giveUp = Date.now() + 20_000;
       while (!lines.every((l) => stderr.includes(`${l}\n`))) {
-        if (Date.now() > giveUp) throw new Error(`never printed ${JSON.stringify(lines)}; stderr so far: ${stderr}`);
+        if (Date.now() > giveUp)
+          throw new Error(`never printed ${JSON.stringify(lines)}; stderr so far: ${stderr}`);
         await new Promise((r) => setTimeout(r, 25));
       }
     },
@@ -59,14 +74,20 @@ async function expectNothingLeft(): Promise<void> {
 }
 
 function simSnapshot(vm: string, name: string): void {
-  const r = spawnSync(p.sim.binary, ["-T", "fusion", "snapshot", p.vmxOf(vm), name], { env: p.sim.env, encoding: "utf8" });
+  const r = spawnSync(p.sim.binary, ["-T", "fusion", "snapshot", p.vmxOf(vm), name], {
+    env: p.sim.env,
+    encoding: "utf8",
+  });
   if (r.status !== 0) throw new Error(`the simulator did not snapshot ${vm}: ${r.stdout}`);
 }
 
 describe("two operations at once", () => {
   it("two snapshot creates started together: one takes every snapshot, the other is refused at once naming it", async () => {
     p.sim.setFaults({ commands: { snapshot: { "*": { delayMs: 2500 } } } });
-    const runs = { a: startCli(p, "snapshot", ["create", "set-a"]), b: startCli(p, "snapshot", ["create", "set-b"]) };
+    const runs = {
+      a: startCli(p, "snapshot", ["create", "set-a"]),
+      b: startCli(p, "snapshot", ["create", "set-b"]),
+    };
     const first = await Promise.race((["a", "b"] as const).map((k) => runs[k].done.then((r) => ({ k, r }))));
     const winner = first.k === "a" ? "b" : "a";
     // The first to end is the refused one, while the winner still works (its snapshots take 2.5 s).
@@ -76,7 +97,12 @@ describe("two operations at once", () => {
     expect(won.code).toBe(0);
     for (const vm of CLUSTER_VMS) expect(snapshotsOf(vm)).toEqual([`set-${winner}`]);
     // The refused one made no vmrun call at all: every call names the winner's set or is the winner's listing.
-    expect(p.sim.calls().filter((c) => c.command === "snapshot").map((c) => c.argv[c.argv.length - 1])).toEqual(CLUSTER_VMS.map(() => `set-${winner}`));
+    expect(
+      p.sim
+        .calls()
+        .filter((c) => c.command === "snapshot")
+        .map((c) => c.argv[c.argv.length - 1]),
+    ).toEqual(CLUSTER_VMS.map(() => `set-${winner}`));
     expect(p.sim.calls().filter((c) => c.command === "listSnapshots")).toHaveLength(CLUSTER_VMS.length);
     expect(fs.existsSync(path.join(manifestDir(), `set-${first.k}.json`))).toBe(false);
     await expectNothingLeft();
@@ -90,9 +116,12 @@ describe("two operations at once", () => {
     const refused = await runCli(p, "snapshot", ["create", "s1"]);
     expect(refused.code).toBe(1);
     expect(isDescendantOf(holderPid(refused, "stop-all"), stopAll.pid)).toBe(true);
-    expect(p.sim.calls().filter((c) => c.command === "snapshot" || c.command === "listSnapshots")).toEqual([]);
+    expect(p.sim.calls().filter((c) => c.command === "snapshot" || c.command === "listSnapshots")).toEqual(
+      [],
+    );
     expect((await stopAll.done).code).toBe(0);
-    for (const vm of [...CLUSTER_VMS, APT_CACHE]) expect(p.sim.vmState(p.vmxOf(vm))?.power ?? "off").toBe("off");
+    for (const vm of [...CLUSTER_VMS, APT_CACHE])
+      expect(p.sim.vmState(p.vmxOf(vm))?.power ?? "off").toBe("off");
     expect(fs.existsSync(lockFile())).toBe(false);
     expect((await runCli(p, "snapshot", ["create", "s1"])).code).toBe(0);
     await expectNothingLeft();
@@ -104,7 +133,10 @@ describe("an operation interrupted with SIGINT", () => {
     p.sim.setFaults({ commands: { snapshot: { "k8s-worker1": { delayMs: 5000 } } } });
     const run = startSnapshot(["create", "s1"]);
     // The fast VMs' snapshots are taken (and the entry knows it); the slow one's vmrun is still waiting.
-    await run.waitForProgress(["snapshot create gateway1: snapshot taken", "snapshot create k8s-master1: snapshot taken"]);
+    await run.waitForProgress([
+      "snapshot create gateway1: snapshot taken",
+      "snapshot create k8s-master1: snapshot taken",
+    ]);
     await p.sim.waitForCall((c) => c.command === "snapshot" && vmOf(c.vmx) === "k8s-worker1");
     const callsAtSignal = p.sim.calls().length;
     // Ctrl-C pressed twice: the second must not cut the first one's cleanup short.
@@ -115,7 +147,12 @@ describe("an operation interrupted with SIGINT", () => {
     expect({ code: r.code, signal: r.signal }).toEqual({ code: 130, signal: null });
     expect(r.stderr).toContain("snapshot: interrupted by SIGINT; stopped 1 running tool");
     // No vmrun call was started after Ctrl-C (no undo, no listing): the user asked it to stop.
-    expect(p.sim.calls().slice(callsAtSignal).map((c) => `${c.command} ${vmOf(c.vmx)}`)).toEqual([]);
+    expect(
+      p.sim
+        .calls()
+        .slice(callsAtSignal)
+        .map((c) => `${c.command} ${vmOf(c.vmx)}`),
+    ).toEqual([]);
     await expectNothingLeft();
 
     // The slow VM's snapshot was cut before it was taken; the others hold s1, and the manifest says so.
@@ -148,12 +185,18 @@ describe("an operation interrupted with SIGINT", () => {
     await run.waitForProgress(["snapshot rollback k8s-worker1: reverting to base"]);
     // The reverts run side by side, and the simulator logs a call when its process has started: wait
     // for every VM's, or a revert started before the signal could be logged after it.
-    for (const vm of CLUSTER_VMS) await p.sim.waitForCall((c) => c.command === "revertToSnapshot" && vmOf(c.vmx) === vm);
+    for (const vm of CLUSTER_VMS)
+      await p.sim.waitForCall((c) => c.command === "revertToSnapshot" && vmOf(c.vmx) === vm);
     const callsAtSignal = p.sim.calls().length;
     interrupt(run);
     const r = await run.done;
     expect({ code: r.code, signal: r.signal }).toEqual({ code: 130, signal: null });
-    expect(p.sim.calls().slice(callsAtSignal).map((c) => `${c.command} ${vmOf(c.vmx)}`)).toEqual([]);
+    expect(
+      p.sim
+        .calls()
+        .slice(callsAtSignal)
+        .map((c) => `${c.command} ${vmOf(c.vmx)}`),
+    ).toEqual([]);
     for (const vm of CLUSTER_VMS) expect(p.sim.vmState(p.vmxOf(vm))?.power).toBe("off");
     await expectNothingLeft();
     expect(fs.readFileSync(inventoryFile(), "utf8")).toBe(inventory);

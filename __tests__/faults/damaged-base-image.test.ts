@@ -69,7 +69,14 @@ describe("disk-clone never makes a disk from a damaged base image", () => {
     }
     // Repairing is better: the image was fetched again, and the disk holds exactly its data.
     expect(await sha256File(image)).toBe(server.sha256);
-    const compare = await runWithDeadline("qemu-img", ["compare", "-f", "vmdk", "-F", "qcow2", path.join(root, DISK), good], { timeoutMs: 60_000 });
-    expect({ code: compare.code, last: compare.stdout.trim().split("\n").pop() }).toEqual({ code: 0, last: "Images are identical." });
+    const compare = await runWithDeadline(
+      "qemu-img",
+      ["compare", "-f", "vmdk", "-F", "qcow2", path.join(root, DISK), good],
+      { timeoutMs: 60_000 },
+    );
+    expect({ code: compare.code, last: compare.stdout.trim().split("\n").pop() }).toEqual({
+      code: 0,
+      last: "Images are identical.",
+    });
   });
 });

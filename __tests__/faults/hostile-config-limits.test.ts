@@ -20,7 +20,11 @@ import { FIXTURE_SSH_PUBLIC_KEY } from "../../test-support/model-fixture";
 import { REPO_ROOT } from "../../test-support/run-entry";
 import { tsEvalCommand } from "../../test-support/ts-runner";
 
-const HOST: HostFacts = { hostArch: "arm64", sshPublicKey: FIXTURE_SSH_PUBLIC_KEY, sshPublicKeyPath: "/home/u/.ssh/id_ed25519.pub" };
+const HOST: HostFacts = {
+  hostArch: "arm64",
+  sshPublicKey: FIXTURE_SSH_PUBLIC_KEY,
+  sshPublicKeyPath: "/home/u/.ssh/id_ed25519.pub",
+};
 const SHA = "a".repeat(64);
 
 /** The problems of a config (JSON is YAML, and keeps every character exact); [] when it is accepted. */
@@ -29,14 +33,19 @@ function issues(config: unknown): string[] {
   try {
     buildClusterModel(parseClusterConfig(text, "cluster.yaml"), HOST, "cluster.yaml");
   } catch (err) {
-    if (err instanceof ConfigError) return err.message.split("\n").slice(1).map((l) => l.replace(/^ {2}- /, ""));
+    if (err instanceof ConfigError)
+      return err.message
+        .split("\n")
+        .slice(1)
+        .map((l) => l.replace(/^ {2}- /, ""));
     throw err;
   }
   return [];
 }
 
 const escapeRe = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
-const about = (field: string) => expect.arrayContaining([expect.stringMatching(new RegExp(`^${escapeRe(field)} = `))]);
+const about = (field: string) =>
+  expect.arrayContaining([expect.stringMatching(new RegExp(`^${escapeRe(field)} = `))]);
 
 const HOSTILE_IN_A_URL: Record<string, string> = {
   "command substitution": "$(touch CANARY)",
@@ -53,11 +62,15 @@ const HOSTILE_IN_A_URL: Record<string, string> = {
 
 describe("baseImage.url is checked as a whole, not only its file name", () => {
   it.each(Object.entries(HOSTILE_IN_A_URL))("rejects %s inside it", (_what, value) => {
-    expect(issues({ baseImage: { url: `https://example.com/${value}/noble.img`, sha256: SHA } })).toEqual(about("baseImage.url"));
+    expect(issues({ baseImage: { url: `https://example.com/${value}/noble.img`, sha256: SHA } })).toEqual(
+      about("baseImage.url"),
+    );
   });
 
   it("rejects plain http to a remote host at config time (lib/image refuses it at apply time)", () => {
-    expect(issues({ baseImage: { url: "http://mirror.example.com/noble.img", sha256: SHA } })).toEqual(about("baseImage.url"));
+    expect(issues({ baseImage: { url: "http://mirror.example.com/noble.img", sha256: SHA } })).toEqual(
+      about("baseImage.url"),
+    );
   });
 });
 
@@ -68,7 +81,9 @@ describe("baseImage.checksumsUrl gets the same rules as the image URL", () => {
     ["a relative path (read from wherever the cwd is)", "../../etc/SHA256SUMS"],
     ["plain http to a remote host", "http://mirror.example.com/SHA256SUMS"],
   ])("rejects %s", (_what, value) => {
-    expect(issues({ baseImage: { url: "https://example.com/noble.img", checksumsUrl: value } })).toEqual(about("baseImage.checksumsUrl"));
+    expect(issues({ baseImage: { url: "https://example.com/noble.img", checksumsUrl: value } })).toEqual(
+      about("baseImage.checksumsUrl"),
+    );
   });
 });
 
@@ -86,8 +101,15 @@ describe("sshPublicKeyFile", () => {
       try { loadClusterConfig({ projectRoot: ${JSON.stringify(root)}, env: {} }); console.log("accepted"); }
       catch (e) { console.log(e.message); }`;
     // In a process group of its own, so that a hung loader is killed whole.
-    const r = await runWithDeadline(...tsEvalCommand(program), { cwd: REPO_ROOT, timeoutMs: 5000, killGraceMs: 200 });
-    expect({ hung: r.timedOut, out: r.stdout }).toEqual({ hung: false, out: expect.stringMatching(/sshPublicKeyFile = .*id\.pub/) });
+    const r = await runWithDeadline(...tsEvalCommand(program), {
+      cwd: REPO_ROOT,
+      timeoutMs: 5000,
+      killGraceMs: 200,
+    });
+    expect({ hung: r.timedOut, out: r.stdout }).toEqual({
+      hung: false,
+      out: expect.stringMatching(/sshPublicKeyFile = .*id\.pub/),
+    });
   });
 
   it.each([
@@ -95,27 +117,35 @@ describe("sshPublicKeyFile", () => {
     ["an escape sequence", "id\u001b[2J.pub"],
     ["command substitution", "$(touch CANARY).pub"],
     ["backticks", "`touch CANARY`.pub"],
-  ])("a name with %s is rejected even when such a file holds a valid key (the name reaches ssh -i)", (_what, name) => {
-    fs.writeFileSync(path.join(root, name), `${FIXTURE_SSH_PUBLIC_KEY}\n`);
-    fs.writeFileSync(path.join(root, "cluster.yaml"), `sshPublicKeyFile: ${JSON.stringify(name)}\n`);
-    let problems: string[] = [];
-    try {
-      loadClusterConfig({ projectRoot: root, env: {}, hostArch: "arm64" });
-    } catch (err) {
-      if (!(err instanceof ConfigError)) throw err;
-      problems = err.issues.map((i) => i.field);
-    }
-    expect(problems).toContain("sshPublicKeyFile");
-  });
+  ])(
+    "a name with %s is rejected even when such a file holds a valid key (the name reaches ssh -i)",
+    (_what, name) => {
+      fs.writeFileSync(path.join(root, name), `${FIXTURE_SSH_PUBLIC_KEY}\n`);
+      fs.writeFileSync(path.join(root, "cluster.yaml"), `sshPublicKeyFile: ${JSON.stringify(name)}\n`);
+      let problems: string[] = [];
+      try {
+        loadClusterConfig({ projectRoot: root, env: {}, hostArch: "arm64" });
+      } catch (err) {
+        if (!(err instanceof ConfigError)) throw err;
+        problems = err.issues.map((i) => i.field);
+      }
+      expect(problems).toContain("sshPublicKeyFile");
+    },
+  );
 });
 
 describe("paths.*", () => {
-  it.each(["vmsDir", "baseImagesDir", "generatedDir", "inventoryFile"])("%s: a 300-character segment is rejected (macOS allows 255)", (key) => {
-    expect(issues({ paths: { [key]: "x".repeat(300) } })).toEqual(about(`paths.${key}`));
-  });
+  it.each(["vmsDir", "baseImagesDir", "generatedDir", "inventoryFile"])(
+    "%s: a 300-character segment is rejected (macOS allows 255)",
+    (key) => {
+      expect(issues({ paths: { [key]: "x".repeat(300) } })).toEqual(about(`paths.${key}`));
+    },
+  );
 
   it("two paths that differ only in case are rejected: on APFS they are one folder", () => {
-    expect(issues({ paths: { vmsDir: "VMs", generatedDir: "vms" } })).toEqual(expect.arrayContaining([expect.stringMatching(/^paths\.(vmsDir|generatedDir) = .*overlaps/)]));
+    expect(issues({ paths: { vmsDir: "VMs", generatedDir: "vms" } })).toEqual(
+      expect.arrayContaining([expect.stringMatching(/^paths\.(vmsDir|generatedDir) = .*overlaps/)]),
+    );
   });
 
   it.each<[string, string]>([
@@ -137,13 +167,21 @@ describe("lists", () => {
     ["network.dnsServers", { network: { dnsServers: ["10.10.0.2", "10.10.0.2"] } }],
     ["network.dnsSearchDomains", { network: { dnsSearchDomains: ["lab.local", "lab.local"] } }],
   ])("%s: a duplicate entry is rejected", (field, config) => {
-    expect(issues(config)).toEqual(expect.arrayContaining([expect.stringMatching(new RegExp(`^${escapeRe(field)}(\\[1\\])? = `))]));
+    expect(issues(config)).toEqual(
+      expect.arrayContaining([expect.stringMatching(new RegExp(`^${escapeRe(field)}(\\[1\\])? = `))]),
+    );
   });
 });
 
 describe("YAML-level attacks", () => {
   it("an alias bomb is a ConfigError naming the file, not a bare ReferenceError", () => {
-    const bomb = ["a: &a [x, x, x, x, x, x, x, x, x]", "b: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a]", "c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b]", "d: [*c, *c, *c, *c, *c, *c, *c, *c, *c]", ""].join("\n");
+    const bomb = [
+      "a: &a [x, x, x, x, x, x, x, x, x]",
+      "b: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a]",
+      "c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b]",
+      "d: [*c, *c, *c, *c, *c, *c, *c, *c, *c]",
+      "",
+    ].join("\n");
     let thrown: unknown;
     try {
       parseClusterConfig(bomb, "cluster.yaml");

@@ -26,7 +26,11 @@ import { realTemplates } from "../../test-support/synth";
 import { createVmrunSim, VmrunSim } from "../../test-support/vmrun-sim";
 
 const KEY = FIXTURE_SSH_PUBLIC_KEY;
-const HOST: HostFacts = { hostArch: "arm64", sshPublicKey: KEY, sshPublicKeyPath: "/home/u/.ssh/id_ed25519.pub" };
+const HOST: HostFacts = {
+  hostArch: "arm64",
+  sshPublicKey: KEY,
+  sshPublicKeyPath: "/home/u/.ssh/id_ed25519.pub",
+};
 const SHA = "a".repeat(64);
 
 /** The config's problems as `field = value: problem` lines; throws when it is accepted. */
@@ -36,8 +40,13 @@ function issueLines(config: unknown, host: HostFacts = HOST): string[] {
     buildClusterModel(parseClusterConfig(text, "cluster.yaml"), host, "cluster.yaml");
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;
-    expect(err.message.split("\n")[0]).toMatch(/^cluster\.yaml is invalid \(\d+ problems?\); nothing was changed:$/);
-    return err.message.split("\n").slice(1).map((l) => l.replace(/^ {2}- /, ""));
+    expect(err.message.split("\n")[0]).toMatch(
+      /^cluster\.yaml is invalid \(\d+ problems?\); nothing was changed:$/,
+    );
+    return err.message
+      .split("\n")
+      .slice(1)
+      .map((l) => l.replace(/^ {2}- /, ""));
   }
   throw new Error(`accepted: ${text.slice(0, 200)}`);
 }
@@ -79,7 +88,10 @@ const HOSTILE_STRINGS: Record<string, string> = {
 };
 
 /** Where each field lives in the config; `wrap(v)` is a config whose only problem is `v` in that field. */
-const STRING_FIELDS: Record<string, { wrap: (v: string) => unknown; accepts?: readonly string[]; shownAs?: (v: string) => string }> = {
+const STRING_FIELDS: Record<
+  string,
+  { wrap: (v: string) => unknown; accepts?: readonly string[]; shownAs?: (v: string) => string }
+> = {
   "vms[0].name": { wrap: (v) => ({ vms: [{ name: v, role: "worker" }] }) },
   "aptCache.name": { wrap: (v) => ({ aptCache: { name: v } }) },
   // A long path is accepted today (needs-fix-hostile-config.test.ts).
@@ -96,12 +108,20 @@ const STRING_FIELDS: Record<string, { wrap: (v: string) => unknown; accepts?: re
   "network.dnsServers[0]": { wrap: (v) => ({ network: { dnsServers: [v] } }) },
   "network.dnsSearchDomains[0]": { wrap: (v) => ({ network: { dnsSearchDomains: [v] } }) },
   "aptCache.address": { wrap: (v) => ({ aptCache: { address: v } }) },
-  "vms[0].address": { wrap: (v) => ({ addressing: "static", vms: [{ name: "w1", role: "worker", address: v }] }) },
-  "vms[0].macs[0]": { wrap: (v) => ({ vms: [{ name: "w1", role: "worker", macs: [v] }] }), shownAs: (v) => v.trim().toLowerCase() },
+  "vms[0].address": {
+    wrap: (v) => ({ addressing: "static", vms: [{ name: "w1", role: "worker", address: v }] }),
+  },
+  "vms[0].macs[0]": {
+    wrap: (v) => ({ vms: [{ name: "w1", role: "worker", macs: [v] }] }),
+    shownAs: (v) => v.trim().toLowerCase(),
+  },
   "aptCache.macs[0]": { wrap: (v) => ({ aptCache: { macs: [v] } }), shownAs: (v) => v.trim().toLowerCase() },
   // An absolute path to a local image is allowed on purpose (offline use); the rest of the URL's rules are in needs-fix.
   "baseImage.url": { wrap: (v) => ({ baseImage: { url: v, sha256: SHA } }), accepts: ["an absolute path"] },
-  "baseImage.sha256": { wrap: (v) => ({ baseImage: { url: "https://example.com/noble.img", sha256: v } }), shownAs: (v) => v.toLowerCase() },
+  "baseImage.sha256": {
+    wrap: (v) => ({ baseImage: { url: "https://example.com/noble.img", sha256: v } }),
+    shownAs: (v) => v.toLowerCase(),
+  },
   "hardware.nicType": { wrap: (v) => ({ hardware: { nicType: v } }) },
   arch: { wrap: (v) => ({ arch: v }) },
   addressing: { wrap: (v) => ({ addressing: v }) },
@@ -123,7 +143,9 @@ const NUMBER_FIELDS: Record<string, { wrap: (v: unknown) => unknown; fractionsAl
   "vms[0].cpus": { wrap: (v) => ({ vms: [{ name: "w1", role: "worker", cpus: v }] }) },
   "vms[0].memoryMb": { wrap: (v) => ({ vms: [{ name: "w1", role: "worker", memoryMb: v }] }) },
   "vms[0].diskGb": { wrap: (v) => ({ vms: [{ name: "w1", role: "worker", diskGb: v }] }) },
-  "roleDefaults.worker.cpus": { wrap: (v) => ({ roleDefaults: { worker: { cpus: v, memoryMb: 4096, diskGb: 40 } } }) },
+  "roleDefaults.worker.cpus": {
+    wrap: (v) => ({ roleDefaults: { worker: { cpus: v, memoryMb: 4096, diskGb: 40 } } }),
+  },
   "aptCache.port": { wrap: (v) => ({ aptCache: { port: v } }) },
   "aptCache.diskGb": { wrap: (v) => ({ aptCache: { diskGb: v } }) },
   "baseImage.virtualSizeGb": { wrap: (v) => ({ baseImage: { virtualSizeGb: v } }), fractionsAllowed: true },
@@ -167,33 +189,73 @@ describe("empty values and duplicates are rejected", () => {
     ["no DNS server", { network: { dnsServers: [] } }, "network.dnsServers"],
     ["an empty SSH key file name", { sshPublicKeyFile: "" }, "sshPublicKeyFile"],
     ["an empty image URL", { baseImage: { url: "", sha256: SHA } }, "baseImage.url"],
-    ["an empty checksums URL", { baseImage: { url: "https://example.com/noble.img", checksumsUrl: "" } }, "baseImage.checksumsUrl"],
+    [
+      "an empty checksums URL",
+      { baseImage: { url: "https://example.com/noble.img", checksumsUrl: "" } },
+      "baseImage.checksumsUrl",
+    ],
   ])("%s", (_what, config, field) => {
     const lines = issueLines(config);
     expect(lines).toEqual([expect.stringMatching(new RegExp(`^${escapeRe(field)}( = .*)?: \\S`))]);
   });
 
   it.each<[string, unknown, string]>([
-    ["two VMs with one name", { vms: [{ name: "w1", role: "worker" }, { name: "w1", role: "worker" }] }, "vms[1].name"],
+    [
+      "two VMs with one name",
+      {
+        vms: [
+          { name: "w1", role: "worker" },
+          { name: "w1", role: "worker" },
+        ],
+      },
+      "vms[1].name",
+    ],
     ["a VM named like the APT cache", { vms: [{ name: "apt-cache-server", role: "worker" }] }, "vms[0].name"],
-    ["two VMs with one MAC", { vms: [{ name: "w1", role: "worker", macs: ["00:50:56:00:00:01"] }, { name: "w2", role: "worker", macs: ["00:50:56:00:00:01"] }] }, "vms[1].macs[0]"],
+    [
+      "two VMs with one MAC",
+      {
+        vms: [
+          { name: "w1", role: "worker", macs: ["00:50:56:00:00:01"] },
+          { name: "w2", role: "worker", macs: ["00:50:56:00:00:01"] },
+        ],
+      },
+      "vms[1].macs[0]",
+    ],
     [
       "two VMs with one address",
-      { addressing: "static", vms: [{ name: "w1", role: "worker", address: "10.10.0.20" }, { name: "w2", role: "worker", address: "10.10.0.20" }] },
+      {
+        addressing: "static",
+        vms: [
+          { name: "w1", role: "worker", address: "10.10.0.20" },
+          { name: "w2", role: "worker", address: "10.10.0.20" },
+        ],
+      },
       "vms[1].address",
     ],
-    ["a VM on the internal VIP", { addressing: "static", vms: [{ name: "w1", role: "worker", address: "10.10.0.100" }] }, "vms[0].address"],
+    [
+      "a VM on the internal VIP",
+      { addressing: "static", vms: [{ name: "w1", role: "worker", address: "10.10.0.100" }] },
+      "vms[0].address",
+    ],
     ["two paths in one folder", { paths: { vmsDir: "state", generatedDir: "state" } }, "paths.generatedDir"],
   ])("%s", (_what, config, field) => {
-    expect(issueLines(config)).toEqual(expect.arrayContaining([expect.stringMatching(new RegExp(`^${escapeRe(field)} = .*(already used|duplicates|overlaps)`))]));
+    expect(issueLines(config)).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(new RegExp(`^${escapeRe(field)} = .*(already used|duplicates|overlaps)`)),
+      ]),
+    );
   });
 
   it("a key given twice in the YAML is a syntax error, not a silent override", () => {
-    expect(issueLines("arch: amd64\narch: arm64\n")).toEqual([expect.stringMatching(/^\(top level\): YAML syntax error: Map keys must be unique/)]);
+    expect(issueLines("arch: amd64\narch: arm64\n")).toEqual([
+      expect.stringMatching(/^\(top level\): YAML syntax error: Map keys must be unique/),
+    ]);
   });
 
   it("__proto__ is an unknown setting and pollutes nothing", () => {
-    expect(issueLines("__proto__: {polluted: 1}\n")).toEqual([expect.stringMatching(/^__proto__: unknown setting/)]);
+    expect(issueLines("__proto__: {polluted: 1}\n")).toEqual([
+      expect.stringMatching(/^__proto__: unknown setting/),
+    ]);
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
   });
 });
@@ -217,23 +279,36 @@ describe("sshPublicKeyFile, read by the loader", () => {
     try {
       fn();
     } catch (err) {
-      if (err instanceof ConfigError) return err.issues.map((i) => `${i.field} = ${JSON.stringify(i.value)}: ${i.problem}`);
+      if (err instanceof ConfigError)
+        return err.issues.map((i) => `${i.field} = ${JSON.stringify(i.value)}: ${i.problem}`);
       throw err;
     }
     throw new Error("accepted");
   };
 
-  it.each(Object.entries(HOSTILE_STRINGS).filter(([what]) => what !== "an empty string"))("a missing file named with %s is rejected, naming the field and the path", (_what, value) => {
-    const issues = issuesOf(load(`~/${value}`));
-    // Shell symbols and control characters are refused by name; anything else for want of the file.
-    expect(issues).toEqual([expect.stringMatching(/^sshPublicKeyFile = .*: (the SSH public key file does not exist|is not allowed; use a path of letters)/)]);
-    // The value is shown: as written when refused by name, expanded when the file is missing.
-    const shown = issues[0].includes("is not allowed") ? JSON.stringify(`~/${value}`) : JSON.stringify(path.join(home, value));
-    expect(issues[0]).toContain(shown.slice(1, 40));
-  });
+  it.each(Object.entries(HOSTILE_STRINGS).filter(([what]) => what !== "an empty string"))(
+    "a missing file named with %s is rejected, naming the field and the path",
+    (_what, value) => {
+      const issues = issuesOf(load(`~/${value}`));
+      // Shell symbols and control characters are refused by name; anything else for want of the file.
+      expect(issues).toEqual([
+        expect.stringMatching(
+          /^sshPublicKeyFile = .*: (the SSH public key file does not exist|is not allowed; use a path of letters)/,
+        ),
+      ]);
+      // The value is shown: as written when refused by name, expanded when the file is missing.
+      const shown = issues[0].includes("is not allowed")
+        ? JSON.stringify(`~/${value}`)
+        : JSON.stringify(path.join(home, value));
+      expect(issues[0]).toContain(shown.slice(1, 40));
+    },
+  );
 
   it.each<[string, string]>([
-    ["a private key", "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQ\n-----END OPENSSH PRIVATE KEY-----\n"],
+    [
+      "a private key",
+      "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQ\n-----END OPENSSH PRIVATE KEY-----\n",
+    ],
     ["two keys", `${KEY}\n${KEY}\n`],
     ["a key with a second, injected line", `${KEY}\nruncmd: [touch CANARY]\n`],
     ["a key with a carriage return inside", `${KEY}\rruncmd\n`],
@@ -241,7 +316,11 @@ describe("sshPublicKeyFile, read by the loader", () => {
     ["an empty file", ""],
   ])("a file holding %s is rejected", (_what, content) => {
     fs.writeFileSync(path.join(home, "id.pub"), content);
-    expect(issuesOf(load("~/id.pub"))).toEqual([expect.stringMatching(/^sshPublicKeyFile = ".*id\.pub": (does not hold one OpenSSH public key line|the SSH public key file does not exist)/)]);
+    expect(issuesOf(load("~/id.pub"))).toEqual([
+      expect.stringMatching(
+        /^sshPublicKeyFile = ".*id\.pub": (does not hold one OpenSSH public key line|the SSH public key file does not exist)/,
+      ),
+    ]);
   });
 });
 
@@ -279,9 +358,14 @@ describe("accepted values with shell metacharacters never reach a shell", () => 
     outside = fs.realpathSync(makeTempDir("fusion-lab-hostile-"));
     // The project itself sits in a folder named like an attack (macOS users do keep projects in folders
     // with spaces and quotes), so every absolute path handed to qemu-img, xorriso or vmrun carries it.
-    root = path.join(outside, "my lab $(touch CANARY-root) `touch CANARY-root2`; touch CANARY-root3 'x'", "project");
+    root = path.join(
+      outside,
+      "my lab $(touch CANARY-root) `touch CANARY-root2`; touch CANARY-root3 'x'",
+      "project",
+    );
     fs.mkdirSync(root, { recursive: true });
-    for (const name of ["scripts", "lib", "node_modules", "package.json", "tsconfig.json"]) fs.symlinkSync(path.join(REPO_ROOT, name), path.join(root, name));
+    for (const name of ["scripts", "lib", "node_modules", "package.json", "tsconfig.json"])
+      fs.symlinkSync(path.join(REPO_ROOT, name), path.join(root, name));
     spy = createShellSpy();
     sim = createVmrunSim();
   });
@@ -295,7 +379,10 @@ describe("accepted values with shell metacharacters never reach a shell", () => 
   it("the spy sees a shell given the snippet, through PATH or through Node's shell option (the check below can fail)", async () => {
     const spied = { timeoutMs: 10_000, env: { ...process.env, ...spy.env() }, cwd: outside };
     expect((await runWithDeadline("bash", ["-c", "true # $(touch CANARY-control)"], spied)).code).toBe(0);
-    const viaNode = ["-e", 'require("child_process").execSync("true # touch CANARY-control"); require("child_process").spawnSync("true # touch CANARY-control", { shell: true })'];
+    const viaNode = [
+      "-e",
+      'require("child_process").execSync("true # touch CANARY-control"); require("child_process").spawnSync("true # touch CANARY-control", { shell: true })',
+    ];
     expect((await runWithDeadline(process.execPath, viaNode, spied)).code).toBe(0);
     const seen = shellsThatSaw(spy.records(), ["touch CANARY-control"]);
     expect(seen.filter((s) => s.via === "path-wrapper")).toHaveLength(1);
@@ -306,7 +393,12 @@ describe("accepted values with shell metacharacters never reach a shell", () => 
 
   it("base-image, disk-clone, seed-iso, vm-start and guest-ip with them, in a project folder named like an attack: no shell saw them, no canary fired", async () => {
     const canary = path.join(outside, "CANARY-absolute");
-    const snippets = [`$(touch ${canary})`, `\`touch ${canary}\``, `;touch ${canary};`, "$(touch CANARY-relative)"];
+    const snippets = [
+      `$(touch ${canary})`,
+      `\`touch ${canary}\``,
+      `;touch ${canary};`,
+      "$(touch CANARY-relative)",
+    ];
     // The key's comment is free text (accepted on purpose); a local image may sit in a folder with
     // spaces and non-ASCII letters (shell symbols in the image path are refused by the config).
     const comment = `lab ${snippets.join(" ")} | tee CANARY-pipe`;
@@ -314,7 +406,10 @@ describe("accepted values with shell metacharacters never reach a shell", () => 
     fs.mkdirSync(imageDir, { recursive: true });
     fs.copyFileSync(await cachedQcow2({ virtualSize: 2 * GIB }), path.join(imageDir, "noble.img"));
     fs.mkdirSync(path.join(root, "keys"));
-    fs.writeFileSync(path.join(root, "keys", "id_lab.pub"), `${KEY.split(" ").slice(0, 2).join(" ")} ${comment}\n`);
+    fs.writeFileSync(
+      path.join(root, "keys", "id_lab.pub"),
+      `${KEY.split(" ").slice(0, 2).join(" ")} ${comment}\n`,
+    );
     fs.writeFileSync(
       path.join(root, "cluster.yaml"),
       [
@@ -331,37 +426,90 @@ describe("accepted values with shell metacharacters never reach a shell", () => 
     expect(model.baseImage.url).toContain("My Images ünd more #1");
     const vm = model.vms[0];
 
-    const env = (over: Record<string, string>) => ({ ...spy.env(sim.env.PATH), VMRUN: sim.binary, VMRUN_SIM_STATE: sim.stateDir, ...over });
+    const env = (over: Record<string, string>) => ({
+      ...spy.env(sim.env.PATH),
+      VMRUN: sim.binary,
+      VMRUN_SIM_STATE: sim.stateDir,
+      ...over,
+    });
     // Every step runs even when one fails, so that what a shell saw is checked first, below.
     const outcomes: Array<{ entry: string; code: number | null; stderr: string }> = [];
     const run = async (entry: string, vars: Record<string, string>, input?: string) => {
-      const r = await runEntry(entry, { projectRoot: root, env: env(vars), ...(input !== undefined ? { input } : {}) });
+      const r = await runEntry(entry, {
+        projectRoot: root,
+        env: env(vars),
+        ...(input !== undefined ? { input } : {}),
+      });
       outcomes.push({ entry, code: r.code, stderr: r.code === 0 ? "" : r.stderr });
       return r;
     };
-    const image = { IMAGE_SOURCE: model.baseImage.url, IMAGE_PATH: model.baseImage.path, IMAGE_SHA256: model.baseImage.sha256 ?? "", DOWNLOAD_TIMEOUT_SECONDS: "30" };
+    const image = {
+      IMAGE_SOURCE: model.baseImage.url,
+      IMAGE_PATH: model.baseImage.path,
+      IMAGE_SHA256: model.baseImage.sha256 ?? "",
+      DOWNLOAD_TIMEOUT_SECONDS: "30",
+    };
     await run("base-image", image);
     fs.rmSync(path.join(root, model.paths.baseImagesDir), { recursive: true }); // so disk-clone fetches it from the hostile path too
-    await run("disk-clone", { ...image, VM_NAME: vm.name, BASE_IMAGE: model.baseImage.path, VMS_DIR: model.paths.vmsDir, DISK_PATH: vm.diskPath, DISK_SIZE_GB: String(vm.diskGb), DISK_TIMEOUT_SECONDS: "60" });
+    await run("disk-clone", {
+      ...image,
+      VM_NAME: vm.name,
+      BASE_IMAGE: model.baseImage.path,
+      VMS_DIR: model.paths.vmsDir,
+      DISK_PATH: vm.diskPath,
+      DISK_SIZE_GB: String(vm.diskGb),
+      DISK_TIMEOUT_SECONDS: "60",
+    });
 
-    const seed = renderSeedFiles(vm, model, realTemplates(), {
-      aptProxyUrl: { literal: model.aptCache.proxyUrl },
-      dnsServers: { literal: model.network.dnsServers },
-      dnsSearchDomains: { literal: model.network.dnsSearchDomains },
-    }, "w1-0001");
+    const seed = renderSeedFiles(
+      vm,
+      model,
+      realTemplates(),
+      {
+        aptProxyUrl: { literal: model.aptCache.proxyUrl },
+        dnsServers: { literal: model.network.dnsServers },
+        dnsSearchDomains: { literal: model.network.dnsSearchDomains },
+      },
+      "w1-0001",
+    );
     const seedDir = `${vm.generatedDir}/seed`;
     fs.mkdirSync(path.join(root, seedDir), { recursive: true });
     fs.writeFileSync(path.join(root, seedDir, "user-data"), seed.userData);
     fs.writeFileSync(path.join(root, seedDir, "meta-data"), seed.metaData);
     fs.writeFileSync(path.join(root, seedDir, "network-config"), seed.networkConfig);
     expect(seed.userData).toContain(snippets[0]);
-    await run("seed-iso", { VM_NAME: vm.name, SEED_DIR: seedDir, ISO_PATH: vm.seedIsoPath, VMS_DIR: model.paths.vmsDir });
+    await run("seed-iso", {
+      VM_NAME: vm.name,
+      SEED_DIR: seedDir,
+      ISO_PATH: vm.seedIsoPath,
+      VMS_DIR: model.paths.vmsDir,
+    });
 
     const vmxSource = `${vm.generatedDir}/${vm.name}.vmx`;
     fs.writeFileSync(path.join(root, vmxSource), renderVmx(vm, vmxOptionsFor(model)));
-    const ipEnv = { IP_NETWORKS: model.network.nat.subnet, IP_EXCLUDE: `${model.network.externalVip},${model.network.internalVip}`, IP_WAIT_SECONDS: "30", VMRUN_TIMEOUT_SECONDS: "20" };
-    await run("vm-start", { ...ipEnv, VM_NAME: vm.name, VMS_DIR: model.paths.vmsDir, VMX_PATH: vm.vmxPath, VMX_SOURCE: vmxSource, DISK_PATH: vm.diskPath, DISK_SIZE_GB: String(vm.diskGb) });
-    const query = { vm_name: vm.name, vms_dir: model.paths.vmsDir, vmx_path: vm.vmxPath, networks: model.network.nat.subnet, exclude: ipEnv.IP_EXCLUDE, timeout_seconds: "5" };
+    const ipEnv = {
+      IP_NETWORKS: model.network.nat.subnet,
+      IP_EXCLUDE: `${model.network.externalVip},${model.network.internalVip}`,
+      IP_WAIT_SECONDS: "30",
+      VMRUN_TIMEOUT_SECONDS: "20",
+    };
+    await run("vm-start", {
+      ...ipEnv,
+      VM_NAME: vm.name,
+      VMS_DIR: model.paths.vmsDir,
+      VMX_PATH: vm.vmxPath,
+      VMX_SOURCE: vmxSource,
+      DISK_PATH: vm.diskPath,
+      DISK_SIZE_GB: String(vm.diskGb),
+    });
+    const query = {
+      vm_name: vm.name,
+      vms_dir: model.paths.vmsDir,
+      vmx_path: vm.vmxPath,
+      networks: model.network.nat.subnet,
+      exclude: ipEnv.IP_EXCLUDE,
+      timeout_seconds: "5",
+    };
     const ip = await run("guest-ip", {}, JSON.stringify(query));
 
     const records = spy.records();
@@ -370,8 +518,17 @@ describe("accepted values with shell metacharacters never reach a shell", () => 
     expect(fs.readdirSync(os.tmpdir()).filter((n) => n.startsWith("CANARY"))).toEqual([]);
     expect(fs.readdirSync(REPO_ROOT).filter((n) => n.startsWith("CANARY"))).toEqual([]);
     // And the pipeline worked with these values: every step succeeded and the VM runs with an address.
-    expect(outcomes).toEqual(["base-image", "disk-clone", "seed-iso", "vm-start", "guest-ip"].map((entry) => ({ entry, code: 0, stderr: "" })));
-    expect(JSON.parse(ip.stdout)).toMatchObject({ state: "running", ip: expect.stringMatching(/^10\.10\.0\.\d+$/) });
+    expect(outcomes).toEqual(
+      ["base-image", "disk-clone", "seed-iso", "vm-start", "guest-ip"].map((entry) => ({
+        entry,
+        code: 0,
+        stderr: "",
+      })),
+    );
+    expect(JSON.parse(ip.stdout)).toMatchObject({
+      state: "running",
+      ip: expect.stringMatching(/^10\.10\.0\.\d+$/),
+    });
     // The recorder was active in the entries: it saw the tools they ran, each as argv without a shell.
     const tools = records.filter((r) => r.via === "node" && !r.shell).map((r) => path.basename(r.file));
     expect(tools).toEqual(expect.arrayContaining(["qemu-img", "vmrun"]));

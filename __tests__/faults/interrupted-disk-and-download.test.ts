@@ -47,11 +47,20 @@ const imageEnv = (over: Record<string, string> = {}) => ({
   DOWNLOAD_TIMEOUT_SECONDS: "30",
   ...over,
 });
-const baseImage = (over: Record<string, string> = {}) => runEntry("base-image", { projectRoot: root, env: imageEnv(over) });
+const baseImage = (over: Record<string, string> = {}) =>
+  runEntry("base-image", { projectRoot: root, env: imageEnv(over) });
 const diskClone = () =>
   runEntry("disk-clone", {
     projectRoot: root,
-    env: { ...imageEnv(), VM_NAME: "m1", BASE_IMAGE: IMAGE_PATH, VMS_DIR, DISK_PATH: DISK, DISK_SIZE_GB: "3", DISK_TIMEOUT_SECONDS: "60" },
+    env: {
+      ...imageEnv(),
+      VM_NAME: "m1",
+      BASE_IMAGE: IMAGE_PATH,
+      VMS_DIR,
+      DISK_PATH: DISK,
+      DISK_SIZE_GB: "3",
+      DISK_TIMEOUT_SECONDS: "60",
+    },
   });
 
 /** The image at IMAGE_PATH is the served one, byte for byte, and a sound qcow2. */
@@ -63,8 +72,16 @@ async function expectVerifiedImage(): Promise<void> {
 
 describe("a broken download leaves nothing at IMAGE_PATH, and the next run repairs it", () => {
   it.each<[string, ServeMode, RegExp]>([
-    ["the connection drops halfway through the body", "cut", /^base-image: downloading http:\/\/127\.0\.0\.1:\d+\/img\/noble\.img failed \(.+\): nothing was kept/m],
-    ["a mirror serves half the file as complete", "truncated", /^base-image: http:\/\/127\.0\.0\.1:\d+\/img\/noble\.img has SHA-256 [0-9a-f]{64} but [0-9a-f]{64} was expected: nothing was kept/m],
+    [
+      "the connection drops halfway through the body",
+      "cut",
+      /^base-image: downloading http:\/\/127\.0\.0\.1:\d+\/img\/noble\.img failed \(.+\): nothing was kept/m,
+    ],
+    [
+      "a mirror serves half the file as complete",
+      "truncated",
+      /^base-image: http:\/\/127\.0\.0\.1:\d+\/img\/noble\.img has SHA-256 [0-9a-f]{64} but [0-9a-f]{64} was expected: nothing was kept/m,
+    ],
   ])("%s", async (_what, mode, message) => {
     server.mode = mode;
     const broken = await baseImage();
@@ -103,7 +120,9 @@ describe("an image damaged at its final path is never kept", () => {
     const before = server.imageRequests();
     const r = await baseImage({ IMAGE_CHECKSUMS_URL: "", IMAGE_SHA256: server.sha256 });
     expect(r.code).toBe(0);
-    expect(r.stderr).toMatch(/has SHA-256 [0-9a-f]{64}, expected [0-9a-f]{64}: removed it, fetching it again/);
+    expect(r.stderr).toMatch(
+      /has SHA-256 [0-9a-f]{64}, expected [0-9a-f]{64}: removed it, fetching it again/,
+    );
     expect(server.imageRequests()).toBe(before + 1);
     await expectVerifiedImage();
   });
@@ -134,10 +153,21 @@ describe("disk-clone fetching a missing base image", () => {
     const repaired = await diskClone();
     expect(repaired.code).toBe(0);
     await expectVerifiedImage();
-    expect(await qemuImgInfo(abs(DISK))).toMatchObject({ format: "vmdk", virtualSize: 3 * GIB, createType: "monolithicSparse" });
+    expect(await qemuImgInfo(abs(DISK))).toMatchObject({
+      format: "vmdk",
+      virtualSize: 3 * GIB,
+      createType: "monolithicSparse",
+    });
     // Same guest-visible bytes as the image (the extra gigabyte reads as zeros).
-    const compare = await runWithDeadline("qemu-img", ["compare", "-f", "vmdk", "-F", "qcow2", abs(DISK), abs(IMAGE_PATH)], { timeoutMs: 60_000 });
-    expect({ code: compare.code, out: compare.stdout.trim().split("\n").pop() }).toEqual({ code: 0, out: "Images are identical." });
+    const compare = await runWithDeadline(
+      "qemu-img",
+      ["compare", "-f", "vmdk", "-F", "qcow2", abs(DISK), abs(IMAGE_PATH)],
+      { timeoutMs: 60_000 },
+    );
+    expect({ code: compare.code, out: compare.stdout.trim().split("\n").pop() }).toEqual({
+      code: 0,
+      out: "Images are identical.",
+    });
     expect(listing(path.dirname(DISK))).toEqual(["m1.vmdk"]);
   });
 });

@@ -65,9 +65,14 @@ afterAll(() => {
 });
 
 const apply = () =>
-  applyStack({ stackDir: project.stackDirs["k8s-cluster"], env: { ...sim.env, PATH: `${SSH_SIM}:${sim.env.PATH}`, SSH_SIM_DIR: sshSimDir }, commandTimeoutMs: 90_000 });
+  applyStack({
+    stackDir: project.stackDirs["k8s-cluster"],
+    env: { ...sim.env, PATH: `${SSH_SIM}:${sim.env.PATH}`, SSH_SIM_DIR: sshSimDir },
+    commandTimeoutMs: 90_000,
+  });
 /** null_resource.<vm>_<part>_<hash> -> does it belong to `vm`'s `part`? */
-const isPart = (address: string, vm: string, part: string) => new RegExp(`^null_resource\\.${vm}_${part}_`).test(address);
+const isPart = (address: string, vm: string, part: string) =>
+  new RegExp(`^null_resource\\.${vm}_${part}_`).test(address);
 const diskIdentity = (rel: string) => {
   const st = fs.statSync(project.abs(rel));
   return { ino: st.ino, mtimeMs: st.mtimeMs };
@@ -76,23 +81,41 @@ const diskIdentity = (rel: string) => {
 describe("a deploy where vmrun start fails on one VM of seven", () => {
   it("completes the other six, names the failed VM, and a re-run converges without re-cloning a disk", async () => {
     const vms = project.model.vms;
-    expect(vms.map((v) => v.name).sort()).toEqual(["gateway1", "gateway2", "k8s-master1", "k8s-master2", "k8s-master3", "k8s-worker1", "k8s-worker2"]);
+    expect(vms.map((v) => v.name).sort()).toEqual([
+      "gateway1",
+      "gateway2",
+      "k8s-master1",
+      "k8s-master2",
+      "k8s-master3",
+      "k8s-worker1",
+      "k8s-worker2",
+    ]);
     sim.setFaults({ commands: { start: { [FAILING]: { fail: "Error: The operation was canceled" } } } });
 
     // ---- first deploy: one VM fails
     const first: StackResult = await apply();
-    expect(first.failed.map((f) => f.address)).toEqual([expect.stringMatching(new RegExp(`^null_resource\\.${FAILING}_power_`))]);
+    expect(first.failed.map((f) => f.address)).toEqual([
+      expect.stringMatching(new RegExp(`^null_resource\\.${FAILING}_power_`)),
+    ]);
     expect(first.failed[0].error).toContain(`vmrun start ${FAILING} failed: The operation was canceled`);
     // Nothing of the other six was held back: only the failed VM's own later steps and what needs every
     // VM's address (hosts files, guest config, the inventory) wait for the next run.
     const ownSteps = /^(null_resource|data\.external)\.([a-z0-9-]+)_(disk|seed_iso|power|ip)_/;
-    const heldBack = [...first.skipped, ...first.failed.map((f) => f.address)].filter((a) => ownSteps.test(a));
+    const heldBack = [...first.skipped, ...first.failed.map((f) => f.address)].filter((a) =>
+      ownSteps.test(a),
+    );
     expect(heldBack.map((a) => ownSteps.exec(a)![2])).toEqual(heldBack.map(() => FAILING));
     for (const vm of vms) {
       const started = vm.name !== FAILING;
-      expect({ vm: vm.name, power: sim.vmState(project.abs(vm.vmxPath))?.power ?? "off" }).toEqual({ vm: vm.name, power: started ? "on" : "off" });
+      expect({ vm: vm.name, power: sim.vmState(project.abs(vm.vmxPath))?.power ?? "off" }).toEqual({
+        vm: vm.name,
+        power: started ? "on" : "off",
+      });
       // Every disk was made (the failure came after it), each a complete VMDK of the configured size.
-      expect(await qemuImgInfo(project.abs(vm.diskPath))).toMatchObject({ format: "vmdk", virtualSize: vm.diskGb * GIB });
+      expect(await qemuImgInfo(project.abs(vm.diskPath))).toMatchObject({
+        format: "vmdk",
+        virtualSize: vm.diskGb * GIB,
+      });
       expect(fs.existsSync(project.abs(vm.seedIsoPath))).toBe(true);
     }
     const ipsAfterFirst = first.outputs as Record<string, string>;
@@ -108,17 +131,34 @@ describe("a deploy where vmrun start fails on one VM of seven", () => {
     expect({ failed: second.failed, skipped: second.skipped }).toEqual({ failed: [], skipped: [] });
     // Of every VM's disk, seed and power, only the failed power-on is done again (Terraform replaces the
     // tainted resource); what was skipped before (guest config, inventory) is created now.
-    for (const c of second.changes.filter((x) => /^null_resource\.[a-z0-9-]+_(disk|seed_iso|power)_/.test(x.address))) {
-      expect(`${c.address} ${c.action}`).toBe(`${c.address} ${isPart(c.address, FAILING, "power") ? "replace" : "keep"}`);
+    for (const c of second.changes.filter((x) =>
+      /^null_resource\.[a-z0-9-]+_(disk|seed_iso|power)_/.test(x.address),
+    )) {
+      expect(`${c.address} ${c.action}`).toBe(
+        `${c.address} ${isPart(c.address, FAILING, "power") ? "replace" : "keep"}`,
+      );
     }
     expect(second.runs.filter((r) => /_disk_/.test(r.address))).toEqual([]);
     for (const vm of vms) {
-      expect({ vm: vm.name, power: sim.vmState(project.abs(vm.vmxPath))?.power }).toEqual({ vm: vm.name, power: "on" });
-      expect({ vm: vm.name, disk: diskIdentity(vm.diskPath) }).toEqual({ vm: vm.name, disk: disks.get(vm.name) });
+      expect({ vm: vm.name, power: sim.vmState(project.abs(vm.vmxPath))?.power }).toEqual({
+        vm: vm.name,
+        power: "on",
+      });
+      expect({ vm: vm.name, disk: diskIdentity(vm.diskPath) }).toEqual({
+        vm: vm.name,
+        disk: disks.get(vm.name),
+      });
     }
     // Exactly one more power-on: the failed VM's; the six running VMs were not touched.
-    expect(sim.calls().filter((c) => c.command === "start").slice(startsBefore).map((c) => path.basename(c.vmx ?? ""))).toEqual([`${FAILING}.vmx`]);
+    expect(
+      sim
+        .calls()
+        .filter((c) => c.command === "start")
+        .slice(startsBefore)
+        .map((c) => path.basename(c.vmx ?? "")),
+    ).toEqual([`${FAILING}.vmx`]);
     const inventory = parseInventory(fs.readFileSync(project.abs(project.model.paths.inventoryFile), "utf8"));
-    for (const vm of vms) expect(inventory.get(`${vm.name.toUpperCase().replace(/-/g, "_")}_IP`)).toMatch(/^10\.10\.0\.\d+$/);
+    for (const vm of vms)
+      expect(inventory.get(`${vm.name.toUpperCase().replace(/-/g, "_")}_IP`)).toMatch(/^10\.10\.0\.\d+$/);
   });
 });

@@ -27,7 +27,12 @@ interface Scenario {
 }
 
 /** vm-start / vm-stop / guest-ip: one VM, as Terraform runs them. */
-function singleVm(entry: "vm-start" | "vm-stop" | "guest-ip", vm: string, command: string, poweredOn: boolean): Scenario {
+function singleVm(
+  entry: "vm-start" | "vm-stop" | "guest-ip",
+  vm: string,
+  command: string,
+  poweredOn: boolean,
+): Scenario {
   const p = createVmProject(vm, { renderedVmx: true });
   if (poweredOn) p.sim.powerOn(p.vmxAbs);
   p.sim.setFaults({ commands: { [command]: { [vm]: { hang: "with-child" } } } });
@@ -38,10 +43,23 @@ function singleVm(entry: "vm-start" | "vm-stop" | "guest-ip", vm: string, comman
     IP_WAIT_SECONDS: "30",
     VMRUN_TIMEOUT_SECONDS: String(DEADLINE_S),
   });
-  const query = { vm_name: vm, vms_dir: VMS_DIR, vmx_path: p.vmx, networks: "10.10.0.0/24", exclude: "10.10.0.100", timeout_seconds: String(DEADLINE_S) };
+  const query = {
+    vm_name: vm,
+    vms_dir: VMS_DIR,
+    vmx_path: p.vmx,
+    networks: "10.10.0.0/24",
+    exclude: "10.10.0.100",
+    timeout_seconds: String(DEADLINE_S),
+  };
   return {
     sim: p.sim,
-    run: () => runEntry(entry, { projectRoot: p.root, env, timeoutMs: HARNESS_LIMIT_MS, ...(entry === "guest-ip" ? { input: JSON.stringify(query) } : {}) }),
+    run: () =>
+      runEntry(entry, {
+        projectRoot: p.root,
+        env,
+        timeoutMs: HARNESS_LIMIT_MS,
+        ...(entry === "guest-ip" ? { input: JSON.stringify(query) } : {}),
+      }),
     cleanup: () => p.cleanup(),
   };
 }
@@ -51,14 +69,23 @@ function snapshotCli(vm: string, command: string, args: string[], withSet: boole
   const p = createCliProject();
   for (const name of CLUSTER_VMS) {
     if (!withSet) continue;
-    const r = spawnSync(p.sim.binary, ["-T", "fusion", "snapshot", p.vmxOf(name), "base"], { env: p.sim.env, encoding: "utf8" });
+    const r = spawnSync(p.sim.binary, ["-T", "fusion", "snapshot", p.vmxOf(name), "base"], {
+      env: p.sim.env,
+      encoding: "utf8",
+    });
     if (r.status !== 0) throw new Error(`the simulator did not snapshot ${name}: ${r.stdout}`);
   }
   p.sim.setFaults({ commands: { [command]: { [vm]: { hang: "with-child" } } } });
-  return { sim: p.sim, run: () => runCli(p, "snapshot", [...args, "--timeout", String(DEADLINE_S)], { timeoutMs: HARNESS_LIMIT_MS }), cleanup: () => p.cleanup() };
+  return {
+    sim: p.sim,
+    run: () =>
+      runCli(p, "snapshot", [...args, "--timeout", String(DEADLINE_S)], { timeoutMs: HARNESS_LIMIT_MS }),
+    cleanup: () => p.cleanup(),
+  };
 }
 
-const cutOff = (command: string, vm: string) => `vmrun ${command} ${vm} did not answer within ${DEADLINE_S} s and was stopped`;
+const cutOff = (command: string, vm: string) =>
+  `vmrun ${command} ${vm} did not answer within ${DEADLINE_S} s and was stopped`;
 
 const ROWS: ReadonlyArray<{
   readonly command: string;
@@ -96,7 +123,11 @@ const ROWS: ReadonlyArray<{
     // The documented answer of the data source: no IP, state no-ip, exit 0 (a plan must not fail on it).
     expectOutcome: (r) => {
       expect({ code: r.code, stderr: r.stderr }).toEqual({ code: 0, stderr: "" });
-      expect(JSON.parse(r.stdout)).toEqual({ ip: "", state: "no-ip", detail: expect.stringMatching(/VMware Tools did not report an address/) });
+      expect(JSON.parse(r.stdout)).toEqual({
+        ip: "",
+        state: "no-ip",
+        detail: expect.stringMatching(/VMware Tools did not report an address/),
+      });
     },
   },
   {
@@ -106,8 +137,12 @@ const ROWS: ReadonlyArray<{
     scenario: () => snapshotCli("k8s-worker1", "snapshot", ["create", "s1"], false),
     expectOutcome: (r) => {
       expect(r.code).toBe(1);
-      expect(r.stdout).toMatch(new RegExp(`k8s-worker1\\s+│ failed\\s+│ ${cutOff("snapshot", "k8s-worker1")}`));
-      expect(r.stderr).toMatch(/^snapshot: snapshot create s1 did not succeed on 1 of 3 VMs \(k8s-worker1: failed\)/m);
+      expect(r.stdout).toMatch(
+        new RegExp(`k8s-worker1\\s+│ failed\\s+│ ${cutOff("snapshot", "k8s-worker1")}`),
+      );
+      expect(r.stderr).toMatch(
+        /^snapshot: snapshot create s1 did not succeed on 1 of 3 VMs \(k8s-worker1: failed\)/m,
+      );
     },
   },
   {
@@ -117,32 +152,49 @@ const ROWS: ReadonlyArray<{
     scenario: () => snapshotCli("k8s-master1", "revertToSnapshot", ["rollback", "base"], true),
     expectOutcome: (r) => {
       expect(r.code).toBe(1);
-      expect(r.stdout).toMatch(new RegExp(`k8s-master1\\s+│ unknown\\s+│ ${cutOff("revertToSnapshot", "k8s-master1")}`));
-      expect(r.stderr).toMatch(/^snapshot: snapshot rollback base did not succeed on 1 of 3 VMs \(k8s-master1: unknown\)/m);
+      expect(r.stdout).toMatch(
+        new RegExp(`k8s-master1\\s+│ unknown\\s+│ ${cutOff("revertToSnapshot", "k8s-master1")}`),
+      );
+      expect(r.stderr).toMatch(
+        /^snapshot: snapshot rollback base did not succeed on 1 of 3 VMs \(k8s-master1: unknown\)/m,
+      );
     },
   },
 ];
 
 describe("a hung vmrun is cut at its deadline through the real entry points", () => {
-  it.each(ROWS)("$command hangs in $entry: cut, reported with the VM and the step, nothing left running", async (row) => {
-    const s = row.scenario();
-    try {
-      const r = await s.run();
-      row.expectOutcome(r);
+  it.each(ROWS)(
+    "$command hangs in $entry: cut, reported with the VM and the step, nothing left running",
+    async (row) => {
+      const s = row.scenario();
+      try {
+        const r = await s.run();
+        row.expectOutcome(r);
 
-      const hung: SimCall[] = s.sim.calls().filter((c) => c.command === row.command && c.vmx?.endsWith(`/${row.vm}.vmx`));
-      expect(hung.length).toBeGreaterThan(0);
-      // Every hung call was killed (no end line) after its helper child had been started.
-      expect(hung.map((c) => ({ exit: c.exitCode, helpers: c.childPids.length }))).toEqual(hung.map(() => ({ exit: null, helpers: 1 })));
-      expect(await waitUntilDead(pidsOf(hung))).toEqual([]);
-      // vmrun was its group's leader (runWithDeadline): the whole group is gone, not just the pids we know.
-      for (const c of hung) expect(liveGroupMembers(c.pid)).toEqual([]);
-      expect(await waitForNone(() => pidsWithEnv("VMRUN_SIM_STATE", s.sim.stateDir))).toEqual([]);
-      // The other VMs were not held up by the hung one (the CLI rows act on all of them).
-      if (row.entry.startsWith("snapshot")) expect(s.sim.calls().some((c) => c.command === row.command && !c.vmx?.endsWith(`/${row.vm}.vmx`) && c.exitCode === 0)).toBe(true);
-    } finally {
-      s.cleanup();
-    }
-  });
-
+        const hung: SimCall[] = s.sim
+          .calls()
+          .filter((c) => c.command === row.command && c.vmx?.endsWith(`/${row.vm}.vmx`));
+        expect(hung.length).toBeGreaterThan(0);
+        // Every hung call was killed (no end line) after its helper child had been started.
+        expect(hung.map((c) => ({ exit: c.exitCode, helpers: c.childPids.length }))).toEqual(
+          hung.map(() => ({ exit: null, helpers: 1 })),
+        );
+        expect(await waitUntilDead(pidsOf(hung))).toEqual([]);
+        // vmrun was its group's leader (runWithDeadline): the whole group is gone, not just the pids we know.
+        for (const c of hung) expect(liveGroupMembers(c.pid)).toEqual([]);
+        expect(await waitForNone(() => pidsWithEnv("VMRUN_SIM_STATE", s.sim.stateDir))).toEqual([]);
+        // The other VMs were not held up by the hung one (the CLI rows act on all of them).
+        if (row.entry.startsWith("snapshot"))
+          expect(
+            s.sim
+              .calls()
+              .some(
+                (c) => c.command === row.command && !c.vmx?.endsWith(`/${row.vm}.vmx`) && c.exitCode === 0,
+              ),
+          ).toBe(true);
+      } finally {
+        s.cleanup();
+      }
+    },
+  );
 });

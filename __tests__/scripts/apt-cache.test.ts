@@ -13,7 +13,10 @@ describe("npm run apt-cache -- status", () => {
     root = makeTempProjectRoot();
     simDir = makeTempDir("ssh-sim-");
     fs.writeFileSync(path.join(root, "key.pub"), `${FIXTURE_SSH_PUBLIC_KEY}\n`);
-    fs.writeFileSync(path.join(root, "cluster.yaml"), "sshPublicKeyFile: key.pub\naptCache: {address: 10.10.0.20}\n");
+    fs.writeFileSync(
+      path.join(root, "cluster.yaml"),
+      "sshPublicKeyFile: key.pub\naptCache: {address: 10.10.0.20}\n",
+    );
   });
   afterEach(() => {
     for (const d of [root, simDir]) fs.rmSync(d, { recursive: true, force: true });
@@ -21,7 +24,12 @@ describe("npm run apt-cache -- status", () => {
 
   it("asks the configured cache over SSH with the configured key, prints JSON, and exits 1 when it is not healthy", async () => {
     fs.writeFileSync(path.join(simDir, "config.json"), JSON.stringify({ authFail: true }));
-    const r = await runEntry("apt-cache", { projectRoot: root, args: ["status", "--json"], env: { PATH: `${SSH_SIM}:${process.env.PATH}`, SSH_SIM_DIR: simDir }, timeoutMs: 60_000 });
+    const r = await runEntry("apt-cache", {
+      projectRoot: root,
+      args: ["status", "--json"],
+      env: { PATH: `${SSH_SIM}:${process.env.PATH}`, SSH_SIM_DIR: simDir },
+      timeoutMs: 60_000,
+    });
     expect(r.code).toBe(1);
     const status = JSON.parse(r.stdout);
     // Whether 10.10.0.20 answers depends on the machine running the test, so reachability is not asserted here.
@@ -29,6 +37,11 @@ describe("npm run apt-cache -- status", () => {
     expect(r.stderr).toMatch(/apt-cache-server is not healthy: ssh ubuntu@10.10.0.20 failed/);
     expect(status.error).toMatch(/Permission denied/);
     const call = JSON.parse(fs.readFileSync(path.join(simDir, "calls.log"), "utf8").trim());
-    expect(call).toMatchObject({ host: "10.10.0.20", user: "ubuntu", identity: path.join(root, "key"), remote: ["sudo", "-n", "/usr/local/sbin/apt-cache-stats"] });
+    expect(call).toMatchObject({
+      host: "10.10.0.20",
+      user: "ubuntu",
+      identity: path.join(root, "key"),
+      remote: ["sudo", "-n", "/usr/local/sbin/apt-cache-stats"],
+    });
   });
 });

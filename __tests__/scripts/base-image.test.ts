@@ -40,9 +40,17 @@ afterEach(() => fs.rmSync(root, { recursive: true, force: true }));
 
 describe("scripts/base-image", () => {
   it("downloads and verifies into the project-relative IMAGE_PATH, then keeps it", async () => {
-    const env = { IMAGE_SOURCE: `${url}/noble.img`, IMAGE_PATH: "base_images/noble.img", IMAGE_CHECKSUMS_URL: `${url}/SHA256SUMS`, IMAGE_SHA256: "", DOWNLOAD_TIMEOUT_SECONDS: "30" };
+    const env = {
+      IMAGE_SOURCE: `${url}/noble.img`,
+      IMAGE_PATH: "base_images/noble.img",
+      IMAGE_CHECKSUMS_URL: `${url}/SHA256SUMS`,
+      IMAGE_SHA256: "",
+      DOWNLOAD_TIMEOUT_SECONDS: "30",
+    };
     const first = await runEntry("base-image", { projectRoot: root, env });
-    expect(first.stderr).toContain(`base-image: downloaded ${path.join(root, "base_images/noble.img")} (sha256 ${IMAGE_SHA})`);
+    expect(first.stderr).toContain(
+      `base-image: downloaded ${path.join(root, "base_images/noble.img")} (sha256 ${IMAGE_SHA})`,
+    );
     expect(first.code).toBe(0);
     expect(fs.readFileSync(path.join(root, "base_images/noble.img")).equals(IMAGE)).toBe(true);
     const second = await runEntry("base-image", { projectRoot: root, env });
@@ -54,14 +62,24 @@ describe("scripts/base-image", () => {
   it("copies a local image given by a project-relative path with a pinned hash", async () => {
     fs.mkdirSync(path.join(root, "downloads"));
     fs.writeFileSync(path.join(root, "downloads/noble.img"), IMAGE);
-    const res = await runEntry("base-image", { projectRoot: root, env: { IMAGE_SOURCE: "downloads/noble.img", IMAGE_PATH: "base_images/noble.img", IMAGE_SHA256: IMAGE_SHA } });
+    const res = await runEntry("base-image", {
+      projectRoot: root,
+      env: {
+        IMAGE_SOURCE: "downloads/noble.img",
+        IMAGE_PATH: "base_images/noble.img",
+        IMAGE_SHA256: IMAGE_SHA,
+      },
+    });
     expect(res.code).toBe(0);
     expect(res.stderr).toContain("base-image: copied");
   });
 
   it("fails with both hashes and keeps nothing when the pinned hash is wrong", async () => {
     const wrong = "f".repeat(64);
-    const res = await runEntry("base-image", { projectRoot: root, env: { IMAGE_SOURCE: `${url}/noble.img`, IMAGE_PATH: "base_images/noble.img", IMAGE_SHA256: wrong } });
+    const res = await runEntry("base-image", {
+      projectRoot: root,
+      env: { IMAGE_SOURCE: `${url}/noble.img`, IMAGE_PATH: "base_images/noble.img", IMAGE_SHA256: wrong },
+    });
     expect(res.code).toBe(1);
     expect(res.stderr).toContain(IMAGE_SHA);
     expect(res.stderr).toContain(wrong);
@@ -71,7 +89,14 @@ describe("scripts/base-image", () => {
   it("refuses an IMAGE_PATH outside the project", async () => {
     const outside = makeTempDir();
     try {
-      const res = await runEntry("base-image", { projectRoot: root, env: { IMAGE_SOURCE: `${url}/noble.img`, IMAGE_PATH: path.join(outside, "noble.img"), IMAGE_SHA256: IMAGE_SHA } });
+      const res = await runEntry("base-image", {
+        projectRoot: root,
+        env: {
+          IMAGE_SOURCE: `${url}/noble.img`,
+          IMAGE_PATH: path.join(outside, "noble.img"),
+          IMAGE_SHA256: IMAGE_SHA,
+        },
+      });
       expect(res.code).toBe(1);
       expect(res.stderr).toMatch(/^base-image: IMAGE_PATH=.*outside/m);
       expect(fs.readdirSync(outside)).toEqual([]);

@@ -27,7 +27,10 @@ function env(overrides: Record<string, string> = {}): Record<string, string> {
 
 async function installBase(spec: { dataMiB?: number } = {}): Promise<void> {
   fs.mkdirSync(path.join(root, "base_images"));
-  fs.copyFileSync(await cachedQcow2({ virtualSize: 2 * GIB, ...spec }), path.join(root, "base_images", "noble.img"));
+  fs.copyFileSync(
+    await cachedQcow2({ virtualSize: 2 * GIB, ...spec }),
+    path.join(root, "base_images", "noble.img"),
+  );
 }
 
 beforeEach(() => {
@@ -48,8 +51,12 @@ async function conversionScratch(): Promise<string | undefined> {
   const sized = path.join(root, "base_images", "sized");
   const giveUp = Date.now() + 20_000;
   while (Date.now() < giveUp) {
-    const dirs = fs.existsSync(sized) ? fs.readdirSync(sized).filter((n) => /^\..*\.vmdk\.partial-\d+$/.test(n)) : [];
-    const scratch = dirs.map((n) => path.join(sized, n)).find((d) => fs.existsSync(d) && fs.readdirSync(d).some((f) => f.endsWith(".vmdk")));
+    const dirs = fs.existsSync(sized)
+      ? fs.readdirSync(sized).filter((n) => /^\..*\.vmdk\.partial-\d+$/.test(n))
+      : [];
+    const scratch = dirs
+      .map((n) => path.join(sized, n))
+      .find((d) => fs.existsSync(d) && fs.readdirSync(d).some((f) => f.endsWith(".vmdk")));
     if (scratch) return scratch;
     await new Promise((r) => setImmediate(r));
   }
@@ -59,7 +66,9 @@ async function conversionScratch(): Promise<string | undefined> {
 /** The cached sized vmdks (complete entries only). */
 function cacheEntries(): string[] {
   const sized = path.join(root, "base_images", "sized");
-  return fs.existsSync(sized) ? fs.readdirSync(sized).filter((n) => !n.startsWith(".") && n.endsWith(".vmdk")) : [];
+  return fs.existsSync(sized)
+    ? fs.readdirSync(sized).filter((n) => !n.startsWith(".") && n.endsWith(".vmdk"))
+    : [];
 }
 
 describe("scripts/disk-clone", () => {
@@ -69,7 +78,11 @@ describe("scripts/disk-clone", () => {
     expect(first.stderr).toContain("disk-clone m1: created");
     expect(first.code).toBe(0);
     const disk = path.join(root, DISK);
-    expect(await qemuImgInfo(disk)).toMatchObject({ format: "vmdk", virtualSize: 3 * GIB, createType: "monolithicSparse" });
+    expect(await qemuImgInfo(disk)).toMatchObject({
+      format: "vmdk",
+      virtualSize: 3 * GIB,
+      createType: "monolithicSparse",
+    });
     const before = fs.statSync(disk);
 
     const second = await runEntry("disk-clone", { projectRoot: root, env: env() });
@@ -82,7 +95,11 @@ describe("scripts/disk-clone", () => {
   it("fetches the base image again (verified) when a new disk is needed and base_images/ was emptied", async () => {
     const source = path.join(outside, "noble.img");
     fs.copyFileSync(await cachedQcow2({ virtualSize: 2 * GIB }), source);
-    const image = { IMAGE_SOURCE: source, IMAGE_PATH: "base_images/noble.img", IMAGE_SHA256: await sha256File(source) };
+    const image = {
+      IMAGE_SOURCE: source,
+      IMAGE_PATH: "base_images/noble.img",
+      IMAGE_SHA256: await sha256File(source),
+    };
     const res = await runEntry("disk-clone", { projectRoot: root, env: env(image) });
     expect(res.stderr).toContain("disk-clone m1: the base image is missing: fetching it again");
     expect(res.code).toBe(0);
@@ -91,7 +108,10 @@ describe("scripts/disk-clone", () => {
 
     fs.rmSync(path.join(root, "base_images"), { recursive: true });
     fs.rmSync(path.join(root, DISK));
-    const wrong = await runEntry("disk-clone", { projectRoot: root, env: env({ ...image, IMAGE_SHA256: "0".repeat(64) }) });
+    const wrong = await runEntry("disk-clone", {
+      projectRoot: root,
+      env: env({ ...image, IMAGE_SHA256: "0".repeat(64) }),
+    });
     expect(wrong.code).toBe(1);
     expect(fs.existsSync(path.join(root, "base_images", "noble.img"))).toBe(false);
     expect(fs.existsSync(path.join(root, DISK))).toBe(false);
@@ -125,17 +145,30 @@ describe("scripts/disk-clone", () => {
     await installBase({ dataMiB: 64 });
     const names = ["m1", "m2", "m3"];
     const runs = await Promise.all(
-      names.map((name) => runEntry("disk-clone", { projectRoot: root, timeoutMs: 60_000, env: env({ VM_NAME: name, DISK_PATH: `${VMS_DIR}/${name}.vmwarevm/${name}.vmdk` }) })),
+      names.map((name) =>
+        runEntry("disk-clone", {
+          projectRoot: root,
+          timeoutMs: 60_000,
+          env: env({ VM_NAME: name, DISK_PATH: `${VMS_DIR}/${name}.vmwarevm/${name}.vmdk` }),
+        }),
+      ),
     );
     expect(runs.map((r) => r.code)).toEqual([0, 0, 0]);
     expect(runs.filter((r) => r.stderr.includes(": converting ")).length).toBe(1);
     expect(cacheEntries()).toHaveLength(1);
     const entry = cacheEntries()[0];
-    expect(fs.readdirSync(path.join(root, "base_images", "sized")).sort()).toEqual([entry, `${entry}.checked`]); // no lock, no scratch
+    expect(fs.readdirSync(path.join(root, "base_images", "sized")).sort()).toEqual([
+      entry,
+      `${entry}.checked`,
+    ]); // no lock, no scratch
     const cids = new Set<string>();
     for (const name of names) {
       const disk = path.join(root, VMS_DIR, `${name}.vmwarevm`, `${name}.vmdk`);
-      expect(await qemuImgInfo(disk)).toMatchObject({ format: "vmdk", virtualSize: 3 * GIB, createType: "monolithicSparse" });
+      expect(await qemuImgInfo(disk)).toMatchObject({
+        format: "vmdk",
+        virtualSize: 3 * GIB,
+        createType: "monolithicSparse",
+      });
       const descriptor = (await readEmbeddedDescriptor(disk)).text;
       expect(descriptor).toContain(`RW ${(3 * GIB) / 512} SPARSE "${name}.vmdk"`);
       cids.add(/^CID=(\w+)$/m.exec(descriptor)![1]);
@@ -166,7 +199,10 @@ describe("scripts/disk-clone", () => {
     expect(fs.existsSync(scratch!)).toBe(false);
     expect(cacheEntries()).toHaveLength(1);
     expect(fs.readdirSync(vmDir)).toEqual(["m1.vmdk"]);
-    expect(await qemuImgInfo(path.join(vmDir, "m1.vmdk"))).toMatchObject({ format: "vmdk", virtualSize: 3 * GIB });
+    expect(await qemuImgInfo(path.join(vmDir, "m1.vmdk"))).toMatchObject({
+      format: "vmdk",
+      virtualSize: 3 * GIB,
+    });
   });
 
   it("stops its qemu-img too when interrupted (SIGTERM, as Terraform or Ctrl-C does), and leaves no disk", async () => {
@@ -178,12 +214,18 @@ describe("scripts/disk-clone", () => {
     expect(pidsMentioning(scratch!).length).toBeGreaterThan(0);
     killGroup(started.child, "SIGTERM"); // the entry's group only: qemu-img has a group of its own
     const stopped = await started.done;
-    expect({ code: stopped.code, signal: stopped.signal, stderr: stopped.stderr }).toEqual({ code: 143, signal: null, stderr: expect.stringContaining("disk-clone: interrupted by SIGTERM; stopped 1 running tool") });
+    expect({ code: stopped.code, signal: stopped.signal, stderr: stopped.stderr }).toEqual({
+      code: 143,
+      signal: null,
+      stderr: expect.stringContaining("disk-clone: interrupted by SIGTERM; stopped 1 running tool"),
+    });
     expect(pidsMentioning(scratch!)).toEqual([]);
     expect(fs.existsSync(path.join(vmDir, "m1.vmdk"))).toBe(false);
     expect(cacheEntries()).toEqual([]);
     // The lock is released on exit, so the next run does not wait for it to go stale.
     const sized = path.join(root, "base_images", "sized");
-    expect((fs.existsSync(sized) ? fs.readdirSync(sized) : []).filter((n) => n.endsWith(".lock"))).toEqual([]);
+    expect((fs.existsSync(sized) ? fs.readdirSync(sized) : []).filter((n) => n.endsWith(".lock"))).toEqual(
+      [],
+    );
   });
 });

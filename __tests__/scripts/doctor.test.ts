@@ -17,12 +17,19 @@ describe("scripts/doctor.ts", () => {
     fs.mkdirSync(path.join(prefs, "vmnet2"), { recursive: true });
     fs.mkdirSync(leases);
     fs.writeFileSync(path.join(prefs, "networking"), networkingText({ HOSTONLY_SUBNET: "10.20.0.0" }));
-    fs.writeFileSync(path.join(prefs, "vmnet2", "dhcpd.conf"), dhcpdConfText("10.20.0.0", "10.10.0.128", "10.10.0.254"));
+    fs.writeFileSync(
+      path.join(prefs, "vmnet2", "dhcpd.conf"),
+      dhcpdConfText("10.20.0.0", "10.10.0.128", "10.10.0.254"),
+    );
   });
   afterEach(() => project.cleanup());
 
   const run = (args: string[], env: Record<string, string> = {}) =>
-    runEntry("doctor", { projectRoot: project.root, args, env: { ...project.env, FUSION_PREFS_DIR: prefs, FUSION_LEASES_DIR: leases, ...env } });
+    runEntry("doctor", {
+      projectRoot: project.root,
+      args,
+      env: { ...project.env, FUSION_PREFS_DIR: prefs, FUSION_LEASES_DIR: leases, ...env },
+    });
 
   it("prints one line per check with the fix, and exits 1 on a wrong vmnet2 subnet", async () => {
     const r = await run([]);
@@ -47,7 +54,10 @@ describe("scripts/doctor.ts", () => {
 
     const json = await run(["--json"]);
     expect(json.code).toBe(1);
-    const parsed = JSON.parse(json.stdout) as { ok: boolean; results: Array<{ check: string; status: string }> };
+    const parsed = JSON.parse(json.stdout) as {
+      ok: boolean;
+      results: Array<{ check: string; status: string }>;
+    };
     expect(parsed.ok).toBe(false);
     expect(parsed.results.find((x) => x.check === "vmnet2 subnet")?.status).toBe("failure");
     expect(parsed.results.find((x) => x.check === "vmnet2 NAT")?.status).toBe("ok");

@@ -14,9 +14,14 @@ import { resolveTerraformText } from "../../test-support/terraform-template";
  */
 const SSH_SIM = path.resolve(__dirname, "../../test-support/ssh-sim");
 const model = modelFixture();
-const HOSTS = resolveTerraformText(renderHostsBlock(model, (vm) => ({ literal: `10.10.0.${20 + model.vms.indexOf(vm)}` }), { expression: "var.internal_vip" }), {
-  internal_vip: model.network.internalVip,
-});
+const HOSTS = resolveTerraformText(
+  renderHostsBlock(model, (vm) => ({ literal: `10.10.0.${20 + model.vms.indexOf(vm)}` }), {
+    expression: "var.internal_vip",
+  }),
+  {
+    internal_vip: model.network.internalVip,
+  },
+);
 
 describe("scripts/guest-config", () => {
   let root: string;
@@ -31,7 +36,19 @@ describe("scripts/guest-config", () => {
     fs.writeFileSync(path.join(dir, "hosts"), HOSTS);
     fs.writeFileSync(
       path.join(dir, "manifest.json"),
-      JSON.stringify({ vm: "k8s-master1", files: [{ source: "hosts", target: "/etc/hosts", kind: "hosts-block", mode: "0644", validate: null, units: [] }] }),
+      JSON.stringify({
+        vm: "k8s-master1",
+        files: [
+          {
+            source: "hosts",
+            target: "/etc/hosts",
+            kind: "hosts-block",
+            mode: "0644",
+            validate: null,
+            units: [],
+          },
+        ],
+      }),
     );
   });
   afterEach(() => {
@@ -39,13 +56,27 @@ describe("scripts/guest-config", () => {
     guest.cleanup();
   });
 
-  const simConfig = (config: object) => fs.writeFileSync(path.join(simDir, "config.json"), JSON.stringify({ applier: guest.applierArgv, ...config }));
+  const simConfig = (config: object) =>
+    fs.writeFileSync(
+      path.join(simDir, "config.json"),
+      JSON.stringify({ applier: guest.applierArgv, ...config }),
+    );
   const calls = () =>
     fs
       .readFileSync(path.join(simDir, "calls.log"), "utf8")
       .trim()
       .split("\n")
-      .map((l) => JSON.parse(l) as { host: string; user: string; remote: string[]; port: string; identity?: string; opts: Record<string, string> });
+      .map(
+        (l) =>
+          JSON.parse(l) as {
+            host: string;
+            user: string;
+            remote: string[];
+            port: string;
+            identity?: string;
+            opts: Record<string, string>;
+          },
+      );
   const run = (env: Record<string, string> = {}) =>
     runEntry("guest-config", {
       projectRoot: root,
@@ -69,9 +100,20 @@ describe("scripts/guest-config", () => {
     expect(r.stderr).toMatch(/guest-config k8s-master1: changed: \/etc\/hosts\n/);
     expect(guest.file("/etc/hosts")).toBe(HOSTS);
     const remote = calls().map((c) => c.remote.join(" "));
-    expect(remote).toEqual(["true", "true", "true", "cloud-init status --wait", `sudo -n ${GUEST_APPLIER_PATH}`]);
+    expect(remote).toEqual([
+      "true",
+      "true",
+      "true",
+      "cloud-init status --wait",
+      `sudo -n ${GUEST_APPLIER_PATH}`,
+    ]);
     for (const c of calls()) {
-      expect(c).toMatchObject({ host: "10.10.0.22", user: "ubuntu", port: "22", opts: { BatchMode: "yes", StrictHostKeyChecking: "no" } });
+      expect(c).toMatchObject({
+        host: "10.10.0.22",
+        user: "ubuntu",
+        port: "22",
+        opts: { BatchMode: "yes", StrictHostKeyChecking: "no" },
+      });
     }
     expect(r.stdout + r.stderr).not.toContain("warning");
   });
@@ -81,8 +123,16 @@ describe("scripts/guest-config", () => {
     simConfig({ refusedCalls: [2] });
     const r = await run();
     expect(r.code).toBe(0);
-    expect(r.stderr).toMatch(/SSH dropped \(ssh: connect to host 10\.10\.0\.22 port 22: Connection refused\): sshd restarts during first boot/);
-    expect(calls().map((c) => c.remote.join(" "))).toEqual(["true", "cloud-init status --wait", "true", "cloud-init status --wait", `sudo -n ${GUEST_APPLIER_PATH}`]);
+    expect(r.stderr).toMatch(
+      /SSH dropped \(ssh: connect to host 10\.10\.0\.22 port 22: Connection refused\): sshd restarts during first boot/,
+    );
+    expect(calls().map((c) => c.remote.join(" "))).toEqual([
+      "true",
+      "cloud-init status --wait",
+      "true",
+      "cloud-init status --wait",
+      `sudo -n ${GUEST_APPLIER_PATH}`,
+    ]);
     expect(guest.file("/etc/hosts")).toBe(HOSTS);
   });
 
@@ -90,14 +140,20 @@ describe("scripts/guest-config", () => {
     simConfig({});
     const r = await run({ SSH_IDENTITY_FILE: "~/.ssh/lab_key", SSH_PORT: "2222" });
     expect(r.code).toBe(0);
-    expect(calls()[0]).toMatchObject({ port: "2222", identity: path.join(process.env.HOME ?? "", ".ssh/lab_key"), opts: { IdentitiesOnly: "yes" } });
+    expect(calls()[0]).toMatchObject({
+      port: "2222",
+      identity: path.join(process.env.HOME ?? "", ".ssh/lab_key"),
+      opts: { IdentitiesOnly: "yes" },
+    });
   });
 
   it("stops at once with the fix when the guest refuses the key", async () => {
     simConfig({ authFail: true });
     const r = await run();
     expect(r.code).not.toBe(0);
-    expect(r.stderr).toMatch(/k8s-master1: 10\.10\.0\.22 refused your SSH key .*Permission denied \(publickey\).*ssh-add/);
+    expect(r.stderr).toMatch(
+      /k8s-master1: 10\.10\.0\.22 refused your SSH key .*Permission denied \(publickey\).*ssh-add/,
+    );
     expect(calls()).toHaveLength(1);
   });
 
@@ -105,7 +161,9 @@ describe("scripts/guest-config", () => {
     simConfig({ unreachableTimes: 1000 });
     const r = await run({ GUEST_WAIT_SECONDS: "4" });
     expect(r.code).not.toBe(0);
-    expect(r.stderr).toMatch(/k8s-master1: SSH to ubuntu@10\.10\.0\.22 did not answer within 4 s \(last: ssh: connect to host 10\.10\.0\.22 port 22: Connection refused\)/);
+    expect(r.stderr).toMatch(
+      /k8s-master1: SSH to ubuntu@10\.10\.0\.22 did not answer within 4 s \(last: ssh: connect to host 10\.10\.0\.22 port 22: Connection refused\)/,
+    );
   });
 
   it("refuses to run without an address, naming the VM and what to do", async () => {
@@ -128,25 +186,44 @@ describe("scripts/guest-config", () => {
     fs.writeFileSync(path.join(root, "generated/k8s-master1/guest/hosts"), "not a block\n");
     fs.writeFileSync(
       path.join(root, "generated/k8s-master1/guest/manifest.json"),
-      JSON.stringify({ vm: "k8s-master1", files: [{ source: "hosts", target: "/etc/nginx/nginx.conf", kind: "file", mode: "0644", validate: "nginx", units: ["nginx.service"] }] }),
+      JSON.stringify({
+        vm: "k8s-master1",
+        files: [
+          {
+            source: "hosts",
+            target: "/etc/nginx/nginx.conf",
+            kind: "file",
+            mode: "0644",
+            validate: "nginx",
+            units: ["nginx.service"],
+          },
+        ],
+      }),
     );
     fs.writeFileSync(path.join(root, "generated/k8s-master1/guest/hosts"), "BROKEN\n");
     simConfig({});
     const r = await run();
     expect(r.code).not.toBe(0);
-    expect(r.stderr).toMatch(/k8s-master1: the guest refused or could not apply its role files: \/etc\/nginx\/nginx\.conf: the new file fails nginx's check/);
+    expect(r.stderr).toMatch(
+      /k8s-master1: the guest refused or could not apply its role files: \/etc\/nginx\/nginx\.conf: the new file fails nginx's check/,
+    );
   });
 
   it("says what to do when the guest has no applier", async () => {
     simConfig({ applier: undefined });
     const r = await run();
     expect(r.code).not.toBe(0);
-    expect(r.stderr).toMatch(/applying the role files failed: .*command not found; the guest has no \/usr\/local\/sbin\/k8s-lab-apply/);
+    expect(r.stderr).toMatch(
+      /applying the role files failed: .*command not found; the guest has no \/usr\/local\/sbin\/k8s-lab-apply/,
+    );
   });
 
   it("refuses a manifest for another VM", async () => {
     simConfig({});
-    const r = await run({ VM_NAME: "k8s-master2", GUEST_MANIFEST: "generated/k8s-master1/guest/manifest.json" });
+    const r = await run({
+      VM_NAME: "k8s-master2",
+      GUEST_MANIFEST: "generated/k8s-master1/guest/manifest.json",
+    });
     expect(r.code).not.toBe(0);
     expect(r.stderr).toMatch(/manifest .* is for k8s-master1, not k8s-master2/);
   });

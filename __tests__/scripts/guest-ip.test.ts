@@ -23,8 +23,15 @@ const QUERY = {
 };
 
 /** Runs the entry as Terraform does: cwd = project root, the query on stdin. */
-function guestIp(stdin: string | Record<string, unknown>, env: Record<string, string> = vm.vmrunEnv): Promise<EntryResult> {
-  return runEntry("guest-ip", { env, projectRoot: vm.root, input: typeof stdin === "string" ? stdin : JSON.stringify(stdin) });
+function guestIp(
+  stdin: string | Record<string, unknown>,
+  env: Record<string, string> = vm.vmrunEnv,
+): Promise<EntryResult> {
+  return runEntry("guest-ip", {
+    env,
+    projectRoot: vm.root,
+    input: typeof stdin === "string" ? stdin : JSON.stringify(stdin),
+  });
 }
 
 async function answer(stdin: Record<string, unknown>): Promise<unknown> {
@@ -35,7 +42,7 @@ async function answer(stdin: Record<string, unknown>): Promise<unknown> {
 }
 
 describe("guest-ip", () => {
-  it("an off VM answers ip \"\" state off at once, after only a list", async () => {
+  it('an off VM answers ip "" state off at once, after only a list', async () => {
     expect(await answer(QUERY)).toEqual({ ip: "", state: "off", detail: "the VM is not running" });
     expect(vm.sim.calls().map((c) => c.command)).toEqual(["list"]);
   });
@@ -49,7 +56,11 @@ describe("guest-ip", () => {
   it("a missing .vmx answers state absent even on a machine with no vmrun at all", async () => {
     fs.rmSync(vm.abs("VMs"), { recursive: true });
     const r = await guestIp(QUERY, { PATH: path.dirname(process.execPath) }); // node only: no vmrun, no VMRUN
-    expect({ code: r.code, stderr: r.stderr, answer: JSON.parse(r.stdout || "null") }).toEqual({ code: 0, stderr: "", answer: { ip: "", state: "absent", detail: `${vm.vmxAbs} does not exist` } });
+    expect({ code: r.code, stderr: r.stderr, answer: JSON.parse(r.stdout || "null") }).toEqual({
+      code: 0,
+      stderr: "",
+      answer: { ip: "", state: "absent", detail: `${vm.vmxAbs} does not exist` },
+    });
   });
 
   it("records a running VM's address and answers with it while the VM is off, but not once it is deleted", async () => {
@@ -59,7 +70,11 @@ describe("guest-ip", () => {
     expect(await answer(query)).toEqual({ ip: "10.10.0.131", state: "running", detail: "" });
     expect(fs.readFileSync(vm.abs(`generated/${NAME}/last-ip`), "utf8")).toBe("10.10.0.131\n");
     vm.sim.powerOff(vm.vmxAbs);
-    expect(await answer(query)).toEqual({ ip: "10.10.0.131", state: "off", detail: "the VM is not running; answering with the last known address" });
+    expect(await answer(query)).toEqual({
+      ip: "10.10.0.131",
+      state: "off",
+      detail: "the VM is not running; answering with the last known address",
+    });
     fs.rmSync(vm.abs("VMs"), { recursive: true });
     expect(await answer(query)).toEqual({ ip: "", state: "absent", detail: `${vm.vmxAbs} does not exist` });
   });
@@ -67,7 +82,11 @@ describe("guest-ip", () => {
   it("ignores a recorded value that is not an address, and refuses a record outside the project", async () => {
     fs.mkdirSync(vm.abs(`generated/${NAME}`), { recursive: true });
     fs.writeFileSync(vm.abs(`generated/${NAME}/last-ip`), "$(reboot)\n");
-    expect(await answer({ ...QUERY, last_ip_file: `generated/${NAME}/last-ip` })).toEqual({ ip: "", state: "off", detail: "the VM is not running" });
+    expect(await answer({ ...QUERY, last_ip_file: `generated/${NAME}/last-ip` })).toEqual({
+      ip: "",
+      state: "off",
+      detail: "the VM is not running",
+    });
     const r = await guestIp({ ...QUERY, last_ip_file: "../outside" });
     expect(r.code).not.toBe(0);
     expect(r.stderr).toMatch(/query\.last_ip_file/);
@@ -77,19 +96,32 @@ describe("guest-ip", () => {
     vm.sim.setFaults({ vms: { [NAME]: { ip: "192.168.68.31" } } });
     vm.sim.powerOn(vm.vmxAbs);
     expect(await answer(QUERY)).toEqual({ ip: "192.168.68.31", state: "running", detail: "" });
-    expect(vm.sim.calls().filter((c) => c.command === "getGuestIPAddress").map((c) => c.argv.slice(2))).toEqual([["getGuestIPAddress", vm.vmxAbs, "-wait"]]);
+    expect(
+      vm.sim
+        .calls()
+        .filter((c) => c.command === "getGuestIPAddress")
+        .map((c) => c.argv.slice(2)),
+    ).toEqual([["getGuestIPAddress", vm.vmxAbs, "-wait"]]);
   });
 
   it("a running VM reporting only a VIP answers no-ip, never the VIP", async () => {
     vm.sim.setFaults({ vms: { [NAME]: { ip: "10.10.0.100" } } });
     vm.sim.powerOn(vm.vmxAbs);
-    expect(await answer(QUERY)).toEqual({ ip: "", state: "no-ip", detail: "VMware Tools reported 10.10.0.100 is a VIP, not the guest's own address" });
+    expect(await answer(QUERY)).toEqual({
+      ip: "",
+      state: "no-ip",
+      detail: "VMware Tools reported 10.10.0.100 is a VIP, not the guest's own address",
+    });
   });
 
   it("a running VM without an IP answers no-ip with exit 0 when timeout_seconds runs out", async () => {
     vm.sim.setFaults({ vms: { [NAME]: { ip: "" } } });
     vm.sim.powerOn(vm.vmxAbs);
-    expect(await answer(QUERY)).toEqual({ ip: "", state: "no-ip", detail: "VMware Tools did not report an address yet" });
+    expect(await answer(QUERY)).toEqual({
+      ip: "",
+      state: "no-ip",
+      detail: "VMware Tools did not report an address yet",
+    });
     const asks = vm.sim.calls().filter((c) => c.command === "getGuestIPAddress");
     expect(await waitUntilDead(pidsOf(asks))).toEqual([]);
   });
@@ -118,7 +150,11 @@ describe("guest-ip", () => {
   it("an empty exclude list is fine", async () => {
     vm.sim.setFaults({ vms: { [NAME]: { ip: "10.10.0.100" } } });
     vm.sim.powerOn(vm.vmxAbs);
-    expect(await answer({ ...QUERY, exclude: "" })).toEqual({ ip: "10.10.0.100", state: "running", detail: "" });
+    expect(await answer({ ...QUERY, exclude: "" })).toEqual({
+      ip: "10.10.0.100",
+      state: "running",
+      detail: "",
+    });
   });
 
   it.each([
@@ -129,10 +165,26 @@ describe("guest-ip", () => {
     ["a string", '"k8s-m1"', /stdin is not a JSON object/],
     ["without vmx_path", JSON.stringify({ ...QUERY, vmx_path: undefined }), /query\.vmx_path is missing/],
     ["without networks", JSON.stringify({ ...QUERY, networks: "" }), /query\.networks is missing/],
-    ["a bad network", JSON.stringify({ ...QUERY, networks: "10.10.0.0/33" }), /query\.networks: not an IPv4 CIDR block/],
-    ["a bad exclude", JSON.stringify({ ...QUERY, exclude: "vip" }), /query\.exclude: "vip" is not an IPv4 address/],
-    ["timeout_seconds 0", JSON.stringify({ ...QUERY, timeout_seconds: "0" }), /query\.timeout_seconds="0" must be 1\.\.3600/],
-    ["timeout_seconds not a number", JSON.stringify({ ...QUERY, timeout_seconds: "soon" }), /query\.timeout_seconds="soon" must be 1\.\.3600/],
+    [
+      "a bad network",
+      JSON.stringify({ ...QUERY, networks: "10.10.0.0/33" }),
+      /query\.networks: not an IPv4 CIDR block/,
+    ],
+    [
+      "a bad exclude",
+      JSON.stringify({ ...QUERY, exclude: "vip" }),
+      /query\.exclude: "vip" is not an IPv4 address/,
+    ],
+    [
+      "timeout_seconds 0",
+      JSON.stringify({ ...QUERY, timeout_seconds: "0" }),
+      /query\.timeout_seconds="0" must be 1\.\.3600/,
+    ],
+    [
+      "timeout_seconds not a number",
+      JSON.stringify({ ...QUERY, timeout_seconds: "soon" }),
+      /query\.timeout_seconds="soon" must be 1\.\.3600/,
+    ],
   ])("malformed input (%s) exits 1 with a message on stderr", async (_what, stdin, message) => {
     vm.sim.powerOn(vm.vmxAbs);
     const r = await guestIp(stdin);

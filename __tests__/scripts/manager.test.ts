@@ -2,7 +2,14 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { waitUntilDead } from "../../test-support/processes";
 import { pidsOf } from "../../test-support/vmrun-sim";
-import { APT_CACHE, CliProject, createCliProject, runCli, startCli, vmsCalled } from "../../test-support/cli-project";
+import {
+  APT_CACHE,
+  CliProject,
+  createCliProject,
+  runCli,
+  startCli,
+  vmsCalled,
+} from "../../test-support/cli-project";
 
 describe("scripts/manager.ts", () => {
   let p: CliProject;
@@ -20,9 +27,13 @@ describe("scripts/manager.ts", () => {
       expect(r.stderr).toBe("");
       expect(r.code).toBe(0);
       const line = (name: string) => r.stdout.split("\n").find((l) => l.includes(` ${name} `)) ?? "";
-      expect(r.stdout).toMatch(/VM\s+│ role\s+│ power\s+│ IP\s+│ tools\s+│ cloud-init\s+│ VIPs\s+│ snapshots\s+│ detail/);
+      expect(r.stdout).toMatch(
+        /VM\s+│ role\s+│ power\s+│ IP\s+│ tools\s+│ cloud-init\s+│ VIPs\s+│ snapshots\s+│ detail/,
+      );
       // The guest double answers nothing it was not told: cloud-init is unknown, with the reason.
-      expect(line("k8s-master1")).toMatch(/│ master\s+│ on\s+│ 10\.10\.0\.\d+\s+│ running\s+│ unknown\s+│ -\s+│ -\s+│ cloud-init status: .*command not found/);
+      expect(line("k8s-master1")).toMatch(
+        /│ master\s+│ on\s+│ 10\.10\.0\.\d+\s+│ running\s+│ unknown\s+│ -\s+│ -\s+│ cloud-init status: .*command not found/,
+      );
       expect(line("k8s-worker1")).toMatch(/│ worker\s+│ off\s+│ -\s+│ installed/);
       expect(line("gateway1")).toMatch(/│ gateway\s+│ absent\s+│ -\s+│ -/);
       expect(line(APT_CACHE)).toMatch(/│ apt-cache\s+│ off/);
@@ -40,23 +51,42 @@ describe("scripts/manager.ts", () => {
         JSON.stringify({
           commands: {
             "cloud-init status": { stdout: "status: done\n" },
-            "ip -4 -o addr show": { stdout: "1: lo    inet 127.0.0.1/8 scope host lo\n3: ens192    inet 10.10.0.140/24 scope global ens192\n3: ens192    inet 10.10.0.100/24 scope global secondary ens192\n" },
+            "ip -4 -o addr show": {
+              stdout:
+                "1: lo    inet 127.0.0.1/8 scope host lo\n3: ens192    inet 10.10.0.140/24 scope global ens192\n3: ens192    inet 10.10.0.100/24 scope global secondary ens192\n",
+            },
           },
           hosts: { "10.10.0.1": {} },
         }),
       );
       const r = await manager(["status", "--json"]);
       expect(r.code).toBe(0);
-      const rows = JSON.parse(r.stdout) as { name: string; cloudInit?: string; vips?: string[]; detail: string }[];
+      const rows = JSON.parse(r.stdout) as {
+        name: string;
+        cloudInit?: string;
+        vips?: string[];
+        detail: string;
+      }[];
       const row = (name: string) => rows.find((x) => x.name === name);
       expect(row("gateway1")).toMatchObject({ cloudInit: "done", vips: ["internal"], detail: "" });
       expect(row("k8s-master1")).toMatchObject({ cloudInit: "done", detail: "" });
       expect(row("k8s-master1")?.vips).toBeUndefined();
       expect(row(APT_CACHE)?.cloudInit).toBeUndefined();
-      const calls = fs.readFileSync(path.join(p.env.SSH_SIM_DIR, "calls.log"), "utf8").trim().split("\n").map((l) => JSON.parse(l) as { remote: string[] });
-      expect(calls.map((c) => c.remote.join(" ")).sort()).toEqual(["cloud-init status", "cloud-init status", "cloud-init status", "ip -4 -o addr show"]);
+      const calls = fs
+        .readFileSync(path.join(p.env.SSH_SIM_DIR, "calls.log"), "utf8")
+        .trim()
+        .split("\n")
+        .map((l) => JSON.parse(l) as { remote: string[] });
+      expect(calls.map((c) => c.remote.join(" ")).sort()).toEqual([
+        "cloud-init status",
+        "cloud-init status",
+        "cloud-init status",
+        "ip -4 -o addr show",
+      ]);
       const skipped = await manager(["status", "--no-guest", "--json"]);
-      expect((JSON.parse(skipped.stdout) as { cloudInit?: string }[]).every((x) => x.cloudInit === undefined)).toBe(true);
+      expect(
+        (JSON.parse(skipped.stdout) as { cloudInit?: string }[]).every((x) => x.cloudInit === undefined),
+      ).toBe(true);
     });
 
     it("prints the array with --json", async () => {
@@ -101,14 +131,19 @@ describe("scripts/manager.ts", () => {
       const r = await manager(["stop-all"]);
       expect(r.code).toBe(0);
       expect(vmsCalled(p.sim, "stop")).toEqual(["gateway1", "k8s-worker1", "k8s-master1", APT_CACHE]);
-      for (const name of [APT_CACHE, "k8s-master1", "k8s-worker1", "gateway1"]) expect(p.sim.vmState(p.vmxOf(name))?.power).toBe("off");
+      for (const name of [APT_CACHE, "k8s-master1", "k8s-worker1", "gateway1"])
+        expect(p.sim.vmState(p.vmxOf(name))?.power).toBe("off");
     });
 
     it("exits 1 with the summary when one VM fails", async () => {
-      p.sim.setFaults({ commands: { start: { "k8s-worker1": { fail: "Error: The file is already in use" } } } });
+      p.sim.setFaults({
+        commands: { start: { "k8s-worker1": { fail: "Error: The file is already in use" } } },
+      });
       const r = await manager(["start-all"]);
       expect(r.code).toBe(1);
-      expect(r.stdout).toMatch(/k8s-worker1\s+│ failed\s+│ vmrun start k8s-worker1 failed: The file is already in use/);
+      expect(r.stdout).toMatch(
+        /k8s-worker1\s+│ failed\s+│ vmrun start k8s-worker1 failed: The file is already in use/,
+      );
       expect(r.stdout).toMatch(/gateway1\s+│ done/);
       expect(r.stderr).toContain("manager: start-all did not succeed on 1 of 4 VMs (k8s-worker1: failed)");
     });
@@ -117,7 +152,9 @@ describe("scripts/manager.ts", () => {
       p.sim.setFaults({ commands: { start: { "k8s-worker1": { hang: "with-child" } } } });
       const r = await manager(["start-all", "--timeout", "2"]);
       expect(r.code).toBe(1);
-      expect(r.stdout).toMatch(/k8s-worker1\s+│ failed\s+│ vmrun start k8s-worker1 did not answer within 2 s/);
+      expect(r.stdout).toMatch(
+        /k8s-worker1\s+│ failed\s+│ vmrun start k8s-worker1 did not answer within 2 s/,
+      );
       expect(r.stdout).toMatch(/gateway1\s+│ done/);
       const hung = p.sim.calls().filter((c) => c.command === "start" && c.vmx?.includes("k8s-worker1"));
       expect(hung).toHaveLength(1);
@@ -146,7 +183,8 @@ describe("scripts/manager.ts", () => {
     it("forwards to the snapshot commands", async () => {
       const created = await manager(["snapshot", "create", "from-manager"]);
       expect(created.code).toBe(0);
-      for (const vm of ["gateway1", "k8s-master1", "k8s-worker1"]) expect(p.sim.vmState(p.vmxOf(vm))?.snapshots.map((s) => s.name)).toEqual(["from-manager"]);
+      for (const vm of ["gateway1", "k8s-master1", "k8s-worker1"])
+        expect(p.sim.vmState(p.vmxOf(vm))?.snapshots.map((s) => s.name)).toEqual(["from-manager"]);
       const listed = await manager(["snapshot", "list"]);
       expect(listed.stdout).toMatch(/│ k8s-worker1\s+│ off\s+│ present\s+│/);
     });
@@ -157,8 +195,11 @@ describe("scripts/manager.ts", () => {
       expect(p.sim.vmState(p.vmxOf("gateway1"))?.snapshots.map((s) => s.name)).toEqual(["menu-set"]);
       expect(r.stdout).toMatch(/│ gateway1\s+│ off\s+│ present\s+│/);
       expect(r.stdout).toContain("sets made by this tool: menu-set");
-      for (const vm of ["gateway1", "k8s-master1", "k8s-worker1"]) expect(p.sim.vmState(p.vmxOf(vm))).toMatchObject({ power: "on", current: "menu-set" });
-      expect(fs.readFileSync(path.join(p.root, "vm-ips.env"), "utf8")).toMatch(/^K8S_WORKER1_IP=10\.10\.0\.\d+$/m);
+      for (const vm of ["gateway1", "k8s-master1", "k8s-worker1"])
+        expect(p.sim.vmState(p.vmxOf(vm))).toMatchObject({ power: "on", current: "menu-set" });
+      expect(fs.readFileSync(path.join(p.root, "vm-ips.env"), "utf8")).toMatch(
+        /^K8S_WORKER1_IP=10\.10\.0\.\d+$/m,
+      );
       expect(r.stdout.split("choice: ").length - 1).toBe(4);
     });
   });
@@ -181,7 +222,9 @@ describe("scripts/manager.ts", () => {
       // No Fusion here: the doctor fails (vmnet2 missing), so deploy must not start.
       const r = await manager([], "1\nq\n");
       expect(r.stdout).toMatch(/FAIL/);
-      expect(r.stderr).toMatch(/\d+ failures?: fix the failures above \(npm run doctor shows every check\), then deploy again/);
+      expect(r.stderr).toMatch(
+        /\d+ failures?: fix the failures above \(npm run doctor shows every check\), then deploy again/,
+      );
       expect(r.stderr).not.toContain("running npx");
       expect(r.stdout).toContain("bye");
       const sub = await manager(["deploy"]);
@@ -221,7 +264,9 @@ describe("scripts/manager.ts", () => {
       const r = await manager([], "6\nbase\nk8s-worker9\nq\n");
       expect(r.code).toBe(0);
       expect(r.stdout).toContain("no sets made by this tool yet");
-      expect(r.stderr).toContain("manager: unknown VM name k8s-worker9 in --vm; the cluster VMs are: gateway1, k8s-master1, k8s-worker1");
+      expect(r.stderr).toContain(
+        "manager: unknown VM name k8s-worker9 in --vm; the cluster VMs are: gateway1, k8s-master1, k8s-worker1",
+      );
       expect(p.sim.calls()).toEqual([]);
     });
   });

@@ -8,7 +8,9 @@ describe("scripts/run launcher", () => {
   it("runs the entry point and turns a missing variable into exit 1 with the input error", async () => {
     const res = await runLauncher(["disk-clone"]);
     expect(res.code).toBe(1);
-    expect(res.stderr.trim()).toBe("disk-clone: environment variable VM_NAME is not set: this script is run by Terraform, which passes it from the resource's triggers");
+    expect(res.stderr.trim()).toBe(
+      "disk-clone: environment variable VM_NAME is not set: this script is run by Terraform, which passes it from the resource's triggers",
+    );
   });
 
   it("exits 2 for an unknown entry point, or one that tries to leave scripts/", async () => {
@@ -16,7 +18,9 @@ describe("scripts/run launcher", () => {
       const res = await runLauncher([entry]);
       expect({ entry, code: res.code }).toEqual({ entry, code: 2 });
     }
-    expect((await runLauncher(["no-such-entry"])).stderr).toContain("no entry point scripts/no-such-entry.ts");
+    expect((await runLauncher(["no-such-entry"])).stderr).toContain(
+      "no entry point scripts/no-such-entry.ts",
+    );
   });
 
   it("works from Terraform's working directory, cdktf.out/stacks/<stack>/, by its relative path", async () => {
@@ -26,7 +30,11 @@ describe("scripts/run launcher", () => {
     try {
       const rel = path.relative(nested, path.join(REPO_ROOT, "scripts", "run"));
       expect(rel).toBe("../../../scripts/run");
-      const res = await runWithDeadline(rel, ["guest-ip"], { cwd: nested, timeoutMs: 30_000, input: "not json" });
+      const res = await runWithDeadline(rel, ["guest-ip"], {
+        cwd: nested,
+        timeoutMs: 30_000,
+        input: "not json",
+      });
       expect(res.code).toBe(1);
       expect(res.stderr).toContain("stdin is not a JSON object");
     } finally {
@@ -37,10 +45,18 @@ describe("scripts/run launcher", () => {
 
 // The e2e scripts run on the Linux CI machine only (they build and boot the QEMU guests), but are
 // held to the same shellcheck standard.
-const SHELL_FILES = ["scripts/run", ".ci/run", "e2e/golden/build.sh", "e2e/golden/bios-only.sh", "e2e/lib/launcher-in-netns.sh"];
+const SHELL_FILES = [
+  "scripts/run",
+  ".ci/run",
+  "e2e/golden/build.sh",
+  "e2e/golden/bios-only.sh",
+  "e2e/lib/launcher-in-netns.sh",
+];
 (hasTool("shellcheck") ? describe : describe.skip)("shell scripts", () => {
   it.each(SHELL_FILES)("%s passes shellcheck (bash 3.2 and BSD tools are the target)", async (file) => {
-    const res = await runWithDeadline("shellcheck", ["-S", "style", path.join(REPO_ROOT, file)], { timeoutMs: 30_000 });
+    const res = await runWithDeadline("shellcheck", ["-S", "style", path.join(REPO_ROOT, file)], {
+      timeoutMs: 30_000,
+    });
     expect({ code: res.code, out: res.stdout }).toEqual({ code: 0, out: "" });
   });
 
@@ -50,13 +66,23 @@ const SHELL_FILES = ["scripts/run", ".ci/run", "e2e/golden/build.sh", "e2e/golde
       for (const entry of fs.readdirSync(path.join(REPO_ROOT, dir), { withFileTypes: true })) {
         const rel = path.join(dir, entry.name);
         if (entry.isDirectory()) {
-          if (!["node_modules", ".git", "cdktf.out", "VMs", "base_images", "generated", ".e2e-cache"].includes(entry.name)) walk(rel);
-        } else if (entry.isFile() && /^#!.*\b(ba)?sh\b/.test(fs.readFileSync(path.join(REPO_ROOT, rel), "utf8").split("\n")[0])) {
+          if (
+            !["node_modules", ".git", "cdktf.out", "VMs", "base_images", "generated", ".e2e-cache"].includes(
+              entry.name,
+            )
+          )
+            walk(rel);
+        } else if (
+          entry.isFile() &&
+          /^#!.*\b(ba)?sh\b/.test(fs.readFileSync(path.join(REPO_ROOT, rel), "utf8").split("\n")[0])
+        ) {
           found.push(rel);
         }
       }
     };
     walk(".");
-    expect(found.map((f) => path.normalize(f)).sort()).toEqual(SHELL_FILES.map((f) => path.normalize(f)).sort());
+    expect(found.map((f) => path.normalize(f)).sort()).toEqual(
+      SHELL_FILES.map((f) => path.normalize(f)).sort(),
+    );
   });
 });

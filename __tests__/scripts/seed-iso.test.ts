@@ -10,7 +10,14 @@ const VMS_DIR = "VMs/k8s_cluster";
 const ISO = `${VMS_DIR}/m1.vmwarevm/seed.iso`;
 
 function env(overrides: Record<string, string> = {}): Record<string, string> {
-  return { VM_NAME: "m1", SEED_DIR: "generated/m1/seed", ISO_PATH: ISO, VMS_DIR, ISO_TIMEOUT_SECONDS: "30", ...overrides };
+  return {
+    VM_NAME: "m1",
+    SEED_DIR: "generated/m1/seed",
+    ISO_PATH: ISO,
+    VMS_DIR,
+    ISO_TIMEOUT_SECONDS: "30",
+    ...overrides,
+  };
 }
 
 beforeEach(() => {
@@ -30,7 +37,9 @@ describe("scripts/seed-iso", () => {
     expect(res.code).toBe(0);
     expect(res.stderr).toContain("with genisoimage");
     const iso = path.join(root, ISO);
-    const data = await runWithDeadline("isoinfo", ["-R", "-x", "/user-data", "-i", iso], { timeoutMs: 10_000 });
+    const data = await runWithDeadline("isoinfo", ["-R", "-x", "/user-data", "-i", iso], {
+      timeoutMs: 10_000,
+    });
     expect(data.stdout).toBe(SAMPLE_SEED["user-data"]);
   });
 
@@ -61,7 +70,10 @@ describe("scripts/seed-iso", () => {
   ])("refuses ISO_PATH %s", async (_what, isoPath) => {
     fs.mkdirSync(path.join(root, VMS_DIR), { recursive: true });
     fs.symlinkSync(outside, path.join(root, VMS_DIR, "link"));
-    const res = await runEntry("seed-iso", { projectRoot: root, env: env({ ISO_PATH: isoPath.replace("OUTSIDE", outside) }) });
+    const res = await runEntry("seed-iso", {
+      projectRoot: root,
+      env: env({ ISO_PATH: isoPath.replace("OUTSIDE", outside) }),
+    });
     expect(res.code).toBe(1);
     expect(res.stderr).toMatch(/^seed-iso: ISO_PATH=.*use a path inside/m);
     expect(fs.readdirSync(outside)).toEqual([]);

@@ -29,11 +29,16 @@ describe("scripts/snapshot.ts", () => {
     expect(listed.stdout).toMatch(/│ k8s-master1\s+│ on\s+│ present\s+│ present\s+│/);
     expect(listed.stdout).toMatch(/│ k8s-worker1\s+│ off\s+│ present\s+│ present\s+│/);
 
-    fs.writeFileSync(path.join(p.root, "vm-ips.env"), "GATEWAY1_IP=192.168.68.50\nK8S_MASTER1_IP=10.10.0.131\nK8S_WORKER1_IP=10.10.0.199\n");
+    fs.writeFileSync(
+      path.join(p.root, "vm-ips.env"),
+      "GATEWAY1_IP=192.168.68.50\nK8S_MASTER1_IP=10.10.0.131\nK8S_WORKER1_IP=10.10.0.199\n",
+    );
     const rolled = await snapshot("rollback", "base", "--vm", "k8s-worker1");
     expect(rolled.code).toBe(0);
     expect(p.sim.vmState(p.vmxOf("k8s-worker1"))).toMatchObject({ power: "on", current: "base" });
-    const ip = /k8s-worker1\s+│ done\s+│ reverted to base, running at (10\.10\.0\.\d+)/.exec(rolled.stdout)?.[1];
+    const ip = /k8s-worker1\s+│ done\s+│ reverted to base, running at (10\.10\.0\.\d+)/.exec(
+      rolled.stdout,
+    )?.[1];
     expect(ip).toBeDefined();
     const inventory = fs.readFileSync(path.join(p.root, "vm-ips.env"), "utf8");
     expect(inventory.split("\n").filter((l) => !l.startsWith("#"))).toEqual([
@@ -43,12 +48,19 @@ describe("scripts/snapshot.ts", () => {
       `K8S_WORKER1_IP=${ip}`,
       "",
     ]);
-    expect(p.sim.calls().filter((c) => c.command === "revertToSnapshot").map((c) => path.basename(c.vmx!))).toEqual(["k8s-worker1.vmx"]);
+    expect(
+      p.sim
+        .calls()
+        .filter((c) => c.command === "revertToSnapshot")
+        .map((c) => path.basename(c.vmx!)),
+    ).toEqual(["k8s-worker1.vmx"]);
 
     const deleted = await snapshot("delete", "base");
     expect(deleted.code).toBe(0);
     for (const vm of CLUSTER_VMS) expect(snapshotsOf(vm)).toEqual(["second"]);
-    const json = JSON.parse((await snapshot("list", "--json")).stdout) as { sets: { name: string; presence: Record<string, boolean> }[] };
+    const json = JSON.parse((await snapshot("list", "--json")).stdout) as {
+      sets: { name: string; presence: Record<string, boolean> }[];
+    };
     expect(json.sets.map((s) => s.name)).toEqual(["second"]);
     expect(json.sets[0].presence).toEqual({ gateway1: true, "k8s-master1": true, "k8s-worker1": true });
   });
@@ -57,15 +69,27 @@ describe("scripts/snapshot.ts", () => {
     p.sim.powerOn(p.vmxOf("k8s-master1"));
     const r = await snapshot("create", "steady", "--consistent", "--json");
     expect(r.code).toBe(0);
-    const result = JSON.parse(r.stdout) as { set: string; ok: boolean; results: { vm: string; outcome: string }[] };
+    const result = JSON.parse(r.stdout) as {
+      set: string;
+      ok: boolean;
+      results: { vm: string; outcome: string }[];
+    };
     expect(result).toMatchObject({ set: "steady", ok: true });
     expect(result.results.map((x) => [x.vm, x.outcome])).toEqual(CLUSTER_VMS.map((vm) => [vm, "done"]));
-    expect(p.sim.calls().filter((c) => c.command === "suspend").map((c) => path.basename(c.vmx!))).toEqual(["k8s-master1.vmx"]);
+    expect(
+      p.sim
+        .calls()
+        .filter((c) => c.command === "suspend")
+        .map((c) => path.basename(c.vmx!)),
+    ).toEqual(["k8s-master1.vmx"]);
     expect(p.sim.vmState(p.vmxOf("k8s-master1"))?.power).toBe("on");
   });
 
   it("rejects a bad --keep or --timeout before any vmrun call", async () => {
-    for (const args of [["create", "x", "--keep", "0"], ["list", "--timeout", "soon"]]) {
+    for (const args of [
+      ["create", "x", "--keep", "0"],
+      ["list", "--timeout", "soon"],
+    ]) {
       const r = await snapshot(...args);
       expect(r.code).toBe(1);
       expect(r.stderr).toMatch(/--keep takes a whole number|--timeout "soon" is not a whole number/);
@@ -74,7 +98,13 @@ describe("scripts/snapshot.ts", () => {
   });
 
   it("exits 1 with the summary when one VM fails, leaving no partial set", async () => {
-    p.sim.setFaults({ commands: { snapshot: { "k8s-worker1": { fail: "Error: The operation is not supported for the specified parameters" } } } });
+    p.sim.setFaults({
+      commands: {
+        snapshot: {
+          "k8s-worker1": { fail: "Error: The operation is not supported for the specified parameters" },
+        },
+      },
+    });
     const r = await snapshot("create", "broken");
     expect(r.code).toBe(1);
     expect(r.stdout).toMatch(/│ k8s-worker1\s+│ failed\s+│ .*not supported/);
@@ -85,7 +115,9 @@ describe("scripts/snapshot.ts", () => {
   it.each([["rollback"], ["delete"]])("%s rejects unknown --vm names before any vmrun call", async (cmd) => {
     const r = await snapshot(cmd, "base", "--vm", "k8s-worker1", "--vm", "k8s-wroker2");
     expect(r.code).toBe(1);
-    expect(r.stderr).toContain("unknown VM name k8s-wroker2 in --vm; the cluster VMs are: gateway1, k8s-master1, k8s-worker1");
+    expect(r.stderr).toContain(
+      "unknown VM name k8s-wroker2 in --vm; the cluster VMs are: gateway1, k8s-master1, k8s-worker1",
+    );
     expect(p.sim.calls()).toEqual([]);
   });
 

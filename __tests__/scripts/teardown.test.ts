@@ -1,6 +1,13 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { APT_CACHE, CLUSTER_VMS, CliProject, createCliProject, runCli, vmsCalled } from "../../test-support/cli-project";
+import {
+  APT_CACHE,
+  CLUSTER_VMS,
+  CliProject,
+  createCliProject,
+  runCli,
+  vmsCalled,
+} from "../../test-support/cli-project";
 
 const VMS = "VMs/k8s_cluster";
 
@@ -8,7 +15,8 @@ describe("scripts/teardown.ts", () => {
   let p: CliProject;
   beforeEach(() => {
     p = createCliProject();
-    for (const name of CLUSTER_VMS) fs.writeFileSync(path.join(path.dirname(p.vmxOf(name)), "seed.iso"), "iso");
+    for (const name of CLUSTER_VMS)
+      fs.writeFileSync(path.join(path.dirname(p.vmxOf(name)), "seed.iso"), "iso");
     for (const name of [APT_CACHE, ...CLUSTER_VMS]) {
       fs.mkdirSync(path.join(p.root, "generated", name), { recursive: true });
       fs.writeFileSync(path.join(p.root, "generated", name, `${name}.vmx`), "rendered");
@@ -38,10 +46,12 @@ describe("scripts/teardown.ts", () => {
   it("names VMs left in the VMs folder from an earlier config, and removes them with --orphans", async () => {
     const orphan = path.join(p.root, "VMs/k8s_cluster/old-worker.vmwarevm");
     fs.mkdirSync(orphan, { recursive: true });
-    fs.writeFileSync(path.join(orphan, "old-worker.vmx"), ".encoding = \"UTF-8\"\n");
+    fs.writeFileSync(path.join(orphan, "old-worker.vmx"), '.encoding = "UTF-8"\n');
     const first = await runCli(p, "teardown", ["--yes", "--skip-destroy"]);
     expect(first.code).toBe(0);
-    expect(first.stderr).toContain("teardown: left alone, not in the config: VMs/k8s_cluster/old-worker.vmwarevm; if they are VMs removed from vms, remove them with npm run teardown -- --orphans");
+    expect(first.stderr).toContain(
+      "teardown: left alone, not in the config: VMs/k8s_cluster/old-worker.vmwarevm; if they are VMs removed from vms, remove them with npm run teardown -- --orphans",
+    );
     expect(fs.existsSync(orphan)).toBe(true);
     const second = await runCli(p, "teardown", ["--skip-destroy", "--orphans"], { input: "y\n" });
     expect(second.code).toBe(0);
@@ -68,7 +78,11 @@ describe("scripts/teardown.ts", () => {
   });
 
   it("exits 1 and lists what is left when the audit finds something", async () => {
-    p.sim.setFaults({ commands: { deleteVM: { "k8s-master1": { fail: "Error: Insufficient permissions in the host operating system" } } } });
+    p.sim.setFaults({
+      commands: {
+        deleteVM: { "k8s-master1": { fail: "Error: Insufficient permissions in the host operating system" } },
+      },
+    });
     const r = await runCli(p, "teardown", ["--yes", "--skip-destroy"]);
     expect(r.code).toBe(1);
     expect(r.stdout).toMatch(new RegExp(`${VMS}/k8s-master1\\.vmwarevm\\s+│ failed`));
@@ -79,7 +93,10 @@ describe("scripts/teardown.ts", () => {
 
   it("refuses while another operation holds the lock", async () => {
     // This test process is alive, so its lock is not stale.
-    fs.writeFileSync(path.join(p.root, "generated", "operation.lock"), JSON.stringify({ pid: process.pid, operation: "stop-all", startedAt: "2026-01-01T00:00:00Z" }));
+    fs.writeFileSync(
+      path.join(p.root, "generated", "operation.lock"),
+      JSON.stringify({ pid: process.pid, operation: "stop-all", startedAt: "2026-01-01T00:00:00Z" }),
+    );
     const r = await runCli(p, "teardown", ["--yes", "--skip-destroy"]);
     expect(r.code).toBe(1);
     expect(r.stderr).toContain("another operation is running: stop-all");
@@ -98,7 +115,9 @@ describe("scripts/teardown.ts", () => {
   it("when npx cdktf destroy fails, says so and carries on with the sweep", async () => {
     const r = await runCli(p, "teardown", ["--yes"]);
     expect(r.stderr).toContain("manager: running npx cdktf destroy k8s-cluster --auto-approve");
-    expect(r.stderr).toMatch(/teardown destroy: npx cdktf destroy k8s-cluster --auto-approve exited with \d+; sweeping what is left instead/);
+    expect(r.stderr).toMatch(
+      /teardown destroy: npx cdktf destroy k8s-cluster --auto-approve exited with \d+; sweeping what is left instead/,
+    );
     expect(r.stdout).toMatch(/terraform destroy\s+│ failed/);
     expect(r.code).toBe(0);
     expect(fs.readdirSync(path.join(p.root, VMS))).toEqual([`${APT_CACHE}.vmwarevm`]);

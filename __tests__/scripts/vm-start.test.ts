@@ -24,7 +24,8 @@ const env = (over: Record<string, string | undefined> = {}) =>
     ...over,
   });
 
-const vmStart = (over: Record<string, string | undefined> = {}) => runEntry("vm-start", { env: env(over), projectRoot: vm.root, timeoutMs: 45_000 });
+const vmStart = (over: Record<string, string | undefined> = {}) =>
+  runEntry("vm-start", { env: env(over), projectRoot: vm.root, timeoutMs: 45_000 });
 const argvs = (calls: SimCall[] = vm.sim.calls()) => calls.map((c) => c.argv.slice(2));
 const read = (rel: string) => fs.readFileSync(vm.abs(rel), "utf8");
 
@@ -91,7 +92,9 @@ describe("vm-start", () => {
     expect(r.code).toBe(1);
     const lines = r.stderr.trim().split("\n");
     const last = lines[lines.length - 1];
-    expect(last).toMatch(new RegExp(`^vm-start: ${NAME} was started but reported no usable IP within 2 s \\(`));
+    expect(last).toMatch(
+      new RegExp(`^vm-start: ${NAME} was started but reported no usable IP within 2 s \\(`),
+    );
     expect(last).toContain(vm.abs(`${vm.vmDir}/console.log`));
     const asks = vm.sim.calls().filter((c) => c.command === "getGuestIPAddress");
     expect(await waitUntilDead(pidsOf(asks))).toEqual([]);
@@ -99,7 +102,11 @@ describe("vm-start", () => {
 
   it.each([
     ["a VIP from IP_EXCLUDE", "10.10.0.100", "10.10.0.100 is a VIP, not the guest's own address"],
-    ["an address outside IP_NETWORKS", "172.16.0.5", "172.16.0.5 is outside the expected networks (10.10.0.0/24, 192.168.68.0/24)"],
+    [
+      "an address outside IP_NETWORKS",
+      "172.16.0.5",
+      "172.16.0.5 is outside the expected networks (10.10.0.0/24, 192.168.68.0/24)",
+    ],
   ])("does not accept %s as the VM's IP", async (_what, ip, reason) => {
     vm.sim.setFaults({ vms: { [NAME]: { ip } } });
     const r = await vmStart({ IP_WAIT_SECONDS: "2" });
@@ -136,7 +143,9 @@ describe("vm-start", () => {
     fs.rmSync(vm.abs(vm.vmxSource));
     const r = await vmStart();
     expect(r.code).toBe(1);
-    expect(r.stderr).toBe(`vm-start: the rendered VMX ${vm.abs(vm.vmxSource)} is missing; run the deploy again (Terraform writes it before starting ${NAME})\n`);
+    expect(r.stderr).toBe(
+      `vm-start: the rendered VMX ${vm.abs(vm.vmxSource)} is missing; run the deploy again (Terraform writes it before starting ${NAME})\n`,
+    );
     expect(vm.sim.calls()).toEqual([]);
     expect(read(vm.vmx)).toBe(installed);
 

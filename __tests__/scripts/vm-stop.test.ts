@@ -9,14 +9,18 @@ let vm: VmProject;
 beforeEach(() => (vm = createVmProject(NAME)));
 afterEach(() => vm.cleanup());
 
-const vmStop = (over: Record<string, string> = {}) => runEntry("vm-stop", { env: vm.entryEnv(over), projectRoot: vm.root });
+const vmStop = (over: Record<string, string> = {}) =>
+  runEntry("vm-stop", { env: vm.entryEnv(over), projectRoot: vm.root });
 const argvs = () => vm.sim.calls().map((c) => c.argv.slice(2));
 
 describe("vm-stop", () => {
   it("stops a running VM with a clean (soft) shutdown", async () => {
     vm.sim.powerOn(vm.vmxAbs);
     const r = await vmStop();
-    expect({ code: r.code, stderr: r.stderr }).toEqual({ code: 0, stderr: `vm-stop ${NAME}: stopped (soft)\n` });
+    expect({ code: r.code, stderr: r.stderr }).toEqual({
+      code: 0,
+      stderr: `vm-stop ${NAME}: stopped (soft)\n`,
+    });
     expect(argvs().slice(1)).toEqual([["list"], ["stop", vm.vmxAbs, "soft"]]);
     expect(vm.sim.vmState(vm.vmxAbs)?.power).toBe("off");
   });
@@ -25,19 +29,27 @@ describe("vm-stop", () => {
     vm.sim.setFaults({ vms: { [NAME]: { toolsDelaySeconds: 3600 } } });
     vm.sim.powerOn(vm.vmxAbs);
     const r = await vmStop();
-    expect({ code: r.code, stderr: r.stderr }).toEqual({ code: 0, stderr: `vm-stop ${NAME}: stopped (hard)\n` });
+    expect({ code: r.code, stderr: r.stderr }).toEqual({
+      code: 0,
+      stderr: `vm-stop ${NAME}: stopped (hard)\n`,
+    });
     expect(argvs().filter((a) => a[0] === "stop")).toEqual([
       ["stop", vm.vmxAbs, "soft"],
       ["stop", vm.vmxAbs, "hard"],
     ]);
-    expect(vm.sim.calls().find((c) => c.argv.includes("soft"))?.stdout).toContain("VMware Tools are not running");
+    expect(vm.sim.calls().find((c) => c.argv.includes("soft"))?.stdout).toContain(
+      "VMware Tools are not running",
+    );
     expect(vm.sim.vmState(vm.vmxAbs)?.power).toBe("off");
   });
 
   it("an off VM exits 0 with 'already off', and so does a second run", async () => {
     for (let i = 0; i < 2; i++) {
       const r = await vmStop();
-      expect({ code: r.code, stderr: r.stderr }).toEqual({ code: 0, stderr: `vm-stop ${NAME}: already off\n` });
+      expect({ code: r.code, stderr: r.stderr }).toEqual({
+        code: 0,
+        stderr: `vm-stop ${NAME}: already off\n`,
+      });
     }
     expect(vm.sim.calls().map((c) => c.command)).toEqual(["list", "list"]);
   });
@@ -63,7 +75,9 @@ describe("vm-stop", () => {
   it("runs through the real launcher, which reports missing inputs", async () => {
     const r = await runLauncher(["vm-stop"], { env: vm.vmrunEnv });
     expect(r.code).toBe(1);
-    expect(r.stderr).toBe("vm-stop: environment variable VM_NAME is not set: this script is run by Terraform, which passes it from the resource's triggers\n");
+    expect(r.stderr).toBe(
+      "vm-stop: environment variable VM_NAME is not set: this script is run by Terraform, which passes it from the resource's triggers\n",
+    );
     expect(vm.sim.calls()).toEqual([]);
   });
 });

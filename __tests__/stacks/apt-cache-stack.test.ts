@@ -10,10 +10,19 @@ describe("apt-cache stack", () => {
   });
 
   it("holds only the APT cache VM and its base image", () => {
-    const ids = Object.keys(resources(aptCache, "null_resource")).map((id) => id.replace(/_[0-9A-F]{8}$/, ""));
-    expect(ids.sort()).toEqual(["apt-cache-server_disk", "apt-cache-server_power", "apt-cache-server_seed_iso", "base-image"]);
+    const ids = Object.keys(resources(aptCache, "null_resource")).map((id) =>
+      id.replace(/_[0-9A-F]{8}$/, ""),
+    );
+    expect(ids.sort()).toEqual([
+      "apt-cache-server_disk",
+      "apt-cache-server_power",
+      "apt-cache-server_seed_iso",
+      "base-image",
+    ]);
     expect(Object.keys(dataSources(aptCache, "external"))).toHaveLength(1);
-    expect(Object.keys(resources(aptCache, "local_file")).some((id) => id.startsWith("inventory"))).toBe(false);
+    expect(Object.keys(resources(aptCache, "local_file")).some((id) => id.startsWith("inventory"))).toBe(
+      false,
+    );
   });
 
   it("gives the cache its static address, apt-cacher-ng, and no proxy pointing at itself", () => {
@@ -32,7 +41,10 @@ describe("apt-cache stack", () => {
 
   it("matches the wiring snapshot (resource ids and dependencies)", () => {
     const wiring = Object.fromEntries(
-      Object.entries(resources(aptCache, "null_resource")).map(([id, r]) => [id, { depends_on: r.depends_on ?? [], triggers: r.triggers }]),
+      Object.entries(resources(aptCache, "null_resource")).map(([id, r]) => [
+        id,
+        { depends_on: r.depends_on ?? [], triggers: r.triggers },
+      ]),
     );
     expect(wiring).toMatchSnapshot();
   });

@@ -6,14 +6,33 @@ import { buildClusterModel, parseClusterConfig } from "../../lib/config/build-mo
 import { HOSTS_BEGIN, HOSTS_END } from "../../lib/render/hosts";
 import { FIXTURE_SSH_PUBLIC_KEY, modelFixture, withArch } from "../../test-support/model-fixture";
 import { affectedBy, withoutHash } from "../../test-support/terraform-impact";
-import { defaultVariableValues, gatewayVariableValues, resolveTerraformText } from "../../test-support/terraform-template";
+import {
+  defaultVariableValues,
+  gatewayVariableValues,
+  resolveTerraformText,
+} from "../../test-support/terraform-template";
 import { allStrings, dataSources, one, resources, TfJson } from "../../test-support/synth";
 import { entryExists, localExecs, synthStacks } from "../../test-support/stacks";
-import { HAVE_CLOUD_INIT, HAVE_KEEPALIVED_CHECK, HAVE_NETPLAN, HAVE_NGINX_STREAM, hasTool, Validators } from "../../test-support/validators";
+import {
+  HAVE_CLOUD_INIT,
+  HAVE_KEEPALIVED_CHECK,
+  HAVE_NETPLAN,
+  HAVE_NGINX_STREAM,
+  hasTool,
+  Validators,
+} from "../../test-support/validators";
 
 const model = modelFixture();
 const { cluster, aptCache } = synthStacks(model);
-const CLUSTER_VMS = ["gateway1", "gateway2", "k8s-master1", "k8s-master2", "k8s-master3", "k8s-worker1", "k8s-worker2"];
+const CLUSTER_VMS = [
+  "gateway1",
+  "gateway2",
+  "k8s-master1",
+  "k8s-master2",
+  "k8s-master3",
+  "k8s-worker1",
+  "k8s-worker2",
+];
 
 describe("k8s-cluster stack", () => {
   it("keeps its state in the project root through a relative path, and pins the providers", () => {
@@ -48,9 +67,20 @@ describe("k8s-cluster stack", () => {
   });
 
   it("has disk, seed ISO, power, IP lookup and role files for each of the 7 cluster VMs, and one base image", () => {
-    const nulls = Object.keys(resources(cluster, "null_resource")).map((id) => id.replace(/_[0-9A-F]{8}$/, ""));
-    expect(nulls.sort()).toEqual(["base-image", ...CLUSTER_VMS.flatMap((n) => [`${n}_disk`, `${n}_power`, `${n}_seed_iso`, `${n}_config_apply`])].sort());
-    expect(Object.keys(dataSources(cluster, "external")).map((id) => id.replace(/_[0-9A-F]{8}$/, "")).sort()).toEqual(CLUSTER_VMS.map((n) => `${n}_ip`));
+    const nulls = Object.keys(resources(cluster, "null_resource")).map((id) =>
+      id.replace(/_[0-9A-F]{8}$/, ""),
+    );
+    expect(nulls.sort()).toEqual(
+      [
+        "base-image",
+        ...CLUSTER_VMS.flatMap((n) => [`${n}_disk`, `${n}_power`, `${n}_seed_iso`, `${n}_config_apply`]),
+      ].sort(),
+    );
+    expect(
+      Object.keys(dataSources(cluster, "external"))
+        .map((id) => id.replace(/_[0-9A-F]{8}$/, ""))
+        .sort(),
+    ).toEqual(CLUSTER_VMS.map((n) => `${n}_ip`));
     expect(allStrings(cluster).join("\n")).not.toContain("apt-cache-server_");
   });
 
@@ -73,7 +103,9 @@ describe("k8s-cluster stack", () => {
   });
 
   it("outputs each VM's IP and the inventory path", () => {
-    expect(Object.keys(cluster.output).sort()).toEqual([...CLUSTER_VMS.map((n) => `${n.replace(/-/g, "_")}_ip`), "inventory_file"].sort());
+    expect(Object.keys(cluster.output).sort()).toEqual(
+      [...CLUSTER_VMS.map((n) => `${n.replace(/-/g, "_")}_ip`), "inventory_file"].sort(),
+    );
     expect(cluster.output.inventory_file.value).toBe("vm-ips.env");
     const [masterIp] = one(dataSources(cluster, "external"), "k8s-master1_ip");
     expect(cluster.output.k8s_master1_ip.value).toBe(`\${data.external.${masterIp}.result["ip"]}`);
@@ -97,7 +129,9 @@ describe.each([
     for (const { exec } of execs) {
       expect(exec.command).toMatch(/^\.\.\/\.\.\/\.\.\/scripts\/run [a-z][a-z0-9-]*$/);
       expect(entryExists(exec.command.split(" ")[1])).toBe(true);
-      expect(Object.keys(exec).sort()).toEqual(exec.when ? ["command", "environment", "when"] : ["command", "environment"]);
+      expect(Object.keys(exec).sort()).toEqual(
+        exec.when ? ["command", "environment", "when"] : ["command", "environment"],
+      );
     }
     for (const data of Object.values(dataSources(json, "external")) as TfJson[]) {
       expect(data.program[0]).toBe("../../../scripts/run");
@@ -110,9 +144,12 @@ describe.each([
     // changing them never replaces a resource. Either way they travel only in `environment`.
     for (const { exec } of execs) {
       for (const [key, value] of Object.entries(exec.environment as Record<string, string>)) {
-        if (/(_NAME|_PATH|_DIR|VMX_SOURCE|BASE_IMAGE)$/.test(key)) expect(value).toMatch(/^\$\{self\.triggers\.[a-z_0-9]+\}$/);
-        if (exec.when !== "destroy") expect(value.replace(/\$\{(self\.triggers\.[a-z_0-9]+|var\.[a-z_]+)\}/g, "")).not.toContain("${");
-        if (exec.when === "destroy") expect(value.replace(/\$\{self\.triggers\.[a-z_0-9]+\}/g, "")).not.toContain("${");
+        if (/(_NAME|_PATH|_DIR|VMX_SOURCE|BASE_IMAGE)$/.test(key))
+          expect(value).toMatch(/^\$\{self\.triggers\.[a-z_0-9]+\}$/);
+        if (exec.when !== "destroy")
+          expect(value.replace(/\$\{(self\.triggers\.[a-z_0-9]+|var\.[a-z_]+)\}/g, "")).not.toContain("${");
+        if (exec.when === "destroy")
+          expect(value.replace(/\$\{self\.triggers\.[a-z_0-9]+\}/g, "")).not.toContain("${");
       }
     }
   });
@@ -120,10 +157,14 @@ describe.each([
   it("holds no absolute machine path in any path-like field", () => {
     const pathFields: string[] = [json.terraform.backend.local.path];
     for (const f of Object.values(resources(json, "local_file")) as TfJson[]) pathFields.push(f.filename);
-    for (const { exec } of execs) pathFields.push(exec.command, ...Object.values(exec.environment as Record<string, string>));
-    for (const r of Object.values(resources(json, "null_resource")) as TfJson[]) pathFields.push(...(Object.values(r.triggers) as string[]));
-    for (const d of Object.values(dataSources(json, "external")) as TfJson[]) pathFields.push(...d.program, ...(Object.values(d.query) as string[]));
-    for (const value of pathFields) expect(value).not.toMatch(/^\/|(^|[^.])\/(Users|home|root|tmp|work|private|var)\//);
+    for (const { exec } of execs)
+      pathFields.push(exec.command, ...Object.values(exec.environment as Record<string, string>));
+    for (const r of Object.values(resources(json, "null_resource")) as TfJson[])
+      pathFields.push(...(Object.values(r.triggers) as string[]));
+    for (const d of Object.values(dataSources(json, "external")) as TfJson[])
+      pathFields.push(...d.program, ...(Object.values(d.query) as string[]));
+    for (const value of pathFields)
+      expect(value).not.toMatch(/^\/|(^|[^.])\/(Users|home|root|tmp|work|private|var)\//);
     expect(JSON.stringify(json)).not.toContain(os.homedir());
   });
 });
@@ -132,7 +173,11 @@ describe("every rendered seed file passes its real consumer", () => {
   const validators = new Validators();
   afterAll(() => validators.cleanup());
   const files = (json: TfJson, kind: string) =>
-    Object.entries(resources(json, "local_file")).filter(([id]) => id.includes(`_seed_${kind}_`)).map(([id, f]) => [id, resolveTerraformText(f.content as string, defaultVariableValues(model))] as const);
+    Object.entries(resources(json, "local_file"))
+      .filter(([id]) => id.includes(`_seed_${kind}_`))
+      .map(
+        ([id, f]) => [id, resolveTerraformText(f.content as string, defaultVariableValues(model))] as const,
+      );
   const userData = [...files(cluster, "user_data"), ...files(aptCache, "user_data")];
   const networkConfig = [...files(cluster, "network_config"), ...files(aptCache, "network_config")];
 
@@ -141,15 +186,24 @@ describe("every rendered seed file passes its real consumer", () => {
     expect(networkConfig).toHaveLength(8);
   });
 
-  (HAVE_CLOUD_INIT ? it.concurrent.each(userData) : it.skip.each(userData))("cloud-init schema accepts %s", async (_id, text) => {
-    const r = await validators.cloudInitSchema(text);
-    expect({ code: r.code, out: r.stdout + r.stderr }).toEqual({ code: 0, out: expect.stringContaining("Valid cloud-config") });
-  });
+  (HAVE_CLOUD_INIT ? it.concurrent.each(userData) : it.skip.each(userData))(
+    "cloud-init schema accepts %s",
+    async (_id, text) => {
+      const r = await validators.cloudInitSchema(text);
+      expect({ code: r.code, out: r.stdout + r.stderr }).toEqual({
+        code: 0,
+        out: expect.stringContaining("Valid cloud-config"),
+      });
+    },
+  );
 
-  (HAVE_NETPLAN ? it.concurrent.each(networkConfig) : it.skip.each(networkConfig))("netplan generate accepts %s", async (_id, text) => {
-    const r = await validators.netplanGenerate(text);
-    expect({ code: r.code, err: r.stderr }).toEqual({ code: 0, err: "" });
-  });
+  (HAVE_NETPLAN ? it.concurrent.each(networkConfig) : it.skip.each(networkConfig))(
+    "netplan generate accepts %s",
+    async (_id, text) => {
+      const r = await validators.netplanGenerate(text);
+      expect({ code: r.code, err: r.stderr }).toEqual({ code: 0, err: "" });
+    },
+  );
 });
 
 // `terraform providers` parses the configuration offline and rejects what Terraform itself would:
@@ -163,7 +217,12 @@ if (!HAVE_TERRAFORM) console.warn("skipping `terraform providers` checks: no ter
       const copy = JSON.parse(JSON.stringify(json)) as TfJson;
       delete copy.terraform.backend; // a backend would ask for `terraform init`
       fs.writeFileSync(path.join(dir, "main.tf.json"), JSON.stringify(copy));
-      const r = spawnSync("terraform", ["providers"], { cwd: dir, env: { ...process.env, CHECKPOINT_DISABLE: "1", TF_CLI_CONFIG_FILE: "/dev/null", NO_COLOR: "1" }, encoding: "utf8", timeout: 30_000 });
+      const r = spawnSync("terraform", ["providers"], {
+        cwd: dir,
+        env: { ...process.env, CHECKPOINT_DISABLE: "1", TF_CLI_CONFIG_FILE: "/dev/null", NO_COLOR: "1" },
+        encoding: "utf8",
+        timeout: 30_000,
+      });
       return { code: r.status, out: `${r.stdout}${r.stderr}` };
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
@@ -212,7 +271,9 @@ describe("role files installed once the addresses are known (guest-config)", () 
     const expected = CLUSTER_VMS.flatMap((n) => [
       `../../../generated/${n}/guest/hosts`,
       `../../../generated/${n}/guest/manifest.json`,
-      ...(n.startsWith("gateway") ? [`../../../generated/${n}/guest/keepalived.conf`, `../../../generated/${n}/guest/nginx.conf`] : []),
+      ...(n.startsWith("gateway")
+        ? [`../../../generated/${n}/guest/keepalived.conf`, `../../../generated/${n}/guest/nginx.conf`]
+        : []),
     ]).sort();
     expect(names).toEqual(expected);
   });
@@ -233,7 +294,12 @@ describe("role files installed once the addresses are known (guest-config)", () 
     for (const n of CLUSTER_VMS) {
       const [, apply] = one(nulls, `${n}_config_apply`);
       const [powerId] = one(nulls, `${n}_power`);
-      expect(apply.triggers).toMatchObject({ vm_name: n, host: ipRef(n), manifest_path: `generated/${n}/guest/manifest.json`, power: `\${null_resource.${powerId}.id}` });
+      expect(apply.triggers).toMatchObject({
+        vm_name: n,
+        host: ipRef(n),
+        manifest_path: `generated/${n}/guest/manifest.json`,
+        power: `\${null_resource.${powerId}.id}`,
+      });
       expect(apply.triggers.files).toMatch(/^\$\{sha256\(join\(",", \[local_file\..*content_sha256/);
       const exec = apply.provisioner[0]["local-exec"];
       expect(exec.command).toBe("../../../scripts/run guest-config");
@@ -252,9 +318,30 @@ describe("role files installed once the addresses are known (guest-config)", () 
     expect(JSON.parse(manifest.content)).toEqual({
       vm: "gateway1",
       files: [
-        { source: "hosts", target: "/etc/hosts", kind: "hosts-block", mode: "0644", validate: null, units: [] },
-        { source: "nginx.conf", target: "/etc/nginx/nginx.conf", kind: "file", mode: "0644", validate: "nginx", units: ["nginx.service"] },
-        { source: "keepalived.conf", target: "/etc/keepalived/keepalived.conf", kind: "file", mode: "0600", validate: "keepalived", units: ["keepalived.service"] },
+        {
+          source: "hosts",
+          target: "/etc/hosts",
+          kind: "hosts-block",
+          mode: "0644",
+          validate: null,
+          units: [],
+        },
+        {
+          source: "nginx.conf",
+          target: "/etc/nginx/nginx.conf",
+          kind: "file",
+          mode: "0644",
+          validate: "nginx",
+          units: ["nginx.service"],
+        },
+        {
+          source: "keepalived.conf",
+          target: "/etc/keepalived/keepalived.conf",
+          kind: "file",
+          mode: "0600",
+          validate: "keepalived",
+          units: ["keepalived.service"],
+        },
       ],
     });
   });
@@ -263,16 +350,29 @@ describe("role files installed once the addresses are known (guest-config)", () 
     const short = (set: Set<string>) => [...set].map(withoutHash).sort();
     const external = short(affectedBy(cluster, "var.external_vip"));
     expect(external).toEqual(
-      ["gateway1", "gateway2"].flatMap((g) => [`local_file.${g}_config_keepalived_conf`, `local_file.${g}_config_nginx_conf`, `null_resource.${g}_config_apply`]).sort(),
+      ["gateway1", "gateway2"]
+        .flatMap((g) => [
+          `local_file.${g}_config_keepalived_conf`,
+          `local_file.${g}_config_nginx_conf`,
+          `null_resource.${g}_config_apply`,
+        ])
+        .sort(),
     );
     const internal = short(affectedBy(cluster, "var.internal_vip"));
     expect(internal).toEqual(
       [
         ...CLUSTER_VMS.flatMap((n) => [`local_file.${n}_config_hosts`, `null_resource.${n}_config_apply`]),
-        ...["gateway1", "gateway2"].flatMap((g) => [`local_file.${g}_config_keepalived_conf`, `local_file.${g}_config_nginx_conf`]),
+        ...["gateway1", "gateway2"].flatMap((g) => [
+          `local_file.${g}_config_keepalived_conf`,
+          `local_file.${g}_config_nginx_conf`,
+        ]),
       ].sort(),
     );
-    expect(short(affectedBy(cluster, "var.vrrp_auth_pass"))).toEqual(["gateway1", "gateway2"].flatMap((g) => [`local_file.${g}_config_keepalived_conf`, `null_resource.${g}_config_apply`]).sort());
+    expect(short(affectedBy(cluster, "var.vrrp_auth_pass"))).toEqual(
+      ["gateway1", "gateway2"]
+        .flatMap((g) => [`local_file.${g}_config_keepalived_conf`, `null_resource.${g}_config_apply`])
+        .sort(),
+    );
     // DNS lives in the seed's network-config: the VM restarts on a new seed, its disk stays.
     const dns = short(affectedBy(cluster, "var.dns_servers"));
     expect(dns).toEqual(
@@ -284,7 +384,14 @@ describe("role files installed once the addresses are known (guest-config)", () 
         `null_resource.${n}_seed_iso`,
       ]).sort(),
     );
-    for (const variable of ["external_vip", "internal_vip", "dns_servers", "dns_search_domains", "vrrp_auth_pass", "apt_proxy_url"]) {
+    for (const variable of [
+      "external_vip",
+      "internal_vip",
+      "dns_servers",
+      "dns_search_domains",
+      "vrrp_auth_pass",
+      "apt_proxy_url",
+    ]) {
       const hit = short(affectedBy(cluster, `var.${variable}`));
       expect(hit.filter((a) => /_disk$|_vmx$|base-image/.test(a))).toEqual([]);
     }
@@ -301,14 +408,28 @@ describe("static addressing", () => {
     "  - {name: k8s-worker1, role: worker, address: 10.10.0.31}",
     "",
   ].join("\n");
-  const staticModel = buildClusterModel(parseClusterConfig(text, "test"), { hostArch: "x64", sshPublicKey: FIXTURE_SSH_PUBLIC_KEY, sshPublicKeyPath: "/k.pub" });
+  const staticModel = buildClusterModel(parseClusterConfig(text, "test"), {
+    hostArch: "x64",
+    sshPublicKey: FIXTURE_SSH_PUBLIC_KEY,
+    sshPublicKeyPath: "/k.pub",
+  });
   const { cluster: json } = synthStacks(staticModel);
   const files = resources(json, "local_file");
 
   it("uses the configured addresses in every role file and as the SSH address, without waiting for a lookup", () => {
     const [, hosts] = one(files, "k8s-worker1_config_hosts");
     expect(hosts.content).toBe(
-      [HOSTS_BEGIN, "10.10.0.11 gateway1", "10.10.0.12 gateway2", "10.10.0.21 k8s-master1", "10.10.0.31 k8s-worker1", "10.10.0.148 apt-cache-server", "${var.internal_vip} k8s-api", HOSTS_END, ""].join("\n"),
+      [
+        HOSTS_BEGIN,
+        "10.10.0.11 gateway1",
+        "10.10.0.12 gateway2",
+        "10.10.0.21 k8s-master1",
+        "10.10.0.31 k8s-worker1",
+        "10.10.0.148 apt-cache-server",
+        "${var.internal_vip} k8s-api",
+        HOSTS_END,
+        "",
+      ].join("\n"),
     );
     const [, nginx] = one(files, "gateway1_config_nginx_conf");
     expect(nginx.content).toContain("server 10.10.0.21:6443");
@@ -317,18 +438,24 @@ describe("static addressing", () => {
     expect(apply.triggers.host).toBe("10.10.0.12");
   });
 
-  (HAVE_KEEPALIVED_CHECK && HAVE_NGINX_STREAM ? it : it.skip)("renders files that keepalived -t and nginx -t accept", async () => {
-    const v = new Validators();
-    try {
-      const values = gatewayVariableValues(staticModel);
-      for (const g of ["gateway1", "gateway2"]) {
-        const keepalived = resolveTerraformText(one(files, `${g}_config_keepalived_conf`)[1].content, values);
-        expect((await v.keepalivedCheck(keepalived, ["ens160", "ens192"])).code).toBe(0);
-        const nginx = resolveTerraformText(one(files, `${g}_config_nginx_conf`)[1].content, values);
-        expect((await v.nginxCheck(nginx)).code).toBe(0);
+  (HAVE_KEEPALIVED_CHECK && HAVE_NGINX_STREAM ? it : it.skip)(
+    "renders files that keepalived -t and nginx -t accept",
+    async () => {
+      const v = new Validators();
+      try {
+        const values = gatewayVariableValues(staticModel);
+        for (const g of ["gateway1", "gateway2"]) {
+          const keepalived = resolveTerraformText(
+            one(files, `${g}_config_keepalived_conf`)[1].content,
+            values,
+          );
+          expect((await v.keepalivedCheck(keepalived, ["ens160", "ens192"])).code).toBe(0);
+          const nginx = resolveTerraformText(one(files, `${g}_config_nginx_conf`)[1].content, values);
+          expect((await v.nginxCheck(nginx)).code).toBe(0);
+        }
+      } finally {
+        v.cleanup();
       }
-    } finally {
-      v.cleanup();
-    }
-  });
+    },
+  );
 });

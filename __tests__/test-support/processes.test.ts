@@ -3,7 +3,8 @@ import * as fs from "node:fs";
 import { isAlive, pidsMentioning, waitUntilDead } from "../../test-support/processes";
 
 /** Starts `true`, prints its pid, then blocks its own event loop so it never reaps it: the child stays a zombie. */
-const HOLDER = 'const c = require("node:child_process").spawn("true"); console.log(c.pid); Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 30000);';
+const HOLDER =
+  'const c = require("node:child_process").spawn("true"); console.log(c.pid); Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 30000);';
 
 const marker = `processes-test-${process.pid}-${Date.now()}`;
 let holder: ChildProcess;
@@ -15,7 +16,8 @@ beforeEach(async () => {
     holder.stdout!.setEncoding("utf8").once("data", (d: string) => resolve(Number(d.trim())));
     holder.once("error", reject);
   });
-  for (let i = 0; i < 200 && !/^\d+ \(.*\) Z/.test(fs.readFileSync(`/proc/${zombie}/stat`, "utf8")); i++) await new Promise((r) => setTimeout(r, 25));
+  for (let i = 0; i < 200 && !/^\d+ \(.*\) Z/.test(fs.readFileSync(`/proc/${zombie}/stat`, "utf8")); i++)
+    await new Promise((r) => setTimeout(r, 25));
 });
 
 afterEach(() => {

@@ -24,7 +24,10 @@ function vmrun(args: string[], env: NodeJS.ProcessEnv = sim.env): Promise<RunRes
 
 async function ok(args: string[]): Promise<string> {
   const r = await vmrun(args);
-  expect({ code: r.code, stdout: r.stdout }).toEqual({ code: 0, stdout: expect.not.stringMatching(/^Error:/) });
+  expect({ code: r.code, stdout: r.stdout }).toEqual({
+    code: 0,
+    stdout: expect.not.stringMatching(/^Error:/),
+  });
   return r.stdout;
 }
 
@@ -61,7 +64,10 @@ describe("argument syntax", () => {
     const missingVm = await vmrun(["-T", "fusion", "start"]);
     expect([missingVm.code, missingVm.stdout]).toEqual([255, "Error: No Vm name provided\n"]);
     const missingName = await vmrun(["-T", "fusion", "snapshot", vmxPath]);
-    expect([missingName.code, missingName.stdout]).toEqual([255, "Error: Invalid number of arguments for command: snapshot\n"]);
+    expect([missingName.code, missingName.stdout]).toEqual([
+      255,
+      "Error: Invalid number of arguments for command: snapshot\n",
+    ]);
     const tooMany = await vmrun(["-T", "fusion", "pause", vmxPath, "extra"]);
     expect(tooMany.code).toBe(255);
   });
@@ -91,7 +97,10 @@ describe("argument syntax", () => {
     expect(rel.stdout).toBe("Error: Cannot open VM: vm1.vmx, The virtual machine cannot be found\n");
     const missing = path.join(dir, "nope.vmx");
     const r = await vmrun(["-T", "fusion", "stop", missing]);
-    expect([r.code, r.stdout]).toEqual([255, `Error: Cannot open VM: ${missing}, The virtual machine cannot be found\n`]);
+    expect([r.code, r.stdout]).toEqual([
+      255,
+      `Error: Cannot open VM: ${missing}, The virtual machine cannot be found\n`,
+    ]);
   });
 
   it("logs every call with argv, pid and exit code", async () => {
@@ -207,7 +216,9 @@ describe("snapshots", () => {
     expect(await ok(["listSnapshots", vmxPath, "showTree"])).toBe("Total snapshots: 2\na\n\tc\n");
     await ok(["deleteSnapshot", vmxPath, "a", "andDeleteChildren"]);
     expect(await ok(["listSnapshots", vmxPath])).toBe("Total snapshots: 0\n");
-    expect((await vmrun(["deleteSnapshot", vmxPath, "a"])).stdout).toBe("Error: The snapshot does not exist\n");
+    expect((await vmrun(["deleteSnapshot", vmxPath, "a"])).stdout).toBe(
+      "Error: The snapshot does not exist\n",
+    );
   });
 });
 
@@ -220,7 +231,10 @@ describe("guest", () => {
     const bytes = mac.split(":").map((h) => parseInt(h, 16));
     const host = 128 + ((bytes[4] * 256 + bytes[5]) % 127);
     expect(await ok(["getGuestIPAddress", vmxPath])).toBe(`10.10.0.${host}\n`);
-    const other = await vmrun(["getGuestIPAddress", vmxPath], { ...sim.env, VMRUN_SIM_SUBNET: "192.168.100.0/24" });
+    const other = await vmrun(["getGuestIPAddress", vmxPath], {
+      ...sim.env,
+      VMRUN_SIM_SUBNET: "192.168.100.0/24",
+    });
     expect(other.stdout).toBe(`192.168.100.${host}\n`);
     sim.setFaults({ vms: { vm1: { ip: "10.10.0.42" } } });
     expect(await ok(["getGuestIPAddress", vmxPath, "-wait"])).toBe("10.10.0.42\n");
@@ -285,7 +299,14 @@ describe("deleteVM and clone", () => {
     expect(text).toContain('displayName = "copy"');
     expect(fs.existsSync(path.join(dir, "dst", "src.vmdk"))).toBe(true);
     await ok(["start", dst]);
-    const noSnap = await vmrun(["clone", vmxPath, path.join(dir, "d2", "d2.vmx"), "linked", "-snapshot", "nope"]);
+    const noSnap = await vmrun([
+      "clone",
+      vmxPath,
+      path.join(dir, "d2", "d2.vmx"),
+      "linked",
+      "-snapshot",
+      "nope",
+    ]);
     expect(noSnap.stdout).toBe("Error: The snapshot does not exist\n");
   });
 });
@@ -301,7 +322,10 @@ describe("faults", () => {
       },
     });
     const first = await vmrun(["start", vmxPath]);
-    expect([first.code, first.stdout]).toEqual([255, "Error: Insufficient permissions in host operating system\n"]);
+    expect([first.code, first.stdout]).toEqual([
+      255,
+      "Error: Insufficient permissions in host operating system\n",
+    ]);
     expect(sim.vmState(vmxPath)).toBeUndefined();
     await ok(["start", vmxPath]);
     const list = await vmrun(["list"]);
@@ -322,7 +346,10 @@ describe("faults", () => {
 
 describe("concurrency", () => {
   it("7 concurrent starts keep a consistent state", async () => {
-    const vmxs = Array.from({ length: 7 }, (_, i) => writeTestVmx(path.join(dir, `k8s-node${i}`), `k8s-node${i}`).vmxPath);
+    const vmxs = Array.from(
+      { length: 7 },
+      (_, i) => writeTestVmx(path.join(dir, `k8s-node${i}`), `k8s-node${i}`).vmxPath,
+    );
     const results = await Promise.all(vmxs.map((v) => vmrun(["-T", "fusion", "start", v, "nogui"])));
     expect(results.map((r) => r.code)).toEqual(vmxs.map(() => 0));
     const listed = (await ok(["list"])).split("\n").filter((l) => l !== "");
@@ -346,7 +373,9 @@ describe("concurrency", () => {
     const { vmxPath } = writeTestVmx(dir, "vm1");
     const results = await Promise.all(Array.from({ length: 5 }, () => vmrun(["start", vmxPath])));
     expect(results.filter((r) => r.code === 0)).toHaveLength(1);
-    expect(results.filter((r) => r.stdout === "Error: The virtual machine is already running\n")).toHaveLength(4);
+    expect(
+      results.filter((r) => r.stdout === "Error: The virtual machine is already running\n"),
+    ).toHaveLength(4);
   });
 });
 
@@ -355,15 +384,21 @@ describe("jest helpers", () => {
     const { vmxPath } = writeTestVmx(dir, "vm1");
     sim.powerOn(vmxPath);
     expect(sim.vmState(vmxPath)?.power).toBe("on");
-    expect(sim.calls().map((c) => [c.argv, c.exitCode])).toEqual([[["-T", "ws", "start", vmxPath, "nogui"], 0]]);
+    expect(sim.calls().map((c) => [c.argv, c.exitCode])).toEqual([
+      [["-T", "ws", "start", vmxPath, "nogui"], 0],
+    ]);
     const other = writeTestVmx(dir, "vm2");
     fs.rmSync(other.diskPath!);
-    expect(() => sim.powerOn(other.vmxPath)).toThrow(`the simulator did not start ${other.vmxPath} (exit 255)`);
+    expect(() => sim.powerOn(other.vmxPath)).toThrow(
+      `the simulator did not start ${other.vmxPath} (exit 255)`,
+    );
     expect(sim.vmState(other.vmxPath)).toBeUndefined();
   });
 
   it("waitForCall gives up with an error when no call matches, and pidsOf lists calls with their helpers", async () => {
-    await expect(sim.waitForCall((c) => c.command === "start", 200)).rejects.toThrow("the expected vmrun call never happened within 200 ms");
+    await expect(sim.waitForCall((c) => c.command === "start", 200)).rejects.toThrow(
+      "the expected vmrun call never happened within 200 ms",
+    );
     const { vmxPath } = writeTestVmx(dir, "vm1");
     sim.setFaults({ commands: { start: { vm1: { hang: "with-child" } } } });
     const hung = vmrun(["start", vmxPath], sim.env);

@@ -42,7 +42,14 @@ export const hostnameCheck: FactCheck = {
   facts: { hostname: "hostname" },
   evaluate(ctx, facts) {
     const seen = fact(facts, "hostname").out.trim();
-    return [{ id: "hostname", ok: seen === ctx.vm.name, seen, ...(seen === ctx.vm.name ? {} : { detail: `expected ${ctx.vm.name}` }) }];
+    return [
+      {
+        id: "hostname",
+        ok: seen === ctx.vm.name,
+        seen,
+        ...(seen === ctx.vm.name ? {} : { detail: `expected ${ctx.vm.name}` }),
+      },
+    ];
   },
 };
 
@@ -54,7 +61,14 @@ export const userCheck: FactCheck = {
     const sudo = fact(facts, "sudo");
     const ok = user === ctx.model.ssh.user && sudo.rc === 0;
     const seen = `user ${user}, sudo -n true exit ${sudo.rc}${sudo.out.trim() ? ` (${firstLine(sudo.out)})` : ""}`;
-    return [{ id: "user-sudo", ok, seen, ...(ok ? {} : { detail: `expected user ${ctx.model.ssh.user} with passwordless sudo` }) }];
+    return [
+      {
+        id: "user-sudo",
+        ok,
+        seen,
+        ...(ok ? {} : { detail: `expected user ${ctx.model.ssh.user} with passwordless sudo` }),
+      },
+    ];
   },
 };
 
@@ -62,10 +76,22 @@ export const authorizedKeyCheck: FactCheck = {
   name: "authorized key",
   facts: { authorized_keys: "cat ~/.ssh/authorized_keys" },
   evaluate(ctx, facts) {
-    const lines = fact(facts, "authorized_keys").out.split("\n").map((l) => l.trim()).filter(Boolean);
+    const lines = fact(facts, "authorized_keys")
+      .out.split("\n")
+      .map((l) => l.trim())
+      .filter(Boolean);
     const ok = lines.includes(ctx.publicKey.trim());
     const seen = `${lines.length} key(s): ${lines.map((l) => l.split(" ").slice(0, 1).concat(l.split(" ").slice(2)).join(" ")).join(", ") || "none"}`;
-    return [{ id: "authorized-key", ok, seen, ...(ok ? {} : { detail: `the run's key (${ctx.publicKey.slice(0, 40)}...) is not in ~/.ssh/authorized_keys` }) }];
+    return [
+      {
+        id: "authorized-key",
+        ok,
+        seen,
+        ...(ok
+          ? {}
+          : { detail: `the run's key (${ctx.publicKey.slice(0, 40)}...) is not in ~/.ssh/authorized_keys` }),
+      },
+    ];
   },
 };
 
@@ -87,13 +113,21 @@ export const nicNamesCheck: FactCheck = {
   facts: { links: "ip -j link show" },
   evaluate(ctx, facts) {
     const links = parseJson<IpLink[]>(fact(facts, "links").out) ?? [];
-    const all = links.filter((l) => l.ifname !== "lo").map((l) => `${l.ifname}=${l.address ?? "?"}`).join(", ");
+    const all = links
+      .filter((l) => l.ifname !== "lo")
+      .map((l) => `${l.ifname}=${l.address ?? "?"}`)
+      .join(", ");
     return ctx.hardware.nics.map((nic, i): CheckResult => {
       const spec = ctx.vm.nics[i];
       const expected = spec?.ifname ?? `(no NIC ${i} in the config)`;
       const id = `nic-${expected}`;
       if (!spec || spec.mac !== nic.mac) {
-        return { id, ok: false, seen: `ethernet${nic.index} ${nic.mac}`, detail: `the .vmx's ethernet${nic.index} MAC ${nic.mac} is not the config's ${spec?.mac ?? "(none)"}` };
+        return {
+          id,
+          ok: false,
+          seen: `ethernet${nic.index} ${nic.mac}`,
+          detail: `the .vmx's ethernet${nic.index} MAC ${nic.mac} is not the config's ${spec?.mac ?? "(none)"}`,
+        };
       }
       const link = links.find((l) => (l.address ?? "").toLowerCase() === nic.mac);
       if (!link) return { id, ok: false, seen: `no interface has ${nic.mac}`, detail: `interfaces: ${all}` };
@@ -103,7 +137,11 @@ export const nicNamesCheck: FactCheck = {
         id,
         ok,
         seen: `ethernet${nic.index} ${nic.mac} is ${link.ifname} (${up ? "up" : "down"}, ${link.operstate ?? "?"})`,
-        ...(ok ? {} : { detail: `expected ${expected}, up; cloud-init renames by the MAC in network-config; interfaces: ${all}` }),
+        ...(ok
+          ? {}
+          : {
+              detail: `expected ${expected}, up; cloud-init renames by the MAC in network-config; interfaces: ${all}`,
+            }),
       };
     });
   },
@@ -118,22 +156,41 @@ export const addressesCheck: FactCheck = {
     const results: CheckResult[] = [];
     for (const nic of ctx.vm.nics) {
       if (nic.address === undefined) continue;
-      const prefix = nic.network === "nat" ? ctx.model.network.nat.prefixLength : ctx.model.network.lan.prefixLength;
+      const prefix =
+        nic.network === "nat" ? ctx.model.network.nat.prefixLength : ctx.model.network.lan.prefixLength;
       const want = `${nic.address}/${prefix}`;
-      const have = (addrs.find((a) => a.ifname === nic.ifname)?.addr_info ?? []).filter((a) => a.family === "inet").map((a) => `${a.local}/${a.prefixlen}`);
+      const have = (addrs.find((a) => a.ifname === nic.ifname)?.addr_info ?? [])
+        .filter((a) => a.family === "inet")
+        .map((a) => `${a.local}/${a.prefixlen}`);
       const ok = have.includes(want);
-      results.push({ id: `address-${nic.ifname}`, ok, seen: `${nic.ifname}: ${have.join(" ") || "no IPv4 address"}`, ...(ok ? {} : { detail: `expected ${want}` }) });
+      results.push({
+        id: `address-${nic.ifname}`,
+        ok,
+        seen: `${nic.ifname}: ${have.join(" ") || "no IPv4 address"}`,
+        ...(ok ? {} : { detail: `expected ${want}` }),
+      });
     }
     if (ctx.model.addressing === "static") {
-      const routes = parseJson<{ dst: string; gateway?: string; dev: string; metric?: number }[]>(fact(facts, "routes").out) ?? [];
+      const routes =
+        parseJson<{ dst: string; gateway?: string; dev: string; metric?: number }[]>(
+          fact(facts, "routes").out,
+        ) ?? [];
       const nat = natIfname(ctx);
       const defaults = routes.filter((r) => r.dst === "default");
-      const ok = defaults.some((r) => r.gateway === ctx.model.network.nat.gateway && r.dev === nat && r.metric === NAT_ROUTE_METRIC);
+      const ok = defaults.some(
+        (r) => r.gateway === ctx.model.network.nat.gateway && r.dev === nat && r.metric === NAT_ROUTE_METRIC,
+      );
       results.push({
         id: "default-route",
         ok,
-        seen: defaults.map((r) => `via ${r.gateway ?? "-"} dev ${r.dev} metric ${r.metric ?? 0}`).join("; ") || "no default route",
-        ...(ok ? {} : { detail: `expected via ${ctx.model.network.nat.gateway} dev ${nat} metric ${NAT_ROUTE_METRIC}` }),
+        seen:
+          defaults.map((r) => `via ${r.gateway ?? "-"} dev ${r.dev} metric ${r.metric ?? 0}`).join("; ") ||
+          "no default route",
+        ...(ok
+          ? {}
+          : {
+              detail: `expected via ${ctx.model.network.nat.gateway} dev ${nat} metric ${NAT_ROUTE_METRIC}`,
+            }),
       });
     }
     return results;
@@ -142,7 +199,9 @@ export const addressesCheck: FactCheck = {
 
 /** The content user-data's write_files gives `file`, or undefined. */
 export function writeFileContent(userData: string, file: string): string | undefined {
-  const doc = parse(userData, { version: "1.1" }) as { write_files?: { path?: string; content?: string }[] } | null;
+  const doc = parse(userData, { version: "1.1" }) as {
+    write_files?: { path?: string; content?: string }[];
+  } | null;
   return doc?.write_files?.find((f) => f.path === file)?.content;
 }
 
@@ -154,9 +213,18 @@ export const aptProxyConfCheck: FactCheck = {
     const expected = writeFileContent(ctx.seed.userData, APT_PROXY_CONF_PATH);
     const proxyLine = `Acquire::http::Proxy "${ctx.model.aptCache.proxyUrl}";`;
     const lines = got.out.split("\n").map((l) => l.trim());
-    const ok = got.rc === 0 && expected !== undefined && got.out.trimEnd() === expected.trimEnd() && lines.includes(proxyLine);
+    const ok =
+      got.rc === 0 &&
+      expected !== undefined &&
+      got.out.trimEnd() === expected.trimEnd() &&
+      lines.includes(proxyLine);
     const seen = got.rc === 0 ? lines.filter((l) => l.startsWith("Acquire::")).join(" ") : firstLine(got.out);
-    const why = expected === undefined ? "user-data has no write_files entry for it" : !lines.includes(proxyLine) ? `no line ${proxyLine}` : "content differs from user-data's write_files";
+    const why =
+      expected === undefined
+        ? "user-data has no write_files entry for it"
+        : !lines.includes(proxyLine)
+          ? `no line ${proxyLine}`
+          : "content differs from user-data's write_files";
     return [{ id: "apt-proxy-conf", ok, seen, ...(ok ? {} : { detail: why }) }];
   },
 };
@@ -178,9 +246,24 @@ export const dnsCheck: FactCheck = {
     const servers = resolvectlValues(fact(facts, "resolve_dns").out, nat);
     const domains = resolvectlValues(fact(facts, "resolve_domain").out, nat);
     const want = ctx.model.network;
-    const ok = servers !== undefined && domains !== undefined && servers.join(" ") === want.dnsServers.join(" ") && domains.join(" ") === want.dnsSearchDomains.join(" ");
+    const ok =
+      servers !== undefined &&
+      domains !== undefined &&
+      servers.join(" ") === want.dnsServers.join(" ") &&
+      domains.join(" ") === want.dnsSearchDomains.join(" ");
     const seen = `${nat}: servers ${servers?.join(" ") || "none"}; search ${domains?.join(" ") || "none"}`;
-    return [{ id: "dns", ok, seen, ...(ok ? {} : { detail: `expected servers ${want.dnsServers.join(" ")}; search ${want.dnsSearchDomains.join(" ") || "none"}\n${fact(facts, "resolve_dns").out}` }) }];
+    return [
+      {
+        id: "dns",
+        ok,
+        seen,
+        ...(ok
+          ? {}
+          : {
+              detail: `expected servers ${want.dnsServers.join(" ")}; search ${want.dnsSearchDomains.join(" ") || "none"}\n${fact(facts, "resolve_dns").out}`,
+            }),
+      },
+    ];
   },
 };
 
@@ -193,20 +276,33 @@ interface ResultJson {
  * `cloud-init status --format json` (which has them all, deprecations too) and result.json, once each.
  */
 function recoverableErrors(...sources: (Record<string, string[]> | undefined)[]): string[] {
-  const all = sources.flatMap((src) => Object.entries(src ?? {}).flatMap(([level, messages]) => (messages ?? []).map((m) => `${level}: ${m}`)));
+  const all = sources.flatMap((src) =>
+    Object.entries(src ?? {}).flatMap(([level, messages]) => (messages ?? []).map((m) => `${level}: ${m}`)),
+  );
   return [...new Set(all)];
 }
 
 /** The guest booted the way its .vmx says: UEFI (`/sys/firmware/efi`) or BIOS, on the .vmx's architecture. */
 export const firmwareCheck: FactCheck = {
   name: "firmware and architecture",
-  facts: { firmware: "if [ -d /sys/firmware/efi ]; then echo \"efi $(cat /sys/firmware/efi/fw_platform_size)-bit\"; else echo bios; fi", machine: "uname -m" },
+  facts: {
+    firmware:
+      'if [ -d /sys/firmware/efi ]; then echo "efi $(cat /sys/firmware/efi/fw_platform_size)-bit"; else echo bios; fi',
+    machine: "uname -m",
+  },
   evaluate(ctx, facts) {
     const firmware = fact(facts, "firmware").out.trim();
     const machine = fact(facts, "machine").out.trim();
     const want = ctx.hardware.firmware;
     const ok = firmware.split(" ")[0] === want && machine === ctx.hardware.arch;
-    return [{ id: "firmware", ok, seen: `${firmware || "?"} on ${machine || "?"}`, ...(ok ? {} : { detail: `the .vmx says firmware = ${want} on ${ctx.hardware.arch}` }) }];
+    return [
+      {
+        id: "firmware",
+        ok,
+        seen: `${firmware || "?"} on ${machine || "?"}`,
+        ...(ok ? {} : { detail: `the .vmx says firmware = ${want} on ${ctx.hardware.arch}` }),
+      },
+    ];
   },
 };
 
@@ -227,15 +323,23 @@ export const cloudInitCheck: FactCheck = {
     const extended = /^extended_status:\s*(.+)$/m.exec(status)?.[1]?.trim();
     const result = parseJson<ResultJson>(fact(facts, "result_json").out);
     const errors = result?.v1?.errors ?? [];
-    const statusJson = parseJson<{ recoverable_errors?: Record<string, string[]> }>(fact(facts, "cloud_init_status_json").out);
+    const statusJson = parseJson<{ recoverable_errors?: Record<string, string[]> }>(
+      fact(facts, "cloud_init_status_json").out,
+    );
     const recoverable = recoverableErrors(statusJson?.recoverable_errors, result?.v1?.recoverable_errors);
-    const ok = state === "done" && (extended === undefined || extended === "done") && errors.length === 0 && recoverable.length === 0;
+    const ok =
+      state === "done" &&
+      (extended === undefined || extended === "done") &&
+      errors.length === 0 &&
+      recoverable.length === 0;
     const version = /\b\d+\.\d+(\.\d+)?\S*/.exec(fact(facts, "cloud_init_version").out)?.[0] ?? "?";
     const detail = [
       errors.length ? `result.json errors:\n  ${errors.join("\n  ")}` : "",
       recoverable.length ? `recoverable errors:\n  ${recoverable.join("\n  ")}` : "",
       /^detail:/m.test(status) ? status.slice(status.search(/^detail:/m)).trim() : "",
-      fact(facts, "cloud_init_problems").out.trim() ? `cloud-init.log:\n${fact(facts, "cloud_init_problems").out.trim()}` : "",
+      fact(facts, "cloud_init_problems").out.trim()
+        ? `cloud-init.log:\n${fact(facts, "cloud_init_problems").out.trim()}`
+        : "",
     ]
       .filter(Boolean)
       .join("\n");
@@ -246,14 +350,24 @@ export const cloudInitCheck: FactCheck = {
 
 export const seedUsedCheck: FactCheck = {
   name: "seed used",
-  facts: { instance_id: "cat /var/lib/cloud/data/instance-id", result_json: "cat /run/cloud-init/result.json" },
+  facts: {
+    instance_id: "cat /var/lib/cloud/data/instance-id",
+    result_json: "cat /run/cloud-init/result.json",
+  },
   evaluate(ctx, facts) {
     const meta = parse(ctx.seed.metaData, { version: "1.1" }) as { "instance-id"?: string } | null;
     const want = String(meta?.["instance-id"] ?? "");
     const got = fact(facts, "instance_id").out.trim();
     const ds = parseJson<ResultJson>(fact(facts, "result_json").out)?.v1?.datasource ?? "unknown";
     const ok = got === want && want !== "" && ds.includes("NoCloud");
-    return [{ id: "seed", ok, seen: `${ds}, instance-id ${got}`, ...(ok ? {} : { detail: `expected the NoCloud seed ISO with instance-id ${want}` }) }];
+    return [
+      {
+        id: "seed",
+        ok,
+        seen: `${ds}, instance-id ${got}`,
+        ...(ok ? {} : { detail: `expected the NoCloud seed ISO with instance-id ${want}` }),
+      },
+    ];
   },
 };
 
@@ -283,27 +397,45 @@ export const rootfsGrownCheck: FactCheck = {
     const fsBytes = Number(fact(facts, "df_root").out.trim());
     const diskWant = ctx.vm.diskGb * GIB;
     if (!devices || !Number.isFinite(fsBytes)) {
-      return [{ id: "rootfs-grown", ok: false, seen: "root device not found", detail: `${fact(facts, "lsblk").out}\n${fact(facts, "df_root").out}` }];
+      return [
+        {
+          id: "rootfs-grown",
+          ok: false,
+          seen: "root device not found",
+          detail: `${fact(facts, "lsblk").out}\n${fact(facts, "df_root").out}`,
+        },
+      ];
     }
     const disk = Number(devices.disk.size);
     const part = Number(devices.part.size);
     // The other partitions (the EFI system partition) keep their size; growpart leaves at most
     // alignment slack and GPT's backup header; ext4 keeps a few percent for its metadata.
-    const others = (devices.disk.children ?? []).filter((c) => c !== devices.part).reduce((sum, c) => sum + Number(c.size), 0);
+    const others = (devices.disk.children ?? [])
+      .filter((c) => c !== devices.part)
+      .reduce((sum, c) => sum + Number(c.size), 0);
     const ok = disk === diskWant && part >= disk - others - 16 * 1024 ** 2 && fsBytes >= 0.9 * part;
     return [
       {
         id: "rootfs-grown",
         ok,
         seen: `/ is ${gib(fsBytes)} on ${devices.part.name} (${gib(part)}) of ${devices.disk.name} (${gib(disk)})`,
-        ...(ok ? {} : { detail: `expected the disk to be diskGb ${ctx.vm.diskGb} GiB and / to fill it (growpart + resize2fs at first boot)` }),
+        ...(ok
+          ? {}
+          : {
+              detail: `expected the disk to be diskGb ${ctx.vm.diskGb} GiB and / to fill it (growpart + resize2fs at first boot)`,
+            }),
       },
     ];
   },
 };
 
 interface SfdiskTable {
-  partitiontable?: { label?: string; lastlba?: number; sectorsize?: number; partitions?: { node: string; start: number; size: number; type: string }[] };
+  partitiontable?: {
+    label?: string;
+    lastlba?: number;
+    sectorsize?: number;
+    partitions?: { node: string; start: number; size: number; type: string }[];
+  };
 }
 
 const ESP_TYPE = "C12A7328-F81F-11D2-BA4B-00A0C93EC93B";
@@ -328,7 +460,14 @@ export const gptGrownCheck: FactCheck = {
     const verify = fact(facts, "root_disk_verify");
     const rootNode = fact(facts, "root_source").out.trim();
     if (!table || !Number.isFinite(sectors)) {
-      return [{ id: "gpt-grown", ok: false, seen: `no partition table read for ${diskName ?? "?"}`, detail: `${fact(facts, "root_disk_table").out}\n${fact(facts, "root_disk").out}` }];
+      return [
+        {
+          id: "gpt-grown",
+          ok: false,
+          seen: `no partition table read for ${diskName ?? "?"}`,
+          detail: `${fact(facts, "root_disk_table").out}\n${fact(facts, "root_disk").out}`,
+        },
+      ];
     }
     const parts = table.partitions ?? [];
     const root = parts.find((p) => p.node === rootNode);
@@ -338,11 +477,24 @@ export const gptGrownCheck: FactCheck = {
     const problems = [
       table.label === "gpt" ? "" : `label ${table.label ?? "?"}, not gpt`,
       esp ? "" : "no EFI system partition",
-      table.lastlba === lastUsable ? "" : `last usable LBA ${table.lastlba ?? "?"}, not ${lastUsable} (the backup header was not moved to the disk's end)`,
-      root && rootEnd >= lastUsable - 2048 ? "" : `the root partition ${rootNode} ends at ${rootEnd}, not within 1 MiB of ${lastUsable}`,
-      verify.rc === 0 && !/not on the end|mismatch|corrupt/i.test(verify.out) ? "" : `sfdisk --verify: ${verify.out.trim()}`,
+      table.lastlba === lastUsable
+        ? ""
+        : `last usable LBA ${table.lastlba ?? "?"}, not ${lastUsable} (the backup header was not moved to the disk's end)`,
+      root && rootEnd >= lastUsable - 2048
+        ? ""
+        : `the root partition ${rootNode} ends at ${rootEnd}, not within 1 MiB of ${lastUsable}`,
+      verify.rc === 0 && !/not on the end|mismatch|corrupt/i.test(verify.out)
+        ? ""
+        : `sfdisk --verify: ${verify.out.trim()}`,
     ].filter(Boolean);
     const seen = `${table.label ?? "?"} on ${diskName} (${sectors} sectors): last usable LBA ${table.lastlba}, root ${rootNode} ends at ${rootEnd}, ESP ${esp ? `${esp.node} (${(esp.size / 2048).toFixed(0)} MiB)` : "none"}`;
-    return [{ id: "gpt-grown", ok: problems.length === 0, seen, ...(problems.length ? { detail: problems.join("; ") } : {}) }];
+    return [
+      {
+        id: "gpt-grown",
+        ok: problems.length === 0,
+        seen,
+        ...(problems.length ? { detail: problems.join("; ") } : {}),
+      },
+    ];
   },
 };

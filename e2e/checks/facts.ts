@@ -11,9 +11,15 @@ export function factCommands(checks: readonly FactCheck[]): Map<string, string> 
   const all = new Map<string, string>();
   for (const c of checks) {
     for (const [name, command] of Object.entries(c.facts)) {
-      if (!/^[a-z0-9_-]+$/.test(name)) throw new Error(`check "${c.name}": fact name ${JSON.stringify(name)} must be lower-case letters, digits, '_' or '-'`);
+      if (!/^[a-z0-9_-]+$/.test(name))
+        throw new Error(
+          `check "${c.name}": fact name ${JSON.stringify(name)} must be lower-case letters, digits, '_' or '-'`,
+        );
       const prior = all.get(name);
-      if (prior !== undefined && prior !== command) throw new Error(`check "${c.name}" defines fact ${name} as ${JSON.stringify(command)}, another check as ${JSON.stringify(prior)}`);
+      if (prior !== undefined && prior !== command)
+        throw new Error(
+          `check "${c.name}" defines fact ${name} as ${JSON.stringify(command)}, another check as ${JSON.stringify(prior)}`,
+        );
       all.set(name, command);
     }
   }
@@ -26,7 +32,9 @@ export function factCommands(checks: readonly FactCheck[]): Map<string, string> 
  */
 export function factScript(commands: ReadonlyMap<string, string>): string {
   return [...commands]
-    .map(([name, command]) => `echo '${MARK} ${name}'; ( ${command} ) 2>&1; printf '\\n${MARK}-rc %s\\n' "$?"`)
+    .map(
+      ([name, command]) => `echo '${MARK} ${name}'; ( ${command} ) 2>&1; printf '\\n${MARK}-rc %s\\n' "$?"`,
+    )
     .join("\n");
 }
 

@@ -27,7 +27,8 @@ export function firstDifference(want: string, got: string): string {
   const a = want.split("\n");
   const b = got.split("\n");
   for (let i = 0; i < Math.max(a.length, b.length); i++) {
-    if (a[i] !== b[i]) return `line ${i + 1}: rendered ${JSON.stringify(a[i] ?? "(end of file)")}, installed ${JSON.stringify(b[i] ?? "(end of file)")}`;
+    if (a[i] !== b[i])
+      return `line ${i + 1}: rendered ${JSON.stringify(a[i] ?? "(end of file)")}, installed ${JSON.stringify(b[i] ?? "(end of file)")}`;
   }
   return "same lines, different line endings";
 }
@@ -43,18 +44,30 @@ export interface InstalledFile {
 /** Judges one installed file from `base64 -w0` of it and `stat -c '%a'`. */
 export function judgeInstalled(file: InstalledFile, base64: Fact, stat: Fact): CheckResult {
   const id = `file-${path.basename(file.target)}`;
-  if (base64.rc !== 0) return { id, ok: false, seen: `cannot read ${file.target}: ${base64.out.trim().split("\n")[0]}`, detail: "guest-config should have installed it" };
+  if (base64.rc !== 0)
+    return {
+      id,
+      ok: false,
+      seen: `cannot read ${file.target}: ${base64.out.trim().split("\n")[0]}`,
+      detail: "guest-config should have installed it",
+    };
   const installed = Buffer.from(base64.out.trim(), "base64").toString("utf8");
   const compared = file.kind === "hosts-block" ? hostsBlockText(installed) : installed;
   const mode = stat.out.trim().padStart(4, "0");
   const what = file.kind === "hosts-block" ? `${file.target} block` : file.target;
-  if (compared === undefined) return { id, ok: false, seen: `${file.target} has no k8s-lab block`, detail: installed };
+  if (compared === undefined)
+    return { id, ok: false, seen: `${file.target} has no k8s-lab block`, detail: installed };
   const same = compared === file.content;
   // /etc/hosts keeps its own mode; the applier sets the manifest's mode on the files it replaces.
   const modeOk = file.kind === "hosts-block" || mode === file.mode;
   const ok = same && modeOk;
   const seen = `${what}: ${Buffer.byteLength(compared)} bytes sha256 ${sha(compared)}${same ? " = rendered" : ` != rendered ${sha(file.content)}`}, mode ${mode}`;
-  const detail = [same ? "" : firstDifference(file.content, compared), modeOk ? "" : `mode ${mode}, manifest says ${file.mode}`].filter(Boolean).join("\n");
+  const detail = [
+    same ? "" : firstDifference(file.content, compared),
+    modeOk ? "" : `mode ${mode}, manifest says ${file.mode}`,
+  ]
+    .filter(Boolean)
+    .join("\n");
   return { id, ok, seen, ...(ok ? {} : { detail }) };
 }
 
@@ -62,12 +75,29 @@ export const installedFilesCheck: ActiveCheck = {
   name: "installed role files",
   needsGuestConfig: true,
   async run(ctx, guest) {
-    if (!ctx.guestConfigDir) return [{ id: "guest-files", ok: false, seen: "no generated guest folder known", detail: "the runner did not pass generated/<vm>/guest" }];
+    if (!ctx.guestConfigDir)
+      return [
+        {
+          id: "guest-files",
+          ok: false,
+          seen: "no generated guest folder known",
+          detail: "the runner did not pass generated/<vm>/guest",
+        },
+      ];
     let files: InstalledFile[];
     try {
-      files = readGuestBundle(path.join(ctx.guestConfigDir, GUEST_MANIFEST_NAME), ctx.vm.name).files.map((f) => ({ target: f.target, kind: f.kind, mode: f.mode, content: f.content }));
+      files = readGuestBundle(path.join(ctx.guestConfigDir, GUEST_MANIFEST_NAME), ctx.vm.name).files.map(
+        (f) => ({ target: f.target, kind: f.kind, mode: f.mode, content: f.content }),
+      );
     } catch (err) {
-      return [{ id: "guest-files", ok: false, seen: "the rendered guest files are missing", detail: (err as Error).message }];
+      return [
+        {
+          id: "guest-files",
+          ok: false,
+          seen: "the rendered guest files are missing",
+          detail: (err as Error).message,
+        },
+      ];
     }
     const commands = new Map<string, string>();
     files.forEach((f, i) => {
@@ -78,6 +108,8 @@ export const installedFilesCheck: ActiveCheck = {
     const r = await guest.run(factScript(commands), 60_000);
     const facts = parseFacts(r.out);
     const none: Fact = { rc: -1, out: `(not collected: ssh exit ${r.rc})` };
-    return files.map((f, i) => judgeInstalled(f, facts.get(`b64-${i}`) ?? none, facts.get(`mode-${i}`) ?? none));
+    return files.map((f, i) =>
+      judgeInstalled(f, facts.get(`b64-${i}`) ?? none, facts.get(`mode-${i}`) ?? none),
+    );
   },
 };

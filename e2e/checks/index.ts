@@ -21,7 +21,13 @@ import {
   userCheck,
 } from "./base-checks";
 import { installedFilesCheck } from "./guest-files-check";
-import { gatewayUnitsCheck, hostsBlockCheck, nginxListenCheck, nonlocalBindCheck, vipHolderCheck } from "./role-checks";
+import {
+  gatewayUnitsCheck,
+  hostsBlockCheck,
+  nginxListenCheck,
+  nonlocalBindCheck,
+  vipHolderCheck,
+} from "./role-checks";
 import { ActiveCheck, appliesTo, ClusterCheck, FactCheck } from "./types";
 import { loadBalancerFailoverCheck } from "./vip-failover";
 
@@ -56,7 +62,10 @@ export interface CheckSelection {
   readonly guestConfigApplied: boolean;
 }
 
-export function checksFor(role: Role, selection: CheckSelection = { guestConfigApplied: true }): { facts: FactCheck[]; active: ActiveCheck[] } {
+export function checksFor(
+  role: Role,
+  selection: CheckSelection = { guestConfigApplied: true },
+): { facts: FactCheck[]; active: ActiveCheck[] } {
   const wanted = (c: { needsGuestConfig?: boolean }) => selection.guestConfigApplied || !c.needsGuestConfig;
   return {
     facts: FACT_CHECKS.filter((c) => appliesTo(c, role) && wanted(c)),

@@ -20,7 +20,10 @@ export function hostsBlockLines(hosts: string): string[] | undefined {
   if (begin < 0) return undefined;
   const end = lines.findIndex((l, i) => i > begin && l.startsWith(HOSTS_END));
   if (end < 0) return undefined;
-  return lines.slice(begin + 1, end).map((l) => l.trim()).filter((l) => l !== "" && !l.startsWith("#"));
+  return lines
+    .slice(begin + 1, end)
+    .map((l) => l.trim())
+    .filter((l) => l !== "" && !l.startsWith("#"));
 }
 
 /** The vmnet address a VM is configured with (addressing: static). */
@@ -47,7 +50,14 @@ export const hostsBlockCheck: FactCheck = {
     const got = hostsBlockLines(fact(facts, "etc_hosts").out);
     const want = expectedHostsLines(ctx.model);
     if (got === undefined) {
-      return [{ id: "hosts-block", ok: false, seen: "no k8s-lab block in /etc/hosts", detail: `expected:\n  ${want.join("\n  ")}\n/etc/hosts:\n${fact(facts, "etc_hosts").out}` }];
+      return [
+        {
+          id: "hosts-block",
+          ok: false,
+          seen: "no k8s-lab block in /etc/hosts",
+          detail: `expected:\n  ${want.join("\n  ")}\n/etc/hosts:\n${fact(facts, "etc_hosts").out}`,
+        },
+      ];
     }
     const have = got.map(norm);
     const missing = want.filter((w) => !have.includes(w));
@@ -58,7 +68,16 @@ export const hostsBlockCheck: FactCheck = {
         id: "hosts-block",
         ok,
         seen: have.join("; ") || "empty block",
-        ...(ok ? {} : { detail: [missing.length ? `missing: ${missing.join("; ")}` : "", extra.length ? `not configured: ${extra.join("; ")}` : ""].filter(Boolean).join("\n") }),
+        ...(ok
+          ? {}
+          : {
+              detail: [
+                missing.length ? `missing: ${missing.join("; ")}` : "",
+                extra.length ? `not configured: ${extra.join("; ")}` : "",
+              ]
+                .filter(Boolean)
+                .join("\n"),
+            }),
       },
     ];
   },
@@ -72,11 +91,19 @@ export const gatewayUnitsCheck: FactCheck = {
   roles: ["gateway"],
   facts: { units_active: `systemctl is-active ${GATEWAY_UNITS.join(" ")}` },
   evaluate(_ctx, facts) {
-    const states = fact(facts, "units_active").out.trim().split("\n").map((l) => l.trim());
+    const states = fact(facts, "units_active")
+      .out.trim()
+      .split("\n")
+      .map((l) => l.trim());
     return GATEWAY_UNITS.map((unit, i): CheckResult => {
       const state = states[i] ?? "(no answer)";
       const ok = state === "active";
-      return { id: `unit-${unit.replace(/\.service$/, "")}`, ok, seen: `${unit} ${state}`, ...(ok ? {} : { detail: "expected active (guest-config enables and starts it)" }) };
+      return {
+        id: `unit-${unit.replace(/\.service$/, "")}`,
+        ok,
+        seen: `${unit} ${state}`,
+        ...(ok ? {} : { detail: "expected active (guest-config enables and starts it)" }),
+      };
     });
   },
 };
@@ -97,10 +124,22 @@ export const nginxListenCheck: FactCheck = {
   facts: { ss_listen: "ss -ltnH" },
   evaluate(ctx, facts) {
     const sockets = listeningSockets(fact(facts, "ss_listen").out);
-    const want = [ctx.model.network.internalVip, ctx.model.network.externalVip].map((a) => `${a}:${KUBE_API_PORT}`);
+    const want = [ctx.model.network.internalVip, ctx.model.network.externalVip].map(
+      (a) => `${a}:${KUBE_API_PORT}`,
+    );
     const missing = want.filter((w) => !sockets.includes(w));
-    const seen = sockets.filter((s) => s.endsWith(`:${KUBE_API_PORT}`)).join(" ") || `nothing on :${KUBE_API_PORT}`;
-    return [{ id: "nginx-listen", ok: missing.length === 0, seen, ...(missing.length ? { detail: `not listening: ${missing.join(", ")}; all: ${sockets.join(" ")}` } : {}) }];
+    const seen =
+      sockets.filter((s) => s.endsWith(`:${KUBE_API_PORT}`)).join(" ") || `nothing on :${KUBE_API_PORT}`;
+    return [
+      {
+        id: "nginx-listen",
+        ok: missing.length === 0,
+        seen,
+        ...(missing.length
+          ? { detail: `not listening: ${missing.join(", ")}; all: ${sockets.join(" ")}` }
+          : {}),
+      },
+    ];
   },
 };
 
@@ -112,7 +151,16 @@ export const nonlocalBindCheck: FactCheck = {
   facts: { nonlocal_bind: "cat /proc/sys/net/ipv4/ip_nonlocal_bind" },
   evaluate(_ctx, facts) {
     const seen = fact(facts, "nonlocal_bind").out.trim();
-    return [{ id: "ip-nonlocal-bind", ok: seen === "1", seen: `net.ipv4.ip_nonlocal_bind=${seen}`, ...(seen === "1" ? {} : { detail: "expected 1 (the seed's sysctl file), so the backup's nginx can bind the VIPs" }) }];
+    return [
+      {
+        id: "ip-nonlocal-bind",
+        ok: seen === "1",
+        seen: `net.ipv4.ip_nonlocal_bind=${seen}`,
+        ...(seen === "1"
+          ? {}
+          : { detail: "expected 1 (the seed's sysctl file), so the backup's nginx can bind the VIPs" }),
+      },
+    ];
   },
 };
 
@@ -141,7 +189,10 @@ export function vipPlacements(model: ClusterModel, gateway: VmSpec): VipPlacemen
 }
 
 /** Which of the VIPs the `ip -o -4 addr` output holds, each on its own NIC with its prefix. */
-export function vipsHeld(ipOutput: string, placements: readonly VipPlacement[]): { held: string[]; misplaced: string[] } {
+export function vipsHeld(
+  ipOutput: string,
+  placements: readonly VipPlacement[],
+): { held: string[]; misplaced: string[] } {
   const addrs = ipv4Addresses(ipOutput);
   const held: string[] = [];
   const misplaced: string[] = [];
@@ -166,7 +217,16 @@ export const vipHolderCheck: FactCheck = {
     const want = preferred ? placements.map((p) => p.vip) : [];
     const ok = misplaced.length === 0 && held.length === want.length && want.every((v) => held.includes(v));
     const seen = `holds ${held.join(" ") || "no VIP"}${misplaced.length ? `; misplaced ${misplaced.join("; ")}` : ""}`;
-    const expected = preferred ? `both VIPs (${placements.map((p) => `${p.vip}/${p.prefix} on ${p.ifname}`).join(", ")}): it has the highest priority` : "no VIP: the preferred gateway holds them";
-    return [{ id: "vips", ok, seen, ...(ok ? {} : { detail: `expected ${expected}\n${fact(facts, "ipv4_addrs").out}` }) }];
+    const expected = preferred
+      ? `both VIPs (${placements.map((p) => `${p.vip}/${p.prefix} on ${p.ifname}`).join(", ")}): it has the highest priority`
+      : "no VIP: the preferred gateway holds them";
+    return [
+      {
+        id: "vips",
+        ok,
+        seen,
+        ...(ok ? {} : { detail: `expected ${expected}\n${fact(facts, "ipv4_addrs").out}` }),
+      },
+    ];
   },
 };

@@ -89,7 +89,11 @@ export interface ClusterContext {
   /** The host side's address on each network (the client address the guests see). */
   readonly hostAddresses: { readonly nat: string; readonly lan: string };
   /** TCP from the host side of the test network (10.10.0.1 on the vmnet, 192.168.68.1 on the LAN). */
-  hostConnect(address: string, port: number, timeoutMs?: number): Promise<{ ok: boolean; data: string; error?: string }>;
+  hostConnect(
+    address: string,
+    port: number,
+    timeoutMs?: number,
+  ): Promise<{ ok: boolean; data: string; error?: string }>;
   readonly log: (line: string) => void;
 }
 

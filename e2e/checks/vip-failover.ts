@@ -37,7 +37,13 @@ export function vrrpTiming(conf: string | undefined): VrrpTiming {
     const m = new RegExp(`^\\s*${key}\\s+(\\d+(?:\\.\\d+)?)\\s*$`, "m").exec(conf ?? "");
     return m ? Number(m[1]) : fallback;
   };
-  return { interval: num("interval", 1), fall: num("fall", 1), rise: num("rise", 1), advertInt: num("advert_int", 1), priority: num("priority", 100) };
+  return {
+    interval: num("interval", 1),
+    fall: num("fall", 1),
+    rise: num("rise", 1),
+    advertInt: num("advert_int", 1),
+    priority: num("priority", 100),
+  };
 }
 
 /** keepalived's master-down interval of a backup: 3 advertisements missed plus its skew time. */
@@ -66,9 +72,17 @@ export function preemptionLimitSeconds(preferred: VrrpTiming): number {
  * exactly `want` of `vips` are present, or (exit 3, `@@vip-watch timeout`) after `boundSeconds`. It
  * touches `readyFile` first, so the host knows the poll runs before it acts.
  */
-export function vipWatchScript(vips: readonly string[], want: number, boundSeconds: number, readyFile: string): string {
-  for (const v of vips) if (!/^\d{1,3}(\.\d{1,3}){3}$/.test(v)) throw new Error(`VIP ${JSON.stringify(v)} is not an IPv4 address`);
-  if (!/^\/tmp\/[A-Za-z0-9._-]+$/.test(readyFile)) throw new Error(`ready file ${readyFile} must be a plain name under /tmp`);
+export function vipWatchScript(
+  vips: readonly string[],
+  want: number,
+  boundSeconds: number,
+  readyFile: string,
+): string {
+  for (const v of vips)
+    if (!/^\d{1,3}(\.\d{1,3}){3}$/.test(v))
+      throw new Error(`VIP ${JSON.stringify(v)} is not an IPv4 address`);
+  if (!/^\/tmp\/[A-Za-z0-9._-]+$/.test(readyFile))
+    throw new Error(`ready file ${readyFile} must be a plain name under /tmp`);
   return [
     `touch ${readyFile}`,
     `end=$(( $(date +%s) + ${Math.ceil(boundSeconds)} ))`,
@@ -83,9 +97,16 @@ export function vipWatchScript(vips: readonly string[], want: number, boundSecon
 }
 
 /** Starts the banner server on :port of a master (python3 socket server, bounded by `timeout`) and waits until it listens. */
-export function bannerServerScript(port: number, banner: string, lifetimeSeconds: number, dir = BANNER_DIR): string {
-  if (!/^[A-Za-z0-9._-]+$/.test(banner)) throw new Error(`banner ${JSON.stringify(banner)} must be letters, digits, '.', '_' or '-'`);
-  if (!/^\/[A-Za-z0-9._/-]+$/.test(dir)) throw new Error(`state folder ${JSON.stringify(dir)} must be an absolute plain path`);
+export function bannerServerScript(
+  port: number,
+  banner: string,
+  lifetimeSeconds: number,
+  dir = BANNER_DIR,
+): string {
+  if (!/^[A-Za-z0-9._-]+$/.test(banner))
+    throw new Error(`banner ${JSON.stringify(banner)} must be letters, digits, '.', '_' or '-'`);
+  if (!/^\/[A-Za-z0-9._/-]+$/.test(dir))
+    throw new Error(`state folder ${JSON.stringify(dir)} must be an absolute plain path`);
   const py = [
     "import socket, sys",
     "s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)",
@@ -115,7 +136,11 @@ export function nginxLogShows(log: string, client: string, upstream: string): bo
   return log.split("\n").some((l) => l.startsWith(`${client} `) && l.split(/\s+/).includes(upstream));
 }
 
-async function heldBy(shell: GuestShell, ctx: ClusterContext, gateway: string): Promise<{ held: string[]; text: string }> {
+async function heldBy(
+  shell: GuestShell,
+  ctx: ClusterContext,
+  gateway: string,
+): Promise<{ held: string[]; text: string }> {
   const vm = ctx.model.vms.find((v) => v.name === gateway);
   if (!vm) throw new Error(`${gateway} is not in the cluster`);
   const r = await shell.run("ip -o -4 addr show", 30_000);
@@ -123,7 +148,11 @@ async function heldBy(shell: GuestShell, ctx: ClusterContext, gateway: string): 
 }
 
 /** ifname address pairs, for a one-line "seen". */
-const addrSummary = (ipOutput: string) => ipv4Addresses(ipOutput).filter((a) => a.ifname !== "lo").map((a) => `${a.ifname} ${a.cidr}`).join(", ");
+const addrSummary = (ipOutput: string) =>
+  ipv4Addresses(ipOutput)
+    .filter((a) => a.ifname !== "lo")
+    .map((a) => `${a.ifname} ${a.cidr}`)
+    .join(", ");
 
 /** Polls `watcher` until it holds `want` VIPs while `act` runs on another guest; seconds from act's return to the watcher's end. */
 async function timeVipMove(
@@ -133,7 +162,10 @@ async function timeVipMove(
   readyFile: string,
   act: () => Promise<{ rc: number; out: string }>,
 ): Promise<{ reached: boolean; seconds: number; seen: string; actError?: string }> {
-  const watching = watcher.run(vipWatchScript(vips, want, POLL_BOUND_SECONDS, readyFile), (POLL_BOUND_SECONDS + 30) * 1000);
+  const watching = watcher.run(
+    vipWatchScript(vips, want, POLL_BOUND_SECONDS, readyFile),
+    (POLL_BOUND_SECONDS + 30) * 1000,
+  );
   // The poll must run before the act, or the time would be the ssh connection's.
   let ready = false;
   for (let i = 0; i < 20 && !ready; i++) {
@@ -145,7 +177,12 @@ async function timeVipMove(
   const w = await watching;
   const seconds = (Date.now() - t0) / 1000;
   const reached = w.rc === 0 && w.out.includes("@@vip-watch reached");
-  return { reached, seconds, seen: addrSummary(w.out) || w.out.trim().split("\n")[0] || "", ...(acted.rc !== 0 ? { actError: acted.out.trim() } : {}) };
+  return {
+    reached,
+    seconds,
+    seen: addrSummary(w.out) || w.out.trim().split("\n")[0] || "",
+    ...(acted.rc !== 0 ? { actError: acted.out.trim() } : {}),
+  };
 }
 
 export const loadBalancerFailoverCheck: ClusterCheck = {
@@ -161,7 +198,18 @@ export const loadBalancerFailoverCheck: ClusterCheck = {
     const upstream = `${masterAddress}:${KUBE_API_PORT}`;
     const missing = [...gateways, master].filter((vm) => !ctx.guests.has(vm.name)).map((vm) => vm.name);
     if (missing.length) {
-      return { results: [{ vm: missing[0], id: "lb-path", ok: false, seen: `no ssh to ${missing.join(", ")}`, detail: "the load balancer and failover checks need every gateway and the first master" }], timings };
+      return {
+        results: [
+          {
+            vm: missing[0],
+            id: "lb-path",
+            ok: false,
+            seen: `no ssh to ${missing.join(", ")}`,
+            detail: "the load balancer and failover checks need every gateway and the first master",
+          },
+        ],
+        timings,
+      };
     }
     const shell = (name: string) => ctx.guests.get(name) as GuestShell;
     const [primary, secondary] = gateways;
@@ -169,15 +217,30 @@ export const loadBalancerFailoverCheck: ClusterCheck = {
     const banner = `k8s-lab-e2e-${master.name}-${crypto.randomBytes(4).toString("hex")}`;
     const started = await shell(master.name).run(bannerServerScript(KUBE_API_PORT, banner, 600), 30_000);
     if (started.rc !== 0) {
-      return { results: [{ vm: master.name, id: "lb-backend", ok: false, seen: `no test listener on :${KUBE_API_PORT}`, detail: started.out.trim() }], timings };
+      return {
+        results: [
+          {
+            vm: master.name,
+            id: "lb-backend",
+            ok: false,
+            seen: `no test listener on :${KUBE_API_PORT}`,
+            detail: started.out.trim(),
+          },
+        ],
+        timings,
+      };
     }
     ctx.log(`${master.name}: test listener on :${KUBE_API_PORT} sends ${banner}`);
 
     /** Both VIPs :6443 from the host side; each must return the banner, and `via`'s nginx log must show the session. */
     const lbPath = async (via: string, id: string, when: string) => {
-      const hosts: Record<string, string> = { [model.network.internalVip]: ctx.hostAddresses.nat, [model.network.externalVip]: ctx.hostAddresses.lan };
+      const hosts: Record<string, string> = {
+        [model.network.internalVip]: ctx.hostAddresses.nat,
+        [model.network.externalVip]: ctx.hostAddresses.lan,
+      };
       const probes = [];
-      for (const vip of vips) probes.push({ vip, client: hosts[vip], r: await ctx.hostConnect(vip, KUBE_API_PORT, 5000) });
+      for (const vip of vips)
+        probes.push({ vip, client: hosts[vip], r: await ctx.hostConnect(vip, KUBE_API_PORT, 5000) });
       const log = (await shell(via).run("sudo -n tail -n 20 /var/log/nginx/k8s-api.log", 30_000)).out;
       for (const p of probes) {
         const got = p.r.data.trim();
@@ -188,7 +251,11 @@ export const loadBalancerFailoverCheck: ClusterCheck = {
           id: `${id}-${p.vip === model.network.internalVip ? "internal" : "external"}`,
           ok,
           seen: `${p.client} -> ${p.vip}:${KUBE_API_PORT} ${when}: ${p.r.ok ? `got ${JSON.stringify(got)}` : `failed (${p.r.error ?? "?"})`}; ${via}'s nginx log ${logged ? `shows ${p.client} -> ${upstream}` : "has no such session"}`,
-          ...(ok ? {} : { detail: `expected the banner ${banner} from ${master.name}'s :${KUBE_API_PORT} through ${via}'s nginx\nnginx log:\n${log.trim()}` }),
+          ...(ok
+            ? {}
+            : {
+                detail: `expected the banner ${banner} from ${master.name}'s :${KUBE_API_PORT} through ${via}'s nginx\nnginx log:\n${log.trim()}`,
+              }),
         });
       }
     };
@@ -200,38 +267,81 @@ export const loadBalancerFailoverCheck: ClusterCheck = {
       const timing = vrrpTiming(ctx.renderedFile(primary.name, "keepalived.conf"));
       const takerTiming = vrrpTiming(ctx.renderedFile(secondary.name, "keepalived.conf"));
       const failLimit = failoverLimitSeconds(timing, takerTiming);
-      const move = await timeVipMove(shell(secondary.name), vips, vips.length, "/tmp/e2e-vip-watch.ready", () => shell(primary.name).run("sudo -n systemctl stop nginx.service", 60_000));
+      const move = await timeVipMove(
+        shell(secondary.name),
+        vips,
+        vips.length,
+        "/tmp/e2e-vip-watch.ready",
+        () => shell(primary.name).run("sudo -n systemctl stop nginx.service", 60_000),
+      );
       timings.failoverSeconds = move.seconds;
       const failOk = move.reached && move.seconds <= failLimit && !move.actError;
       results.push({
         vm: secondary.name,
         id: "vip-failover",
         ok: failOk,
-        seen: move.reached ? `holds both VIPs ${move.seconds.toFixed(1)} s after nginx stopped on ${primary.name} (limit ${failLimit} s)` : `not both VIPs after ${move.seconds.toFixed(1)} s: ${move.seen}`,
-        ...(failOk ? {} : { detail: move.actError ? `stopping nginx on ${primary.name} failed: ${move.actError}` : `limit: chk_nginx fall ${timing.fall} x interval ${timing.interval} s + ${secondary.name}'s master-down ${masterDownSeconds(takerTiming).toFixed(2)} s + ${MEASURE_SLACK_SECONDS} s measuring; addresses: ${move.seen}` }),
+        seen: move.reached
+          ? `holds both VIPs ${move.seconds.toFixed(1)} s after nginx stopped on ${primary.name} (limit ${failLimit} s)`
+          : `not both VIPs after ${move.seconds.toFixed(1)} s: ${move.seen}`,
+        ...(failOk
+          ? {}
+          : {
+              detail: move.actError
+                ? `stopping nginx on ${primary.name} failed: ${move.actError}`
+                : `limit: chk_nginx fall ${timing.fall} x interval ${timing.interval} s + ${secondary.name}'s master-down ${masterDownSeconds(takerTiming).toFixed(2)} s + ${MEASURE_SLACK_SECONDS} s measuring; addresses: ${move.seen}`,
+            }),
       });
       const released = await heldBy(shell(primary.name), ctx, primary.name);
-      results.push({ vm: primary.name, id: "vip-released", ok: released.held.length === 0, seen: `with nginx stopped holds ${released.held.join(" ") || "no VIP"}`, ...(released.held.length ? { detail: released.text } : {}) });
+      results.push({
+        vm: primary.name,
+        id: "vip-released",
+        ok: released.held.length === 0,
+        seen: `with nginx stopped holds ${released.held.join(" ") || "no VIP"}`,
+        ...(released.held.length ? { detail: released.text } : {}),
+      });
       await lbPath(secondary.name, "lb-failover", `with ${primary.name}'s nginx stopped`);
 
       const preemptLimit = preemptionLimitSeconds(timing);
-      const back = await timeVipMove(shell(primary.name), vips, vips.length, "/tmp/e2e-vip-watch.ready", () => shell(primary.name).run("sudo -n systemctl start nginx.service", 60_000));
+      const back = await timeVipMove(shell(primary.name), vips, vips.length, "/tmp/e2e-vip-watch.ready", () =>
+        shell(primary.name).run("sudo -n systemctl start nginx.service", 60_000),
+      );
       timings.preemptionSeconds = back.seconds;
       const backOk = back.reached && back.seconds <= preemptLimit && !back.actError;
       results.push({
         vm: primary.name,
         id: "vip-preemption",
         ok: backOk,
-        seen: back.reached ? `holds both VIPs again ${back.seconds.toFixed(1)} s after nginx started (limit ${preemptLimit} s)` : `not both VIPs after ${back.seconds.toFixed(1)} s: ${back.seen}`,
-        ...(backOk ? {} : { detail: back.actError ? `starting nginx failed: ${back.actError}` : `limit: chk_nginx rise ${timing.rise} x interval ${timing.interval} s + master-down ${masterDownSeconds(timing).toFixed(2)} s + ${MEASURE_SLACK_SECONDS} s measuring` }),
+        seen: back.reached
+          ? `holds both VIPs again ${back.seconds.toFixed(1)} s after nginx started (limit ${preemptLimit} s)`
+          : `not both VIPs after ${back.seconds.toFixed(1)} s: ${back.seen}`,
+        ...(backOk
+          ? {}
+          : {
+              detail: back.actError
+                ? `starting nginx failed: ${back.actError}`
+                : `limit: chk_nginx rise ${timing.rise} x interval ${timing.interval} s + master-down ${masterDownSeconds(timing).toFixed(2)} s + ${MEASURE_SLACK_SECONDS} s measuring`,
+            }),
       });
       const given = await heldBy(shell(secondary.name), ctx, secondary.name);
-      results.push({ vm: secondary.name, id: "vip-given-back", ok: given.held.length === 0, seen: `after preemption holds ${given.held.join(" ") || "no VIP"}`, ...(given.held.length ? { detail: given.text } : {}) });
+      results.push({
+        vm: secondary.name,
+        id: "vip-given-back",
+        ok: given.held.length === 0,
+        seen: `after preemption holds ${given.held.join(" ") || "no VIP"}`,
+        ...(given.held.length ? { detail: given.text } : {}),
+      });
     } finally {
       // Whatever happened above: nginx running again on the preferred gateway, the test listener gone.
       if (secondary) await shell(primary.name).run("sudo -n systemctl start nginx.service", 60_000);
       const stopped = await shell(master.name).run(stopBannerScript(KUBE_API_PORT), 30_000);
-      if (stopped.rc !== 0) results.push({ vm: master.name, id: "lb-backend-stopped", ok: false, seen: `the test listener on :${KUBE_API_PORT} is still there`, detail: stopped.out.trim() });
+      if (stopped.rc !== 0)
+        results.push({
+          vm: master.name,
+          id: "lb-backend-stopped",
+          ok: false,
+          seen: `the test listener on :${KUBE_API_PORT} is still there`,
+          detail: stopped.out.trim(),
+        });
     }
     return { results, timings };
   },

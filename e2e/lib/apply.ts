@@ -27,7 +27,13 @@ export interface E2eApplyOptions {
 }
 
 export async function applyClusterStack(opts: E2eApplyOptions): Promise<ApplyOutcome> {
-  const result = await applyStack({ stackDir: opts.stackDir, env: opts.env, commandTimeoutMs: opts.commandTimeoutMs, log: opts.log, ...(opts.signal ? { signal: opts.signal } : {}) });
+  const result = await applyStack({
+    stackDir: opts.stackDir,
+    env: opts.env,
+    commandTimeoutMs: opts.commandTimeoutMs,
+    log: opts.log,
+    ...(opts.signal ? { signal: opts.signal } : {}),
+  });
   const failures = [
     ...(result.aborted ? [`the deploy was stopped: ${String(opts.signal?.reason ?? "aborted")}`] : []),
     ...result.failed.map((f) => `${f.address}: ${f.error}`),
@@ -35,7 +41,13 @@ export async function applyClusterStack(opts: E2eApplyOptions): Promise<ApplyOut
   ];
   const reported = new Set(result.failed.map((f) => f.address));
   for (const run of result.runs) {
-    if (run.code !== 0 && !reported.has(run.address)) failures.push(`${run.address}: ${run.command} ${run.timedOut ? "timed out" : `exited ${run.code}`}: ${run.output.trim().split("\n").slice(-3).join(" | ")}`);
+    if (run.code !== 0 && !reported.has(run.address))
+      failures.push(
+        `${run.address}: ${run.command} ${run.timedOut ? "timed out" : `exited ${run.code}`}: ${run.output.trim().split("\n").slice(-3).join(" | ")}`,
+      );
   }
-  return { steps: result.runs.map((r) => ({ address: r.address, command: r.command, durationMs: r.durationMs })), failures };
+  return {
+    steps: result.runs.map((r) => ({ address: r.address, command: r.command, durationMs: r.durationMs })),
+    failures,
+  };
 }

@@ -56,7 +56,11 @@ export function releaseFile(files: readonly IndexedFile[], date: Date): string {
 
 function indexed(file: string): IndexedFile {
   const data = fs.readFileSync(file);
-  return { name: path.basename(file), size: data.length, sha256: createHash("sha256").update(data).digest("hex") };
+  return {
+    name: path.basename(file),
+    size: data.length,
+    sha256: createHash("sha256").update(data).digest("hex"),
+  };
 }
 
 /** Builds the probe .deb (dpkg-deb) and the repository index into `repoDir`. */
@@ -65,11 +69,19 @@ export async function buildProbeRepo(repoDir: string, workDir: string): Promise<
   fs.mkdirSync(path.join(root, "DEBIAN"), { recursive: true });
   fs.mkdirSync(path.join(root, "usr/share/doc", PROBE_PACKAGE), { recursive: true });
   fs.writeFileSync(path.join(root, "DEBIAN/control"), probeControl());
-  fs.writeFileSync(path.join(root, "usr/share/doc", PROBE_PACKAGE, "README"), "Installed by the fusion-k8s-lab e2e test.\n");
+  fs.writeFileSync(
+    path.join(root, "usr/share/doc", PROBE_PACKAGE, "README"),
+    "Installed by the fusion-k8s-lab e2e test.\n",
+  );
   fs.mkdirSync(repoDir, { recursive: true });
   const deb = path.join(repoDir, `${PROBE_PACKAGE}_${PROBE_VERSION}_all.deb`);
-  const r = await runWithDeadline("dpkg-deb", ["--root-owner-group", "-Zgzip", "--build", root, deb], { timeoutMs: 60_000 });
+  const r = await runWithDeadline("dpkg-deb", ["--root-owner-group", "-Zgzip", "--build", root, deb], {
+    timeoutMs: 60_000,
+  });
   if (r.code !== 0) throw new Error(`dpkg-deb --build failed (exit ${r.code}): ${r.stderr.trim()}`);
   fs.writeFileSync(path.join(repoDir, "Packages"), packagesStanza(probeControl(), indexed(deb)));
-  fs.writeFileSync(path.join(repoDir, "Release"), releaseFile([indexed(path.join(repoDir, "Packages"))], new Date()));
+  fs.writeFileSync(
+    path.join(repoDir, "Release"),
+    releaseFile([indexed(path.join(repoDir, "Packages"))], new Date()),
+  );
 }

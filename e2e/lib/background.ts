@@ -37,7 +37,8 @@ function signalGroup(pid: number, signal: NodeJS.Signals): void {
 
 /** argv with `timeout -k 10 <s>` inserted after the first `at` words. */
 export function boundedArgv(argv: readonly string[], lifetimeSeconds: number, at = 0): string[] {
-  if (!Number.isInteger(lifetimeSeconds) || lifetimeSeconds < 1) throw new Error(`lifetimeSeconds must be a positive whole number, got ${lifetimeSeconds}`);
+  if (!Number.isInteger(lifetimeSeconds) || lifetimeSeconds < 1)
+    throw new Error(`lifetimeSeconds must be a positive whole number, got ${lifetimeSeconds}`);
   return [...argv.slice(0, at), "timeout", "-k", "10", String(lifetimeSeconds), ...argv.slice(at)];
 }
 

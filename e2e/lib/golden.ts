@@ -40,7 +40,8 @@ export interface Golden {
 export function readManifest(dir: string): GoldenManifest {
   const m = JSON.parse(fs.readFileSync(path.join(dir, "manifest.json"), "utf8")) as GoldenManifest;
   for (const k of ["key", "arch", "image", "sha256", "aptRepoUrl", "cloudInit"] as const) {
-    if (typeof m[k] !== "string" || m[k] === "") throw new Error(`${dir}/manifest.json has no ${k}: delete ${dir} to rebuild it`);
+    if (typeof m[k] !== "string" || m[k] === "")
+      throw new Error(`${dir}/manifest.json has no ${k}: delete ${dir} to rebuild it`);
   }
   return m;
 }
@@ -61,7 +62,13 @@ export function packagesMissingFromGolden(userData: string, golden: readonly str
 }
 
 /** Runs build.sh for `arch` (a no-op when cached), streaming its progress lines; bounded by `timeoutMs`. */
-export async function ensureGolden(buildScript: string, cacheDir: string, arch: string, timeoutMs: number, log: (line: string) => void): Promise<Golden> {
+export async function ensureGolden(
+  buildScript: string,
+  cacheDir: string,
+  arch: string,
+  timeoutMs: number,
+  log: (line: string) => void,
+): Promise<Golden> {
   const started = Date.now();
   const child = spawn(buildScript, [cacheDir, arch], { detached: true, stdio: ["ignore", "pipe", "pipe"] });
   let stdout = "";
@@ -84,10 +91,18 @@ export async function ensureGolden(buildScript: string, cacheDir: string, arch: 
   clearTimeout(timer);
   if (code !== 0) {
     const why = timedOut ? `did not finish within ${Math.round(timeoutMs / 1000)} s` : `exited ${code}`;
-    throw new Error(`building the golden image (${buildScript}) ${why}: ${stderrTail.trim().split("\n").slice(-3).join(" | ")}`);
+    throw new Error(
+      `building the golden image (${buildScript}) ${why}: ${stderrTail.trim().split("\n").slice(-3).join(" | ")}`,
+    );
   }
   const dir = stdout.trim().split("\n").pop() ?? "";
   const manifest = readManifest(dir);
   const built = fs.statSync(path.join(dir, "manifest.json")).mtimeMs >= started;
-  return { dir, imagePath: path.join(dir, manifest.image), manifest, built, seconds: (Date.now() - started) / 1000 };
+  return {
+    dir,
+    imagePath: path.join(dir, manifest.image),
+    manifest,
+    built,
+    seconds: (Date.now() - started) / 1000,
+  };
 }

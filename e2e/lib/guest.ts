@@ -14,7 +14,15 @@ import type { CheckSelection } from "../checks";
 import type { GuestContext, GuestShell, RunServices, SeedFiles } from "../checks/types";
 import { BackgroundProcess, startBackground } from "./background";
 import { inNetns } from "./netns";
-import { firmwareBootFailure, firmwareDescription, kernelStarted, prepareFirmware, qemuCommand, VmxHardware, vmxHardware } from "./qemu";
+import {
+  firmwareBootFailure,
+  firmwareDescription,
+  kernelStarted,
+  prepareFirmware,
+  qemuCommand,
+  VmxHardware,
+  vmxHardware,
+} from "./qemu";
 import { ResultRow } from "./results";
 import { ssh, SshTarget, waitForSsh } from "./ssh";
 
@@ -77,8 +85,16 @@ export class Guest {
 
   constructor(private readonly o: GuestOptions) {
     const nat = o.vm.nics.find((n) => n.network === "nat");
-    if (!nat?.address) throw new Error(`${o.vm.name} has no static address on the vmnet; the e2e run needs addressing: static`);
-    this.target = { namespace: o.namespace, address: nat.address, user: o.model.ssh.user, keyFile: o.keyFile };
+    if (!nat?.address)
+      throw new Error(
+        `${o.vm.name} has no static address on the vmnet; the e2e run needs addressing: static`,
+      );
+    this.target = {
+      namespace: o.namespace,
+      address: nat.address,
+      user: o.model.ssh.user,
+      keyFile: o.keyFile,
+    };
   }
 
   get name(): string {
@@ -116,7 +132,14 @@ export class Guest {
     const hardware = vmxHardware(parseVmx(fs.readFileSync(path.join(projectDir, vm.vmxPath), "utf8")));
     this.hardware = hardware;
     this.consoleLog = path.join(vmDir, hardware.serialFile ?? "console.log");
-    const plan = { name: vm.name, vmDir, hardware, taps: this.o.taps, consoleLog: this.consoleLog, pidFile: path.join(vmDir, "qemu.pid") };
+    const plan = {
+      name: vm.name,
+      vmDir,
+      hardware,
+      taps: this.o.taps,
+      consoleLog: this.consoleLog,
+      pidFile: path.join(vmDir, "qemu.pid"),
+    };
     prepareFirmware(plan);
     const { binary, args } = qemuCommand(plan);
     fs.rmSync(this.consoleLog, { force: true });
@@ -125,7 +148,12 @@ export class Guest {
     );
     const prefix = inNetns(this.o.namespace);
     this.bootedAt = Date.now();
-    const qemu = startBackground({ argv: [...prefix, binary, ...args], timeoutAfter: prefix.length, lifetimeSeconds: this.o.lifetimeSeconds, logFile: path.join(vmDir, "qemu.log") });
+    const qemu = startBackground({
+      argv: [...prefix, binary, ...args],
+      timeoutAfter: prefix.length,
+      lifetimeSeconds: this.o.lifetimeSeconds,
+      logFile: path.join(vmDir, "qemu.log"),
+    });
     this.qemu = qemu;
     this.o.started(qemu);
     const gaveUp = () => qemu.hasExited() || this.firmwareFailed() || this.cloudInitFinishedLongAgo();
@@ -135,11 +163,16 @@ export class Guest {
         return false;
       }
       this.timings.bootToSsh = this.since();
-      this.row("ssh", true, `${this.target.user}@${this.target.address} with the run's key after ${this.timings.bootToSsh.toFixed(0)} s`);
+      this.row(
+        "ssh",
+        true,
+        `${this.target.user}@${this.target.address} with the run's key after ${this.timings.bootToSsh.toFixed(0)} s`,
+      );
       this.o.log(`${vm.name}: ssh answers after ${this.timings.bootToSsh.toFixed(0)} s`);
       // Timed from here, while the deploy goes on, so the time is cloud-init's and not the deploy's.
       this.cloudInit = this.waitForCloudInit().then((state) => {
-        if (state === "done" || state === "error" || state === "degraded") this.timings.bootToCloudInitDone = this.since();
+        if (state === "done" || state === "error" || state === "degraded")
+          this.timings.bootToCloudInitDone = this.since();
         this.o.log(`${vm.name}: cloud-init ${state} ${this.since().toFixed(0)} s after boot`);
         return state;
       });
@@ -152,14 +185,30 @@ export class Guest {
   private recordUnreachable(hardware: VmxHardware, qemuEnded: boolean, lastError: string): void {
     if (this.bootFailure) {
       // The firmware's screen, without its colour and cursor escapes.
-      const text = fs.existsSync(this.consoleLog) ? fs.readFileSync(this.consoleLog, "utf8").replace(/\x1b\[[0-9;=?]*[A-Za-z]/g, "") : "";
+      const text = fs.existsSync(this.consoleLog)
+        ? fs.readFileSync(this.consoleLog, "utf8").replace(/\x1b\[[0-9;=?]*[A-Za-z]/g, "")
+        : "";
       const tail = text.trim() ? text.trimEnd().split("\n").slice(-6).join("\n") : "(no console output)";
-      this.row("boot", false, `${this.name}'s disk did not boot with the .vmx's firmware ${firmwareDescription(hardware)}: ${this.bootFailure}`, `console:\n${tail}`);
+      this.row(
+        "boot",
+        false,
+        `${this.name}'s disk did not boot with the .vmx's firmware ${firmwareDescription(hardware)}: ${this.bootFailure}`,
+        `console:\n${tail}`,
+      );
       return;
     }
-    const why = qemuEnded ? "QEMU ended" : this.cloudInitFinishedLongAgo() ? `cloud-init finished ${FINISHED_GRACE_S} s ago` : "budget spent";
+    const why = qemuEnded
+      ? "QEMU ended"
+      : this.cloudInitFinishedLongAgo()
+        ? `cloud-init finished ${FINISHED_GRACE_S} s ago`
+        : "budget spent";
     const excerpt = consoleProblems(this.consoleLog);
-    this.row("ssh", false, `no ssh to ${this.target.user}@${this.target.address} after ${this.since().toFixed(0)} s (${why})`, [lastError, excerpt ? `console:\n${excerpt}` : ""].filter(Boolean).join("\n"));
+    this.row(
+      "ssh",
+      false,
+      `no ssh to ${this.target.user}@${this.target.address} after ${this.since().toFixed(0)} s (${why})`,
+      [lastError, excerpt ? `console:\n${excerpt}` : ""].filter(Boolean).join("\n"),
+    );
   }
 
   /** True once the console shows the firmware could not boot the disk (see firmwareBootFailure). */
@@ -196,7 +245,12 @@ export class Guest {
     const started = Date.now();
     const collected = await ssh(this.target, factScript(factCommands(checks.facts)), 120_000);
     if (collected.timedOut || collected.code === 255) {
-      this.row("facts", false, "collecting the guest's facts over ssh failed", collected.stderr.trim() || "timed out");
+      this.row(
+        "facts",
+        false,
+        "collecting the guest's facts over ssh failed",
+        collected.stderr.trim() || "timed out",
+      );
     } else {
       const facts = parseFacts(collected.stdout);
       for (const c of checks.facts) {
@@ -220,7 +274,8 @@ export class Guest {
 
   /** Commands over ssh as the guest's user; undefined unless the guest answered ssh and is still running. */
   async reachableShell(): Promise<GuestShell | undefined> {
-    if (!this.reachable || !(await this.reachable) || this.shutDown || this.qemu?.hasExited()) return undefined;
+    if (!this.reachable || !(await this.reachable) || this.shutDown || this.qemu?.hasExited())
+      return undefined;
     return this.shell();
   }
 
@@ -244,7 +299,11 @@ export class Guest {
    */
   private cloudInitFinishedLongAgo(): boolean {
     if (this.finishedSeenAt === undefined) {
-      if (!fs.existsSync(this.consoleLog) || !CLOUD_INIT_FINISHED.test(fs.readFileSync(this.consoleLog, "utf8"))) return false;
+      if (
+        !fs.existsSync(this.consoleLog) ||
+        !CLOUD_INIT_FINISHED.test(fs.readFileSync(this.consoleLog, "utf8"))
+      )
+        return false;
       this.finishedSeenAt = Date.now();
     }
     return Date.now() - this.finishedSeenAt > FINISHED_GRACE_S * 1000;
@@ -259,11 +318,16 @@ export class Guest {
     for (;;) {
       const left = deadline - Date.now();
       if (left <= 0) return "still running";
-      const wait = await ssh(this.target, "cloud-init status --wait >/dev/null 2>&1; cloud-init status", left);
+      const wait = await ssh(
+        this.target,
+        "cloud-init status --wait >/dev/null 2>&1; cloud-init status",
+        left,
+      );
       const state = /status:\s*(\S+)/.exec(wait.stdout)?.[1];
       if (state) return state;
       if (wait.timedOut) return "still running";
-      if (wait.code !== 255) return `unknown (exit ${wait.code}: ${wait.stderr.trim() || wait.stdout.trim()})`;
+      if (wait.code !== 255)
+        return `unknown (exit ${wait.code}: ${wait.stderr.trim() || wait.stdout.trim()})`;
       this.o.log(`${this.name}: ssh failed while waiting for cloud-init (${wait.stderr.trim()}); retrying`);
       await new Promise((r) => setTimeout(r, 3000));
     }
@@ -280,8 +344,15 @@ export class Guest {
     }
     await qemu.stop(5000);
     if (this.rows.some((r) => !r.ok)) {
-      const text = fs.existsSync(this.consoleLog) ? fs.readFileSync(this.consoleLog, "utf8") : "(no console log)";
-      const tail = text.trimEnd().split("\n").slice(-40).map((l) => `  | ${l}`).join("\n");
+      const text = fs.existsSync(this.consoleLog)
+        ? fs.readFileSync(this.consoleLog, "utf8")
+        : "(no console log)";
+      const tail = text
+        .trimEnd()
+        .split("\n")
+        .slice(-40)
+        .map((l) => `  | ${l}`)
+        .join("\n");
       this.o.log(`${this.name}: console log kept at ${this.consoleLog}; last lines:\n${tail}`);
     }
   }

@@ -40,7 +40,8 @@ const BRIDGE: Record<GuestNetwork, string> = { nat: "br-vmnet", lan: "br-lan" };
 
 /** Linux interface names: at most 15 bytes, no '/', ':' or whitespace. */
 export function checkIfName(name: string): string {
-  if (!/^[A-Za-z0-9_.-]{1,15}$/.test(name)) throw new Error(`interface name ${JSON.stringify(name)} is not 1-15 letters, digits, '_', '.', '-'`);
+  if (!/^[A-Za-z0-9_.-]{1,15}$/.test(name))
+    throw new Error(`interface name ${JSON.stringify(name)} is not 1-15 letters, digits, '_', '.', '-'`);
   return name;
 }
 
@@ -56,7 +57,14 @@ export function planNetns(input: NetnsInput): NetnsPlan {
   return {
     namespace: input.namespace,
     bridges: [
-      { name: BRIDGE.nat, network: "nat", addresses: [`${input.nat.hostAddress}/${input.nat.prefixLength}`, `${input.nat.gateway}/${input.nat.prefixLength}`] },
+      {
+        name: BRIDGE.nat,
+        network: "nat",
+        addresses: [
+          `${input.nat.hostAddress}/${input.nat.prefixLength}`,
+          `${input.nat.gateway}/${input.nat.prefixLength}`,
+        ],
+      },
       { name: BRIDGE.lan, network: "lan", addresses: [`${input.lan.hostAddress}/${input.lan.prefixLength}`] },
     ],
     taps,
@@ -66,7 +74,10 @@ export function planNetns(input: NetnsInput): NetnsPlan {
 /** The `ip` invocations that build the plan, in order. */
 export function setupCommands(plan: NetnsPlan): string[][] {
   const ns = plan.namespace;
-  const cmds: string[][] = [["netns", "add", ns], ["-n", ns, "link", "set", "lo", "up"]];
+  const cmds: string[][] = [
+    ["netns", "add", ns],
+    ["-n", ns, "link", "set", "lo", "up"],
+  ];
   for (const b of plan.bridges) {
     // No STP and no forward delay: a port forwards as soon as the guest's NIC comes up.
     cmds.push(["-n", ns, "link", "add", b.name, "type", "bridge", "stp_state", "0", "forward_delay", "0"]);
@@ -89,7 +100,8 @@ async function ip(args: string[]): Promise<{ code: number | null; stderr: string
 export async function createNetns(plan: NetnsPlan): Promise<void> {
   for (const args of setupCommands(plan)) {
     const r = await ip(args);
-    if (r.code !== 0) throw new Error(`ip ${args.join(" ")} failed: ${r.stderr}; the e2e test needs root and /dev/net/tun`);
+    if (r.code !== 0)
+      throw new Error(`ip ${args.join(" ")} failed: ${r.stderr}; the e2e test needs root and /dev/net/tun`);
   }
 }
 

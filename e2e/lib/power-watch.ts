@@ -30,6 +30,13 @@ export function watchPowerOn(opts: PowerWatchOptions): () => void {
 }
 
 /** The simulator's guest behaviour: every VM reports `ip` once it is in `reachable`, nothing before. */
-export function guestIpFaults(addresses: ReadonlyMap<string, string>, reachable: ReadonlySet<string>): SimFaults {
-  return { vms: Object.fromEntries([...addresses].map(([name, ip]) => [name, { ip: reachable.has(name) ? ip : "" }])) };
+export function guestIpFaults(
+  addresses: ReadonlyMap<string, string>,
+  reachable: ReadonlySet<string>,
+): SimFaults {
+  return {
+    vms: Object.fromEntries(
+      [...addresses].map(([name, ip]) => [name, { ip: reachable.has(name) ? ip : "" }]),
+    ),
+  };
 }

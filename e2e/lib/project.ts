@@ -21,7 +21,10 @@ export function linkProject(repoRoot: string, projectDir: string): void {
   const scripts = path.join(projectDir, "scripts");
   fs.mkdirSync(scripts);
   for (const name of fs.readdirSync(path.join(repoRoot, "scripts"))) {
-    fs.symlinkSync(path.join(repoRoot, "scripts", name), path.join(scripts, name === "run" ? "run.product" : name));
+    fs.symlinkSync(
+      path.join(repoRoot, "scripts", name),
+      path.join(scripts, name === "run" ? "run.product" : name),
+    );
   }
   fs.symlinkSync(path.join(repoRoot, "e2e", "lib", "launcher-in-netns.sh"), path.join(scripts, "run"));
 }
@@ -59,7 +62,10 @@ export const E2E_VMS: readonly E2eVm[] = [
 /** The VMs named by `names`, in E2E_VMS order; throws on an unknown name. */
 export function selectVms(names: readonly string[]): E2eVm[] {
   const unknown = names.filter((n) => !E2E_VMS.some((v) => v.name === n));
-  if (unknown.length > 0) throw new Error(`unknown e2e VM ${unknown.join(", ")}; choose from ${E2E_VMS.map((v) => v.name).join(", ")}`);
+  if (unknown.length > 0)
+    throw new Error(
+      `unknown e2e VM ${unknown.join(", ")}; choose from ${E2E_VMS.map((v) => v.name).join(", ")}`,
+    );
   if (names.length === 0) throw new Error("no VM selected; name at least one");
   return E2E_VMS.filter((v) => names.includes(v.name));
 }
@@ -81,7 +87,12 @@ export function e2eClusterYaml(input: E2eConfigInput): string {
 
 /** A fresh ed25519 key pair without passphrase; returns the public key line. */
 export async function makeSshKey(file: string): Promise<string> {
-  const r = await runWithDeadline("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", "e2e@fusion-k8s-lab", "-f", file], { timeoutMs: 20_000 });
-  if (r.code !== 0) throw new Error(`ssh-keygen failed (exit ${r.code}): ${r.stderr.trim()}; install openssh-client`);
+  const r = await runWithDeadline(
+    "ssh-keygen",
+    ["-q", "-t", "ed25519", "-N", "", "-C", "e2e@fusion-k8s-lab", "-f", file],
+    { timeoutMs: 20_000 },
+  );
+  if (r.code !== 0)
+    throw new Error(`ssh-keygen failed (exit ${r.code}): ${r.stderr.trim()}; install openssh-client`);
   return fs.readFileSync(`${file}.pub`, "utf8").trim();
 }

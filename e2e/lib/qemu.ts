@@ -65,7 +65,10 @@ export function vmxHardware(keys: Record<string, string>): VmxHardware {
     const p = `ethernet${i}`;
     if (!TRUE(keys[`${p}.present`])) continue;
     const mac = keys[`${p}.address`];
-    if (!mac) throw new Error(`${p} has no static address in the .vmx: QEMU needs the MAC the guest's network-config matches`);
+    if (!mac)
+      throw new Error(
+        `${p} has no static address in the .vmx: QEMU needs the MAC the guest's network-config matches`,
+      );
     nics.push({
       index: i,
       mac: mac.toLowerCase(),
@@ -92,23 +95,55 @@ export function vmxHardware(keys: Record<string, string>): VmxHardware {
     ...(keys.nvram ? { nvramFile: keys.nvram } : {}),
     nics,
     drives,
-    ...(TRUE(keys["serial0.present"]) && keys["serial0.fileName"] ? { serialFile: keys["serial0.fileName"] } : {}),
+    ...(TRUE(keys["serial0.present"]) && keys["serial0.fileName"]
+      ? { serialFile: keys["serial0.fileName"] }
+      : {}),
   };
 }
 
 const NIC_MODELS: Record<string, string> = { vmxnet3: "vmxnet3", e1000e: "e1000e", e1000: "e1000" };
 
 /** Debian's UEFI builds for QEMU: read-only code, and a vars template each VM gets a copy of. */
-export const UEFI_FIRMWARE: Readonly<Record<GuestArch, { readonly name: string; readonly code: string; readonly varsTemplate: string; readonly aptPackage: string }>> = {
-  x86_64: { name: "OVMF", code: "/usr/share/OVMF/OVMF_CODE_4M.fd", varsTemplate: "/usr/share/OVMF/OVMF_VARS_4M.fd", aptPackage: "ovmf" },
-  aarch64: { name: "AAVMF", code: "/usr/share/AAVMF/AAVMF_CODE.fd", varsTemplate: "/usr/share/AAVMF/AAVMF_VARS.fd", aptPackage: "qemu-efi-aarch64" },
+export const UEFI_FIRMWARE: Readonly<
+  Record<
+    GuestArch,
+    {
+      readonly name: string;
+      readonly code: string;
+      readonly varsTemplate: string;
+      readonly aptPackage: string;
+    }
+  >
+> = {
+  x86_64: {
+    name: "OVMF",
+    code: "/usr/share/OVMF/OVMF_CODE_4M.fd",
+    varsTemplate: "/usr/share/OVMF/OVMF_VARS_4M.fd",
+    aptPackage: "ovmf",
+  },
+  aarch64: {
+    name: "AAVMF",
+    code: "/usr/share/AAVMF/AAVMF_CODE.fd",
+    varsTemplate: "/usr/share/AAVMF/AAVMF_VARS.fd",
+    aptPackage: "qemu-efi-aarch64",
+  },
 };
 
 /** Per architecture: the QEMU binary, its board and CPU, and the Debian package that has it. */
-export const QEMU_MACHINES: Readonly<Record<GuestArch, { readonly binary: string; readonly machine: string; readonly cpu: string; readonly aptPackage: string }>> = {
+export const QEMU_MACHINES: Readonly<
+  Record<
+    GuestArch,
+    { readonly binary: string; readonly machine: string; readonly cpu: string; readonly aptPackage: string }
+  >
+> = {
   x86_64: { binary: "qemu-system-x86_64", machine: "q35", cpu: "max", aptPackage: "qemu-system-x86" },
   // pauth-impdef: the same pointer authentication with a cheap hash; QARMA makes TCG several times slower.
-  aarch64: { binary: "qemu-system-aarch64", machine: "virt", cpu: "max,pauth-impdef=on", aptPackage: "qemu-system-arm" },
+  aarch64: {
+    binary: "qemu-system-aarch64",
+    machine: "virt",
+    cpu: "max,pauth-impdef=on",
+    aptPackage: "qemu-system-arm",
+  },
 };
 
 /** What the guest boots with, in words: "efi (OVMF /usr/share/OVMF/OVMF_CODE_4M.fd)" or "bios (SeaBIOS)". */
@@ -138,14 +173,20 @@ export function efiVarsFile(plan: Pick<QemuPlan, "name" | "vmDir" | "hardware">)
 function firmwareArgs(plan: QemuPlan): string[] {
   const hw = plan.hardware;
   if (hw.firmware === "bios") {
-    if (hw.arch === "aarch64") throw new Error(`${plan.name}: an arm64 .vmx must say firmware = "efi" (there is no BIOS on arm64)`);
+    if (hw.arch === "aarch64")
+      throw new Error(`${plan.name}: an arm64 .vmx must say firmware = "efi" (there is no BIOS on arm64)`);
     return [];
   }
-  if (hw.firmware !== "efi") throw new Error(`${plan.name}: firmware = ${JSON.stringify(hw.firmware)} in the .vmx is neither efi nor bios`);
+  if (hw.firmware !== "efi")
+    throw new Error(
+      `${plan.name}: firmware = ${JSON.stringify(hw.firmware)} in the .vmx is neither efi nor bios`,
+    );
   const fw = UEFI_FIRMWARE[hw.arch];
   return [
-    "-drive", `if=pflash,format=raw,unit=0,readonly=on,file=${fw.code}`,
-    "-drive", `if=pflash,format=raw,unit=1,file=${efiVarsFile(plan)}`,
+    "-drive",
+    `if=pflash,format=raw,unit=0,readonly=on,file=${fw.code}`,
+    "-drive",
+    `if=pflash,format=raw,unit=1,file=${efiVarsFile(plan)}`,
   ];
 }
 
@@ -163,22 +204,33 @@ function driveArgs(plan: QemuPlan): string[] {
     const [controller, unitText] = d.slot.split(":");
     const unit = Number(unitText);
     const format = d.cdrom ? "raw" : path.extname(d.file) === ".vmdk" ? "vmdk" : "qcow2";
-    args.push("-drive", `file=${file(d.file)},format=${format},if=none,id=${id}${d.cdrom ? ",media=cdrom,readonly=on" : ""}`);
+    args.push(
+      "-drive",
+      `file=${file(d.file)},format=${format},if=none,id=${id}${d.cdrom ? ",media=cdrom,readonly=on" : ""}`,
+    );
     const boot = `bootindex=${bootIndex++}`;
     const addController = (device: string) => {
       if (!controllers.has(controller)) args.push("-device", `${device},id=${controller}`);
       controllers.add(controller);
     };
-    if (d.bus === "nvme" && !d.cdrom) args.push("-device", `nvme,drive=${id},serial=${d.slot.replace(":", "-")},${boot}`);
+    if (d.bus === "nvme" && !d.cdrom)
+      args.push("-device", `nvme,drive=${id},serial=${d.slot.replace(":", "-")},${boot}`);
     else if (d.bus === "sata") {
       // An AHCI controller per sataN, as the .vmx has; port N is unit N.
       addController("ich9-ahci");
       args.push("-device", `${d.cdrom ? "ide-cd" : "ide-hd"},bus=${controller}.${unit},drive=${id},${boot}`);
-    } else if (d.bus === "ide" && hw.arch === "x86_64") args.push("-device", `${d.cdrom ? "ide-cd" : "ide-hd"},bus=ide.${unit},drive=${id},${boot}`);
+    } else if (d.bus === "ide" && hw.arch === "x86_64")
+      args.push("-device", `${d.cdrom ? "ide-cd" : "ide-hd"},bus=ide.${unit},drive=${id},${boot}`);
     else if (d.bus === "scsi") {
       addController("pvscsi");
-      args.push("-device", `${d.cdrom ? "scsi-cd" : "scsi-hd"},bus=${controller}.0,scsi-id=${unit},drive=${id},${boot}`);
-    } else throw new Error(`${plan.name}: ${d.slot} (${d.cdrom ? "CD-ROM" : "disk"}) has no QEMU counterpart here on ${hw.arch}`);
+      args.push(
+        "-device",
+        `${d.cdrom ? "scsi-cd" : "scsi-hd"},bus=${controller}.0,scsi-id=${unit},drive=${id},${boot}`,
+      );
+    } else
+      throw new Error(
+        `${plan.name}: ${d.slot} (${d.cdrom ? "CD-ROM" : "disk"}) has no QEMU counterpart here on ${hw.arch}`,
+      );
   }
   return args;
 }
@@ -187,7 +239,10 @@ function nicArgs(plan: QemuPlan): string[] {
   const args: string[] = [];
   plan.hardware.nics.forEach((nic, i) => {
     const model = NIC_MODELS[nic.model];
-    if (!model) throw new Error(`${plan.name}: ethernet${nic.index}.virtualDev ${nic.model} has no QEMU counterpart here`);
+    if (!model)
+      throw new Error(
+        `${plan.name}: ethernet${nic.index}.virtualDev ${nic.model} has no QEMU counterpart here`,
+      );
     args.push("-netdev", `tap,id=net${nic.index},ifname=${plan.taps[i]},script=no,downscript=no`);
     // ethernetN in order on consecutive PCI slots, so the guest enumerates them in the .vmx's order.
     args.push("-device", `${model},netdev=net${nic.index},mac=${nic.mac},addr=0x${(0x10 + i).toString(16)}`);
@@ -198,20 +253,30 @@ function nicArgs(plan: QemuPlan): string[] {
 /** The QEMU binary and its arguments for the guest a .vmx describes. */
 export function qemuCommand(plan: QemuPlan): { binary: string; args: string[] } {
   const hw = plan.hardware;
-  if (plan.taps.length !== hw.nics.length) throw new Error(`${plan.name}: ${hw.nics.length} NICs but ${plan.taps.length} tap devices`);
+  if (plan.taps.length !== hw.nics.length)
+    throw new Error(`${plan.name}: ${hw.nics.length} NICs but ${plan.taps.length} tap devices`);
   const machine = QEMU_MACHINES[hw.arch];
   const args = [
-    "-name", plan.name,
-    "-machine", machine.machine,
-    "-accel", "tcg,thread=multi",
-    "-cpu", machine.cpu,
-    "-m", String(hw.memoryMb),
-    "-smp", String(hw.cpus),
+    "-name",
+    plan.name,
+    "-machine",
+    machine.machine,
+    "-accel",
+    "tcg,thread=multi",
+    "-cpu",
+    machine.cpu,
+    "-m",
+    String(hw.memoryMb),
+    "-smp",
+    String(hw.cpus),
     "-nodefaults",
-    "-display", "none",
+    "-display",
+    "none",
     "-no-reboot",
-    "-pidfile", plan.pidFile,
-    "-serial", `file:${hw.serialFile ? path.resolve(plan.vmDir, hw.serialFile) : plan.consoleLog}`,
+    "-pidfile",
+    plan.pidFile,
+    "-serial",
+    `file:${hw.serialFile ? path.resolve(plan.vmDir, hw.serialFile) : plan.consoleLog}`,
     ...firmwareArgs(plan),
     ...driveArgs(plan),
     ...nicArgs(plan),
@@ -234,14 +299,18 @@ export function prepareFirmware(plan: Pick<QemuPlan, "name" | "vmDir" | "hardwar
   if (hw.firmware !== "efi") return;
   const fw = UEFI_FIRMWARE[hw.arch];
   for (const f of [fw.code, fw.varsTemplate]) {
-    if (!fs.existsSync(f)) throw new Error(`${plan.name}: the .vmx says firmware = "efi" on ${hw.arch}, but ${f} is missing: apt-get install ${fw.aptPackage} (and ${machine.aptPackage})`);
+    if (!fs.existsSync(f))
+      throw new Error(
+        `${plan.name}: the .vmx says firmware = "efi" on ${hw.arch}, but ${f} is missing: apt-get install ${fw.aptPackage} (and ${machine.aptPackage})`,
+      );
   }
   const vars = efiVarsFile(plan);
   if (!fs.existsSync(vars)) fs.copyFileSync(fw.varsTemplate, vars);
 }
 
 /** The firmware's own words when it found nothing to boot (OVMF/AAVMF's boot manager, SeaBIOS). */
-const FIRMWARE_GAVE_UP = /No bootable option or device was found|No bootable device|UEFI Interactive Shell|^Shell> /m;
+const FIRMWARE_GAVE_UP =
+  /No bootable option or device was found|No bootable device|UEFI Interactive Shell|^Shell> /m;
 /** The first words of a started kernel on the serial console (the EFI stub, or the kernel's banner). */
 const KERNEL_STARTED = /EFI stub: |Linux version \d/;
 
@@ -253,7 +322,11 @@ export function kernelStarted(consoleText: string): boolean {
  * Whether the console shows that the firmware could not boot the disk: its boot manager gave up, or no
  * kernel started within `budgetSeconds` of power-on. Undefined while that is not (yet) so.
  */
-export function firmwareBootFailure(consoleText: string, secondsSincePowerOn: number, budgetSeconds: number): string | undefined {
+export function firmwareBootFailure(
+  consoleText: string,
+  secondsSincePowerOn: number,
+  budgetSeconds: number,
+): string | undefined {
   if (kernelStarted(consoleText)) return undefined;
   const gaveUp = FIRMWARE_GAVE_UP.exec(consoleText);
   if (gaveUp) return `the firmware found nothing to boot ("${gaveUp[0].trim()}" on the console)`;

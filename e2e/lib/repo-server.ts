@@ -23,7 +23,10 @@ export function resolveRequestPath(root: string, urlPath: string): string | unde
 function argValue(argv: string[], name: string): string {
   const i = argv.indexOf(name);
   const v = i >= 0 ? argv[i + 1] : undefined;
-  if (!v) throw new Error(`repo-server: missing ${name}; usage: repo-server --root DIR --host ADDR --port N --log FILE`);
+  if (!v)
+    throw new Error(
+      `repo-server: missing ${name}; usage: repo-server --root DIR --host ADDR --port N --log FILE`,
+    );
   return v;
 }
 
@@ -33,18 +36,25 @@ function main(argv: string[]): void {
   const port = Number(argValue(argv, "--port"));
   const logFile = argValue(argv, "--log");
   const server = http.createServer((req, res) => {
-    const file = req.method === "GET" || req.method === "HEAD" ? resolveRequestPath(root, req.url ?? "/") : undefined;
+    const file =
+      req.method === "GET" || req.method === "HEAD" ? resolveRequestPath(root, req.url ?? "/") : undefined;
     let status = 404;
     if (file && fs.existsSync(file) && fs.statSync(file).isFile()) {
       status = 200;
-      res.writeHead(200, { "content-length": fs.statSync(file).size, "content-type": "application/octet-stream" });
+      res.writeHead(200, {
+        "content-length": fs.statSync(file).size,
+        "content-type": "application/octet-stream",
+      });
       if (req.method === "GET") fs.createReadStream(file).pipe(res);
       else res.end();
     } else {
       res.writeHead(req.method === "GET" || req.method === "HEAD" ? 404 : 405);
       res.end();
     }
-    fs.appendFileSync(logFile, `${JSON.stringify({ time: new Date().toISOString(), client: req.socket.remoteAddress, method: req.method, path: req.url, status })}\n`);
+    fs.appendFileSync(
+      logFile,
+      `${JSON.stringify({ time: new Date().toISOString(), client: req.socket.remoteAddress, method: req.method, path: req.url, status })}\n`,
+    );
   });
   server.listen(port, host, () => process.stdout.write(`listening http://${host}:${port}/\n`));
   process.once("SIGTERM", () => {

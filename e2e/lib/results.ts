@@ -45,12 +45,18 @@ export function formatRow(row: ResultRow): string {
  * `tolerated` ones (consequences of the same breakage, e.g. the deploy refusing a config for a NIC
  * that is missing): a broken seed must be caught by the check meant for it.
  */
-export function expectedFailureVerdict(rows: readonly ResultRow[], expected: readonly string[], tolerated: readonly string[] = []): { ok: boolean; message: string } {
+export function expectedFailureVerdict(
+  rows: readonly ResultRow[],
+  expected: readonly string[],
+  tolerated: readonly string[] = [],
+): { ok: boolean; message: string } {
   const failed = rows.filter((r) => !r.ok).map((r) => `${r.vm}/${r.id}`);
   const missing = expected.filter((e) => !failed.includes(e));
   const unexpected = failed.filter((f) => !expected.includes(f) && !tolerated.includes(f));
   if (missing.length === 0 && unexpected.length === 0) {
-    const seen = rows.filter((r) => !r.ok && expected.includes(`${r.vm}/${r.id}`)).map((r) => `${r.vm}/${r.id}: ${r.seen}`);
+    const seen = rows
+      .filter((r) => !r.ok && expected.includes(`${r.vm}/${r.id}`))
+      .map((r) => `${r.vm}/${r.id}: ${r.seen}`);
     return { ok: true, message: `the breakage was caught by ${seen.join("; ")}` };
   }
   const parts = [

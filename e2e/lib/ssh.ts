@@ -24,14 +24,22 @@ export function sshArgv(t: SshTarget, command: string): string[] {
   return [
     ...inNetns(t.namespace),
     "ssh",
-    "-i", t.keyFile,
-    "-o", "BatchMode=yes",
-    "-o", "IdentitiesOnly=yes",
-    "-o", "StrictHostKeyChecking=no",
-    "-o", "UserKnownHostsFile=/dev/null",
-    "-o", "LogLevel=ERROR",
-    "-o", "ConnectTimeout=5",
-    "-o", "ServerAliveInterval=5",
+    "-i",
+    t.keyFile,
+    "-o",
+    "BatchMode=yes",
+    "-o",
+    "IdentitiesOnly=yes",
+    "-o",
+    "StrictHostKeyChecking=no",
+    "-o",
+    "UserKnownHostsFile=/dev/null",
+    "-o",
+    "LogLevel=ERROR",
+    "-o",
+    "ConnectTimeout=5",
+    "-o",
+    "ServerAliveInterval=5",
     `${t.user}@${t.address}`,
     command,
   ];
@@ -47,7 +55,11 @@ export async function ssh(t: SshTarget, command: string, timeoutMs = 60_000): Pr
  * Polls until `true` runs over ssh (which already proves the user and the key), or the budget runs
  * out, or `gaveUp()` says waiting is pointless. Returns ssh's last error when it never worked.
  */
-export async function waitForSsh(t: SshTarget, budgetMs: number, gaveUp: () => boolean): Promise<{ ok: boolean; lastError: string }> {
+export async function waitForSsh(
+  t: SshTarget,
+  budgetMs: number,
+  gaveUp: () => boolean,
+): Promise<{ ok: boolean; lastError: string }> {
   const deadline = Date.now() + budgetMs;
   let lastError = "no attempt";
   while (Date.now() < deadline && !gaveUp()) {

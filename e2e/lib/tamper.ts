@@ -15,7 +15,8 @@ export function otherMac(mac: string): string {
 export function tamperNetworkConfigMac(text: string, mac: string): { text: string; replacement: string } {
   const pattern = new RegExp(`(macaddress:\\s*["']?)${mac.replace(/:/g, ":")}(["']?\\s*$)`, "gim");
   const hits = text.match(pattern) ?? [];
-  if (hits.length !== 1) throw new Error(`network-config names ${mac} ${hits.length} times, expected once; cannot break it`);
+  if (hits.length !== 1)
+    throw new Error(`network-config names ${mac} ${hits.length} times, expected once; cannot break it`);
   const replacement = otherMac(mac);
   return { text: text.replace(pattern, `$1${replacement}$2`), replacement };
 }
@@ -30,7 +31,9 @@ export const DEPRECATED_USER_DATA_LINE = "apt_reboot_if_required: false";
 
 /** user-data text with DEPRECATED_USER_DATA_LINE appended as a top-level key. */
 export function tamperUserDataDeprecated(text: string): string {
-  if (!text.startsWith("#cloud-config")) throw new Error("user-data does not start with #cloud-config; cannot add a key to it");
-  if (/^(apt|package)_reboot_if_required:/m.test(text)) throw new Error("user-data already sets a reboot-if-required key; cannot add the deprecated one");
+  if (!text.startsWith("#cloud-config"))
+    throw new Error("user-data does not start with #cloud-config; cannot add a key to it");
+  if (/^(apt|package)_reboot_if_required:/m.test(text))
+    throw new Error("user-data already sets a reboot-if-required key; cannot add the deprecated one");
   return `${text.endsWith("\n") ? text : `${text}\n`}${DEPRECATED_USER_DATA_LINE}\n`;
 }

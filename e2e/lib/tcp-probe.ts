@@ -34,21 +34,36 @@ export function parseProbeOutput(stdout: string, stderr: string, code: number | 
   } catch {
     // fall through
   }
-  return { ok: false, data: "", error: `the probe client failed (exit ${code}): ${stderr.trim() || stdout.trim() || "no output"}` };
+  return {
+    ok: false,
+    data: "",
+    error: `the probe client failed (exit ${code}): ${stderr.trim() || stdout.trim() || "no output"}`,
+  };
 }
 
 /** argv of the client behind `prefix` (e.g. `ip netns exec <ns>`). */
-export function probeArgv(prefix: readonly string[], host: string, port: number, timeoutMs: number): string[] {
+export function probeArgv(
+  prefix: readonly string[],
+  host: string,
+  port: number,
+  timeoutMs: number,
+): string[] {
   return [...prefix, process.execPath, "-e", CLIENT, host, String(port), String(timeoutMs)];
 }
 
-export async function tcpProbe(namespace: string, host: string, port: number, timeoutMs = 5000): Promise<TcpProbeResult> {
+export async function tcpProbe(
+  namespace: string,
+  host: string,
+  port: number,
+  timeoutMs = 5000,
+): Promise<TcpProbeResult> {
   return runProbe(probeArgv(inNetns(namespace), host, port, timeoutMs), timeoutMs);
 }
 
 export async function runProbe(argv: readonly string[], timeoutMs: number): Promise<TcpProbeResult> {
   const [file, ...args] = argv;
   const r = await runWithDeadline(file, args, { timeoutMs: timeoutMs + 10_000 });
-  if (r.timedOut) return { ok: false, data: "", error: `the probe client did not end within ${timeoutMs + 10_000} ms` };
+  if (r.timedOut)
+    return { ok: false, data: "", error: `the probe client did not end within ${timeoutMs + 10_000} ms` };
   return parseProbeOutput(r.stdout, r.stderr, r.code);
 }

@@ -50,7 +50,12 @@ function parseReport(stdout: string): AptCacheReport | undefined {
   }
 }
 
-export async function aptCacheStatus(opts: { name: string; target: SshTarget; port: number; timeoutMs: number }): Promise<AptCacheStatus> {
+export async function aptCacheStatus(opts: {
+  name: string;
+  target: SshTarget;
+  port: number;
+  timeoutMs: number;
+}): Promise<AptCacheStatus> {
   const { target } = opts;
   const [reachable, result] = await Promise.all([
     tcpReachable(target.host, opts.port, Math.min(opts.timeoutMs, 5000)),
@@ -59,7 +64,9 @@ export async function aptCacheStatus(opts: { name: string; target: SshTarget; po
   const base = { name: opts.name, address: target.host, port: opts.port, reachable };
   const report = result.code === 0 ? parseReport(result.stdout) : undefined;
   if (report !== undefined) return { ...base, report };
-  const why = result.timedOut ? `no answer within ${Math.round(opts.timeoutMs / 1000)} s` : (result.stderr.trim().split("\n").pop() ?? "") || `exit ${result.code}`;
+  const why = result.timedOut
+    ? `no answer within ${Math.round(opts.timeoutMs / 1000)} s`
+    : (result.stderr.trim().split("\n").pop() ?? "") || `exit ${result.code}`;
   const fix = /not found|No such file/.test(why)
     ? `the VM has no ${APT_CACHE_STATS_PATH} (its seed predates it): recreate it with npm run teardown -- --include-apt-cache and cdktf deploy`
     : `check that ${opts.name} runs (npm run manager -- status) and that ssh ${target.user}@${target.host} works`;

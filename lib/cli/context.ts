@@ -37,7 +37,10 @@ export interface CliContextOptions {
 /** Parses a `--timeout` value: whole seconds, 1..86400. */
 export function parseTimeoutSeconds(value: string): number {
   const n = Number(value);
-  if (!/^\d+$/.test(value) || n < 1 || n > 86_400) throw new Error(`--timeout ${JSON.stringify(value)} is not a whole number of seconds between 1 and 86400`);
+  if (!/^\d+$/.test(value) || n < 1 || n > 86_400)
+    throw new Error(
+      `--timeout ${JSON.stringify(value)} is not a whole number of seconds between 1 and 86400`,
+    );
   return n;
 }
 
@@ -48,8 +51,18 @@ export function loadCliContext(projectRoot: string, opts: CliContextOptions = {}
   const timeoutMs = (opts.timeoutSeconds ?? model.timeouts.vmrunSeconds) * 1000;
   const located = VmrunDriver.fromEnvironment({ cwd: root, env: opts.env });
   // fromEnvironment takes its deadline from VMRUN_TIMEOUT_SECONDS; the CLI's comes from the config or --timeout.
-  const driver = new VmrunDriver({ binary: located.binary, hostType: located.hostType, timeoutMs, cwd: root, env: opts.env });
-  const target = (vm: { name: string; vmxPath: string; role: Role }): VmTarget => ({ name: vm.name, vmx: path.resolve(root, vm.vmxPath), role: vm.role });
+  const driver = new VmrunDriver({
+    binary: located.binary,
+    hostType: located.hostType,
+    timeoutMs,
+    cwd: root,
+    env: opts.env,
+  });
+  const target = (vm: { name: string; vmxPath: string; role: Role }): VmTarget => ({
+    name: vm.name,
+    vmx: path.resolve(root, vm.vmxPath),
+    role: vm.role,
+  });
   return {
     projectRoot: root,
     model,
@@ -72,12 +85,17 @@ export function ensureGeneratedDir(ctx: CliContext): string {
  * The targets named by `--vm` (all when none are given). Unknown names are an error that lists the
  * valid ones, raised before anything is touched.
  */
-export function selectTargets(targets: readonly VmTarget[], names: readonly string[] | undefined): VmTarget[] {
+export function selectTargets(
+  targets: readonly VmTarget[],
+  names: readonly string[] | undefined,
+): VmTarget[] {
   if (!names || names.length === 0) return [...targets];
   const known = new Set(targets.map((t) => t.name));
   const unknown = [...new Set(names)].filter((n) => !known.has(n));
   if (unknown.length > 0) {
-    throw new Error(`unknown VM name${unknown.length > 1 ? "s" : ""} ${unknown.join(", ")} in --vm; the cluster VMs are: ${[...known].join(", ")}`);
+    throw new Error(
+      `unknown VM name${unknown.length > 1 ? "s" : ""} ${unknown.join(", ")} in --vm; the cluster VMs are: ${[...known].join(", ")}`,
+    );
   }
   const wanted = new Set(names);
   return targets.filter((t) => wanted.has(t.name));

@@ -6,7 +6,16 @@ import { listManifests } from "../snapshot/manifest";
 import { CliContext, ensureGeneratedDir, loadCliContext } from "./context";
 import { startAll, stopAll } from "./power-commands";
 import { CommandFailedError, errorMessage, progressLine, reportOutcomes } from "./report";
-import { buildSnapshotCommand, ContextLoader, manifestDirOf, snapshotCreate, snapshotDelete, snapshotList, snapshotRollback, timeoutOption } from "./snapshot-commands";
+import {
+  buildSnapshotCommand,
+  ContextLoader,
+  manifestDirOf,
+  snapshotCreate,
+  snapshotDelete,
+  snapshotList,
+  snapshotRollback,
+  timeoutOption,
+} from "./snapshot-commands";
 import { printStatus } from "./status-command";
 import { formatReport, summary } from "../doctor/format";
 import { buildRealDoctorEnv } from "../doctor/real-env";
@@ -23,7 +32,9 @@ export function runNpx(root: string, argv: readonly string[]): Promise<number> {
   process.stderr.write(`manager: running npx ${argv.join(" ")}\n`);
   return new Promise((resolve, reject) => {
     const child = spawn("npx", [...argv], { cwd: root, stdio: "inherit" });
-    child.on("error", (err) => reject(new Error(`cannot run npx ${argv.join(" ")}: ${err.message}; is Node's npx on PATH?`)));
+    child.on("error", (err) =>
+      reject(new Error(`cannot run npx ${argv.join(" ")}: ${err.message}; is Node's npx on PATH?`)),
+    );
     child.on("close", (code, signal) => resolve(code ?? (signal ? 128 : 1)));
   });
 }
@@ -33,14 +44,21 @@ async function deployCommand(ctx: CliContext): Promise<void> {
   const report = await runDoctor(buildRealDoctorEnv(ctx.projectRoot));
   if (!report.ok) {
     process.stdout.write(formatReport(report.results, { failuresOnly: true }));
-    throw new CommandFailedError(`${summary(report.results)}: fix the failures above (npm run doctor shows every check), then deploy again`);
+    throw new CommandFailedError(
+      `${summary(report.results)}: fix the failures above (npm run doctor shows every check), then deploy again`,
+    );
   }
   await runCdktf(ctx, DEPLOY_ARGV, "deploy");
 }
 
 async function runCdktf(ctx: CliContext, argv: readonly string[], operation: string): Promise<void> {
-  const code = await withOperationLock(ensureGeneratedDir(ctx), operation, () => runNpx(ctx.projectRoot, argv));
-  if (code !== 0) throw new Error(`npx ${argv.join(" ")} exited with ${code}; read its output above, fix the cause and run it again (it resumes)`);
+  const code = await withOperationLock(ensureGeneratedDir(ctx), operation, () =>
+    runNpx(ctx.projectRoot, argv),
+  );
+  if (code !== 0)
+    throw new Error(
+      `npx ${argv.join(" ")} exited with ${code}; read its output above, fix the cause and run it again (it resumes)`,
+    );
 }
 
 /** The teardown's destroy step: the real cdktf destroy; a non-zero exit is reported, not thrown. */
@@ -53,12 +71,16 @@ export function cdktfDestroyStep(root: string): DestroyStep {
 }
 
 export async function startAllCommand(ctx: CliContext): Promise<void> {
-  const rows = await withOperationLock(ensureGeneratedDir(ctx), "start-all", () => startAll(ctx, progressLine("start-all")));
+  const rows = await withOperationLock(ensureGeneratedDir(ctx), "start-all", () =>
+    startAll(ctx, progressLine("start-all")),
+  );
   reportOutcomes("start-all", rows);
 }
 
 export async function stopAllCommand(ctx: CliContext): Promise<void> {
-  const rows = await withOperationLock(ensureGeneratedDir(ctx), "stop-all", () => stopAll(ctx, progressLine("stop-all")));
+  const rows = await withOperationLock(ensureGeneratedDir(ctx), "stop-all", () =>
+    stopAll(ctx, progressLine("stop-all")),
+  );
   reportOutcomes("stop-all", rows);
 }
 
@@ -109,7 +131,11 @@ function lineReader(input: NodeJS.ReadableStream, output: NodeJS.WritableStream)
 const splitNames = (text: string) => text.split(/[\s,]+/).filter((n) => n !== "");
 
 /** The interactive menu; returns at "q" or end of input. Errors of one choice are shown and the menu comes back. */
-export async function runMenu(load: ContextLoader, input: NodeJS.ReadableStream = process.stdin, output: NodeJS.WritableStream = process.stdout): Promise<void> {
+export async function runMenu(
+  load: ContextLoader,
+  input: NodeJS.ReadableStream = process.stdin,
+  output: NodeJS.WritableStream = process.stdout,
+): Promise<void> {
   load(); // a broken cluster.yaml stops here, before the menu
   const io = lineReader(input, output);
   const handover = async (fn: () => Promise<void>) => {
@@ -146,11 +172,18 @@ export async function runMenu(load: ContextLoader, input: NodeJS.ReadableStream 
           case "4": {
             const name = await io.ask("set name (Enter for snap-YYYYMMDD-HHMM): ");
             if (name === undefined) break;
-            const consistent = (await io.ask("suspend running VMs while the set is taken (consistent)? [y/N]: "))?.toLowerCase() === "y";
-            const keepText = await io.ask("sets to keep, this one included; older ones made here are deleted (Enter for 1): ");
+            const consistent =
+              (
+                await io.ask("suspend running VMs while the set is taken (consistent)? [y/N]: ")
+              )?.toLowerCase() === "y";
+            const keepText = await io.ask(
+              "sets to keep, this one included; older ones made here are deleted (Enter for 1): ",
+            );
             const keep = keepText ? Number(keepText) : undefined;
             if (keep !== undefined && (!Number.isInteger(keep) || keep < 1 || keep > 100)) {
-              output.write(`nothing done: ${JSON.stringify(keepText)} is not a whole number between 1 and 100\n`);
+              output.write(
+                `nothing done: ${JSON.stringify(keepText)} is not a whole number between 1 and 100\n`,
+              );
               break;
             }
             await snapshotCreate(load(), { name: name || undefined, consistent, keep });
@@ -163,7 +196,11 @@ export async function runMenu(load: ContextLoader, input: NodeJS.ReadableStream 
           case "7": {
             const verb = choice === "6" ? "roll back to" : "delete";
             const known = (await listManifests(manifestDirOf(load()))).map((m) => m.name);
-            output.write(known.length > 0 ? `sets made by this tool: ${known.join(", ")}\n` : "no sets made by this tool yet (choice 5 lists the VMs' snapshots)\n");
+            output.write(
+              known.length > 0
+                ? `sets made by this tool: ${known.join(", ")}\n`
+                : "no sets made by this tool yet (choice 5 lists the VMs' snapshots)\n",
+            );
             const name = await io.ask(`set to ${verb}: `);
             if (!name) {
               output.write("nothing done: no set name given\n");
@@ -175,7 +212,9 @@ export async function runMenu(load: ContextLoader, input: NodeJS.ReadableStream 
             break;
           }
           case "8": {
-            const sure = await io.ask('this deletes every cluster VM and its disk (the APT cache stays); type "delete" to go on: ');
+            const sure = await io.ask(
+              'this deletes every cluster VM and its disk (the APT cache stays); type "delete" to go on: ',
+            );
             if (sure === "delete") {
               const ctx = load();
               await handover(() => teardownCommand(ctx, { yes: true }, cdktfDestroyStep(ctx.projectRoot)));
@@ -198,18 +237,26 @@ export async function runMenu(load: ContextLoader, input: NodeJS.ReadableStream 
 export function buildManagerProgram(root: string): Command {
   const load: ContextLoader = (timeoutSeconds) => loadCliContext(root, { timeoutSeconds });
   const timeout = timeoutOption;
-  const program = new Command("manager").description("manage the Kubernetes lab VMs").action(() => runMenu(load));
+  const program = new Command("manager")
+    .description("manage the Kubernetes lab VMs")
+    .action(() => runMenu(load));
   program
     .command("deploy")
-    .description("the doctor's failing checks, then provision the cluster: npx cdktf deploy apt-cache k8s-cluster")
+    .description(
+      "the doctor's failing checks, then provision the cluster: npx cdktf deploy apt-cache k8s-cluster",
+    )
     .action(() => deployCommand(load()));
   program
     .command("status")
-    .description("power, IP, VMware Tools, cloud-init (over SSH), VIPs held by each gateway, and snapshots of every VM")
+    .description(
+      "power, IP, VMware Tools, cloud-init (over SSH), VIPs held by each gateway, and snapshots of every VM",
+    )
     .option("--timeout <seconds>", "deadline of each vmrun call", timeout)
     .option("--json", "print the status as JSON")
     .option("--no-guest", "skip the SSH questions (cloud-init, VIPs)")
-    .action((o: { timeout?: number; json?: boolean; guest?: boolean }) => printStatus(load(o.timeout), { json: o.json, guest: o.guest }));
+    .action((o: { timeout?: number; json?: boolean; guest?: boolean }) =>
+      printStatus(load(o.timeout), { json: o.json, guest: o.guest }),
+    );
   program
     .command("start-all")
     .description("start every VM that is not running: APT cache, masters, workers, gateways")
@@ -222,7 +269,11 @@ export function buildManagerProgram(root: string): Command {
     .action((o: { timeout?: number }) => stopAllCommand(load(o.timeout)));
   program.addCommand(buildSnapshotCommand(load));
   configureTeardownCommand(
-    program.command("delete-vms").description("teardown: npx cdktf destroy k8s-cluster, then remove whatever of the cluster is left (asks for confirmation)"),
+    program
+      .command("delete-vms")
+      .description(
+        "teardown: npx cdktf destroy k8s-cluster, then remove whatever of the cluster is left (asks for confirmation)",
+      ),
     () => load(),
     cdktfDestroyStep(root),
   );

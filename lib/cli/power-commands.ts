@@ -33,7 +33,8 @@ async function runningNow(ctx: CliContext, t: VmTarget): Promise<boolean | undef
 }
 
 async function startOne(ctx: CliContext, t: VmTarget, progress: Progress): Promise<OutcomeRow> {
-  if (!fs.existsSync(t.vmx)) return { vm: t.name, outcome: "skipped", detail: "not built (no .vmx); run the deploy" };
+  if (!fs.existsSync(t.vmx))
+    return { vm: t.name, outcome: "skipped", detail: "not built (no .vmx); run the deploy" };
   try {
     if (await ctx.driver.isRunning(t.vmx)) {
       progress(t.name, "already running");
@@ -48,8 +49,14 @@ async function startOne(ctx: CliContext, t: VmTarget, progress: Progress): Promi
     progress(t.name, `failed: ${errorMessage(err)}`);
     if (err instanceof VmrunError && err.kind === "timeout") {
       const now = await runningNow(ctx, t);
-      if (now === true) return { vm: t.name, outcome: "done", detail: "started (vmrun answered late but the VM runs)" };
-      if (now === undefined) return { vm: t.name, outcome: "unknown", detail: `${errorMessage(err)}; whether it runs could not be checked` };
+      if (now === true)
+        return { vm: t.name, outcome: "done", detail: "started (vmrun answered late but the VM runs)" };
+      if (now === undefined)
+        return {
+          vm: t.name,
+          outcome: "unknown",
+          detail: `${errorMessage(err)}; whether it runs could not be checked`,
+        };
     }
     return { vm: t.name, outcome: "failed", detail: errorMessage(err) };
   }
@@ -59,17 +66,24 @@ async function stopOne(ctx: CliContext, t: VmTarget, progress: Progress): Promis
   if (!fs.existsSync(t.vmx)) return { vm: t.name, outcome: "skipped", detail: "not built (no .vmx)" };
   try {
     progress(t.name, "stopping (guest shutdown, then hard stop if needed)");
-    const how = await ctx.driver.stopIfRunning(t.vmx, { softTimeoutMs: Math.min(SOFT_STOP_MS, ctx.timeoutMs) });
+    const how = await ctx.driver.stopIfRunning(t.vmx, {
+      softTimeoutMs: Math.min(SOFT_STOP_MS, ctx.timeoutMs),
+    });
     if (how === "not-running") {
       progress(t.name, "was not running");
       return { vm: t.name, outcome: "skipped", detail: "was not running" };
     }
     progress(t.name, `stopped (${how})`);
-    return { vm: t.name, outcome: "done", detail: how === "soft" ? "shut down" : "hard stop (guest did not shut down)" };
+    return {
+      vm: t.name,
+      outcome: "done",
+      detail: how === "soft" ? "shut down" : "hard stop (guest did not shut down)",
+    };
   } catch (err) {
     progress(t.name, `failed: ${errorMessage(err)}`);
     const now = await runningNow(ctx, t);
-    if (now === false) return { vm: t.name, outcome: "done", detail: "stopped (vmrun reported an error but the VM is off)" };
+    if (now === false)
+      return { vm: t.name, outcome: "done", detail: "stopped (vmrun reported an error but the VM is off)" };
     return { vm: t.name, outcome: now === undefined ? "unknown" : "failed", detail: errorMessage(err) };
   }
 }
@@ -77,13 +91,15 @@ async function stopOne(ctx: CliContext, t: VmTarget, progress: Progress): Promis
 /** Starts every VM that is not running, a role group at a time: apt-cache, masters, workers, gateways. */
 export async function startAll(ctx: CliContext, progress: Progress): Promise<OutcomeRow[]> {
   const rows: OutcomeRow[] = [];
-  for (const group of startGroups(ctx)) rows.push(...(await Promise.all(group.map((t) => startOne(ctx, t, progress)))));
+  for (const group of startGroups(ctx))
+    rows.push(...(await Promise.all(group.map((t) => startOne(ctx, t, progress)))));
   return rows;
 }
 
 /** Stops every running VM in the reverse order: gateways, workers, masters, then the APT cache. */
 export async function stopAll(ctx: CliContext, progress: Progress): Promise<OutcomeRow[]> {
   const rows: OutcomeRow[] = [];
-  for (const group of startGroups(ctx).reverse()) rows.push(...(await Promise.all(group.map((t) => stopOne(ctx, t, progress)))));
+  for (const group of startGroups(ctx).reverse())
+    rows.push(...(await Promise.all(group.map((t) => stopOne(ctx, t, progress)))));
   return rows;
 }

@@ -25,13 +25,18 @@ export function renderTable(head: readonly string[], rows: readonly (readonly st
   const columns = process.stdout.isTTY ? process.stdout.columns : undefined;
   let colWidths: number[] | undefined;
   if (columns && head.length > 1) {
-    const widthOf = (i: number) => Math.max(...[head, ...rows].map((r) => Math.max(...(r[i] ?? "").split("\n").map((l) => l.length)))) + 2;
+    const widthOf = (i: number) =>
+      Math.max(...[head, ...rows].map((r) => Math.max(...(r[i] ?? "").split("\n").map((l) => l.length)))) + 2;
     const fixed = head.slice(0, -1).map((_, i) => widthOf(i));
     const rest = columns - fixed.reduce((a, b) => a + b, 0) - (head.length + 1);
     const last = widthOf(head.length - 1);
     if (last > rest && rest >= 20) colWidths = [...fixed, rest];
   }
-  const table = new Table({ head: [...head], style: { head: [], border: [] }, ...(colWidths ? { colWidths, wordWrap: true, wrapOnWordBoundary: false } : {}) });
+  const table = new Table({
+    head: [...head],
+    style: { head: [], border: [] },
+    ...(colWidths ? { colWidths, wordWrap: true, wrapOnWordBoundary: false } : {}),
+  });
   for (const r of rows) table.push([...r]);
   return table.toString();
 }
@@ -42,7 +47,10 @@ export function progressLine(command: string): (vm: string, message: string) => 
 }
 
 export function renderOutcomeTable(rows: readonly OutcomeRow[]): string {
-  return renderTable(["VM", "outcome", "detail"], rows.map((r) => [r.vm, r.outcome, r.detail]));
+  return renderTable(
+    ["VM", "outcome", "detail"],
+    rows.map((r) => [r.vm, r.outcome, r.detail]),
+  );
 }
 
 /** Prints the summary table on stdout, then throws when any VM failed or its state is unknown. */

@@ -7,7 +7,12 @@ import { formatInventory, parseInventory } from "../inventory/env-file";
 import { parseCidr } from "../net/ipv4";
 import { withOperationLock } from "../ops/operation-lock";
 import { defaultSetName, validateSetName } from "../snapshot/names";
-import { createSnapshotSet, deleteSnapshotSet, listSnapshotSets, rollbackSnapshotSet } from "../snapshot/sets";
+import {
+  createSnapshotSet,
+  deleteSnapshotSet,
+  listSnapshotSets,
+  rollbackSnapshotSet,
+} from "../snapshot/sets";
 import { SetResult } from "../snapshot/types";
 import { CliContext, ensureGeneratedDir, parseTimeoutSeconds, selectTargets } from "./context";
 import { failOnBadOutcomes, progressLine, renderOutcomeTable, renderTable } from "./report";
@@ -18,7 +23,8 @@ export type ContextLoader = (timeoutSeconds?: number) => CliContext;
 export const manifestDirOf = (ctx: CliContext) => path.join(ctx.generatedDir, "snapshots");
 
 function parseKeep(value: string): number {
-  if (!/^\d+$/.test(value) || Number(value) < 1 || Number(value) > 100) throw new InvalidArgumentError("--keep takes a whole number of sets between 1 and 100");
+  if (!/^\d+$/.test(value) || Number(value) < 1 || Number(value) > 100)
+    throw new InvalidArgumentError("--keep takes a whole number of sets between 1 and 100");
   return Number(value);
 }
 
@@ -31,11 +37,16 @@ export function timeoutOption(value: string): number {
   }
 }
 
-const collect = (value: string, previous: string[] = []) => [...previous, ...value.split(",").filter((v) => v !== "")];
+const collect = (value: string, previous: string[] = []) => [
+  ...previous,
+  ...value.split(",").filter((v) => v !== ""),
+];
 
 /** The summary (a table, or the result as JSON with --json); exit 1 unless the set succeeded on every VM. */
 function printSetResult(command: string, result: SetResult, json: boolean | undefined): void {
-  process.stdout.write(json ? `${JSON.stringify(result, null, 2)}\n` : `${renderOutcomeTable(result.results)}\n`);
+  process.stdout.write(
+    json ? `${JSON.stringify(result, null, 2)}\n` : `${renderOutcomeTable(result.results)}\n`,
+  );
   failOnBadOutcomes(`${command} ${result.set}`, result.results, result.ok);
 }
 
@@ -70,7 +81,8 @@ export async function snapshotList(ctx: CliContext, opts: { json?: boolean }): P
     process.stdout.write(`${JSON.stringify(listing, null, 2)}\n`);
     return;
   }
-  if (listing.sets.length === 0) process.stdout.write("no snapshot sets yet; make one with: npm run snapshot -- create\n");
+  if (listing.sets.length === 0)
+    process.stdout.write("no snapshot sets yet; make one with: npm run snapshot -- create\n");
   if (listing.sets.length > 0) {
     const sets = listing.sets.map((s) => [
       s.name,
@@ -80,7 +92,13 @@ export async function snapshotList(ctx: CliContext, opts: { json?: boolean }): P
     ]);
     process.stdout.write(`${renderTable(["set", "created", "result", "on VMs"], sets)}\n`);
   }
-  const matrix = listing.vms.map((vm) => [vm.vm, vm.power, ...listing.sets.map((s) => (s.presence[vm.vm] === undefined ? "?" : s.presence[vm.vm] ? "present" : "missing"))]);
+  const matrix = listing.vms.map((vm) => [
+    vm.vm,
+    vm.power,
+    ...listing.sets.map((s) =>
+      s.presence[vm.vm] === undefined ? "?" : s.presence[vm.vm] ? "present" : "missing",
+    ),
+  ]);
   process.stdout.write(`${renderTable(["VM", "power", ...listing.sets.map((s) => s.name)], matrix)}\n`);
 }
 
@@ -88,9 +106,15 @@ export async function snapshotList(ctx: CliContext, opts: { json?: boolean }): P
  * vm-ips.env after a rollback: the APT cache's fixed address, then per cluster VM the address the
  * rollback found or else its existing line (VMs not rolled back, or one that reported no address).
  */
-export function inventoryAfterRollback(ctx: CliContext, ips: Readonly<Record<string, string>>, existing: string): string {
+export function inventoryAfterRollback(
+  ctx: CliContext,
+  ips: Readonly<Record<string, string>>,
+  existing: string,
+): string {
   const old = parseInventory(existing);
-  const entries: [string, string][] = [[inventoryVariable(ctx.model.aptCache.vm), ctx.model.aptCache.address]];
+  const entries: [string, string][] = [
+    [inventoryVariable(ctx.model.aptCache.vm), ctx.model.aptCache.address],
+  ];
   for (const vm of ctx.model.vms) {
     const key = inventoryVariable(vm);
     const value = ips[vm.name] || old.get(key);
@@ -99,7 +123,11 @@ export function inventoryAfterRollback(ctx: CliContext, ips: Readonly<Record<str
   return formatInventory(entries);
 }
 
-export async function snapshotRollback(ctx: CliContext, name: string, opts: { vms?: string[] }): Promise<void> {
+export async function snapshotRollback(
+  ctx: CliContext,
+  name: string,
+  opts: { vms?: string[] },
+): Promise<void> {
   validateSetName(name);
   const chosen = selectTargets(ctx.targets, opts.vms);
   const m = ctx.model;
@@ -136,7 +164,9 @@ export async function snapshotDelete(ctx: CliContext, name: string, opts: { vms?
 
 /** The `snapshot` command tree; the root program of scripts/snapshot.ts and a subcommand of the manager. */
 export function buildSnapshotCommand(load: ContextLoader, name = "snapshot"): Command {
-  const cmd = new Command(name).description("snapshot sets of the cluster VMs (the APT cache is not included)");
+  const cmd = new Command(name).description(
+    "snapshot sets of the cluster VMs (the APT cache is not included)",
+  );
   cmd
     .command("create")
     .description("take a snapshot of every cluster VM (all or nothing)")
@@ -145,8 +175,17 @@ export function buildSnapshotCommand(load: ContextLoader, name = "snapshot"): Co
     .option("--keep <n>", "keep at most N sets per VM, deleting older sets this tool made", parseKeep)
     .option("--timeout <seconds>", "deadline of each vmrun call", timeoutOption)
     .option("--json", "print the result as JSON")
-    .action((setName: string | undefined, o: { consistent?: boolean; keep?: number; timeout?: number; json?: boolean }) =>
-      snapshotCreate(load(o.timeout), { name: setName, consistent: o.consistent, keep: o.keep, json: o.json }),
+    .action(
+      (
+        setName: string | undefined,
+        o: { consistent?: boolean; keep?: number; timeout?: number; json?: boolean },
+      ) =>
+        snapshotCreate(load(o.timeout), {
+          name: setName,
+          consistent: o.consistent,
+          keep: o.keep,
+          json: o.json,
+        }),
     );
   cmd
     .command("list")
@@ -160,13 +199,17 @@ export function buildSnapshotCommand(load: ContextLoader, name = "snapshot"): Co
     .argument("<name>", "set name")
     .option("--vm <name>", "only these VMs (repeat or separate with commas); default all", collect)
     .option("--timeout <seconds>", "deadline of each vmrun call", timeoutOption)
-    .action((setName: string, o: { vm?: string[]; timeout?: number }) => snapshotRollback(load(o.timeout), setName, { vms: o.vm }));
+    .action((setName: string, o: { vm?: string[]; timeout?: number }) =>
+      snapshotRollback(load(o.timeout), setName, { vms: o.vm }),
+    );
   cmd
     .command("delete")
     .description("delete a set's snapshots (a VM without it is skipped)")
     .argument("<name>", "set name")
     .option("--vm <name>", "only these VMs (repeat or separate with commas); default all", collect)
     .option("--timeout <seconds>", "deadline of each vmrun call", timeoutOption)
-    .action((setName: string, o: { vm?: string[]; timeout?: number }) => snapshotDelete(load(o.timeout), setName, { vms: o.vm }));
+    .action((setName: string, o: { vm?: string[]; timeout?: number }) =>
+      snapshotDelete(load(o.timeout), setName, { vms: o.vm }),
+    );
   return cmd;
 }

@@ -10,7 +10,9 @@ export const STATUS_TIMEOUT_MS = 20_000;
 export const GUEST_PROBE_TIMEOUT_MS = 8_000;
 
 export async function clusterStatus(ctx: CliContext, opts: { guest?: boolean } = {}): Promise<VmStatus[]> {
-  const rows = await collectClusterStatus(ctx.driver, [ctx.aptCache, ...ctx.targets], { timeoutMs: Math.min(ctx.timeoutMs, STATUS_TIMEOUT_MS) });
+  const rows = await collectClusterStatus(ctx.driver, [ctx.aptCache, ...ctx.targets], {
+    timeoutMs: Math.min(ctx.timeoutMs, STATUS_TIMEOUT_MS),
+  });
   if (opts.guest === false) return rows;
   const { model } = ctx;
   const vips = { external: model.network.externalVip, internal: model.network.internalVip };
@@ -18,11 +20,20 @@ export async function clusterStatus(ctx: CliContext, opts: { guest?: boolean } =
     rows.map(async (row) => {
       if (row.power !== "on" || row.ip === "") return row;
       const probe = await probeGuest(
-        { host: row.ip, user: model.ssh.user, ...(model.ssh.identityFile !== undefined ? { identityFile: model.ssh.identityFile } : {}) },
+        {
+          host: row.ip,
+          user: model.ssh.user,
+          ...(model.ssh.identityFile !== undefined ? { identityFile: model.ssh.identityFile } : {}),
+        },
         { timeoutMs: GUEST_PROBE_TIMEOUT_MS, ...(row.role === "gateway" ? { gatewayVips: vips } : {}) },
       );
       const detail = [row.detail, probe.problem].filter((d) => d !== "").join("; ");
-      return { ...row, cloudInit: probe.cloudInit, ...(probe.vips !== undefined ? { vips: probe.vips } : {}), detail };
+      return {
+        ...row,
+        cloudInit: probe.cloudInit,
+        ...(probe.vips !== undefined ? { vips: probe.vips } : {}),
+        detail,
+      };
     }),
   );
 }

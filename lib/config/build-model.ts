@@ -44,34 +44,77 @@ const IMAGE_SOURCE_FIX = (what: string) =>
   `must be an https:// URL (or http:// on localhost) of letters, digits and . _ ~ % + / -, or a file:/// URL or absolute path without quotes, control characters or shell symbols, to ${what}`;
 
 /** Top-level names of the project's own files and folders: no configured path may take them over. */
-const PROJECT_NAMES = ["cluster.yaml", "cluster.example.yaml", "package.json", "package-lock.json", "tsconfig.json", "cdktf.json", "main.ts", "readme.md", "node_modules", "cdktf.out", "scripts", "lib", "constructs", "stacks", "templates", "__tests__", "test-support", "bench", "e2e", ".git", ".ci"];
+const PROJECT_NAMES = [
+  "cluster.yaml",
+  "cluster.example.yaml",
+  "package.json",
+  "package-lock.json",
+  "tsconfig.json",
+  "cdktf.json",
+  "main.ts",
+  "readme.md",
+  "node_modules",
+  "cdktf.out",
+  "scripts",
+  "lib",
+  "constructs",
+  "stacks",
+  "templates",
+  "__tests__",
+  "test-support",
+  "bench",
+  "e2e",
+  ".git",
+  ".ci",
+];
 
 export const DEFAULT_SSH_PUBLIC_KEY_FILE = "~/.ssh/id_ed25519.pub";
 const UBUNTU_IMAGE_BASE = "https://cloud-images.ubuntu.com/noble/current";
-const SSH_KEY = /^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp(256|384|521)|sk-ssh-ed25519@openssh\.com|sk-ecdsa-sha2-nistp256@openssh\.com) [A-Za-z0-9+/]+={0,3}( [^\r\n]*)?$/;
+const SSH_KEY =
+  /^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp(256|384|521)|sk-ssh-ed25519@openssh\.com|sk-ecdsa-sha2-nistp256@openssh\.com) [A-Za-z0-9+/]+={0,3}( [^\r\n]*)?$/;
 
 /** Parses YAML text and applies the schema; throws ConfigError listing every problem. */
 export function parseClusterConfig(text: string, source: string): ClusterConfig {
   const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
   if (doc.errors.length > 0) {
-    throw new ConfigError(source, doc.errors.map((e) => ({ field: "", value: undefined, problem: `YAML syntax error: ${e.message.split("\n")[0]}; fix the file's syntax` })));
+    throw new ConfigError(
+      source,
+      doc.errors.map((e) => ({
+        field: "",
+        value: undefined,
+        problem: `YAML syntax error: ${e.message.split("\n")[0]}; fix the file's syntax`,
+      })),
+    );
   }
   let data: unknown;
   try {
     // maxAliasCount bounds alias expansion (a "billion laughs" file); the yaml library throws past it.
     data = doc.toJS({ maxAliasCount: 100 }) ?? {};
   } catch (err) {
-    throw new ConfigError(source, [{ field: "", value: undefined, problem: `the YAML cannot be read (${(err as Error).message}); write the settings out without heavy use of aliases (&x / *x)` }]);
+    throw new ConfigError(source, [
+      {
+        field: "",
+        value: undefined,
+        problem: `the YAML cannot be read (${(err as Error).message}); write the settings out without heavy use of aliases (&x / *x)`,
+      },
+    ]);
   }
   if (typeof data !== "object" || Array.isArray(data)) {
-    throw new ConfigError(source, [{ field: "", value: data, problem: "the file must be a YAML mapping of settings (see cluster.example.yaml)" }]);
+    throw new ConfigError(source, [
+      {
+        field: "",
+        value: data,
+        problem: "the file must be a YAML mapping of settings (see cluster.example.yaml)",
+      },
+    ]);
   }
   const result = ClusterConfigSchema.safeParse(data, { reportInput: true });
   if (!result.success) {
     // One message per field: zod may report both "not an integer" and "too big" for one value.
     const seen = new Set<string>();
     const firstPerField = result.error.issues.filter((issue) => {
-      const key = fieldPath(issue.path) + (issue.code === "unrecognized_keys" ? `:${issue.keys.join(",")}` : "");
+      const key =
+        fieldPath(issue.path) + (issue.code === "unrecognized_keys" ? `:${issue.keys.join(",")}` : "");
       if (seen.has(key)) return false;
       seen.add(key);
       return true;
@@ -82,7 +125,11 @@ export function parseClusterConfig(text: string, source: string): ClusterConfig 
         if (issue.code === "unrecognized_keys") {
           const parent = fieldPath(issue.path);
           const fields = issue.keys.map((k) => (parent ? `${parent}.${k}` : k)).join(", ");
-          return { field: fields, value: undefined, problem: `unknown setting${issue.keys.length > 1 ? "s" : ""}; check the spelling against cluster.example.yaml, or remove it` };
+          return {
+            field: fields,
+            value: undefined,
+            problem: `unknown setting${issue.keys.length > 1 ? "s" : ""}; check the spelling against cluster.example.yaml, or remove it`,
+          };
         }
         return { field: fieldPath(issue.path), value: issue.input, problem: issue.message };
       }),
@@ -95,7 +142,11 @@ function resolveArch(config: ClusterConfig, hostArch: string, issues: ConfigIssu
   if (config.arch !== "auto") return config.arch;
   if (hostArch === "x64") return "amd64";
   if (hostArch === "arm64") return "arm64";
-  issues.push({ field: "arch", value: hostArch, problem: "this host's architecture has no Ubuntu cloud image here; set arch: amd64 or arch: arm64" });
+  issues.push({
+    field: "arch",
+    value: hostArch,
+    problem: "this host's architecture has no Ubuntu cloud image here; set arch: amd64 or arch: arm64",
+  });
   return "amd64";
 }
 
@@ -104,18 +155,36 @@ function envName(vmName: string): string {
 }
 
 /** Applies the cross-field rules and derives names, MACs and paths. Pure: no I/O. */
-export function buildClusterModel(config: ClusterConfig, host: HostFacts, source = "cluster config"): ClusterModel {
+export function buildClusterModel(
+  config: ClusterConfig,
+  host: HostFacts,
+  source = "cluster config",
+): ClusterModel {
   const issues: ConfigIssue[] = [];
   const arch = resolveArch(config, host.hostArch, issues);
 
   // --- SSH key
   const publicKey = host.sshPublicKey?.trim();
   if (host.sshPublicKeyProblem !== undefined) {
-    issues.push({ field: "sshPublicKeyFile", value: host.sshPublicKeyPath, problem: host.sshPublicKeyProblem });
+    issues.push({
+      field: "sshPublicKeyFile",
+      value: host.sshPublicKeyPath,
+      problem: host.sshPublicKeyProblem,
+    });
   } else if (publicKey === undefined) {
-    issues.push({ field: "sshPublicKeyFile", value: host.sshPublicKeyPath, problem: "the SSH public key file does not exist; create one with: ssh-keygen -t ed25519 (or point sshPublicKeyFile at yours)" });
+    issues.push({
+      field: "sshPublicKeyFile",
+      value: host.sshPublicKeyPath,
+      problem:
+        "the SSH public key file does not exist; create one with: ssh-keygen -t ed25519 (or point sshPublicKeyFile at yours)",
+    });
   } else if (!SSH_KEY.test(publicKey)) {
-    issues.push({ field: "sshPublicKeyFile", value: host.sshPublicKeyPath, problem: "does not hold one OpenSSH public key line (ssh-ed25519 AAAA... comment); point it at the .pub file, not the private key" });
+    issues.push({
+      field: "sshPublicKeyFile",
+      value: host.sshPublicKeyPath,
+      problem:
+        "does not hold one OpenSSH public key line (ssh-ed25519 AAAA... comment); point it at the .pub file, not the private key",
+    });
   }
 
   // --- networks
@@ -131,43 +200,83 @@ export function buildClusterModel(config: ClusterConfig, host: HostFacts, source
   const nat = cidrOf("network.nat.subnet", net.nat.subnet);
   const lan = cidrOf("network.lan.subnet", net.lan.subnet);
   const inNat = (field: string, value: string, what: string) => {
-    if (nat && !isHostInCidr(value, nat)) issues.push({ field, value, problem: `${what} must be a host address inside network.nat.subnet ${net.nat.subnet}` });
+    if (nat && !isHostInCidr(value, nat))
+      issues.push({
+        field,
+        value,
+        problem: `${what} must be a host address inside network.nat.subnet ${net.nat.subnet}`,
+      });
   };
   inNat("network.nat.gateway", net.nat.gateway, "the NAT gateway");
   inNat("network.nat.hostAddress", net.nat.hostAddress, "the Mac's vmnet address");
   inNat("network.nat.dhcpStart", net.nat.dhcpStart, "the DHCP range start");
   inNat("network.nat.dhcpEnd", net.nat.dhcpEnd, "the DHCP range end");
-  const dhcpOk = issues.length === 0 || (nat !== undefined && isHostInCidr(net.nat.dhcpStart, nat) && isHostInCidr(net.nat.dhcpEnd, nat));
+  const dhcpOk =
+    issues.length === 0 ||
+    (nat !== undefined && isHostInCidr(net.nat.dhcpStart, nat) && isHostInCidr(net.nat.dhcpEnd, nat));
   if (dhcpOk && ipToInt(net.nat.dhcpStart) > ipToInt(net.nat.dhcpEnd)) {
-    issues.push({ field: "network.nat.dhcpEnd", value: net.nat.dhcpEnd, problem: `the DHCP range ends before it starts (${net.nat.dhcpStart}); swap dhcpStart and dhcpEnd` });
+    issues.push({
+      field: "network.nat.dhcpEnd",
+      value: net.nat.dhcpEnd,
+      problem: `the DHCP range ends before it starts (${net.nat.dhcpStart}); swap dhcpStart and dhcpEnd`,
+    });
   }
   const inDhcp = (ip: string) => dhcpOk && inRange(ip, net.nat.dhcpStart, net.nat.dhcpEnd);
-  for (const [field, ip] of [["network.nat.gateway", net.nat.gateway], ["network.nat.hostAddress", net.nat.hostAddress]] as const) {
-    if (inDhcp(ip)) issues.push({ field, value: ip, problem: `lies inside the DHCP range ${net.nat.dhcpStart}-${net.nat.dhcpEnd}; Fusion's convention is .2 for the NAT gateway and .1 for the Mac` });
+  for (const [field, ip] of [
+    ["network.nat.gateway", net.nat.gateway],
+    ["network.nat.hostAddress", net.nat.hostAddress],
+  ] as const) {
+    if (inDhcp(ip))
+      issues.push({
+        field,
+        value: ip,
+        problem: `lies inside the DHCP range ${net.nat.dhcpStart}-${net.nat.dhcpEnd}; Fusion's convention is .2 for the NAT gateway and .1 for the Mac`,
+      });
   }
   if (lan && !isHostInCidr(net.externalVip, lan)) {
-    issues.push({ field: "network.externalVip", value: net.externalVip, problem: `must be a free address inside network.lan.subnet ${net.lan.subnet}` });
+    issues.push({
+      field: "network.externalVip",
+      value: net.externalVip,
+      problem: `must be a free address inside network.lan.subnet ${net.lan.subnet}`,
+    });
   }
   inNat("network.internalVip", net.internalVip, "the internal (API) VIP");
   if (inDhcp(net.internalVip)) {
-    issues.push({ field: "network.internalVip", value: net.internalVip, problem: `lies inside the DHCP range ${net.nat.dhcpStart}-${net.nat.dhcpEnd}, so DHCP could hand it to a VM; pick an address below ${net.nat.dhcpStart}` });
+    issues.push({
+      field: "network.internalVip",
+      value: net.internalVip,
+      problem: `lies inside the DHCP range ${net.nat.dhcpStart}-${net.nat.dhcpEnd}, so DHCP could hand it to a VM; pick an address below ${net.nat.dhcpStart}`,
+    });
   }
 
-  for (const [field, list] of [["network.dnsServers", net.dnsServers], ["network.dnsSearchDomains", net.dnsSearchDomains]] as const) {
+  for (const [field, list] of [
+    ["network.dnsServers", net.dnsServers],
+    ["network.dnsSearchDomains", net.dnsSearchDomains],
+  ] as const) {
     list.forEach((item, i) => {
-      if (list.indexOf(item) !== i) issues.push({ field: `${field}[${i}]`, value: item, problem: `repeats ${field}[${list.indexOf(item)}]; list each entry once` });
+      if (list.indexOf(item) !== i)
+        issues.push({
+          field: `${field}[${i}]`,
+          value: item,
+          problem: `repeats ${field}[${list.indexOf(item)}]; list each entry once`,
+        });
     });
   }
 
   if (net.vrrp.externalRouterId === net.vrrp.internalRouterId) {
-    issues.push({ field: "network.vrrp.internalRouterId", value: net.vrrp.internalRouterId, problem: "equals externalRouterId; the two VRRP instances need different router ids (e.g. 51 and 52)" });
+    issues.push({
+      field: "network.vrrp.internalRouterId",
+      value: net.vrrp.internalRouterId,
+      problem: "equals externalRouterId; the two VRRP instances need different router ids (e.g. 51 and 52)",
+    });
   }
 
   // --- addresses: every fixed address must be unique
   const taken = new Map<string, string>();
   const claim = (field: string, ip: string) => {
     const owner = taken.get(ip);
-    if (owner !== undefined) issues.push({ field, value: ip, problem: `is already used by ${owner}; every address must be unique` });
+    if (owner !== undefined)
+      issues.push({ field, value: ip, problem: `is already used by ${owner}; every address must be unique` });
     else taken.set(ip, field);
   };
   claim("network.nat.gateway", net.nat.gateway);
@@ -179,20 +288,43 @@ export function buildClusterModel(config: ClusterConfig, host: HostFacts, source
   const names = new Map<string, string>();
   const macs = new Map<string, string>();
   const paths = config.paths;
-  const makeVm = (field: string, name: string, role: Role, cpus: number, memoryMb: number, diskGb: number, givenMacs: readonly string[] | undefined, address: string | undefined): VmSpec => {
+  const makeVm = (
+    field: string,
+    name: string,
+    role: Role,
+    cpus: number,
+    memoryMb: number,
+    diskGb: number,
+    givenMacs: readonly string[] | undefined,
+    address: string | undefined,
+  ): VmSpec => {
     const prior = names.get(name);
-    if (prior !== undefined) issues.push({ field: `${field}.name`, value: name, problem: `duplicates ${prior}; VM names must be unique` });
+    if (prior !== undefined)
+      issues.push({
+        field: `${field}.name`,
+        value: name,
+        problem: `duplicates ${prior}; VM names must be unique`,
+      });
     const duplicateName = prior !== undefined;
     names.set(name, `${field}.name`);
     const nicNetworks: NicSpec["network"][] = role === "gateway" ? ["lan", "nat"] : ["nat"];
     if (givenMacs && givenMacs.length > nicNetworks.length) {
-      issues.push({ field: `${field}.macs`, value: givenMacs, problem: `a ${role} has ${nicNetworks.length} NIC${nicNetworks.length > 1 ? "s" : ""}; give at most that many MACs` });
+      issues.push({
+        field: `${field}.macs`,
+        value: givenMacs,
+        problem: `a ${role} has ${nicNetworks.length} NIC${nicNetworks.length > 1 ? "s" : ""}; give at most that many MACs`,
+      });
     }
     const nics = nicNetworks.map((network, i): NicSpec => {
       const mac = givenMacs?.[i] ?? deriveMac(name, i);
       const macField = givenMacs?.[i] ? `${field}.macs[${i}]` : `${field} (MAC derived from the name)`;
       const owner = macs.get(mac);
-      if (owner !== undefined && !duplicateName) issues.push({ field: macField, value: mac, problem: `is already used by ${owner}; give this VM its own macs: [...]` });
+      if (owner !== undefined && !duplicateName)
+        issues.push({
+          field: macField,
+          value: mac,
+          problem: `is already used by ${owner}; give this VM its own macs: [...]`,
+        });
       macs.set(mac, macField);
       return {
         ifname: i === 0 ? "ens160" : "ens192",
@@ -203,7 +335,12 @@ export function buildClusterModel(config: ClusterConfig, host: HostFacts, source
       };
     });
     const minDisk = Math.ceil(config.baseImage.virtualSizeGb);
-    if (diskGb < minDisk) issues.push({ field: `${field}.diskGb`, value: diskGb, problem: `is smaller than the base image (${config.baseImage.virtualSizeGb} GiB); use at least ${minDisk}` });
+    if (diskGb < minDisk)
+      issues.push({
+        field: `${field}.diskGb`,
+        value: diskGb,
+        problem: `is smaller than the base image (${config.baseImage.virtualSizeGb} GiB); use at least ${minDisk}`,
+      });
     const vmDir = `${paths.vmsDir}/${name}.vmwarevm`;
     return {
       name,
@@ -224,7 +361,16 @@ export function buildClusterModel(config: ClusterConfig, host: HostFacts, source
   const ac = config.aptCache;
   inNat("aptCache.address", ac.address, "the APT cache address");
   claim("aptCache.address", ac.address);
-  const aptVm = makeVm("aptCache", ac.name, "apt-cache", ac.cpus, ac.memoryMb, ac.diskGb, ac.macs, ac.address);
+  const aptVm = makeVm(
+    "aptCache",
+    ac.name,
+    "apt-cache",
+    ac.cpus,
+    ac.memoryMb,
+    ac.diskGb,
+    ac.macs,
+    ac.address,
+  );
 
   const vms = config.vms.map((entry, i) => {
     const field = `vms[${i}]`;
@@ -232,21 +378,47 @@ export function buildClusterModel(config: ClusterConfig, host: HostFacts, source
     if (entry.address !== undefined) {
       inNat(`${field}.address`, entry.address, "a VM's static address");
       if (inDhcp(entry.address)) {
-        issues.push({ field: `${field}.address`, value: entry.address, problem: `lies inside the DHCP range ${net.nat.dhcpStart}-${net.nat.dhcpEnd}; static addresses must be outside it (e.g. ${net.nat.subnet.replace(/\.0\/\d+$/, ".20")})` });
+        issues.push({
+          field: `${field}.address`,
+          value: entry.address,
+          problem: `lies inside the DHCP range ${net.nat.dhcpStart}-${net.nat.dhcpEnd}; static addresses must be outside it (e.g. ${net.nat.subnet.replace(/\.0\/\d+$/, ".20")})`,
+        });
       }
       claim(`${field}.address`, entry.address);
       if (config.addressing === "dhcp") {
-        issues.push({ field: `${field}.address`, value: entry.address, problem: "is set but addressing is dhcp; remove it, or set addressing: static" });
+        issues.push({
+          field: `${field}.address`,
+          value: entry.address,
+          problem: "is set but addressing is dhcp; remove it, or set addressing: static",
+        });
       }
     } else if (config.addressing === "static") {
-      issues.push({ field: `${field}.address`, value: undefined, problem: `addressing is static, so every VM needs an address outside the DHCP range ${net.nat.dhcpStart}-${net.nat.dhcpEnd}` });
+      issues.push({
+        field: `${field}.address`,
+        value: undefined,
+        problem: `addressing is static, so every VM needs an address outside the DHCP range ${net.nat.dhcpStart}-${net.nat.dhcpEnd}`,
+      });
     }
-    return makeVm(field, entry.name, entry.role, entry.cpus ?? sizing.cpus, entry.memoryMb ?? sizing.memoryMb, entry.diskGb ?? sizing.diskGb, entry.macs, entry.address);
+    return makeVm(
+      field,
+      entry.name,
+      entry.role,
+      entry.cpus ?? sizing.cpus,
+      entry.memoryMb ?? sizing.memoryMb,
+      entry.diskGb ?? sizing.diskGb,
+      entry.macs,
+      entry.address,
+    );
   });
 
   // The gateways' nginx balances the Kubernetes API over the masters: an empty upstream is invalid.
   if (vms.some((vm) => vm.role === "gateway") && !vms.some((vm) => vm.role === "master")) {
-    issues.push({ field: "vms", value: undefined, problem: "has gateways but no master; the gateways load-balance the Kubernetes API to the masters: add a VM with role: master, or remove the gateways" });
+    issues.push({
+      field: "vms",
+      value: undefined,
+      problem:
+        "has gateways but no master; the gateways load-balance the Kubernetes API to the masters: add a VM with role: master, or remove the gateways",
+    });
   }
 
   // Inventory variable names must be unique too (they are derived from the names).
@@ -254,7 +426,12 @@ export function buildClusterModel(config: ClusterConfig, host: HostFacts, source
   for (const vm of [aptVm, ...vms]) {
     const key = envName(vm.name);
     const other = envNames.get(key);
-    if (other !== undefined && other !== vm.name) issues.push({ field: "vms", value: vm.name, problem: `maps to the same inventory variable ${key} as ${other}; rename one of them` });
+    if (other !== undefined && other !== vm.name)
+      issues.push({
+        field: "vms",
+        value: vm.name,
+        problem: `maps to the same inventory variable ${key} as ${other}; rename one of them`,
+      });
     envNames.set(key, vm.name);
   }
 
@@ -265,12 +442,20 @@ export function buildClusterModel(config: ClusterConfig, host: HostFacts, source
     for (const [otherKey, other] of pathValues) {
       const o = other.toLowerCase();
       if (key < otherKey && (v === o || v.startsWith(`${o}/`) || o.startsWith(`${v}/`))) {
-        issues.push({ field: `paths.${key}`, value, problem: `overlaps paths.${otherKey} (${other}); give each its own folder (case does not count on macOS)` });
+        issues.push({
+          field: `paths.${key}`,
+          value,
+          problem: `overlaps paths.${otherKey} (${other}); give each its own folder (case does not count on macOS)`,
+        });
       }
     }
     const first = v.split("/")[0];
     if (PROJECT_NAMES.includes(first) || first.startsWith("terraform.")) {
-      issues.push({ field: `paths.${key}`, value, problem: `would take over the project's own ${value.split("/")[0]}; pick another name (the defaults are VMs/k8s_cluster, base_images, generated, vm-ips.env)` });
+      issues.push({
+        field: `paths.${key}`,
+        value,
+        problem: `would take over the project's own ${value.split("/")[0]}; pick another name (the defaults are VMs/k8s_cluster, base_images, generated, vm-ips.env)`,
+      });
     }
   }
 
@@ -278,19 +463,34 @@ export function buildClusterModel(config: ClusterConfig, host: HostFacts, source
   const image = config.baseImage;
   const defaultUrl = `${UBUNTU_IMAGE_BASE}/noble-server-cloudimg-${arch}.img`;
   const url = image.url ?? defaultUrl;
-  const checksumsUrl = image.checksumsUrl ?? (image.url === undefined ? `${UBUNTU_IMAGE_BASE}/SHA256SUMS` : undefined);
+  const checksumsUrl =
+    image.checksumsUrl ?? (image.url === undefined ? `${UBUNTU_IMAGE_BASE}/SHA256SUMS` : undefined);
   if (!isSafeImageSource(url)) {
     issues.push({ field: "baseImage.url", value: url, problem: IMAGE_SOURCE_FIX("a qcow2 cloud image") });
   }
   if (image.checksumsUrl !== undefined && !isSafeImageSource(image.checksumsUrl)) {
-    issues.push({ field: "baseImage.checksumsUrl", value: image.checksumsUrl, problem: IMAGE_SOURCE_FIX("a SHA256SUMS file") });
+    issues.push({
+      field: "baseImage.checksumsUrl",
+      value: image.checksumsUrl,
+      problem: IMAGE_SOURCE_FIX("a SHA256SUMS file"),
+    });
   }
   if (image.sha256 === undefined && checksumsUrl === undefined) {
-    issues.push({ field: "baseImage.sha256", value: undefined, problem: "a custom baseImage.url needs a checksum to verify it: set baseImage.sha256 (shasum -a 256 <image>) or baseImage.checksumsUrl" });
+    issues.push({
+      field: "baseImage.sha256",
+      value: undefined,
+      problem:
+        "a custom baseImage.url needs a checksum to verify it: set baseImage.sha256 (shasum -a 256 <image>) or baseImage.checksumsUrl",
+    });
   }
   const imageFile = url.split("/").pop() ?? "";
   if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(imageFile)) {
-    issues.push({ field: "baseImage.url", value: url, problem: "must end in a plain file name (letters, digits, '.', '_', '-'), which names the file in base_images/" });
+    issues.push({
+      field: "baseImage.url",
+      value: url,
+      problem:
+        "must end in a plain file name (letters, digits, '.', '_', '-'), which names the file in base_images/",
+    });
   }
 
   if (issues.length > 0) throw new ConfigError(source, issues);

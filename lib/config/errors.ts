@@ -24,7 +24,10 @@ export function formatIssue(issue: ConfigIssue): string {
 
 /** Thrown before anything is synthesized or touched when the config is invalid. */
 export class ConfigError extends Error {
-  constructor(readonly source: string, readonly issues: readonly ConfigIssue[]) {
+  constructor(
+    readonly source: string,
+    readonly issues: readonly ConfigIssue[],
+  ) {
     super(
       `${source} is invalid (${issues.length} problem${issues.length === 1 ? "" : "s"}); nothing was changed:\n` +
         issues.map((i) => `  - ${formatIssue(i)}`).join("\n"),
@@ -34,5 +37,8 @@ export class ConfigError extends Error {
 }
 
 export function fieldPath(path: readonly PropertyKey[]): string {
-  return path.reduce<string>((acc, key) => (typeof key === "number" ? `${acc}[${key}]` : acc ? `${acc}.${String(key)}` : String(key)), "");
+  return path.reduce<string>(
+    (acc, key) => (typeof key === "number" ? `${acc}[${key}]` : acc ? `${acc}.${String(key)}` : String(key)),
+    "",
+  );
 }

@@ -31,16 +31,26 @@ export function loadClusterConfig(opts: LoadOptions): LoadedConfig {
   const env = opts.env ?? process.env;
   const home = opts.homeDir ?? os.homedir();
   const explicit = env.CLUSTER_CONFIG;
-  const configFile = explicit ? path.resolve(opts.projectRoot, explicit) : path.join(opts.projectRoot, DEFAULT_CONFIG_FILE);
+  const configFile = explicit
+    ? path.resolve(opts.projectRoot, explicit)
+    : path.join(opts.projectRoot, DEFAULT_CONFIG_FILE);
   let text = "";
   let used: string | undefined;
   if (fs.existsSync(configFile)) {
     text = fs.readFileSync(configFile, "utf8");
     used = configFile;
   } else if (explicit) {
-    throw new ConfigError(`CLUSTER_CONFIG=${explicit}`, [{ field: "CLUSTER_CONFIG", value: explicit, problem: "no such file; fix the path or unset CLUSTER_CONFIG to use cluster.yaml" }]);
+    throw new ConfigError(`CLUSTER_CONFIG=${explicit}`, [
+      {
+        field: "CLUSTER_CONFIG",
+        value: explicit,
+        problem: "no such file; fix the path or unset CLUSTER_CONFIG to use cluster.yaml",
+      },
+    ]);
   }
-  const source = used ? path.relative(opts.projectRoot, used) || used : "cluster config (no cluster.yaml: built-in defaults)";
+  const source = used
+    ? path.relative(opts.projectRoot, used) || used
+    : "cluster config (no cluster.yaml: built-in defaults)";
   const config = parseClusterConfig(text, source);
   const keyPath = expandHome(config.sshPublicKeyFile, home, opts.projectRoot);
   let key: string | undefined;
@@ -48,7 +58,8 @@ export function loadClusterConfig(opts: LoadOptions): LoadedConfig {
   // Checked before reading: a FIFO would block every command, /dev/zero would never end.
   const stat = fs.statSync(keyPath, { throwIfNoEntry: false });
   if (stat !== undefined && !stat.isFile()) {
-    keyProblem = "is not a regular file; point sshPublicKeyFile at your .pub file (e.g. ~/.ssh/id_ed25519.pub)";
+    keyProblem =
+      "is not a regular file; point sshPublicKeyFile at your .pub file (e.g. ~/.ssh/id_ed25519.pub)";
   } else if (stat !== undefined && stat.size > MAX_KEY_FILE_BYTES) {
     keyProblem = `is ${stat.size} bytes, too big for a public key; point sshPublicKeyFile at your .pub file`;
   } else {
@@ -60,7 +71,12 @@ export function loadClusterConfig(opts: LoadOptions): LoadedConfig {
   }
   const model = buildClusterModel(
     config,
-    { hostArch: opts.hostArch ?? process.arch, sshPublicKey: key, sshPublicKeyPath: keyPath, ...(keyProblem !== undefined ? { sshPublicKeyProblem: keyProblem } : {}) },
+    {
+      hostArch: opts.hostArch ?? process.arch,
+      sshPublicKey: key,
+      sshPublicKeyPath: keyPath,
+      ...(keyProblem !== undefined ? { sshPublicKeyProblem: keyProblem } : {}),
+    },
     source,
   );
   return { model, configFile: used };

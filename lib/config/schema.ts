@@ -9,32 +9,44 @@ import { VMWARE_STATIC_MAC } from "../net/mac";
 
 /** RFC 1123 label, lower case: also keeps `;`, `$()`, quotes, spaces, `/` and `..` out of paths and commands. */
 export const HOSTNAME = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
-const HOSTNAME_FIX = "use an RFC 1123 hostname: 1-63 lower-case letters, digits or '-', starting and ending with a letter or digit (e.g. k8s-worker3)";
+const HOSTNAME_FIX =
+  "use an RFC 1123 hostname: 1-63 lower-case letters, digits or '-', starting and ending with a letter or digit (e.g. k8s-worker3)";
 const DNS_NAME = /^(?=.{1,253}$)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/;
 /**
  * A project-relative path: plain segments only, so nothing can point outside the project; each
  * segment at most 255 characters (the macOS limit), the whole at most 1024.
  */
-const RELATIVE_PATH = /^(?=.{1,1024}$)(?!\/)(?!.*(^|\/)\.\.?(\/|$))[A-Za-z0-9_][A-Za-z0-9._-]{0,254}(\/[A-Za-z0-9_][A-Za-z0-9._-]{0,254})*$/;
+const RELATIVE_PATH =
+  /^(?=.{1,1024}$)(?!\/)(?!.*(^|\/)\.\.?(\/|$))[A-Za-z0-9_][A-Za-z0-9._-]{0,254}(\/[A-Za-z0-9_][A-Za-z0-9._-]{0,254})*$/;
 /**
  * The SSH public key file: a path that may contain spaces (a macOS home folder) but no control
  * characters, quotes or shell metacharacters; its private half's name reaches `ssh -i`.
  */
 export const KEY_FILE_PATH = /^[\p{L}\p{N}~._/@+ -]{1,1024}$/u;
-const RELATIVE_PATH_FIX = "use a path inside the project, relative to it, made of letters, digits, '.', '_', '-' and '/' (no '..', no leading '/' or '-')";
+const RELATIVE_PATH_FIX =
+  "use a path inside the project, relative to it, made of letters, digits, '.', '_', '-' and '/' (no '..', no leading '/' or '-')";
 
 /** keepalived's PASS authentication takes at most 8 characters; kept to characters that need no quoting. */
 export const VRRP_PASS = /^[A-Za-z0-9._-]{1,8}$/;
 const VRRP_PASS_FIX = "use 1-8 letters, digits, '.', '_' or '-' (keepalived's limit), e.g. k8s-lab";
 
-const hostname = z.string({ error: `required; ${HOSTNAME_FIX}` }).regex(HOSTNAME, { error: `is not a valid VM name; ${HOSTNAME_FIX}` });
-const ipv4 = z.string({ error: "must be an IPv4 address like 10.10.0.20" }).refine(isIPv4, { error: "is not an IPv4 address; write it as four numbers 0-255, e.g. 10.10.0.20" });
-const cidr = z.string().regex(/^\d+\.\d+\.\d+\.\d+\/\d{1,2}$/, { error: "is not a CIDR block; write it like 10.10.0.0/24" });
+const hostname = z
+  .string({ error: `required; ${HOSTNAME_FIX}` })
+  .regex(HOSTNAME, { error: `is not a valid VM name; ${HOSTNAME_FIX}` });
+const ipv4 = z
+  .string({ error: "must be an IPv4 address like 10.10.0.20" })
+  .refine(isIPv4, { error: "is not an IPv4 address; write it as four numbers 0-255, e.g. 10.10.0.20" });
+const cidr = z
+  .string()
+  .regex(/^\d+\.\d+\.\d+\.\d+\/\d{1,2}$/, { error: "is not a CIDR block; write it like 10.10.0.0/24" });
 const relPath = z.string().regex(RELATIVE_PATH, { error: `is not allowed; ${RELATIVE_PATH_FIX}` });
 const mac = z
   .string()
   .transform((s) => s.trim().toLowerCase())
-  .refine((s) => VMWARE_STATIC_MAC.test(s), { error: "is not in VMware's static MAC range; use 00:50:56:00:00:00 to 00:50:56:3f:ff:ff (or leave it out to derive one from the VM name)" });
+  .refine((s) => VMWARE_STATIC_MAC.test(s), {
+    error:
+      "is not in VMware's static MAC range; use 00:50:56:00:00:00 to 00:50:56:3f:ff:ff (or leave it out to derive one from the VM name)",
+  });
 
 function int(label: string, min: number, max: number) {
   return z
@@ -65,7 +77,10 @@ const vmEntry = z.strictObject({
   memoryMb: memoryMb.optional(),
   diskGb: diskGb.optional(),
   /** One MAC per NIC (gateways have two); derived from the name when left out. */
-  macs: z.array(mac).max(2, { error: "has more entries than the VM has NICs (gateways 2, others 1)" }).optional(),
+  macs: z
+    .array(mac)
+    .max(2, { error: "has more entries than the VM has NICs (gateways 2, others 1)" })
+    .optional(),
   /** Static address on the vmnet NIC (addressing: static). */
   address: ipv4.optional(),
 });
@@ -96,7 +111,10 @@ export const ClusterConfigSchema = z.strictObject({
   sshPublicKeyFile: z
     .string()
     .min(1, { error: "must name your public key file, e.g. ~/.ssh/id_ed25519.pub" })
-    .regex(KEY_FILE_PATH, { error: "is not allowed; use a path of letters, digits, spaces and ~ . _ / @ + - (no quotes, control characters or shell symbols), e.g. ~/.ssh/id_ed25519.pub" })
+    .regex(KEY_FILE_PATH, {
+      error:
+        "is not allowed; use a path of letters, digits, spaces and ~ . _ / @ + - (no quotes, control characters or shell symbols), e.g. ~/.ssh/id_ed25519.pub",
+    })
     .default("~/.ssh/id_ed25519.pub"),
   paths: z
     .strictObject({
@@ -110,7 +128,10 @@ export const ClusterConfigSchema = z.strictObject({
     .strictObject({
       nat: z
         .strictObject({
-          vmnet: z.string().regex(/^vmnet\d{1,3}$/, { error: "must be a Fusion network name like vmnet2" }).default("vmnet2"),
+          vmnet: z
+            .string()
+            .regex(/^vmnet\d{1,3}$/, { error: "must be a Fusion network name like vmnet2" })
+            .default("vmnet2"),
           subnet: cidr.default("10.10.0.0/24"),
           gateway: ipv4.default("10.10.0.2"),
           hostAddress: ipv4.default("10.10.0.1"),
@@ -121,13 +142,20 @@ export const ClusterConfigSchema = z.strictObject({
       lan: z.strictObject({ subnet: cidr.default("192.168.68.0/24") }).prefault({}),
       externalVip: ipv4.default("192.168.68.210"),
       internalVip: ipv4.default("10.10.0.100"),
-      dnsServers: z.array(ipv4).min(1, { error: "needs at least one DNS server, e.g. [10.10.0.2] (the vmnet's NAT DNS)" }).max(3, { error: "takes at most 3 DNS servers (the resolver limit)" }).default(["10.10.0.2"]),
+      dnsServers: z
+        .array(ipv4)
+        .min(1, { error: "needs at least one DNS server, e.g. [10.10.0.2] (the vmnet's NAT DNS)" })
+        .max(3, { error: "takes at most 3 DNS servers (the resolver limit)" })
+        .default(["10.10.0.2"]),
       dnsSearchDomains: z
         .array(z.string().regex(DNS_NAME, { error: "is not a DNS domain name like lab.local" }))
         .max(6, { error: "takes at most 6 search domains" })
         .default([]),
       /** Name every VM's /etc/hosts gives the internal VIP (the Kubernetes API endpoint). */
-      apiHostname: z.string().regex(DNS_NAME, { error: "is not a DNS name like k8s-api or api.lab.local" }).default("k8s-api"),
+      apiHostname: z
+        .string()
+        .regex(DNS_NAME, { error: "is not a DNS name like k8s-api or api.lab.local" })
+        .default("k8s-api"),
       /** keepalived between the gateways: defaults of the vrrp_* Terraform variables. */
       vrrp: z
         .strictObject({
@@ -159,7 +187,11 @@ export const ClusterConfigSchema = z.strictObject({
       worker: sizing.default({ cpus: 4, memoryMb: 4096, diskGb: 40 }),
     })
     .prefault({}),
-  vms: z.array(vmEntry).min(1, { error: "needs at least one VM" }).max(250, { error: "takes at most 250 VMs (the vmnet has one /24)" }).default(DEFAULT_VMS),
+  vms: z
+    .array(vmEntry)
+    .min(1, { error: "needs at least one VM" })
+    .max(250, { error: "takes at most 250 VMs (the vmnet has one /24)" })
+    .default(DEFAULT_VMS),
   baseImage: z
     .strictObject({
       /** Defaults to Ubuntu 24.04's current cloud image for the chosen arch. */
@@ -167,7 +199,9 @@ export const ClusterConfigSchema = z.strictObject({
       sha256: z
         .string()
         .transform((s) => s.toLowerCase())
-        .refine((s) => /^[0-9a-f]{64}$/.test(s), { error: "is not a SHA-256 (64 hex digits); get it with: shasum -a 256 <image>" })
+        .refine((s) => /^[0-9a-f]{64}$/.test(s), {
+          error: "is not a SHA-256 (64 hex digits); get it with: shasum -a 256 <image>",
+        })
         .optional(),
       checksumsUrl: z.string().min(1).optional(),
       virtualSizeGb: z.number().positive().max(2048).default(3.5),

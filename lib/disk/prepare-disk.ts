@@ -51,13 +51,21 @@ function remaining(deadline: number): number {
 }
 
 /** Checks the base image and returns its info; nothing is written. */
-async function inspectBaseImage(baseImage: string, sizeBytes: number, deadline: number): Promise<QemuImgInfo> {
+async function inspectBaseImage(
+  baseImage: string,
+  sizeBytes: number,
+  deadline: number,
+): Promise<QemuImgInfo> {
   const info = await qemuImgInfo(baseImage, remaining(deadline));
   if (info.format !== "qcow2") {
-    throw new Error(`base image ${baseImage} is ${info.format}, not qcow2: use the Ubuntu cloud image (.img, which is qcow2)`);
+    throw new Error(
+      `base image ${baseImage} is ${info.format}, not qcow2: use the Ubuntu cloud image (.img, which is qcow2)`,
+    );
   }
   if (sizeBytes < info.virtualSize) {
-    throw new Error(`disk size ${gib(sizeBytes)} is smaller than the base image's ${gib(info.virtualSize)} (${baseImage}): set the VM's disk to at least ${Math.ceil(info.virtualSize / GIB)} GiB`);
+    throw new Error(
+      `disk size ${gib(sizeBytes)} is smaller than the base image's ${gib(info.virtualSize)} (${baseImage}): set the VM's disk to at least ${Math.ceil(info.virtualSize / GIB)} GiB`,
+    );
   }
   return info;
 }
@@ -69,21 +77,32 @@ async function checkExistingDisk(target: string, sizeBytes: number, deadline: nu
   try {
     info = await qemuImgInfo(target, remaining(deadline));
   } catch (err) {
-    throw new Error(`${target} exists but cannot be read as a disk image (${(err as Error).message}): it was left untouched; move it away or delete ${vmDir} to have the disk recreated (its data is lost)`);
+    throw new Error(
+      `${target} exists but cannot be read as a disk image (${(err as Error).message}): it was left untouched; move it away or delete ${vmDir} to have the disk recreated (its data is lost)`,
+    );
   }
   if (info.format !== "vmdk" || info.backingFilename !== undefined) {
-    const what = info.format !== "vmdk" ? `a ${info.format} image, not a vmdk` : `a vmdk with a parent disk (${info.backingFilename})`;
-    throw new Error(`${target} exists but is ${what}: it was left untouched; move it away or delete ${vmDir} to have the disk recreated (its data is lost)`);
+    const what =
+      info.format !== "vmdk"
+        ? `a ${info.format} image, not a vmdk`
+        : `a vmdk with a parent disk (${info.backingFilename})`;
+    throw new Error(
+      `${target} exists but is ${what}: it was left untouched; move it away or delete ${vmDir} to have the disk recreated (its data is lost)`,
+    );
   }
   if (info.virtualSize !== sizeBytes) {
-    throw new Error(`${target} exists with a virtual size of ${gib(info.virtualSize)}, but ${gib(sizeBytes)} is configured: disks are never resized or recreated automatically; set the VM's disk size back to ${gib(info.virtualSize)}, or delete ${vmDir} to recreate the VM (its data is lost)`);
+    throw new Error(
+      `${target} exists with a virtual size of ${gib(info.virtualSize)}, but ${gib(sizeBytes)} is configured: disks are never resized or recreated automatically; set the VM's disk size back to ${gib(info.virtualSize)}, or delete ${vmDir} to recreate the VM (its data is lost)`,
+    );
   }
   return info;
 }
 
 export async function prepareVmDisk(opts: PrepareVmDiskOptions): Promise<PrepareVmDiskResult> {
   if (!Number.isInteger(opts.sizeGb) || opts.sizeGb < 1) {
-    throw new Error(`disk size ${opts.sizeGb} GiB is not a whole number of GiB of at least 1: fix the VM's disk size in the config`);
+    throw new Error(
+      `disk size ${opts.sizeGb} GiB is not a whole number of GiB of at least 1: fix the VM's disk size in the config`,
+    );
   }
   const deadline = Date.now() + opts.timeoutMs;
   const target = path.resolve(opts.target);
@@ -97,7 +116,9 @@ export async function prepareVmDisk(opts: PrepareVmDiskOptions): Promise<Prepare
     return { action: "kept-existing", path: target, virtualSize: info.virtualSize };
   }
   if (!fs.existsSync(baseImage)) {
-    throw new Error(`base image ${baseImage} does not exist: run the base image step first (terraform apply creates it)`);
+    throw new Error(
+      `base image ${baseImage} does not exist: run the base image step first (terraform apply creates it)`,
+    );
   }
   // The base is verified and checked (qcow2, not larger than the disk) before it is converted; a cached
   // conversion of the same file passed those checks when it was made.
@@ -128,9 +149,14 @@ export async function prepareVmDisk(opts: PrepareVmDiskOptions): Promise<Prepare
     await rewriteEmbeddedDescriptor(built, { extentFileName: path.basename(target), cid: randomCid() });
     // The grain tables were checked in the cache and copied byte for byte; qemu-img info reads the new descriptor.
     const problem = await vmdkInfoProblem(built, sizeBytes, remaining(deadline));
-    if (problem !== undefined) throw new Error(`the copy of ${sized.path} is unusable (${problem}): check free disk space and run again`);
+    if (problem !== undefined)
+      throw new Error(
+        `the copy of ${sized.path} is unusable (${problem}): check free disk space and run again`,
+      );
     if (fs.existsSync(target)) {
-      throw new Error(`${target} appeared while this run was building it (another run for the same VM?): it was left untouched; run again`);
+      throw new Error(
+        `${target} appeared while this run was building it (another run for the same VM?): it was left untouched; run again`,
+      );
     }
     await fs.promises.rename(built, target);
     return { action: "created", path: target, virtualSize: sizeBytes };

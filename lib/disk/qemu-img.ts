@@ -16,7 +16,9 @@ export interface QemuImgInfo {
 export async function runQemuImg(args: readonly string[], timeoutMs: number): Promise<string> {
   const res = await runWithDeadline("qemu-img", args, { timeoutMs });
   if (res.timedOut) {
-    throw new Error(`qemu-img ${args[0]} did not finish within ${Math.round(timeoutMs / 1000)} s and was stopped: check free disk space, or raise the disk timeout`);
+    throw new Error(
+      `qemu-img ${args[0]} did not finish within ${Math.round(timeoutMs / 1000)} s and was stopped: check free disk space, or raise the disk timeout`,
+    );
   }
   if (res.code !== 0) {
     const detail = res.stderr.trim().split("\n").filter(Boolean).pop() ?? `exit ${res.code ?? res.signal}`;
@@ -27,21 +29,33 @@ export async function runQemuImg(args: readonly string[], timeoutMs: number): Pr
 
 /** `qemu-img info` of one file (no backing chain). `-U` lets it read an image another process has open. */
 export async function qemuImgInfo(file: string, timeoutMs = 30_000): Promise<QemuImgInfo> {
-  const raw = JSON.parse(await runQemuImg(["info", "-U", "--output=json", file], timeoutMs)) as Record<string, unknown>;
+  const raw = JSON.parse(await runQemuImg(["info", "-U", "--output=json", file], timeoutMs)) as Record<
+    string,
+    unknown
+  >;
   const specific = raw["format-specific"] as { data?: Record<string, unknown> } | undefined;
   return {
     format: String(raw["format"]),
     virtualSize: Number(raw["virtual-size"]),
     actualSize: typeof raw["actual-size"] === "number" ? raw["actual-size"] : undefined,
-    createType: typeof specific?.data?.["create-type"] === "string" ? specific.data["create-type"] : undefined,
+    createType:
+      typeof specific?.data?.["create-type"] === "string" ? specific.data["create-type"] : undefined,
     backingFilename: typeof raw["backing-filename"] === "string" ? raw["backing-filename"] : undefined,
     raw,
   };
 }
 
 /** A qcow2 of `sizeBytes` whose unwritten clusters read from `backing` (absolute path, qcow2). */
-export async function createQcow2Overlay(backing: string, overlay: string, sizeBytes: number, timeoutMs: number): Promise<void> {
-  await runQemuImg(["create", "-q", "-f", "qcow2", "-b", backing, "-F", "qcow2", overlay, String(sizeBytes)], timeoutMs);
+export async function createQcow2Overlay(
+  backing: string,
+  overlay: string,
+  sizeBytes: number,
+  timeoutMs: number,
+): Promise<void> {
+  await runQemuImg(
+    ["create", "-q", "-f", "qcow2", "-b", backing, "-F", "qcow2", overlay, String(sizeBytes)],
+    timeoutMs,
+  );
 }
 
 /**
@@ -49,7 +63,20 @@ export async function createQcow2Overlay(backing: string, overlay: string, sizeB
  * Workstation/Fusion fail to write to). The descriptor embeds the output's file name.
  */
 export async function convertQcow2ToVmdk(source: string, output: string, timeoutMs: number): Promise<void> {
-  await runQemuImg(["convert", "-f", "qcow2", "-O", "vmdk", "-o", "subformat=monolithicSparse,adapter_type=lsilogic", source, output], timeoutMs);
+  await runQemuImg(
+    [
+      "convert",
+      "-f",
+      "qcow2",
+      "-O",
+      "vmdk",
+      "-o",
+      "subformat=monolithicSparse,adapter_type=lsilogic",
+      source,
+      output,
+    ],
+    timeoutMs,
+  );
 }
 
 /**
@@ -60,10 +87,17 @@ export async function convertQcow2ToVmdk(source: string, output: string, timeout
 export async function qemuImgCheck(file: string, format: string, timeoutMs: number): Promise<void> {
   const args = ["check", "-U", "-q", "-f", format, file];
   const res = await runWithDeadline("qemu-img", args, { timeoutMs });
-  if (res.timedOut) throw new Error(`qemu-img check did not finish within ${Math.round(timeoutMs / 1000)} s and was stopped: check free disk space, or raise the disk timeout`);
+  if (res.timedOut)
+    throw new Error(
+      `qemu-img check did not finish within ${Math.round(timeoutMs / 1000)} s and was stopped: check free disk space, or raise the disk timeout`,
+    );
   if (res.code !== 0) {
-    const lines = `${res.stderr}\n${res.stdout}`.split("\n").map((l) => l.trim()).filter(Boolean);
-    const detail = lines.find((l) => /^(ERROR|Leaked)/.test(l)) ?? lines.pop() ?? `exit ${res.code ?? res.signal}`;
+    const lines = `${res.stderr}\n${res.stdout}`
+      .split("\n")
+      .map((l) => l.trim())
+      .filter(Boolean);
+    const detail =
+      lines.find((l) => /^(ERROR|Leaked)/.test(l)) ?? lines.pop() ?? `exit ${res.code ?? res.signal}`;
     throw new Error(`qemu-img check failed: ${detail}`);
   }
 }

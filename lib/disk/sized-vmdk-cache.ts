@@ -40,7 +40,11 @@ export async function baseImageIdentity(baseImage: string): Promise<string> {
 
 /** `<image name without extension>-<identity>-<N>G.vmdk`, in characters safe in a VMDK descriptor. */
 export function sizedVmdkName(baseImage: string, identity: string, sizeGb: number): string {
-  const stem = path.basename(baseImage).replace(/\.[^.]*$/, "").replace(/[^A-Za-z0-9._-]/g, "_") || "base";
+  const stem =
+    path
+      .basename(baseImage)
+      .replace(/\.[^.]*$/, "")
+      .replace(/[^A-Za-z0-9._-]/g, "_") || "base";
   return `${stem}-${identity}-${sizeGb}G.vmdk`;
 }
 
@@ -50,7 +54,12 @@ export function sizedVmdkName(baseImage: string, identity: string, sizeGb: numbe
  * then, unless `check` is false, qemu-img check for a truncated or damaged grain table (~80 ms of
  * CPU for 40 GiB: it reads only the metadata).
  */
-export async function sparseVmdkProblem(file: string, sizeBytes: number, timeoutMs: number, opts: { check?: boolean } = {}): Promise<string | undefined> {
+export async function sparseVmdkProblem(
+  file: string,
+  sizeBytes: number,
+  timeoutMs: number,
+  opts: { check?: boolean } = {},
+): Promise<string | undefined> {
   let descriptor;
   try {
     descriptor = await readEmbeddedDescriptor(file);
@@ -72,14 +81,23 @@ export async function sparseVmdkProblem(file: string, sizeBytes: number, timeout
 }
 
 /** Why qemu-img does not read `file` as a single-file growable VMDK of `sizeBytes`, or undefined. */
-export async function vmdkInfoProblem(file: string, sizeBytes: number, timeoutMs: number): Promise<string | undefined> {
+export async function vmdkInfoProblem(
+  file: string,
+  sizeBytes: number,
+  timeoutMs: number,
+): Promise<string | undefined> {
   let info;
   try {
     info = await qemuImgInfo(file, timeoutMs);
   } catch (err) {
     return (err as Error).message;
   }
-  if (info.format !== "vmdk" || info.createType !== "monolithicSparse" || info.backingFilename !== undefined || info.virtualSize !== sizeBytes) {
+  if (
+    info.format !== "vmdk" ||
+    info.createType !== "monolithicSparse" ||
+    info.backingFilename !== undefined ||
+    info.virtualSize !== sizeBytes
+  ) {
     const kind = `${info.format}/${info.createType ?? "?"}${info.backingFilename !== undefined ? ` with parent ${info.backingFilename}` : ""}`;
     return `it is ${kind} of ${info.virtualSize} bytes, not a monolithicSparse vmdk of ${sizeBytes} bytes`;
   }
@@ -104,7 +122,12 @@ export interface ConvertBaseToVmdkOptions {
 export async function convertBaseToVmdk(opts: ConvertBaseToVmdkOptions): Promise<void> {
   const deadline = Date.now() + opts.timeoutMs;
   const overlay = path.join(opts.workDir, "sized-overlay.qcow2");
-  await createQcow2Overlay(path.resolve(opts.baseImage), overlay, opts.sizeBytes, Math.max(deadline - Date.now(), 1));
+  await createQcow2Overlay(
+    path.resolve(opts.baseImage),
+    overlay,
+    opts.sizeBytes,
+    Math.max(deadline - Date.now(), 1),
+  );
   await convertQcow2ToVmdk(overlay, opts.output, Math.max(deadline - Date.now(), 1));
   await fs.promises.rm(overlay, { force: true });
 }
@@ -151,7 +174,8 @@ export async function ensureSizedVmdk(opts: EnsureSizedVmdkOptions): Promise<Siz
     if (first !== "base-replaced") return first;
     // The verification fetched the image again: its identity, and so the entry, changed. The new file was verified by its fetch.
     const second = await sizedVmdkFor(opts, baseImage, cacheDir, deadline, false);
-    if (second === "base-replaced") throw new Error(`${baseImage} was replaced again while it was being converted: run again`);
+    if (second === "base-replaced")
+      throw new Error(`${baseImage} was replaced again while it was being converted: run again`);
     return second;
   } catch (err) {
     // A base image refused by its checks leaves nothing behind (rmdir only removes an empty folder).
@@ -160,7 +184,13 @@ export async function ensureSizedVmdk(opts: EnsureSizedVmdkOptions): Promise<Siz
   }
 }
 
-async function sizedVmdkFor(opts: EnsureSizedVmdkOptions, baseImage: string, cacheDir: string, deadline: number, verify: boolean): Promise<SizedVmdk | "base-replaced"> {
+async function sizedVmdkFor(
+  opts: EnsureSizedVmdkOptions,
+  baseImage: string,
+  cacheDir: string,
+  deadline: number,
+  verify: boolean,
+): Promise<SizedVmdk | "base-replaced"> {
   const left = () => Math.max(deadline - Date.now(), 1);
   const progress = opts.onProgress ?? (() => undefined);
   const sizeBytes = opts.sizeGb * GIB;
@@ -185,7 +215,8 @@ async function sizedVmdkFor(opts: EnsureSizedVmdkOptions, baseImage: string, cac
   const build = async (): Promise<SizedVmdk | "base-replaced"> => {
     const now = await statOf(entry);
     // Another run (re)built it while this one waited; it checked the entry before renaming it in.
-    if (now && !(seen && now.ino === seen.ino && now.mtimeMs === seen.mtimeMs)) return { path: entry, action: "reused" };
+    if (now && !(seen && now.ino === seen.ino && now.mtimeMs === seen.mtimeMs))
+      return { path: entry, action: "reused" };
     // Only the run that converts checks the base image, so waiting runs do not compete with it. The
     // hash runs beside the conversion (both only read the base); the entry is kept only if it verifies.
     const verification = verify && opts.verifyBase ? opts.verifyBase() : Promise.resolve(false);
@@ -206,15 +237,23 @@ async function sizedVmdkFor(opts: EnsureSizedVmdkOptions, baseImage: string, cac
     await fs.promises.mkdir(workDir);
     try {
       const built = path.join(workDir, path.basename(entry));
-      progress(`converting ${baseImage} to a ${opts.sizeGb} GiB vmdk, once for every disk of this size: ${entry}`);
+      progress(
+        `converting ${baseImage} to a ${opts.sizeGb} GiB vmdk, once for every disk of this size: ${entry}`,
+      );
       try {
         await convertBaseToVmdk({ baseImage, sizeBytes, output: built, workDir, timeoutMs: left() });
         const bad = await sparseVmdkProblem(built, sizeBytes, left());
-        if (bad !== undefined) throw new Error(`qemu-img produced an unusable vmdk (${bad}): check the qemu-img version (qemu-img --version)`);
+        if (bad !== undefined)
+          throw new Error(
+            `qemu-img produced an unusable vmdk (${bad}): check the qemu-img version (qemu-img --version)`,
+          );
       } catch (err) {
         // A damaged base may fail to convert; if the verification fetched it again, convert the new one.
-        if ((await verification.catch(() => false)) && (await baseImageIdentity(baseImage)) !== identity) return "base-replaced";
-        throw new Error(`converting ${baseImage} into ${entry} failed, nothing was kept: ${(err as Error).message}`);
+        if ((await verification.catch(() => false)) && (await baseImageIdentity(baseImage)) !== identity)
+          return "base-replaced";
+        throw new Error(
+          `converting ${baseImage} into ${entry} failed, nothing was kept: ${(err as Error).message}`,
+        );
       }
       // A base that did not verify was fetched again: this conversion of the old file is dropped.
       if ((await verification) && (await baseImageIdentity(baseImage)) !== identity) return "base-replaced";
@@ -259,7 +298,13 @@ async function writeStamp(entry: string, st: fs.Stats): Promise<void> {
 }
 
 function sameFile(stamp: Stamp | undefined, st: fs.Stats): boolean {
-  return stamp !== undefined && st.isFile() && stamp.size === st.size && stamp.mtimeMs === st.mtimeMs && stamp.ino === st.ino;
+  return (
+    stamp !== undefined &&
+    st.isFile() &&
+    stamp.size === st.size &&
+    stamp.mtimeMs === st.mtimeMs &&
+    stamp.ino === st.ino
+  );
 }
 
 async function statOf(file: string): Promise<fs.Stats | undefined> {

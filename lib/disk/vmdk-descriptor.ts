@@ -40,7 +40,9 @@ export async function readEmbeddedDescriptor(file: string): Promise<EmbeddedDesc
     const offset = Number(header.readBigUInt64LE(28)) * SECTOR;
     const size = Number(header.readBigUInt64LE(36)) * SECTOR;
     if (offset < SECTOR || size < SECTOR || size > MAX_DESCRIPTOR_BYTES) {
-      throw new Error(`${file} has no embedded descriptor (offset ${offset}, size ${size}): it is not a monolithicSparse VMDK`);
+      throw new Error(
+        `${file} has no embedded descriptor (offset ${offset}, size ${size}): it is not a monolithicSparse VMDK`,
+      );
     }
     const area = Buffer.alloc(size);
     const read = await handle.read(area, 0, size, offset);
@@ -72,16 +74,22 @@ export function randomCid(): string {
  * not what a monolithicSparse disk holds (no CID line, not exactly one SPARSE extent).
  */
 export function patchDescriptorText(text: string, changes: DescriptorChanges): string {
-  if (!/^[0-9a-f]{8}$/.test(changes.cid)) throw new Error(`CID ${JSON.stringify(changes.cid)} is not 8 lower-case hex digits`);
+  if (!/^[0-9a-f]{8}$/.test(changes.cid))
+    throw new Error(`CID ${JSON.stringify(changes.cid)} is not 8 lower-case hex digits`);
   // Inside the quotes of a text line: printable ASCII without '"'.
   if (!/^[\x20-\x21\x23-\x7e]+\.vmdk$/.test(changes.extentFileName)) {
-    throw new Error(`${JSON.stringify(changes.extentFileName)} cannot name a VMDK extent: use printable ASCII without '"', ending in .vmdk`);
+    throw new Error(
+      `${JSON.stringify(changes.extentFileName)} cannot name a VMDK extent: use printable ASCII without '"', ending in .vmdk`,
+    );
   }
   const cidLine = /^CID=[0-9a-fA-F]{1,8}$/m;
   if (!cidLine.test(text)) throw new Error("the VMDK descriptor has no CID line");
   const extent = /^(RW \d+ SPARSE )"[^"\n]*"/gm;
   const extents = text.match(extent) ?? [];
-  if (extents.length !== 1) throw new Error(`the VMDK descriptor has ${extents.length} SPARSE extents, expected 1 (monolithicSparse)`);
+  if (extents.length !== 1)
+    throw new Error(
+      `the VMDK descriptor has ${extents.length} SPARSE extents, expected 1 (monolithicSparse)`,
+    );
   return text.replace(cidLine, `CID=${changes.cid}`).replace(extent, `$1"${changes.extentFileName}"`);
 }
 
@@ -94,7 +102,9 @@ export async function rewriteEmbeddedDescriptor(file: string, changes: Descripto
   const text = patchDescriptorText(current.text, changes);
   const bytes = Buffer.from(text, "latin1");
   if (bytes.length >= current.size) {
-    throw new Error(`the new descriptor of ${file} (${bytes.length} bytes) does not fit its ${current.size}-byte area: use a shorter VM name`);
+    throw new Error(
+      `the new descriptor of ${file} (${bytes.length} bytes) does not fit its ${current.size}-byte area: use a shorter VM name`,
+    );
   }
   const area = Buffer.alloc(current.size); // NUL padding, as the tools write it
   bytes.copy(area);

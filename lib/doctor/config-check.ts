@@ -13,9 +13,11 @@ export interface ConfigCheck {
 }
 
 /** A syntactically valid key, used only so the other checks can run when the real key is missing. */
-const PLACEHOLDER_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIPlaceholderKeyForDoctorChecksOnly00000000000 doctor";
+const PLACEHOLDER_KEY =
+  "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIPlaceholderKeyForDoctorChecksOnly00000000000 doctor";
 
-const isKeyIssue = (e: ConfigError) => e.issues.length > 0 && e.issues.every((i) => i.field === "sshPublicKeyFile");
+const isKeyIssue = (e: ConfigError) =>
+  e.issues.length > 0 && e.issues.every((i) => i.field === "sshPublicKeyFile");
 
 export function checkConfig(env: DoctorEnv): ConfigCheck {
   const load = { projectRoot: env.projectRoot, env: env.env, homeDir: env.homeDir, hostArch: env.hostArch };
@@ -24,7 +26,12 @@ export function checkConfig(env: DoctorEnv): ConfigCheck {
     return {
       model,
       rows: [
-        ok("config", configFile ? path.relative(env.projectRoot, configFile) || configFile : "no cluster.yaml: built-in defaults"),
+        ok(
+          "config",
+          configFile
+            ? path.relative(env.projectRoot, configFile) || configFile
+            : "no cluster.yaml: built-in defaults",
+        ),
         ok("SSH public key", `${model.ssh.publicKey.split(/\s+/)[0]} key for user ${model.ssh.user}`),
       ],
     };
@@ -33,20 +40,36 @@ export function checkConfig(env: DoctorEnv): ConfigCheck {
     if (isKeyIssue(err)) {
       return {
         model: modelWithoutKey(env),
-        rows: err.issues.map((i) => failure("SSH public key", formatIssue(i), "ssh-keygen -t ed25519, or point sshPublicKeyFile in cluster.yaml at your .pub file")),
+        rows: err.issues.map((i) =>
+          failure(
+            "SSH public key",
+            formatIssue(i),
+            "ssh-keygen -t ed25519, or point sshPublicKeyFile in cluster.yaml at your .pub file",
+          ),
+        ),
       };
     }
-    return { rows: err.issues.map((i) => failure("config", `${err.source}: ${formatIssue(i)}`, "fix cluster.yaml as the message says")) };
+    return {
+      rows: err.issues.map((i) =>
+        failure("config", `${err.source}: ${formatIssue(i)}`, "fix cluster.yaml as the message says"),
+      ),
+    };
   }
 }
 
 /** The same model the loader builds, with a placeholder key (only reached when the key alone was wrong). */
 function modelWithoutKey(env: DoctorEnv): ClusterModel | undefined {
   const explicit = env.env.CLUSTER_CONFIG;
-  const file = explicit ? path.resolve(env.projectRoot, explicit) : path.join(env.projectRoot, DEFAULT_CONFIG_FILE);
+  const file = explicit
+    ? path.resolve(env.projectRoot, explicit)
+    : path.join(env.projectRoot, DEFAULT_CONFIG_FILE);
   const text = env.readFile(file) ?? "";
   try {
-    return buildClusterModel(parseClusterConfig(text, file), { hostArch: env.hostArch, sshPublicKey: PLACEHOLDER_KEY, sshPublicKeyPath: "(placeholder)" }, file);
+    return buildClusterModel(
+      parseClusterConfig(text, file),
+      { hostArch: env.hostArch, sshPublicKey: PLACEHOLDER_KEY, sshPublicKeyPath: "(placeholder)" },
+      file,
+    );
   } catch {
     return undefined;
   }

@@ -8,16 +8,25 @@ export interface FormatOptions {
   readonly failuresOnly?: boolean;
 }
 
-export function selectRows(results: readonly CheckResult[], failuresOnly: boolean | undefined): CheckResult[] {
+export function selectRows(
+  results: readonly CheckResult[],
+  failuresOnly: boolean | undefined,
+): CheckResult[] {
   return failuresOnly ? results.filter((r) => r.status === "failure") : [...results];
 }
 
 export function formatReport(results: readonly CheckResult[], opts: FormatOptions = {}): string {
   const rows = selectRows(results, opts.failuresOnly);
-  if (opts.json) return `${JSON.stringify({ ok: results.every((r) => r.status !== "failure"), results: rows }, null, 2)}\n`;
+  if (opts.json)
+    return `${JSON.stringify({ ok: results.every((r) => r.status !== "failure"), results: rows }, null, 2)}\n`;
   // One aligned line per check (no table): readable in a terminal, greppable, and deploy can print it as is.
   const width = Math.max(0, ...rows.map((r) => r.check.length));
-  return rows.map((r) => `${LABEL[r.status].padEnd(7)}  ${r.check.padEnd(width)}  ${r.detail}${r.fix ? `  fix: ${r.fix}` : ""}\n`).join("");
+  return rows
+    .map(
+      (r) =>
+        `${LABEL[r.status].padEnd(7)}  ${r.check.padEnd(width)}  ${r.detail}${r.fix ? `  fix: ${r.fix}` : ""}\n`,
+    )
+    .join("");
 }
 
 export function summary(results: readonly CheckResult[]): string {

@@ -12,7 +12,10 @@ export const FUSION_LEASES_DIR_DARWIN = "/var/db/vmware";
 
 /** The folder holding `networking` and `vmnet<n>/`: $FUSION_PREFS_DIR, else the platform's default. */
 export function prefsDir(env: DoctorEnv): string {
-  return env.env.FUSION_PREFS_DIR || (env.platform === "darwin" ? FUSION_PREFS_DIR_DARWIN : WORKSTATION_PREFS_DIR_LINUX);
+  return (
+    env.env.FUSION_PREFS_DIR ||
+    (env.platform === "darwin" ? FUSION_PREFS_DIR_DARWIN : WORKSTATION_PREFS_DIR_LINUX)
+  );
 }
 
 export function networkingFile(env: DoctorEnv): string {
@@ -21,7 +24,10 @@ export function networkingFile(env: DoctorEnv): string {
 
 /** Fusion keeps `vmnetN/dhcpd.conf`, Workstation `vmnetN/dhcpd/dhcpd.conf`; the first that exists wins. */
 export function dhcpdConfFile(env: DoctorEnv, vmnet: string): string {
-  const candidates = [path.join(prefsDir(env), vmnet, "dhcpd.conf"), path.join(prefsDir(env), vmnet, "dhcpd", "dhcpd.conf")];
+  const candidates = [
+    path.join(prefsDir(env), vmnet, "dhcpd.conf"),
+    path.join(prefsDir(env), vmnet, "dhcpd", "dhcpd.conf"),
+  ];
   if (env.platform !== "darwin") candidates.reverse();
   return candidates.find((c) => env.exists(c)) ?? candidates[0];
 }
@@ -82,7 +88,9 @@ export function parseLeases(text: string): Lease[] {
     leases.push({
       ip: m[1],
       mac: mac ? normalizeMac(mac) : undefined,
-      ends: ends ? new Date(Date.UTC(+ends[1], +ends[2] - 1, +ends[3], +ends[4], +ends[5], +ends[6])) : undefined,
+      ends: ends
+        ? new Date(Date.UTC(+ends[1], +ends[2] - 1, +ends[3], +ends[4], +ends[5], +ends[6]))
+        : undefined,
     });
   }
   return leases;

@@ -41,10 +41,23 @@ export function checkNatVmnet(env: DoctorEnv, model: ClusterModel): CheckResult[
   const nat = model.network.nat;
   const name = nat.vmnet;
   const n = vmnetNumber(name);
-  if (n === undefined) return [failure(name, `${name} is not a vmnet name (vmnet<n>)`, "set network.nat.vmnet in cluster.yaml to e.g. vmnet2")];
+  if (n === undefined)
+    return [
+      failure(
+        name,
+        `${name} is not a vmnet name (vmnet<n>)`,
+        "set network.nat.vmnet in cluster.yaml to e.g. vmnet2",
+      ),
+    ];
   const answers = readAnswers(env);
   if (!answers) {
-    return [failure(name, `cannot read ${networkingFile(env)}`, "install VMware Fusion (or set FUSION_PREFS_DIR to the folder holding its networking file)")];
+    return [
+      failure(
+        name,
+        `cannot read ${networkingFile(env)}`,
+        "install VMware Fusion (or set FUSION_PREFS_DIR to the folder holding its networking file)",
+      ),
+    ];
   }
   const vnet = answers.get(n);
   const subnet = parseCidr(nat.subnet);
@@ -65,7 +78,14 @@ export function checkNatVmnet(env: DoctorEnv, model: ClusterModel): CheckResult[
   const expect = (label: string, k: string, expected: string) => {
     const found = vnet.get(k);
     if (found === expected) rows.push(ok(`${name} ${label}`, `${key(k)} = ${found}`));
-    else rows.push(failure(`${name} ${label}`, `${key(k)}: expected ${expected}, found ${found ?? "(not set)"}`, setAnswerFix(env, key(k), expected)));
+    else
+      rows.push(
+        failure(
+          `${name} ${label}`,
+          `${key(k)}: expected ${expected}, found ${found ?? "(not set)"}`,
+          setAnswerFix(env, key(k), expected),
+        ),
+      );
   };
   expect("subnet", "HOSTONLY_SUBNET", subnet.network);
   expect("netmask", "HOSTONLY_NETMASK", mask);
@@ -81,11 +101,16 @@ function checkDhcpRange(env: DoctorEnv, model: ClusterModel): CheckResult {
   const text = env.readFile(file);
   const expected = `${nat.dhcpStart}-${nat.dhcpEnd}`;
   if (text === undefined) {
-    return warning(`${nat.vmnet} DHCP range`, `cannot read ${file}: range not verified (expected ${expected})`, "apply the networking settings (vmnet-cli --configure) so Fusion writes it");
+    return warning(
+      `${nat.vmnet} DHCP range`,
+      `cannot read ${file}: range not verified (expected ${expected})`,
+      "apply the networking settings (vmnet-cli --configure) so Fusion writes it",
+    );
   }
   const ranges = parseDhcpRanges(text);
   const found = ranges.map((r) => `${r.start}-${r.end}`).join(", ") || "(no range)";
-  if (ranges.length === 1 && found === expected) return ok(`${nat.vmnet} DHCP range`, `${expected} (${file})`);
+  if (ranges.length === 1 && found === expected)
+    return ok(`${nat.vmnet} DHCP range`, `${expected} (${file})`);
   return failure(
     `${nat.vmnet} DHCP range`,
     `${file}: expected range ${expected}, found ${found}`,
@@ -96,16 +121,31 @@ function checkDhcpRange(env: DoctorEnv, model: ClusterModel): CheckResult {
 /** vmnet0 is Fusion's bridged network: it is bridged unless `networking` makes it host-only. */
 export function checkBridged(env: DoctorEnv): CheckResult {
   const answers = readAnswers(env);
-  if (!answers) return warning("bridged network", `cannot read ${networkingFile(env)}: bridged vmnet0 not determinable`, "check that VMware Fusion is installed; the gateways' LAN NIC uses the bridged vmnet0");
+  if (!answers)
+    return warning(
+      "bridged network",
+      `cannot read ${networkingFile(env)}: bridged vmnet0 not determinable`,
+      "check that VMware Fusion is installed; the gateways' LAN NIC uses the bridged vmnet0",
+    );
   const vnet0 = answers.get(0);
   if (vnet0?.has("HOSTONLY_SUBNET") || vnet0?.get("NAT") === "yes") {
-    return failure("bridged network", "vmnet0 is configured as host-only/NAT, so the gateways' LAN NIC has no bridge", "remove the VNET_0_HOSTONLY_*/VNET_0_NAT answers (Fusion > Settings > Network) so vmnet0 is bridged again");
+    return failure(
+      "bridged network",
+      "vmnet0 is configured as host-only/NAT, so the gateways' LAN NIC has no bridge",
+      "remove the VNET_0_HOSTONLY_*/VNET_0_NAT answers (Fusion > Settings > Network) so vmnet0 is bridged again",
+    );
   }
-  return ok("bridged network", `vmnet0 is bridged${vnet0 ? "" : " (Fusion default: no host-only answers for it)"}`);
+  return ok(
+    "bridged network",
+    `vmnet0 is bridged${vnet0 ? "" : " (Fusion default: no host-only answers for it)"}`,
+  );
 }
 
 /** Every DHCP range Fusion serves (all VNET_n with DHCP yes), with the vmnet it belongs to. */
-function allDhcpRanges(env: DoctorEnv, answers: NetworkingAnswers): { ranges: Array<DhcpRange & { vmnet: string }>; unread: string[] } {
+function allDhcpRanges(
+  env: DoctorEnv,
+  answers: NetworkingAnswers,
+): { ranges: Array<DhcpRange & { vmnet: string }>; unread: string[] } {
   const ranges: Array<DhcpRange & { vmnet: string }> = [];
   const unread: string[] = [];
   for (const [n, vnet] of answers) {
@@ -126,7 +166,13 @@ export function checkAddresses(env: DoctorEnv, model: ClusterModel): CheckResult
   ];
   const answers = readAnswers(env);
   if (!answers) {
-    rows.push(warning("VIPs vs DHCP", `cannot read ${networkingFile(env)}: DHCP ranges not checked`, "check that VMware Fusion is installed (or set FUSION_PREFS_DIR)"));
+    rows.push(
+      warning(
+        "VIPs vs DHCP",
+        `cannot read ${networkingFile(env)}: DHCP ranges not checked`,
+        "check that VMware Fusion is installed (or set FUSION_PREFS_DIR)",
+      ),
+    );
   } else {
     const { ranges, unread } = allDhcpRanges(env, answers);
     const clashes = vips.flatMap((v) => ranges.filter((r) => inDhcpRange(v.ip, r)).map((r) => ({ v, r })));
@@ -140,31 +186,61 @@ export function checkAddresses(env: DoctorEnv, model: ClusterModel): CheckResult
       );
     }
     if (clashes.length === 0) {
-      rows.push(ok("VIPs vs DHCP", `${vips.map((v) => v.ip).join(", ")} outside ${ranges.map((r) => `${r.vmnet} ${r.start}-${r.end}`).join(", ") || "(no DHCP ranges)"}`));
+      rows.push(
+        ok(
+          "VIPs vs DHCP",
+          `${vips.map((v) => v.ip).join(", ")} outside ${ranges.map((r) => `${r.vmnet} ${r.start}-${r.end}`).join(", ") || "(no DHCP ranges)"}`,
+        ),
+      );
     }
-    if (unread.length > 0) rows.push(warning("VIPs vs DHCP", `cannot read ${unread.join(", ")}: those ranges not checked`, "apply the networking settings (vmnet-cli --configure) so Fusion writes them"));
+    if (unread.length > 0)
+      rows.push(
+        warning(
+          "VIPs vs DHCP",
+          `cannot read ${unread.join(", ")}: those ranges not checked`,
+          "apply the networking settings (vmnet-cli --configure) so Fusion writes them",
+        ),
+      );
   }
   rows.push(checkLeases(env, model, vips));
   return rows;
 }
 
 /** Static addresses (VM NICs, APT cache, VIPs) must not be held by another machine's active lease. */
-function checkLeases(env: DoctorEnv, model: ClusterModel, vips: ReadonlyArray<{ label: string; ip: string }>): CheckResult {
+function checkLeases(
+  env: DoctorEnv,
+  model: ClusterModel,
+  vips: ReadonlyArray<{ label: string; ip: string }>,
+): CheckResult {
   const vmnet = model.network.nat.vmnet;
   const file = leasesFile(env, vmnet);
   const text = env.readFile(file);
-  if (text === undefined) return ok("static addresses vs leases", `no leases file ${file} (no DHCP lease handed out yet)`);
+  if (text === undefined)
+    return ok("static addresses vs leases", `no leases file ${file} (no DHCP lease handed out yet)`);
   const owners = new Map<string, { what: string; macs: string[] }>();
   for (const vm of [...model.vms, model.aptCache.vm]) {
     const macs = vm.nics.map((nic) => normalizeMac(nic.mac));
     for (const nic of vm.nics) if (nic.address) owners.set(nic.address, { what: vm.name, macs });
   }
-  if (!owners.has(model.aptCache.address)) owners.set(model.aptCache.address, { what: model.aptCache.vm.name, macs: model.aptCache.vm.nics.map((n) => normalizeMac(n.mac)) });
+  if (!owners.has(model.aptCache.address))
+    owners.set(model.aptCache.address, {
+      what: model.aptCache.vm.name,
+      macs: model.aptCache.vm.nics.map((n) => normalizeMac(n.mac)),
+    });
   for (const v of vips) owners.set(v.ip, { what: v.label, macs: [] });
   const now = env.now();
-  const clashes = parseLeases(text).filter((l) => isActive(l, now) && owners.has(l.ip) && !(l.mac && owners.get(l.ip)!.macs.includes(l.mac)));
-  if (clashes.length === 0) return ok("static addresses vs leases", `${owners.size} static addresses, none leased to another machine (${file})`);
-  const shown = clashes.map((l) => `${l.ip} (${owners.get(l.ip)!.what}) is leased to ${l.mac ?? "an unknown MAC"}${l.ends ? ` until ${l.ends.toISOString()}` : ""}`);
+  const clashes = parseLeases(text).filter(
+    (l) => isActive(l, now) && owners.has(l.ip) && !(l.mac && owners.get(l.ip)!.macs.includes(l.mac)),
+  );
+  if (clashes.length === 0)
+    return ok(
+      "static addresses vs leases",
+      `${owners.size} static addresses, none leased to another machine (${file})`,
+    );
+  const shown = clashes.map(
+    (l) =>
+      `${l.ip} (${owners.get(l.ip)!.what}) is leased to ${l.mac ?? "an unknown MAC"}${l.ends ? ` until ${l.ends.toISOString()}` : ""}`,
+  );
   return failure(
     "static addresses vs leases",
     `${shown.join("; ")} in ${file}`,

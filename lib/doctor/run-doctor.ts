@@ -11,12 +11,21 @@ export interface DoctorReport {
   readonly results: readonly CheckResult[];
 }
 
-async function guarded(check: string, fn: () => Promise<CheckResult | CheckResult[]> | CheckResult | CheckResult[]): Promise<CheckResult[]> {
+async function guarded(
+  check: string,
+  fn: () => Promise<CheckResult | CheckResult[]> | CheckResult | CheckResult[],
+): Promise<CheckResult[]> {
   try {
     const r = await fn();
     return Array.isArray(r) ? r : [r];
   } catch (err) {
-    return [failure(check, `the check itself failed: ${(err as Error).message}`, "report this; the other checks still ran")];
+    return [
+      failure(
+        check,
+        `the check itself failed: ${(err as Error).message}`,
+        "report this; the other checks still ran",
+      ),
+    ];
   }
 }
 
@@ -41,7 +50,13 @@ export async function runDoctor(env: DoctorEnv): Promise<DoctorReport> {
       ...(await guarded("base image", () => checkBaseImage(env, model))),
     );
   } else {
-    results.push(failure("cluster checks", "skipped (networking, addresses, capacity, base image): the config could not be loaded", "fix the config errors above and run npm run doctor again"));
+    results.push(
+      failure(
+        "cluster checks",
+        "skipped (networking, addresses, capacity, base image): the config could not be loaded",
+        "fix the config errors above and run npm run doctor again",
+      ),
+    );
   }
   return { ok: results.every((r) => r.status !== "failure"), results };
 }

@@ -25,7 +25,8 @@ export function parseVmwareVersion(text: string): VmwareVersion | undefined {
 export function vmwareVmxCandidates(vmrun: string, platform: NodeJS.Platform, fusionApp?: string): string[] {
   const dir = path.dirname(vmrun);
   const bundle = [path.join(dir, "vmware-vmx"), path.resolve(dir, "../Library/vmware-vmx")];
-  if (platform === "darwin") return [...bundle, path.join(fusionApp || DEFAULT_FUSION_APP_PATH, "Contents/Library/vmware-vmx")];
+  if (platform === "darwin")
+    return [...bundle, path.join(fusionApp || DEFAULT_FUSION_APP_PATH, "Contents/Library/vmware-vmx")];
   return [...bundle, "/usr/lib/vmware/bin/vmware-vmx"];
 }
 
@@ -35,7 +36,11 @@ const REQUIREMENTS: Record<string, { min: number; hw21: [number, number] }> = {
   Workstation: { min: 17, hw21: [17, 5] },
 };
 
-async function probe(env: DoctorEnv, file: string, args: readonly string[]): Promise<{ text: string; code: number | null; timedOut: boolean } | undefined> {
+async function probe(
+  env: DoctorEnv,
+  file: string,
+  args: readonly string[],
+): Promise<{ text: string; code: number | null; timedOut: boolean } | undefined> {
   try {
     const r = await env.run(file, args, TOOL_DEADLINE_MS);
     return { text: `${r.stdout}\n${r.stderr}`, code: r.code, timedOut: r.timedOut };
@@ -45,33 +50,75 @@ async function probe(env: DoctorEnv, file: string, args: readonly string[]): Pro
   }
 }
 
-export async function checkVmrun(env: DoctorEnv, virtualHwVersion: number | undefined): Promise<CheckResult[]> {
+export async function checkVmrun(
+  env: DoctorEnv,
+  virtualHwVersion: number | undefined,
+): Promise<CheckResult[]> {
   let loc: VmrunLocation;
   try {
     loc = locateVmrun({ env: env.env, platform: env.platform, isExecutable: env.isExecutable });
   } catch (err) {
-    return [failure("vmrun", (err as Error).message, "install VMware Fusion 13.5 or newer, or set VMRUN=/path/to/vmrun")];
+    return [
+      failure(
+        "vmrun",
+        (err as Error).message,
+        "install VMware Fusion 13.5 or newer, or set VMRUN=/path/to/vmrun",
+      ),
+    ];
   }
   const rows: CheckResult[] = [ok("vmrun", `${loc.binary} (found via ${loc.source}, -T ${loc.hostType})`)];
-  const vmx = vmwareVmxCandidates(loc.binary, env.platform, env.env.FUSION_APP_PATH).find((p) => env.isExecutable(p));
+  const vmx = vmwareVmxCandidates(loc.binary, env.platform, env.env.FUSION_APP_PATH).find((p) =>
+    env.isExecutable(p),
+  );
   if (vmx === undefined) {
-    rows.push(warning("VMware version", `vmware-vmx not found next to ${loc.binary}: version unknown`, "make sure VMRUN points into a VMware Fusion 13.5+ install (…/Contents/Library/vmrun)"));
+    rows.push(
+      warning(
+        "VMware version",
+        `vmware-vmx not found next to ${loc.binary}: version unknown`,
+        "make sure VMRUN points into a VMware Fusion 13.5+ install (…/Contents/Library/vmrun)",
+      ),
+    );
     return rows;
   }
   const answer = await probe(env, vmx, ["-v"]);
   const version = answer && parseVmwareVersion(answer.text);
   if (!version) {
-    const why = !answer ? "could not be run" : answer.timedOut ? `did not answer within ${TOOL_DEADLINE_MS / 1000} s` : "printed no version";
-    rows.push(warning("VMware version", `${vmx} -v ${why}: version unknown`, "check the VMware install (reinstall Fusion 13.5+ if vmware-vmx is broken)"));
+    const why = !answer
+      ? "could not be run"
+      : answer.timedOut
+        ? `did not answer within ${TOOL_DEADLINE_MS / 1000} s`
+        : "printed no version";
+    rows.push(
+      warning(
+        "VMware version",
+        `${vmx} -v ${why}: version unknown`,
+        "check the VMware install (reinstall Fusion 13.5+ if vmware-vmx is broken)",
+      ),
+    );
     return rows;
   }
   const shown = `VMware ${version.product} ${version.major}.${version.minor}.${version.patch}`;
   const req = REQUIREMENTS[version.product];
   if (!req) {
-    rows.push(warning("VMware version", `${shown}: not Fusion or Workstation, untested`, "use VMware Fusion 13.5+ (or Workstation 17.5+ on Linux)"));
+    rows.push(
+      warning(
+        "VMware version",
+        `${shown}: not Fusion or Workstation, untested`,
+        "use VMware Fusion 13.5+ (or Workstation 17.5+ on Linux)",
+      ),
+    );
   } else if (version.major < req.min) {
-    rows.push(failure("VMware version", `${shown} is older than ${version.product} ${req.min}`, `upgrade to VMware ${version.product} ${req.hw21.join(".")} or newer`));
-  } else if ((version.major < req.hw21[0] || (version.major === req.hw21[0] && version.minor < req.hw21[1])) && (virtualHwVersion ?? 21) > 20) {
+    rows.push(
+      failure(
+        "VMware version",
+        `${shown} is older than ${version.product} ${req.min}`,
+        `upgrade to VMware ${version.product} ${req.hw21.join(".")} or newer`,
+      ),
+    );
+  } else if (
+    (version.major < req.hw21[0] || (version.major === req.hw21[0] && version.minor < req.hw21[1])) &&
+    (virtualHwVersion ?? 21) > 20
+  ) {
     rows.push(
       warning(
         "VMware version",
@@ -85,11 +132,20 @@ export async function checkVmrun(env: DoctorEnv, virtualHwVersion: number | unde
   return rows;
 }
 
-async function checkVersionedTool(env: DoctorEnv, name: string, args: readonly string[], fix: string): Promise<CheckResult> {
+async function checkVersionedTool(
+  env: DoctorEnv,
+  name: string,
+  args: readonly string[],
+  fix: string,
+): Promise<CheckResult> {
   const answer = await probe(env, name, args);
   if (!answer) return failure(name, `${name} is not on PATH`, fix);
   if (answer.timedOut || answer.code !== 0) {
-    return failure(name, `\`${name} ${args.join(" ")}\` ${answer.timedOut ? `did not answer within ${TOOL_DEADLINE_MS / 1000} s` : `exited with ${answer.code}`}`, fix);
+    return failure(
+      name,
+      `\`${name} ${args.join(" ")}\` ${answer.timedOut ? `did not answer within ${TOOL_DEADLINE_MS / 1000} s` : `exited with ${answer.code}`}`,
+      fix,
+    );
   }
   const first = answer.text.trim().split("\n")[0] ?? "";
   return ok(name, first);
@@ -108,5 +164,9 @@ export async function checkIsoTool(env: DoctorEnv): Promise<CheckResult> {
   const tool = await findIsoTool((t) => dirs.some((d) => env.isExecutable(path.join(d, t))));
   return tool
     ? ok("ISO tool", `${tool} (builds the cloud-init seed ISOs)`)
-    : failure("ISO tool", `none of ${ISO_TOOLS.join(", ")} is on PATH`, "brew install xorriso (macOS normally has hdiutil in /usr/bin: check PATH)");
+    : failure(
+        "ISO tool",
+        `none of ${ISO_TOOLS.join(", ")} is on PATH`,
+        "brew install xorriso (macOS normally has hdiutil in /usr/bin: check PATH)",
+      );
 }

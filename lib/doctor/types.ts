@@ -39,5 +39,15 @@ export interface DoctorEnv {
 }
 
 export const ok = (check: string, detail: string): CheckResult => ({ check, status: "ok", detail });
-export const warning = (check: string, detail: string, fix: string): CheckResult => ({ check, status: "warning", detail, fix });
-export const failure = (check: string, detail: string, fix: string): CheckResult => ({ check, status: "failure", detail, fix });
+export const warning = (check: string, detail: string, fix: string): CheckResult => ({
+  check,
+  status: "warning",
+  detail,
+  fix,
+});
+export const failure = (check: string, detail: string, fix: string): CheckResult => ({
+  check,
+  status: "failure",
+  detail,
+  fix,
+});

@@ -12,7 +12,9 @@ export class EntryInputError extends Error {
 export function requireEnv(name: string, env: NodeJS.ProcessEnv = process.env): string {
   const value = env[name];
   if (value === undefined || value === "") {
-    throw new EntryInputError(`environment variable ${name} is not set: this script is run by Terraform, which passes it from the resource's triggers`);
+    throw new EntryInputError(
+      `environment variable ${name} is not set: this script is run by Terraform, which passes it from the resource's triggers`,
+    );
   }
   return value;
 }
@@ -22,12 +24,23 @@ export function optionalEnv(name: string, fallback: string, env: NodeJS.ProcessE
   return value === undefined || value === "" ? fallback : value;
 }
 
-export function requireIntEnv(name: string, env: NodeJS.ProcessEnv = process.env, min = 1, max = Number.MAX_SAFE_INTEGER): number {
+export function requireIntEnv(
+  name: string,
+  env: NodeJS.ProcessEnv = process.env,
+  min = 1,
+  max = Number.MAX_SAFE_INTEGER,
+): number {
   const raw = requireEnv(name, env);
   return parseIntInRange(name, raw, min, max);
 }
 
-export function optionalIntEnv(name: string, fallback: number, env: NodeJS.ProcessEnv = process.env, min = 1, max = Number.MAX_SAFE_INTEGER): number {
+export function optionalIntEnv(
+  name: string,
+  fallback: number,
+  env: NodeJS.ProcessEnv = process.env,
+  min = 1,
+  max = Number.MAX_SAFE_INTEGER,
+): number {
   const raw = env[name];
   if (raw === undefined || raw === "") return fallback;
   return parseIntInRange(name, raw, min, max);

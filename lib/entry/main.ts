@@ -8,7 +8,10 @@ export function runMain(label: string, fn: () => Promise<void>): void {
   // Tools run in their own process groups (so a deadline can kill them whole); when Terraform or
   // Ctrl-C stops this entry point, take them down too instead of leaving qemu-img or vmrun behind.
   let interrupted = false;
-  for (const [signal, code] of [["SIGINT", 130], ["SIGTERM", 143]] as const) {
+  for (const [signal, code] of [
+    ["SIGINT", 130],
+    ["SIGTERM", 143],
+  ] as const) {
     // `on`, not `once`: a repeated signal (Ctrl-C twice, or a runner relaying the one the terminal
     // already sent to the whole group, as the `tsx` command does) must find a listener, or Node's default
     // exits at once, before the tools are killed for good and the interruption is reported.
@@ -18,11 +21,16 @@ export function runMain(label: string, fn: () => Promise<void>): void {
       // Stop first, then kill: work unwinding from a killed tool must not start the next one.
       refuseNewTools(`interrupted by ${signal}`);
       const n = killLiveGroups("SIGTERM");
-      setTimeout(() => {
-        killLiveGroups("SIGKILL");
-        process.stderr.write(`${label}: interrupted by ${signal}${n ? `; stopped ${n} running tool${n > 1 ? "s" : ""}` : ""}\n`);
-        process.exit(code);
-      }, n ? 500 : 0);
+      setTimeout(
+        () => {
+          killLiveGroups("SIGKILL");
+          process.stderr.write(
+            `${label}: interrupted by ${signal}${n ? `; stopped ${n} running tool${n > 1 ? "s" : ""}` : ""}\n`,
+          );
+          process.exit(code);
+        },
+        n ? 500 : 0,
+      );
     });
   }
   fn().then(

@@ -64,7 +64,11 @@ export async function cleanStalePartials(dir: string, basename: string): Promise
 }
 
 /** Writes `data` to a temporary sibling, flushes it, then renames it over `target`. */
-export async function writeFileAtomic(target: string, data: string | Uint8Array, opts: { mode?: number } = {}): Promise<void> {
+export async function writeFileAtomic(
+  target: string,
+  data: string | Uint8Array,
+  opts: { mode?: number } = {},
+): Promise<void> {
   const tmp = makeTempSibling(target);
   try {
     const handle = await fs.promises.open(tmp, "w", opts.mode ?? 0o644);

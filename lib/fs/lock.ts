@@ -19,7 +19,11 @@ export interface FileLockOptions {
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /** Runs `fn` while holding the lock on `file` (which need not exist) and releases it afterwards. */
-export async function withFileLock<T>(file: string, fn: () => Promise<T>, opts: FileLockOptions = {}): Promise<T> {
+export async function withFileLock<T>(
+  file: string,
+  fn: () => Promise<T>,
+  opts: FileLockOptions = {},
+): Promise<T> {
   const staleMs = Math.max(opts.staleMs ?? 10_000, 2000);
   const waitMs = opts.waitMs ?? 600_000;
   const giveUpAt = Date.now() + waitMs;
@@ -37,7 +41,9 @@ export async function withFileLock<T>(file: string, fn: () => Promise<T>, opts: 
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== "ELOCKED") throw err;
       if (Date.now() >= giveUpAt) {
-        throw new Error(`${file} is locked by another run (${file}.lock) and was not released within ${Math.round(waitMs / 1000)} s: wait for that run to finish, or delete ${file}.lock if no run is active`);
+        throw new Error(
+          `${file} is locked by another run (${file}.lock) and was not released within ${Math.round(waitMs / 1000)} s: wait for that run to finish, or delete ${file}.lock if no run is active`,
+        );
       }
       if (!waiting) {
         waiting = true;

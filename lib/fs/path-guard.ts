@@ -67,23 +67,32 @@ export function resolveInside(root: string, relOrAbs: string, opts: ResolveInsid
     // The root may not exist yet (the VMs directory before the first apply).
     rootReal = realpathOfExistingPrefix(rootAbs);
   } catch (err) {
-    throw new Error(`${label}=${shown}: the directory it must stay inside, ${rootAbs}, cannot be resolved (${(err as Error).message}): check the project layout`);
+    throw new Error(
+      `${label}=${shown}: the directory it must stay inside, ${rootAbs}, cannot be resolved (${(err as Error).message}): check the project layout`,
+    );
   }
   const candidate = path.resolve(opts.base ?? rootAbs, relOrAbs);
   // An absolute value may be spelled through the root's realpath (macOS: /var -> /private/var).
   const lexicallyInside = isStrictlyInside(rootAbs, candidate) || isStrictlyInside(rootReal, candidate);
   if (!lexicallyInside) {
-    const what = candidate === rootAbs || candidate === rootReal ? `is the directory ${rootAbs} itself` : `resolves to ${candidate}, outside ${rootAbs}`;
+    const what =
+      candidate === rootAbs || candidate === rootReal
+        ? `is the directory ${rootAbs} itself`
+        : `resolves to ${candidate}, outside ${rootAbs}`;
     throw new Error(`${label}=${shown} ${what}: ${fix}`);
   }
   let real: string;
   try {
     real = realpathOfExistingPrefix(candidate);
   } catch (err) {
-    throw new Error(`${label}=${shown} goes through a symlink that cannot be resolved (${(err as Error).message}): ${fix}, without symlinks that point elsewhere`);
+    throw new Error(
+      `${label}=${shown} goes through a symlink that cannot be resolved (${(err as Error).message}): ${fix}, without symlinks that point elsewhere`,
+    );
   }
   if (!isStrictlyInside(rootReal, real)) {
-    throw new Error(`${label}=${shown} leads through a symlink to ${real}, outside ${rootReal}: ${fix}, without symlinks that point elsewhere`);
+    throw new Error(
+      `${label}=${shown} leads through a symlink to ${real}, outside ${rootReal}: ${fix}, without symlinks that point elsewhere`,
+    );
   }
   return candidate;
 }
@@ -97,10 +106,14 @@ export function assertRemovableVmDir(projectRoot: string, vmsDir: string, vmDir:
   const vmsAbs = resolveInside(root, vmsDir, { label: "VMs directory" });
   const vmAbs = resolveInside(vmsAbs, vmDir, { label: "VM directory", base: root });
   if (!vmAbs.endsWith(".vmwarevm") || path.basename(vmAbs) === ".vmwarevm") {
-    throw new Error(`VM directory ${JSON.stringify(vmDir)} does not end in .vmwarevm: refusing to delete it; only VM bundles under ${vmsAbs} are removed`);
+    throw new Error(
+      `VM directory ${JSON.stringify(vmDir)} does not end in .vmwarevm: refusing to delete it; only VM bundles under ${vmsAbs} are removed`,
+    );
   }
   if (isSymlink(vmAbs)) {
-    throw new Error(`VM directory ${vmAbs} is a symlink: refusing to delete through it; remove the link by hand if it is not needed`);
+    throw new Error(
+      `VM directory ${vmAbs} is a symlink: refusing to delete through it; remove the link by hand if it is not needed`,
+    );
   }
   return vmAbs;
 }

@@ -38,15 +38,21 @@ export function readGuestBundle(manifestPath: string, expectedVm: string): Guest
   try {
     raw = JSON.parse(fs.readFileSync(manifestPath, "utf8"));
   } catch (err) {
-    throw new Error(`cannot read the guest-config manifest ${manifestPath} (${(err as Error).message}): run cdktf deploy again, which renders it`);
+    throw new Error(
+      `cannot read the guest-config manifest ${manifestPath} (${(err as Error).message}): run cdktf deploy again, which renders it`,
+    );
   }
   const parsed = manifestSchema.safeParse(raw);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    throw new Error(`guest-config manifest ${manifestPath} is malformed at ${issue.path.join(".") || "(top)"}: ${issue.message}; run cdktf deploy again, which renders it`);
+    throw new Error(
+      `guest-config manifest ${manifestPath} is malformed at ${issue.path.join(".") || "(top)"}: ${issue.message}; run cdktf deploy again, which renders it`,
+    );
   }
   if (parsed.data.vm !== expectedVm) {
-    throw new Error(`guest-config manifest ${manifestPath} is for ${parsed.data.vm}, not ${expectedVm}: the generated folder is mixed up; run cdktf deploy again`);
+    throw new Error(
+      `guest-config manifest ${manifestPath} is for ${parsed.data.vm}, not ${expectedVm}: the generated folder is mixed up; run cdktf deploy again`,
+    );
   }
   const dir = path.dirname(manifestPath);
   return {
@@ -57,7 +63,9 @@ export function readGuestBundle(manifestPath: string, expectedVm: string): Guest
       try {
         content = fs.readFileSync(file, "utf8");
       } catch (err) {
-        throw new Error(`cannot read ${file}, listed in ${manifestPath} (${(err as Error).message}): run cdktf deploy again, which renders it`);
+        throw new Error(
+          `cannot read ${file}, listed in ${manifestPath} (${(err as Error).message}): run cdktf deploy again, which renders it`,
+        );
       }
       return { ...entry, content };
     }),

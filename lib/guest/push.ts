@@ -43,15 +43,24 @@ async function waitForSsh(opts: PushOptions, deadline: number): Promise<void> {
   for (;;) {
     const left = deadline - Date.now();
     if (left <= 0) {
-      throw new Error(`${vmName}: SSH to ${target.user}@${target.host} did not answer within ${Math.round(opts.waitMs / 1000)} s (last: ${last || "no answer"}); check the VM is running (npm run manager -- status) and that the Mac reaches ${target.host}`);
+      throw new Error(
+        `${vmName}: SSH to ${target.user}@${target.host} did not answer within ${Math.round(opts.waitMs / 1000)} s (last: ${last || "no answer"}); check the VM is running (npm run manager -- status) and that the Mac reaches ${target.host}`,
+      );
     }
-    const result = await sshRun(target, ["true"], { timeoutMs: Math.min(left, 20_000), connectTimeoutSeconds: 10 });
+    const result = await sshRun(target, ["true"], {
+      timeoutMs: Math.min(left, 20_000),
+      connectTimeoutSeconds: 10,
+    });
     if (result.code === 0) return;
     if (isAuthFailure(result)) {
-      throw new Error(`${vmName}: ${target.host} refused your SSH key (${lastLine(result.stderr)}): the VM has the public key from sshPublicKeyFile; make its private key available (ssh-add, or set sshPublicKeyFile to a key whose private half sits beside it)`);
+      throw new Error(
+        `${vmName}: ${target.host} refused your SSH key (${lastLine(result.stderr)}): the VM has the public key from sshPublicKeyFile; make its private key available (ssh-add, or set sshPublicKeyFile to a key whose private half sits beside it)`,
+      );
     }
     if (!isUnreachable(result)) {
-      throw new Error(`${vmName}: ssh ${target.host} failed with exit ${result.code}: ${lastLine(result.stderr) || lastLine(result.stdout)}`);
+      throw new Error(
+        `${vmName}: ssh ${target.host} failed with exit ${result.code}: ${lastLine(result.stderr) || lastLine(result.stdout)}`,
+      );
     }
     last = result.timedOut ? "timed out" : lastLine(result.stderr);
     await sleep(Math.min(opts.retryMs ?? 3000, Math.max(deadline - Date.now(), 0)));
@@ -66,16 +75,24 @@ async function waitForSsh(opts: PushOptions, deadline: number): Promise<void> {
 async function waitForCloudInit(opts: PushOptions, deadline: number): Promise<string | undefined> {
   const { vmName, target } = opts;
   for (;;) {
-    const result = await sshRun(target, ["cloud-init", "status", "--wait"], { timeoutMs: Math.max(deadline - Date.now(), 1) });
+    const result = await sshRun(target, ["cloud-init", "status", "--wait"], {
+      timeoutMs: Math.max(deadline - Date.now(), 1),
+    });
     if (result.timedOut) {
-      throw new Error(`${vmName}: cloud-init was still running after ${Math.round(opts.waitMs / 1000)} s; see its progress with: ssh ${target.user}@${target.host} cloud-init status --long`);
+      throw new Error(
+        `${vmName}: cloud-init was still running after ${Math.round(opts.waitMs / 1000)} s; see its progress with: ssh ${target.user}@${target.host} cloud-init status --long`,
+      );
     }
     if (result.code === 0) return undefined;
     if (result.code === 255) {
       if (isAuthFailure(result) || Date.now() >= deadline) {
-        throw new Error(`${vmName}: the SSH connection failed while waiting for cloud-init: ${lastLine(result.stderr)}`);
+        throw new Error(
+          `${vmName}: the SSH connection failed while waiting for cloud-init: ${lastLine(result.stderr)}`,
+        );
       }
-      opts.log(`SSH dropped (${lastLine(result.stderr) || "no reason"}): sshd restarts during first boot; waiting for it again`);
+      opts.log(
+        `SSH dropped (${lastLine(result.stderr) || "no reason"}): sshd restarts during first boot; waiting for it again`,
+      );
       await sleep(Math.min(opts.retryMs ?? 3000, Math.max(deadline - Date.now(), 0)));
       await waitForSsh(opts, deadline);
       continue;
@@ -89,7 +106,12 @@ function parseSummary(vmName: string, stdout: string): ApplySummary | undefined 
   try {
     const parsed = JSON.parse(lastLine(stdout)) as Partial<ApplySummary>;
     if (!Array.isArray(parsed.changed) || !Array.isArray(parsed.errors)) return undefined;
-    return { changed: parsed.changed, unchanged: parsed.unchanged ?? [], units: parsed.units ?? [], errors: parsed.errors };
+    return {
+      changed: parsed.changed,
+      unchanged: parsed.unchanged ?? [],
+      units: parsed.units ?? [],
+      errors: parsed.errors,
+    };
   } catch {
     void vmName;
     return undefined;
@@ -99,9 +121,12 @@ function parseSummary(vmName: string, stdout: string): ApplySummary | undefined 
 export async function pushGuestConfig(opts: PushOptions): Promise<ApplySummary> {
   const { vmName, target } = opts;
   if (target.host === "") {
-    throw new Error(`${vmName} has no known address (it is off, deleted or was never started): start it (npm run manager -- start-all) and run cdktf deploy again`);
+    throw new Error(
+      `${vmName} has no known address (it is off, deleted or was never started): start it (npm run manager -- start-all) and run cdktf deploy again`,
+    );
   }
-  if (!isIPv4(target.host)) throw new Error(`${vmName}: SSH_HOST ${JSON.stringify(target.host)} is not an IPv4 address`);
+  if (!isIPv4(target.host))
+    throw new Error(`${vmName}: SSH_HOST ${JSON.stringify(target.host)} is not an IPv4 address`);
   const deadline = Date.now() + opts.waitMs;
   opts.log(`waiting for SSH on ${target.host}`);
   await waitForSsh(opts, deadline);
@@ -113,7 +138,10 @@ export async function pushGuestConfig(opts: PushOptions): Promise<ApplySummary> 
     timeoutMs: opts.applyTimeoutMs ?? 180_000,
     input: `${JSON.stringify(opts.bundle)}\n`,
   });
-  if (result.timedOut) throw new Error(`${vmName}: ${GUEST_APPLIER_PATH} did not finish within ${Math.round((opts.applyTimeoutMs ?? 180_000) / 1000)} s`);
+  if (result.timedOut)
+    throw new Error(
+      `${vmName}: ${GUEST_APPLIER_PATH} did not finish within ${Math.round((opts.applyTimeoutMs ?? 180_000) / 1000)} s`,
+    );
   const summary = parseSummary(vmName, result.stdout);
   if (summary === undefined) {
     const why = lastLine(result.stderr) || lastLine(result.stdout) || `exit ${result.code}`;
@@ -126,7 +154,9 @@ export async function pushGuestConfig(opts: PushOptions): Promise<ApplySummary> 
   }
   const full = { ...summary, ...(cloudInitWarning !== undefined ? { cloudInitWarning } : {}) };
   if (summary.errors.length > 0 || result.code !== 0) {
-    throw new Error(`${vmName}: the guest refused or could not apply its role files: ${summary.errors.join("; ") || `exit ${result.code}`}${cloudInitWarning ? ` (${cloudInitWarning})` : ""}`);
+    throw new Error(
+      `${vmName}: the guest refused or could not apply its role files: ${summary.errors.join("; ") || `exit ${result.code}`}${cloudInitWarning ? ` (${cloudInitWarning})` : ""}`,
+    );
   }
   return full;
 }

@@ -50,17 +50,23 @@ function parseLocation(value: string, label: string): Location {
   try {
     url = new URL(value);
   } catch {
-    throw new Error(`${label} ${JSON.stringify(value)} is not a valid URL: use https://…, file:///… or a local path`);
+    throw new Error(
+      `${label} ${JSON.stringify(value)} is not a valid URL: use https://…, file:///… or a local path`,
+    );
   }
   if (url.protocol === "file:") return { kind: "file", path: fileURLToPath(url) };
   if (url.protocol === "https:") return { kind: "url", url };
   if (url.protocol === "http:" && LOOPBACK_HOSTS.has(url.hostname)) return { kind: "url", url };
-  throw new Error(`${label} ${JSON.stringify(value)} uses an unsupported scheme or plain http to a remote host: use https://…, file:///… or a local path`);
+  throw new Error(
+    `${label} ${JSON.stringify(value)} uses an unsupported scheme or plain http to a remote host: use https://…, file:///… or a local path`,
+  );
 }
 
 /** The file name a SHA256SUMS file lists the image under. */
 function fileNameOf(loc: Location): string {
-  return loc.kind === "file" ? path.basename(loc.path) : path.posix.basename(decodeURIComponent(loc.url.pathname));
+  return loc.kind === "file"
+    ? path.basename(loc.path)
+    : path.posix.basename(decodeURIComponent(loc.url.pathname));
 }
 
 function describe(loc: Location): string {
@@ -81,13 +87,16 @@ interface OpenedSource {
 async function openLocation(loc: Location, signal: AbortSignal, fetchImpl: FetchLike): Promise<OpenedSource> {
   if (loc.kind === "file") {
     const stat = await fs.promises.stat(loc.path).catch(() => undefined);
-    if (!stat?.isFile()) throw new Error(`${loc.path} does not exist or is not a file: check the image path in the config`);
+    if (!stat?.isFile())
+      throw new Error(`${loc.path} does not exist or is not a file: check the image path in the config`);
     return { stream: fs.createReadStream(loc.path), size: stat.size };
   }
   const res = await fetchImpl(loc.url.href, { signal });
   if (!res.ok || !res.body) {
     await res.body?.cancel().catch(() => undefined);
-    throw new Error(`GET ${loc.url.href} answered HTTP ${res.status}: check the URL (the image may have moved, e.g. a new daily build under current/)`);
+    throw new Error(
+      `GET ${loc.url.href} answered HTTP ${res.status}: check the URL (the image may have moved, e.g. a new daily build under current/)`,
+    );
   }
   // With a content-encoding, content-length counts compressed bytes while fetch yields decoded ones.
   const encoding = res.headers.get("content-encoding");
@@ -106,7 +115,13 @@ async function readText(loc: Location, signal: AbortSignal, fetchImpl: FetchLike
 }
 
 /** Copies `loc` to `tmp` while hashing; throws when the stream ends early or errors. */
-async function fetchToFile(loc: Location, tmp: string, signal: AbortSignal, fetchImpl: FetchLike, onProgress?: (m: string) => void): Promise<{ sha256: string; bytes: number }> {
+async function fetchToFile(
+  loc: Location,
+  tmp: string,
+  signal: AbortSignal,
+  fetchImpl: FetchLike,
+  onProgress?: (m: string) => void,
+): Promise<{ sha256: string; bytes: number }> {
   const { stream, size } = await openLocation(loc, signal, fetchImpl);
   const hash = createHash("sha256");
   let bytes = 0;
@@ -140,17 +155,26 @@ async function fetchToFile(loc: Location, tmp: string, signal: AbortSignal, fetc
   return { sha256: hash.digest("hex"), bytes };
 }
 
-async function resolveExpectedSha256(opts: EnsureBaseImageOptions, source: Location, signal: AbortSignal, fetchImpl: FetchLike): Promise<string> {
+async function resolveExpectedSha256(
+  opts: EnsureBaseImageOptions,
+  source: Location,
+  signal: AbortSignal,
+  fetchImpl: FetchLike,
+): Promise<string> {
   if (opts.sha256) return normalizeSha256(opts.sha256, "pinned image sha256");
   if (!opts.checksumsUrl) {
-    throw new Error(`no SHA-256 for ${describe(source)}: set a checksums URL (the image's SHA256SUMS) or pin the sha256 in the config; an unverified image is never used`);
+    throw new Error(
+      `no SHA-256 for ${describe(source)}: set a checksums URL (the image's SHA256SUMS) or pin the sha256 in the config; an unverified image is never used`,
+    );
   }
   const sums = parseLocation(opts.checksumsUrl, "checksums URL");
   let text: string;
   try {
     text = await readText(sums, signal, fetchImpl);
   } catch (err) {
-    throw new Error(`cannot read the checksums ${describe(sums)} (${errorText(err)}): check the URL and the network, or pin the image's sha256 in the config`);
+    throw new Error(
+      `cannot read the checksums ${describe(sums)} (${errorText(err)}): check the URL and the network, or pin the image's sha256 in the config`,
+    );
   }
   return expectedSha256From(text, fileNameOf(source), describe(sums));
 }
@@ -179,7 +203,10 @@ export async function ensureBaseImage(opts: EnsureBaseImageOptions): Promise<Ens
       try {
         expected = await resolveExpectedSha256(opts, source, signal, fetchImpl);
       } catch (err) {
-        if (signal.aborted) throw new Error(`fetching the checksums for ${describe(source)} did not finish within ${deadlineText}: check the network or raise the download timeout`);
+        if (signal.aborted)
+          throw new Error(
+            `fetching the checksums for ${describe(source)} did not finish within ${deadlineText}: check the network or raise the download timeout`,
+          );
         throw err;
       }
 
@@ -201,9 +228,13 @@ export async function ensureBaseImage(opts: EnsureBaseImageOptions): Promise<Ens
       } catch (err) {
         await fs.promises.rm(tmp, { force: true });
         if (signal.aborted) {
-          throw new Error(`${verb} ${describe(source)} did not finish within ${deadlineText}: check the network or raise the download timeout`);
+          throw new Error(
+            `${verb} ${describe(source)} did not finish within ${deadlineText}: check the network or raise the download timeout`,
+          );
         }
-        throw new Error(`${verb} ${describe(source)} failed (${errorText(err)}): nothing was kept; check the source and run again`);
+        throw new Error(
+          `${verb} ${describe(source)} failed (${errorText(err)}): nothing was kept; check the source and run again`,
+        );
       }
       if (got.sha256 !== expected) {
         await fs.promises.rm(tmp, { force: true });
@@ -213,7 +244,11 @@ export async function ensureBaseImage(opts: EnsureBaseImageOptions): Promise<Ens
         );
       }
       await fs.promises.rename(tmp, dest);
-      return { path: dest, sha256: got.sha256, action: source.kind === "url" ? ("downloaded" as const) : ("copied" as const) };
+      return {
+        path: dest,
+        sha256: got.sha256,
+        action: source.kind === "url" ? ("downloaded" as const) : ("copied" as const),
+      };
     },
     {
       staleMs,

@@ -6,9 +6,14 @@ const SHA256_HEX = /^[0-9a-f]{64}$/;
 
 /** Lower-cases and checks a hex SHA-256; `label` names where it came from for the error. */
 export function normalizeSha256(value: string, label: string): string {
-  const hex = value.trim().toLowerCase().replace(/^sha256:/, "");
+  const hex = value
+    .trim()
+    .toLowerCase()
+    .replace(/^sha256:/, "");
   if (!SHA256_HEX.test(hex)) {
-    throw new Error(`${label}=${JSON.stringify(value)} is not a SHA-256 (64 hex digits): copy the hash from the image's SHA256SUMS file`);
+    throw new Error(
+      `${label}=${JSON.stringify(value)} is not a SHA-256 (64 hex digits): copy the hash from the image's SHA256SUMS file`,
+    );
   }
   return hex;
 }
@@ -32,7 +37,9 @@ export function parseSha256Sums(text: string): Map<string, string> {
 export function expectedSha256From(sumsText: string, fileName: string, sumsSource: string): string {
   const hash = parseSha256Sums(sumsText).get(fileName);
   if (hash === undefined) {
-    throw new Error(`${sumsSource} has no SHA-256 line for ${fileName}: check that the checksums URL belongs to the image URL, or pin the hash in the config`);
+    throw new Error(
+      `${sumsSource} has no SHA-256 line for ${fileName}: check that the checksums URL belongs to the image URL, or pin the hash in the config`,
+    );
   }
   return hash;
 }

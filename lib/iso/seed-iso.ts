@@ -39,7 +39,9 @@ export function isOnPath(cmd: string, envPath: string = process.env.PATH ?? ""):
 }
 
 /** The first ISO tool `isAvailable` accepts, or undefined. */
-export async function findIsoTool(isAvailable: (tool: IsoTool) => boolean | Promise<boolean> = (t) => isOnPath(t)): Promise<IsoTool | undefined> {
+export async function findIsoTool(
+  isAvailable: (tool: IsoTool) => boolean | Promise<boolean> = (t) => isOnPath(t),
+): Promise<IsoTool | undefined> {
   for (const tool of ISO_TOOLS) {
     if (await isAvailable(tool)) return tool;
   }
@@ -47,14 +49,33 @@ export async function findIsoTool(isAvailable: (tool: IsoTool) => boolean | Prom
 }
 
 /** The argv (after the program name) that writes `files` to the root of `output`. */
-export function isoToolArgs(tool: IsoTool, output: string, files: readonly string[], stagingDir: string, sourceDateEpoch: number): string[] {
+export function isoToolArgs(
+  tool: IsoTool,
+  output: string,
+  files: readonly string[],
+  stagingDir: string,
+  sourceDateEpoch: number,
+): string[] {
   switch (tool) {
     case "hdiutil":
       // hdiutil takes a folder, not a file list, hence the staging directory.
       return ["makehybrid", "-iso", "-joliet", "-default-volume-name", "cidata", "-o", output, stagingDir];
     case "xorriso":
       // -r: Rock Ridge with owner root and read-only modes, so the bytes do not depend on who built it.
-      return ["-as", "mkisofs", "-quiet", "-o", output, "-V", "cidata", "-J", "-r", "--set_all_file_dates", `=${sourceDateEpoch}`, ...files];
+      return [
+        "-as",
+        "mkisofs",
+        "-quiet",
+        "-o",
+        output,
+        "-V",
+        "cidata",
+        "-J",
+        "-r",
+        "--set_all_file_dates",
+        `=${sourceDateEpoch}`,
+        ...files,
+      ];
     case "genisoimage":
     case "mkisofs":
       return ["-quiet", "-output", output, "-volid", "cidata", "-joliet", "-rock", ...files];
@@ -81,13 +102,18 @@ export interface BuildSeedIsoResult {
 
 /** Lists the seed files in `sourceDir`, throwing for the first required one that is missing. */
 function seedFiles(sourceDir: string): string[] {
-  const isFile = (name: string) => fs.statSync(path.join(sourceDir, name), { throwIfNoEntry: false })?.isFile() === true;
+  const isFile = (name: string) =>
+    fs.statSync(path.join(sourceDir, name), { throwIfNoEntry: false })?.isFile() === true;
   if (!fs.statSync(sourceDir, { throwIfNoEntry: false })?.isDirectory()) {
-    throw new Error(`seed directory ${sourceDir} does not exist: it is rendered by the cloud-init step (cdktf synth / terraform apply); run that first`);
+    throw new Error(
+      `seed directory ${sourceDir} does not exist: it is rendered by the cloud-init step (cdktf synth / terraform apply); run that first`,
+    );
   }
   for (const name of REQUIRED_SEED_FILES) {
     if (!isFile(name)) {
-      throw new Error(`seed directory ${sourceDir} has no ${name} file: it is rendered by the cloud-init step; re-run it (terraform apply) rather than building the ISO by hand`);
+      throw new Error(
+        `seed directory ${sourceDir} has no ${name} file: it is rendered by the cloud-init step; re-run it (terraform apply) rather than building the ISO by hand`,
+      );
     }
   }
   return [...REQUIRED_SEED_FILES, ...OPTIONAL_SEED_FILES.filter(isFile)];
@@ -99,7 +125,9 @@ export async function buildSeedIso(opts: BuildSeedIsoOptions): Promise<BuildSeed
   const files = seedFiles(sourceDir);
   const tool = opts.tool ?? (await findIsoTool());
   if (!tool) {
-    throw new Error(`no ISO tool found (looked for ${ISO_TOOLS.join(", ")} on PATH): install xorriso (macOS: brew install xorriso; Debian/Ubuntu: apt-get install xorriso)`);
+    throw new Error(
+      `no ISO tool found (looked for ${ISO_TOOLS.join(", ")} on PATH): install xorriso (macOS: brew install xorriso; Debian/Ubuntu: apt-get install xorriso)`,
+    );
   }
   const epoch = opts.sourceDateEpoch ?? DEFAULT_SOURCE_DATE_EPOCH;
 
@@ -113,22 +141,33 @@ export async function buildSeedIso(opts: BuildSeedIsoOptions): Promise<BuildSeed
     await fs.promises.rm(staging, { recursive: true, force: true });
     if (tool === "hdiutil") {
       await fs.promises.mkdir(staging);
-      for (const name of files) await fs.promises.copyFile(path.join(sourceDir, name), path.join(staging, name));
+      for (const name of files)
+        await fs.promises.copyFile(path.join(sourceDir, name), path.join(staging, name));
     }
-    const args = isoToolArgs(tool, tmp, files.map((f) => path.join(sourceDir, f)), staging, epoch);
+    const args = isoToolArgs(
+      tool,
+      tmp,
+      files.map((f) => path.join(sourceDir, f)),
+      staging,
+      epoch,
+    );
     const res = await runWithDeadline(tool, args, {
       timeoutMs: opts.timeoutMs,
       env: { ...process.env, SOURCE_DATE_EPOCH: String(epoch) },
     });
     if (res.timedOut) {
-      throw new Error(`${tool} did not finish within ${Math.round(opts.timeoutMs / 1000)} s and was stopped: run it again, or raise the ISO timeout`);
+      throw new Error(
+        `${tool} did not finish within ${Math.round(opts.timeoutMs / 1000)} s and was stopped: run it again, or raise the ISO timeout`,
+      );
     }
     if (res.code !== 0) {
       const detail = res.stderr.trim().split("\n").filter(Boolean).pop() ?? `exit ${res.code ?? res.signal}`;
       throw new Error(`${tool} failed to build ${output}: ${detail}`);
     }
     if (!(fs.statSync(tmp, { throwIfNoEntry: false })?.size ?? 0)) {
-      throw new Error(`${tool} reported success but wrote no ${tmp}: try another tool via ISO_TOOL (one of ${ISO_TOOLS.join(", ")})`);
+      throw new Error(
+        `${tool} reported success but wrote no ${tmp}: try another tool via ISO_TOOL (one of ${ISO_TOOLS.join(", ")})`,
+      );
     }
     await fs.promises.rename(tmp, output);
     return { path: output, tool, files };

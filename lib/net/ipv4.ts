@@ -26,12 +26,15 @@ export interface Cidr {
 /** Parses `a.b.c.d/n`; the address must be the network address itself (no host bits). */
 export function parseCidr(value: string): Cidr {
   const m = /^([^/]+)\/(\d{1,2})$/.exec(value);
-  if (!m || !isIPv4(m[1]) || Number(m[2]) > 32) throw new Error(`not an IPv4 CIDR block: ${JSON.stringify(value)} (expected e.g. 10.10.0.0/24)`);
+  if (!m || !isIPv4(m[1]) || Number(m[2]) > 32)
+    throw new Error(`not an IPv4 CIDR block: ${JSON.stringify(value)} (expected e.g. 10.10.0.0/24)`);
   const prefixLength = Number(m[2]);
   const size = 2 ** (32 - prefixLength);
   const base = ipToInt(m[1]);
   if (base % size !== 0) {
-    throw new Error(`${value} has host bits set: the network address of a /${prefixLength} here is ${intToIp(base - (base % size))}`);
+    throw new Error(
+      `${value} has host bits set: the network address of a /${prefixLength} here is ${intToIp(base - (base % size))}`,
+    );
   }
   return { network: m[1], prefixLength, first: base, last: base + size - 1 };
 }

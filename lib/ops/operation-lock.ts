@@ -103,7 +103,12 @@ function removeStale(file: string, staleText: string): void {
 }
 
 async function acquire(file: string, operation: string): Promise<LockFileContent> {
-  const mine: LockFileContent = { pid: process.pid, operation, startedAt: new Date().toISOString(), host: os.hostname() };
+  const mine: LockFileContent = {
+    pid: process.pid,
+    operation,
+    startedAt: new Date().toISOString(),
+    host: os.hostname(),
+  };
   let unreadableSince: number | undefined;
   for (;;) {
     if (tryCreate(file, mine)) return mine;
@@ -120,7 +125,11 @@ async function acquire(file: string, operation: string): Promise<LockFileContent
       continue;
     }
     if (isPidAlive(holder.pid)) {
-      throw new OperationLockedError({ pid: holder.pid, operation: holder.operation, startedAt: holder.startedAt });
+      throw new OperationLockedError({
+        pid: holder.pid,
+        operation: holder.operation,
+        startedAt: holder.startedAt,
+      });
     }
     removeStale(file, text);
   }
@@ -138,7 +147,11 @@ function release(file: string, mine: LockFileContent): void {
  * Runs `fn` holding `<generatedDirAbs>/operation.lock`. Throws OperationLockedError at once when a live
  * process holds it. Released when `fn` settles, and on process exit (runMain exits on SIGINT/SIGTERM).
  */
-export async function withOperationLock<T>(generatedDirAbs: string, operation: string, fn: () => Promise<T>): Promise<T> {
+export async function withOperationLock<T>(
+  generatedDirAbs: string,
+  operation: string,
+  fn: () => Promise<T>,
+): Promise<T> {
   fs.mkdirSync(generatedDirAbs, { recursive: true });
   const file = path.join(generatedDirAbs, OPERATION_LOCK_FILE);
   const mine = await acquire(file, operation);

@@ -26,7 +26,10 @@ export interface RunResult {
 
 /** Raised when the program cannot be started at all (missing binary, not executable). */
 export class SpawnError extends Error {
-  constructor(readonly file: string, readonly cause: NodeJS.ErrnoException) {
+  constructor(
+    readonly file: string,
+    readonly cause: NodeJS.ErrnoException,
+  ) {
     super(
       cause.code === "ENOENT"
         ? `cannot run ${file}: no such program (is it installed and on PATH?)`
@@ -38,7 +41,10 @@ export class SpawnError extends Error {
 
 /** Raised instead of starting a program once refuseNewTools was called (the process is being interrupted). */
 export class ToolsRefusedError extends Error {
-  constructor(readonly file: string, reason: string) {
+  constructor(
+    readonly file: string,
+    reason: string,
+  ) {
     super(`${file} was not started: ${reason}`);
     this.name = "ToolsRefusedError";
   }
@@ -104,7 +110,10 @@ export function runWithDeadline(file: string, args: readonly string[], opts: Run
       timedOut = true;
       if (child.pid !== undefined) {
         killGroup(child.pid, "SIGTERM");
-        killTimer = setTimeout(() => child.pid !== undefined && killGroup(child.pid, "SIGKILL"), opts.killGraceMs ?? 2000);
+        killTimer = setTimeout(
+          () => child.pid !== undefined && killGroup(child.pid, "SIGKILL"),
+          opts.killGraceMs ?? 2000,
+        );
       }
     }, opts.timeoutMs);
 

@@ -63,7 +63,9 @@ function emitYaml(tree: TemplateMapping, slots: ExpressionSlots, header = ""): s
       // (an instance id of digits, a URL with ": "); a list expression stays plain: JSON is a flow sequence.
       if (kind === "text" || kind === "raw") node.type = "QUOTE_DOUBLE";
       else if (kind === undefined && slots.listSlotsIn(node.value).length > 0) {
-        throw new Error(`a list value was placed inside a string (${JSON.stringify(node.value)}); a list must be a whole value`);
+        throw new Error(
+          `a list value was placed inside a string (${JSON.stringify(node.value)}); a list must be a whole value`,
+        );
       }
     },
   });
@@ -80,7 +82,9 @@ function parseChecked(name: string, text: string): TemplateMapping {
 function natNicOf(vm: VmSpec): NicSpec {
   const nics = vm.nics.filter((n) => n.network === "nat");
   if (nics.length !== 1) {
-    throw new Error(`VM ${vm.name} has ${nics.length} NICs on the nat network; it needs exactly one (apt cache, DNS, default route)`);
+    throw new Error(
+      `VM ${vm.name} has ${nics.length} NICs on the nat network; it needs exactly one (apt cache, DNS, default route)`,
+    );
   }
   return nics[0];
 }
@@ -149,22 +153,34 @@ function dedupe(items: readonly TemplateValue[]): TemplateValue[] {
 }
 
 /** `user-data`: base template + the role overlay, filled for `vm`. */
-export function renderUserData(vm: VmSpec, model: ClusterModel, templates: SeedTemplates, vars: SeedVariables): string {
+export function renderUserData(
+  vm: VmSpec,
+  model: ClusterModel,
+  templates: SeedTemplates,
+  vars: SeedVariables,
+): string {
   if (/[\r\n]/.test(model.ssh.publicKey) || model.ssh.publicKey.trim() === "") {
-    throw new Error(`the SSH public key must be one non-empty line (the content of a .pub file); got ${JSON.stringify(model.ssh.publicKey.slice(0, 40))}`);
+    throw new Error(
+      `the SSH public key must be one non-empty line (the content of a .pub file); got ${JSON.stringify(model.ssh.publicKey.slice(0, 40))}`,
+    );
   }
   const slots = new ExpressionSlots();
   const overlayName = SEED_TEMPLATE_FILES.roleOverlay(vm.role);
   const overlayText = templates.roleOverlays[vm.role];
   let tree = parseChecked(SEED_TEMPLATE_FILES.userData, templates.userData);
-  if (overlayText !== undefined) tree = mergeTemplates(tree, parseChecked(overlayName, overlayText), overlayName);
+  if (overlayText !== undefined)
+    tree = mergeTemplates(tree, parseChecked(overlayName, overlayText), overlayName);
 
   if ("literal" in vars.aptProxyUrl && /["\\\s]/.test(vars.aptProxyUrl.literal)) {
-    throw new Error(`invalid apt proxy URL ${JSON.stringify(vars.aptProxyUrl.literal)}: it must not contain quotes, backslashes or spaces (e.g. http://10.10.0.148:3142, or "" for none)`);
+    throw new Error(
+      `invalid apt proxy URL ${JSON.stringify(vars.aptProxyUrl.literal)}: it must not contain quotes, backslashes or spaces (e.g. http://10.10.0.148:3142, or "" for none)`,
+    );
   }
   const proxyUrl = textSlot(vars.aptProxyUrl, slots);
   const filled = fillPlaceholders(
-    overlayText === undefined ? SEED_TEMPLATE_FILES.userData : `${SEED_TEMPLATE_FILES.userData} + ${overlayName}`,
+    overlayText === undefined
+      ? SEED_TEMPLATE_FILES.userData
+      : `${SEED_TEMPLATE_FILES.userData} + ${overlayName}`,
     tree,
     {
       hostname: vm.name,
@@ -172,8 +188,15 @@ export function renderUserData(vm: VmSpec, model: ClusterModel, templates: SeedT
       ssh_public_key: model.ssh.publicKey,
       packages: [...model.commonPackages, ...vm.packages],
       apt_proxy_files: vm.role === "apt-cache" ? [] : aptProxyClientFiles(proxyUrl),
-      guest_applier_files: vm.role === "apt-cache" ? [] : [{ path: GUEST_APPLIER_PATH, permissions: "0755", content: templates.guestApplier }],
-      apt_cache_stats_file: { path: APT_CACHE_STATS_PATH, permissions: "0755", content: templates.aptCacheStats },
+      guest_applier_files:
+        vm.role === "apt-cache"
+          ? []
+          : [{ path: GUEST_APPLIER_PATH, permissions: "0755", content: templates.guestApplier }],
+      apt_cache_stats_file: {
+        path: APT_CACHE_STATS_PATH,
+        permissions: "0755",
+        content: templates.aptCacheStats,
+      },
       apt_proxy_url: proxyUrl,
       apt_cache_port: String(model.aptCache.port),
       nat_ifname: natNicOf(vm).ifname,
@@ -207,11 +230,16 @@ function literalPartsOf(templateText: string): string {
  */
 export function renderMetaData(vm: VmSpec, instanceId: string, templates: SeedTemplates): string {
   if (instanceId.trim() === "" || /["\\\r\n]/.test(literalPartsOf(instanceId))) {
-    throw new Error(`invalid instance id ${JSON.stringify(instanceId)} for VM ${vm.name}: it must be non-empty, one line, without quotes or backslashes`);
+    throw new Error(
+      `invalid instance id ${JSON.stringify(instanceId)} for VM ${vm.name}: it must be non-empty, one line, without quotes or backslashes`,
+    );
   }
   const slots = new ExpressionSlots();
   const tree = parseChecked(SEED_TEMPLATE_FILES.metaData, templates.metaData);
-  const filled = fillPlaceholders(SEED_TEMPLATE_FILES.metaData, tree, { instance_id: slots.raw(instanceId), hostname: vm.name });
+  const filled = fillPlaceholders(SEED_TEMPLATE_FILES.metaData, tree, {
+    instance_id: slots.raw(instanceId),
+    hostname: vm.name,
+  });
   return emitYaml(filled, slots);
 }
 
@@ -220,7 +248,12 @@ function prefixFor(nic: NicSpec, model: ClusterModel): number {
 }
 
 /** One `ethernets.<ifname>` entry (netplan v2). */
-function ethernetEntry(nic: NicSpec, model: ClusterModel, vars: SeedVariables, slots: ExpressionSlots): TemplateMapping {
+function ethernetEntry(
+  nic: NicSpec,
+  model: ClusterModel,
+  vars: SeedVariables,
+  slots: ExpressionSlots,
+): TemplateMapping {
   const metric = nic.network === "lan" ? LAN_ROUTE_METRIC : NAT_ROUTE_METRIC;
   const entry: Record<string, TemplateValue> = { match: { macaddress: nic.mac }, "set-name": nic.ifname };
   if (nic.address !== undefined) {
@@ -240,18 +273,27 @@ function ethernetEntry(nic: NicSpec, model: ClusterModel, vars: SeedVariables, s
     // Boot must not wait for a LAN without DHCP (systemd-networkd-wait-online would stall 2 minutes).
     entry.optional = true;
   } else {
-    entry.nameservers = { addresses: listSlot(vars.dnsServers, slots), search: listSlot(vars.dnsSearchDomains, slots) };
+    entry.nameservers = {
+      addresses: listSlot(vars.dnsServers, slots),
+      search: listSlot(vars.dnsSearchDomains, slots),
+    };
   }
   return entry;
 }
 
 /** `network-config` (netplan v2): every NIC matched by MAC and renamed to its ifname. */
-export function renderNetworkConfig(vm: VmSpec, model: ClusterModel, templates: SeedTemplates, vars: SeedVariables): string {
+export function renderNetworkConfig(
+  vm: VmSpec,
+  model: ClusterModel,
+  templates: SeedTemplates,
+  vars: SeedVariables,
+): string {
   natNicOf(vm);
   const seen = new Set<string>();
   for (const nic of vm.nics) {
     for (const key of [`ifname ${nic.ifname}`, `MAC ${nic.mac}`]) {
-      if (seen.has(key)) throw new Error(`VM ${vm.name} has two NICs with the same ${key}; each NIC needs its own`);
+      if (seen.has(key))
+        throw new Error(`VM ${vm.name} has two NICs with the same ${key}; each NIC needs its own`);
       seen.add(key);
     }
   }

@@ -35,7 +35,10 @@ export function mastersOf(model: ClusterModel): VmSpec[] {
 
 export function nicOn(vm: VmSpec, network: NicNetwork): string {
   const nic = vm.nics.find((n) => n.network === network);
-  if (nic === undefined) throw new Error(`VM ${vm.name} has no NIC on the ${network} network; a gateway needs one on lan and one on nat`);
+  if (nic === undefined)
+    throw new Error(
+      `VM ${vm.name} has no NIC on the ${network} network; a gateway needs one on lan and one on nat`,
+    );
   return nic.ifname;
 }
 
@@ -53,7 +56,12 @@ export function gatewayPriority(model: ClusterModel, gateway: VmSpec): number {
  * sync group moves both VIPs together, and the instance goes to FAULT (giving up both) when nginx is
  * not running or either NIC is down (the vmnet NIC is tracked as the VRRP interface itself).
  */
-export function renderKeepalivedConf(gateway: VmSpec, model: ClusterModel, addressOf: AddressOf, vars: GatewayVariables): string {
+export function renderKeepalivedConf(
+  gateway: VmSpec,
+  model: ClusterModel,
+  addressOf: AddressOf,
+  vars: GatewayVariables,
+): string {
   const priority = gatewayPriority(model, gateway);
   const lanIf = nicOn(gateway, "lan");
   const natIf = nicOn(gateway, "nat");
@@ -63,15 +71,20 @@ export function renderKeepalivedConf(gateway: VmSpec, model: ClusterModel, addre
   const unicast =
     peers.length === 0
       ? ""
-      : tf`  unicast_src_ip ${addressOf(gateway)}\n  unicast_peer {\n` + peers.map((p) => tf`    ${addressOf(p)}\n`).join("") + tf`  }\n`;
-  const instance = (name: string, routerId: TextValue, vip: TextValue, prefix: number, dev: string) => tf`
+      : tf`  unicast_src_ip ${addressOf(gateway)}\n  unicast_peer {\n` +
+        peers.map((p) => tf`    ${addressOf(p)}\n`).join("") +
+        tf`  }\n`;
+  const instance = (name: string, routerId: TextValue, vip: TextValue, prefix: number, dev: string) =>
+    tf`
 vrrp_instance ${name} {
   state ${state}
   interface ${natIf}
   virtual_router_id ${routerId}
   priority ${priority}
   advert_int 1
-` + unicast + tf`  authentication {
+` +
+    unicast +
+    tf`  authentication {
     auth_type PASS
     auth_pass ${vars.authPass}
   }
@@ -122,7 +135,8 @@ vrrp_sync_group K8S_LAB_VIPS {
  */
 export function renderNginxConf(model: ClusterModel, addressOf: AddressOf, vars: GatewayVariables): string {
   const masters = mastersOf(model);
-  if (masters.length === 0) throw new Error("the gateways' nginx needs at least one master to balance the Kubernetes API to");
+  if (masters.length === 0)
+    throw new Error("the gateways' nginx needs at least one master to balance the Kubernetes API to");
   const upstreams = masters
     .map((m) => tf`    server ${addressOf(m)}:${KUBE_API_PORT} max_fails=2 fail_timeout=10s;  # ${m.name}\n`)
     .join("");

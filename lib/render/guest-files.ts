@@ -22,13 +22,29 @@ export interface GuestFile {
 }
 
 /** The role files of `vm` that depend on addresses or variables known only at apply time. */
-export function guestFilesFor(vm: VmSpec, model: ClusterModel, addressOf: AddressOf, vars: GatewayVariables): GuestFile[] {
+export function guestFilesFor(
+  vm: VmSpec,
+  model: ClusterModel,
+  addressOf: AddressOf,
+  vars: GatewayVariables,
+): GuestFile[] {
   const files: GuestFile[] = [
-    { name: "hosts", target: "/etc/hosts", kind: "hosts-block", content: renderHostsBlock(model, addressOf, vars.internalVip) },
+    {
+      name: "hosts",
+      target: "/etc/hosts",
+      kind: "hosts-block",
+      content: renderHostsBlock(model, addressOf, vars.internalVip),
+    },
   ];
   if (vm.role === "gateway") {
     files.push(
-      { name: "nginx.conf", target: "/etc/nginx/nginx.conf", content: renderNginxConf(model, addressOf, vars), validate: "nginx", units: ["nginx.service"] },
+      {
+        name: "nginx.conf",
+        target: "/etc/nginx/nginx.conf",
+        content: renderNginxConf(model, addressOf, vars),
+        validate: "nginx",
+        units: ["nginx.service"],
+      },
       {
         name: "keepalived.conf",
         target: "/etc/keepalived/keepalived.conf",

@@ -51,7 +51,9 @@ export function loadSeedTemplates(dir: string): SeedTemplates {
     try {
       return fs.readFileSync(full, "utf8");
     } catch (err) {
-      throw new Error(`cannot read seed template ${full}: ${(err as Error).message}; restore it from the repository`);
+      throw new Error(
+        `cannot read seed template ${full}: ${(err as Error).message}; restore it from the repository`,
+      );
     }
   };
   const roleOverlays: Partial<Record<Role, string>> = {};
@@ -71,12 +73,7 @@ export function loadSeedTemplates(dir: string): SeedTemplates {
 
 /** JSON-like tree of a parsed template and of placeholder values. */
 export type TemplateValue =
-  | string
-  | number
-  | boolean
-  | null
-  | readonly TemplateValue[]
-  | { readonly [key: string]: TemplateValue };
+  string | number | boolean | null | readonly TemplateValue[] | { readonly [key: string]: TemplateValue };
 export type TemplateMapping = { readonly [key: string]: TemplateValue };
 
 const PLACEHOLDER = /\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}/g;
@@ -112,7 +109,11 @@ function kindOf(v: TemplateValue): string {
 }
 
 /** Merges an overlay onto a base template by the rule in the file comment. */
-export function mergeTemplates(base: TemplateMapping, overlay: TemplateMapping, overlayName: string): TemplateMapping {
+export function mergeTemplates(
+  base: TemplateMapping,
+  overlay: TemplateMapping,
+  overlayName: string,
+): TemplateMapping {
   const mergeValue = (b: TemplateValue, o: TemplateValue, at: string): TemplateValue => {
     if (b === null) return o;
     if (o === null) return b;
@@ -166,7 +167,8 @@ export function fillPlaceholders(
       v.forEach((item: TemplateValue, i: number) => {
         const filled = fill(item, `${at}[${i}]`);
         // Only a whole-placeholder item splices; a literal nested list stays one item.
-        if (typeof item === "string" && WHOLE_PLACEHOLDER.test(item) && Array.isArray(filled)) out.push(...filled);
+        if (typeof item === "string" && WHOLE_PLACEHOLDER.test(item) && Array.isArray(filled))
+          out.push(...filled);
         else out.push(filled);
       });
       return out;
@@ -176,7 +178,9 @@ export function fillPlaceholders(
       for (const [key, value] of Object.entries(v)) {
         const where = at ? `${at}.${key}` : key;
         if (key.includes("{{")) {
-          throw new Error(`seed template ${templateName}: placeholder in the key "${where}"; placeholders are allowed only in values`);
+          throw new Error(
+            `seed template ${templateName}: placeholder in the key "${where}"; placeholders are allowed only in values`,
+          );
         }
         out[key] = fill(value, where);
       }

@@ -70,7 +70,9 @@ export class ExpressionSlots {
 
   /** Sentinels of list slots contained in `value` (list slots are only valid as a whole value). */
   listSlotsIn(value: string): string[] {
-    return [...this.slots.entries()].filter(([s, slot]) => slot.kind === "list" && value.includes(s)).map(([s]) => s);
+    return [...this.slots.entries()]
+      .filter(([s, slot]) => slot.kind === "list" && value.includes(s))
+      .map(([s]) => s);
   }
 
   /** True when `value` contains text that looks like one of our sentinels (collision guard). */
@@ -83,7 +85,9 @@ export class ExpressionSlots {
     let leftover = serialized;
     for (const sentinel of this.slots.keys()) leftover = leftover.split(sentinel).join("");
     if (ExpressionSlots.looksLikeSentinel(leftover)) {
-      throw new Error(`rendered text contains the reserved marker "${SLOT_PREFIX}" outside an expression slot: remove it from the template`);
+      throw new Error(
+        `rendered text contains the reserved marker "${SLOT_PREFIX}" outside an expression slot: remove it from the template`,
+      );
     }
     let out = escapeTerraformText(serialized);
     for (const [sentinel, slot] of this.slots) out = out.split(sentinel).join(slot.replacement);

@@ -45,14 +45,22 @@ function fail(vm: VmSpec, what: string, fix: string): never {
 
 function fileInVmDir(vm: VmSpec, file: string, what: string): string {
   if (path.posix.dirname(file) !== vm.vmDir) {
-    fail(vm, `${what} ${JSON.stringify(file)} is not directly inside the VM folder ${JSON.stringify(vm.vmDir)}`, "keep the VM's files in its folder");
+    fail(
+      vm,
+      `${what} ${JSON.stringify(file)} is not directly inside the VM folder ${JSON.stringify(vm.vmDir)}`,
+      "keep the VM's files in its folder",
+    );
   }
   return path.posix.basename(file);
 }
 
 function nicEntries(vm: VmSpec, nic: NicSpec, index: number, opts: VmxOptions): Record<string, string> {
   if (!VMWARE_STATIC_MAC.test(nic.mac)) {
-    fail(vm, `ethernet${index} MAC ${JSON.stringify(nic.mac)} is outside VMware's static range`, "use a lower-case MAC in 00:50:56:00:00:00-00:50:56:3f:ff:ff");
+    fail(
+      vm,
+      `ethernet${index} MAC ${JSON.stringify(nic.mac)} is outside VMware's static range`,
+      "use a lower-case MAC in 00:50:56:00:00:00-00:50:56:3f:ff:ff",
+    );
   }
   if (!Number.isInteger(nic.pciSlot) || nic.pciSlot <= 0) {
     fail(vm, `ethernet${index} pciSlot ${nic.pciSlot} is not a positive integer`, "use 160, 192, 224 or 256");
@@ -79,23 +87,39 @@ function nicEntries(vm: VmSpec, nic: NicSpec, index: number, opts: VmxOptions): 
 
 /** The VMX keys and values of `vm` (unordered); `renderVmx` writes them. */
 export function vmxEntries(vm: VmSpec, opts: VmxOptions): Record<string, string> {
-  if (!Number.isInteger(vm.cpus) || vm.cpus < 1) fail(vm, `cpus ${vm.cpus} is not a positive integer`, "set cpus to 1 or more");
+  if (!Number.isInteger(vm.cpus) || vm.cpus < 1)
+    fail(vm, `cpus ${vm.cpus} is not a positive integer`, "set cpus to 1 or more");
   if (!Number.isInteger(vm.memoryMb) || vm.memoryMb < 4 || vm.memoryMb % 4 !== 0) {
-    fail(vm, `memoryMb ${vm.memoryMb} is not a positive multiple of 4`, "VMware needs memsize in multiples of 4 MB, e.g. 4096");
+    fail(
+      vm,
+      `memoryMb ${vm.memoryMb} is not a positive multiple of 4`,
+      "VMware needs memsize in multiples of 4 MB, e.g. 4096",
+    );
   }
   if (!Number.isInteger(opts.virtualHwVersion) || opts.virtualHwVersion < 1) {
-    fail(vm, `virtualHwVersion ${opts.virtualHwVersion} is not a positive integer`, "use 21 (Fusion 13.5+) or 20");
+    fail(
+      vm,
+      `virtualHwVersion ${opts.virtualHwVersion} is not a positive integer`,
+      "use 21 (Fusion 13.5+) or 20",
+    );
   }
-  if (!/^vmnet\d+$/.test(opts.natVmnet)) fail(vm, `nat vmnet ${JSON.stringify(opts.natVmnet)} is not a vmnet name`, "use e.g. vmnet2");
-  if (vm.nics.length < 1 || vm.nics.length > 10) fail(vm, `it has ${vm.nics.length} NICs`, "give it 1 to 10 NICs");
+  if (!/^vmnet\d+$/.test(opts.natVmnet))
+    fail(vm, `nat vmnet ${JSON.stringify(opts.natVmnet)} is not a vmnet name`, "use e.g. vmnet2");
+  if (vm.nics.length < 1 || vm.nics.length > 10)
+    fail(vm, `it has ${vm.nics.length} NICs`, "give it 1 to 10 NICs");
   if (path.posix.dirname(vm.vmxPath) !== vm.vmDir) {
-    fail(vm, `vmxPath ${JSON.stringify(vm.vmxPath)} is not inside the VM folder ${JSON.stringify(vm.vmDir)}`, "keep the .vmx in its VM folder");
+    fail(
+      vm,
+      `vmxPath ${JSON.stringify(vm.vmxPath)} is not inside the VM folder ${JSON.stringify(vm.vmDir)}`,
+      "keep the .vmx in its VM folder",
+    );
   }
   const slots = new Set<number>();
   vm.nics.forEach((nic, i) => {
     if (slots.has(nic.pciSlot)) fail(vm, `two NICs use pciSlot ${nic.pciSlot}`, "give each NIC its own slot");
     slots.add(nic.pciSlot);
-    if (nic.pciSlot >= 17 && nic.pciSlot <= 24) fail(vm, `ethernet${i} pciSlot ${nic.pciSlot} is a PCI bridge slot`, "use 160, 192, 224 or 256");
+    if (nic.pciSlot >= 17 && nic.pciSlot <= 24)
+      fail(vm, `ethernet${i} pciSlot ${nic.pciSlot} is a PCI bridge slot`, "use 160, 192, 224 or 256");
   });
 
   const e: Record<string, string> = {
@@ -161,7 +185,11 @@ export function renderVmx(vm: VmSpec, opts: VmxOptions): string {
       const value = entries[key];
       // VMX values have no quote escaping (`|22` hex escapes exist, so `|` is refused too).
       if (/["|\u0000-\u001f\u007f]/.test(value)) {
-        fail(vm, `the value of ${key} contains a quote, "|" or a control character (${JSON.stringify(value)})`, "use names and paths without them");
+        fail(
+          vm,
+          `the value of ${key} contains a quote, "|" or a control character (${JSON.stringify(value)})`,
+          "use names and paths without them",
+        );
       }
       return `${key} = "${value}"\n`;
     })

@@ -33,16 +33,22 @@ function parseManifest(file: string, text: string): SetManifest {
   try {
     data = JSON.parse(text);
   } catch (err) {
-    throw new Error(`snapshot manifest ${file} is not valid JSON (${(err as Error).message}): fix or delete the file`);
+    throw new Error(
+      `snapshot manifest ${file} is not valid JSON (${(err as Error).message}): fix or delete the file`,
+    );
   }
   const parsed = ManifestSchema.safeParse(data);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    throw new Error(`snapshot manifest ${file} is malformed at ${issue?.path.join(".") || "top level"}: ${issue?.message}; fix or delete the file`);
+    throw new Error(
+      `snapshot manifest ${file} is malformed at ${issue?.path.join(".") || "top level"}: ${issue?.message}; fix or delete the file`,
+    );
   }
   const expected = path.basename(file, ".json");
   if (parsed.data.name !== expected) {
-    throw new Error(`snapshot manifest ${file} names the set ${JSON.stringify(parsed.data.name)}, not ${JSON.stringify(expected)}: fix or delete the file`);
+    throw new Error(
+      `snapshot manifest ${file} names the set ${JSON.stringify(parsed.data.name)}, not ${JSON.stringify(expected)}: fix or delete the file`,
+    );
   }
   return parsed.data;
 }
@@ -93,5 +99,7 @@ export async function listManifests(manifestDir: string): Promise<SetManifest[]>
     const file = path.join(manifestDir, entry);
     manifests.push(parseManifest(file, await fs.promises.readFile(file, "utf8")));
   }
-  return manifests.sort((a, b) => (a.createdAt === b.createdAt ? a.name.localeCompare(b.name) : a.createdAt < b.createdAt ? -1 : 1));
+  return manifests.sort((a, b) =>
+    a.createdAt === b.createdAt ? a.name.localeCompare(b.name) : a.createdAt < b.createdAt ? -1 : 1,
+  );
 }

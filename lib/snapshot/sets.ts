@@ -88,7 +88,8 @@ const cutOffText = (command: string, vm: string, timeoutMs: number) =>
 function checkTargets(targets: readonly SnapshotTarget[]): void {
   const seen = new Set<string>();
   for (const t of targets) {
-    if (seen.has(t.name)) throw new Error(`VM ${t.name} is listed twice among the snapshot targets: each VM may appear once`);
+    if (seen.has(t.name))
+      throw new Error(`VM ${t.name} is listed twice among the snapshot targets: each VM may appear once`);
     seen.add(t.name);
   }
 }
@@ -99,7 +100,9 @@ function choose(targets: readonly SnapshotTarget[], vms: readonly string[] | und
   const known = new Set(targets.map((t) => t.name));
   const missing = vms.filter((v) => !known.has(v));
   if (missing.length > 0) {
-    throw new Error(`unknown VM ${missing.join(", ")}: choose among ${targets.map((t) => t.name).join(", ")}`);
+    throw new Error(
+      `unknown VM ${missing.join(", ")}: choose among ${targets.map((t) => t.name).join(", ")}`,
+    );
   }
   const wanted = new Set(vms);
   return targets.filter((t) => wanted.has(t.name));
@@ -111,11 +114,18 @@ function inStartOrder(targets: readonly SnapshotTarget[]): SnapshotTarget[] {
 }
 
 /** Snapshot names of every target, or the first listing error (thrown) with `doing` in its message. */
-async function listAll(driver: VmrunDriver, targets: readonly SnapshotTarget[], timeoutMs: number, doing: string): Promise<string[][]> {
+async function listAll(
+  driver: VmrunDriver,
+  targets: readonly SnapshotTarget[],
+  timeoutMs: number,
+  doing: string,
+): Promise<string[][]> {
   const settled = await Promise.allSettled(targets.map((t) => driver.listSnapshots(t.vmx, { timeoutMs })));
   return settled.map((s, i) => {
     if (s.status === "fulfilled") return s.value;
-    throw new Error(`cannot list the snapshots of ${targets[i].name} ${doing}: ${message(s.reason)}; nothing was changed`);
+    throw new Error(
+      `cannot list the snapshots of ${targets[i].name} ${doing}: ${message(s.reason)}; nothing was changed`,
+    );
   });
 }
 
@@ -132,7 +142,8 @@ async function forgetVms(manifestDir: string, name: string, vms: ReadonlySet<str
   if (manifest === undefined) return;
   const remaining = manifest.vms.filter((v) => !vms.has(v));
   if (remaining.length === 0) await removeManifest(manifestDir, name);
-  else if (remaining.length !== manifest.vms.length) await writeManifest(manifestDir, { ...manifest, vms: remaining });
+  else if (remaining.length !== manifest.vms.length)
+    await writeManifest(manifestDir, { ...manifest, vms: remaining });
 }
 
 // ------------------------------------------------------------------ create
@@ -143,10 +154,15 @@ async function forgetVms(manifestDir: string, name: string, vms: ReadonlySet<str
  * VM is refused before anything is done. After a complete set, older sets of this tool beyond `keep`
  * are deleted, oldest first; snapshots this tool did not make are never touched.
  */
-export async function createSnapshotSet(driver: VmrunDriver, targets: readonly SnapshotTarget[], opts: CreateSetOptions): Promise<SetResult> {
+export async function createSnapshotSet(
+  driver: VmrunDriver,
+  targets: readonly SnapshotTarget[],
+  opts: CreateSetOptions,
+): Promise<SetResult> {
   const name = validateSetName(opts.name);
   const keep = opts.keep ?? 1;
-  if (!Number.isInteger(keep) || keep < 1) throw new Error(`keep must be a whole number of at least 1, not ${keep}: pass --keep 1 or more`);
+  if (!Number.isInteger(keep) || keep < 1)
+    throw new Error(`keep must be a whole number of at least 1, not ${keep}: pass --keep 1 or more`);
   checkTargets(targets);
   const timeoutMs = opts.timeoutMs;
   const progress = (vm: string, msg: string) => opts.onProgress?.(vm, msg);
@@ -174,7 +190,9 @@ export async function createSnapshotSet(driver: VmrunDriver, targets: readonly S
     opts.manifestDir,
     manifest(
       "failed",
-      targets.map((t) => unknown(t.name, `the run was interrupted; run snapshot list, then snapshot delete ${name}`)),
+      targets.map((t) =>
+        unknown(t.name, `the run was interrupted; run snapshot list, then snapshot delete ${name}`),
+      ),
     ),
   );
 
@@ -184,26 +202,42 @@ export async function createSnapshotSet(driver: VmrunDriver, targets: readonly S
   try {
     if (opts.consistent) {
       await Promise.all(
-        targets.filter((t) => isIn(running, t)).map(async (t) => {
-          progress(t.name, "suspending");
-          try {
-            await driver.suspend(t.vmx, "hard", { timeoutMs });
-            frozen.push(t);
-          } catch (err) {
-            // Whatever happened, a VM that is down now was running before and must come back.
-            const down = await driver.isRunning(t.vmx, { timeoutMs }).then((on) => !on, () => false);
-            if (down) frozen.push(t);
-            const hint = isTimeout(err) ? `${dialogHint(t.name)}, then retry` : "retry without --consistent, or fix the VM first";
-            results.set(t.name, failed(t.name, `could not suspend ${t.name} for a consistent set: ${message(err)}; ${hint}`));
-          }
-        }),
+        targets
+          .filter((t) => isIn(running, t))
+          .map(async (t) => {
+            progress(t.name, "suspending");
+            try {
+              await driver.suspend(t.vmx, "hard", { timeoutMs });
+              frozen.push(t);
+            } catch (err) {
+              // Whatever happened, a VM that is down now was running before and must come back.
+              const down = await driver.isRunning(t.vmx, { timeoutMs }).then(
+                (on) => !on,
+                () => false,
+              );
+              if (down) frozen.push(t);
+              const hint = isTimeout(err)
+                ? `${dialogHint(t.name)}, then retry`
+                : "retry without --consistent, or fix the VM first";
+              results.set(
+                t.name,
+                failed(t.name, `could not suspend ${t.name} for a consistent set: ${message(err)}; ${hint}`),
+              );
+            }
+          }),
       );
     }
     if (results.size > 0) {
       const culprits = [...results.keys()].join(", ");
-      for (const t of targets) if (!results.has(t.name)) results.set(t.name, skipped(t.name, `no snapshot taken: ${culprits} could not be suspended`));
+      for (const t of targets)
+        if (!results.has(t.name))
+          results.set(t.name, skipped(t.name, `no snapshot taken: ${culprits} could not be suspended`));
     } else {
-      await Promise.all(targets.map(async (t) => results.set(t.name, await snapshotOne(driver, t, name, timeoutMs, progress))));
+      await Promise.all(
+        targets.map(async (t) =>
+          results.set(t.name, await snapshotOne(driver, t, name, timeoutMs, progress)),
+        ),
+      );
     }
   } finally {
     for (const t of inStartOrder(frozen)) {
@@ -211,7 +245,10 @@ export async function createSnapshotSet(driver: VmrunDriver, targets: readonly S
       try {
         await driver.start(t.vmx, { timeoutMs });
       } catch (err) {
-        resumeProblems.set(t.name, `${t.name} could not be resumed after the snapshot: ${message(err)}; start it by hand (vmrun start ${t.vmx} nogui)`);
+        resumeProblems.set(
+          t.name,
+          `${t.name} could not be resumed after the snapshot: ${message(err)}; start it by hand (vmrun start ${t.vmx} nogui)`,
+        );
       }
     }
   }
@@ -222,7 +259,8 @@ export async function createSnapshotSet(driver: VmrunDriver, targets: readonly S
     const r = results.get(vm)!;
     results.set(vm, failed(vm, `${r.detail}; but ${problem}`));
   }
-  if (complete) await pruneOlderSets(driver, targets, name, before, keep, opts.manifestDir, timeoutMs, results, progress);
+  if (complete)
+    await pruneOlderSets(driver, targets, name, before, keep, opts.manifestDir, timeoutMs, results, progress);
 
   const ordered = targets.map((t) => results.get(t.name)!);
   await writeManifest(opts.manifestDir, manifest(complete ? "complete" : "failed", ordered));
@@ -278,23 +316,44 @@ async function undoPartialSet(
         names = await driver.listSnapshots(t.vmx, { timeoutMs });
       } catch (err) {
         if (prior.outcome === "done") {
-          results.set(t.name, unknown(t.name, `snapshot taken, but ${why} and ${t.name}'s snapshots cannot be listed to remove it (${message(err)}); run snapshot delete ${name}`));
+          results.set(
+            t.name,
+            unknown(
+              t.name,
+              `snapshot taken, but ${why} and ${t.name}'s snapshots cannot be listed to remove it (${message(err)}); run snapshot delete ${name}`,
+            ),
+          );
         }
         return;
       }
       if (!names.includes(name)) {
-        if (prior.outcome === "done") results.set(t.name, skipped(t.name, `snapshot no longer present; ${why}`));
+        if (prior.outcome === "done")
+          results.set(t.name, skipped(t.name, `snapshot no longer present; ${why}`));
         // "unknown" only comes from a snapshot call cut off at its deadline; now it is known to have left nothing.
-        else if (prior.outcome === "unknown") results.set(t.name, failed(t.name, `${cutOffText("snapshot", t.name, timeoutMs)}; no snapshot was taken: ${dialogHint(t.name)}, then retry`));
+        else if (prior.outcome === "unknown")
+          results.set(
+            t.name,
+            failed(
+              t.name,
+              `${cutOffText("snapshot", t.name, timeoutMs)}; no snapshot was taken: ${dialogHint(t.name)}, then retry`,
+            ),
+          );
         return;
       }
       progress(t.name, `deleting ${name} again: ${why}`);
       try {
         await driver.deleteSnapshot(t.vmx, name, { timeoutMs });
-        if (prior.outcome === "done") results.set(t.name, skipped(t.name, `snapshot taken, then deleted again: ${why}`));
+        if (prior.outcome === "done")
+          results.set(t.name, skipped(t.name, `snapshot taken, then deleted again: ${why}`));
         else results.set(t.name, failed(t.name, `${prior.detail}; the snapshot it left was deleted again`));
       } catch (err) {
-        results.set(t.name, failed(t.name, `snapshot ${name} was left on ${t.name} and could not be deleted again (${message(err)}); run snapshot delete ${name}`));
+        results.set(
+          t.name,
+          failed(
+            t.name,
+            `snapshot ${name} was left on ${t.name} and could not be deleted again (${message(err)}); run snapshot delete ${name}`,
+          ),
+        );
       }
     }),
   );
@@ -317,7 +376,8 @@ async function pruneOlderSets(
     older = (await listManifests(manifestDir)).filter((m) => m.name !== name);
   } catch (err) {
     // The new set is complete; an unreadable manifest only means older sets cannot be told apart.
-    for (const [vm, r] of results) results.set(vm, done(vm, `${r.detail}; older sets were not pruned: ${message(err)}`));
+    for (const [vm, r] of results)
+      results.set(vm, done(vm, `${r.detail}; older sets were not pruned: ${message(err)}`));
     return;
   }
   const gone = new Map<string, Set<string>>(); // set name -> VMs it was deleted from
@@ -332,7 +392,9 @@ async function pruneOlderSets(
           await driver.deleteSnapshot(t.vmx, m.name, { timeoutMs });
         } catch (err) {
           if (!isSnapshotNotFound(err)) {
-            problems.push(`could not delete older set ${m.name} (${message(err)}; run snapshot delete ${m.name} --vm ${t.name})`);
+            problems.push(
+              `could not delete older set ${m.name} (${message(err)}; run snapshot delete ${m.name} --vm ${t.name})`,
+            );
             continue;
           }
         }
@@ -343,7 +405,11 @@ async function pruneOlderSets(
       const r = results.get(t.name)!;
       // The new set stays complete: a failed prune costs disk space, not the snapshot just taken.
       if (problems.length > 0) results.set(t.name, done(t.name, `${r.detail}; but ${problems.join("; ")}`));
-      else if (pruned > 0) results.set(t.name, done(t.name, `${r.detail}; deleted older ${excess.map((m) => m.name).join(", ")}`));
+      else if (pruned > 0)
+        results.set(
+          t.name,
+          done(t.name, `${r.detail}; deleted older ${excess.map((m) => m.name).join(", ")}`),
+        );
     }),
   );
   for (const [set, vms] of gone) await forgetVms(manifestDir, set, vms);
@@ -352,7 +418,11 @@ async function pruneOlderSets(
 // ------------------------------------------------------------------ list
 
 /** Every set known from a manifest or found on a VM, with which VM holds it, and each VM's snapshots and power. */
-export async function listSnapshotSets(driver: VmrunDriver, targets: readonly SnapshotTarget[], opts: ListSetsOptions): Promise<SnapshotListing> {
+export async function listSnapshotSets(
+  driver: VmrunDriver,
+  targets: readonly SnapshotTarget[],
+  opts: ListSetsOptions,
+): Promise<SnapshotListing> {
   checkTargets(targets);
   const [running, lists, manifests] = await Promise.all([
     runningVmxs(driver, opts.timeoutMs).catch(() => undefined),
@@ -375,7 +445,12 @@ export async function listSnapshotSets(driver: VmrunDriver, targets: readonly Sn
     });
     return p;
   };
-  const sets: SetListing[] = manifests.map((m) => ({ name: m.name, createdAt: m.createdAt, result: m.result, presence: presence(m.name) }));
+  const sets: SetListing[] = manifests.map((m) => ({
+    name: m.name,
+    createdAt: m.createdAt,
+    result: m.result,
+    presence: presence(m.name),
+  }));
   const known = new Set(sets.map((s) => s.name));
   for (const v of vms) {
     for (const s of v.snapshots) {
@@ -423,9 +498,18 @@ export async function rollbackSnapshotSet(
         results.set(t.name, done(t.name, `reverted to ${name}`));
       } catch (err) {
         if (isTimeout(err)) {
-          results.set(t.name, unknown(t.name, `${cutOffText("revertToSnapshot", t.name, timeoutMs)}; ${dialogHint(t.name)}, then roll back ${t.name} again (--vm ${t.name})`));
+          results.set(
+            t.name,
+            unknown(
+              t.name,
+              `${cutOffText("revertToSnapshot", t.name, timeoutMs)}; ${dialogHint(t.name)}, then roll back ${t.name} again (--vm ${t.name})`,
+            ),
+          );
         } else {
-          results.set(t.name, failed(t.name, `${message(err)}; roll back ${t.name} again (--vm ${t.name}) once fixed`));
+          results.set(
+            t.name,
+            failed(t.name, `${message(err)}; roll back ${t.name} again (--vm ${t.name}) once fixed`),
+          );
         }
       }
     }),
@@ -436,7 +520,14 @@ export async function rollbackSnapshotSet(
   try {
     running = await runningVmxs(driver, timeoutMs);
   } catch (err) {
-    for (const t of reverted) results.set(t.name, unknown(t.name, `reverted to ${name}, but whether it runs cannot be told (${message(err)}); check with snapshot list and start it`));
+    for (const t of reverted)
+      results.set(
+        t.name,
+        unknown(
+          t.name,
+          `reverted to ${name}, but whether it runs cannot be told (${message(err)}); check with snapshot list and start it`,
+        ),
+      );
   }
   const started: SnapshotTarget[] = [];
   if (running !== undefined) {
@@ -450,7 +541,13 @@ export async function rollbackSnapshotSet(
         await driver.start(t.vmx, { timeoutMs });
         started.push(t);
       } catch (err) {
-        results.set(t.name, failed(t.name, `reverted to ${name}, but it could not be started: ${message(err)}; start it by hand`));
+        results.set(
+          t.name,
+          failed(
+            t.name,
+            `reverted to ${name}, but it could not be started: ${message(err)}; start it by hand`,
+          ),
+        );
       }
     }
   }
@@ -460,16 +557,31 @@ export async function rollbackSnapshotSet(
     started.map(async (t) => {
       progress(t.name, "waiting for its IP address");
       try {
-        const answer = await lookupGuestIp(driver, { vmx: t.vmx, networks: opts.networks, exclude: opts.exclude, budgetMs: opts.ipWaitMs, perCallMs: Math.min(timeoutMs, 10_000) });
+        const answer = await lookupGuestIp(driver, {
+          vmx: t.vmx,
+          networks: opts.networks,
+          exclude: opts.exclude,
+          budgetMs: opts.ipWaitMs,
+          perCallMs: Math.min(timeoutMs, 10_000),
+        });
         if (answer.ip !== "") {
           ips[t.name] = answer.ip;
           results.set(t.name, done(t.name, `reverted to ${name}, running at ${answer.ip}`));
           progress(t.name, `up at ${answer.ip}`);
         } else {
-          results.set(t.name, unknown(t.name, `reverted to ${name} and started, but no IP within ${seconds(opts.ipWaitMs)} (${answer.detail}); check its console, then run the status command`));
+          results.set(
+            t.name,
+            unknown(
+              t.name,
+              `reverted to ${name} and started, but no IP within ${seconds(opts.ipWaitMs)} (${answer.detail}); check its console, then run the status command`,
+            ),
+          );
         }
       } catch (err) {
-        results.set(t.name, unknown(t.name, `reverted to ${name} and started, but its IP cannot be read: ${message(err)}`));
+        results.set(
+          t.name,
+          unknown(t.name, `reverted to ${name} and started, but its IP cannot be read: ${message(err)}`),
+        );
       }
     }),
   );
@@ -484,7 +596,12 @@ export async function rollbackSnapshotSet(
  * Deletes snapshot `name` from the chosen VMs (all by default) at once. A VM without it is skipped, not
  * an error. The manifest forgets the VMs it was deleted from and goes away with the last one.
  */
-export async function deleteSnapshotSet(driver: VmrunDriver, targets: readonly SnapshotTarget[], name: string, opts: DeleteSetOptions): Promise<SetResult> {
+export async function deleteSnapshotSet(
+  driver: VmrunDriver,
+  targets: readonly SnapshotTarget[],
+  name: string,
+  opts: DeleteSetOptions,
+): Promise<SetResult> {
   validateSetName(name);
   checkTargets(targets);
   const chosen = choose(targets, opts.vms);
@@ -493,7 +610,10 @@ export async function deleteSnapshotSet(driver: VmrunDriver, targets: readonly S
 
   const results = await Promise.all(
     chosen.map(async (t): Promise<VmResult> => {
-      const present = await driver.listSnapshots(t.vmx, { timeoutMs }).then((l) => l.includes(name), () => undefined);
+      const present = await driver.listSnapshots(t.vmx, { timeoutMs }).then(
+        (l) => l.includes(name),
+        () => undefined,
+      );
       if (present === false) return skipped(t.name, `${name} is not present`);
       progress(t.name, `deleting ${name}`);
       try {
@@ -501,7 +621,8 @@ export async function deleteSnapshotSet(driver: VmrunDriver, targets: readonly S
         return done(t.name, `deleted ${name}`);
       } catch (err) {
         if (isSnapshotNotFound(err)) return skipped(t.name, `${name} is not present`);
-        if (!isTimeout(err)) return failed(t.name, `${message(err)}; retry snapshot delete ${name} --vm ${t.name} once fixed`);
+        if (!isTimeout(err))
+          return failed(t.name, `${message(err)}; retry snapshot delete ${name} --vm ${t.name} once fixed`);
       }
       const cutOff = cutOffText("deleteSnapshot", t.name, timeoutMs);
       try {
@@ -509,10 +630,17 @@ export async function deleteSnapshotSet(driver: VmrunDriver, targets: readonly S
         if (!after.includes(name)) return done(t.name, `${cutOff}, but ${name} is gone`);
         return failed(t.name, `${cutOff}; ${name} is still there: ${dialogHint(t.name)}, then retry`);
       } catch (err) {
-        return unknown(t.name, `${cutOff}, and its snapshots cannot be listed (${message(err)}); ${dialogHint(t.name)}, then run snapshot list`);
+        return unknown(
+          t.name,
+          `${cutOff}, and its snapshots cannot be listed (${message(err)}); ${dialogHint(t.name)}, then run snapshot list`,
+        );
       }
     }),
   );
-  await forgetVms(opts.manifestDir, name, new Set(results.filter((r) => r.outcome === "done" || r.outcome === "skipped").map((r) => r.vm)));
+  await forgetVms(
+    opts.manifestDir,
+    name,
+    new Set(results.filter((r) => r.outcome === "done" || r.outcome === "skipped").map((r) => r.vm)),
+  );
   return { set: name, ok: !results.some(isBad), results };
 }

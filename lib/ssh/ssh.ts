@@ -31,23 +31,37 @@ export function expandIdentityFile(file: string, home = os.homedir()): string {
 }
 
 export function sshArgs(target: SshTarget, remote: readonly string[], connectTimeoutSeconds = 10): string[] {
-  if (!/^[A-Za-z0-9.-]+$/.test(target.host)) throw new Error(`SSH host ${JSON.stringify(target.host)} is not an address or host name`);
-  if (!/^[a-z_][a-z0-9_-]*$/.test(target.user)) throw new Error(`SSH user ${JSON.stringify(target.user)} is not a user name`);
+  if (!/^[A-Za-z0-9.-]+$/.test(target.host))
+    throw new Error(`SSH host ${JSON.stringify(target.host)} is not an address or host name`);
+  if (!/^[a-z_][a-z0-9_-]*$/.test(target.user))
+    throw new Error(`SSH user ${JSON.stringify(target.user)} is not a user name`);
   if (remote.length === 0) throw new Error("an SSH call needs a remote command");
   for (const word of remote) {
-    if (!REMOTE_WORD.test(word)) throw new Error(`remote command word ${JSON.stringify(word)} is not a plain word; pass data on stdin instead`);
+    if (!REMOTE_WORD.test(word))
+      throw new Error(
+        `remote command word ${JSON.stringify(word)} is not a plain word; pass data on stdin instead`,
+      );
   }
   return [
-    "-o", "BatchMode=yes",
-    "-o", `ConnectTimeout=${connectTimeoutSeconds}`,
+    "-o",
+    "BatchMode=yes",
+    "-o",
+    `ConnectTimeout=${connectTimeoutSeconds}`,
     // Lab VMs get new host keys with every new instance; like Vagrant, keys are not pinned.
-    "-o", "StrictHostKeyChecking=no",
-    "-o", "UserKnownHostsFile=/dev/null",
-    "-o", "LogLevel=ERROR",
-    "-o", "ServerAliveInterval=5",
-    "-o", "ServerAliveCountMax=3",
+    "-o",
+    "StrictHostKeyChecking=no",
+    "-o",
+    "UserKnownHostsFile=/dev/null",
+    "-o",
+    "LogLevel=ERROR",
+    "-o",
+    "ServerAliveInterval=5",
+    "-o",
+    "ServerAliveCountMax=3",
     ...(target.port !== undefined && target.port !== 22 ? ["-p", String(target.port)] : []),
-    ...(target.identityFile !== undefined ? ["-i", expandIdentityFile(target.identityFile), "-o", "IdentitiesOnly=yes"] : []),
+    ...(target.identityFile !== undefined
+      ? ["-i", expandIdentityFile(target.identityFile), "-o", "IdentitiesOnly=yes"]
+      : []),
     `${target.user}@${target.host}`,
     "--",
     ...remote,
@@ -55,7 +69,11 @@ export function sshArgs(target: SshTarget, remote: readonly string[], connectTim
 }
 
 /** Runs `remote` on the target under a deadline (the ssh process group is killed when it passes). */
-export function sshRun(target: SshTarget, remote: readonly string[], opts: SshRunOptions): Promise<RunResult> {
+export function sshRun(
+  target: SshTarget,
+  remote: readonly string[],
+  opts: SshRunOptions,
+): Promise<RunResult> {
   return runWithDeadline("ssh", sshArgs(target, remote, opts.connectTimeoutSeconds), {
     timeoutMs: opts.timeoutMs,
     input: opts.input,

@@ -49,7 +49,11 @@ function ipProblem(err: unknown): string | undefined {
  * Power, IP, Tools state and snapshots of each VM, asked concurrently. A VM whose .vmx does not exist
  * is "absent" and costs no vmrun call; one `list` call serves every VM's power state.
  */
-export async function collectClusterStatus(driver: VmrunDriver, targets: readonly StatusTarget[], opts: StatusOptions): Promise<VmStatus[]> {
+export async function collectClusterStatus(
+  driver: VmrunDriver,
+  targets: readonly StatusTarget[],
+  opts: StatusOptions,
+): Promise<VmStatus[]> {
   const call = { timeoutMs: opts.timeoutMs };
   const ipCall = { timeoutMs: opts.ipTimeoutMs ?? Math.min(5000, opts.timeoutMs) };
   const present = targets.filter((t) => fs.existsSync(t.vmx));
@@ -65,8 +69,17 @@ export async function collectClusterStatus(driver: VmrunDriver, targets: readonl
   return Promise.all(
     targets.map(async (t): Promise<VmStatus> => {
       const base = { name: t.name, role: t.role };
-      if (!fs.existsSync(t.vmx)) return { ...base, power: "absent", ip: "", tools: "", snapshots: [], detail: `not built: ${path.basename(t.vmx)} is missing` };
-      const power: PowerState = running === undefined ? "unknown" : running.has(path.normalize(t.vmx).toLowerCase()) ? "on" : "off";
+      if (!fs.existsSync(t.vmx))
+        return {
+          ...base,
+          power: "absent",
+          ip: "",
+          tools: "",
+          snapshots: [],
+          detail: `not built: ${path.basename(t.vmx)} is missing`,
+        };
+      const power: PowerState =
+        running === undefined ? "unknown" : running.has(path.normalize(t.vmx).toLowerCase()) ? "on" : "off";
       const problems: string[] = listError ? [listError] : [];
       const [ip, tools, snapshots] = await Promise.all([
         power === "off"

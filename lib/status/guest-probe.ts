@@ -33,14 +33,21 @@ export function parseIpv4Addresses(stdout: string): string[] {
   return [...stdout.matchAll(/\binet (\d+\.\d+\.\d+\.\d+)\//g)].map((m) => m[1]);
 }
 
-export async function probeGuest(target: SshTarget, opts: { gatewayVips?: VipSet; timeoutMs: number }): Promise<GuestProbe> {
-  const call = { timeoutMs: opts.timeoutMs, connectTimeoutSeconds: Math.max(1, Math.min(5, Math.floor(opts.timeoutMs / 1000))) };
+export async function probeGuest(
+  target: SshTarget,
+  opts: { gatewayVips?: VipSet; timeoutMs: number },
+): Promise<GuestProbe> {
+  const call = {
+    timeoutMs: opts.timeoutMs,
+    connectTimeoutSeconds: Math.max(1, Math.min(5, Math.floor(opts.timeoutMs / 1000))),
+  };
   const [ci, addr] = await Promise.all([
     sshRun(target, ["cloud-init", "status"], call),
     opts.gatewayVips ? sshRun(target, ["ip", "-4", "-o", "addr", "show"], call) : Promise.resolve(undefined),
   ]);
   const problems: string[] = [];
-  const why = (r: { timedOut: boolean; code: number | null; stderr: string }) => (r.timedOut ? "no SSH answer in time" : lastLine(r.stderr) || `exit ${r.code}`);
+  const why = (r: { timedOut: boolean; code: number | null; stderr: string }) =>
+    r.timedOut ? "no SSH answer in time" : lastLine(r.stderr) || `exit ${r.code}`;
   // cloud-init status exits non-zero for error and (23.4+) degraded results, with the word on stdout.
   const word = parseCloudInitStatus(ci.stdout);
   if (word === undefined) problems.push(`cloud-init status: ${why(ci)}`);
@@ -51,5 +58,9 @@ export async function probeGuest(target: SshTarget, opts: { gatewayVips?: VipSet
       vips = (["external", "internal"] as const).filter((k) => held.has(opts.gatewayVips![k]));
     } else problems.push(`ip addr: ${why(addr)}`);
   }
-  return { cloudInit: word ?? "unknown", ...(vips !== undefined ? { vips } : {}), problem: problems.join("; ") };
+  return {
+    cloudInit: word ?? "unknown",
+    ...(vips !== undefined ? { vips } : {}),
+    problem: problems.join("; "),
+  };
 }

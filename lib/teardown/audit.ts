@@ -8,7 +8,11 @@ import { TeardownPlan } from "./plan";
 import { isPresent, runningInside } from "./sweep";
 
 /** One line per thing of the cluster still there; empty when the teardown is complete. */
-export async function auditTeardown(driver: VmrunDriver, projectRoot: string, plan: TeardownPlan): Promise<string[]> {
+export async function auditTeardown(
+  driver: VmrunDriver,
+  projectRoot: string,
+  plan: TeardownPlan,
+): Promise<string[]> {
   const root = path.resolve(projectRoot);
   const left: string[] = [];
   const check = (rel: string, what: string) => {
@@ -18,13 +22,16 @@ export async function auditTeardown(driver: VmrunDriver, projectRoot: string, pl
   try {
     running = await driver.list();
   } catch (err) {
-    left.push(`cannot tell which VMs run (vmrun list failed: ${err instanceof Error ? err.message : String(err)})`);
+    left.push(
+      `cannot tell which VMs run (vmrun list failed: ${err instanceof Error ? err.message : String(err)})`,
+    );
   }
   for (const vm of plan.vms) {
     check(vm.vmDir, "VM folder");
     check(vm.seedIso, "seed ISO");
     check(vm.generatedDir, "generated folder");
-    for (const vmx of runningInside(running ?? [], path.resolve(root, vm.vmDir))) left.push(`VM ${vmx} is still running`);
+    for (const vmx of runningInside(running ?? [], path.resolve(root, vm.vmDir)))
+      left.push(`VM ${vmx} is still running`);
   }
   for (const file of plan.stateFiles) check(file, "Terraform state");
   check(plan.inventoryFile, "inventory");

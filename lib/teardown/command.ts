@@ -26,7 +26,11 @@ export interface TeardownIo {
 const defaultIo = (): TeardownIo => ({ input: process.stdin, err: process.stderr, out: process.stdout });
 
 /** One line from `input`; undefined at end of input. */
-function askLine(input: NodeJS.ReadableStream, output: NodeJS.WritableStream, prompt: string): Promise<string | undefined> {
+function askLine(
+  input: NodeJS.ReadableStream,
+  output: NodeJS.WritableStream,
+  prompt: string,
+): Promise<string | undefined> {
   output.write(prompt);
   return new Promise((resolve) => {
     const rl = readline.createInterface({ input, terminal: false });
@@ -43,11 +47,22 @@ function askLine(input: NodeJS.ReadableStream, output: NodeJS.WritableStream, pr
 }
 
 export function renderTeardownReport(report: TeardownReport): string {
-  const destroy = report.destroy === "skipped" ? ["terraform destroy", "skipped", "--skip-destroy"] : ["terraform destroy", report.destroy.ok ? "done" : "failed", report.destroy.detail];
-  return renderTable(["item", "outcome", "detail"], [destroy, ...report.rows.map((r) => [r.item, r.outcome, r.detail])]);
+  const destroy =
+    report.destroy === "skipped"
+      ? ["terraform destroy", "skipped", "--skip-destroy"]
+      : ["terraform destroy", report.destroy.ok ? "done" : "failed", report.destroy.detail];
+  return renderTable(
+    ["item", "outcome", "detail"],
+    [destroy, ...report.rows.map((r) => [r.item, r.outcome, r.detail])],
+  );
 }
 
-export async function teardownCommand(ctx: CliContext, opts: TeardownCommandOptions, destroy: DestroyStep, io: TeardownIo = defaultIo()): Promise<void> {
+export async function teardownCommand(
+  ctx: CliContext,
+  opts: TeardownCommandOptions,
+  destroy: DestroyStep,
+  io: TeardownIo = defaultIo(),
+): Promise<void> {
   const plan = planTeardown(ctx.model, opts, ctx.projectRoot);
   if (!opts.yes) {
     const what = [
@@ -59,7 +74,9 @@ export async function teardownCommand(ctx: CliContext, opts: TeardownCommandOpti
     ].join("; ");
     const answer = await askLine(io.input, io.err, `teardown deletes for good: ${what}. Go on? [y/N]: `);
     if (answer?.toLowerCase() !== "y" && answer?.toLowerCase() !== "yes") {
-      throw new CommandFailedError("teardown cancelled: nothing was touched; run it again and answer y, or pass --yes");
+      throw new CommandFailedError(
+        "teardown cancelled: nothing was touched; run it again and answer y, or pass --yes",
+      );
     }
   }
   const report = await runTeardown(ctx, {
@@ -71,24 +88,41 @@ export async function teardownCommand(ctx: CliContext, opts: TeardownCommandOpti
   if (report.leftovers.length > 0) {
     io.err.write(`teardown: left behind:\n${report.leftovers.map((l) => `  - ${l}\n`).join("")}`);
     const n = report.leftovers.length;
-    throw new CommandFailedError(`teardown is incomplete: ${n} item${n === 1 ? " of the cluster remains" : "s of the cluster remain"} (listed above); fix the cause and run it again`);
+    throw new CommandFailedError(
+      `teardown is incomplete: ${n} item${n === 1 ? " of the cluster remains" : "s of the cluster remain"} (listed above); fix the cause and run it again`,
+    );
   }
   const left = opts.includeOrphans ? [] : findOrphanVms(ctx.projectRoot, ctx.model);
   if (left.length > 0) {
-    io.err.write(`teardown: left alone, not in the config: ${left.map((v) => v.vmDir).join(", ")}; if they are VMs removed from vms, remove them with npm run teardown -- --orphans\n`);
+    io.err.write(
+      `teardown: left alone, not in the config: ${left.map((v) => v.vmDir).join(", ")}; if they are VMs removed from vms, remove them with npm run teardown -- --orphans\n`,
+    );
   }
   io.out.write("teardown complete: nothing of the cluster remains\n");
 }
 
 /** Adds the teardown options and action to `cmd` (the teardown entry point and `manager delete-vms`). */
-export function configureTeardownCommand(cmd: Command, load: () => CliContext, destroy: DestroyStep): Command {
+export function configureTeardownCommand(
+  cmd: Command,
+  load: () => CliContext,
+  destroy: DestroyStep,
+): Command {
   return cmd
     .option("-y, --yes", "do not ask for confirmation")
     .option("--include-apt-cache", "also remove the APT cache VM, its generated folder and its state")
     .option("--purge-images", "also remove the downloaded base images")
-    .option("--orphans", "also remove VMs in the VMs folder that are no longer in the config (stop, deleteVM, folder)")
+    .option(
+      "--orphans",
+      "also remove VMs in the VMs folder that are no longer in the config (stop, deleteVM, folder)",
+    )
     .option("--skip-destroy", "do not run npx cdktf destroy k8s-cluster first; only sweep")
-    .action((o: { yes?: boolean; includeAptCache?: boolean; purgeImages?: boolean; skipDestroy?: boolean; orphans?: boolean }) =>
-      teardownCommand(load(), { ...o, includeOrphans: o.orphans }, destroy),
+    .action(
+      (o: {
+        yes?: boolean;
+        includeAptCache?: boolean;
+        purgeImages?: boolean;
+        skipDestroy?: boolean;
+        orphans?: boolean;
+      }) => teardownCommand(load(), { ...o, includeOrphans: o.orphans }, destroy),
     );
 }

@@ -45,7 +45,10 @@ export interface TeardownPlan {
   readonly baseImagesDir?: string;
 }
 
-export const stateFilesOf = (stack: string) => [`terraform.${stack}.tfstate`, `terraform.${stack}.tfstate.backup`];
+export const stateFilesOf = (stack: string) => [
+  `terraform.${stack}.tfstate`,
+  `terraform.${stack}.tfstate.backup`,
+];
 
 /**
  * VMs of an earlier config: `<name>.vmwarevm` folders in the project's VMs folder whose name is a valid
@@ -66,22 +69,47 @@ export function findOrphanVms(projectRoot: string, model: ClusterModel): Teardow
     .filter((n) => n.endsWith(".vmwarevm"))
     .map((n) => n.slice(0, -".vmwarevm".length))
     .filter((name) => HOSTNAME.test(name) && !known.has(name))
-    .filter((name) => fs.lstatSync(path.resolve(projectRoot, model.paths.vmsDir, `${name}.vmwarevm`)).isDirectory())
+    .filter((name) =>
+      fs.lstatSync(path.resolve(projectRoot, model.paths.vmsDir, `${name}.vmwarevm`)).isDirectory(),
+    )
     .sort()
     .map((name) => {
       const vmDir = `${model.paths.vmsDir}/${name}.vmwarevm`;
-      return { name, vmDir, vmx: `${vmDir}/${name}.vmx`, seedIso: `${vmDir}/seed.iso`, generatedDir: `${model.paths.generatedDir}/${name}`, orphan: true };
+      return {
+        name,
+        vmDir,
+        vmx: `${vmDir}/${name}.vmx`,
+        seedIso: `${vmDir}/seed.iso`,
+        generatedDir: `${model.paths.generatedDir}/${name}`,
+        orphan: true,
+      };
     });
 }
 
-export function planTeardown(model: ClusterModel, scope: TeardownScope = {}, projectRoot?: string): TeardownPlan {
+export function planTeardown(
+  model: ClusterModel,
+  scope: TeardownScope = {},
+  projectRoot?: string,
+): TeardownPlan {
   const specs = scope.includeAptCache ? [...model.vms, model.aptCache.vm] : [...model.vms];
   const orphans = scope.includeOrphans && projectRoot !== undefined ? findOrphanVms(projectRoot, model) : [];
   return {
     vmsDir: model.paths.vmsDir,
     generatedDir: model.paths.generatedDir,
-    vms: [...specs.map((vm) => ({ name: vm.name, vmDir: vm.vmDir, vmx: vm.vmxPath, seedIso: vm.seedIsoPath, generatedDir: vm.generatedDir })), ...orphans],
-    stateFiles: [...stateFilesOf(CLUSTER_STACK), ...(scope.includeAptCache ? stateFilesOf(APT_CACHE_STACK) : [])],
+    vms: [
+      ...specs.map((vm) => ({
+        name: vm.name,
+        vmDir: vm.vmDir,
+        vmx: vm.vmxPath,
+        seedIso: vm.seedIsoPath,
+        generatedDir: vm.generatedDir,
+      })),
+      ...orphans,
+    ],
+    stateFiles: [
+      ...stateFilesOf(CLUSTER_STACK),
+      ...(scope.includeAptCache ? stateFilesOf(APT_CACHE_STACK) : []),
+    ],
     inventoryFile: model.paths.inventoryFile,
     snapshotManifestsDir: `${model.paths.generatedDir}/snapshots`,
     baseImagesDir: scope.purgeImages ? model.paths.baseImagesDir : undefined,

@@ -48,7 +48,10 @@ export async function runTeardown(ctx: CliContext, opts: TeardownOptions = {}): 
       }
       log("destroy", destroy.ok ? destroy.detail : `${destroy.detail}; sweeping what is left instead`);
     }
-    const rows = [...(await sweepVms(ctx.driver, ctx.projectRoot, plan, log)), ...removeFiles(ctx.projectRoot, plan, log)];
+    const rows = [
+      ...(await sweepVms(ctx.driver, ctx.projectRoot, plan, log)),
+      ...removeFiles(ctx.projectRoot, plan, log),
+    ];
     const leftovers = await auditTeardown(ctx.driver, ctx.projectRoot, plan);
     return { plan, destroy, rows, leftovers };
   });

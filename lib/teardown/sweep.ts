@@ -50,16 +50,31 @@ function presentFolders(projectRoot: string, plan: TeardownPlan): Set<string> {
   return new Set(names.map((n) => planVmOfFolder(plan, n)?.name).filter((n): n is string => n !== undefined));
 }
 
-async function sweepVm(driver: VmrunDriver, projectRoot: string, plan: TeardownPlan, vm: TeardownVm, running: readonly string[], log: TeardownLog): Promise<TeardownRow> {
+async function sweepVm(
+  driver: VmrunDriver,
+  projectRoot: string,
+  plan: TeardownPlan,
+  vm: TeardownVm,
+  running: readonly string[],
+  log: TeardownLog,
+): Promise<TeardownRow> {
   const vmDirAbs = path.resolve(projectRoot, vm.vmDir);
   try {
     // A VM registered under another .vmx name in the folder would keep the folder busy: stop it first.
     const modelVmx = path.normalize(path.resolve(projectRoot, vm.vmx)).toLowerCase();
-    for (const other of runningInside(running, vmDirAbs).filter((p) => path.normalize(p).toLowerCase() !== modelVmx)) {
+    for (const other of runningInside(running, vmDirAbs).filter(
+      (p) => path.normalize(p).toLowerCase() !== modelVmx,
+    )) {
       resolveInside(path.resolve(projectRoot, plan.vmsDir), other, { label: "running VM" });
       log(vm.name, `stopping ${other} (${await driver.stopIfRunning(other)})`);
     }
-    await destroyVm(driver, { projectRoot, vmsDir: plan.vmsDir, vmDir: vm.vmDir, vmx: vm.vmx, log: (m) => log(vm.name, m) });
+    await destroyVm(driver, {
+      projectRoot,
+      vmsDir: plan.vmsDir,
+      vmDir: vm.vmDir,
+      vmx: vm.vmx,
+      log: (m) => log(vm.name, m),
+    });
     return { item: vm.vmDir, outcome: "removed", detail: "stopped if running, deleteVM, folder removed" };
   } catch (err) {
     log(vm.name, `failed: ${message(err)}`);
@@ -68,7 +83,12 @@ async function sweepVm(driver: VmrunDriver, projectRoot: string, plan: TeardownP
 }
 
 /** Removes each plan VM still present on disk or in `vmrun list`; one row per plan VM. */
-export async function sweepVms(driver: VmrunDriver, projectRoot: string, plan: TeardownPlan, log: TeardownLog): Promise<TeardownRow[]> {
+export async function sweepVms(
+  driver: VmrunDriver,
+  projectRoot: string,
+  plan: TeardownPlan,
+  log: TeardownLog,
+): Promise<TeardownRow[]> {
   const root = path.resolve(projectRoot);
   let running: string[] = [];
   try {
@@ -109,13 +129,38 @@ export function removeFiles(projectRoot: string, plan: TeardownPlan, log: Teardo
   const rows: TeardownRow[] = [];
   for (const vm of plan.vms) {
     rows.push(
-      removeGuarded(vm.generatedDir, () => resolveInside(resolveInside(root, plan.generatedDir, { label: "generated directory" }), vm.generatedDir, { label: "generated folder", base: root }), log),
+      removeGuarded(
+        vm.generatedDir,
+        () =>
+          resolveInside(
+            resolveInside(root, plan.generatedDir, { label: "generated directory" }),
+            vm.generatedDir,
+            { label: "generated folder", base: root },
+          ),
+        log,
+      ),
     );
   }
-  for (const file of plan.stateFiles) rows.push(removeGuarded(file, () => resolveInside(root, file, { label: "state file" }), log));
-  rows.push(removeGuarded(plan.inventoryFile, () => resolveInside(root, plan.inventoryFile, { label: "inventory file" }), log));
+  for (const file of plan.stateFiles)
+    rows.push(removeGuarded(file, () => resolveInside(root, file, { label: "state file" }), log));
   rows.push(
-    removeGuarded(plan.snapshotManifestsDir, () => resolveInside(resolveInside(root, plan.generatedDir, { label: "generated directory" }), plan.snapshotManifestsDir, { label: "snapshot manifests", base: root }), log),
+    removeGuarded(
+      plan.inventoryFile,
+      () => resolveInside(root, plan.inventoryFile, { label: "inventory file" }),
+      log,
+    ),
+  );
+  rows.push(
+    removeGuarded(
+      plan.snapshotManifestsDir,
+      () =>
+        resolveInside(
+          resolveInside(root, plan.generatedDir, { label: "generated directory" }),
+          plan.snapshotManifestsDir,
+          { label: "snapshot manifests", base: root },
+        ),
+      log,
+    ),
   );
   if (plan.baseImagesDir !== undefined) {
     const dir = plan.baseImagesDir;

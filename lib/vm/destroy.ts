@@ -61,14 +61,20 @@ function guardedPaths(opts: DestroyVmOptions): { vmDirAbs: string; vmxAbs: strin
   const vmsAbs = resolveInside(root, opts.vmsDir, { label: "VMs directory" });
   const vmDirAbs = resolveInside(root, opts.vmDir, { label: "VM directory" });
   if (!isStrictlyInside(vmsAbs, vmDirAbs)) {
-    throw new Error(`VM directory=${JSON.stringify(opts.vmDir)} resolves to ${vmDirAbs}, outside ${vmsAbs}: refusing it; only VM bundles under ${vmsAbs} are removed`);
+    throw new Error(
+      `VM directory=${JSON.stringify(opts.vmDir)} resolves to ${vmDirAbs}, outside ${vmsAbs}: refusing it; only VM bundles under ${vmsAbs} are removed`,
+    );
   }
   if (path.extname(vmDirAbs) !== ".vmwarevm") {
-    throw new Error(`VM directory ${JSON.stringify(opts.vmDir)} does not end in .vmwarevm: refusing it; only VM bundles under ${vmsAbs} are removed`);
+    throw new Error(
+      `VM directory ${JSON.stringify(opts.vmDir)} does not end in .vmwarevm: refusing it; only VM bundles under ${vmsAbs} are removed`,
+    );
   }
   const vmxAbs = path.resolve(root, opts.vmx);
   if (!isStrictlyInside(vmDirAbs, vmxAbs)) {
-    throw new Error(`VMX path=${JSON.stringify(opts.vmx)} resolves to ${vmxAbs}, outside ${vmDirAbs}: use the .vmx inside the VM folder`);
+    throw new Error(
+      `VMX path=${JSON.stringify(opts.vmx)} resolves to ${vmxAbs}, outside ${vmDirAbs}: use the .vmx inside the VM folder`,
+    );
   }
   return { vmDirAbs, vmxAbs };
 }

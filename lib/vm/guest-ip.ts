@@ -36,10 +36,15 @@ export function absentAnswer(vmx: string): GuestIpAnswer {
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /** Why an answer is not taken, or undefined when it is good. */
-export function rejectReason(ip: string, networks: readonly Cidr[], exclude: readonly string[]): string | undefined {
+export function rejectReason(
+  ip: string,
+  networks: readonly Cidr[],
+  exclude: readonly string[],
+): string | undefined {
   if (!isIPv4(ip)) return `${JSON.stringify(ip)} is not an IPv4 address`;
   if (exclude.includes(ip)) return `${ip} is a VIP, not the guest's own address`;
-  if (!networks.some((n) => isHostInCidr(ip, n))) return `${ip} is outside the expected networks (${networks.map((n) => `${n.network}/${n.prefixLength}`).join(", ")})`;
+  if (!networks.some((n) => isHostInCidr(ip, n)))
+    return `${ip} is outside the expected networks (${networks.map((n) => `${n.network}/${n.prefixLength}`).join(", ")})`;
   return undefined;
 }
 
@@ -53,7 +58,8 @@ export async function lookupGuestIp(driver: VmrunDriver, q: GuestIpQuery): Promi
   // The budget bounds `list` too: the data source is read at every plan, where a hung vmrun must not
   // hold things up for the driver's default deadline (minutes, and retried).
   const listDeadline = Math.min(q.budgetMs, driver.timeoutMs);
-  if (!(await driver.isRunning(q.vmx, { timeoutMs: listDeadline }))) return { ip: "", state: "off", detail: "the VM is not running" };
+  if (!(await driver.isRunning(q.vmx, { timeoutMs: listDeadline })))
+    return { ip: "", state: "off", detail: "the VM is not running" };
   const deadline = Date.now() + q.budgetMs;
   const perCall = q.perCallMs ?? 10_000;
   const pause = q.pauseMs ?? 2_000;
@@ -64,13 +70,17 @@ export async function lookupGuestIp(driver: VmrunDriver, q: GuestIpQuery): Promi
     const remaining = deadline - Date.now();
     if (remaining <= 0) break;
     try {
-      const ip = await driver.getGuestIPAddress(q.vmx, { wait: true, timeoutMs: Math.min(perCall, remaining) });
+      const ip = await driver.getGuestIPAddress(q.vmx, {
+        wait: true,
+        timeoutMs: Math.min(perCall, remaining),
+      });
       const reason = rejectReason(ip, q.networks, q.exclude);
       if (reason === undefined) return { ip, state: "running", detail: "" };
       detail = `VMware Tools reported ${reason}`;
       heardAnswer = true;
     } catch (err) {
-      if (isNotPoweredOn(err) || isVmNotFound(err)) return { ip: "", state: "off", detail: "the VM stopped while its IP was looked up" };
+      if (isNotPoweredOn(err) || isVmNotFound(err))
+        return { ip: "", state: "off", detail: "the VM stopped while its IP was looked up" };
       if (!(err instanceof VmrunError) || err.kind === "spawn") throw err;
       if (err.kind !== "timeout") {
         detail = err.message;

@@ -34,11 +34,15 @@ export interface StartVmOptions {
  */
 export async function startVm(driver: VmrunDriver, opts: StartVmOptions): Promise<string> {
   if (!fs.existsSync(opts.vmxSource)) {
-    throw new Error(`the rendered VMX ${opts.vmxSource} is missing; run the deploy again (Terraform writes it before starting ${opts.name})`);
+    throw new Error(
+      `the rendered VMX ${opts.vmxSource} is missing; run the deploy again (Terraform writes it before starting ${opts.name})`,
+    );
   }
   const vmDir = path.dirname(opts.vmx);
   if (!fs.existsSync(vmDir)) {
-    throw new Error(`the VM folder ${vmDir} of ${opts.name} is missing (removed by hand?); Terraform still records its disk, so run the destroy for this stack and deploy again`);
+    throw new Error(
+      `the VM folder ${vmDir} of ${opts.name} is missing (removed by hand?); Terraform still records its disk, so run the destroy for this stack and deploy again`,
+    );
   }
   const desired = fs.readFileSync(opts.vmxSource, "utf8");
   const installed = fs.existsSync(opts.vmx) ? fs.readFileSync(opts.vmx, "utf8") : undefined;
@@ -77,7 +81,10 @@ export async function startVm(driver: VmrunDriver, opts: StartVmOptions): Promis
 }
 
 /** An existing disk is never resized or re-cloned (that would lose its data); say so when the config differs. */
-async function warnOnDiskSize(disk: { path: string; sizeGb: number }, log: (m: string) => void): Promise<void> {
+async function warnOnDiskSize(
+  disk: { path: string; sizeGb: number },
+  log: (m: string) => void,
+): Promise<void> {
   let actual: number;
   try {
     actual = (await qemuImgInfo(disk.path)).virtualSize;
@@ -87,7 +94,9 @@ async function warnOnDiskSize(disk: { path: string; sizeGb: number }, log: (m: s
   const wanted = disk.sizeGb * 1024 ** 3;
   if (actual !== wanted) {
     const gib = (actual / 1024 ** 3).toFixed(actual % 1024 ** 3 === 0 ? 0 : 1);
-    log(`warning: the disk is ${gib} GiB but diskGb is ${disk.sizeGb}; existing disks are never resized or re-cloned (that would lose their data). To apply it, destroy and deploy this VM again`);
+    log(
+      `warning: the disk is ${gib} GiB but diskGb is ${disk.sizeGb}; existing disks are never resized or re-cloned (that would lose their data). To apply it, destroy and deploy this VM again`,
+    );
   }
 }
 

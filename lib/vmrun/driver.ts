@@ -79,7 +79,13 @@ export class VmrunDriver {
       platform: opts.platform ?? process.platform,
       isExecutable: opts.isExecutable ?? defaultIsExecutable,
     });
-    const timeoutSeconds = optionalIntEnv("VMRUN_TIMEOUT_SECONDS", DEFAULT_VMRUN_TIMEOUT_MS / 1000, env, 1, 24 * 3600);
+    const timeoutSeconds = optionalIntEnv(
+      "VMRUN_TIMEOUT_SECONDS",
+      DEFAULT_VMRUN_TIMEOUT_MS / 1000,
+      env,
+      1,
+      24 * 3600,
+    );
     return new VmrunDriver({
       binary: found.binary,
       hostType: found.hostType,
@@ -101,12 +107,20 @@ export class VmrunDriver {
   async list(opts: CallOptions = {}): Promise<string[]> {
     return this.readOnly(async () => {
       const out = await this.run("list", undefined, [], opts);
-      const lines = out.split(/\r?\n/).map((l) => l.trim()).filter((l) => l !== "");
+      const lines = out
+        .split(/\r?\n/)
+        .map((l) => l.trim())
+        .filter((l) => l !== "");
       const header = /^Total running VMs:\s*(\d+)$/i.exec(lines[0] ?? "");
       if (!header) throw this.badOutput("list", undefined, out, 'expected "Total running VMs: N" first');
       const paths = lines.slice(1);
       if (paths.length !== Number(header[1])) {
-        throw this.badOutput("list", undefined, out, `header says ${header[1]} running VMs but ${paths.length} paths follow`);
+        throw this.badOutput(
+          "list",
+          undefined,
+          out,
+          `header says ${header[1]} running VMs but ${paths.length} paths follow`,
+        );
       }
       return paths;
     });
@@ -132,7 +146,10 @@ export class VmrunDriver {
    * Brings the VM down if it runs. With softTimeoutMs a guest shutdown is tried first (it needs VMware
    * Tools), then a hard stop. "Not powered on" counts as success, so calling it twice is safe.
    */
-  async stopIfRunning(vmx: string, opts: CallOptions & { softTimeoutMs?: number } = {}): Promise<StopOutcome> {
+  async stopIfRunning(
+    vmx: string,
+    opts: CallOptions & { softTimeoutMs?: number } = {},
+  ): Promise<StopOutcome> {
     if (!(await this.isRunning(vmx, opts))) return "not-running";
     if (opts.softTimeoutMs !== undefined) {
       try {
@@ -149,7 +166,8 @@ export class VmrunDriver {
     } catch (err) {
       if (isNotPoweredOn(err)) return "hard";
       // As Packer does: an error is harmless if the VM is no longer running.
-      if (err instanceof VmrunError && err.kind !== "spawn" && !(await this.isRunning(vmx, opts))) return "hard";
+      if (err instanceof VmrunError && err.kind !== "spawn" && !(await this.isRunning(vmx, opts)))
+        return "hard";
       throw err;
     }
     return "hard";
@@ -204,7 +222,12 @@ export class VmrunDriver {
       if (!header) throw this.badOutput("listSnapshots", vmx, out, 'expected "Total snapshots: N" first');
       const names = lines.slice(1).map((l) => l.replace(/^\t+/, "").trimEnd());
       if (names.length !== Number(header[1])) {
-        throw this.badOutput("listSnapshots", vmx, out, `header says ${header[1]} snapshots but ${names.length} names follow`);
+        throw this.badOutput(
+          "listSnapshots",
+          vmx,
+          out,
+          `header says ${header[1]} snapshots but ${names.length} names follow`,
+        );
       }
       return names;
     });
@@ -214,8 +237,17 @@ export class VmrunDriver {
     await this.run("revertToSnapshot", vmx, [name], opts);
   }
 
-  async deleteSnapshot(vmx: string, name: string, opts: CallOptions & { andDeleteChildren?: boolean } = {}): Promise<void> {
-    await this.run("deleteSnapshot", vmx, opts.andDeleteChildren ? [name, "andDeleteChildren"] : [name], opts);
+  async deleteSnapshot(
+    vmx: string,
+    name: string,
+    opts: CallOptions & { andDeleteChildren?: boolean } = {},
+  ): Promise<void> {
+    await this.run(
+      "deleteSnapshot",
+      vmx,
+      opts.andDeleteChildren ? [name, "andDeleteChildren"] : [name],
+      opts,
+    );
   }
 
   // ------------------------------------------------------------ guest
@@ -235,7 +267,8 @@ export class VmrunDriver {
     return this.readOnly(async () => {
       const out = await this.run("checkToolsState", vmx, [], opts);
       const word = out.trim();
-      if (word === "" || /\s/.test(word)) throw this.badOutput("checkToolsState", vmx, out, "expected one word such as running");
+      if (word === "" || /\s/.test(word))
+        throw this.badOutput("checkToolsState", vmx, out, "expected one word such as running");
       return word;
     });
   }
@@ -248,7 +281,12 @@ export class VmrunDriver {
 
   // ------------------------------------------------------------ plumbing
 
-  private async run(operation: string, vmx: string | undefined, rest: readonly string[], opts: CallOptions): Promise<string> {
+  private async run(
+    operation: string,
+    vmx: string | undefined,
+    rest: readonly string[],
+    opts: CallOptions,
+  ): Promise<string> {
     const absVmx = vmx === undefined ? undefined : this.resolveVmx(vmx);
     const argv = ["-T", this.hostType, operation, ...(absVmx === undefined ? [] : [absVmx]), ...rest];
     const timeoutMs = opts.timeoutMs ?? this.timeoutMs;
@@ -256,12 +294,20 @@ export class VmrunDriver {
     try {
       result = await runWithDeadline(this.binary, argv, { timeoutMs, env: this.env });
     } catch (err) {
-      if (err instanceof SpawnError) throw new VmrunError({ operation, vmx: absVmx, kind: "spawn", detail: err.message });
+      if (err instanceof SpawnError)
+        throw new VmrunError({ operation, vmx: absVmx, kind: "spawn", detail: err.message });
       throw err;
     }
     const output = `${result.stdout}${result.stderr}`;
     if (result.timedOut) {
-      throw new VmrunError({ operation, vmx: absVmx, kind: "timeout", timeoutMs, exitCode: result.code, output });
+      throw new VmrunError({
+        operation,
+        vmx: absVmx,
+        kind: "timeout",
+        timeoutMs,
+        exitCode: result.code,
+        output,
+      });
     }
     // vmrun reports errors on stdout with exit 255, but some versions are said to exit 0: check both.
     const saysError = /^\s*Error:/m.test(result.stdout) || /^\s*Error:/m.test(result.stderr);

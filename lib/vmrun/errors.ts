@@ -29,7 +29,8 @@ const TOOLS_NOT_RUNNING = /Tools are not running/i;
 const SNAPSHOT_EXISTS = /snapshot with the name already exists/i;
 // "does not exist" is what wrappers report for an unknown name; VIX's "does not uniquely identify one
 // snapshot" means the name matched zero or several snapshots. Both mean: this name cannot be used.
-const SNAPSHOT_NOT_FOUND = /snapshot does not exist|does not uniquely identify one snapshot|snapshot .*not found/i;
+const SNAPSHOT_NOT_FOUND =
+  /snapshot does not exist|does not uniquely identify one snapshot|snapshot .*not found/i;
 const ALREADY_RUNNING = /is already running|appears to be running already/i;
 
 /** One vmrun call that went wrong, with a message that names the VM, the step and what to do. */
@@ -102,7 +103,8 @@ function describe(init: VmrunErrorInit): string {
       if (NOT_POWERED_ON.test(raw) && name !== undefined) {
         return `${subject} failed: ${name} is not powered on; start it first`;
       }
-      const how = init.exitCode === 0 ? "exit 0 with an error message" : `exit ${init.exitCode ?? "by signal"}`;
+      const how =
+        init.exitCode === 0 ? "exit 0 with an error message" : `exit ${init.exitCode ?? "by signal"}`;
       return `${subject} failed: ${text === "" ? "no message from vmrun" : text} (${how})${logHint}`;
     }
   }

@@ -63,7 +63,8 @@ export function locateVmrun(opts: LocateVmrunOptions): VmrunLocation {
   for (const dir of pathDirs) candidates.push({ binary: path.join(dir, exe), source: "PATH" });
   if (pathDirs.length === 0) tried.push("PATH (empty)");
 
-  const fusionApp = env.FUSION_APP_PATH !== undefined && env.FUSION_APP_PATH !== "" ? env.FUSION_APP_PATH : undefined;
+  const fusionApp =
+    env.FUSION_APP_PATH !== undefined && env.FUSION_APP_PATH !== "" ? env.FUSION_APP_PATH : undefined;
   if (platform === "darwin" || fusionApp !== undefined) {
     const app = fusionApp ?? DEFAULT_FUSION_APP_PATH;
     for (const sub of ["Contents/Public/vmrun", "Contents/Library/vmrun"]) {
@@ -71,21 +72,26 @@ export function locateVmrun(opts: LocateVmrunOptions): VmrunLocation {
     }
   }
   if (platform === "linux") {
-    for (const p of ["/usr/bin/vmrun", "/usr/local/bin/vmrun"]) candidates.push({ binary: p, source: "VMware Workstation" });
+    for (const p of ["/usr/bin/vmrun", "/usr/local/bin/vmrun"])
+      candidates.push({ binary: p, source: "VMware Workstation" });
   }
 
   for (const c of candidates) {
     if (opts.isExecutable(c.binary)) return { binary: c.binary, hostType, source: c.source };
     tried.push(c.binary);
   }
-  throw new VmrunLocateError(`vmrun not found: VMRUN is not set and none of these exist: ${tried.join(", ")}; ${INSTALL_HINT}`);
+  throw new VmrunLocateError(
+    `vmrun not found: VMRUN is not set and none of these exist: ${tried.join(", ")}; ${INSTALL_HINT}`,
+  );
 }
 
 function hostTypeFor(env: NodeJS.ProcessEnv, platform: NodeJS.Platform): VmrunHostType {
   const override = env.VMRUN_HOST_TYPE;
   if (override !== undefined && override !== "") {
     if (!(VMRUN_HOST_TYPES as readonly string[]).includes(override)) {
-      throw new VmrunLocateError(`VMRUN_HOST_TYPE=${JSON.stringify(override)} is not one of ${VMRUN_HOST_TYPES.join(", ")}: fix or unset it`);
+      throw new VmrunLocateError(
+        `VMRUN_HOST_TYPE=${JSON.stringify(override)} is not one of ${VMRUN_HOST_TYPES.join(", ")}: fix or unset it`,
+      );
     }
     return override as VmrunHostType;
   }

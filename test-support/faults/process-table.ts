@@ -37,7 +37,10 @@ export function pidsWithEnv(name: string, value: string): number[] {
     if (pid === process.pid) return false;
     try {
       const env = fs.readFileSync(`/proc/${pid}/environ`);
-      return (env.indexOf(needle) === 0 || env.indexOf(Buffer.concat([Buffer.from("\0"), needle])) >= 0) && readStat(pid)?.state !== "Z";
+      return (
+        (env.indexOf(needle) === 0 || env.indexOf(Buffer.concat([Buffer.from("\0"), needle])) >= 0) &&
+        readStat(pid)?.state !== "Z"
+      );
     } catch {
       return false;
     }
@@ -54,7 +57,11 @@ export function liveGroupMembers(pgid: number): number[] {
 
 /** True when `pid` is `ancestor` or runs below it. */
 export function isDescendantOf(pid: number, ancestor: number): boolean {
-  for (let current: number | undefined = pid; current !== undefined && current > 1; current = readStat(current)?.ppid) {
+  for (
+    let current: number | undefined = pid;
+    current !== undefined && current > 1;
+    current = readStat(current)?.ppid
+  ) {
     if (current === ancestor) return true;
   }
   return false;

@@ -114,7 +114,10 @@ export function createShellSpy(basePath: string = process.env.PATH ?? ""): Shell
   return {
     dir,
     env(pathValue = basePath) {
-      return { PATH: [bin, pathValue].filter(Boolean).join(path.delimiter), NODE_OPTIONS: `--require ${preload}` };
+      return {
+        PATH: [bin, pathValue].filter(Boolean).join(path.delimiter),
+        NODE_OPTIONS: `--require ${preload}`,
+      };
     },
     records() {
       return fs

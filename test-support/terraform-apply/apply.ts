@@ -12,9 +12,24 @@
  *   depends on; a destroy waits for the destroys of everything that depends on its object.
  */
 import * as path from "node:path";
-import { loadStackConfig, MANAGED_TYPES, ProvisionerConfig, resolveVariables, ResourceConfig, StackConfig } from "./config";
+import {
+  loadStackConfig,
+  MANAGED_TYPES,
+  ProvisionerConfig,
+  resolveVariables,
+  ResourceConfig,
+  StackConfig,
+} from "./config";
 import { describeExit, runCommand } from "./exec";
-import { EvalScope, evaluateJson, isObject, isWhollyKnown, ObjectValue, UnsupportedError, Value } from "./expressions";
+import {
+  EvalScope,
+  evaluateJson,
+  isObject,
+  isWhollyKnown,
+  ObjectValue,
+  UnsupportedError,
+  Value,
+} from "./expressions";
 import { ancestorsOf, GraphNode, walkGraph } from "./graph";
 import { deferredExternal, MANAGED_PROVIDERS, normalizeExternal, readExternal } from "./providers";
 import { ResourceState, StateStore } from "./state";
@@ -90,7 +105,8 @@ interface PlanEntry {
 
 const errorText = (err: unknown) => (err instanceof Error ? err.message : String(err));
 const tail = (text: string, max = 2000) => (text.length > max ? `…${text.slice(-max)}` : text).trim();
-const byAddress = <T extends { address: string }>(a: T, b: T) => (a.address < b.address ? -1 : a.address > b.address ? 1 : 0);
+const byAddress = <T extends { address: string }>(a: T, b: T) =>
+  a.address < b.address ? -1 : a.address > b.address ? 1 : 0;
 
 class Session {
   readonly config: StackConfig;
@@ -113,7 +129,12 @@ class Session {
     this.variables = resolveVariables(this.config, opts.variables, this.env, (note) => this.notes.push(note));
     this.state = StateStore.load(this.config.statePath);
     this.timeoutMs = opts.commandTimeoutMs ?? DEFAULT_COMMAND_TIMEOUT_MS;
-    this.configDeps = new Map([...this.config.resources.values()].map((r) => [r.address, [...new Set([...r.references, ...r.dependsOn])].sort()]));
+    this.configDeps = new Map(
+      [...this.config.resources.values()].map((r) => [
+        r.address,
+        [...new Set([...r.references, ...r.dependsOn])].sort(),
+      ]),
+    );
   }
 
   private log(line: string): void {
@@ -135,7 +156,8 @@ class Session {
         }
         if ((MANAGED_TYPES as readonly string[]).includes(root)) {
           const out: ObjectValue = {};
-          for (const [address, v] of this.values) if (address.startsWith(`${root}.`)) out[address.slice(root.length + 1)] = v;
+          for (const [address, v] of this.values)
+            if (address.startsWith(`${root}.`)) out[address.slice(root.length + 1)] = v;
           return out;
         }
         return undefined;
@@ -159,7 +181,9 @@ class Session {
 
   private evalArgs(r: ResourceConfig): ObjectValue {
     const raw = evaluateJson(r.args, this.scope()) as ObjectValue;
-    return r.mode === "data" ? normalizeExternal(raw, r.address) : MANAGED_PROVIDERS[r.type].normalize(raw, r.address);
+    return r.mode === "data"
+      ? normalizeExternal(raw, r.address)
+      : MANAGED_PROVIDERS[r.type].normalize(raw, r.address);
   }
 
   // ------------------------------------------------------------ plan
@@ -181,7 +205,8 @@ class Session {
     }));
     const walk = await walkGraph(nodes, { parallelism: this.opts.parallelism, signal: this.opts.signal });
     this.rethrowUnsupported();
-    if (this.opts.signal?.aborted && walk.skipped.length > 0) failed.push({ address: "", error: "plan interrupted" });
+    if (this.opts.signal?.aborted && walk.skipped.length > 0)
+      failed.push({ address: "", error: "plan interrupted" });
 
     for (const s of [...this.state.resources.values()]) {
       if (this.config.resources.has(s.address)) continue;
@@ -214,7 +239,9 @@ class Session {
     else if (prior.tainted) entry = { address: r.address, action: "replace", reason: "tainted" };
     else {
       const why = provider.replaceReason(prior.attributes, args);
-      entry = why ? { address: r.address, action: "replace", reason: why } : { address: r.address, action: "keep" };
+      entry = why
+        ? { address: r.address, action: "replace", reason: why }
+        : { address: r.address, action: "keep" };
     }
     this.values.set(r.address, entry.action === "keep" ? prior!.attributes : provider.plannedNew(args));
     return entry;
@@ -232,7 +259,8 @@ class Session {
       for (const a of [target, ...ancestorsOf(target, this.configDeps)]) {
         if (deferReason || a.startsWith("data.")) continue;
         const action = entries.get(a)?.action;
-        if (action !== undefined && action !== "keep") deferReason = `it depends on ${a}, which has changes planned`;
+        if (action !== undefined && action !== "keep")
+          deferReason = `it depends on ${a}, which has changes planned`;
       }
     }
     if (deferReason) {
@@ -245,32 +273,75 @@ class Session {
 
   private async read(r: ResourceConfig, args: ObjectValue): Promise<ObjectValue> {
     this.log(`${r.address}: Reading...`);
-    const res = await readExternal(args, r.address, { stackDir: this.config.stackDir, env: this.env, timeoutMs: this.timeoutMs, signal: this.opts.signal });
-    this.runs.push({ address: r.address, kind: "read", command: res.command, code: res.run.code, output: res.run.output, timedOut: res.run.timedOut, durationMs: res.run.durationMs });
+    const res = await readExternal(args, r.address, {
+      stackDir: this.config.stackDir,
+      env: this.env,
+      timeoutMs: this.timeoutMs,
+      signal: this.opts.signal,
+    });
+    this.runs.push({
+      address: r.address,
+      kind: "read",
+      command: res.command,
+      code: res.run.code,
+      output: res.run.output,
+      timedOut: res.run.timedOut,
+      durationMs: res.run.durationMs,
+    });
     if (res.error) throw new Error(res.error);
-    this.state.resources.set(r.address, { address: r.address, mode: "data", type: r.type, name: r.name, attributes: res.attributes!, tainted: false, dependencies: [] });
+    this.state.resources.set(r.address, {
+      address: r.address,
+      mode: "data",
+      type: r.type,
+      name: r.name,
+      attributes: res.attributes!,
+      tainted: false,
+      dependencies: [],
+    });
     return res.attributes!;
   }
 
   // ------------------------------------------------------------ apply graph
 
-  private async runProvisioner(address: string, p: ProvisionerConfig, self: ObjectValue): Promise<string | undefined> {
+  private async runProvisioner(
+    address: string,
+    p: ProvisionerConfig,
+    self: ObjectValue,
+  ): Promise<string | undefined> {
     const body = evaluateJson(p.body, this.scope(self)) as ObjectValue;
-    if (!isWhollyKnown(body)) throw new Error(`${address}: provisioner arguments are not known (internal error of the simulator)`);
+    if (!isWhollyKnown(body))
+      throw new Error(`${address}: provisioner arguments are not known (internal error of the simulator)`);
     const command = String(body.command);
     const environment: Record<string, string> = {};
     if (body.environment !== undefined && body.environment !== null) {
-      if (!isObject(body.environment)) throw new Error(`${address}: local-exec environment must be a map of strings`);
+      if (!isObject(body.environment))
+        throw new Error(`${address}: local-exec environment must be a map of strings`);
       for (const [k, v] of Object.entries(body.environment)) if (v !== null) environment[k] = String(v);
     }
     const interpreter = Array.isArray(body.interpreter) ? body.interpreter.map(String) : [];
     // local-exec: `/bin/sh -c <command>` unless an interpreter is given, whose argv gets the command appended;
     // env = Terraform's env plus `environment`; cwd = working_dir (relative to Terraform's cwd) or Terraform's cwd.
     const argv = interpreter.length > 0 ? [...interpreter, command] : ["/bin/sh", "-c", command];
-    const wd = typeof body.working_dir === "string" && body.working_dir !== "" ? path.resolve(this.config.stackDir, body.working_dir) : this.config.stackDir;
+    const wd =
+      typeof body.working_dir === "string" && body.working_dir !== ""
+        ? path.resolve(this.config.stackDir, body.working_dir)
+        : this.config.stackDir;
     this.log(`${address} (local-exec): Executing: ${JSON.stringify(argv)}`);
-    const res = await runCommand(argv[0], argv.slice(1), { cwd: wd, env: { ...this.env, ...environment }, timeoutMs: this.timeoutMs, signal: this.opts.signal });
-    this.runs.push({ address, kind: p.when, command, code: res.code, output: res.output, timedOut: res.timedOut, durationMs: res.durationMs });
+    const res = await runCommand(argv[0], argv.slice(1), {
+      cwd: wd,
+      env: { ...this.env, ...environment },
+      timeoutMs: this.timeoutMs,
+      signal: this.opts.signal,
+    });
+    this.runs.push({
+      address,
+      kind: p.when,
+      command,
+      code: res.code,
+      output: res.output,
+      timedOut: res.timedOut,
+      durationMs: res.durationMs,
+    });
     if (res.code === 0) return undefined;
     const message = `${address}: local-exec provisioner error: Error running command '${command}': ${describeExit(res, this.timeoutMs)}. Output: ${tail(res.output)}`;
     this.log(message);
@@ -281,10 +352,21 @@ class Session {
   private async create(r: ResourceConfig): Promise<void> {
     const provider = MANAGED_PROVIDERS[r.type];
     const args = this.evalArgs(r);
-    if (!isWhollyKnown(args)) throw new Error(`${r.address}: arguments still unknown after their dependencies were applied (internal error of the simulator)`);
+    if (!isWhollyKnown(args))
+      throw new Error(
+        `${r.address}: arguments still unknown after their dependencies were applied (internal error of the simulator)`,
+      );
     this.log(`${r.address}: Creating...`);
     const attributes = provider.create(args, this.config.stackDir);
-    const record: ResourceState = { address: r.address, mode: "managed", type: r.type, name: r.name, attributes, tainted: false, dependencies: this.managedAncestors(r.address) };
+    const record: ResourceState = {
+      address: r.address,
+      mode: "managed",
+      type: r.type,
+      name: r.name,
+      attributes,
+      tainted: false,
+      dependencies: this.managedAncestors(r.address),
+    };
     this.state.resources.set(r.address, record);
     this.state.persist();
     this.values.set(r.address, attributes);
@@ -323,7 +405,8 @@ class Session {
 
   private async readDeferred(r: ResourceConfig): Promise<void> {
     const args = this.evalArgs(r);
-    if (!isWhollyKnown(args)) throw new Error(`${r.address}: arguments still unknown at apply (internal error of the simulator)`);
+    if (!isWhollyKnown(args))
+      throw new Error(`${r.address}: arguments still unknown at apply (internal error of the simulator)`);
     this.values.set(r.address, await this.read(r, args));
     this.state.persist();
   }
@@ -333,11 +416,17 @@ class Session {
     return [...destroying].filter((other) => {
       if (other === address) return false;
       const recorded = this.state.get(other)?.dependencies ?? [];
-      return recorded.includes(address) || (this.configDeps.has(other) && ancestorsOf(other, this.configDeps).has(address));
+      return (
+        recorded.includes(address) ||
+        (this.configDeps.has(other) && ancestorsOf(other, this.configDeps).has(address))
+      );
     });
   }
 
-  async walk(entries: ReadonlyMap<string, PlanEntry>, mode: "apply" | "destroy"): Promise<{ failed: Failure[]; skipped: string[] }> {
+  async walk(
+    entries: ReadonlyMap<string, PlanEntry>,
+    mode: "apply" | "destroy",
+  ): Promise<{ failed: Failure[]; skipped: string[] }> {
     const creates = new Set<string>();
     const reads = new Set<string>();
     const destroys = new Set<string>();
@@ -366,21 +455,36 @@ class Session {
     const nodes: GraphNode[] = [];
     for (const a of creates) {
       const r = this.config.resources.get(a)!;
-      nodes.push({ id: `create:${a}`, deps: [...waitFor(a), ...(destroys.has(a) ? [`destroy:${a}`] : [])], run: () => this.create(r) });
+      nodes.push({
+        id: `create:${a}`,
+        deps: [...waitFor(a), ...(destroys.has(a) ? [`destroy:${a}`] : [])],
+        run: () => this.create(r),
+      });
     }
     for (const a of reads) {
       const r = this.config.resources.get(a)!;
       nodes.push({ id: `read:${a}`, deps: waitFor(a), run: () => this.readDeferred(r) });
     }
-    for (const a of destroys) nodes.push({ id: `destroy:${a}`, deps: this.destroyDependents(a, destroys).map((d) => `destroy:${d}`), run: () => this.destroy(a) });
+    for (const a of destroys)
+      nodes.push({
+        id: `destroy:${a}`,
+        deps: this.destroyDependents(a, destroys).map((d) => `destroy:${d}`),
+        run: () => this.destroy(a),
+      });
 
     const walk = await walkGraph(nodes, { parallelism: this.opts.parallelism, signal: this.opts.signal });
-    const failed = [...walk.failed].map(([id, err]) => ({ address: id.slice(id.indexOf(":") + 1), error: this.catchError(err) }));
+    const failed = [...walk.failed].map(([id, err]) => ({
+      address: id.slice(id.indexOf(":") + 1),
+      error: this.catchError(err),
+    }));
     this.rethrowUnsupported();
     const failedAddresses = new Set(failed.map((f) => f.address));
-    const skipped = [...new Set(walk.skipped.map((id) => id.slice(id.indexOf(":") + 1)))].filter((a) => !failedAddresses.has(a)).sort();
+    const skipped = [...new Set(walk.skipped.map((id) => id.slice(id.indexOf(":") + 1)))]
+      .filter((a) => !failedAddresses.has(a))
+      .sort();
     if (mode === "destroy") {
-      for (const s of [...this.state.resources.values()]) if (s.mode === "data") this.state.resources.delete(s.address);
+      for (const s of [...this.state.resources.values()])
+        if (s.mode === "data") this.state.resources.delete(s.address);
     }
     return { failed: failed.sort(byAddress), skipped };
   }
@@ -407,7 +511,9 @@ class Session {
 }
 
 const toChanges = (entries: ReadonlyMap<string, PlanEntry>): Change[] =>
-  [...entries.values()].map(({ address, action, reason }) => (reason ? { address, action, reason } : { address, action })).sort(byAddress);
+  [...entries.values()]
+    .map(({ address, action, reason }) => (reason ? { address, action, reason } : { address, action }))
+    .sort(byAddress);
 
 /**
  * What an apply would do, without doing it: no provisioner runs, no file is written, the state file is
@@ -426,7 +532,14 @@ export async function applyStack(opts: StackOptions): Promise<StackResult> {
   const { entries, failed: planFailed } = await session.plan();
   const base = { changes: toChanges(entries), statePath: session.config.statePath, notes: session.notes };
   if (planFailed.length > 0) {
-    return { ...base, failed: planFailed, skipped: [], outputs: session.state.outputs, runs: session.runs, aborted: !!opts.signal?.aborted };
+    return {
+      ...base,
+      failed: planFailed,
+      skipped: [],
+      outputs: session.state.outputs,
+      runs: session.runs,
+      aborted: !!opts.signal?.aborted,
+    };
   }
   const { failed, skipped } = await session.walk(entries, "apply");
   const outputs = session.updateOutputs(false);
@@ -442,10 +555,18 @@ export async function destroyStack(opts: StackOptions): Promise<StackResult> {
   const session = new Session(opts);
   const { failed: planFailed } = await session.plan();
   const entries = new Map<string, PlanEntry>();
-  for (const s of session.state.resources.values()) if (s.mode === "managed") entries.set(s.address, { address: s.address, action: "delete" });
+  for (const s of session.state.resources.values())
+    if (s.mode === "managed") entries.set(s.address, { address: s.address, action: "delete" });
   const base = { changes: toChanges(entries), statePath: session.config.statePath, notes: session.notes };
   if (planFailed.length > 0) {
-    return { ...base, failed: planFailed, skipped: [], outputs: session.state.outputs, runs: session.runs, aborted: !!opts.signal?.aborted };
+    return {
+      ...base,
+      failed: planFailed,
+      skipped: [],
+      outputs: session.state.outputs,
+      runs: session.runs,
+      aborted: !!opts.signal?.aborted,
+    };
   }
   const { failed, skipped } = await session.walk(entries, "destroy");
   const outputs = session.updateOutputs(true);

@@ -7,7 +7,18 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { evaluate, ExpressionError, isWhollyKnown, ObjectValue, parseExpression, parseTemplate, Reference, referencesInJson, UnsupportedError, Value } from "./expressions";
+import {
+  evaluate,
+  ExpressionError,
+  isWhollyKnown,
+  ObjectValue,
+  parseExpression,
+  parseTemplate,
+  Reference,
+  referencesInJson,
+  UnsupportedError,
+  Value,
+} from "./expressions";
 
 export type Mode = "managed" | "data";
 
@@ -73,7 +84,8 @@ function isRecord(v: unknown): v is Record<string, unknown> {
 }
 
 function checkKeys(where: string, body: Record<string, unknown>, allowed: readonly string[]): void {
-  for (const key of Object.keys(body)) if (!allowed.includes(key)) throw new UnsupportedError(`${JSON.stringify(key)} in ${where}`);
+  for (const key of Object.keys(body))
+    if (!allowed.includes(key)) throw new UnsupportedError(`${JSON.stringify(key)} in ${where}`);
 }
 
 function record(where: string, v: unknown): Record<string, unknown> {
@@ -87,7 +99,9 @@ export function loadStackConfig(stackDir: string): StackConfig {
   try {
     json = JSON.parse(fs.readFileSync(file, "utf8"));
   } catch (err) {
-    throw new Error(`cannot read the stack's Terraform JSON ${file}: ${(err as Error).message}; synthesize the stack first`);
+    throw new Error(
+      `cannot read the stack's Terraform JSON ${file}: ${(err as Error).message}; synthesize the stack first`,
+    );
   }
   return parseStackConfig(stackDir, json);
 }
@@ -99,26 +113,48 @@ export function parseStackConfig(stackDir: string, json: unknown): StackConfig {
   const statePath = path.resolve(stackDir, backendPath(top.terraform));
   const variables = parseVariables(top.variable);
   const resources = new Map<string, ResourceConfig>();
-  const raw: { cfg: Omit<ResourceConfig, "references">; body: Record<string, unknown>; provisionerRefs: Reference[]; destroyRefs: Reference[] }[] = [];
+  const raw: {
+    cfg: Omit<ResourceConfig, "references">;
+    body: Record<string, unknown>;
+    provisionerRefs: Reference[];
+    destroyRefs: Reference[];
+  }[] = [];
 
-  for (const [mode, section] of [["managed", top.resource], ["data", top.data]] as const) {
+  for (const [mode, section] of [
+    ["managed", top.resource],
+    ["data", top.data],
+  ] as const) {
     if (section === undefined) continue;
     for (const [type, instances] of Object.entries(record(`${mode} section`, section))) {
       const known: readonly string[] = mode === "managed" ? MANAGED_TYPES : DATA_TYPES;
-      if (!known.includes(type)) throw new UnsupportedError(`${mode === "data" ? "data source" : "resource"} type ${type}`);
+      if (!known.includes(type))
+        throw new UnsupportedError(`${mode === "data" ? "data source" : "resource"} type ${type}`);
       for (const [name, bodyRaw] of Object.entries(record(`${type} section`, instances))) {
         const address = mode === "managed" ? `${type}.${name}` : `data.${type}.${name}`;
         const body = record(address, bodyRaw);
         checkKeys(address, body, [...META, ...ARGUMENTS[type]]);
-        if (mode === "data" && (body.provisioner !== undefined || body.lifecycle !== undefined)) throw new UnsupportedError(`provisioner/lifecycle in ${address}`);
+        if (mode === "data" && (body.provisioner !== undefined || body.lifecycle !== undefined))
+          throw new UnsupportedError(`provisioner/lifecycle in ${address}`);
         checkLifecycle(address, body.lifecycle);
         const args = Object.fromEntries(Object.entries(body).filter(([k]) => !META.includes(k)));
         const provisioners = parseProvisioners(address, body.provisioner);
         raw.push({
-          cfg: { address, mode, type, name, args, dependsOn: parseDependsOn(address, body.depends_on), provisioners },
+          cfg: {
+            address,
+            mode,
+            type,
+            name,
+            args,
+            dependsOn: parseDependsOn(address, body.depends_on),
+            provisioners,
+          },
           body: args,
-          provisionerRefs: provisioners.filter((p) => p.when === "create").flatMap((p) => referencesInJson(p.body)),
-          destroyRefs: provisioners.filter((p) => p.when === "destroy").flatMap((p) => referencesInJson(p.body)),
+          provisionerRefs: provisioners
+            .filter((p) => p.when === "create")
+            .flatMap((p) => referencesInJson(p.body)),
+          destroyRefs: provisioners
+            .filter((p) => p.when === "destroy")
+            .flatMap((p) => referencesInJson(p.body)),
         });
       }
     }
@@ -129,20 +165,26 @@ export function parseStackConfig(stackDir: string, json: unknown): StackConfig {
   const resolve = (where: string, ref: Reference, allowSelf: boolean): string | undefined => {
     switch (ref.root) {
       case "var":
-        if (!variables.has(ref.path[0] ?? "")) throw new ExpressionError(`${where}: reference to undeclared input variable var.${ref.path[0] ?? ""}`);
+        if (!variables.has(ref.path[0] ?? ""))
+          throw new ExpressionError(
+            `${where}: reference to undeclared input variable var.${ref.path[0] ?? ""}`,
+          );
         return undefined;
       case "self":
-        if (!allowSelf) throw new ExpressionError(`${where}: "self" may only be used in provisioner and connection blocks`);
+        if (!allowSelf)
+          throw new ExpressionError(`${where}: "self" may only be used in provisioner and connection blocks`);
         return undefined;
       case "data": {
         const address = `data.${ref.path[0] ?? ""}.${ref.path[1] ?? ""}`;
-        if (!declared.has(address)) throw new ExpressionError(`${where}: reference to undeclared resource ${address}`);
+        if (!declared.has(address))
+          throw new ExpressionError(`${where}: reference to undeclared resource ${address}`);
         return address;
       }
       default: {
         if ((MANAGED_TYPES as readonly string[]).includes(ref.root)) {
           const address = `${ref.root}.${ref.path[0] ?? ""}`;
-          if (!declared.has(address)) throw new ExpressionError(`${where}: reference to undeclared resource ${address}`);
+          if (!declared.has(address))
+            throw new ExpressionError(`${where}: reference to undeclared resource ${address}`);
           return address;
         }
         throw new UnsupportedError(`reference to ${[ref.root, ...ref.path].join(".")} in ${where}`);
@@ -154,15 +196,22 @@ export function parseStackConfig(stackDir: string, json: unknown): StackConfig {
     const refs = new Set<string>();
     for (const ref of referencesInJson(r.body)) {
       const a = resolve(r.cfg.address, ref, false);
-      if (a === r.cfg.address) throw new ExpressionError(`${r.cfg.address}: self-referential block (use "self" in provisioners)`);
+      if (a === r.cfg.address)
+        throw new ExpressionError(`${r.cfg.address}: self-referential block (use "self" in provisioners)`);
       if (a) refs.add(a);
     }
     for (const ref of r.provisionerRefs) {
       const a = resolve(`${r.cfg.address} provisioner`, ref, true);
       if (a && a !== r.cfg.address) refs.add(a);
     }
-    for (const ref of r.destroyRefs) if (ref.root !== "self") throw new ExpressionError(`${r.cfg.address}: ${DESTROY_REFERENCE_ERROR} (found ${[ref.root, ...ref.path].join(".")})`);
-    for (const d of r.cfg.dependsOn) if (!declared.has(d)) throw new ExpressionError(`${r.cfg.address}: depends_on names undeclared resource ${d}`);
+    for (const ref of r.destroyRefs)
+      if (ref.root !== "self")
+        throw new ExpressionError(
+          `${r.cfg.address}: ${DESTROY_REFERENCE_ERROR} (found ${[ref.root, ...ref.path].join(".")})`,
+        );
+    for (const d of r.cfg.dependsOn)
+      if (!declared.has(d))
+        throw new ExpressionError(`${r.cfg.address}: depends_on names undeclared resource ${d}`);
     resources.set(r.cfg.address, { ...r.cfg, references: [...refs].sort() });
   }
 
@@ -177,7 +226,8 @@ export function parseStackConfig(stackDir: string, json: unknown): StackConfig {
         if (a) refs.add(a);
       }
       for (const d of parseDependsOn(`output.${name}`, body.depends_on)) {
-        if (!declared.has(d)) throw new ExpressionError(`output.${name}: depends_on names undeclared resource ${d}`);
+        if (!declared.has(d))
+          throw new ExpressionError(`output.${name}: depends_on names undeclared resource ${d}`);
         refs.add(d);
       }
       outputs.set(name, { name, value: body.value, references: [...refs].sort() });
@@ -186,7 +236,10 @@ export function parseStackConfig(stackDir: string, json: unknown): StackConfig {
   for (const v of variables.values()) {
     for (const val of v.validations) {
       for (const ref of referencesInJson(val.condition)) {
-        if (ref.root !== "var") throw new ExpressionError(`variable ${v.name}: a validation condition may only refer to input variables, found ${ref.root}`);
+        if (ref.root !== "var")
+          throw new ExpressionError(
+            `variable ${v.name}: a validation condition may only refer to input variables, found ${ref.root}`,
+          );
         resolve(`variable ${v.name} validation`, ref, false);
       }
     }
@@ -200,21 +253,25 @@ function backendPath(terraform: unknown): string {
   checkKeys("the terraform block", t, ["//", "backend", "required_providers", "required_version"]);
   if (t.backend === undefined) return "terraform.tfstate"; // Terraform's default for the local backend
   const backend = record("terraform.backend", t.backend);
-  for (const kind of Object.keys(backend)) if (kind !== "local") throw new UnsupportedError(`backend ${kind}`);
+  for (const kind of Object.keys(backend))
+    if (kind !== "local") throw new UnsupportedError(`backend ${kind}`);
   const local = record("terraform.backend.local", backend.local);
   checkKeys("terraform.backend.local", local, ["path"]);
   if (local.path === undefined) return "terraform.tfstate";
-  if (typeof local.path !== "string") throw new ExpressionError("terraform.backend.local.path must be a string");
+  if (typeof local.path !== "string")
+    throw new ExpressionError("terraform.backend.local.path must be a string");
   return local.path;
 }
 
 function parseDependsOn(where: string, v: unknown): string[] {
   if (v === undefined) return [];
-  if (!Array.isArray(v) || !v.every((x) => typeof x === "string")) throw new ExpressionError(`${where}: depends_on must be a list of resource addresses`);
+  if (!Array.isArray(v) || !v.every((x) => typeof x === "string"))
+    throw new ExpressionError(`${where}: depends_on must be a list of resource addresses`);
   return v.map((x) => {
     const bare = /^\$\{(.*)\}$/.exec(x)?.[1] ?? x; // "${null_resource.x}" is accepted as well as "null_resource.x"
     const parts = bare.split(".");
-    if (parts[0] === "data" ? parts.length !== 3 : parts.length !== 2) throw new UnsupportedError(`depends_on entry ${JSON.stringify(x)} in ${where} (only whole resources)`);
+    if (parts[0] === "data" ? parts.length !== 3 : parts.length !== 2)
+      throw new UnsupportedError(`depends_on entry ${JSON.stringify(x)} in ${where} (only whole resources)`);
     return bare;
   });
 }
@@ -241,13 +298,31 @@ function parseProvisioners(where: string, v: unknown): ProvisionerConfig[] {
       if (type !== "local-exec") throw new UnsupportedError(`provisioner ${type} in ${where}`);
       for (const bodyRaw of Array.isArray(bodies) ? bodies : [bodies]) {
         const body = record(`${where} local-exec`, bodyRaw);
-        checkKeys(`${where} local-exec`, body, ["//", "command", "environment", "working_dir", "interpreter", "when", "on_failure", "quiet"]);
-        if (typeof body.command !== "string") throw new ExpressionError(`${where} local-exec: "command" is required`);
+        checkKeys(`${where} local-exec`, body, [
+          "//",
+          "command",
+          "environment",
+          "working_dir",
+          "interpreter",
+          "when",
+          "on_failure",
+          "quiet",
+        ]);
+        if (typeof body.command !== "string")
+          throw new ExpressionError(`${where} local-exec: "command" is required`);
         const when = body.when ?? "create";
-        if (when !== "create" && when !== "destroy") throw new ExpressionError(`${where} local-exec: when must be "create" or "destroy", got ${JSON.stringify(when)}`);
+        if (when !== "create" && when !== "destroy")
+          throw new ExpressionError(
+            `${where} local-exec: when must be "create" or "destroy", got ${JSON.stringify(when)}`,
+          );
         const onFailure = body.on_failure ?? "fail";
-        if (onFailure !== "fail" && onFailure !== "continue") throw new ExpressionError(`${where} local-exec: on_failure must be "fail" or "continue", got ${JSON.stringify(onFailure)}`);
-        const rest = Object.fromEntries(Object.entries(body).filter(([k]) => !["//", "when", "on_failure", "quiet"].includes(k)));
+        if (onFailure !== "fail" && onFailure !== "continue")
+          throw new ExpressionError(
+            `${where} local-exec: on_failure must be "fail" or "continue", got ${JSON.stringify(onFailure)}`,
+          );
+        const rest = Object.fromEntries(
+          Object.entries(body).filter(([k]) => !["//", "when", "on_failure", "quiet"].includes(k)),
+        );
         out.push({ when, onFailure, body: rest });
       }
     }
@@ -268,7 +343,8 @@ export function parseType(text: string): TypeConstraint {
   const open = t.indexOf("(");
   if (open > 0 && t.endsWith(")")) {
     const kind = t.slice(0, open);
-    if (kind === "list" || kind === "set" || kind === "map") return { kind, element: parseType(t.slice(open + 1, -1)) };
+    if (kind === "list" || kind === "set" || kind === "map")
+      return { kind, element: parseType(t.slice(open + 1, -1)) };
   }
   throw new UnsupportedError(`variable type ${JSON.stringify(text)}`);
 }
@@ -278,10 +354,24 @@ function parseVariables(section: unknown): Map<string, VariableConfig> {
   if (section === undefined) return out;
   for (const [name, bodyRaw] of Object.entries(record("variable section", section))) {
     const body = record(`variable ${name}`, bodyRaw);
-    checkKeys(`variable ${name}`, body, ["//", "default", "type", "description", "validation", "sensitive", "nullable"]);
+    checkKeys(`variable ${name}`, body, [
+      "//",
+      "default",
+      "type",
+      "description",
+      "validation",
+      "sensitive",
+      "nullable",
+    ]);
     if (body.nullable === false) throw new UnsupportedError(`nullable = false on variable ${name}`);
     const type = body.type === undefined ? ({ kind: "any" } as const) : parseType(String(body.type));
-    const validations = (body.validation === undefined ? [] : Array.isArray(body.validation) ? body.validation : [body.validation]).map((v) => {
+    const validations = (
+      body.validation === undefined
+        ? []
+        : Array.isArray(body.validation)
+          ? body.validation
+          : [body.validation]
+    ).map((v) => {
       const val = record(`variable ${name} validation`, v);
       checkKeys(`variable ${name} validation`, val, ["condition", "error_message"]);
       return { condition: String(val.condition), errorMessage: String(val.error_message ?? "") };
@@ -304,7 +394,8 @@ export function convertToType(value: Value, type: TypeConstraint, where: string)
       return bad();
     case "number":
       if (typeof value === "number") return value;
-      if (typeof value === "string" && value.trim() !== "" && !Number.isNaN(Number(value))) return Number(value);
+      if (typeof value === "string" && value.trim() !== "" && !Number.isNaN(Number(value)))
+        return Number(value);
       return bad();
     case "bool":
       if (typeof value === "boolean") return value;
@@ -314,12 +405,15 @@ export function convertToType(value: Value, type: TypeConstraint, where: string)
     case "set": {
       if (!Array.isArray(value)) return bad();
       const items = value.map((v, i) => convertToType(v, type.element, `${where}[${i}]`));
-      return type.kind === "set" ? items.filter((v, i) => items.findIndex((w) => JSON.stringify(w) === JSON.stringify(v)) === i) : items;
+      return type.kind === "set"
+        ? items.filter((v, i) => items.findIndex((w) => JSON.stringify(w) === JSON.stringify(v)) === i)
+        : items;
     }
     case "map": {
       if (typeof value !== "object" || Array.isArray(value)) return bad();
       const out: ObjectValue = {};
-      for (const [k, v] of Object.entries(value as ObjectValue)) out[k] = convertToType(v, type.element, `${where}["${k}"]`);
+      for (const [k, v] of Object.entries(value as ObjectValue))
+        out[k] = convertToType(v, type.element, `${where}["${k}"]`);
       return out;
     }
   }
@@ -334,7 +428,8 @@ export function toValue(v: unknown, where: string): Value {
   if (v === null || typeof v === "string" || typeof v === "boolean") return v;
   if (typeof v === "number" && Number.isFinite(v)) return v;
   if (Array.isArray(v)) return v.map((x, i) => toValue(x, `${where}[${i}]`));
-  if (isRecord(v)) return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, toValue(x, `${where}.${k}`)]));
+  if (isRecord(v))
+    return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, toValue(x, `${where}.${k}`)]));
   throw new ExpressionError(`${where}: ${String(v)} is not a JSON value`);
 }
 
@@ -351,7 +446,10 @@ export function resolveVariables(
   onSkippedValidation?: (note: string) => void,
 ): ObjectValue {
   for (const name of Object.keys(overrides)) {
-    if (!config.variables.has(name)) throw new ExpressionError(`Value for undeclared variable: a variable named "${name}" was assigned, but the stack does not declare it`);
+    if (!config.variables.has(name))
+      throw new ExpressionError(
+        `Value for undeclared variable: a variable named "${name}" was assigned, but the stack does not declare it`,
+      );
   }
   const values: ObjectValue = {};
   for (const v of config.variables.values()) {
@@ -361,11 +459,16 @@ export function resolveVariables(
     } else if (env[`TF_VAR_${v.name}`] !== undefined) {
       const text = env[`TF_VAR_${v.name}`]!;
       // Terraform parses TF_VAR_ values as HCL only for collection types; a primitive or `any` is the text itself.
-      raw = v.type.kind === "list" || v.type.kind === "set" || v.type.kind === "map" ? evaluate(parseExpression(text), { lookup: () => undefined }) : text;
+      raw =
+        v.type.kind === "list" || v.type.kind === "set" || v.type.kind === "map"
+          ? evaluate(parseExpression(text), { lookup: () => undefined })
+          : text;
     } else if (v.default !== undefined) {
       raw = toValue(v.default, `var.${v.name} default`);
     } else {
-      throw new ExpressionError(`No value for required variable "${v.name}": pass it in variables or as TF_VAR_${v.name}`);
+      throw new ExpressionError(
+        `No value for required variable "${v.name}": pass it in variables or as TF_VAR_${v.name}`,
+      );
     }
     values[v.name] = convertToType(raw, v.type, `var.${v.name}`);
   }
@@ -382,7 +485,8 @@ export function resolveVariables(
         onSkippedValidation?.(`variable ${v.name}: validation not evaluated (${err.message})`);
         continue;
       }
-      if (!isWhollyKnown(ok) || typeof ok !== "boolean") throw new ExpressionError(`variable ${v.name}: validation condition did not give a bool`);
+      if (!isWhollyKnown(ok) || typeof ok !== "boolean")
+        throw new ExpressionError(`variable ${v.name}: validation condition did not give a bool`);
       if (!ok) throw new ExpressionError(`Invalid value for variable "${v.name}": ${val.errorMessage}`);
     }
   }

@@ -39,7 +39,11 @@ function killGroup(pid: number, signal: NodeJS.Signals): void {
 }
 
 /** Runs `file args` (no shell of its own); a failure to start is a result with code null, not a throw. */
-export function runCommand(file: string, args: readonly string[], opts: CommandOptions): Promise<CommandResult> {
+export function runCommand(
+  file: string,
+  args: readonly string[],
+  opts: CommandOptions,
+): Promise<CommandResult> {
   const started = Date.now();
   return new Promise((resolve) => {
     let stdout = "";
@@ -74,7 +78,16 @@ export function runCommand(file: string, args: readonly string[], opts: CommandO
       opts.signal?.removeEventListener("abort", onAbort);
       // A grandchild may still hold the group after a kill: make sure nothing survives.
       if ((timedOut || aborted) && child.pid !== undefined) killGroup(child.pid, "SIGKILL");
-      resolve({ code, exitSignal, stdout, stderr: stderr + extra, output: output + extra, timedOut, aborted, durationMs: Date.now() - started });
+      resolve({
+        code,
+        exitSignal,
+        stdout,
+        stderr: stderr + extra,
+        output: output + extra,
+        timedOut,
+        aborted,
+        durationMs: Date.now() - started,
+      });
     };
     child.stdout!.setEncoding("utf8").on("data", (d: string) => ((stdout += d), (output += d)));
     child.stderr!.setEncoding("utf8").on("data", (d: string) => ((stderr += d), (output += d)));

@@ -33,7 +33,8 @@ export type Value = string | number | boolean | null | Unknown | Value[] | { [ke
 export type ObjectValue = { [key: string]: Value };
 
 export const isUnknown = (v: unknown): v is Unknown => v === UNKNOWN;
-export const isObject = (v: Value): v is ObjectValue => typeof v === "object" && v !== null && !Array.isArray(v) && !isUnknown(v);
+export const isObject = (v: Value): v is ObjectValue =>
+  typeof v === "object" && v !== null && !Array.isArray(v) && !isUnknown(v);
 
 /** True when no part of the value (nested elements included) is UNKNOWN. */
 export function isWhollyKnown(v: Value): boolean {
@@ -47,7 +48,9 @@ export function isWhollyKnown(v: Value): boolean {
 export function valuesEqual(a: Value, b: Value): boolean {
   if (isUnknown(a) || isUnknown(b)) return false;
   if (Array.isArray(a) || Array.isArray(b)) {
-    return Array.isArray(a) && Array.isArray(b) && a.length === b.length && a.every((x, i) => valuesEqual(x, b[i]));
+    return (
+      Array.isArray(a) && Array.isArray(b) && a.length === b.length && a.every((x, i) => valuesEqual(x, b[i]))
+    );
   }
   if (isObject(a) || isObject(b)) {
     if (!isObject(a) || !isObject(b)) return false;
@@ -78,7 +81,8 @@ export class UnsupportedError extends Error {
 
 // ---------------------------------------------------------------- AST
 
-export type Step = { readonly kind: "attr"; readonly name: string } | { readonly kind: "index"; readonly key: Expr };
+export type Step =
+  { readonly kind: "attr"; readonly name: string } | { readonly kind: "index"; readonly key: Expr };
 
 export type Expr =
   | { readonly kind: "literal"; readonly value: Value }
@@ -88,7 +92,14 @@ export type Expr =
   | { readonly kind: "call"; readonly name: string; readonly args: readonly Expr[] }
   | { readonly kind: "tuple"; readonly items: readonly Expr[] }
   | { readonly kind: "object"; readonly items: readonly { readonly key: Expr; readonly value: Expr }[] }
-  | { readonly kind: "for"; readonly keyVar?: string; readonly valueVar: string; readonly collection: Expr; readonly body: Expr; readonly cond?: Expr }
+  | {
+      readonly kind: "for";
+      readonly keyVar?: string;
+      readonly valueVar: string;
+      readonly collection: Expr;
+      readonly body: Expr;
+      readonly cond?: Expr;
+    }
   | { readonly kind: "unary"; readonly op: "!" | "-"; readonly operand: Expr }
   | { readonly kind: "binary"; readonly op: BinaryOp; readonly left: Expr; readonly right: Expr }
   | { readonly kind: "conditional"; readonly cond: Expr; readonly then: Expr; readonly else: Expr };
@@ -105,7 +116,36 @@ type Token =
   | { kind: "eof"; start: number; end: number };
 
 // Longest first, so "<=" wins over "<".
-const PUNCTUATION = ["...", "&&", "||", "==", "!=", "<=", ">=", "=>", "<<", "(", ")", "[", "]", "{", "}", ",", ".", ":", "?", "=", "!", "<", ">", "+", "-", "*", "/", "%"];
+const PUNCTUATION = [
+  "...",
+  "&&",
+  "||",
+  "==",
+  "!=",
+  "<=",
+  ">=",
+  "=>",
+  "<<",
+  "(",
+  ")",
+  "[",
+  "]",
+  "{",
+  "}",
+  ",",
+  ".",
+  ":",
+  "?",
+  "=",
+  "!",
+  "<",
+  ">",
+  "+",
+  "-",
+  "*",
+  "/",
+  "%",
+];
 
 // HCL identifiers: a letter or underscore, then letters, digits, underscores and dashes (so `a-b` is one name).
 const isIdentStart = (c: string) => /[A-Za-z_]/.test(c);
@@ -122,7 +162,9 @@ class Parser {
   constructor(private readonly src: string) {}
 
   fail(message: string, at = this.pos): never {
-    throw new ExpressionError(`${message} at offset ${at} of ${JSON.stringify(this.src.length > 200 ? `${this.src.slice(0, 200)}…` : this.src)}`);
+    throw new ExpressionError(
+      `${message} at offset ${at} of ${JSON.stringify(this.src.length > 200 ? `${this.src.slice(0, 200)}…` : this.src)}`,
+    );
   }
 
   // ------------------------------------------------ templates
@@ -158,7 +200,8 @@ class Parser {
         this.pos += 3;
         continue;
       }
-      if (this.src.startsWith("%{", this.pos)) throw new UnsupportedError(`template directive %{...} in ${JSON.stringify(this.src)}`);
+      if (this.src.startsWith("%{", this.pos))
+        throw new UnsupportedError(`template directive %{...} in ${JSON.stringify(this.src)}`);
       if (this.src.startsWith("${", this.pos)) {
         flush();
         const open = this.pos;
@@ -166,7 +209,8 @@ class Parser {
         if (this.src[this.pos] === "~") throw new UnsupportedError("template strip marker ${~");
         const expr = this.parseExpression();
         const close = this.next();
-        if (close.kind !== "punct" || close.text !== "}") this.fail(`expected "}" closing the interpolation opened at offset ${open}`, close.start);
+        if (close.kind !== "punct" || close.text !== "}")
+          this.fail(`expected "}" closing the interpolation opened at offset ${open}`, close.start);
         parts.push(expr);
         continue;
       }
@@ -282,7 +326,14 @@ class Parser {
     return { kind: "conditional", cond, then, else: this.parseExpression() };
   }
 
-  private static readonly LEVELS: readonly (readonly BinaryOp[])[] = [["||"], ["&&"], ["==", "!="], ["<", "<=", ">", ">="], ["+", "-"], ["*", "/", "%"]];
+  private static readonly LEVELS: readonly (readonly BinaryOp[])[] = [
+    ["||"],
+    ["&&"],
+    ["==", "!="],
+    ["<", "<=", ">", ">="],
+    ["+", "-"],
+    ["*", "/", "%"],
+  ];
 
   private parseBinary(level: number): Expr {
     if (level >= Parser.LEVELS.length) return this.parseUnary();
@@ -311,7 +362,7 @@ class Parser {
         const t = this.next();
         if (t.kind === "punct" && t.text === "*") throw new UnsupportedError("splat expressions (.*)");
         if (t.kind === "number") throw new UnsupportedError("legacy index syntax (.0)");
-        if (t.kind !== "ident") this.fail("expected an attribute name after \".\"", t.start);
+        if (t.kind !== "ident") this.fail('expected an attribute name after "."', t.start);
         steps.push({ kind: "attr", name: t.text });
       } else if (this.isPunct("[")) {
         this.next();
@@ -338,7 +389,8 @@ class Parser {
         if (t.text === "true" || t.text === "false") return { kind: "literal", value: t.text === "true" };
         if (t.text === "null") return { kind: "literal", value: null };
         if (this.isPunct("(")) return this.parseCall(t.text);
-        if (this.isPunct(":") && this.src.startsWith("::", this.peek().start)) throw new UnsupportedError(`provider-defined function ${t.text}::...`);
+        if (this.isPunct(":") && this.src.startsWith("::", this.peek().start))
+          throw new UnsupportedError(`provider-defined function ${t.text}::...`);
         return { kind: "traversal", root: t.text, steps: [] };
       }
       case "punct":
@@ -387,7 +439,7 @@ class Parser {
   private parseFor(): Expr {
     this.next(); // for
     const first = this.next();
-    if (first.kind !== "ident") this.fail("expected a variable name after \"for\"", first.start);
+    if (first.kind !== "ident") this.fail('expected a variable name after "for"', first.start);
     let keyVar: string | undefined;
     let valueVar = first.text;
     if (this.isPunct(",")) {
@@ -398,7 +450,7 @@ class Parser {
       valueVar = second.text;
     }
     const inKw = this.next();
-    if (inKw.kind !== "ident" || inKw.text !== "in") this.fail("expected \"in\"", inKw.start);
+    if (inKw.kind !== "ident" || inKw.text !== "in") this.fail('expected "in"', inKw.start);
     const collection = this.parseExpression();
     this.expect(":");
     const body = this.parseExpression();
@@ -415,7 +467,8 @@ class Parser {
   /** `{ key = value, "key" = value, (expr) = value }`; items separated by commas or newlines. */
   private parseObject(): Expr {
     const t = this.peek();
-    if (t.kind === "ident" && t.text === "for") throw new UnsupportedError("object for-expressions ({for ...})");
+    if (t.kind === "ident" && t.text === "for")
+      throw new UnsupportedError("object for-expressions ({for ...})");
     const items: { key: Expr; value: Expr }[] = [];
     while (!this.isPunct("}")) {
       const k = this.peek();
@@ -426,7 +479,7 @@ class Parser {
       } else {
         key = this.parseExpression();
       }
-      if (!this.isPunct("=") && !this.isPunct(":")) this.fail("expected \"=\" or \":\" after an object key");
+      if (!this.isPunct("=") && !this.isPunct(":")) this.fail('expected "=" or ":" after an object key');
       this.next();
       items.push({ key, value: this.parseExpression() });
       if (this.isPunct(",")) this.next();
@@ -486,8 +539,17 @@ export function referencesOf(expr: Expr): Reference[] {
           const path: string[] = [];
           for (const s of e.steps) {
             if (s.kind === "attr") path.push(s.name);
-            else if (s.key.kind === "literal" && (typeof s.key.value === "string" || typeof s.key.value === "number")) path.push(String(s.key.value));
-            else if (s.key.kind === "template" && s.key.parts.length === 1 && typeof s.key.parts[0] === "string") path.push(s.key.parts[0]);
+            else if (
+              s.key.kind === "literal" &&
+              (typeof s.key.value === "string" || typeof s.key.value === "number")
+            )
+              path.push(String(s.key.value));
+            else if (
+              s.key.kind === "template" &&
+              s.key.parts.length === 1 &&
+              typeof s.key.parts[0] === "string"
+            )
+              path.push(s.key.parts[0]);
             else break;
           }
           out.push({ root: e.root, path });
@@ -558,12 +620,14 @@ export function evaluate(expr: Expr, scope: EvalScope): Value {
 
 /** Evaluates every string of a JSON tree as a template; other JSON values are taken as they are. */
 export function evaluateJson(value: unknown, scope: EvalScope): Value {
-  if (typeof value === "string") return hasTemplateSyntax(value) ? evaluate(parseTemplate(value), scope) : value;
+  if (typeof value === "string")
+    return hasTemplateSyntax(value) ? evaluate(parseTemplate(value), scope) : value;
   if (Array.isArray(value)) return value.map((v) => evaluateJson(v, scope));
   if (value && typeof value === "object") {
     const out: ObjectValue = {};
     for (const [k, v] of Object.entries(value)) {
-      if (hasTemplateSyntax(k)) throw new UnsupportedError(`template in an object key (${JSON.stringify(k)})`);
+      if (hasTemplateSyntax(k))
+        throw new UnsupportedError(`template in an object key (${JSON.stringify(k)})`);
       out[k] = evaluateJson(v, scope);
     }
     return out;
@@ -574,7 +638,15 @@ export function evaluateJson(value: unknown, scope: EvalScope): Value {
 }
 
 const typeName = (v: Value): string =>
-  isUnknown(v) ? "unknown" : v === null ? "null" : Array.isArray(v) ? "list" : typeof v === "object" ? "object" : typeof v;
+  isUnknown(v)
+    ? "unknown"
+    : v === null
+      ? "null"
+      : Array.isArray(v)
+        ? "list"
+        : typeof v === "object"
+          ? "object"
+          : typeof v;
 
 /** HCL's automatic conversion to string (numbers and bools convert; null and collections do not). */
 export function toStringValue(v: Value, what: string): string | Unknown {
@@ -616,7 +688,10 @@ class Evaluator {
         return this.template(e.parts, locals);
       case "traversal": {
         let value: Value | undefined = locals.has(e.root) ? locals.get(e.root) : this.scope.lookup(e.root);
-        if (value === undefined) throw new UnsupportedError(`reference to ${JSON.stringify(e.root)} (${describeTraversal(e.root, e.steps)})`);
+        if (value === undefined)
+          throw new UnsupportedError(
+            `reference to ${JSON.stringify(e.root)} (${describeTraversal(e.root, e.steps)})`,
+          );
         return this.steps(value, e.steps, e.root, locals);
       }
       case "postfix":
@@ -666,7 +741,8 @@ class Evaluator {
         continue;
       }
       const v = this.eval(p, locals);
-      if (v === null) throw new ExpressionError("invalid template interpolation value: the expression result is null");
+      if (v === null)
+        throw new ExpressionError("invalid template interpolation value: the expression result is null");
       const s = toStringValue(v, "cannot include the given value in a string template");
       if (isUnknown(s)) unknown = true;
       else out += s;
@@ -674,15 +750,24 @@ class Evaluator {
     return unknown ? UNKNOWN : out;
   }
 
-  private steps(start: Value, steps: readonly Step[], rootName: string, locals: ReadonlyMap<string, Value>): Value {
+  private steps(
+    start: Value,
+    steps: readonly Step[],
+    rootName: string,
+    locals: ReadonlyMap<string, Value>,
+  ): Value {
     let value = start;
     let where = rootName;
     for (const step of steps) {
       if (isUnknown(value)) return UNKNOWN;
       if (step.kind === "attr") {
         where += `.${step.name}`;
-        if (!isObject(value)) throw new ExpressionError(`unsupported attribute: ${where} (the value is ${typeName(value)}, not an object)`);
-        if (!Object.prototype.hasOwnProperty.call(value, step.name)) throw new ExpressionError(`unsupported attribute: ${where} does not exist`);
+        if (!isObject(value))
+          throw new ExpressionError(
+            `unsupported attribute: ${where} (the value is ${typeName(value)}, not an object)`,
+          );
+        if (!Object.prototype.hasOwnProperty.call(value, step.name))
+          throw new ExpressionError(`unsupported attribute: ${where} does not exist`);
         value = value[step.name];
       } else {
         const key = this.eval(step.key, locals);
@@ -690,11 +775,15 @@ class Evaluator {
         where += `[${JSON.stringify(key)}]`;
         if (Array.isArray(value)) {
           const i = toNumber(key, `index ${where}`) as number;
-          if (!Number.isInteger(i) || i < 0 || i >= value.length) throw new ExpressionError(`invalid index: ${where} is out of range (length ${value.length})`);
+          if (!Number.isInteger(i) || i < 0 || i >= value.length)
+            throw new ExpressionError(`invalid index: ${where} is out of range (length ${value.length})`);
           value = value[i];
         } else if (isObject(value)) {
           const k = toStringValue(key, `key ${where}`) as string;
-          if (!Object.prototype.hasOwnProperty.call(value, k)) throw new ExpressionError(`invalid index: ${where}: the map has no element with key ${JSON.stringify(k)}`);
+          if (!Object.prototype.hasOwnProperty.call(value, k))
+            throw new ExpressionError(
+              `invalid index: ${where}: the map has no element with key ${JSON.stringify(k)}`,
+            );
           value = value[k];
         } else {
           throw new ExpressionError(`invalid index: ${where} (the value is ${typeName(value)})`);
@@ -709,7 +798,10 @@ class Evaluator {
     if (isUnknown(coll)) return UNKNOWN;
     let entries: [Value, Value][];
     if (Array.isArray(coll)) entries = coll.map((v, i) => [i, v]);
-    else if (isObject(coll)) entries = Object.keys(coll).sort().map((k) => [k, coll[k]]);
+    else if (isObject(coll))
+      entries = Object.keys(coll)
+        .sort()
+        .map((k) => [k, coll[k]]);
     else throw new ExpressionError(`for expression: cannot iterate over ${typeName(coll)}`);
     const out: Value[] = [];
     for (const [k, v] of entries) {
@@ -788,7 +880,8 @@ class Evaluator {
     const fn = FUNCTIONS[name];
     if (!fn) throw new UnsupportedError(`function ${name}()`);
     const args = argExprs.map((a) => this.eval(a, locals));
-    if (fn.arity !== undefined && args.length !== fn.arity) throw new ExpressionError(`${name}: takes ${fn.arity} arguments, got ${args.length}`);
+    if (fn.arity !== undefined && args.length !== fn.arity)
+      throw new ExpressionError(`${name}: takes ${fn.arity} arguments, got ${args.length}`);
     if (!args.every(isWhollyKnown)) return UNKNOWN;
     return fn.impl(args);
   }
@@ -814,18 +907,26 @@ function str(v: Value, what: string): string {
 function jsonEncode(v: Value): string {
   if (v === null) return "null";
   if (typeof v === "string") {
-    return JSON.stringify(v).replace(/[<>&\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
+    return JSON.stringify(v).replace(
+      /[<>&\u2028\u2029]/g,
+      (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`,
+    );
   }
   if (typeof v === "number") return formatNumber(v);
   if (typeof v === "boolean") return v ? "true" : "false";
   if (Array.isArray(v)) return `[${v.map(jsonEncode).join(",")}]`;
-  if (isObject(v)) return `{${Object.keys(v).sort().map((k) => `${jsonEncode(k)}:${jsonEncode(v[k])}`).join(",")}}`;
+  if (isObject(v))
+    return `{${Object.keys(v)
+      .sort()
+      .map((k) => `${jsonEncode(k)}:${jsonEncode(v[k])}`)
+      .join(",")}}`;
   throw new ExpressionError("jsonencode: value is not known");
 }
 
 /** RE2 syntax as Terraform takes it, mapped to a JS RegExp for the constructs the two share. */
 function compileRe2(pattern: string): RegExp {
-  if (/\(\?(?!P<)[a-zA-Z]/.test(pattern)) throw new UnsupportedError(`regex flag groups (?flags) in ${JSON.stringify(pattern)}`);
+  if (/\(\?(?!P<)[a-zA-Z]/.test(pattern))
+    throw new UnsupportedError(`regex flag groups (?flags) in ${JSON.stringify(pattern)}`);
   try {
     return new RegExp(pattern.replace(/\(\?P</g, "(?<"), "u");
   } catch (err) {
@@ -856,7 +957,8 @@ const FUNCTIONS: Record<string, { arity?: number; impl: (args: Value[]) => Value
       const chars = graphemes(str(s, "substr string"));
       let offset = toNumber(off, "substr offset") as number;
       const length = toNumber(len, "substr length") as number;
-      if (!Number.isInteger(offset) || !Number.isInteger(length)) throw new ExpressionError("substr: offset and length must be whole numbers");
+      if (!Number.isInteger(offset) || !Number.isInteger(length))
+        throw new ExpressionError("substr: offset and length must be whole numbers");
       if (offset < 0) offset = Math.max(0, chars.length + offset);
       if (offset >= chars.length) return "";
       return (length < 0 ? chars.slice(offset) : chars.slice(offset, offset + length)).join("");
@@ -866,7 +968,10 @@ const FUNCTIONS: Record<string, { arity?: number; impl: (args: Value[]) => Value
     arity: 1,
     impl: ([n]) => Math.floor(toNumber(n, "floor argument") as number),
   },
-  sha256: { arity: 1, impl: ([s]) => crypto.createHash("sha256").update(str(s, "sha256 argument"), "utf8").digest("hex") },
+  sha256: {
+    arity: 1,
+    impl: ([s]) => crypto.createHash("sha256").update(str(s, "sha256 argument"), "utf8").digest("hex"),
+  },
   length: {
     arity: 1,
     impl: ([v]) => {
@@ -886,7 +991,8 @@ const FUNCTIONS: Record<string, { arity?: number; impl: (args: Value[]) => Value
       if (groupCount === 0) return m[0];
       const named = m.groups ? Object.keys(m.groups) : [];
       if (named.length === 0) return m.slice(1).map((g) => (g === undefined ? null : g));
-      if (named.length !== groupCount) throw new ExpressionError("regex: pattern mixes named and unnamed capture groups");
+      if (named.length !== groupCount)
+        throw new ExpressionError("regex: pattern mixes named and unnamed capture groups");
       return Object.fromEntries(named.map((n) => [n, m.groups![n] ?? null]));
     },
   },

@@ -42,8 +42,14 @@ export function createDeployProject(configYaml: string): DeployProject {
   const { model } = loadClusterConfig({ projectRoot: root, env: {}, homeDir: root, hostArch: "x64" });
 
   const { aptCache, cluster } = synthStacks(model);
-  const stackDirs = { "apt-cache": path.join(root, "cdktf.out", "stacks", "apt-cache"), "k8s-cluster": path.join(root, "cdktf.out", "stacks", "k8s-cluster") };
-  for (const [dir, json] of [[stackDirs["apt-cache"], aptCache], [stackDirs["k8s-cluster"], cluster]] as const) {
+  const stackDirs = {
+    "apt-cache": path.join(root, "cdktf.out", "stacks", "apt-cache"),
+    "k8s-cluster": path.join(root, "cdktf.out", "stacks", "k8s-cluster"),
+  };
+  for (const [dir, json] of [
+    [stackDirs["apt-cache"], aptCache],
+    [stackDirs["k8s-cluster"], cluster],
+  ] as const) {
     fs.mkdirSync(dir, { recursive: true });
     fs.writeFileSync(path.join(dir, "cdk.tf.json"), JSON.stringify(json, null, 2));
   }

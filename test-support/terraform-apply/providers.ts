@@ -57,23 +57,36 @@ function randomId(): string {
 const nullResource: ManagedProvider = {
   normalize: (args, address) => ({ triggers: stringMap(args.triggers ?? null, `${address}.triggers`) }),
   plannedNew: (args) => ({ id: UNKNOWN, triggers: args.triggers }),
-  replaceReason: (prior, args) => (valuesEqual(prior.triggers ?? null, args.triggers ?? null) ? undefined : "triggers changed"),
+  replaceReason: (prior, args) =>
+    valuesEqual(prior.triggers ?? null, args.triggers ?? null) ? undefined : "triggers changed",
   refresh: (prior) => prior,
   create: (args) => ({ id: randomId(), triggers: args.triggers }),
   delete: () => undefined,
 };
 
-const CHECKSUM_ATTRS = ["id", "content_md5", "content_sha1", "content_sha256", "content_base64sha256", "content_sha512", "content_base64sha512"];
+const CHECKSUM_ATTRS = [
+  "id",
+  "content_md5",
+  "content_sha1",
+  "content_sha256",
+  "content_base64sha256",
+  "content_sha512",
+  "content_base64sha512",
+];
 
 /** Permissions in numeric notation, as the provider's FilePermission type accepts them. */
 function permission(v: Value | undefined, where: string): Value {
   if (v === undefined || v === null) return "0777";
   if (v === UNKNOWN) return v;
-  if (typeof v !== "string" || !/^[0-7]{3,4}$/.test(v)) throw new ExpressionError(`${where}: bad mode for file - string length should be 3 or 4 digits (octal), got ${JSON.stringify(v)}`);
+  if (typeof v !== "string" || !/^[0-7]{3,4}$/.test(v))
+    throw new ExpressionError(
+      `${where}: bad mode for file - string length should be 3 or 4 digits (octal), got ${JSON.stringify(v)}`,
+    );
   return v;
 }
 
-const samePermission = (a: Value, b: Value) => typeof a === "string" && typeof b === "string" && parseInt(a, 8) === parseInt(b, 8);
+const samePermission = (a: Value, b: Value) =>
+  typeof a === "string" && typeof b === "string" && parseInt(a, 8) === parseInt(b, 8);
 
 function checksums(content: Buffer): ObjectValue {
   const hash = (alg: string, enc: "hex" | "base64") => crypto.createHash(alg).update(content).digest(enc);
@@ -95,12 +108,19 @@ const localFile: ManagedProvider = {
     file_permission: permission(args.file_permission, `${address}.file_permission`),
     directory_permission: permission(args.directory_permission, `${address}.directory_permission`),
   }),
-  plannedNew: (args) => ({ ...args, content_base64: null, sensitive_content: null, source: null, ...Object.fromEntries(CHECKSUM_ATTRS.map((a) => [a, UNKNOWN])) }),
+  plannedNew: (args) => ({
+    ...args,
+    content_base64: null,
+    sensitive_content: null,
+    source: null,
+    ...Object.fromEntries(CHECKSUM_ATTRS.map((a) => [a, UNKNOWN])),
+  }),
   replaceReason: (prior, args) => {
     if (!valuesEqual(prior.filename, args.filename)) return "filename changed";
     if (!valuesEqual(prior.content, args.content)) return "content changed";
     if (!samePermission(prior.file_permission, args.file_permission)) return "file_permission changed";
-    if (!samePermission(prior.directory_permission, args.directory_permission)) return "directory_permission changed";
+    if (!samePermission(prior.directory_permission, args.directory_permission))
+      return "directory_permission changed";
     return undefined;
   },
   refresh: (prior, stackDir) => {
@@ -116,7 +136,8 @@ const localFile: ManagedProvider = {
   create: (args, stackDir) => {
     const file = path.resolve(stackDir, String(args.filename));
     const dir = path.dirname(file);
-    if (!fs.existsSync(dir)) fs.mkdirSync(dir, { recursive: true, mode: parseInt(String(args.directory_permission), 8) });
+    if (!fs.existsSync(dir))
+      fs.mkdirSync(dir, { recursive: true, mode: parseInt(String(args.directory_permission), 8) });
     const content = Buffer.from(String(args.content), "utf8");
     // Like Go's os.WriteFile, the mode applies only when the file is created.
     fs.writeFileSync(file, content, { mode: parseInt(String(args.file_permission), 8) });
@@ -131,7 +152,10 @@ const localFile: ManagedProvider = {
   },
 };
 
-export const MANAGED_PROVIDERS: Record<string, ManagedProvider> = { null_resource: nullResource, local_file: localFile };
+export const MANAGED_PROVIDERS: Record<string, ManagedProvider> = {
+  null_resource: nullResource,
+  local_file: localFile,
+};
 
 // ---------------------------------------------------------------- data "external"
 
@@ -145,11 +169,16 @@ export interface ExternalReadOptions {
 export function normalizeExternal(args: ObjectValue, address: string): ObjectValue {
   const program = args.program;
   if (program !== UNKNOWN) {
-    if (!Array.isArray(program) || program.length === 0) throw new ExpressionError(`${address}.program: a non-empty list of strings is required`);
+    if (!Array.isArray(program) || program.length === 0)
+      throw new ExpressionError(`${address}.program: a non-empty list of strings is required`);
     program.forEach((p, i) => requiredString(p, `${address}.program[${i}]`));
   }
   const wd = args.working_dir ?? "";
-  return { program, query: stringMap(args.query ?? {}, `${address}.query`), working_dir: wd === UNKNOWN ? wd : requiredString(wd, `${address}.working_dir`) };
+  return {
+    program,
+    query: stringMap(args.query ?? {}, `${address}.query`),
+    working_dir: wd === UNKNOWN ? wd : requiredString(wd, `${address}.working_dir`),
+  };
 }
 
 export interface ExternalReadResult {
@@ -159,7 +188,11 @@ export interface ExternalReadResult {
   readonly command: string;
 }
 
-export async function readExternal(args: ObjectValue, address: string, opts: ExternalReadOptions): Promise<ExternalReadResult> {
+export async function readExternal(
+  args: ObjectValue,
+  address: string,
+  opts: ExternalReadOptions,
+): Promise<ExternalReadResult> {
   const program = (args.program as Value[]).map(String);
   const wd = String(args.working_dir ?? "");
   const run = await runCommand(program[0], program.slice(1), {
@@ -172,19 +205,40 @@ export async function readExternal(args: ObjectValue, address: string, opts: Ext
   const command = program.join(" ");
   if (run.code !== 0) {
     const why = run.stderr.trim().split("\n").slice(-5).join(" | ");
-    return { run, command, error: `${address}: External Program Execution Failed: program ${JSON.stringify(command)} ${describeExit(run, opts.timeoutMs)}${why ? `: ${why}` : ""}` };
+    return {
+      run,
+      command,
+      error: `${address}: External Program Execution Failed: program ${JSON.stringify(command)} ${describeExit(run, opts.timeoutMs)}${why ? `: ${why}` : ""}`,
+    };
   }
   let parsed: unknown;
   try {
     parsed = JSON.parse(run.stdout);
   } catch {
-    return { run, command, error: `${address}: Unexpected External Program Results: the program's stdout is not JSON: ${JSON.stringify(run.stdout.slice(0, 200))}` };
+    return {
+      run,
+      command,
+      error: `${address}: Unexpected External Program Results: the program's stdout is not JSON: ${JSON.stringify(run.stdout.slice(0, 200))}`,
+    };
   }
-  if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed) || !Object.values(parsed).every((v) => typeof v === "string")) {
-    return { run, command, error: `${address}: Unexpected External Program Results: the program must print a JSON object whose values are all strings, got ${run.stdout.trim().slice(0, 200)}` };
+  if (
+    typeof parsed !== "object" ||
+    parsed === null ||
+    Array.isArray(parsed) ||
+    !Object.values(parsed).every((v) => typeof v === "string")
+  ) {
+    return {
+      run,
+      command,
+      error: `${address}: Unexpected External Program Results: the program must print a JSON object whose values are all strings, got ${run.stdout.trim().slice(0, 200)}`,
+    };
   }
   return { run, command, attributes: { id: "-", ...args, result: parsed as ObjectValue } };
 }
 
 /** Planned attributes of a data source read that waits for apply. */
-export const deferredExternal = (args: ObjectValue): ObjectValue => ({ id: UNKNOWN, ...args, result: UNKNOWN });
+export const deferredExternal = (args: ObjectValue): ObjectValue => ({
+  id: UNKNOWN,
+  ...args,
+  result: UNKNOWN,
+});

@@ -35,7 +35,12 @@ interface StateFileV4 {
     type: string;
     name: string;
     provider: string;
-    instances: { schema_version: number; status?: "tainted"; attributes: ObjectValue; dependencies?: string[] }[];
+    instances: {
+      schema_version: number;
+      status?: "tainted";
+      attributes: ObjectValue;
+      dependencies?: string[];
+    }[];
   }[];
 }
 
@@ -61,9 +66,12 @@ export class StateStore {
     try {
       json = JSON.parse(fs.readFileSync(file, "utf8")) as StateFileV4;
     } catch (err) {
-      throw new Error(`cannot read the state file ${file}: ${(err as Error).message}; remove it only if nothing it records exists any more`);
+      throw new Error(
+        `cannot read the state file ${file}: ${(err as Error).message}; remove it only if nothing it records exists any more`,
+      );
     }
-    if (json.version !== STATE_FORMAT_VERSION || !Array.isArray(json.resources)) throw new Error(`${file} is not a version ${STATE_FORMAT_VERSION} state file`);
+    if (json.version !== STATE_FORMAT_VERSION || !Array.isArray(json.resources))
+      throw new Error(`${file} is not a version ${STATE_FORMAT_VERSION} state file`);
     store.serial = json.serial ?? 0;
     store.lineage = json.lineage ?? store.lineage;
     store.outputs = Object.fromEntries(Object.entries(json.outputs ?? {}).map(([k, o]) => [k, o.value]));
@@ -71,7 +79,15 @@ export class StateStore {
       const address = r.mode === "data" ? `data.${r.type}.${r.name}` : `${r.type}.${r.name}`;
       const inst = r.instances[0];
       if (!inst) continue;
-      store.resources.set(address, { address, mode: r.mode, type: r.type, name: r.name, attributes: inst.attributes, tainted: inst.status === "tainted", dependencies: inst.dependencies ?? [] });
+      store.resources.set(address, {
+        address,
+        mode: r.mode,
+        type: r.type,
+        name: r.name,
+        attributes: inst.attributes,
+        tainted: inst.status === "tainted",
+        dependencies: inst.dependencies ?? [],
+      });
     }
     return store;
   }
@@ -87,19 +103,33 @@ export class StateStore {
       this.backedUp = true;
     }
     this.serial++;
-    const sorted = [...this.resources.values()].sort((a, b) => (a.address < b.address ? -1 : a.address > b.address ? 1 : 0));
+    const sorted = [...this.resources.values()].sort((a, b) =>
+      a.address < b.address ? -1 : a.address > b.address ? 1 : 0,
+    );
     const json: StateFileV4 = {
       version: STATE_FORMAT_VERSION,
       terraform_version: SIMULATOR_VERSION,
       serial: this.serial,
       lineage: this.lineage,
-      outputs: Object.fromEntries(Object.entries(this.outputs).map(([k, v]) => [k, { value: v, type: Array.isArray(v) ? "list" : v === null ? "null" : typeof v }])),
+      outputs: Object.fromEntries(
+        Object.entries(this.outputs).map(([k, v]) => [
+          k,
+          { value: v, type: Array.isArray(v) ? "list" : v === null ? "null" : typeof v },
+        ]),
+      ),
       resources: sorted.map((r) => ({
         mode: r.mode,
         type: r.type,
         name: r.name,
         provider: `provider["registry.terraform.io/${PROVIDERS[r.type] ?? r.type}"]`,
-        instances: [{ schema_version: 0, ...(r.tainted ? { status: "tainted" as const } : {}), attributes: r.attributes, ...(r.mode === "managed" ? { dependencies: [...r.dependencies] } : {}) }],
+        instances: [
+          {
+            schema_version: 0,
+            ...(r.tainted ? { status: "tainted" as const } : {}),
+            attributes: r.attributes,
+            ...(r.mode === "managed" ? { dependencies: [...r.dependencies] } : {}),
+          },
+        ],
       })),
     };
     const tmp = `${this.path}.${process.pid}.tmp`;

@@ -123,17 +123,28 @@ export function createVmrunSim(baseEnv: NodeJS.ProcessEnv = process.env): VmrunS
       for (;;) {
         const hit = readCalls(stateDir).find(match);
         if (hit) return hit;
-        if (Date.now() >= giveUp) throw new Error(`the expected vmrun call never happened within ${timeoutMs} ms`);
+        if (Date.now() >= giveUp)
+          throw new Error(`the expected vmrun call never happened within ${timeoutMs} ms`);
         await new Promise((r) => setTimeout(r, 25));
       }
     },
     powerOn(vmxAbs) {
-      const r = spawnSync(binary, ["-T", "ws", "start", vmxAbs, "nogui"], { env, encoding: "utf8", timeout: 15_000 });
-      if (r.status !== 0) throw new Error(`the simulator did not start ${vmxAbs} (exit ${r.status}): ${r.stdout}${r.stderr}`);
+      const r = spawnSync(binary, ["-T", "ws", "start", vmxAbs, "nogui"], {
+        env,
+        encoding: "utf8",
+        timeout: 15_000,
+      });
+      if (r.status !== 0)
+        throw new Error(`the simulator did not start ${vmxAbs} (exit ${r.status}): ${r.stdout}${r.stderr}`);
     },
     powerOff(vmxAbs) {
-      const r = spawnSync(binary, ["-T", "ws", "stop", vmxAbs, "hard"], { env, encoding: "utf8", timeout: 15_000 });
-      if (r.status !== 0) throw new Error(`the simulator did not stop ${vmxAbs} (exit ${r.status}): ${r.stdout}${r.stderr}`);
+      const r = spawnSync(binary, ["-T", "ws", "stop", vmxAbs, "hard"], {
+        env,
+        encoding: "utf8",
+        timeout: 15_000,
+      });
+      if (r.status !== 0)
+        throw new Error(`the simulator did not stop ${vmxAbs} (exit ${r.status}): ${r.stdout}${r.stderr}`);
     },
     vmState(vmxAbs) {
       const dir = path.join(stateDir, "vms");

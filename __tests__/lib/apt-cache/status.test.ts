@@ -20,10 +20,19 @@ describe("apt cache status", () => {
     guestRoot = makeTempDir("acng-guest-");
     fs.writeFileSync(path.join(guestRoot, "systemctl"), "#!/bin/bash\necho active\n", { mode: 0o755 });
     fs.mkdirSync(path.join(guestRoot, "var/log/apt-cacher-ng"), { recursive: true });
-    fs.writeFileSync(path.join(guestRoot, "var/log/apt-cacher-ng/apt-cacher.log"), "1|I|10|c|p\n1|O|10|c|p\n2|O|10|c|p\n");
+    fs.writeFileSync(
+      path.join(guestRoot, "var/log/apt-cacher-ng/apt-cacher.log"),
+      "1|I|10|c|p\n1|O|10|c|p\n2|O|10|c|p\n",
+    );
     fs.writeFileSync(
       path.join(simDir, "config.json"),
-      JSON.stringify({ commands: { "sudo -n /usr/local/sbin/apt-cache-stats": { argv: ["python3", STATS, "--root", guestRoot, "--systemctl", path.join(guestRoot, "systemctl")] } } }),
+      JSON.stringify({
+        commands: {
+          "sudo -n /usr/local/sbin/apt-cache-stats": {
+            argv: ["python3", STATS, "--root", guestRoot, "--systemctl", path.join(guestRoot, "systemctl")],
+          },
+        },
+      }),
     );
     process.env.PATH = `${SSH_SIM}:${savedPath}`;
     process.env.SSH_SIM_DIR = simDir;
@@ -40,13 +49,25 @@ describe("apt cache status", () => {
   });
 
   it("combines the guest's report (over SSH) with a TCP check from this machine", async () => {
-    const status = await aptCacheStatus({ name: "apt-cache-server", target: { host: "127.0.0.1", user: "ubuntu" }, port, timeoutMs: 20_000 });
-    expect(status).toMatchObject({ reachable: true, report: { service: "active", requests: 2, hits: 1, misses: 1 } });
+    const status = await aptCacheStatus({
+      name: "apt-cache-server",
+      target: { host: "127.0.0.1", user: "ubuntu" },
+      port,
+      timeoutMs: 20_000,
+    });
+    expect(status).toMatchObject({
+      reachable: true,
+      report: { service: "active", requests: 2, hits: 1, misses: 1 },
+    });
     expect(isHealthy(status)).toBe(true);
     const text = formatAptCacheStatus(status);
     expect(text).toMatch(/^hits\s+1 \(50% of requests\)$/m);
     expect(text).toMatch(/^reachable from this Mac\s+yes$/m);
-    const calls = fs.readFileSync(path.join(simDir, "calls.log"), "utf8").trim().split("\n").map((l) => JSON.parse(l));
+    const calls = fs
+      .readFileSync(path.join(simDir, "calls.log"), "utf8")
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l));
     expect(calls.map((c) => c.remote)).toEqual([["sudo", "-n", "/usr/local/sbin/apt-cache-stats"]]);
   });
 
@@ -54,9 +75,16 @@ describe("apt cache status", () => {
     fs.writeFileSync(path.join(simDir, "config.json"), JSON.stringify({ authFail: true }));
     await new Promise((resolve) => server.close(resolve));
     server = net.createServer();
-    const status = await aptCacheStatus({ name: "apt-cache-server", target: { host: "127.0.0.1", user: "ubuntu" }, port, timeoutMs: 20_000 });
+    const status = await aptCacheStatus({
+      name: "apt-cache-server",
+      target: { host: "127.0.0.1", user: "ubuntu" },
+      port,
+      timeoutMs: 20_000,
+    });
     expect(status.reachable).toBe(false);
-    expect(status.error).toMatch(/ssh ubuntu@127\.0\.0\.1 failed: .*Permission denied \(publickey\)\.; check that apt-cache-server runs/);
+    expect(status.error).toMatch(
+      /ssh ubuntu@127\.0\.0\.1 failed: .*Permission denied \(publickey\)\.; check that apt-cache-server runs/,
+    );
     expect(isHealthy(status)).toBe(false);
     expect(formatAptCacheStatus(status)).toMatch(/^error\s+ssh ubuntu@127/m);
   });

@@ -37,7 +37,10 @@ describe("selectTargets", () => {
 
   it("returns all targets without names and the named ones in cluster order", () => {
     expect(selectTargets(targets, undefined)).toHaveLength(3);
-    expect(selectTargets(targets, ["k8s-worker1", "gateway1"]).map((t) => t.name)).toEqual(["gateway1", "k8s-worker1"]);
+    expect(selectTargets(targets, ["k8s-worker1", "gateway1"]).map((t) => t.name)).toEqual([
+      "gateway1",
+      "k8s-worker1",
+    ]);
   });
 
   it("rejects unknown names and lists the valid ones", () => {
@@ -50,6 +53,7 @@ describe("selectTargets", () => {
 describe("parseTimeoutSeconds", () => {
   it("accepts whole seconds and rejects anything else", () => {
     expect(parseTimeoutSeconds("30")).toBe(30);
-    for (const bad of ["0", "-1", "1.5", "abc", ""]) expect(() => parseTimeoutSeconds(bad)).toThrow(/--timeout/);
+    for (const bad of ["0", "-1", "1.5", "abc", ""])
+      expect(() => parseTimeoutSeconds(bad)).toThrow(/--timeout/);
   });
 });

@@ -13,7 +13,12 @@ describe("startAll / stopAll", () => {
   const log = (vm: string, m: string) => progress.push(`${vm}: ${m}`);
 
   it("groups the VMs in start order: APT cache, masters, workers, gateways", () => {
-    expect(startGroups(context()).map((g) => g.map((t) => t.name))).toEqual([[APT_CACHE], ["k8s-master1"], ["k8s-worker1"], ["gateway1"]]);
+    expect(startGroups(context()).map((g) => g.map((t) => t.name))).toEqual([
+      [APT_CACHE],
+      ["k8s-master1"],
+      ["k8s-worker1"],
+      ["gateway1"],
+    ]);
   });
 
   it("starts the VMs that are off in that order and skips running ones", async () => {
@@ -26,14 +31,18 @@ describe("startAll / stopAll", () => {
       { vm: "k8s-worker1", outcome: "skipped", detail: "already running" },
       { vm: "gateway1", outcome: "done", detail: "started" },
     ]);
-    for (const name of [APT_CACHE, "k8s-master1", "k8s-worker1", "gateway1"]) expect(p.sim.vmState(p.vmxOf(name))?.power).toBe("on");
+    for (const name of [APT_CACHE, "k8s-master1", "k8s-worker1", "gateway1"])
+      expect(p.sim.vmState(p.vmxOf(name))?.power).toBe("on");
     expect(progress).toContain("k8s-master1: starting (nogui)");
   });
 
   it("reports a VM whose start fails and still starts the others", async () => {
     p.sim.setFaults({ commands: { start: { "k8s-master1": { fail: "Error: The file is locked" } } } });
     const rows = await startAll(context(), log);
-    expect(rows.find((r) => r.vm === "k8s-master1")).toMatchObject({ outcome: "failed", detail: expect.stringContaining("The file is locked") });
+    expect(rows.find((r) => r.vm === "k8s-master1")).toMatchObject({
+      outcome: "failed",
+      detail: expect.stringContaining("The file is locked"),
+    });
     expect(p.sim.vmState(p.vmxOf("gateway1"))?.power).toBe("on");
   });
 
@@ -47,6 +56,7 @@ describe("startAll / stopAll", () => {
       ["k8s-master1", "done"],
       [APT_CACHE, "done"],
     ]);
-    for (const name of [APT_CACHE, "k8s-master1", "gateway1"]) expect(p.sim.vmState(p.vmxOf(name))?.power).toBe("off");
+    for (const name of [APT_CACHE, "k8s-master1", "gateway1"])
+      expect(p.sim.vmState(p.vmxOf(name))?.power).toBe("off");
   });
 });

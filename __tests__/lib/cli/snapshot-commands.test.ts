@@ -18,7 +18,8 @@ describe("inventoryAfterRollback", () => {
   });
 
   it("replaces the addresses found and keeps the other lines, in cluster order", () => {
-    const existing = "# old\nK8S_WORKER1_IP=10.10.0.199\nGATEWAY1_IP=192.168.68.50\nK8S_MASTER1_IP=10.10.0.131\nAPT_CACHE_SERVER_IP=10.10.0.9\n";
+    const existing =
+      "# old\nK8S_WORKER1_IP=10.10.0.199\nGATEWAY1_IP=192.168.68.50\nK8S_MASTER1_IP=10.10.0.131\nAPT_CACHE_SERVER_IP=10.10.0.9\n";
     // k8s-master1 was rolled back but reported no address: its line stays as it was.
     expect(inventoryAfterRollback(ctx(), { "k8s-worker1": "10.10.0.140", "k8s-master1": "" }, existing)).toBe(
       `${INVENTORY_HEADER}\nAPT_CACHE_SERVER_IP=10.10.0.148\nGATEWAY1_IP=192.168.68.50\nK8S_MASTER1_IP=10.10.0.131\nK8S_WORKER1_IP=10.10.0.140\n`,

@@ -22,7 +22,12 @@ describe("loadClusterConfig", () => {
   });
 
   it("uses the built-in defaults and ~/.ssh/id_ed25519.pub when there is no cluster.yaml", () => {
-    const { model, configFile } = loadClusterConfig({ projectRoot: root, env: {}, homeDir: home, hostArch: "x64" });
+    const { model, configFile } = loadClusterConfig({
+      projectRoot: root,
+      env: {},
+      homeDir: home,
+      hostArch: "x64",
+    });
     expect(configFile).toBeUndefined();
     expect(model.ssh.publicKey).toBe(KEY.trim());
     expect(model.arch).toBe("amd64");
@@ -31,7 +36,12 @@ describe("loadClusterConfig", () => {
 
   it("reads cluster.yaml from the project root", () => {
     fs.writeFileSync(path.join(root, "cluster.yaml"), "vms:\n  - {name: solo, role: master}\n");
-    const { model, configFile } = loadClusterConfig({ projectRoot: root, env: {}, homeDir: home, hostArch: "arm64" });
+    const { model, configFile } = loadClusterConfig({
+      projectRoot: root,
+      env: {},
+      homeDir: home,
+      hostArch: "arm64",
+    });
     expect(configFile).toBe(path.join(root, "cluster.yaml"));
     expect(model.vms.map((v) => v.name)).toEqual(["solo"]);
   });
@@ -40,12 +50,19 @@ describe("loadClusterConfig", () => {
     fs.writeFileSync(path.join(root, "other.yaml"), "sshPublicKeyFile: keys/lab.pub\n");
     fs.mkdirSync(path.join(root, "keys"));
     fs.writeFileSync(path.join(root, "keys", "lab.pub"), KEY.replace("lab@mac", "other"));
-    const { model } = loadClusterConfig({ projectRoot: root, env: { CLUSTER_CONFIG: "other.yaml" }, homeDir: home, hostArch: "arm64" });
+    const { model } = loadClusterConfig({
+      projectRoot: root,
+      env: { CLUSTER_CONFIG: "other.yaml" },
+      homeDir: home,
+      hostArch: "arm64",
+    });
     expect(model.ssh.publicKey).toMatch(/ other$/);
   });
 
   it("fails when CLUSTER_CONFIG names a missing file", () => {
-    expect(() => loadClusterConfig({ projectRoot: root, env: { CLUSTER_CONFIG: "nope.yaml" }, homeDir: home })).toThrow(/CLUSTER_CONFIG = "nope.yaml": no such file/);
+    expect(() =>
+      loadClusterConfig({ projectRoot: root, env: { CLUSTER_CONFIG: "nope.yaml" }, homeDir: home }),
+    ).toThrow(/CLUSTER_CONFIG = "nope.yaml": no such file/);
   });
 
   it("fails naming the key path when the key is missing, and names the config file", () => {

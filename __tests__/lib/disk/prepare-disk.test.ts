@@ -47,7 +47,10 @@ describe("prepareVmDisk", () => {
     expect(info).toMatchObject({ format: "vmdk", virtualSize: 3 * GIB, createType: "monolithicSparse" });
     expect(info.backingFilename).toBeUndefined();
     // The embedded descriptor names the final file (it was written under that name) and the adapter.
-    const head = fs.readFileSync(target).subarray(0, 64 * 1024).toString("latin1");
+    const head = fs
+      .readFileSync(target)
+      .subarray(0, 64 * 1024)
+      .toString("latin1");
     expect(head).toContain(`RW ${(3 * GIB) / 512} SPARSE "m1.vmdk"`);
     expect(head).toContain('ddb.adapterType = "lsilogic"');
     // Same guest-visible content as the base (compare ignores the extra, unallocated size).
@@ -59,7 +62,9 @@ describe("prepareVmDisk", () => {
   });
 
   it("accepts a disk exactly the size of the image", async () => {
-    await expect(prepareVmDisk({ baseImage: base, target, sizeGb: 2, timeoutMs: 60_000 })).resolves.toMatchObject({ action: "created" });
+    await expect(
+      prepareVmDisk({ baseImage: base, target, sizeGb: 2, timeoutMs: 60_000 }),
+    ).resolves.toMatchObject({ action: "created" });
   });
 
   it("keeps an existing disk of the right size without rewriting it", async () => {
@@ -72,7 +77,9 @@ describe("prepareVmDisk", () => {
 
   it("keeps an existing disk even when the base image is gone", async () => {
     await prepareVmDisk({ baseImage: base, target, sizeGb: 3, timeoutMs: 60_000 });
-    await expect(prepareVmDisk({ baseImage: path.join(dir, "deleted.img"), target, sizeGb: 3, timeoutMs: 60_000 })).resolves.toMatchObject({ action: "kept-existing" });
+    await expect(
+      prepareVmDisk({ baseImage: path.join(dir, "deleted.img"), target, sizeGb: 3, timeoutMs: 60_000 }),
+    ).resolves.toMatchObject({ action: "kept-existing" });
   });
 
   it("refuses a disk smaller than the image before writing anything", async () => {
@@ -83,8 +90,12 @@ describe("prepareVmDisk", () => {
   });
 
   it("refuses sizes that are not whole GiB", async () => {
-    await expect(prepareVmDisk({ baseImage: base, target, sizeGb: 2.5, timeoutMs: 60_000 })).rejects.toThrow(/whole number/);
-    await expect(prepareVmDisk({ baseImage: base, target, sizeGb: 0, timeoutMs: 60_000 })).rejects.toThrow(/whole number/);
+    await expect(prepareVmDisk({ baseImage: base, target, sizeGb: 2.5, timeoutMs: 60_000 })).rejects.toThrow(
+      /whole number/,
+    );
+    await expect(prepareVmDisk({ baseImage: base, target, sizeGb: 0, timeoutMs: 60_000 })).rejects.toThrow(
+      /whole number/,
+    );
   });
 
   it("refuses to touch an existing disk of another size", async () => {
@@ -99,15 +110,21 @@ describe("prepareVmDisk", () => {
   it("refuses to touch an existing file that is not a vmdk", async () => {
     fs.mkdirSync(vmDir, { recursive: true });
     fs.writeFileSync(target, "my notes, not a disk\n");
-    await expect(prepareVmDisk({ baseImage: base, target, sizeGb: 3, timeoutMs: 60_000 })).rejects.toThrow(/exists but is a raw image, not a vmdk: it was left untouched/);
+    await expect(prepareVmDisk({ baseImage: base, target, sizeGb: 3, timeoutMs: 60_000 })).rejects.toThrow(
+      /exists but is a raw image, not a vmdk: it was left untouched/,
+    );
     expect(fs.readFileSync(target, "utf8")).toBe("my notes, not a disk\n");
   });
 
   it("refuses a base image that is missing or not qcow2", async () => {
-    await expect(prepareVmDisk({ baseImage: path.join(dir, "none.img"), target, sizeGb: 3, timeoutMs: 60_000 })).rejects.toThrow(/base image .*none\.img does not exist/);
+    await expect(
+      prepareVmDisk({ baseImage: path.join(dir, "none.img"), target, sizeGb: 3, timeoutMs: 60_000 }),
+    ).rejects.toThrow(/base image .*none\.img does not exist/);
     const raw = path.join(dir, "raw.img");
     fs.writeFileSync(raw, Buffer.alloc(1024 * 1024));
-    await expect(prepareVmDisk({ baseImage: raw, target, sizeGb: 3, timeoutMs: 60_000 })).rejects.toThrow(/is raw, not qcow2/);
+    await expect(prepareVmDisk({ baseImage: raw, target, sizeGb: 3, timeoutMs: 60_000 })).rejects.toThrow(
+      /is raw, not qcow2/,
+    );
     expect(fs.existsSync(vmDir)).toBe(false);
   });
 
@@ -136,7 +153,14 @@ describe("prepareVmDisk", () => {
     fs.copyFileSync(base, ownBase);
     const messages: string[] = [];
     const disks = ["m1", "m2"].map((n) => path.join(dir, "VMs", `${n}.vmwarevm`, `${n}.vmdk`));
-    for (const disk of disks) await prepareVmDisk({ baseImage: ownBase, target: disk, sizeGb: 3, timeoutMs: 60_000, onProgress: (m) => messages.push(m) });
+    for (const disk of disks)
+      await prepareVmDisk({
+        baseImage: ownBase,
+        target: disk,
+        sizeGb: 3,
+        timeoutMs: 60_000,
+        onProgress: (m) => messages.push(m),
+      });
     expect(messages.filter((m) => m.startsWith("converting "))).toHaveLength(1);
     expect(messages.filter((m) => m.startsWith("copying "))).toHaveLength(2);
     expect(fs.readdirSync(sizedVmdkCacheDir(ownBase)).filter((n) => n.endsWith(".vmdk"))).toHaveLength(1);
@@ -144,17 +168,29 @@ describe("prepareVmDisk", () => {
     // The seed's way, for comparison: one conversion straight to the VM's file name.
     const perVm = path.join(dir, "per-vm", "m1.vmdk");
     fs.mkdirSync(path.dirname(perVm));
-    await convertBaseToVmdk({ baseImage: ownBase, sizeBytes: 3 * GIB, output: perVm, workDir: path.dirname(perVm), timeoutMs: 60_000 });
+    await convertBaseToVmdk({
+      baseImage: ownBase,
+      sizeBytes: 3 * GIB,
+      output: perVm,
+      workDir: path.dirname(perVm),
+      timeoutMs: 60_000,
+    });
     const expected = await qemuImgInfo(perVm);
     const cids: string[] = [];
     for (const disk of disks) {
       const info = await qemuImgInfo(disk);
       expect(comparable(info.raw)).toEqual(comparable(expected.raw));
-      const cmp = await runWithDeadline("qemu-img", ["compare", "-f", "vmdk", "-F", "vmdk", perVm, disk], { timeoutMs: 60_000 });
+      const cmp = await runWithDeadline("qemu-img", ["compare", "-f", "vmdk", "-F", "vmdk", perVm, disk], {
+        timeoutMs: 60_000,
+      });
       expect(cmp.stdout).toContain("Images are identical");
       const text = (await readEmbeddedDescriptor(disk)).text;
       const own = text.replace(/^CID=\w+$/m, "CID=x");
-      expect(own).toBe((await readEmbeddedDescriptor(perVm)).text.replace(/^CID=\w+$/m, "CID=x").replace('"m1.vmdk"', `"${path.basename(disk)}"`));
+      expect(own).toBe(
+        (await readEmbeddedDescriptor(perVm)).text
+          .replace(/^CID=\w+$/m, "CID=x")
+          .replace('"m1.vmdk"', `"${path.basename(disk)}"`),
+      );
       cids.push(/^CID=(\w+)$/m.exec(text)![1]);
       expect(fs.statSync(disk).mode & 0o777).toBe(0o644);
     }
@@ -166,19 +202,32 @@ describe("prepareVmDisk", () => {
     fs.mkdirSync(path.dirname(ownBase));
     fs.copyFileSync(base, ownBase);
     await prepareVmDisk({ baseImage: ownBase, target, sizeGb: 3, timeoutMs: 60_000 });
-    const [entry] = fs.readdirSync(sizedVmdkCacheDir(ownBase)).filter((n) => n.endsWith(".vmdk")).map((n) => path.join(sizedVmdkCacheDir(ownBase), n));
+    const [entry] = fs
+      .readdirSync(sizedVmdkCacheDir(ownBase))
+      .filter((n) => n.endsWith(".vmdk"))
+      .map((n) => path.join(sizedVmdkCacheDir(ownBase), n));
     fs.chmodSync(entry, 0o644);
     fs.truncateSync(entry, Math.floor(fs.statSync(entry).size / 2));
     const messages: string[] = [];
     const other = path.join(dir, "VMs", "m2.vmwarevm", "m2.vmdk");
-    await expect(prepareVmDisk({ baseImage: ownBase, target: other, sizeGb: 3, timeoutMs: 60_000, onProgress: (m) => messages.push(m) })).resolves.toMatchObject({ action: "created" });
+    await expect(
+      prepareVmDisk({
+        baseImage: ownBase,
+        target: other,
+        sizeGb: 3,
+        timeoutMs: 60_000,
+        onProgress: (m) => messages.push(m),
+      }),
+    ).resolves.toMatchObject({ action: "created" });
     expect(messages.some((m) => /is unusable .*converting it again/.test(m))).toBe(true);
     const cmp = await runWithDeadline("qemu-img", ["compare", ownBase, other], { timeoutMs: 60_000 });
     expect(cmp.stdout).toContain("Images are identical");
   });
 
   it("fails on its deadline without leaving a disk", async () => {
-    await expect(prepareVmDisk({ baseImage: base, target, sizeGb: 3, timeoutMs: 1 })).rejects.toThrow(/did not finish within/);
+    await expect(prepareVmDisk({ baseImage: base, target, sizeGb: 3, timeoutMs: 1 })).rejects.toThrow(
+      /did not finish within/,
+    );
     expect(fs.existsSync(target)).toBe(false);
   });
 });

@@ -1,6 +1,12 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { convertQcow2ToVmdk, createQcow2Overlay, qemuImgCheck, qemuImgInfo, runQemuImg } from "../../../lib/disk/qemu-img";
+import {
+  convertQcow2ToVmdk,
+  createQcow2Overlay,
+  qemuImgCheck,
+  qemuImgInfo,
+  runQemuImg,
+} from "../../../lib/disk/qemu-img";
 import { cachedQcow2, GIB, makeTempDir, removeFixtureCache } from "../../../test-support/fixtures";
 
 let dir: string;
@@ -36,8 +42,12 @@ describe("qemu-img wrappers", () => {
   });
 
   it("turns a failure into an error quoting qemu-img", async () => {
-    await expect(qemuImgInfo(path.join(dir, "missing.img"))).rejects.toThrow(/qemu-img info failed: .*No such file/);
-    await expect(runQemuImg(["resize", "-f", "raw", path.join(dir, "missing.img"), "1G"], 30_000)).rejects.toThrow(/qemu-img resize failed/);
+    await expect(qemuImgInfo(path.join(dir, "missing.img"))).rejects.toThrow(
+      /qemu-img info failed: .*No such file/,
+    );
+    await expect(
+      runQemuImg(["resize", "-f", "raw", path.join(dir, "missing.img"), "1G"], 30_000),
+    ).rejects.toThrow(/qemu-img resize failed/);
   });
 
   it("checks a vmdk's grain tables and names the first problem of a truncated one", async () => {
@@ -46,6 +56,8 @@ describe("qemu-img wrappers", () => {
     await expect(qemuImgCheck(vmdk, "vmdk", 30_000)).resolves.toBeUndefined();
     fs.truncateSync(vmdk, Math.floor(fs.statSync(vmdk).size / 2));
     expect((await qemuImgInfo(vmdk)).virtualSize).toBe(GIB); // info alone does not notice
-    await expect(qemuImgCheck(vmdk, "vmdk", 30_000)).rejects.toThrow(/^qemu-img check failed: ERROR: .*points after EOF/);
+    await expect(qemuImgCheck(vmdk, "vmdk", 30_000)).rejects.toThrow(
+      /^qemu-img check failed: ERROR: .*points after EOF/,
+    );
   });
 });

@@ -3,7 +3,16 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { makeTempSibling } from "../../../lib/fs/atomic";
 import { qemuImgInfo } from "../../../lib/disk/qemu-img";
-import { baseImageIdentity, convertBaseToVmdk, ensureSizedVmdk, sizedVmdkCacheDir, sizedVmdkName, sparseVmdkProblem, stampPath, vmdkInfoProblem } from "../../../lib/disk/sized-vmdk-cache";
+import {
+  baseImageIdentity,
+  convertBaseToVmdk,
+  ensureSizedVmdk,
+  sizedVmdkCacheDir,
+  sizedVmdkName,
+  sparseVmdkProblem,
+  stampPath,
+  vmdkInfoProblem,
+} from "../../../lib/disk/sized-vmdk-cache";
 import { runWithDeadline } from "../../../lib/process/run-with-deadline";
 import { cachedQcow2, GIB, makeTempDir, removeFixtureCache } from "../../../test-support/fixtures";
 
@@ -36,7 +45,7 @@ describe("sized VMDK cache", () => {
     const id = await baseImageIdentity(base);
     expect(id).toMatch(/^[0-9a-f]{16}$/);
     expect(sizedVmdkName(base, id, 40)).toBe(`noble-server-cloudimg-amd64-${id}-40G.vmdk`);
-    expect(sizedVmdkName("/x/odd name\".img", id, 4)).toBe(`odd_name_-${id}-4G.vmdk`);
+    expect(sizedVmdkName('/x/odd name".img', id, 4)).toBe(`odd_name_-${id}-4G.vmdk`);
   });
 
   it("converts once, read-only and checked, then reuses the entry untouched", async () => {
@@ -45,7 +54,11 @@ describe("sized VMDK cache", () => {
     expect(first.action).toBe("converted");
     expect(path.dirname(first.path)).toBe(cacheDir);
     expect(messages.filter((m) => m.startsWith("converting "))).toHaveLength(1);
-    expect(await qemuImgInfo(first.path)).toMatchObject({ format: "vmdk", virtualSize: 3 * GIB, createType: "monolithicSparse" });
+    expect(await qemuImgInfo(first.path)).toMatchObject({
+      format: "vmdk",
+      virtualSize: 3 * GIB,
+      createType: "monolithicSparse",
+    });
     expect(fs.statSync(first.path).mode & 0o777).toBe(0o444);
     const cmp = await runWithDeadline("qemu-img", ["compare", base, first.path], { timeoutMs: 60_000 });
     expect(cmp.stdout).toContain("Images are identical");
@@ -56,8 +69,15 @@ describe("sized VMDK cache", () => {
     expect(stamp(again.path)).toEqual(before);
     expect(messages.filter((m) => m.startsWith("converting "))).toHaveLength(1);
     // Nothing else is left in the cache folder but the stamp of the check: no scratch, no lock.
-    expect(fs.readdirSync(cacheDir).sort()).toEqual([path.basename(first.path), path.basename(stampPath(first.path))]);
-    expect(JSON.parse(fs.readFileSync(stampPath(first.path), "utf8"))).toEqual({ size: fs.statSync(first.path).size, mtimeMs: before.mtimeMs, ino: before.ino });
+    expect(fs.readdirSync(cacheDir).sort()).toEqual([
+      path.basename(first.path),
+      path.basename(stampPath(first.path)),
+    ]);
+    expect(JSON.parse(fs.readFileSync(stampPath(first.path), "utf8"))).toEqual({
+      size: fs.statSync(first.path).size,
+      mtimeMs: before.mtimeMs,
+      ino: before.ino,
+    });
   });
 
   it("checks the base image before converting it, and not again while a usable entry exists", async () => {
@@ -91,7 +111,12 @@ describe("sized VMDK cache", () => {
       fs.renameSync(`${base}.tmp`, base);
       return true;
     };
-    const result = await ensureSizedVmdk({ baseImage: base, sizeGb: 3, timeoutMs: 60_000, verifyBase: refetch });
+    const result = await ensureSizedVmdk({
+      baseImage: base,
+      sizeGb: 3,
+      timeoutMs: 60_000,
+      verifyBase: refetch,
+    });
     expect(verifications).toBe(1); // the fetch verified the new file
     expect(result.action).toBe("converted");
     expect(path.basename(result.path)).toBe(sizedVmdkName(base, await baseImageIdentity(base), 3));
@@ -105,7 +130,9 @@ describe("sized VMDK cache", () => {
       await new Promise((r) => setTimeout(r, 50));
       throw new Error("cannot read the checksums https://example.invalid/SHA256SUMS");
     };
-    await expect(ensureSizedVmdk({ baseImage: base, sizeGb: 3, timeoutMs: 60_000, verifyBase: unverifiable })).rejects.toThrow("cannot read the checksums");
+    await expect(
+      ensureSizedVmdk({ baseImage: base, sizeGb: 3, timeoutMs: 60_000, verifyBase: unverifiable }),
+    ).rejects.toThrow("cannot read the checksums");
     expect(fs.existsSync(cacheDir)).toBe(false);
   });
 
@@ -113,14 +140,18 @@ describe("sized VMDK cache", () => {
     const refuse = async () => {
       throw new Error("base image is raw, not qcow2");
     };
-    await expect(ensureSizedVmdk({ baseImage: base, sizeGb: 3, timeoutMs: 60_000, inspectBase: refuse })).rejects.toThrow("base image is raw, not qcow2");
+    await expect(
+      ensureSizedVmdk({ baseImage: base, sizeGb: 3, timeoutMs: 60_000, inspectBase: refuse }),
+    ).rejects.toThrow("base image is raw, not qcow2");
     expect(fs.existsSync(cacheDir)).toBe(false);
   });
 
   it("tells a usable VMDK from others by what qemu-img info reads", async () => {
     const entry = await ensure(3);
     expect(await vmdkInfoProblem(entry.path, 3 * GIB, 30_000)).toBeUndefined();
-    expect(await vmdkInfoProblem(entry.path, 4 * GIB, 30_000)).toBe(`it is vmdk/monolithicSparse of ${3 * GIB} bytes, not a monolithicSparse vmdk of ${4 * GIB} bytes`);
+    expect(await vmdkInfoProblem(entry.path, 4 * GIB, 30_000)).toBe(
+      `it is vmdk/monolithicSparse of ${3 * GIB} bytes, not a monolithicSparse vmdk of ${4 * GIB} bytes`,
+    );
     expect(await vmdkInfoProblem(base, 2 * GIB, 30_000)).toMatch(/^it is qcow2\/\? of/);
   });
 
@@ -129,7 +160,12 @@ describe("sized VMDK cache", () => {
     const four = await ensure(4);
     expect(four.path).not.toBe(three.path);
     expect((await qemuImgInfo(four.path)).virtualSize).toBe(4 * GIB);
-    expect(fs.readdirSync(cacheDir).filter((n) => n.endsWith(".vmdk")).sort()).toEqual([path.basename(three.path), path.basename(four.path)].sort());
+    expect(
+      fs
+        .readdirSync(cacheDir)
+        .filter((n) => n.endsWith(".vmdk"))
+        .sort(),
+    ).toEqual([path.basename(three.path), path.basename(four.path)].sort());
   });
 
   it("makes a new entry when the base image is replaced (fetched again)", async () => {
@@ -154,11 +190,20 @@ describe("sized VMDK cache", () => {
 
   it.each([
     ["truncated", (file: string) => fs.truncateSync(file, Math.floor(fs.statSync(file).size / 2))],
-    ["replaced by a vmdk of another size", async (file: string) => {
-      const other = path.join(dir, "other.vmdk");
-      await convertBaseToVmdk({ baseImage: base, sizeBytes: 5 * GIB, output: other, workDir: dir, timeoutMs: 60_000 });
-      fs.renameSync(other, file);
-    }],
+    [
+      "replaced by a vmdk of another size",
+      async (file: string) => {
+        const other = path.join(dir, "other.vmdk");
+        await convertBaseToVmdk({
+          baseImage: base,
+          sizeBytes: 5 * GIB,
+          output: other,
+          workDir: dir,
+          timeoutMs: 60_000,
+        });
+        fs.renameSync(other, file);
+      },
+    ],
     ["not a disk at all", (file: string) => fs.writeFileSync(file, "garbage")],
   ])("detects an entry that is %s and converts it again instead of using it", async (_what, damage) => {
     const first = await ensure(3);
@@ -192,7 +237,9 @@ describe("sized VMDK cache", () => {
     fs.readSync(fd, gd, 0, 4, Number(header.readBigUInt64LE(56)) * 512);
     fs.writeSync(fd, Buffer.from([0xf0, 0xff, 0xff, 0x7f]), 0, 4, gd.readUInt32LE(0) * 512);
     fs.closeSync(fd);
-    expect(fs.statSync(first.path).size).toBe(JSON.parse(fs.readFileSync(stampPath(first.path), "utf8")).size);
+    expect(fs.statSync(first.path).size).toBe(
+      JSON.parse(fs.readFileSync(stampPath(first.path), "utf8")).size,
+    );
     const messages: string[] = [];
     expect(await ensure(3, messages)).toEqual({ path: first.path, action: "rebuilt" });
     expect(messages[0]).toMatch(/is unusable \(qemu-img check failed: .+\)/);

@@ -2,7 +2,12 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { qemuImgCheck, qemuImgInfo } from "../../../lib/disk/qemu-img";
 import { convertBaseToVmdk } from "../../../lib/disk/sized-vmdk-cache";
-import { patchDescriptorText, randomCid, readEmbeddedDescriptor, rewriteEmbeddedDescriptor } from "../../../lib/disk/vmdk-descriptor";
+import {
+  patchDescriptorText,
+  randomCid,
+  readEmbeddedDescriptor,
+  rewriteEmbeddedDescriptor,
+} from "../../../lib/disk/vmdk-descriptor";
 import { runWithDeadline } from "../../../lib/process/run-with-deadline";
 import { cachedQcow2, GIB, makeTempDir, removeFixtureCache } from "../../../test-support/fixtures";
 
@@ -28,24 +33,51 @@ afterAll(() => removeFixtureCache());
 
 async function vmdkOf(name: string): Promise<string> {
   const out = path.join(dir, name);
-  await convertBaseToVmdk({ baseImage: await cachedQcow2({ virtualSize: GIB }), sizeBytes: 2 * GIB, output: out, workDir: dir, timeoutMs: 60_000 });
+  await convertBaseToVmdk({
+    baseImage: await cachedQcow2({ virtualSize: GIB }),
+    sizeBytes: 2 * GIB,
+    output: out,
+    workDir: dir,
+    timeoutMs: 60_000,
+  });
   return out;
 }
 
 describe("patchDescriptorText", () => {
   it("renames the one SPARSE extent and replaces the CID, leaving every other line as it was", () => {
-    const patched = patchDescriptorText(QEMU_DESCRIPTOR, { extentFileName: "k8s-worker1.vmdk", cid: "0a1b2c3d" });
-    expect(patched).toBe(QEMU_DESCRIPTOR.replace("CID=f7814599", "CID=0a1b2c3d").replace('"disk.vmdk"', '"k8s-worker1.vmdk"'));
+    const patched = patchDescriptorText(QEMU_DESCRIPTOR, {
+      extentFileName: "k8s-worker1.vmdk",
+      cid: "0a1b2c3d",
+    });
+    expect(patched).toBe(
+      QEMU_DESCRIPTOR.replace("CID=f7814599", "CID=0a1b2c3d").replace('"disk.vmdk"', '"k8s-worker1.vmdk"'),
+    );
     expect(patched).toContain("parentCID=ffffffff");
   });
 
   it("refuses descriptors that are not a single sparse extent, and names or CIDs that cannot be written", () => {
-    const two = QEMU_DESCRIPTOR.replace('RW 83886080 SPARSE "disk.vmdk"', 'RW 4194304 SPARSE "disk-s001.vmdk"\nRW 4194304 SPARSE "disk-s002.vmdk"');
-    expect(() => patchDescriptorText(two, { extentFileName: "a.vmdk", cid: "00000001" })).toThrow(/2 SPARSE extents, expected 1/);
-    expect(() => patchDescriptorText(QEMU_DESCRIPTOR.replace(/^CID=.*$/m, ""), { extentFileName: "a.vmdk", cid: "00000001" })).toThrow(/no CID line/);
-    expect(() => patchDescriptorText(QEMU_DESCRIPTOR, { extentFileName: 'a".vmdk', cid: "00000001" })).toThrow(/cannot name a VMDK extent/);
-    expect(() => patchDescriptorText(QEMU_DESCRIPTOR, { extentFileName: "a.img", cid: "00000001" })).toThrow(/cannot name a VMDK extent/);
-    expect(() => patchDescriptorText(QEMU_DESCRIPTOR, { extentFileName: "a.vmdk", cid: "xyz" })).toThrow(/not 8 lower-case hex digits/);
+    const two = QEMU_DESCRIPTOR.replace(
+      'RW 83886080 SPARSE "disk.vmdk"',
+      'RW 4194304 SPARSE "disk-s001.vmdk"\nRW 4194304 SPARSE "disk-s002.vmdk"',
+    );
+    expect(() => patchDescriptorText(two, { extentFileName: "a.vmdk", cid: "00000001" })).toThrow(
+      /2 SPARSE extents, expected 1/,
+    );
+    expect(() =>
+      patchDescriptorText(QEMU_DESCRIPTOR.replace(/^CID=.*$/m, ""), {
+        extentFileName: "a.vmdk",
+        cid: "00000001",
+      }),
+    ).toThrow(/no CID line/);
+    expect(() =>
+      patchDescriptorText(QEMU_DESCRIPTOR, { extentFileName: 'a".vmdk', cid: "00000001" }),
+    ).toThrow(/cannot name a VMDK extent/);
+    expect(() => patchDescriptorText(QEMU_DESCRIPTOR, { extentFileName: "a.img", cid: "00000001" })).toThrow(
+      /cannot name a VMDK extent/,
+    );
+    expect(() => patchDescriptorText(QEMU_DESCRIPTOR, { extentFileName: "a.vmdk", cid: "xyz" })).toThrow(
+      /not 8 lower-case hex digits/,
+    );
   });
 
   it("makes random CIDs of 8 hex digits, never the no-parent value", () => {
@@ -69,7 +101,10 @@ describe("embedded descriptor of a qemu-img VMDK", () => {
     const original = await vmdkOf("source.vmdk");
     const copy = path.join(dir, "k8s-master1.vmdk");
     fs.copyFileSync(original, copy);
-    const text = await rewriteEmbeddedDescriptor(copy, { extentFileName: "k8s-master1.vmdk", cid: "12345678" });
+    const text = await rewriteEmbeddedDescriptor(copy, {
+      extentFileName: "k8s-master1.vmdk",
+      cid: "12345678",
+    });
     expect(text).toContain('SPARSE "k8s-master1.vmdk"');
     expect((await readEmbeddedDescriptor(copy)).text).toBe(text);
 
@@ -81,9 +116,15 @@ describe("embedded descriptor of a qemu-img VMDK", () => {
     expect(after.subarray(offset + size).equals(before.subarray(offset + size))).toBe(true);
     expect(after.subarray(offset + text.length, offset + size).every((b) => b === 0)).toBe(true);
 
-    expect(await qemuImgInfo(copy)).toMatchObject({ format: "vmdk", virtualSize: 2 * GIB, createType: "monolithicSparse" });
+    expect(await qemuImgInfo(copy)).toMatchObject({
+      format: "vmdk",
+      virtualSize: 2 * GIB,
+      createType: "monolithicSparse",
+    });
     await expect(qemuImgCheck(copy, "vmdk", 30_000)).resolves.toBeUndefined();
-    const cmp = await runWithDeadline("qemu-img", ["compare", "-f", "vmdk", "-F", "vmdk", original, copy], { timeoutMs: 60_000 });
+    const cmp = await runWithDeadline("qemu-img", ["compare", "-f", "vmdk", "-F", "vmdk", original, copy], {
+      timeoutMs: 60_000,
+    });
     expect(cmp.stdout).toContain("Images are identical");
   });
 
@@ -93,7 +134,9 @@ describe("embedded descriptor of a qemu-img VMDK", () => {
     await expect(readEmbeddedDescriptor(notVmdk)).rejects.toThrow(/is not a sparse VMDK \(no KDMV header\)/);
     const file = await vmdkOf("x.vmdk");
     const before = fs.readFileSync(file);
-    await expect(rewriteEmbeddedDescriptor(file, { extentFileName: `${"n".repeat(11_000)}.vmdk`, cid: "00000001" })).rejects.toThrow(/does not fit its 10240-byte area/);
+    await expect(
+      rewriteEmbeddedDescriptor(file, { extentFileName: `${"n".repeat(11_000)}.vmdk`, cid: "00000001" }),
+    ).rejects.toThrow(/does not fit its 10240-byte area/);
     expect(fs.readFileSync(file).equals(before)).toBe(true);
   });
 });

@@ -1,5 +1,15 @@
 import type { DoctorEnv } from "../../../lib/doctor/types";
-import { dhcpdConfFile, isActive, leasesFile, networkingFile, normalizeMac, parseDhcpRanges, parseLeases, parseNetworking, prefixToMask } from "../../../lib/doctor/fusion-files";
+import {
+  dhcpdConfFile,
+  isActive,
+  leasesFile,
+  networkingFile,
+  normalizeMac,
+  parseDhcpRanges,
+  parseLeases,
+  parseNetworking,
+  prefixToMask,
+} from "../../../lib/doctor/fusion-files";
 import { dhcpdConfText, leaseText, networkingText } from "../../../test-support/doctor-env";
 
 describe("Fusion networking files", () => {
@@ -19,8 +29,18 @@ describe("Fusion networking files", () => {
   it("parses ISC leases with MAC and end time, and tells active from expired", () => {
     const now = new Date("2026-06-01T12:00:00Z");
     const text =
-      leaseText("10.10.0.130", "00:50:56:2A:0b:01", new Date("2026-06-01T11:00:00Z"), new Date("2026-06-01T13:00:00Z")) +
-      leaseText("10.10.0.131", "0:50:56:1:2:3", new Date("2026-05-01T11:00:00Z"), new Date("2026-05-01T11:30:00Z"));
+      leaseText(
+        "10.10.0.130",
+        "00:50:56:2A:0b:01",
+        new Date("2026-06-01T11:00:00Z"),
+        new Date("2026-06-01T13:00:00Z"),
+      ) +
+      leaseText(
+        "10.10.0.131",
+        "0:50:56:1:2:3",
+        new Date("2026-05-01T11:00:00Z"),
+        new Date("2026-05-01T11:30:00Z"),
+      );
     const leases = parseLeases(text);
     expect(leases.map((l) => [l.ip, l.mac, l.ends?.toISOString(), isActive(l, now)])).toEqual([
       ["10.10.0.130", "00:50:56:2a:0b:01", "2026-06-01T13:00:00.000Z", true],
@@ -30,18 +50,29 @@ describe("Fusion networking files", () => {
   });
 
   it("uses Fusion's paths on macOS, Workstation's on Linux, and the FUSION_* overrides", () => {
-    const env = (platform: NodeJS.Platform, vars: NodeJS.ProcessEnv = {}) => ({ platform, env: vars, exists: () => false }) as unknown as DoctorEnv;
+    const env = (platform: NodeJS.Platform, vars: NodeJS.ProcessEnv = {}) =>
+      ({ platform, env: vars, exists: () => false }) as unknown as DoctorEnv;
     expect(networkingFile(env("darwin"))).toBe("/Library/Preferences/VMware Fusion/networking");
-    expect(dhcpdConfFile(env("darwin"), "vmnet2")).toBe("/Library/Preferences/VMware Fusion/vmnet2/dhcpd.conf");
+    expect(dhcpdConfFile(env("darwin"), "vmnet2")).toBe(
+      "/Library/Preferences/VMware Fusion/vmnet2/dhcpd.conf",
+    );
     expect(leasesFile(env("darwin"), "vmnet2")).toBe("/var/db/vmware/vmnet-dhcpd-vmnet2.leases");
     expect(networkingFile(env("linux"))).toBe("/etc/vmware/networking");
     expect(dhcpdConfFile(env("linux"), "vmnet2")).toBe("/etc/vmware/vmnet2/dhcpd/dhcpd.conf");
     expect(leasesFile(env("linux"), "vmnet2")).toBe("/etc/vmware/vmnet2/dhcpd/dhcpd.leases");
     const custom = env("darwin", { FUSION_PREFS_DIR: "/p", FUSION_LEASES_DIR: "/l" });
-    expect([networkingFile(custom), leasesFile(custom, "vmnet3")]).toEqual(["/p/networking", "/l/vmnet-dhcpd-vmnet3.leases"]);
+    expect([networkingFile(custom), leasesFile(custom, "vmnet3")]).toEqual([
+      "/p/networking",
+      "/l/vmnet-dhcpd-vmnet3.leases",
+    ]);
   });
 
   it("turns prefix lengths into dotted masks", () => {
-    expect([prefixToMask(24), prefixToMask(16), prefixToMask(20), prefixToMask(32)]).toEqual(["255.255.255.0", "255.255.0.0", "255.255.240.0", "255.255.255.255"]);
+    expect([prefixToMask(24), prefixToMask(16), prefixToMask(20), prefixToMask(32)]).toEqual([
+      "255.255.255.0",
+      "255.255.0.0",
+      "255.255.240.0",
+      "255.255.255.255",
+    ]);
   });
 });

@@ -3,11 +3,19 @@ import { formatReport } from "../../../lib/doctor/format";
 import { runDoctor } from "../../../lib/doctor/run-doctor";
 import { parseVmwareVersion } from "../../../lib/doctor/tools";
 import { CheckResult } from "../../../lib/doctor/types";
-import { createFakeDoctorHost, dhcpdConfText, FAKE_BIN, FakeDoctorHost, leaseText, networkingText } from "../../../test-support/doctor-env";
+import {
+  createFakeDoctorHost,
+  dhcpdConfText,
+  FAKE_BIN,
+  FakeDoctorHost,
+  leaseText,
+  networkingText,
+} from "../../../test-support/doctor-env";
 import { deriveMac } from "../../../lib/net/mac";
 
 const rowsOf = (results: readonly CheckResult[], check: string) => results.filter((r) => r.check === check);
-const statusOf = (results: readonly CheckResult[], check: string) => rowsOf(results, check).map((r) => r.status);
+const statusOf = (results: readonly CheckResult[], check: string) =>
+  rowsOf(results, check).map((r) => r.status);
 const failures = (results: readonly CheckResult[]) => results.filter((r) => r.status === "failure");
 
 describe("runDoctor", () => {
@@ -35,16 +43,22 @@ describe("runDoctor", () => {
     const [row] = rowsOf(report.results, "vmnet2");
     expect(row.status).toBe("failure");
     expect(row.detail).toContain("vmnet2 is not defined");
-    expect(row.fix).toContain("vmnet-cfgcli\" vnetcfgadd VNET_2_DHCP yes");
+    expect(row.fix).toContain('vmnet-cfgcli" vnetcfgadd VNET_2_DHCP yes');
     expect(row.fix).toContain("VNET_2_HOSTONLY_SUBNET 10.10.0.0");
     expect(report.ok).toBe(false);
   });
 
   it("names expected and found value for a wrong subnet and NAT off", async () => {
-    host.write(path.join(host.prefsDir, "networking"), networkingText({ HOSTONLY_SUBNET: "10.20.0.0", NAT: "no" }));
+    host.write(
+      path.join(host.prefsDir, "networking"),
+      networkingText({ HOSTONLY_SUBNET: "10.20.0.0", NAT: "no" }),
+    );
     const report = await runDoctor(host.env());
     const [subnet] = rowsOf(report.results, "vmnet2 subnet");
-    expect(subnet).toMatchObject({ status: "failure", detail: "VNET_2_HOSTONLY_SUBNET: expected 10.10.0.0, found 10.20.0.0" });
+    expect(subnet).toMatchObject({
+      status: "failure",
+      detail: "VNET_2_HOSTONLY_SUBNET: expected 10.10.0.0, found 10.20.0.0",
+    });
     expect(subnet.fix).toContain("vnetcfgadd VNET_2_HOSTONLY_SUBNET 10.10.0.0");
     const [nat] = rowsOf(report.results, "vmnet2 NAT");
     expect(nat).toMatchObject({ status: "failure", detail: "VNET_2_NAT: expected yes, found no" });
@@ -53,7 +67,10 @@ describe("runDoctor", () => {
   });
 
   it("gives Linux Workstation fixes and reads its dhcpd layout", async () => {
-    host.write(path.join(host.prefsDir, "vmnet2", "dhcpd", "dhcpd.conf"), dhcpdConfText("10.10.0.0", "10.10.0.128", "10.10.0.254"));
+    host.write(
+      path.join(host.prefsDir, "vmnet2", "dhcpd", "dhcpd.conf"),
+      dhcpdConfText("10.10.0.0", "10.10.0.128", "10.10.0.254"),
+    );
     host.write(path.join(host.prefsDir, "networking"), networkingText({ DHCP: "no" }));
     const report = await runDoctor({ ...host.env(), platform: "linux" });
     const [dhcp] = rowsOf(report.results, "vmnet2 DHCP");
@@ -62,25 +79,44 @@ describe("runDoctor", () => {
   });
 
   it("scans the DHCP ranges of every vmnet, not only vmnet2", async () => {
-    host.write(path.join(host.prefsDir, "vmnet8", "dhcpd.conf"), dhcpdConfText("172.16.20.0", "192.168.68.200", "192.168.68.250"));
+    host.write(
+      path.join(host.prefsDir, "vmnet8", "dhcpd.conf"),
+      dhcpdConfText("172.16.20.0", "192.168.68.200", "192.168.68.250"),
+    );
     const report = await runDoctor(host.env());
-    expect(rowsOf(report.results, "external VIP vs DHCP")[0]).toMatchObject({ status: "failure", detail: expect.stringContaining("vmnet8's DHCP range 192.168.68.200-192.168.68.250") });
+    expect(rowsOf(report.results, "external VIP vs DHCP")[0]).toMatchObject({
+      status: "failure",
+      detail: expect.stringContaining("vmnet8's DHCP range 192.168.68.200-192.168.68.250"),
+    });
   });
 
   it("fails when vmnet0 is not bridged and warns when the networking file is unreadable", async () => {
-    host.write(path.join(host.prefsDir, "networking"), `${networkingText()}answer VNET_0_HOSTONLY_SUBNET 172.16.30.0\n`);
+    host.write(
+      path.join(host.prefsDir, "networking"),
+      `${networkingText()}answer VNET_0_HOSTONLY_SUBNET 172.16.30.0\n`,
+    );
     expect(statusOf((await runDoctor(host.env())).results, "bridged network")).toEqual(["failure"]);
-    const report = await runDoctor(host.env({ extraEnv: { FUSION_PREFS_DIR: path.join(host.root, "nowhere") } }));
+    const report = await runDoctor(
+      host.env({ extraEnv: { FUSION_PREFS_DIR: path.join(host.root, "nowhere") } }),
+    );
     expect(statusOf(report.results, "bridged network")).toEqual(["warning"]);
-    expect(rowsOf(report.results, "vmnet2")[0]).toMatchObject({ status: "failure", detail: expect.stringContaining("cannot read") });
+    expect(rowsOf(report.results, "vmnet2")[0]).toMatchObject({
+      status: "failure",
+      detail: expect.stringContaining("cannot read"),
+    });
   });
 
   it("fails when a DHCP range covers the internal VIP, and when vmnet2's range differs from the config", async () => {
-    host.write(path.join(host.prefsDir, "vmnet2", "dhcpd.conf"), dhcpdConfText("10.10.0.0", "10.10.0.50", "10.10.0.254"));
+    host.write(
+      path.join(host.prefsDir, "vmnet2", "dhcpd.conf"),
+      dhcpdConfText("10.10.0.0", "10.10.0.50", "10.10.0.254"),
+    );
     const report = await runDoctor(host.env());
     const [vip] = rowsOf(report.results, "internal VIP vs DHCP");
     expect(vip.status).toBe("failure");
-    expect(vip.detail).toBe("internal VIP 10.10.0.100 lies in vmnet2's DHCP range 10.10.0.50-10.10.0.254: a VM may be given it");
+    expect(vip.detail).toBe(
+      "internal VIP 10.10.0.100 lies in vmnet2's DHCP range 10.10.0.50-10.10.0.254: a VM may be given it",
+    );
     expect(vip.fix).toContain("network.internalVip");
     const [range] = rowsOf(report.results, "vmnet2 DHCP range");
     expect(range.status).toBe("failure");
@@ -93,8 +129,18 @@ describe("runDoctor", () => {
     const hour = 3600_000;
     const leases = host.write(
       path.join(host.leasesDir, "vmnet-dhcpd-vmnet2.leases"),
-      leaseText("10.10.0.148", "00:50:56:3f:00:01", new Date(now.getTime() - hour), new Date(now.getTime() + hour)) +
-        leaseText("10.10.0.100", "00:50:56:3f:00:02", new Date(now.getTime() - 3 * hour), new Date(now.getTime() - 2 * hour)),
+      leaseText(
+        "10.10.0.148",
+        "00:50:56:3f:00:01",
+        new Date(now.getTime() - hour),
+        new Date(now.getTime() + hour),
+      ) +
+        leaseText(
+          "10.10.0.100",
+          "00:50:56:3f:00:02",
+          new Date(now.getTime() - 3 * hour),
+          new Date(now.getTime() - 2 * hour),
+        ),
     );
     let report = await runDoctor(host.env({ now }));
     const [row] = rowsOf(report.results, "static addresses vs leases");
@@ -103,7 +149,15 @@ describe("runDoctor", () => {
     expect(row.detail).not.toContain("10.10.0.100");
 
     // The APT cache's own lease for its address is not a collision.
-    host.write(leases, leaseText("10.10.0.148", deriveMac("apt-cache-server", 0), new Date(now.getTime() - hour), new Date(now.getTime() + hour)));
+    host.write(
+      leases,
+      leaseText(
+        "10.10.0.148",
+        deriveMac("apt-cache-server", 0),
+        new Date(now.getTime() - hour),
+        new Date(now.getTime() + hour),
+      ),
+    );
     report = await runDoctor(host.env({ now }));
     expect(statusOf(report.results, "static addresses vs leases")).toEqual(["ok"]);
   });
@@ -135,23 +189,45 @@ describe("runDoctor", () => {
   it("fails for missing tools, with install fixes", async () => {
     const report = await runDoctor(host.env({ tools: {}, executables: [], extraEnv: { VMRUN: "" } }));
     expect(rowsOf(report.results, "vmrun")[0]).toMatchObject({ status: "failure" });
-    expect(rowsOf(report.results, "qemu-img")[0]).toMatchObject({ status: "failure", fix: "brew install qemu" });
-    expect(rowsOf(report.results, "terraform")[0]).toMatchObject({ status: "failure", fix: "brew install terraform" });
+    expect(rowsOf(report.results, "qemu-img")[0]).toMatchObject({
+      status: "failure",
+      fix: "brew install qemu",
+    });
+    expect(rowsOf(report.results, "terraform")[0]).toMatchObject({
+      status: "failure",
+      fix: "brew install terraform",
+    });
     expect(rowsOf(report.results, "ISO tool")[0].status).toBe("failure");
   });
 
   it("judges the VMware version: too old fails, before 13.5 warns for hardware 21, unknown warns", async () => {
     const vmx = "/Applications/VMware Fusion.app/Contents/Library/vmware-vmx";
     const withVmx = (stderr: string) => host.env({ tools: { [vmx]: { stderr } } });
-    expect(rowsOf((await runDoctor(withVmx("VMware Fusion 12.2.5 build-1"))).results, "VMware version")[0].status).toBe("failure");
-    const old = rowsOf((await runDoctor(withVmx("VMware Fusion 13.0.2 build-1"))).results, "VMware version")[0];
+    expect(
+      rowsOf((await runDoctor(withVmx("VMware Fusion 12.2.5 build-1"))).results, "VMware version")[0].status,
+    ).toBe("failure");
+    const old = rowsOf(
+      (await runDoctor(withVmx("VMware Fusion 13.0.2 build-1"))).results,
+      "VMware version",
+    )[0];
     expect(old.status).toBe("warning");
     expect(old.fix).toContain("virtualHwVersion: 20");
     const noVmx = await runDoctor(host.env({ executables: [`${FAKE_BIN}/vmrun`] }));
-    expect(rowsOf(noVmx.results, "VMware version")[0]).toMatchObject({ status: "warning", detail: expect.stringContaining("version unknown") });
+    expect(rowsOf(noVmx.results, "VMware version")[0]).toMatchObject({
+      status: "warning",
+      detail: expect.stringContaining("version unknown"),
+    });
     const hung = await runDoctor(host.env({ tools: { [vmx]: { timedOut: true, code: null } } }));
-    expect(rowsOf(hung.results, "VMware version")[0]).toMatchObject({ status: "warning", detail: expect.stringContaining("did not answer within 10 s") });
-    expect(parseVmwareVersion("VMware Workstation 17.6.1 build-24319023")).toEqual({ product: "Workstation", major: 17, minor: 6, patch: 1 });
+    expect(rowsOf(hung.results, "VMware version")[0]).toMatchObject({
+      status: "warning",
+      detail: expect.stringContaining("did not answer within 10 s"),
+    });
+    expect(parseVmwareVersion("VMware Workstation 17.6.1 build-24319023")).toEqual({
+      product: "Workstation",
+      major: 17,
+      minor: 6,
+      patch: 1,
+    });
   });
 
   it("judges memory, vCPUs and disk against the host", async () => {
@@ -160,7 +236,10 @@ describe("runDoctor", () => {
     expect(statusOf(report.results, "memory")).toEqual(["failure"]);
     expect(statusOf(report.results, "vCPUs")).toEqual(["warning"]);
     // need: 4 new disks x 40 GiB x 25% = 40 + image 3.5 + headroom 12 = 55.5 GiB
-    expect(rowsOf(report.results, "disk space")[0]).toMatchObject({ status: "failure", detail: expect.stringContaining("= 55.5 GiB") });
+    expect(rowsOf(report.results, "disk space")[0]).toMatchObject({
+      status: "failure",
+      detail: expect.stringContaining("= 55.5 GiB"),
+    });
     report = await runDoctor(host.env({ totalMemGb: 16, cpus: 8, freeDiskGb: 100 }));
     expect(statusOf(report.results, "memory")).toEqual(["warning"]);
     expect(statusOf(report.results, "vCPUs")).toEqual(["ok"]);
@@ -171,8 +250,16 @@ describe("runDoctor", () => {
     const image = "base_images/noble-server-cloudimg-amd64.img";
     host.write(image, "not really an image");
     let report = await runDoctor(host.env());
-    expect(rowsOf(report.results, "base image")[0]).toMatchObject({ status: "warning", detail: expect.stringContaining("not verified offline") });
-    const yaml = ["arch: amd64", "sshPublicKeyFile: id_test.pub", `baseImage: {sha256: "${"0".repeat(64)}"}`, ""].join("\n");
+    expect(rowsOf(report.results, "base image")[0]).toMatchObject({
+      status: "warning",
+      detail: expect.stringContaining("not verified offline"),
+    });
+    const yaml = [
+      "arch: amd64",
+      "sshPublicKeyFile: id_test.pub",
+      `baseImage: {sha256: "${"0".repeat(64)}"}`,
+      "",
+    ].join("\n");
     host.write("cluster.yaml", yaml);
     report = await runDoctor(host.env());
     const row = rowsOf(report.results, "base image")[0];
@@ -186,7 +273,12 @@ describe("formatReport", () => {
   const results: CheckResult[] = [
     { check: "qemu-img", status: "ok", detail: "qemu-img version 9" },
     { check: "memory", status: "warning", detail: "75%", fix: "lower memoryMb" },
-    { check: "vmnet2 NAT", status: "failure", detail: "expected yes, found no", fix: "vnetcfgadd VNET_2_NAT yes" },
+    {
+      check: "vmnet2 NAT",
+      status: "failure",
+      detail: "expected yes, found no",
+      fix: "vnetcfgadd VNET_2_NAT yes",
+    },
   ];
   it("prints aligned lines with the fix", () => {
     expect(formatReport(results).split("\n")).toEqual([
@@ -197,7 +289,9 @@ describe("formatReport", () => {
     ]);
   });
   it("prints only failures with failuresOnly, and JSON with json", () => {
-    expect(formatReport(results, { failuresOnly: true })).toBe("FAIL     vmnet2 NAT  expected yes, found no  fix: vnetcfgadd VNET_2_NAT yes\n");
+    expect(formatReport(results, { failuresOnly: true })).toBe(
+      "FAIL     vmnet2 NAT  expected yes, found no  fix: vnetcfgadd VNET_2_NAT yes\n",
+    );
     expect(JSON.parse(formatReport(results, { json: true }))).toEqual({ ok: false, results });
   });
 });

@@ -56,9 +56,9 @@ describe("withFileLock", () => {
     const target = path.join(dir, "x");
     let waited = false;
     await withFileLock(target, async () => {
-      await expect(withFileLock(target, async () => "never", { waitMs: 300, pollMs: 50, onWait: () => (waited = true) })).rejects.toThrow(
-        /is locked by another run .*x\.lock.* delete .*x\.lock if no run is active/,
-      );
+      await expect(
+        withFileLock(target, async () => "never", { waitMs: 300, pollMs: 50, onWait: () => (waited = true) }),
+      ).rejects.toThrow(/is locked by another run .*x\.lock.* delete .*x\.lock if no run is active/);
     });
     expect(waited).toBe(true);
   });
@@ -82,11 +82,15 @@ withFileLock(${JSON.stringify(target)}, async () => {
       await waitForFile(marker, 15_000);
       // Held and kept fresh by a live process: not stale even after more than staleMs.
       await sleep(2500);
-      await expect(withFileLock(target, async () => "stolen", { staleMs: 2000, waitMs: 200, pollMs: 50 })).rejects.toThrow(/locked by another run/);
+      await expect(
+        withFileLock(target, async () => "stolen", { staleMs: 2000, waitMs: 200, pollMs: 50 }),
+      ).rejects.toThrow(/locked by another run/);
       killGroup(child, "SIGKILL");
       await new Promise((r) => child.once("exit", r));
       expect(fs.existsSync(`${target}.lock`)).toBe(true);
-      await expect(withFileLock(target, async () => "taken over", { staleMs: 2000, waitMs: 10_000, pollMs: 100 })).resolves.toBe("taken over");
+      await expect(
+        withFileLock(target, async () => "taken over", { staleMs: 2000, waitMs: 10_000, pollMs: 100 }),
+      ).resolves.toBe("taken over");
     } finally {
       killGroup(child, "SIGKILL");
     }

@@ -1,6 +1,11 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { assertRemovableVmDir, isStrictlyInside, removeVmDir, resolveInside } from "../../../lib/fs/path-guard";
+import {
+  assertRemovableVmDir,
+  isStrictlyInside,
+  removeVmDir,
+  resolveInside,
+} from "../../../lib/fs/path-guard";
 import { makeTempDir } from "../../../test-support/fixtures";
 
 let root: string;
@@ -30,7 +35,9 @@ describe("isStrictlyInside", () => {
 
 describe("resolveInside", () => {
   it("resolves relative paths, including ones that do not exist yet, to absolute paths under the root", () => {
-    expect(resolveInside(root, "VMs/k8s/m1.vmwarevm/m1.vmdk")).toBe(path.join(root, "VMs/k8s/m1.vmwarevm/m1.vmdk"));
+    expect(resolveInside(root, "VMs/k8s/m1.vmwarevm/m1.vmdk")).toBe(
+      path.join(root, "VMs/k8s/m1.vmwarevm/m1.vmdk"),
+    );
     expect(resolveInside(root, "new/deeper/file")).toBe(path.join(root, "new/deeper/file"));
     expect(resolveInside(root, "VMs/../VMs/x")).toBe(path.join(root, "VMs/x"));
   });
@@ -41,24 +48,32 @@ describe("resolveInside", () => {
   });
 
   it("refuses .. escapes and names the label, the value and the fix", () => {
-    expect(() => resolveInside(root, "../x", { label: "DISK_PATH" })).toThrow(/DISK_PATH="\.\.\/x" resolves to .* outside .*use a path inside/);
+    expect(() => resolveInside(root, "../x", { label: "DISK_PATH" })).toThrow(
+      /DISK_PATH="\.\.\/x" resolves to .* outside .*use a path inside/,
+    );
     expect(() => resolveInside(root, "VMs/../../x")).toThrow(/outside/);
   });
 
   it("refuses absolute paths outside the root", () => {
-    expect(() => resolveInside(root, path.join(outside, "precious"), { label: "ISO_PATH" })).toThrow(/ISO_PATH=.*outside/);
+    expect(() => resolveInside(root, path.join(outside, "precious"), { label: "ISO_PATH" })).toThrow(
+      /ISO_PATH=.*outside/,
+    );
     expect(() => resolveInside(root, "/etc/passwd")).toThrow(/outside/);
   });
 
   it("refuses the root itself and empty values", () => {
-    expect(() => resolveInside(root, ".", { label: "VMS_DIR" })).toThrow(/VMS_DIR="\." is the directory .* itself/);
+    expect(() => resolveInside(root, ".", { label: "VMS_DIR" })).toThrow(
+      /VMS_DIR="\." is the directory .* itself/,
+    );
     expect(() => resolveInside(root, root)).toThrow(/itself/);
     expect(() => resolveInside(root, "")).toThrow(/not a usable path/);
   });
 
   it("refuses paths through a symlink that points outside, at any depth", () => {
     fs.symlinkSync(outside, path.join(root, "VMs", "escape"));
-    expect(() => resolveInside(root, "VMs/escape/precious", { label: "DISK_PATH" })).toThrow(/DISK_PATH=.*symlink to .*outside/);
+    expect(() => resolveInside(root, "VMs/escape/precious", { label: "DISK_PATH" })).toThrow(
+      /DISK_PATH=.*symlink to .*outside/,
+    );
     expect(() => resolveInside(root, "VMs/escape/not-yet/file")).toThrow(/symlink/);
     expect(() => resolveInside(root, "VMs/escape")).toThrow(/symlink/);
   });
@@ -75,8 +90,12 @@ describe("resolveInside", () => {
 
   it("resolves relative to `base` but checks against the root", () => {
     const vms = path.join(root, "VMs");
-    expect(resolveInside(vms, "VMs/k8s/m1.vmwarevm/m1.vmdk", { base: root })).toBe(path.join(vms, "k8s/m1.vmwarevm/m1.vmdk"));
-    expect(() => resolveInside(vms, "generated/x", { base: root, label: "DISK_PATH" })).toThrow(/DISK_PATH="generated\/x" resolves to .* outside/);
+    expect(resolveInside(vms, "VMs/k8s/m1.vmwarevm/m1.vmdk", { base: root })).toBe(
+      path.join(vms, "k8s/m1.vmwarevm/m1.vmdk"),
+    );
+    expect(() => resolveInside(vms, "generated/x", { base: root, label: "DISK_PATH" })).toThrow(
+      /DISK_PATH="generated\/x" resolves to .* outside/,
+    );
   });
 
   it("accepts a root that does not exist yet (the VMs directory before the first apply)", () => {
@@ -88,14 +107,18 @@ describe("resolveInside", () => {
 describe("assertRemovableVmDir / removeVmDir", () => {
   it("accepts a .vmwarevm directory strictly inside the VMs directory and removes it", async () => {
     fs.writeFileSync(path.join(root, "VMs/k8s/m1.vmwarevm/m1.vmx"), "x");
-    expect(assertRemovableVmDir(root, "VMs", "VMs/k8s/m1.vmwarevm")).toBe(path.join(root, "VMs/k8s/m1.vmwarevm"));
+    expect(assertRemovableVmDir(root, "VMs", "VMs/k8s/m1.vmwarevm")).toBe(
+      path.join(root, "VMs/k8s/m1.vmwarevm"),
+    );
     await removeVmDir(root, "VMs", "VMs/k8s/m1.vmwarevm");
     expect(fs.existsSync(path.join(root, "VMs/k8s/m1.vmwarevm"))).toBe(false);
     expect(fs.existsSync(path.join(root, "VMs/k8s"))).toBe(true);
   });
 
   it("treats a missing VM directory as already removed", async () => {
-    await expect(removeVmDir(root, "VMs", "VMs/k8s/gone.vmwarevm")).resolves.toBe(path.join(root, "VMs/k8s/gone.vmwarevm"));
+    await expect(removeVmDir(root, "VMs", "VMs/k8s/gone.vmwarevm")).resolves.toBe(
+      path.join(root, "VMs/k8s/gone.vmwarevm"),
+    );
   });
 
   it("refuses directories not named .vmwarevm", async () => {

@@ -63,7 +63,12 @@ const destIn = (d: string) => path.join(d, "base_images", "noble.img");
 describe("ensureBaseImage", () => {
   it("downloads over http, verifies against SHA256SUMS and leaves only the image", async () => {
     const dest = destIn(dir);
-    const result = await ensureBaseImage({ source: `${base}/img/noble.img`, checksumsUrl: `${base}/img/SHA256SUMS`, dest, timeoutMs: 10_000 });
+    const result = await ensureBaseImage({
+      source: `${base}/img/noble.img`,
+      checksumsUrl: `${base}/img/SHA256SUMS`,
+      dest,
+      timeoutMs: 10_000,
+    });
     expect(result).toEqual({ path: dest, sha256: IMAGE_SHA, action: "downloaded" });
     expect(fs.readFileSync(dest).equals(IMAGE)).toBe(true);
     expect(fs.readdirSync(path.dirname(dest))).toEqual(["noble.img"]);
@@ -71,10 +76,18 @@ describe("ensureBaseImage", () => {
 
   it("keeps a verified existing image without downloading it again", async () => {
     const dest = destIn(dir);
-    const opts = { source: `${base}/img/noble.img`, checksumsUrl: `${base}/img/SHA256SUMS`, dest, timeoutMs: 10_000 };
+    const opts = {
+      source: `${base}/img/noble.img`,
+      checksumsUrl: `${base}/img/SHA256SUMS`,
+      dest,
+      timeoutMs: 10_000,
+    };
     await ensureBaseImage(opts);
     const ino = fs.statSync(dest).ino;
-    await expect(ensureBaseImage(opts)).resolves.toMatchObject({ action: "verified-existing", sha256: IMAGE_SHA });
+    await expect(ensureBaseImage(opts)).resolves.toMatchObject({
+      action: "verified-existing",
+      sha256: IMAGE_SHA,
+    });
     expect(count("/img/noble.img")).toBe(1);
     expect(count("/img/SHA256SUMS")).toBe(2);
     expect(fs.statSync(dest).ino).toBe(ino);
@@ -85,7 +98,13 @@ describe("ensureBaseImage", () => {
     fs.mkdirSync(path.dirname(dest));
     fs.writeFileSync(dest, "truncated junk");
     const progress: string[] = [];
-    const result = await ensureBaseImage({ source: `${base}/img/noble.img`, sha256: IMAGE_SHA, dest, timeoutMs: 10_000, onProgress: (m) => progress.push(m) });
+    const result = await ensureBaseImage({
+      source: `${base}/img/noble.img`,
+      sha256: IMAGE_SHA,
+      dest,
+      timeoutMs: 10_000,
+      onProgress: (m) => progress.push(m),
+    });
     expect(result.action).toBe("downloaded");
     expect(fs.readFileSync(dest).equals(IMAGE)).toBe(true);
     expect(progress.join("\n")).toMatch(/expected .*fetching it again/);
@@ -93,7 +112,12 @@ describe("ensureBaseImage", () => {
 
   it("downloads once when two callers want the same image at the same time", async () => {
     const dest = destIn(dir);
-    const opts = { source: `${base}/img/noble.img`, checksumsUrl: `${base}/img/SHA256SUMS`, dest, timeoutMs: 10_000 };
+    const opts = {
+      source: `${base}/img/noble.img`,
+      checksumsUrl: `${base}/img/SHA256SUMS`,
+      dest,
+      timeoutMs: 10_000,
+    };
     const results = await Promise.all([ensureBaseImage(opts), ensureBaseImage(opts)]);
     expect(results.map((r) => r.action).sort()).toEqual(["downloaded", "verified-existing"]);
     expect(count("/img/noble.img")).toBe(1);
@@ -102,7 +126,15 @@ describe("ensureBaseImage", () => {
 
   it("lets a pinned sha256 win over the checksums file", async () => {
     const dest = destIn(dir);
-    await expect(ensureBaseImage({ source: `${base}/img/noble.img`, sha256: IMAGE_SHA.toUpperCase(), checksumsUrl: `${base}/bad/SHA256SUMS`, dest, timeoutMs: 10_000 })).resolves.toMatchObject({
+    await expect(
+      ensureBaseImage({
+        source: `${base}/img/noble.img`,
+        sha256: IMAGE_SHA.toUpperCase(),
+        checksumsUrl: `${base}/bad/SHA256SUMS`,
+        dest,
+        timeoutMs: 10_000,
+      }),
+    ).resolves.toMatchObject({
       action: "downloaded",
     });
     expect(count("/bad/SHA256SUMS")).toBe(0);
@@ -110,7 +142,12 @@ describe("ensureBaseImage", () => {
 
   it("keeps nothing and names both hashes when the download does not match", async () => {
     const dest = destIn(dir);
-    const err = await ensureBaseImage({ source: `${base}/img/noble.img`, checksumsUrl: `${base}/bad/SHA256SUMS`, dest, timeoutMs: 10_000 }).catch((e: Error) => e);
+    const err = await ensureBaseImage({
+      source: `${base}/img/noble.img`,
+      checksumsUrl: `${base}/bad/SHA256SUMS`,
+      dest,
+      timeoutMs: 10_000,
+    }).catch((e: Error) => e);
     expect(err).toBeInstanceOf(Error);
     expect((err as Error).message).toContain(IMAGE_SHA);
     expect((err as Error).message).toContain(OTHER_SHA);
@@ -120,18 +157,29 @@ describe("ensureBaseImage", () => {
 
   it("keeps nothing when the server cuts the body halfway", async () => {
     const dest = destIn(dir);
-    await expect(ensureBaseImage({ source: `${base}/cut/noble.img`, sha256: IMAGE_SHA, dest, timeoutMs: 10_000 })).rejects.toThrow(/downloading .*cut\/noble\.img failed .*nothing was kept/);
+    await expect(
+      ensureBaseImage({ source: `${base}/cut/noble.img`, sha256: IMAGE_SHA, dest, timeoutMs: 10_000 }),
+    ).rejects.toThrow(/downloading .*cut\/noble\.img failed .*nothing was kept/);
     expect(fs.readdirSync(path.dirname(dest))).toEqual([]);
   });
 
   it("stops at the deadline and keeps nothing", async () => {
     const dest = destIn(dir);
-    await expect(ensureBaseImage({ source: `${base}/stall/noble.img`, sha256: IMAGE_SHA, dest, timeoutMs: 500 })).rejects.toThrow(/did not finish within/);
+    await expect(
+      ensureBaseImage({ source: `${base}/stall/noble.img`, sha256: IMAGE_SHA, dest, timeoutMs: 500 }),
+    ).rejects.toThrow(/did not finish within/);
     expect(fs.readdirSync(path.dirname(dest))).toEqual([]);
   });
 
   it("reports an HTTP error status with the URL", async () => {
-    await expect(ensureBaseImage({ source: `${base}/img/missing.img`, sha256: IMAGE_SHA, dest: destIn(dir), timeoutMs: 10_000 })).rejects.toThrow(/missing\.img answered HTTP 404/);
+    await expect(
+      ensureBaseImage({
+        source: `${base}/img/missing.img`,
+        sha256: IMAGE_SHA,
+        dest: destIn(dir),
+        timeoutMs: 10_000,
+      }),
+    ).rejects.toThrow(/missing\.img answered HTTP 404/);
   });
 
   it("copies from a file:// URL and from a plain path, checksums included", async () => {
@@ -141,28 +189,68 @@ describe("ensureBaseImage", () => {
     fs.writeFileSync(path.join(src, "SHA256SUMS"), `${IMAGE_SHA} *noble.img\n`);
     const viaUrl = path.join(dir, "a", "noble.img");
     await expect(
-      ensureBaseImage({ source: pathToFileURL(path.join(src, "noble.img")).href, checksumsUrl: pathToFileURL(path.join(src, "SHA256SUMS")).href, dest: viaUrl, timeoutMs: 10_000 }),
+      ensureBaseImage({
+        source: pathToFileURL(path.join(src, "noble.img")).href,
+        checksumsUrl: pathToFileURL(path.join(src, "SHA256SUMS")).href,
+        dest: viaUrl,
+        timeoutMs: 10_000,
+      }),
     ).resolves.toEqual({ path: viaUrl, sha256: IMAGE_SHA, action: "copied" });
     const viaPath = path.join(dir, "b", "noble.img");
-    await expect(ensureBaseImage({ source: path.join(src, "noble.img"), sha256: IMAGE_SHA, dest: viaPath, timeoutMs: 10_000 })).resolves.toMatchObject({ action: "copied" });
+    await expect(
+      ensureBaseImage({
+        source: path.join(src, "noble.img"),
+        sha256: IMAGE_SHA,
+        dest: viaPath,
+        timeoutMs: 10_000,
+      }),
+    ).resolves.toMatchObject({ action: "copied" });
     expect(fs.readFileSync(viaPath).equals(IMAGE)).toBe(true);
-    await expect(ensureBaseImage({ source: path.join(src, "nope.img"), sha256: IMAGE_SHA, dest: path.join(dir, "c", "x.img"), timeoutMs: 10_000 })).rejects.toThrow(/nope\.img does not exist/);
+    await expect(
+      ensureBaseImage({
+        source: path.join(src, "nope.img"),
+        sha256: IMAGE_SHA,
+        dest: path.join(dir, "c", "x.img"),
+        timeoutMs: 10_000,
+      }),
+    ).rejects.toThrow(/nope\.img does not exist/);
   });
 
   it("refuses to work without an expected hash", async () => {
-    await expect(ensureBaseImage({ source: `${base}/img/noble.img`, dest: destIn(dir), timeoutMs: 10_000 })).rejects.toThrow(/no SHA-256 for .*unverified image is never used/);
+    await expect(
+      ensureBaseImage({ source: `${base}/img/noble.img`, dest: destIn(dir), timeoutMs: 10_000 }),
+    ).rejects.toThrow(/no SHA-256 for .*unverified image is never used/);
     expect(count("/img/noble.img")).toBe(0);
   });
 
   it("reports a checksums file that does not list the image", async () => {
-    await expect(ensureBaseImage({ source: `${base}/img/other.img`, checksumsUrl: `${base}/img/SHA256SUMS`, dest: destIn(dir), timeoutMs: 10_000 })).rejects.toThrow(
-      /SHA256SUMS has no SHA-256 line for other\.img/,
-    );
+    await expect(
+      ensureBaseImage({
+        source: `${base}/img/other.img`,
+        checksumsUrl: `${base}/img/SHA256SUMS`,
+        dest: destIn(dir),
+        timeoutMs: 10_000,
+      }),
+    ).rejects.toThrow(/SHA256SUMS has no SHA-256 line for other\.img/);
   });
 
   it("refuses plain http to a remote host and unknown schemes", async () => {
-    await expect(ensureBaseImage({ source: "http://cloud-images.ubuntu.com/x.img", sha256: IMAGE_SHA, dest: destIn(dir), timeoutMs: 1000 })).rejects.toThrow(/use https/);
-    await expect(ensureBaseImage({ source: "ftp://example.org/x.img", sha256: IMAGE_SHA, dest: destIn(dir), timeoutMs: 1000 })).rejects.toThrow(/unsupported scheme/);
+    await expect(
+      ensureBaseImage({
+        source: "http://cloud-images.ubuntu.com/x.img",
+        sha256: IMAGE_SHA,
+        dest: destIn(dir),
+        timeoutMs: 1000,
+      }),
+    ).rejects.toThrow(/use https/);
+    await expect(
+      ensureBaseImage({
+        source: "ftp://example.org/x.img",
+        sha256: IMAGE_SHA,
+        dest: destIn(dir),
+        timeoutMs: 1000,
+      }),
+    ).rejects.toThrow(/unsupported scheme/);
   });
 
   it("uses an injected fetch for https", async () => {
@@ -171,7 +259,15 @@ describe("ensureBaseImage", () => {
       seen.push(url);
       return new Response(IMAGE, { status: 200, headers: { "content-length": String(IMAGE.length) } });
     };
-    await expect(ensureBaseImage({ source: "https://cloud-images.ubuntu.com/noble/current/noble.img", sha256: IMAGE_SHA, dest: destIn(dir), timeoutMs: 10_000, fetchImpl })).resolves.toMatchObject({
+    await expect(
+      ensureBaseImage({
+        source: "https://cloud-images.ubuntu.com/noble/current/noble.img",
+        sha256: IMAGE_SHA,
+        dest: destIn(dir),
+        timeoutMs: 10_000,
+        fetchImpl,
+      }),
+    ).resolves.toMatchObject({
       action: "downloaded",
     });
     expect(seen).toEqual(["https://cloud-images.ubuntu.com/noble/current/noble.img"]);

@@ -1,7 +1,12 @@
 import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { expectedSha256From, normalizeSha256, parseSha256Sums, sha256File } from "../../../lib/image/checksums";
+import {
+  expectedSha256From,
+  normalizeSha256,
+  parseSha256Sums,
+  sha256File,
+} from "../../../lib/image/checksums";
 import { makeTempDir } from "../../../test-support/fixtures";
 
 const A = "a".repeat(64);
@@ -9,7 +14,9 @@ const B = "B".repeat(64);
 
 describe("parseSha256Sums", () => {
   it("reads binary-mode and text-mode lines and skips everything else", () => {
-    const sums = parseSha256Sums(`${A} *noble-server-cloudimg-amd64.img\r\n${B}  noble-server-cloudimg-arm64.img\n\nnot a line\n${"c".repeat(63)} *short.img\n`);
+    const sums = parseSha256Sums(
+      `${A} *noble-server-cloudimg-amd64.img\r\n${B}  noble-server-cloudimg-arm64.img\n\nnot a line\n${"c".repeat(63)} *short.img\n`,
+    );
     expect([...sums]).toEqual([
       ["noble-server-cloudimg-amd64.img", A],
       ["noble-server-cloudimg-arm64.img", B.toLowerCase()],
@@ -21,7 +28,9 @@ describe("expectedSha256From", () => {
   it("picks the line of the file and reports a missing one with the checksums source", () => {
     const text = `${A} *other.img\n${B} *noble.img\n`;
     expect(expectedSha256From(text, "noble.img", "https://x/SHA256SUMS")).toBe(B.toLowerCase());
-    expect(() => expectedSha256From(text, "jammy.img", "https://x/SHA256SUMS")).toThrow(/https:\/\/x\/SHA256SUMS has no SHA-256 line for jammy\.img/);
+    expect(() => expectedSha256From(text, "jammy.img", "https://x/SHA256SUMS")).toThrow(
+      /https:\/\/x\/SHA256SUMS has no SHA-256 line for jammy\.img/,
+    );
   });
 });
 

@@ -2,9 +2,15 @@ import { formatInventory, INVENTORY_HEADER, parseInventory } from "../../../lib/
 
 describe("inventory env file", () => {
   it("formats NAME_IP lines under the header and reads them back", () => {
-    const text = formatInventory([["K8S_MASTER1_IP", "10.10.0.131"], ["GATEWAY1_IP", ""]]);
+    const text = formatInventory([
+      ["K8S_MASTER1_IP", "10.10.0.131"],
+      ["GATEWAY1_IP", ""],
+    ]);
     expect(text).toBe(`${INVENTORY_HEADER}\nK8S_MASTER1_IP=10.10.0.131\nGATEWAY1_IP=\n`);
-    expect([...parseInventory(text)]).toEqual([["K8S_MASTER1_IP", "10.10.0.131"], ["GATEWAY1_IP", ""]]);
+    expect([...parseInventory(text)]).toEqual([
+      ["K8S_MASTER1_IP", "10.10.0.131"],
+      ["GATEWAY1_IP", ""],
+    ]);
   });
 
   it("fails for keys that are not shell variable names and values with line breaks", () => {

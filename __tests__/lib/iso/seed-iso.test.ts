@@ -66,34 +66,48 @@ describe("buildSeedIso", () => {
   it("names the missing required file and writes no ISO", async () => {
     fs.rmSync(path.join(seed, "network-config"));
     const output = path.join(dir, "out", "seed.iso");
-    await expect(buildSeedIso({ sourceDir: seed, output, tool: "xorriso", timeoutMs: 30_000 })).rejects.toThrow(/has no network-config file/);
+    await expect(
+      buildSeedIso({ sourceDir: seed, output, tool: "xorriso", timeoutMs: 30_000 }),
+    ).rejects.toThrow(/has no network-config file/);
     expect(fs.existsSync(path.join(dir, "out"))).toBe(false);
   });
 
   it("reports a missing seed directory", async () => {
-    await expect(buildSeedIso({ sourceDir: path.join(dir, "nope"), output: path.join(dir, "s.iso"), tool: "xorriso", timeoutMs: 30_000 })).rejects.toThrow(
-      /seed directory .*nope does not exist/,
-    );
+    await expect(
+      buildSeedIso({
+        sourceDir: path.join(dir, "nope"),
+        output: path.join(dir, "s.iso"),
+        tool: "xorriso",
+        timeoutMs: 30_000,
+      }),
+    ).rejects.toThrow(/seed directory .*nope does not exist/);
   });
 
   it("cleans up its temporary when the ISO cannot be put in place", async () => {
     const vmDir = path.join(dir, "VMs");
     const output = path.join(vmDir, "seed.iso");
     fs.mkdirSync(output, { recursive: true }); // a directory where the ISO should go: the rename fails
-    await expect(buildSeedIso({ sourceDir: seed, output, tool: "xorriso", timeoutMs: 30_000 })).rejects.toThrow(/EISDIR|directory/);
+    await expect(
+      buildSeedIso({ sourceDir: seed, output, tool: "xorriso", timeoutMs: 30_000 }),
+    ).rejects.toThrow(/EISDIR|directory/);
     expect(fs.readdirSync(vmDir)).toEqual(["seed.iso"]);
   });
 
   it("stops the tool at the deadline and leaves nothing behind", async () => {
     const output = path.join(dir, "seed.iso");
-    await expect(buildSeedIso({ sourceDir: seed, output, tool: "xorriso", timeoutMs: 1 })).rejects.toThrow(/xorriso did not finish within/);
+    await expect(buildSeedIso({ sourceDir: seed, output, tool: "xorriso", timeoutMs: 1 })).rejects.toThrow(
+      /xorriso did not finish within/,
+    );
     expect(fs.readdirSync(dir)).toEqual(["generated"]);
   });
 });
 
 describe("findIsoTool", () => {
   it("prefers hdiutil, then xorriso, genisoimage, mkisofs", async () => {
-    const only = (...names: string[]) => (t: string) => names.includes(t);
+    const only =
+      (...names: string[]) =>
+      (t: string) =>
+        names.includes(t);
     await expect(findIsoTool(only("hdiutil", "xorriso"))).resolves.toBe("hdiutil");
     await expect(findIsoTool(only("mkisofs", "xorriso"))).resolves.toBe("xorriso");
     await expect(findIsoTool(only("mkisofs", "genisoimage"))).resolves.toBe("genisoimage");
@@ -108,8 +122,17 @@ describe("findIsoTool", () => {
 
 describe("isoToolArgs", () => {
   it("gives hdiutil the staging folder, the cidata label and an output ending in .iso", () => {
-    expect(isoToolArgs("hdiutil", "/v/.seed.iso.partial-1.iso", ["/s/user-data"], "/v/.seed.iso.partial-1.d", 0)).toEqual([
-      "makehybrid", "-iso", "-joliet", "-default-volume-name", "cidata", "-o", "/v/.seed.iso.partial-1.iso", "/v/.seed.iso.partial-1.d",
+    expect(
+      isoToolArgs("hdiutil", "/v/.seed.iso.partial-1.iso", ["/s/user-data"], "/v/.seed.iso.partial-1.d", 0),
+    ).toEqual([
+      "makehybrid",
+      "-iso",
+      "-joliet",
+      "-default-volume-name",
+      "cidata",
+      "-o",
+      "/v/.seed.iso.partial-1.iso",
+      "/v/.seed.iso.partial-1.d",
     ]);
   });
 });

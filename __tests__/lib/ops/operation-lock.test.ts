@@ -17,7 +17,13 @@ beforeEach(() => {
 });
 afterEach(() => fs.rmSync(root, { recursive: true, force: true }));
 
-const readLock = () => JSON.parse(fs.readFileSync(lockFile, "utf8")) as { pid: number; operation: string; startedAt: string; host: string };
+const readLock = () =>
+  JSON.parse(fs.readFileSync(lockFile, "utf8")) as {
+    pid: number;
+    operation: string;
+    startedAt: string;
+    host: string;
+  };
 
 describe("withOperationLock", () => {
   it("holds <generated>/operation.lock while fn runs, returns fn's value and removes the lock", async () => {
@@ -30,14 +36,24 @@ describe("withOperationLock", () => {
 
   it("refuses a second operation at once, naming the holder's operation and pid", async () => {
     let release!: () => void;
-    const first = withOperationLock(generated, "snapshot rollback", () => new Promise<string>((r) => (release = () => r("first done"))));
+    const first = withOperationLock(
+      generated,
+      "snapshot rollback",
+      () => new Promise<string>((r) => (release = () => r("first done"))),
+    );
     await new Promise((r) => setImmediate(r));
     expect(fs.existsSync(lockFile)).toBe(true);
     const secondRan = jest.fn();
-    const err = await withOperationLock(generated, "snapshot delete", async () => secondRan()).catch((e: unknown) => e);
+    const err = await withOperationLock(generated, "snapshot delete", async () => secondRan()).catch(
+      (e: unknown) => e,
+    );
     expect(err).toBeInstanceOf(OperationLockedError);
     const locked = err as OperationLockedError;
-    expect(locked.holder).toEqual({ pid: process.pid, operation: "snapshot rollback", startedAt: readLock().startedAt });
+    expect(locked.holder).toEqual({
+      pid: process.pid,
+      operation: "snapshot rollback",
+      startedAt: readLock().startedAt,
+    });
     expect(locked.message).toBe(
       `another operation is running: snapshot rollback (pid ${process.pid}, since ${locked.holder.startedAt}); wait for it to finish. ` +
         "If that process is gone, the lock is taken over automatically.",
@@ -51,7 +67,9 @@ describe("withOperationLock", () => {
 
   it("is released after fn throws, and the error comes through unchanged", async () => {
     const boom = new Error("vmrun exploded");
-    await expect(withOperationLock(generated, "snapshot create", async () => Promise.reject(boom))).rejects.toBe(boom);
+    await expect(
+      withOperationLock(generated, "snapshot create", async () => Promise.reject(boom)),
+    ).rejects.toBe(boom);
     expect(fs.existsSync(lockFile)).toBe(false);
     await expect(withOperationLock(generated, "snapshot list", async () => "again")).resolves.toBe("again");
   });
@@ -72,7 +90,9 @@ describe("withOperationLock", () => {
       child.on("exit", (code) => reject(new Error(`holder exited (${code}) before locking: ${stderr}`)));
     });
     expect(readLock()).toMatchObject({ pid: child.pid, operation: "snapshot create" });
-    await expect(withOperationLock(generated, "snapshot delete", async () => "ran")).rejects.toBeInstanceOf(OperationLockedError);
+    await expect(withOperationLock(generated, "snapshot delete", async () => "ran")).rejects.toBeInstanceOf(
+      OperationLockedError,
+    );
 
     child.kill("SIGKILL");
     await exited;
@@ -103,6 +123,8 @@ describe("withOperationLock", () => {
   it("takes over an unreadable lock file once its writer has had time to finish", async () => {
     fs.mkdirSync(generated, { recursive: true });
     fs.writeFileSync(lockFile, "");
-    await expect(withOperationLock(generated, "snapshot create", async () => readLock().pid)).resolves.toBe(process.pid);
+    await expect(withOperationLock(generated, "snapshot create", async () => readLock().pid)).resolves.toBe(
+      process.pid,
+    );
   });
 });

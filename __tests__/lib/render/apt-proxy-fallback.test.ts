@@ -20,7 +20,8 @@ function hasTool(file: string): boolean {
 }
 const itApt = hasTool("apt-get") ? it : it.skip;
 const itShellcheck = hasTool("shellcheck") ? it : it.skip;
-if (!hasTool("apt-get")) console.warn("skipping the apt fallback test: apt-get is not installed (Debian/Ubuntu only)");
+if (!hasTool("apt-get"))
+  console.warn("skipping the apt fallback test: apt-get is not installed (Debian/Ubuntu only)");
 if (!hasTool("shellcheck")) console.warn("skipping the detector lint: shellcheck is not installed");
 
 interface Recorder {
@@ -51,9 +52,15 @@ async function closedPort(): Promise<number> {
 /** The two proxy files as the guest would receive them, for an apt_proxy_url value. */
 function proxyFiles(proxyUrl: string): { conf: string; detector: string } {
   const model = modelFixture();
-  const text = renderUserData(vmByName(model, "k8s-worker1"), model, loadSeedTemplates(path.join(__dirname, "../../../templates")), SEED_VARIABLE_EXPRESSIONS);
+  const text = renderUserData(
+    vmByName(model, "k8s-worker1"),
+    model,
+    loadSeedTemplates(path.join(__dirname, "../../../templates")),
+    SEED_VARIABLE_EXPRESSIONS,
+  );
   const userData = YAML.parse(resolveTerraformText(text, { apt_proxy_url: proxyUrl }));
-  const content = (p: string): string => userData.write_files.find((f: { path: string }) => f.path === p).content;
+  const content = (p: string): string =>
+    userData.write_files.find((f: { path: string }) => f.path === p).content;
   return { conf: content(APT_PROXY_CONF_PATH), detector: content(APT_PROXY_DETECT_PATH) };
 }
 
@@ -83,18 +90,30 @@ interface AptSetup {
  * before /etc/apt/apt.conf.d, so pointing Parts/Main away there shuts the host out. apt passes its
  * environment to the detector, whose apt-config then reads this same configuration.
  */
-function aptSetup(name: string, proxyUrl: string, opts: { withDetector: boolean } = { withDetector: true }): AptSetup {
+function aptSetup(
+  name: string,
+  proxyUrl: string,
+  opts: { withDetector: boolean } = { withDetector: true },
+): AptSetup {
   const root = path.join(dir, name);
-  for (const d of ["lists/partial", "cache/archives/partial", "parts", "sources.d"]) fs.mkdirSync(path.join(root, d), { recursive: true });
+  for (const d of ["lists/partial", "cache/archives/partial", "parts", "sources.d"])
+    fs.mkdirSync(path.join(root, d), { recursive: true });
   const files = proxyFiles(proxyUrl);
   const detectorPath = path.join(root, "apt-proxy-detect");
   fs.writeFileSync(detectorPath, files.detector, { mode: 0o755 });
   // The same file, with the detector at its test location instead of /usr/local/bin.
   let conf = files.conf.split(APT_PROXY_DETECT_PATH).join(detectorPath);
-  if (!opts.withDetector) conf = conf.split("\n").filter((l) => !l.includes("Proxy-Auto-Detect")).join("\n");
+  if (!opts.withDetector)
+    conf = conf
+      .split("\n")
+      .filter((l) => !l.includes("Proxy-Auto-Detect"))
+      .join("\n");
   fs.writeFileSync(path.join(root, "parts/01proxy"), conf);
   fs.writeFileSync(path.join(root, "status"), "");
-  fs.writeFileSync(path.join(root, "sources.list"), `deb http://127.0.0.1:${mirror.port}/ubuntu noble main\n`);
+  fs.writeFileSync(
+    path.join(root, "sources.list"),
+    `deb http://127.0.0.1:${mirror.port}/ubuntu noble main\n`,
+  );
   const aptConfig = path.join(root, "apt.conf");
   fs.writeFileSync(
     aptConfig,
@@ -138,7 +157,10 @@ describe("apt proxy client", () => {
     const down = `http://user@127.0.0.1:${await closedPort()}/path`;
     const detect = async (name: string, url: string) => {
       const setup = aptSetup(name, url);
-      return runWithDeadline(setup.detectorPath, ["http://archive.ubuntu.com/ubuntu"], { timeoutMs: 30_000, env: setup.env });
+      return runWithDeadline(setup.detectorPath, ["http://archive.ubuntu.com/ubuntu"], {
+        timeoutMs: 30_000,
+        env: setup.env,
+      });
     };
     expect(await detect("detect-up", up)).toMatchObject({ code: 0, stdout: `${up}\n` });
     expect(await detect("detect-down", down)).toMatchObject({ code: 0, stdout: "DIRECT\n" });
@@ -158,8 +180,13 @@ describe("apt proxy client", () => {
     expect(mirror.requests.every((u) => u.startsWith("/ubuntu/"))).toBe(true);
   });
 
-  itApt("without the detector, the same unreachable cache breaks apt (the fallback is what saves it)", async () => {
-    await aptUpdate(aptSetup("no-detector", `http://127.0.0.1:${await closedPort()}`, { withDetector: false }));
-    expect(mirror.requests).toEqual([]);
-  });
+  itApt(
+    "without the detector, the same unreachable cache breaks apt (the fallback is what saves it)",
+    async () => {
+      await aptUpdate(
+        aptSetup("no-detector", `http://127.0.0.1:${await closedPort()}`, { withDetector: false }),
+      );
+      expect(mirror.requests).toEqual([]);
+    },
+  );
 });

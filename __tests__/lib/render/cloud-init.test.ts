@@ -45,9 +45,12 @@ function parseUserData(vm: VmSpec, model: ClusterModel, vars: SeedVariables = SE
 }
 
 function parseNetworkConfig(vm: VmSpec, model: ClusterModel, values = defaultVariableValues(model)) {
-  return YAML.parse(resolveTerraformText(renderNetworkConfig(vm, model, templates, SEED_VARIABLE_EXPRESSIONS), values), {
-    version: "1.1",
-  });
+  return YAML.parse(
+    resolveTerraformText(renderNetworkConfig(vm, model, templates, SEED_VARIABLE_EXPRESSIONS), values),
+    {
+      version: "1.1",
+    },
+  );
 }
 
 function file(userData: { write_files: WriteFile[] }, filePath: string): WriteFile | undefined {
@@ -94,7 +97,9 @@ describe.each(cases)("seed of %s (role %s, %s)", (name, role, arch) => {
       return;
     }
     expect(applier?.permissions).toBe("0755");
-    expect(applier?.content).toBe(fs.readFileSync(path.join(__dirname, "../../../templates/guest-apply.py"), "utf8"));
+    expect(applier?.content).toBe(
+      fs.readFileSync(path.join(__dirname, "../../../templates/guest-apply.py"), "utf8"),
+    );
   });
 
   it("user-data points apt at the cache with a fallback, except on the cache itself", () => {
@@ -106,7 +111,9 @@ describe.each(cases)("seed of %s (role %s, %s)", (name, role, arch) => {
       return;
     }
     expect(conf?.content.split("\n")).toContain('Acquire::http::Proxy "http://10.10.0.148:3142";');
-    expect(conf?.content.split("\n")).toContain(`Acquire::http::Proxy-Auto-Detect "${APT_PROXY_DETECT_PATH}";`);
+    expect(conf?.content.split("\n")).toContain(
+      `Acquire::http::Proxy-Auto-Detect "${APT_PROXY_DETECT_PATH}";`,
+    );
     expect(detector?.permissions).toBe("0755");
     // The detector reads the URL from apt's configuration, so it carries no copy of it.
     expect(detector?.content).toContain("apt-config shell proxy_url Acquire::http::Proxy");
@@ -128,7 +135,8 @@ describe.each(cases)("seed of %s (role %s, %s)", (name, role, arch) => {
     const sysctl = file(userData, "/etc/sysctl.d/60-k8s-gateway.conf");
     expect(acng !== undefined).toBe(role === "apt-cache");
     expect(sysctl !== undefined).toBe(role === "gateway");
-    if (acng) expect(acng.content.split("\n")).toEqual(["Port: 3142", "CacheDir: /var/cache/apt-cacher-ng", ""]);
+    if (acng)
+      expect(acng.content.split("\n")).toEqual(["Port: 3142", "CacheDir: /var/cache/apt-cacher-ng", ""]);
     if (sysctl) expect(userData.runcmd).toContainEqual(["sysctl", "-p", "/etc/sysctl.d/60-k8s-gateway.conf"]);
   });
 
@@ -154,7 +162,10 @@ describe.each(cases)("seed of %s (role %s, %s)", (name, role, arch) => {
         });
       } else {
         expect(entry).toMatchObject({ dhcp4: true, "dhcp-identifier": "mac" });
-        expect(entry["dhcp4-overrides"]).toEqual({ "use-dns": false, "route-metric": nic.network === "lan" ? 100 : 200 });
+        expect(entry["dhcp4-overrides"]).toEqual({
+          "use-dns": false,
+          "route-metric": nic.network === "lan" ? 100 : 200,
+        });
       }
       if (nic.network === "nat") expect(entry.nameservers).toEqual({ addresses: ["10.10.0.2"], search: [] });
       else {
@@ -176,7 +187,9 @@ describe("Terraform expressions and escaping", () => {
     expect(userData).toContain('Acquire::http::Proxy "${var.apt_proxy_url}";');
     expect(network).toContain("addresses: ${jsonencode(var.dns_servers)}");
     expect(network).toContain("search: ${jsonencode(var.dns_search_domains)}");
-    expect(renderUserData(cache, model, templates, SEED_VARIABLE_EXPRESSIONS)).not.toContain("var.apt_proxy_url");
+    expect(renderUserData(cache, model, templates, SEED_VARIABLE_EXPRESSIONS)).not.toContain(
+      "var.apt_proxy_url",
+    );
   });
 
   it("refuses a literal apt proxy URL that would break the apt configuration line", () => {
@@ -202,11 +215,22 @@ describe("Terraform expressions and escaping", () => {
   });
 
   it("follows other values of the variables at apply time", () => {
-    const values = { apt_proxy_url: "http://cache.lan:8000", dns_servers: ["1.1.1.1", "9.9.9.9"], dns_search_domains: ["lab.local"] };
-    const userData = YAML.parse(resolveTerraformText(renderUserData(master, model, templates, SEED_VARIABLE_EXPRESSIONS), values));
-    expect(file(userData, APT_PROXY_CONF_PATH)?.content).toContain('Acquire::http::Proxy "http://cache.lan:8000";');
+    const values = {
+      apt_proxy_url: "http://cache.lan:8000",
+      dns_servers: ["1.1.1.1", "9.9.9.9"],
+      dns_search_domains: ["lab.local"],
+    };
+    const userData = YAML.parse(
+      resolveTerraformText(renderUserData(master, model, templates, SEED_VARIABLE_EXPRESSIONS), values),
+    );
+    expect(file(userData, APT_PROXY_CONF_PATH)?.content).toContain(
+      'Acquire::http::Proxy "http://cache.lan:8000";',
+    );
     const network = parseNetworkConfig(master, model, values);
-    expect(network.ethernets.ens160.nameservers).toEqual({ addresses: ["1.1.1.1", "9.9.9.9"], search: ["lab.local"] });
+    expect(network.ethernets.ens160.nameservers).toEqual({
+      addresses: ["1.1.1.1", "9.9.9.9"],
+      search: ["lab.local"],
+    });
   });
 
   it("renders literal variables without any expression", () => {
@@ -219,24 +243,38 @@ describe("Terraform expressions and escaping", () => {
     const all = files.userData + files.metaData + files.networkConfig;
     expect(all).not.toMatch(/(^|[^$])\$\{/);
     const network = YAML.parse(resolveTerraformText(files.networkConfig, {}));
-    expect(network.ethernets.ens160.nameservers).toEqual({ addresses: ["10.10.0.2", "1.1.1.1"], search: ["lab.local"] });
+    expect(network.ethernets.ens160.nameservers).toEqual({
+      addresses: ["10.10.0.2", "1.1.1.1"],
+      search: ["lab.local"],
+    });
     const userData = YAML.parse(resolveTerraformText(files.userData, {}));
-    expect(file(userData, APT_PROXY_CONF_PATH)?.content).toContain('Acquire::http::Proxy "http://10.10.0.148:3142";');
+    expect(file(userData, APT_PROXY_CONF_PATH)?.content).toContain(
+      'Acquire::http::Proxy "http://10.10.0.148:3142";',
+    );
   });
 
   it("quotes a whole-value string expression so that a numeric result stays a string", () => {
     const metaData = renderMetaData(master, "${random_id.seed.dec}", templates);
     expect(metaData).toContain('instance-id: "${random_id.seed.dec}"');
-    const parsed = YAML.parse(resolveTerraformText(metaData, { "random_id.seed.dec": "0123" }), { version: "1.1" });
+    const parsed = YAML.parse(resolveTerraformText(metaData, { "random_id.seed.dec": "0123" }), {
+      version: "1.1",
+    });
     expect(parsed).toEqual({ "instance-id": "0123", "local-hostname": "k8s-master1" });
   });
 });
 
 describe("model variations", () => {
   it("gives a statically addressed node its address and a default route", () => {
-    const model = withVm(modelFixture(), "k8s-worker2", (vm) => ({ ...vm, nics: [{ ...vm.nics[0], address: "10.10.0.22" }] }));
+    const model = withVm(modelFixture(), "k8s-worker2", (vm) => ({
+      ...vm,
+      nics: [{ ...vm.nics[0], address: "10.10.0.22" }],
+    }));
     const entry = parseNetworkConfig(vmByName(model, "k8s-worker2"), model).ethernets.ens160;
-    expect(entry).toMatchObject({ dhcp4: false, addresses: ["10.10.0.22/24"], routes: [{ to: "0.0.0.0/0", via: "10.10.0.2" }] });
+    expect(entry).toMatchObject({
+      dhcp4: false,
+      addresses: ["10.10.0.22/24"],
+      routes: [{ to: "0.0.0.0/0", via: "10.10.0.2" }],
+    });
     expect(entry["dhcp4-overrides"]).toBeUndefined();
   });
 
@@ -244,7 +282,13 @@ describe("model variations", () => {
     const model = modelFixture();
     const gw = vmByName(model, "gateway2");
     const a = renderSeedFiles(gw, model, templates, SEED_VARIABLE_EXPRESSIONS, "x");
-    const b = renderSeedFiles(gw, modelFixture(), loadSeedTemplates(path.join(__dirname, "../../../templates")), SEED_VARIABLE_EXPRESSIONS, "x");
+    const b = renderSeedFiles(
+      gw,
+      modelFixture(),
+      loadSeedTemplates(path.join(__dirname, "../../../templates")),
+      SEED_VARIABLE_EXPRESSIONS,
+      "x",
+    );
     expect(a).toEqual(b);
   });
 });
@@ -255,7 +299,9 @@ describe("refusals", () => {
 
   it("refuses a multi-line ssh key", () => {
     const bad = { ...model, ssh: { ...model.ssh, publicKey: `${FIXTURE_SSH_PUBLIC_KEY}\nssh-rsa AAAA x` } };
-    expect(() => renderUserData(master, bad, templates, SEED_VARIABLE_EXPRESSIONS)).toThrow(/SSH public key must be one non-empty line/);
+    expect(() => renderUserData(master, bad, templates, SEED_VARIABLE_EXPRESSIONS)).toThrow(
+      /SSH public key must be one non-empty line/,
+    );
   });
 
   it("refuses an instance id that would break the quoted scalar", () => {
@@ -271,14 +317,20 @@ describe("refusals", () => {
 
   it("refuses a VM without exactly one nat NIC", () => {
     const lanOnly = { ...master, nics: [{ ...master.nics[0], network: "lan" as const }] };
-    expect(() => renderNetworkConfig(lanOnly, model, templates, SEED_VARIABLE_EXPRESSIONS)).toThrow(/0 NICs on the nat network/);
-    expect(() => renderUserData(lanOnly, model, templates, SEED_VARIABLE_EXPRESSIONS)).toThrow(/0 NICs on the nat network/);
+    expect(() => renderNetworkConfig(lanOnly, model, templates, SEED_VARIABLE_EXPRESSIONS)).toThrow(
+      /0 NICs on the nat network/,
+    );
+    expect(() => renderUserData(lanOnly, model, templates, SEED_VARIABLE_EXPRESSIONS)).toThrow(
+      /0 NICs on the nat network/,
+    );
   });
 
   it("refuses two NICs with the same MAC", () => {
     const gw = vmByName(model, "gateway1");
     const twin = { ...gw, nics: [gw.nics[0], { ...gw.nics[1], mac: gw.nics[0].mac }] };
-    expect(() => renderNetworkConfig(twin, model, templates, SEED_VARIABLE_EXPRESSIONS)).toThrow(/two NICs with the same MAC/);
+    expect(() => renderNetworkConfig(twin, model, templates, SEED_VARIABLE_EXPRESSIONS)).toThrow(
+      /two NICs with the same MAC/,
+    );
   });
 
   it("refuses a Terraform expression given with ${} around it", () => {

@@ -1,7 +1,17 @@
 import type { VmSpec } from "../../../lib/config/model";
-import { gatewayPriority, NGINX_CHECK_SCRIPT, renderKeepalivedConf, renderNginxConf, type AddressOf } from "../../../lib/render/gateway";
+import {
+  gatewayPriority,
+  NGINX_CHECK_SCRIPT,
+  renderKeepalivedConf,
+  renderNginxConf,
+  type AddressOf,
+} from "../../../lib/render/gateway";
 import { modelFixture, vmByName } from "../../../test-support/model-fixture";
-import { GATEWAY_VARIABLE_EXPRESSIONS, gatewayVariableValues, resolveTerraformText } from "../../../test-support/terraform-template";
+import {
+  GATEWAY_VARIABLE_EXPRESSIONS,
+  gatewayVariableValues,
+  resolveTerraformText,
+} from "../../../test-support/terraform-template";
 import { HAVE_KEEPALIVED_CHECK, HAVE_NGINX_STREAM, Validators } from "../../../test-support/validators";
 
 const model = modelFixture();
@@ -21,8 +31,12 @@ const STATIC: Record<string, string> = {
 };
 const literalAddress: AddressOf = (vm: VmSpec) => ({ literal: STATIC[vm.name] });
 /** DHCP mode: each address is the discovered IP's Terraform expression. */
-const discoveredAddress: AddressOf = (vm: VmSpec) => ({ expression: `data.external.${vm.name}_ip.result.ip` });
-const discoveredValues = Object.fromEntries(Object.entries(STATIC).map(([name, ip]) => [`data.external.${name}_ip.result.ip`, ip]));
+const discoveredAddress: AddressOf = (vm: VmSpec) => ({
+  expression: `data.external.${vm.name}_ip.result.ip`,
+});
+const discoveredValues = Object.fromEntries(
+  Object.entries(STATIC).map(([name, ip]) => [`data.external.${name}_ip.result.ip`, ip]),
+);
 const values = { ...gatewayVariableValues(model), ...discoveredValues };
 
 const MODES: [string, AddressOf][] = [
@@ -31,8 +45,14 @@ const MODES: [string, AddressOf][] = [
 ];
 
 describe.each(MODES)("keepalived.conf (%s addressing)", (_mode, addressOf) => {
-  const conf1 = resolveTerraformText(renderKeepalivedConf(gateway1, model, addressOf, GATEWAY_VARIABLE_EXPRESSIONS), values);
-  const conf2 = resolveTerraformText(renderKeepalivedConf(gateway2, model, addressOf, GATEWAY_VARIABLE_EXPRESSIONS), values);
+  const conf1 = resolveTerraformText(
+    renderKeepalivedConf(gateway1, model, addressOf, GATEWAY_VARIABLE_EXPRESSIONS),
+    values,
+  );
+  const conf2 = resolveTerraformText(
+    renderKeepalivedConf(gateway2, model, addressOf, GATEWAY_VARIABLE_EXPRESSIONS),
+    values,
+  );
   const instance = (conf: string, name: string) => {
     const m = new RegExp(`vrrp_instance ${name} \\{\\n([\\s\\S]*?)\\n\\}`).exec(conf);
     if (!m) throw new Error(`no ${name} in\n${conf}`);
@@ -40,8 +60,12 @@ describe.each(MODES)("keepalived.conf (%s addressing)", (_mode, addressOf) => {
   };
 
   it("puts the external VIP on the LAN NIC and the internal VIP on the vmnet NIC, both in one sync group", () => {
-    expect(instance(conf1, "VI_EXTERNAL")).toMatch(/virtual_ipaddress \{\n\s+192\.168\.68\.210\/24 dev ens160\n/);
-    expect(instance(conf1, "VI_INTERNAL")).toMatch(/virtual_ipaddress \{\n\s+10\.10\.0\.100\/24 dev ens192\n/);
+    expect(instance(conf1, "VI_EXTERNAL")).toMatch(
+      /virtual_ipaddress \{\n\s+192\.168\.68\.210\/24 dev ens160\n/,
+    );
+    expect(instance(conf1, "VI_INTERNAL")).toMatch(
+      /virtual_ipaddress \{\n\s+10\.10\.0\.100\/24 dev ens192\n/,
+    );
     expect(conf1).toMatch(/vrrp_sync_group K8S_LAB_VIPS \{\n\s+group \{\n\s+VI_EXTERNAL\n\s+VI_INTERNAL\n/);
   });
 
@@ -50,8 +74,12 @@ describe.each(MODES)("keepalived.conf (%s addressing)", (_mode, addressOf) => {
       expect(instance(conf1, name)).toMatch(/state MASTER\n[\s\S]*priority 150\n/);
       expect(instance(conf2, name)).toMatch(/state BACKUP\n[\s\S]*priority 140\n/);
       expect(instance(conf1, name)).toMatch(/interface ens192\n/);
-      expect(instance(conf1, name)).toContain("unicast_src_ip 10.10.0.11\n  unicast_peer {\n    10.10.0.12\n  }");
-      expect(instance(conf2, name)).toContain("unicast_src_ip 10.10.0.12\n  unicast_peer {\n    10.10.0.11\n  }");
+      expect(instance(conf1, name)).toContain(
+        "unicast_src_ip 10.10.0.11\n  unicast_peer {\n    10.10.0.12\n  }",
+      );
+      expect(instance(conf2, name)).toContain(
+        "unicast_src_ip 10.10.0.12\n  unicast_peer {\n    10.10.0.11\n  }",
+      );
     }
     expect(gatewayPriority(model, gateway1)).toBeGreaterThan(gatewayPriority(model, gateway2));
   });
@@ -67,26 +95,38 @@ describe.each(MODES)("keepalived.conf (%s addressing)", (_mode, addressOf) => {
     }
   });
 
-  (HAVE_KEEPALIVED_CHECK ? it : it.skip)("passes keepalived -t in a namespace with ens160 and ens192", async () => {
-    const v = new Validators();
-    try {
-      for (const conf of [conf1, conf2]) {
-        const result = await v.keepalivedCheck(conf, ["ens160", "ens192"]);
-        expect({ code: result.code, out: result.stdout + result.stderr }).toEqual({ code: 0, out: expect.any(String) });
+  (HAVE_KEEPALIVED_CHECK ? it : it.skip)(
+    "passes keepalived -t in a namespace with ens160 and ens192",
+    async () => {
+      const v = new Validators();
+      try {
+        for (const conf of [conf1, conf2]) {
+          const result = await v.keepalivedCheck(conf, ["ens160", "ens192"]);
+          expect({ code: result.code, out: result.stdout + result.stderr }).toEqual({
+            code: 0,
+            out: expect.any(String),
+          });
+        }
+      } finally {
+        v.cleanup();
       }
-    } finally {
-      v.cleanup();
-    }
-  });
+    },
+  );
 });
 
 (HAVE_KEEPALIVED_CHECK ? describe : describe.skip)("keepalived -t catches a broken config", () => {
   it("fails for an out-of-range router id, and when the vmnet NIC is missing", async () => {
     const v = new Validators();
     try {
-      const bad = resolveTerraformText(renderKeepalivedConf(gateway1, model, literalAddress, GATEWAY_VARIABLE_EXPRESSIONS), { ...values, vrrp_router_id_external: "300" });
+      const bad = resolveTerraformText(
+        renderKeepalivedConf(gateway1, model, literalAddress, GATEWAY_VARIABLE_EXPRESSIONS),
+        { ...values, vrrp_router_id_external: "300" },
+      );
       expect((await v.keepalivedCheck(bad, ["ens160", "ens192"])).code).not.toBe(0);
-      const good = resolveTerraformText(renderKeepalivedConf(gateway1, model, literalAddress, GATEWAY_VARIABLE_EXPRESSIONS), values);
+      const good = resolveTerraformText(
+        renderKeepalivedConf(gateway1, model, literalAddress, GATEWAY_VARIABLE_EXPRESSIONS),
+        values,
+      );
       expect((await v.keepalivedCheck(good, ["ens160"])).code).not.toBe(0);
     } finally {
       v.cleanup();
@@ -111,7 +151,10 @@ describe.each(MODES)("nginx.conf (%s addressing)", (_mode, addressOf) => {
     const v = new Validators();
     try {
       const result = await v.nginxCheck(conf);
-      expect({ code: result.code, err: result.stderr }).toEqual({ code: 0, err: expect.stringContaining("test is successful") });
+      expect({ code: result.code, err: result.stderr }).toEqual({
+        code: 0,
+        err: expect.stringContaining("test is successful"),
+      });
     } finally {
       v.cleanup();
     }
@@ -122,7 +165,10 @@ describe.each(MODES)("nginx.conf (%s addressing)", (_mode, addressOf) => {
   it("fails for a malformed upstream address", async () => {
     const v = new Validators();
     try {
-      const broken = resolveTerraformText(renderNginxConf(model, literalAddress, GATEWAY_VARIABLE_EXPRESSIONS), values).replace("10.10.0.21:6443", "10.10.0.21:99999");
+      const broken = resolveTerraformText(
+        renderNginxConf(model, literalAddress, GATEWAY_VARIABLE_EXPRESSIONS),
+        values,
+      ).replace("10.10.0.21:6443", "10.10.0.21:99999");
       const result = await v.nginxCheck(broken);
       expect(result.code).not.toBe(0);
       expect(result.stderr).toMatch(/invalid port|emerg/);
@@ -135,9 +181,13 @@ describe.each(MODES)("nginx.conf (%s addressing)", (_mode, addressOf) => {
 describe("renderers refuse a cluster they cannot serve", () => {
   it("needs masters for nginx and a LAN NIC on a gateway", () => {
     const noMasters = { ...model, vms: model.vms.filter((vm) => vm.role !== "master") };
-    expect(() => renderNginxConf(noMasters, literalAddress, GATEWAY_VARIABLE_EXPRESSIONS)).toThrow(/at least one master/);
+    expect(() => renderNginxConf(noMasters, literalAddress, GATEWAY_VARIABLE_EXPRESSIONS)).toThrow(
+      /at least one master/,
+    );
     const master = vmByName(model, "k8s-master1");
-    expect(() => renderKeepalivedConf(master, model, literalAddress, GATEWAY_VARIABLE_EXPRESSIONS)).toThrow(/k8s-master1 is not a gateway/);
+    expect(() => renderKeepalivedConf(master, model, literalAddress, GATEWAY_VARIABLE_EXPRESSIONS)).toThrow(
+      /k8s-master1 is not a gateway/,
+    );
   });
 
   it("keeps the expressions as Terraform references in dhcp mode", () => {
@@ -151,18 +201,26 @@ describe("renderers refuse a cluster they cannot serve", () => {
 
 describe("a lone gateway", () => {
   const lone = { ...model, vms: model.vms.filter((vm) => vm.name !== "gateway2") };
-  const conf = resolveTerraformText(renderKeepalivedConf(gateway1, lone, literalAddress, GATEWAY_VARIABLE_EXPRESSIONS), values);
+  const conf = resolveTerraformText(
+    renderKeepalivedConf(gateway1, lone, literalAddress, GATEWAY_VARIABLE_EXPRESSIONS),
+    values,
+  );
 
   it("holds both VIPs without unicast settings (keepalived refuses them without a peer)", () => {
     expect(conf).not.toMatch(/unicast_(src_ip|peer)/);
-    expect(conf).toMatch(/vrrp_instance VI_INTERNAL \{\n\s+state MASTER\n[\s\S]*10\.10\.0\.100\/24 dev ens192/);
+    expect(conf).toMatch(
+      /vrrp_instance VI_INTERNAL \{\n\s+state MASTER\n[\s\S]*10\.10\.0\.100\/24 dev ens192/,
+    );
   });
 
   (HAVE_KEEPALIVED_CHECK ? it : it.skip)("passes keepalived -t", async () => {
     const v = new Validators();
     try {
       const result = await v.keepalivedCheck(conf, ["ens160", "ens192"]);
-      expect({ code: result.code, out: result.stdout + result.stderr }).toEqual({ code: 0, out: expect.any(String) });
+      expect({ code: result.code, out: result.stdout + result.stderr }).toEqual({
+        code: 0,
+        out: expect.any(String),
+      });
     } finally {
       v.cleanup();
     }

@@ -5,7 +5,9 @@ describe("renderHostsBlock", () => {
   const model = modelFixture();
 
   it("lists every cluster VM, the apt cache and the API name between the markers", () => {
-    const text = renderHostsBlock(model, (vm) => ({ expression: `data.external.${vm.name}.result.ip` }), { literal: "10.10.0.100" });
+    const text = renderHostsBlock(model, (vm) => ({ expression: `data.external.${vm.name}.result.ip` }), {
+      literal: "10.10.0.100",
+    });
     const lines = text.trimEnd().split("\n");
     expect(lines[0]).toBe(HOSTS_BEGIN);
     expect(lines[lines.length - 1]).toBe(HOSTS_END);
@@ -17,7 +19,11 @@ describe("renderHostsBlock", () => {
   });
 
   it("escapes literal text so Terraform keeps it as written", () => {
-    const text = renderHostsBlock({ ...model, network: { ...model.network, apiHostname: "api" } }, () => ({ literal: "${x}" }), { expression: "var.internal_vip" });
+    const text = renderHostsBlock(
+      { ...model, network: { ...model.network, apiHostname: "api" } },
+      () => ({ literal: "${x}" }),
+      { expression: "var.internal_vip" },
+    );
     expect(text).toContain("$${x} gateway1\n");
     expect(text).toContain("${var.internal_vip} api\n");
   });

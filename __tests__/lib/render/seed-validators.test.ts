@@ -11,15 +11,23 @@ import { renderNetworkConfig, renderUserData } from "../../../lib/render/cloud-i
 import { loadSeedTemplates, type SeedTemplates } from "../../../lib/render/templates";
 import { HAVE_CLOUD_INIT, HAVE_NETPLAN, Validators } from "../../../test-support/validators";
 import { allVms, modelFixture, vmByName, withArch } from "../../../test-support/model-fixture";
-import { defaultVariableValues, resolveTerraformText, SEED_VARIABLE_EXPRESSIONS } from "../../../test-support/terraform-template";
+import {
+  defaultVariableValues,
+  resolveTerraformText,
+  SEED_VARIABLE_EXPRESSIONS,
+} from "../../../test-support/terraform-template";
 
 const TEMPLATES_DIR = path.join(__dirname, "../../../templates");
 
 // Concurrent: each case waits on a child process, so the runs overlap instead of queueing.
 const itCloudInit = HAVE_CLOUD_INIT ? it.concurrent : it.skip;
 const itNetplan = HAVE_NETPLAN ? it.concurrent : it.skip;
-if (!HAVE_CLOUD_INIT) console.warn("skipping cloud-init validator tests: cloud-init is not installed (apt-get install cloud-init)");
-if (!HAVE_NETPLAN) console.warn("skipping netplan validator tests: netplan is not installed (apt-get install netplan.io)");
+if (!HAVE_CLOUD_INIT)
+  console.warn(
+    "skipping cloud-init validator tests: cloud-init is not installed (apt-get install cloud-init)",
+  );
+if (!HAVE_NETPLAN)
+  console.warn("skipping netplan validator tests: netplan is not installed (apt-get install netplan.io)");
 
 // Set up at load time rather than in beforeAll: concurrent tests must not depend on hook order.
 const validators = new Validators();
@@ -34,7 +42,9 @@ function resolved(text: string, model: ClusterModel): string {
 }
 
 const ARCHES = ["amd64", "arm64"] as const;
-const cases = ARCHES.flatMap((arch) => allVms(withArch(modelFixture(), arch)).map((vm) => [vm.name, arch] as const));
+const cases = ARCHES.flatMap((arch) =>
+  allVms(withArch(modelFixture(), arch)).map((vm) => [vm.name, arch] as const),
+);
 
 describe.each(cases)("seed of %s (%s)", (name, arch) => {
   const model = withArch(modelFixture(), arch);
@@ -43,7 +53,10 @@ describe.each(cases)("seed of %s (%s)", (name, arch) => {
   itCloudInit("user-data passes cloud-init schema", async () => {
     const text = resolved(renderUserData(vm, model, templates, SEED_VARIABLE_EXPRESSIONS), model);
     const r = await cloudInitSchema(text);
-    expect({ code: r.code, out: r.stdout + r.stderr }).toEqual({ code: 0, out: expect.stringContaining("Valid cloud-config") });
+    expect({ code: r.code, out: r.stdout + r.stderr }).toEqual({
+      code: 0,
+      out: expect.stringContaining("Valid cloud-config"),
+    });
   });
 
   itNetplan("network-config passes netplan generate and gives one winning default route", async () => {
@@ -76,7 +89,8 @@ describe.each(cases)("seed of %s (%s)", (name, arch) => {
     expect(r.code).toBe(0);
     expect(r.stderr).not.toMatch(/warn|error|traceback/i);
     const written = YAML.parse(fs.readFileSync(path.join(r.root, "etc/netplan/50-cloud-init.yaml"), "utf8"));
-    for (const nic of vm.nics) expect(written.network.ethernets[nic.ifname].match).toEqual({ macaddress: nic.mac });
+    for (const nic of vm.nics)
+      expect(written.network.ethernets[nic.ifname].match).toEqual({ macaddress: nic.mac });
   });
 });
 
@@ -85,8 +99,13 @@ describe("the validators can fail", () => {
   const master = vmByName(model, "k8s-master1");
 
   itCloudInit("a template with `packages: 5` is rejected by cloud-init schema", async () => {
-    const broken: SeedTemplates = { ...templates, userData: "#cloud-config\nhostname: \"{{ hostname }}\"\npackages: 5\n" };
-    const r = await cloudInitSchema(resolved(renderUserData(master, model, broken, SEED_VARIABLE_EXPRESSIONS), model));
+    const broken: SeedTemplates = {
+      ...templates,
+      userData: '#cloud-config\nhostname: "{{ hostname }}"\npackages: 5\n',
+    };
+    const r = await cloudInitSchema(
+      resolved(renderUserData(master, model, broken, SEED_VARIABLE_EXPRESSIONS), model),
+    );
     expect(r.code).not.toBe(0);
     expect(r.stdout + r.stderr).toMatch(/packages: 5 is not of type 'array'/);
   });

@@ -30,7 +30,9 @@ describe("loadSeedTemplates", () => {
   it("reads a directory without overlays, and names a missing base file", () => {
     fs.writeFileSync(path.join(dir, SEED_TEMPLATE_FILES.userData), "#cloud-config\nhostname: a\n");
     fs.writeFileSync(path.join(dir, SEED_TEMPLATE_FILES.metaData), "instance-id: x\n");
-    expect(() => loadSeedTemplates(dir)).toThrow(/cannot read seed template .*cloud-init-network-config\.yaml/);
+    expect(() => loadSeedTemplates(dir)).toThrow(
+      /cannot read seed template .*cloud-init-network-config\.yaml/,
+    );
     fs.writeFileSync(path.join(dir, SEED_TEMPLATE_FILES.networkConfig), "version: 2\n");
     fs.writeFileSync(path.join(dir, SEED_TEMPLATE_FILES.roleOverlay("worker")), "runcmd: [[true]]\n");
     expect(() => loadSeedTemplates(dir)).toThrow(/cannot read seed template .*guest-apply\.py/);
@@ -59,8 +61,21 @@ describe("parseTemplate", () => {
 
 describe("mergeTemplates", () => {
   it("appends lists, merges mappings and lets overlay scalars win", () => {
-    const base = { packages: ["a"], write_files: [{ path: "/x" }], apt: { conf: "c", keep: 1 }, hostname: "h", empty: null };
-    const overlay = { packages: ["b"], write_files: [{ path: "/y" }], apt: { conf: "d" }, hostname: "o", empty: ["e"], extra: 1 };
+    const base = {
+      packages: ["a"],
+      write_files: [{ path: "/x" }],
+      apt: { conf: "c", keep: 1 },
+      hostname: "h",
+      empty: null,
+    };
+    const overlay = {
+      packages: ["b"],
+      write_files: [{ path: "/y" }],
+      apt: { conf: "d" },
+      hostname: "o",
+      empty: ["e"],
+      extra: 1,
+    };
     expect(mergeTemplates(base, overlay, "o.yaml")).toEqual({
       packages: ["a", "b"],
       write_files: [{ path: "/x" }, { path: "/y" }],
@@ -75,7 +90,9 @@ describe("mergeTemplates", () => {
     expect(() => mergeTemplates({ packages: ["a"] }, { packages: "b" }, "o.yaml")).toThrow(
       /role overlay o\.yaml: "packages" is a scalar there but a list in the base/,
     );
-    expect(() => mergeTemplates({ apt: { a: { b: 1 } } }, { apt: { a: [1] } }, "o.yaml")).toThrow(/"apt\.a" is a list there but a mapping/);
+    expect(() => mergeTemplates({ apt: { a: { b: 1 } } }, { apt: { a: [1] } }, "o.yaml")).toThrow(
+      /"apt\.a" is a list there but a mapping/,
+    );
   });
 });
 
@@ -83,7 +100,13 @@ describe("fillPlaceholders", () => {
   const values = { name: "vm1", pkgs: ["p", "q"], files: [{ path: "/a" }], nested: { k: "v" }, port: "3142" };
 
   it("replaces whole values by any value and splices lists into sequences", () => {
-    const tree = { hostname: "{{ name }}", packages: ["first", "{{pkgs}}", "last"], all: "{{ pkgs }}", n: "{{ nested }}", files: ["{{ files }}"] };
+    const tree = {
+      hostname: "{{ name }}",
+      packages: ["first", "{{pkgs}}", "last"],
+      all: "{{ pkgs }}",
+      n: "{{ nested }}",
+      files: ["{{ files }}"],
+    };
     expect(fillPlaceholders("t", tree, values)).toEqual({
       hostname: "vm1",
       packages: ["first", "p", "q", "last"],
@@ -94,7 +117,10 @@ describe("fillPlaceholders", () => {
   });
 
   it("substitutes inside strings, without rescanning substituted text", () => {
-    const tree = { content: "Port: {{ port }}\nName: {{name}} {{ name }}\n", literal: ["{{ not a placeholder }}", "${HOME}"] };
+    const tree = {
+      content: "Port: {{ port }}\nName: {{name}} {{ name }}\n",
+      literal: ["{{ not a placeholder }}", "${HOME}"],
+    };
     expect(fillPlaceholders("t", tree, { ...values, name: "{{ port }}" })).toEqual({
       content: "Port: 3142\nName: {{ port }} {{ port }}\n",
       literal: ["{{ not a placeholder }}", "${HOME}"],
@@ -102,8 +128,12 @@ describe("fillPlaceholders", () => {
   });
 
   it("refuses unknown placeholders, placeholders in keys and lists inside strings", () => {
-    expect(() => fillPlaceholders("t.yaml", { a: "{{ nope }}" }, values)).toThrow(/t\.yaml uses unknown placeholder \{\{ nope \}\}; known placeholders: files, name/);
+    expect(() => fillPlaceholders("t.yaml", { a: "{{ nope }}" }, values)).toThrow(
+      /t\.yaml uses unknown placeholder \{\{ nope \}\}; known placeholders: files, name/,
+    );
     expect(() => fillPlaceholders("t.yaml", { "{{ name }}": 1 }, values)).toThrow(/placeholder in the key/);
-    expect(() => fillPlaceholders("t.yaml", { a: ["x {{ pkgs }}"] }, values)).toThrow(/\{\{ pkgs \}\} at "a\[0\]" holds a list/);
+    expect(() => fillPlaceholders("t.yaml", { a: ["x {{ pkgs }}"] }, values)).toThrow(
+      /\{\{ pkgs \}\} at "a\[0\]" holds a list/,
+    );
   });
 });

@@ -3,7 +3,9 @@ import { resolveTerraformText } from "../../../test-support/terraform-template";
 
 describe("escapeTerraformText", () => {
   it("escapes interpolation and directive openers, and nothing else", () => {
-    expect(escapeTerraformText("a ${HOME} b %{ if x } c $HOME %d {x}")).toBe("a $${HOME} b %%{ if x } c $HOME %d {x}");
+    expect(escapeTerraformText("a ${HOME} b %{ if x } c $HOME %d {x}")).toBe(
+      "a $${HOME} b %%{ if x } c $HOME %d {x}",
+    );
   });
 
   it("keeps an already escaped-looking literal literal", () => {
@@ -25,16 +27,24 @@ describe("ExpressionSlots", () => {
     const dns = slots.list("var.dns_servers");
     const iid = slots.raw("iid-${random_id.x.hex}");
     const out = slots.finish(`proxy "${url}" \${HOME}\ndns: ${dns}\nid: "${iid}"\n`);
-    expect(out).toBe('proxy "${var.apt_proxy_url}" $${HOME}\ndns: ${jsonencode(var.dns_servers)}\nid: "iid-${random_id.x.hex}"\n');
-    expect(resolveTerraformText(out, { apt_proxy_url: "http://c:3142", dns_servers: ["1.1.1.1"], "random_id.x.hex": "ab" })).toBe(
-      'proxy "http://c:3142" ${HOME}\ndns: ["1.1.1.1"]\nid: "iid-ab"\n',
+    expect(out).toBe(
+      'proxy "${var.apt_proxy_url}" $${HOME}\ndns: ${jsonencode(var.dns_servers)}\nid: "iid-${random_id.x.hex}"\n',
     );
+    expect(
+      resolveTerraformText(out, {
+        apt_proxy_url: "http://c:3142",
+        dns_servers: ["1.1.1.1"],
+        "random_id.x.hex": "ab",
+      }),
+    ).toBe('proxy "http://c:3142" ${HOME}\ndns: ["1.1.1.1"]\nid: "iid-ab"\n');
   });
 
   it("keeps eleven and more slots apart (no sentinel is a prefix of another)", () => {
     const slots = new ExpressionSlots();
     const sentinels = Array.from({ length: 12 }, (_, i) => slots.text(`var.v${i}`));
-    expect(slots.finish(sentinels.join(" "))).toBe(Array.from({ length: 12 }, (_, i) => `\${var.v${i}}`).join(" "));
+    expect(slots.finish(sentinels.join(" "))).toBe(
+      Array.from({ length: 12 }, (_, i) => `\${var.v${i}}`).join(" "),
+    );
   });
 
   it("refuses text with a foreign sentinel and bad expressions", () => {
@@ -49,7 +59,9 @@ describe("ExpressionSlots", () => {
 
 describe("resolveTerraformText", () => {
   it("substitutes variables and jsonencode, and refuses what it cannot evaluate", () => {
-    expect(resolveTerraformText("${var.a} ${jsonencode(var.l)}", { a: "x", l: ["p", "q"] })).toBe('x ["p","q"]');
+    expect(resolveTerraformText("${var.a} ${jsonencode(var.l)}", { a: "x", l: ["p", "q"] })).toBe(
+      'x ["p","q"]',
+    );
     expect(() => resolveTerraformText("${var.missing}", {})).toThrow(/no value/);
     expect(() => resolveTerraformText("${var.l}", { l: ["p"] })).toThrow(/is a list/);
     expect(() => resolveTerraformText("%{ if x }", {})).toThrow(/directive/);

@@ -50,7 +50,12 @@ describe.each(cases)("VMX of %s (%s)", (name, arch) => {
       memsize: String(vm.memoryMb),
       guestOS: arch === "arm64" ? "arm-ubuntu-64" : "ubuntu-64",
     });
-    for (const [n, slot] of [[4, 21], [5, 22], [6, 23], [7, 24]]) {
+    for (const [n, slot] of [
+      [4, 21],
+      [5, 22],
+      [6, 23],
+      [7, 24],
+    ]) {
       expect(vmx).toMatchObject({
         [`pciBridge${n}.present`]: "TRUE",
         [`pciBridge${n}.virtualDev`]: "pcieRootPort",
@@ -125,26 +130,38 @@ describe("refusals", () => {
   const vm = vmByName(model, "k8s-master1");
 
   it("refuses a quote, a newline or a '|' in any value", () => {
-    expect(() => renderVmx({ ...vm, name: 'k8s"master' }, opts)).toThrow(/value of displayName contains a quote/);
+    expect(() => renderVmx({ ...vm, name: 'k8s"master' }, opts)).toThrow(
+      /value of displayName contains a quote/,
+    );
     expect(() => renderVmx({ ...vm, name: "k8s\nmaster" }, opts)).toThrow(/control character/);
-    expect(() => renderVmx({ ...vm, name: "k8s|22master" }, opts)).toThrow(/value of displayName contains a quote, "\|"/);
+    expect(() => renderVmx({ ...vm, name: "k8s|22master" }, opts)).toThrow(
+      /value of displayName contains a quote, "\|"/,
+    );
     expect(() => renderVmx(vm, { ...opts, natVmnet: "vmnet2|22" })).toThrow(/not a vmnet name/);
   });
 
   it("refuses a disk or seed ISO outside the VM folder", () => {
-    expect(() => renderVmx({ ...vm, diskPath: "elsewhere/k8s-master1.vmdk" }, opts)).toThrow(/diskPath .* not directly inside the VM folder/);
+    expect(() => renderVmx({ ...vm, diskPath: "elsewhere/k8s-master1.vmdk" }, opts)).toThrow(
+      /diskPath .* not directly inside the VM folder/,
+    );
     expect(() => renderVmx({ ...vm, seedIsoPath: `${vm.vmDir}/sub/seed.iso` }, opts)).toThrow(/seedIsoPath/);
   });
 
   it("refuses MACs outside VMware's static range and odd memory sizes", () => {
-    expect(() => renderVmx({ ...vm, nics: [{ ...vm.nics[0], mac: "00:50:56:40:00:01" }] }, opts)).toThrow(/outside VMware's static range/);
+    expect(() => renderVmx({ ...vm, nics: [{ ...vm.nics[0], mac: "00:50:56:40:00:01" }] }, opts)).toThrow(
+      /outside VMware's static range/,
+    );
     expect(() => renderVmx({ ...vm, memoryMb: 4097 }, opts)).toThrow(/multiple of 4/);
   });
 
   it("refuses a NIC on a PCI bridge slot or two NICs on one slot", () => {
     const gw = vmByName(model, "gateway1");
-    expect(() => renderVmx({ ...gw, nics: [gw.nics[0], { ...gw.nics[1], pciSlot: 160 }] }, opts)).toThrow(/two NICs use pciSlot 160/);
-    expect(() => renderVmx({ ...vm, nics: [{ ...vm.nics[0], pciSlot: 21 }] }, opts)).toThrow(/PCI bridge slot/);
+    expect(() => renderVmx({ ...gw, nics: [gw.nics[0], { ...gw.nics[1], pciSlot: 160 }] }, opts)).toThrow(
+      /two NICs use pciSlot 160/,
+    );
+    expect(() => renderVmx({ ...vm, nics: [{ ...vm.nics[0], pciSlot: 21 }] }, opts)).toThrow(
+      /PCI bridge slot/,
+    );
   });
 });
 

@@ -1,6 +1,12 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { listManifests, manifestPath, readManifest, removeManifest, writeManifest } from "../../../lib/snapshot/manifest";
+import {
+  listManifests,
+  manifestPath,
+  readManifest,
+  removeManifest,
+  writeManifest,
+} from "../../../lib/snapshot/manifest";
 import { SetManifest } from "../../../lib/snapshot/types";
 import { makeTempDir } from "../../../test-support/fixtures";
 
@@ -48,15 +54,22 @@ describe("manifests", () => {
   });
 
   it("refuses invalid set names as file names", async () => {
-    await expect(writeManifest(dir, manifest("../escape", "2025-11-25T10:00:00.000Z"))).rejects.toThrow("invalid snapshot set name");
+    await expect(writeManifest(dir, manifest("../escape", "2025-11-25T10:00:00.000Z"))).rejects.toThrow(
+      "invalid snapshot set name",
+    );
     await expect(readManifest(dir, "a/b")).rejects.toThrow("invalid snapshot set name");
   });
 
   it("names the file and says what to do when a manifest is broken", async () => {
     fs.mkdirSync(dir, { recursive: true });
     fs.writeFileSync(path.join(dir, "bad.json"), "{not json");
-    await expect(readManifest(dir, "bad")).rejects.toThrow(`snapshot manifest ${path.join(dir, "bad.json")} is not valid JSON`);
-    fs.writeFileSync(path.join(dir, "bad.json"), JSON.stringify({ ...manifest("bad", "x"), result: "maybe" }));
+    await expect(readManifest(dir, "bad")).rejects.toThrow(
+      `snapshot manifest ${path.join(dir, "bad.json")} is not valid JSON`,
+    );
+    fs.writeFileSync(
+      path.join(dir, "bad.json"),
+      JSON.stringify({ ...manifest("bad", "x"), result: "maybe" }),
+    );
     await expect(listManifests(dir)).rejects.toThrow(/is malformed at result: .*fix or delete the file/);
     fs.writeFileSync(path.join(dir, "bad.json"), JSON.stringify(manifest("other", "x")));
     await expect(readManifest(dir, "bad")).rejects.toThrow('names the set "other", not "bad"');

@@ -16,10 +16,19 @@ describe("validateSetName", () => {
     expect(validateSetName(name)).toBe(name);
   });
 
-  it.each(["", "has space", "a/b", "../up", "-looks-like-an-option", ".hidden", "x".repeat(65), "tab\there", "ünïcode"])(
-    "refuses %j with a message that says what is allowed",
-    (name) => {
-      expect(() => validateSetName(name)).toThrow(`invalid snapshot set name ${JSON.stringify(name)}: use 1-64 letters, digits, '.', '_' or '-'`);
-    },
-  );
+  it.each([
+    "",
+    "has space",
+    "a/b",
+    "../up",
+    "-looks-like-an-option",
+    ".hidden",
+    "x".repeat(65),
+    "tab\there",
+    "ünïcode",
+  ])("refuses %j with a message that says what is allowed", (name) => {
+    expect(() => validateSetName(name)).toThrow(
+      `invalid snapshot set name ${JSON.stringify(name)}: use 1-64 letters, digits, '.', '_' or '-'`,
+    );
+  });
 });

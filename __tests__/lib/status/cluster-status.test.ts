@@ -14,18 +14,31 @@ describe("collectClusterStatus", () => {
     const ctx = loadCliContext(p.root, { env: { ...process.env, ...p.env } });
     p.sim.powerOn(p.vmxOf("k8s-master1"));
     await ctx.driver.snapshot(p.vmxOf("k8s-worker1"), "before-upgrade");
-    const rows = await collectClusterStatus(ctx.driver, [ctx.aptCache, ...ctx.targets], { timeoutMs: 10_000 });
+    const rows = await collectClusterStatus(ctx.driver, [ctx.aptCache, ...ctx.targets], {
+      timeoutMs: 10_000,
+    });
     const byName = Object.fromEntries(rows.map((r) => [r.name, r]));
 
     expect(rows.map((r) => r.name)).toEqual([APT_CACHE, "gateway1", "k8s-master1", "k8s-worker1"]);
     expect(byName["k8s-master1"]).toMatchObject({ power: "on", tools: "running", snapshots: [], detail: "" });
     expect(byName["k8s-master1"].ip).toMatch(/^10\.10\.0\.\d+$/);
-    expect(byName["k8s-worker1"]).toMatchObject({ power: "off", ip: "", tools: "installed", snapshots: ["before-upgrade"], detail: "" });
+    expect(byName["k8s-worker1"]).toMatchObject({
+      power: "off",
+      ip: "",
+      tools: "installed",
+      snapshots: ["before-upgrade"],
+      detail: "",
+    });
     expect(byName.gateway1).toMatchObject({ power: "absent", ip: "", tools: "", snapshots: [] });
     expect(byName.gateway1.detail).toBe("not built: gateway1.vmx is missing");
     // An absent VM costs no vmrun call, and the IP is asked without -wait.
     expect(p.sim.calls().some((c) => c.vmx?.includes("gateway1"))).toBe(false);
-    expect(p.sim.calls().filter((c) => c.command === "getGuestIPAddress").every((c) => !c.argv.includes("-wait"))).toBe(true);
+    expect(
+      p.sim
+        .calls()
+        .filter((c) => c.command === "getGuestIPAddress")
+        .every((c) => !c.argv.includes("-wait")),
+    ).toBe(true);
     expect(vmsCalled(p.sim, "getGuestIPAddress")).toEqual(["k8s-master1"]);
   });
 
@@ -33,7 +46,11 @@ describe("collectClusterStatus", () => {
     const ctx = loadCliContext(p.root, { env: { ...process.env, ...p.env } });
     p.sim.setFaults({ vms: { "k8s-worker1": { ip: "" } } });
     p.sim.powerOn(p.vmxOf("k8s-worker1"));
-    const [row] = await collectClusterStatus(ctx.driver, ctx.targets.filter((t) => t.name === "k8s-worker1"), { timeoutMs: 10_000 });
+    const [row] = await collectClusterStatus(
+      ctx.driver,
+      ctx.targets.filter((t) => t.name === "k8s-worker1"),
+      { timeoutMs: 10_000 },
+    );
     expect(row).toMatchObject({ power: "on", ip: "", detail: "" });
   });
 });
@@ -47,9 +64,19 @@ describe("collectClusterStatus when vmrun list fails", () => {
 
   it("marks the power unknown and says why, still answering the other questions", async () => {
     const located = loadCliContext(p.root, { env: { ...process.env, ...p.env } }).driver;
-    const driver = new VmrunDriver({ binary: located.binary, hostType: located.hostType, cwd: p.root, env: { ...process.env, ...p.env }, retryPauseMs: 10 });
+    const driver = new VmrunDriver({
+      binary: located.binary,
+      hostType: located.hostType,
+      cwd: p.root,
+      env: { ...process.env, ...p.env },
+      retryPauseMs: 10,
+    });
     p.sim.setFaults({ commands: { list: { "*": { fail: "Error: Unable to connect to host" } } } });
-    const rows = await collectClusterStatus(driver, [{ name: "k8s-worker1", role: "worker", vmx: p.vmxOf("k8s-worker1") }], { timeoutMs: 10_000 });
+    const rows = await collectClusterStatus(
+      driver,
+      [{ name: "k8s-worker1", role: "worker", vmx: p.vmxOf("k8s-worker1") }],
+      { timeoutMs: 10_000 },
+    );
     expect(rows).toHaveLength(1);
     expect(rows[0]).toMatchObject({ power: "unknown", tools: "installed", snapshots: [] });
     expect(rows[0].detail).toBe("power unknown: vmrun list failed: Unable to connect to host (exit 255)");

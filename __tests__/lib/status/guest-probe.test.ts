@@ -9,7 +9,8 @@ describe("guest probe parsers", () => {
   });
 
   it("reads every IPv4 address of `ip -4 -o addr show`", () => {
-    const out = "1: lo    inet 127.0.0.1/8 scope host lo\\       valid_lft forever\n2: ens160    inet 192.168.68.50/24 metric 100 brd 192.168.68.255 scope global dynamic ens160\n2: ens160    inet 192.168.68.210/24 scope global secondary ens160\n";
+    const out =
+      "1: lo    inet 127.0.0.1/8 scope host lo\\       valid_lft forever\n2: ens160    inet 192.168.68.50/24 metric 100 brd 192.168.68.255 scope global dynamic ens160\n2: ens160    inet 192.168.68.210/24 scope global secondary ens160\n";
     expect(parseIpv4Addresses(out)).toEqual(["127.0.0.1", "192.168.68.50", "192.168.68.210"]);
   });
 });

@@ -8,7 +8,10 @@ describe("planTeardown", () => {
     const plan = planTeardown(model);
     expect(plan.vms.map((v) => v.name)).toEqual(model.vms.map((v) => v.name));
     expect(plan.vms.map((v) => v.name)).not.toContain(model.aptCache.vm.name);
-    expect(plan.stateFiles).toEqual(["terraform.k8s-cluster.tfstate", "terraform.k8s-cluster.tfstate.backup"]);
+    expect(plan.stateFiles).toEqual([
+      "terraform.k8s-cluster.tfstate",
+      "terraform.k8s-cluster.tfstate.backup",
+    ]);
     expect(plan.inventoryFile).toBe(model.paths.inventoryFile);
     expect(plan.baseImagesDir).toBeUndefined();
     expect(plan.vms[0]).toEqual({

@@ -6,7 +6,13 @@ import { withOperationLock } from "../../../lib/ops/operation-lock";
 import { destroyVm } from "../../../lib/vm/destroy";
 import { DestroyStep, runTeardown } from "../../../lib/teardown/run-teardown";
 import { writeTestVmx } from "../../../test-support/vmrun-sim";
-import { APT_CACHE, CLUSTER_VMS, CliProject, createCliProject, vmsCalled } from "../../../test-support/cli-project";
+import {
+  APT_CACHE,
+  CLUSTER_VMS,
+  CliProject,
+  createCliProject,
+  vmsCalled,
+} from "../../../test-support/cli-project";
 
 const VMS = "VMs/k8s_cluster";
 
@@ -19,13 +25,19 @@ function deploy(p: CliProject): void {
     fs.writeFileSync(path.join(p.root, "generated", name, `${name}.vmx`), "rendered");
     fs.writeFileSync(path.join(p.root, "generated", name, "seed", "user-data"), "#cloud-config\n");
   }
-  for (const f of ["terraform.k8s-cluster.tfstate", "terraform.k8s-cluster.tfstate.backup", "terraform.apt-cache.tfstate"]) fs.writeFileSync(path.join(p.root, f), "{}");
+  for (const f of [
+    "terraform.k8s-cluster.tfstate",
+    "terraform.k8s-cluster.tfstate.backup",
+    "terraform.apt-cache.tfstate",
+  ])
+    fs.writeFileSync(path.join(p.root, f), "{}");
   fs.writeFileSync(path.join(p.root, "vm-ips.env"), "K8S_MASTER1_IP=10.10.0.131\n");
   fs.mkdirSync(path.join(p.root, "generated", "snapshots"), { recursive: true });
   fs.writeFileSync(path.join(p.root, "generated", "snapshots", "before-upgrade.json"), "{}\n");
   fs.mkdirSync(path.join(p.root, "base_images"));
   fs.writeFileSync(path.join(p.root, "base_images", "noble.qcow2"), "image");
-  for (const name of [APT_CACHE, "k8s-master1", "gateway1"]) if (fs.existsSync(p.vmxOf(name))) p.sim.powerOn(p.vmxOf(name));
+  for (const name of [APT_CACHE, "k8s-master1", "gateway1"])
+    if (fs.existsSync(p.vmxOf(name))) p.sim.powerOn(p.vmxOf(name));
 }
 
 const exists = (p: CliProject, rel: string) => fs.existsSync(path.join(p.root, rel));
@@ -35,14 +47,23 @@ function provisionerDestroy(ctx: CliContext, names: readonly string[]): DestroyS
   return async () => {
     for (const name of names) {
       const dir = `${VMS}/${name}.vmwarevm`;
-      await destroyVm(ctx.driver, { projectRoot: ctx.projectRoot, vmsDir: VMS, vmDir: dir, vmx: `${dir}/${name}.vmx`, log: () => {} });
+      await destroyVm(ctx.driver, {
+        projectRoot: ctx.projectRoot,
+        vmsDir: VMS,
+        vmDir: dir,
+        vmx: `${dir}/${name}.vmx`,
+        log: () => {},
+      });
     }
     fs.rmSync(path.join(ctx.projectRoot, "terraform.k8s-cluster.tfstate"));
     return { ok: true, detail: "destroyed" };
   };
 }
 
-const failingDestroy: DestroyStep = async () => ({ ok: false, detail: "npx cdktf destroy k8s-cluster --auto-approve exited with 1" });
+const failingDestroy: DestroyStep = async () => ({
+  ok: false,
+  detail: "npx cdktf destroy k8s-cluster --auto-approve exited with 1",
+});
 
 describe("runTeardown", () => {
   let p: CliProject;
@@ -56,7 +77,9 @@ describe("runTeardown", () => {
 
   it("after a full deploy leaves nothing of the cluster and keeps the APT cache and base images", async () => {
     setUp();
-    const report = await runTeardown(ctx, { destroy: provisionerDestroy(ctx, ["k8s-master1", "k8s-worker1"]) });
+    const report = await runTeardown(ctx, {
+      destroy: provisionerDestroy(ctx, ["k8s-master1", "k8s-worker1"]),
+    });
     expect(report.leftovers).toEqual([]);
     expect(report.destroy).toEqual({ ok: true, detail: "destroyed" });
     for (const name of CLUSTER_VMS) {
@@ -67,7 +90,13 @@ describe("runTeardown", () => {
     expect(report.rows.find((r) => r.item === `${VMS}/gateway1.vmwarevm`)?.outcome).toBe("removed");
     expect(vmsCalled(p.sim, "stop")).toEqual(["k8s-master1", "gateway1"]);
     expect(vmsCalled(p.sim, "deleteVM").sort()).toEqual(["gateway1", "k8s-master1", "k8s-worker1"]);
-    for (const f of ["terraform.k8s-cluster.tfstate", "terraform.k8s-cluster.tfstate.backup", "vm-ips.env", "generated/snapshots"]) expect(exists(p, f)).toBe(false);
+    for (const f of [
+      "terraform.k8s-cluster.tfstate",
+      "terraform.k8s-cluster.tfstate.backup",
+      "vm-ips.env",
+      "generated/snapshots",
+    ])
+      expect(exists(p, f)).toBe(false);
     expect(exists(p, `${VMS}/${APT_CACHE}.vmwarevm/${APT_CACHE}.vmx`)).toBe(true);
     expect(exists(p, `generated/${APT_CACHE}/${APT_CACHE}.vmx`)).toBe(true);
     expect(exists(p, "terraform.apt-cache.tfstate")).toBe(true);
@@ -81,7 +110,9 @@ describe("runTeardown", () => {
     const report = await runTeardown(ctx, { destroy: failingDestroy });
     expect(report.destroy).toEqual({ ok: false, detail: expect.stringContaining("exited with 1") });
     expect(report.leftovers).toEqual([]);
-    expect(report.rows.filter((r) => r.item.endsWith(".vmwarevm")).map((r) => [r.item, r.outcome])).toEqual(CLUSTER_VMS.map((n) => [`${VMS}/${n}.vmwarevm`, "removed"]));
+    expect(report.rows.filter((r) => r.item.endsWith(".vmwarevm")).map((r) => [r.item, r.outcome])).toEqual(
+      CLUSTER_VMS.map((n) => [`${VMS}/${n}.vmwarevm`, "removed"]),
+    );
     expect(report.rows.find((r) => r.item === "terraform.k8s-cluster.tfstate")?.outcome).toBe("already gone");
     expect(fs.readdirSync(path.join(p.root, VMS))).toEqual([`${APT_CACHE}.vmwarevm`]);
   });
@@ -91,7 +122,11 @@ describe("runTeardown", () => {
     const report = await runTeardown(ctx, {});
     expect(report.destroy).toBe("skipped");
     expect(report.leftovers).toEqual([]);
-    expect(report.rows.find((r) => r.item === `${VMS}/k8s-worker1.vmwarevm`)).toEqual({ item: `${VMS}/k8s-worker1.vmwarevm`, outcome: "already gone", detail: "no folder, not running" });
+    expect(report.rows.find((r) => r.item === `${VMS}/k8s-worker1.vmwarevm`)).toEqual({
+      item: `${VMS}/k8s-worker1.vmwarevm`,
+      outcome: "already gone",
+      detail: "no folder, not running",
+    });
     expect(vmsCalled(p.sim, "deleteVM").sort()).toEqual(["gateway1", "k8s-master1"]);
   });
 
@@ -100,7 +135,8 @@ describe("runTeardown", () => {
     const report = await runTeardown(ctx, { includeAptCache: true, purgeImages: true });
     expect(report.leftovers).toEqual([]);
     expect(fs.readdirSync(path.join(p.root, VMS))).toEqual([]);
-    for (const rel of [`generated/${APT_CACHE}`, "terraform.apt-cache.tfstate", "base_images"]) expect(exists(p, rel)).toBe(false);
+    for (const rel of [`generated/${APT_CACHE}`, "terraform.apt-cache.tfstate", "base_images"])
+      expect(exists(p, rel)).toBe(false);
     expect(exists(p, "generated")).toBe(true); // the lock lives there; only the VMs' folders go
     expect(p.sim.vmState(p.vmxOf(APT_CACHE))?.power).not.toBe("on");
   });
@@ -158,17 +194,26 @@ describe("runTeardown", () => {
 
   it("reports a VM whose deleteVM fails as left behind", async () => {
     setUp();
-    p.sim.setFaults({ commands: { deleteVM: { "k8s-worker1": { fail: "Error: Insufficient permissions in the host operating system" } } } });
+    p.sim.setFaults({
+      commands: {
+        deleteVM: { "k8s-worker1": { fail: "Error: Insufficient permissions in the host operating system" } },
+      },
+    });
     const report = await runTeardown(ctx, {});
     expect(report.rows.find((r) => r.item === `${VMS}/k8s-worker1.vmwarevm`)?.outcome).toBe("failed");
-    expect(report.leftovers).toEqual([`VM folder ${VMS}/k8s-worker1.vmwarevm is still there`, `seed ISO ${VMS}/k8s-worker1.vmwarevm/seed.iso is still there`]);
+    expect(report.leftovers).toEqual([
+      `VM folder ${VMS}/k8s-worker1.vmwarevm is still there`,
+      `seed ISO ${VMS}/k8s-worker1.vmwarevm/seed.iso is still there`,
+    ]);
     expect(exists(p, `${VMS}/k8s-master1.vmwarevm`)).toBe(false);
   });
 
   it("refuses while another operation holds the lock, touching nothing", async () => {
     setUp();
     await withOperationLock(ctx.generatedDir, "snapshot create", async () => {
-      await expect(runTeardown(ctx, { destroy: failingDestroy })).rejects.toThrow("another operation is running: snapshot create");
+      await expect(runTeardown(ctx, { destroy: failingDestroy })).rejects.toThrow(
+        "another operation is running: snapshot create",
+      );
     });
     expect(vmsCalled(p.sim, "deleteVM")).toEqual([]);
     expect(exists(p, `${VMS}/k8s-master1.vmwarevm`)).toBe(true);

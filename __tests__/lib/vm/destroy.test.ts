@@ -20,7 +20,14 @@ beforeEach(() => {
   sim = createVmrunSim();
   root = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), "vm-destroy-test-")));
   outside = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), "vm-destroy-outside-")));
-  driver = new VmrunDriver({ binary: sim.binary, hostType: "ws", timeoutMs: 15_000, env: sim.env, cwd: root, retryPauseMs: 10 });
+  driver = new VmrunDriver({
+    binary: sim.binary,
+    hostType: "ws",
+    timeoutMs: 15_000,
+    env: sim.env,
+    cwd: root,
+    retryPauseMs: 10,
+  });
   for (const name of ["k8s-m1", "k8s-w1"]) {
     writeTestVmx(abs(vmDirOf(name)), name, { iso: true });
     fs.writeFileSync(abs(`${vmDirOf(name)}/console.log`), "boot log\n"); // a file deleteVM does not know
@@ -73,9 +80,18 @@ describe("destroyVm", () => {
     await driver.start(sibling);
     const before = sim.calls().length;
     await destroyVm(driver, options());
-    expect(sim.calls().slice(before).map((c) => c.argv.slice(2))).toEqual([["list"], ["list"], ["stop", vmx, "hard"], ["deleteVM", vmx]]);
+    expect(
+      sim
+        .calls()
+        .slice(before)
+        .map((c) => c.argv.slice(2)),
+    ).toEqual([["list"], ["list"], ["stop", vmx, "hard"], ["deleteVM", vmx]]);
     expect(fs.existsSync(abs(vmDirOf("k8s-m1")))).toBe(false);
-    expect(messages).toEqual(["stopped (hard)", "deleted from VMware (deleteVM)", `removed ${vmDirOf("k8s-m1")}`]);
+    expect(messages).toEqual([
+      "stopped (hard)",
+      "deleted from VMware (deleteVM)",
+      `removed ${vmDirOf("k8s-m1")}`,
+    ]);
     expectOthersUntouched();
     expect(sim.vmState(sibling)?.power).toBe("on");
   });
@@ -86,7 +102,12 @@ describe("destroyVm", () => {
     const before = sim.calls().length;
     messages = [];
     await destroyVm(driver, options());
-    expect(sim.calls().slice(before).map((c) => c.command)).toEqual(["list"]);
+    expect(
+      sim
+        .calls()
+        .slice(before)
+        .map((c) => c.command),
+    ).toEqual(["list"]);
     expect(messages).toEqual([`${vmDirOf("k8s-m1")} was already gone`]);
     expectOthersUntouched();
   });
@@ -99,8 +120,16 @@ describe("destroyVm", () => {
   });
 
   it.each([
-    ["outside the VMs folder", { vmDir: "generated/k8s-m1.vmwarevm", vmx: "generated/k8s-m1.vmwarevm/k8s-m1.vmx" }, /VM directory=.*outside/],
-    ["not named .vmwarevm", { vmDir: `${VMS}/gone`, vmx: `${VMS}/gone/gone.vmx` }, /does not end in \.vmwarevm/],
+    [
+      "outside the VMs folder",
+      { vmDir: "generated/k8s-m1.vmwarevm", vmx: "generated/k8s-m1.vmwarevm/k8s-m1.vmx" },
+      /VM directory=.*outside/,
+    ],
+    [
+      "not named .vmwarevm",
+      { vmDir: `${VMS}/gone`, vmx: `${VMS}/gone/gone.vmx` },
+      /does not end in \.vmwarevm/,
+    ],
     ["outside the project", { vmDir: "../gone.vmwarevm", vmx: "../gone.vmwarevm/gone.vmx" }, /outside/],
     ["with a .vmx elsewhere", { vmDir: vmDirOf("gone"), vmx: vmxOf("k8s-w1") }, /VMX path=.*outside/],
   ])("a folder that is gone is still refused when %s", async (_what, over, message) => {
@@ -118,10 +147,22 @@ describe("destroyVm", () => {
   });
 
   it.each([
-    ["a bundle outside the VMs folder", { vmDir: "VMs/stray.vmwarevm", vmx: "VMs/stray.vmwarevm/stray.vmx" }, /outside/],
-    ["a folder climbing out with ..", { vmDir: `${VMS}/../../generated.vmwarevm`, vmx: `${VMS}/../../generated.vmwarevm/x.vmx` }, /outside/],
+    [
+      "a bundle outside the VMs folder",
+      { vmDir: "VMs/stray.vmwarevm", vmx: "VMs/stray.vmwarevm/stray.vmx" },
+      /outside/,
+    ],
+    [
+      "a folder climbing out with ..",
+      { vmDir: `${VMS}/../../generated.vmwarevm`, vmx: `${VMS}/../../generated.vmwarevm/x.vmx` },
+      /outside/,
+    ],
     ["an absolute folder elsewhere", { vmDir: "/tmp/x.vmwarevm", vmx: "/tmp/x.vmwarevm/x.vmx" }, /outside/],
-    ["a folder not named .vmwarevm", { vmDir: `${VMS}/plain`, vmx: `${VMS}/plain/plain.vmx` }, /does not end in \.vmwarevm/],
+    [
+      "a folder not named .vmwarevm",
+      { vmDir: `${VMS}/plain`, vmx: `${VMS}/plain/plain.vmx` },
+      /does not end in \.vmwarevm/,
+    ],
     ["the VMs folder itself", { vmDir: VMS, vmx: vmxOf("k8s-m1") }, /is the directory/],
     ["a .vmx outside the VM folder", { vmx: vmxOf("k8s-w1") }, /outside/],
   ])("refuses %s before any vmrun call", async (_what, over, message) => {
@@ -135,7 +176,9 @@ describe("destroyVm", () => {
     fs.mkdirSync(path.join(outside, "evil.vmwarevm"));
     fs.writeFileSync(path.join(outside, "evil.vmwarevm", "evil.vmx"), "x\n");
     fs.symlinkSync(path.join(outside, "evil.vmwarevm"), abs(vmDirOf("evil")));
-    await expect(destroyVm(driver, options({ vmDir: vmDirOf("evil"), vmx: vmxOf("evil") }))).rejects.toThrow(/symlink/);
+    await expect(destroyVm(driver, options({ vmDir: vmDirOf("evil"), vmx: vmxOf("evil") }))).rejects.toThrow(
+      /symlink/,
+    );
     expect(sim.calls()).toEqual([]);
     expect(fs.existsSync(path.join(outside, "evil.vmwarevm", "evil.vmx"))).toBe(true);
     expect(fs.lstatSync(abs(vmDirOf("evil"))).isSymbolicLink()).toBe(true);
@@ -143,14 +186,22 @@ describe("destroyVm", () => {
 
   it("refuses a VM folder that is a symlink to a sibling VM inside the VMs folder", async () => {
     fs.symlinkSync(abs(vmDirOf("k8s-w1")), abs(vmDirOf("alias")));
-    await expect(destroyVm(driver, options({ vmDir: vmDirOf("alias"), vmx: `${vmDirOf("alias")}/k8s-w1.vmx` }))).rejects.toThrow(/symlink/);
+    await expect(
+      destroyVm(driver, options({ vmDir: vmDirOf("alias"), vmx: `${vmDirOf("alias")}/k8s-w1.vmx` })),
+    ).rejects.toThrow(/symlink/);
     expect(sim.calls()).toEqual([]);
     expectOthersUntouched();
   });
 
   it("a deleteVM that fails for another reason is reported and the folder is kept", async () => {
-    sim.setFaults({ commands: { deleteVM: { "k8s-m1": { fail: "Error: Insufficient permissions in host operating system" } } } });
-    await expect(destroyVm(driver, options())).rejects.toThrow("vmrun deleteVM k8s-m1 failed: Insufficient permissions in host operating system");
+    sim.setFaults({
+      commands: {
+        deleteVM: { "k8s-m1": { fail: "Error: Insufficient permissions in host operating system" } },
+      },
+    });
+    await expect(destroyVm(driver, options())).rejects.toThrow(
+      "vmrun deleteVM k8s-m1 failed: Insufficient permissions in host operating system",
+    );
     expect(fs.existsSync(abs(vmxOf("k8s-m1")))).toBe(true);
   });
 });

@@ -17,7 +17,14 @@ let vmx: string;
 beforeEach(() => {
   vm = createVmProject("k8s-m1", { withCode: false });
   ({ sim, vmxAbs: vmx } = vm);
-  driver = new VmrunDriver({ binary: sim.binary, hostType: "ws", timeoutMs: 15_000, env: sim.env, cwd: vm.root, retryPauseMs: 10 });
+  driver = new VmrunDriver({
+    binary: sim.binary,
+    hostType: "ws",
+    timeoutMs: 15_000,
+    env: sim.env,
+    cwd: vm.root,
+    retryPauseMs: 10,
+  });
 });
 
 afterEach(() => vm.cleanup());
@@ -39,9 +46,13 @@ describe("rejectReason", () => {
   });
 
   it("refuses a VIP, an address outside the networks, the network and broadcast addresses, and non-IPv4", () => {
-    expect(rejectReason("10.10.0.100", NETWORKS, VIPS)).toBe("10.10.0.100 is a VIP, not the guest's own address");
+    expect(rejectReason("10.10.0.100", NETWORKS, VIPS)).toBe(
+      "10.10.0.100 is a VIP, not the guest's own address",
+    );
     expect(rejectReason("192.168.68.210", NETWORKS, VIPS)).toContain("is a VIP");
-    expect(rejectReason("172.17.0.1", NETWORKS, VIPS)).toBe("172.17.0.1 is outside the expected networks (10.10.0.0/24, 192.168.68.0/24)");
+    expect(rejectReason("172.17.0.1", NETWORKS, VIPS)).toBe(
+      "172.17.0.1 is outside the expected networks (10.10.0.0/24, 192.168.68.0/24)",
+    );
     expect(rejectReason("10.10.0.0", NETWORKS, VIPS)).toContain("outside the expected networks");
     expect(rejectReason("10.10.0.255", NETWORKS, VIPS)).toContain("outside the expected networks");
     expect(rejectReason("fe80::1", NETWORKS, VIPS)).toBe('"fe80::1" is not an IPv4 address');
@@ -52,12 +63,20 @@ describe("rejectReason", () => {
 describe("lookupGuestIp", () => {
   it("a missing .vmx is absent, without any vmrun call", async () => {
     fs.rmSync(vmx);
-    expect(await lookupGuestIp(driver, query())).toEqual({ ip: "", state: "absent", detail: `${vmx} does not exist` });
+    expect(await lookupGuestIp(driver, query())).toEqual({
+      ip: "",
+      state: "absent",
+      detail: `${vmx} does not exist`,
+    });
     expect(sim.calls()).toEqual([]);
   });
 
   it("a VM that is off answers at once after one list, and never asks for the IP", async () => {
-    expect(await lookupGuestIp(driver, query())).toEqual({ ip: "", state: "off", detail: "the VM is not running" });
+    expect(await lookupGuestIp(driver, query())).toEqual({
+      ip: "",
+      state: "off",
+      detail: "the VM is not running",
+    });
     expect(commands()).toEqual(["list"]);
   });
 
@@ -70,9 +89,15 @@ describe("lookupGuestIp", () => {
   });
 
   it("waits for an IP that comes late", async () => {
-    sim.setFaults({ vms: { "k8s-m1": { ip: "192.168.68.21", toolsDelaySeconds: 0.5, ipDelaySeconds: 0.5 } } });
+    sim.setFaults({
+      vms: { "k8s-m1": { ip: "192.168.68.21", toolsDelaySeconds: 0.5, ipDelaySeconds: 0.5 } },
+    });
     await driver.start(vmx);
-    expect(await lookupGuestIp(driver, query({ budgetMs: 20_000 }))).toEqual({ ip: "192.168.68.21", state: "running", detail: "" });
+    expect(await lookupGuestIp(driver, query({ budgetMs: 20_000 }))).toEqual({
+      ip: "192.168.68.21",
+      state: "running",
+      detail: "",
+    });
   });
 
   it("a VIP is not taken: it asks again until the guest reports its own address", async () => {
@@ -104,8 +129,17 @@ describe("lookupGuestIp", () => {
     const answer = lookupGuestIp(driver, query({ budgetMs: 3000, pauseMs: 200 }));
     await sim.waitForCall((c) => c.command === "getGuestIPAddress" && c.stdout === "10.10.0.100\n");
     sim.setFaults({ vms: { "k8s-m1": { ip: "" } } }); // the next -wait blocks until the budget kills it
-    expect(await answer).toEqual({ ip: "", state: "no-ip", detail: "VMware Tools reported 10.10.0.100 is a VIP, not the guest's own address" });
-    expect(sim.calls().filter((c) => c.command === "getGuestIPAddress").some((c) => c.exitCode === null)).toBe(true);
+    expect(await answer).toEqual({
+      ip: "",
+      state: "no-ip",
+      detail: "VMware Tools reported 10.10.0.100 is a VIP, not the guest's own address",
+    });
+    expect(
+      sim
+        .calls()
+        .filter((c) => c.command === "getGuestIPAddress")
+        .some((c) => c.exitCode === null),
+    ).toBe(true);
   });
 
   it("a running VM that never reports an IP gives no-ip when the budget runs out, and leaves no vmrun behind", async () => {
@@ -137,23 +171,51 @@ describe("lookupGuestIp", () => {
   it("'Tools not running' is retried", async () => {
     sim.setFaults({
       vms: { "k8s-m1": { ip: "10.10.0.52" } },
-      commands: { getGuestIPAddress: { "k8s-m1": { fail: `Error: The VMware Tools are not running in the virtual machine: ${vmx}`, times: 1 } } },
+      commands: {
+        getGuestIPAddress: {
+          "k8s-m1": {
+            fail: `Error: The VMware Tools are not running in the virtual machine: ${vmx}`,
+            times: 1,
+          },
+        },
+      },
     });
     await driver.start(vmx);
     expect(await lookupGuestIp(driver, query())).toEqual({ ip: "10.10.0.52", state: "running", detail: "" });
-    expect(sim.calls().filter((c) => c.command === "getGuestIPAddress").map((c) => c.exitCode)).toEqual([255, 0]);
+    expect(
+      sim
+        .calls()
+        .filter((c) => c.command === "getGuestIPAddress")
+        .map((c) => c.exitCode),
+    ).toEqual([255, 0]);
   });
 
   it("an unreadable answer is retried", async () => {
-    sim.setFaults({ vms: { "k8s-m1": { ip: "10.10.0.52" } }, commands: { getGuestIPAddress: { "k8s-m1": { answer: "unknown\n", times: 2 } } } });
+    sim.setFaults({
+      vms: { "k8s-m1": { ip: "10.10.0.52" } },
+      commands: { getGuestIPAddress: { "k8s-m1": { answer: "unknown\n", times: 2 } } },
+    });
     await driver.start(vmx);
     expect(await lookupGuestIp(driver, query())).toEqual({ ip: "10.10.0.52", state: "running", detail: "" });
-    expect(sim.calls().filter((c) => c.command === "getGuestIPAddress").map((c) => c.stdout)).toEqual(["unknown\n", "unknown\n", "10.10.0.52\n"]);
+    expect(
+      sim
+        .calls()
+        .filter((c) => c.command === "getGuestIPAddress")
+        .map((c) => c.stdout),
+    ).toEqual(["unknown\n", "unknown\n", "10.10.0.52\n"]);
   });
 
   it("a VM that powers off during the lookup answers off", async () => {
     await driver.start(vmx);
-    sim.setFaults({ commands: { getGuestIPAddress: { "k8s-m1": { fail: `Error: The virtual machine is not powered on: ${vmx}` } } } });
-    expect(await lookupGuestIp(driver, query())).toEqual({ ip: "", state: "off", detail: "the VM stopped while its IP was looked up" });
+    sim.setFaults({
+      commands: {
+        getGuestIPAddress: { "k8s-m1": { fail: `Error: The virtual machine is not powered on: ${vmx}` } },
+      },
+    });
+    expect(await lookupGuestIp(driver, query())).toEqual({
+      ip: "",
+      state: "off",
+      detail: "the VM stopped while its IP was looked up",
+    });
   });
 });

@@ -16,7 +16,9 @@ afterEach(() => {
 
 describe("pathInVmsDir", () => {
   it("resolves a project-relative .vmx inside the VMs folder, whether or not it exists yet", () => {
-    expect(pathInVmsDir(root, "VMs/k8s_cluster", "VMs/k8s_cluster/a.vmwarevm/a.vmx")).toBe(path.join(root, "VMs/k8s_cluster/a.vmwarevm/a.vmx"));
+    expect(pathInVmsDir(root, "VMs/k8s_cluster", "VMs/k8s_cluster/a.vmwarevm/a.vmx")).toBe(
+      path.join(root, "VMs/k8s_cluster/a.vmwarevm/a.vmx"),
+    );
   });
 
   it.each([
@@ -30,7 +32,9 @@ describe("pathInVmsDir", () => {
 
   it("names the inputs as the caller calls them", () => {
     const labels = { vmsDir: "query.vms_dir", vmx: "query.vmx_path" };
-    expect(() => pathInVmsDir(root, "VMs", "../x.vmx", labels)).toThrow(/^query\.vmx_path="\.\.\/x\.vmx" resolves to/);
+    expect(() => pathInVmsDir(root, "VMs", "../x.vmx", labels)).toThrow(
+      /^query\.vmx_path="\.\.\/x\.vmx" resolves to/,
+    );
     expect(() => pathInVmsDir(root, "..", "x.vmx", labels)).toThrow(/^query\.vms_dir="\.\." /);
   });
 
@@ -40,7 +44,9 @@ describe("pathInVmsDir", () => {
     try {
       fs.mkdirSync(path.join(root, "VMs"));
       fs.symlinkSync(outside, path.join(root, "VMs", "k8s_cluster"));
-      expect(() => pathInVmsDir(root, "VMs/k8s_cluster", "VMs/k8s_cluster/a.vmwarevm/a.vmx")).toThrow(/symlink/);
+      expect(() => pathInVmsDir(root, "VMs/k8s_cluster", "VMs/k8s_cluster/a.vmwarevm/a.vmx")).toThrow(
+        /symlink/,
+      );
     } finally {
       fs.rmSync(outside, { recursive: true, force: true });
     }
@@ -49,16 +55,19 @@ describe("pathInVmsDir", () => {
 
 describe("parseNetworks", () => {
   it("parses a comma list, ignoring blanks", () => {
-    expect(parseNetworks("IP_NETWORKS", " 10.10.0.0/24, ,192.168.68.0/24,").map((c) => `${c.network}/${c.prefixLength}`)).toEqual([
-      "10.10.0.0/24",
-      "192.168.68.0/24",
-    ]);
+    expect(
+      parseNetworks("IP_NETWORKS", " 10.10.0.0/24, ,192.168.68.0/24,").map(
+        (c) => `${c.network}/${c.prefixLength}`,
+      ),
+    ).toEqual(["10.10.0.0/24", "192.168.68.0/24"]);
   });
 
   it("an empty list or a bad block is an input error naming the variable", () => {
     expect(() => parseNetworks("IP_NETWORKS", " , ")).toThrow(EntryInputError);
     expect(() => parseNetworks("IP_NETWORKS", "")).toThrow(/IP_NETWORKS is empty/);
-    expect(() => parseNetworks("query.networks", "10.10.0.0/24,10.10.0.5/24")).toThrow(/^query\.networks: 10\.10\.0\.5\/24 has host bits set/);
+    expect(() => parseNetworks("query.networks", "10.10.0.0/24,10.10.0.5/24")).toThrow(
+      /^query\.networks: 10\.10\.0\.5\/24 has host bits set/,
+    );
     expect(() => parseNetworks("IP_NETWORKS", "10.10.0.0")).toThrow(/IP_NETWORKS: not an IPv4 CIDR block/);
   });
 });
@@ -66,11 +75,16 @@ describe("parseNetworks", () => {
 describe("parseAddresses", () => {
   it("drops empty entries (an unset VIP) and keeps the rest", () => {
     expect(parseAddresses("IP_EXCLUDE", "")).toEqual([]);
-    expect(parseAddresses("IP_EXCLUDE", ",192.168.68.210, 10.10.0.100,")).toEqual(["192.168.68.210", "10.10.0.100"]);
+    expect(parseAddresses("IP_EXCLUDE", ",192.168.68.210, 10.10.0.100,")).toEqual([
+      "192.168.68.210",
+      "10.10.0.100",
+    ]);
   });
 
   it("anything else must be IPv4", () => {
-    expect(() => parseAddresses("IP_EXCLUDE", "10.10.0.100,vip")).toThrow('IP_EXCLUDE: "vip" is not an IPv4 address');
+    expect(() => parseAddresses("IP_EXCLUDE", "10.10.0.100,vip")).toThrow(
+      'IP_EXCLUDE: "vip" is not an IPv4 address',
+    );
     expect(() => parseAddresses("IP_EXCLUDE", "10.10.0.0/24")).toThrow(EntryInputError);
   });
 });
@@ -82,6 +96,8 @@ describe("driverFor", () => {
     const driver = driverFor(root, { VMRUN: vmrun, VMRUN_TIMEOUT_SECONDS: "7", PATH: "" });
     expect([driver.binary, driver.timeoutMs]).toEqual([vmrun, 7000]);
     expect(driver.resolveVmx("VMs/a.vmx")).toBe(path.join(root, "VMs/a.vmx"));
-    expect(() => driverFor(root, { VMRUN: vmrun, VMRUN_TIMEOUT_SECONDS: "soon" })).toThrow(/VMRUN_TIMEOUT_SECONDS="soon" is not a whole number/);
+    expect(() => driverFor(root, { VMRUN: vmrun, VMRUN_TIMEOUT_SECONDS: "soon" })).toThrow(
+      /VMRUN_TIMEOUT_SECONDS="soon" is not a whole number/,
+    );
   });
 });

@@ -22,32 +22,60 @@ beforeEach(() => {
   vm = createVmProject(NAME, { withCode: false, renderedVmx: true });
   ({ sim, vmxAbs: vmx } = vm);
   source = vm.abs(vm.vmxSource);
-  driver = new VmrunDriver({ binary: sim.binary, hostType: "ws", timeoutMs: 15_000, env: sim.env, cwd: vm.root, retryPauseMs: 10 });
+  driver = new VmrunDriver({
+    binary: sim.binary,
+    hostType: "ws",
+    timeoutMs: 15_000,
+    env: sim.env,
+    cwd: vm.root,
+    retryPauseMs: 10,
+  });
   messages = [];
 });
 
 afterEach(() => vm.cleanup());
 
 const argvs = () => sim.calls().map((c) => c.argv.slice(2));
-const options = (budgetMs = 10_000) => ({ name: NAME, vmx, vmxSource: source, ip: { ...IP, budgetMs }, log: (m: string) => messages.push(m) });
+const options = (budgetMs = 10_000) => ({
+  name: NAME,
+  vmx,
+  vmxSource: source,
+  ip: { ...IP, budgetMs },
+  log: (m: string) => messages.push(m),
+});
 
 describe("startVm", () => {
   it("installs the rendered .vmx, starts nogui and returns the IP", async () => {
     sim.setFaults({ vms: { [NAME]: { ip: "10.10.0.60" } } });
     expect(await startVm(driver, options())).toBe("10.10.0.60");
     expect(fs.readFileSync(vmx, "utf8")).toBe(fs.readFileSync(source, "utf8"));
-    expect(argvs()).toEqual([["list"], ["start", vmx, "nogui"], ["list"], ["getGuestIPAddress", vmx, "-wait"]]);
-    expect(messages).toEqual([`installed ${NAME}.vmx`, "starting (nogui)", "waiting up to 10 s for the guest to report its IP", "IP 10.10.0.60"]);
+    expect(argvs()).toEqual([
+      ["list"],
+      ["start", vmx, "nogui"],
+      ["list"],
+      ["getGuestIPAddress", vmx, "-wait"],
+    ]);
+    expect(messages).toEqual([
+      `installed ${NAME}.vmx`,
+      "starting (nogui)",
+      "waiting up to 10 s for the guest to report its IP",
+      "IP 10.10.0.60",
+    ]);
     expect(fs.readdirSync(path.dirname(vmx)).filter((f) => f.includes(".partial-"))).toEqual([]);
   });
 
   it("warns, and changes nothing, when the existing disk's size differs from the config", async () => {
     const disk = path.join(path.dirname(vmx), "sized.vmdk");
-    expect((await runWithDeadline("qemu-img", ["create", "-q", "-f", "vmdk", disk, "2G"], { timeoutMs: 30_000 })).code).toBe(0);
+    expect(
+      (await runWithDeadline("qemu-img", ["create", "-q", "-f", "vmdk", disk, "2G"], { timeoutMs: 30_000 }))
+        .code,
+    ).toBe(0);
     const before = fs.statSync(disk);
     sim.setFaults({ vms: { [NAME]: { ip: "10.10.0.61" } } });
     expect(await startVm(driver, { ...options(), disk: { path: disk, sizeGb: 3 } })).toBe("10.10.0.61");
-    expect(messages).toContain("warning: the disk is 2 GiB but diskGb is 3; existing disks are never resized or re-cloned (that would lose their data). To apply it, destroy and deploy this VM again");
+    expect(messages).toContain(
+      "warning: the disk is 2 GiB but diskGb is 3; existing disks are never resized or re-cloned (that would lose their data). To apply it, destroy and deploy this VM again",
+    );
     expect(fs.statSync(disk).mtimeMs).toBe(before.mtimeMs);
     messages = [];
     await stopVm(driver, vmx);
@@ -61,7 +89,12 @@ describe("startVm", () => {
     const bootedAt = sim.vmState(vmx)?.bootedAt;
     const before = sim.calls().length;
     expect(await startVm(driver, options())).toMatch(/^10\.10\.0\.\d+$/);
-    expect(sim.calls().slice(before).map((c) => c.command)).toEqual(["list", "list", "getGuestIPAddress"]);
+    expect(
+      sim
+        .calls()
+        .slice(before)
+        .map((c) => c.command),
+    ).toEqual(["list", "list", "getGuestIPAddress"]);
     expect(sim.vmState(vmx)?.bootedAt).toBe(bootedAt);
   });
 
@@ -70,7 +103,12 @@ describe("startVm", () => {
     await driver.start(vmx);
     const before = sim.calls().length;
     await startVm(driver, options());
-    expect(sim.calls().slice(before).map((c) => c.argv.slice(2))).toEqual([
+    expect(
+      sim
+        .calls()
+        .slice(before)
+        .map((c) => c.argv.slice(2)),
+    ).toEqual([
       ["list"],
       ["list"],
       ["stop", vmx, "soft"],
@@ -98,7 +136,9 @@ describe("startVm", () => {
       () => undefined,
       (e: Error) => e,
     );
-    expect(err?.message).toContain(`${NAME} was started but reported no usable IP within 1 s (VMware Tools did not report an address yet)`);
+    expect(err?.message).toContain(
+      `${NAME} was started but reported no usable IP within 1 s (VMware Tools did not report an address yet)`,
+    );
     expect(err?.message).toContain(path.join(path.dirname(vmx), "console.log"));
     expect(sim.vmState(vmx)?.power).toBe("on"); // left running for the user to look at
   });
@@ -107,13 +147,17 @@ describe("startVm", () => {
     fs.copyFileSync(source, vmx);
     await driver.start(vmx);
     sim.setFaults({ vms: { [NAME]: { ip: "" } } });
-    await expect(startVm(driver, options(500))).rejects.toThrow(`${NAME} is running but reported no usable IP within 1 s`);
+    await expect(startVm(driver, options(500))).rejects.toThrow(
+      `${NAME} is running but reported no usable IP within 1 s`,
+    );
     expect(argvs().filter((a) => a[0] === "start")).toHaveLength(1); // only ours above
   });
 
   it("fails clearly when the VM folder is missing, before any vmrun call", async () => {
     fs.rmSync(path.dirname(vmx), { recursive: true });
-    await expect(startVm(driver, options())).rejects.toThrow(/the VM folder .* of k8s-m1 is missing \(removed by hand\?\); .*run the destroy for this stack and deploy again/);
+    await expect(startVm(driver, options())).rejects.toThrow(
+      /the VM folder .* of k8s-m1 is missing \(removed by hand\?\); .*run the destroy for this stack and deploy again/,
+    );
     expect(sim.calls()).toEqual([]);
   });
 

@@ -20,7 +20,14 @@ let driver: VmrunDriver;
 beforeEach(() => {
   sim = createVmrunSim();
   dir = fs.mkdtempSync(path.join(os.tmpdir(), "vmrun-driver-test-"));
-  driver = new VmrunDriver({ binary: sim.binary, hostType: "fusion", timeoutMs: 15_000, cwd: dir, env: sim.env, retryPauseMs: 10 });
+  driver = new VmrunDriver({
+    binary: sim.binary,
+    hostType: "fusion",
+    timeoutMs: 15_000,
+    cwd: dir,
+    env: sim.env,
+    retryPauseMs: 10,
+  });
 });
 
 afterEach(() => {
@@ -115,16 +122,22 @@ describe("stopIfRunning", () => {
     await driver.start(vmxPath);
     expect(await driver.stopIfRunning(vmxPath, { softTimeoutMs: 5000 })).toBe("soft");
     await driver.start(vmxPath);
-    sim.setFaults({ commands: { stop: { vm1: { fail: `Error: The virtual machine is not powered on: ${vmxPath}` } } } });
+    sim.setFaults({
+      commands: { stop: { vm1: { fail: `Error: The virtual machine is not powered on: ${vmxPath}` } } },
+    });
     expect(await driver.stopIfRunning(vmxPath)).toBe("hard");
   });
 
   it("raises when the hard stop fails and the VM still runs", async () => {
     const { vmxPath } = writeTestVmx(dir, "vm1");
     await driver.start(vmxPath);
-    sim.setFaults({ commands: { stop: { vm1: { fail: "Error: Insufficient permissions in host operating system" } } } });
+    sim.setFaults({
+      commands: { stop: { vm1: { fail: "Error: Insufficient permissions in host operating system" } } },
+    });
     const err = await caught(driver.stopIfRunning(vmxPath));
-    expect(err.message).toMatch(/^vmrun stop vm1 failed: Insufficient permissions in host operating system \(exit 255\); see .*vmware\.log$/);
+    expect(err.message).toMatch(
+      /^vmrun stop vm1 failed: Insufficient permissions in host operating system \(exit 255\); see .*vmware\.log$/,
+    );
   });
 });
 
@@ -133,14 +146,24 @@ describe("errors from vmrun", () => {
     const { vmxPath } = writeTestVmx(dir, "vm1");
     await driver.start(vmxPath);
     const err = await caught(driver.start(vmxPath));
-    expect([err.kind, err.exitCode, err.operation, err.vmName, err.vmx]).toEqual(["failed", 255, "start", "vm1", vmxPath]);
+    expect([err.kind, err.exitCode, err.operation, err.vmName, err.vmx]).toEqual([
+      "failed",
+      255,
+      "start",
+      "vm1",
+      vmxPath,
+    ]);
     expect(err.output).toBe("Error: The virtual machine is already running\n");
-    expect(err.message).toBe(`vmrun start vm1 failed: The virtual machine is already running (exit 255); see ${path.join(dir, "vmware.log")}`);
+    expect(err.message).toBe(
+      `vmrun start vm1 failed: The virtual machine is already running (exit 255); see ${path.join(dir, "vmware.log")}`,
+    );
   });
 
   it("'Error:' with exit 0 raises too", async () => {
     const { vmxPath } = writeTestVmx(dir, "vm1");
-    sim.setFaults({ commands: { start: { "*": { exitZeroWithError: "Error: The operation was canceled" } } } });
+    sim.setFaults({
+      commands: { start: { "*": { exitZeroWithError: "Error: The operation was canceled" } } },
+    });
     const err = await caught(driver.start(vmxPath));
     expect([err.kind, err.exitCode]).toEqual(["failed", 0]);
     expect(err.message).toContain("The operation was canceled (exit 0 with an error message)");
@@ -148,10 +171,16 @@ describe("errors from vmrun", () => {
 
   it("an 'Error:' line after other output raises too", async () => {
     const { vmxPath } = writeTestVmx(dir, "vm1");
-    sim.setFaults({ commands: { snapshot: { vm1: { answer: "Warning: low disk space\nError: Unable to save snapshot file\n" } } } });
+    sim.setFaults({
+      commands: {
+        snapshot: { vm1: { answer: "Warning: low disk space\nError: Unable to save snapshot file\n" } },
+      },
+    });
     const err = await caught(driver.snapshot(vmxPath, "s1"));
     expect([err.kind, err.exitCode]).toEqual(["failed", 0]);
-    expect(err.message).toContain("Warning: low disk space Error: Unable to save snapshot file (exit 0 with an error message)");
+    expect(err.message).toContain(
+      "Warning: low disk space Error: Unable to save snapshot file (exit 0 with an error message)",
+    );
   });
 
   it("a missing vmx is reported as such", async () => {
@@ -210,7 +239,9 @@ describe("deadlines", () => {
     await driver.start(vmxPath);
     const err = await caught(driver.getGuestIPAddress(vmxPath, { wait: true, timeoutMs: 400 }));
     expect(err.kind).toBe("timeout");
-    expect(err.message).toMatch(/^vmrun getGuestIPAddress vm1 got no IP address within 0\.4 s and was stopped; vm1 may still be booting/);
+    expect(err.message).toMatch(
+      /^vmrun getGuestIPAddress vm1 got no IP address within 0\.4 s and was stopped; vm1 may still be booting/,
+    );
     expect(await waitUntilDead(pidsOf(sim.calls()))).toEqual([]);
   });
 });
@@ -255,7 +286,11 @@ describe("delete", () => {
     expect(await driver.deleteVmIfPresent(vmxPath)).toBe(true);
     expect([fs.existsSync(vmxPath), fs.existsSync(diskPath!)]).toEqual([false, false]);
     const again = writeTestVmx(dir, "vm2").vmxPath;
-    sim.setFaults({ commands: { deleteVM: { vm2: { fail: `Error: Cannot open VM: ${again}, The virtual machine cannot be found` } } } });
+    sim.setFaults({
+      commands: {
+        deleteVM: { vm2: { fail: `Error: Cannot open VM: ${again}, The virtual machine cannot be found` } },
+      },
+    });
     expect(await driver.deleteVmIfPresent(again)).toBe(false);
   });
 
@@ -290,7 +325,11 @@ describe("snapshots", () => {
 
   it("listSnapshots tolerates showTree's TAB indentation", async () => {
     const { vmxPath } = writeTestVmx(dir, "vm1");
-    sim.setFaults({ commands: { listSnapshots: { vm1: { answer: "Total snapshots: 3\nbase\n\tafter boot\n\t\tk8s ready\n" } } } });
+    sim.setFaults({
+      commands: {
+        listSnapshots: { vm1: { answer: "Total snapshots: 3\nbase\n\tafter boot\n\t\tk8s ready\n" } },
+      },
+    });
     expect(await driver.listSnapshots(vmxPath)).toEqual(["base", "after boot", "k8s ready"]);
   });
 
@@ -312,7 +351,9 @@ describe("guest queries", () => {
     sim.setFaults({ commands: { getGuestIPAddress: { vm1: { answer: "unknown\n" } } } });
     const err = await caught(driver.getGuestIPAddress(vmxPath));
     expect(err.kind).toBe("bad-output");
-    expect(err.message).toContain('vmrun getGuestIPAddress vm1 gave an answer that cannot be used ("unknown"): expected an IPv4 address');
+    expect(err.message).toContain(
+      'vmrun getGuestIPAddress vm1 gave an answer that cannot be used ("unknown"): expected an IPv4 address',
+    );
   });
 
   it("checkToolsState reports installed, then running", async () => {
@@ -334,7 +375,11 @@ describe("guest queries", () => {
 
 describe("fromEnvironment", () => {
   it("uses VMRUN and VMRUN_TIMEOUT_SECONDS", async () => {
-    const d = VmrunDriver.fromEnvironment({ env: { ...sim.env, VMRUN_TIMEOUT_SECONDS: "7" }, platform: "linux", cwd: dir });
+    const d = VmrunDriver.fromEnvironment({
+      env: { ...sim.env, VMRUN_TIMEOUT_SECONDS: "7" },
+      platform: "linux",
+      cwd: dir,
+    });
     expect([d.binary, d.hostType, d.timeoutMs]).toEqual([sim.binary, "ws", 7000]);
     expect(await d.list()).toEqual([]);
     expect(sim.calls()[0].argv).toEqual(["-T", "ws", "list"]);

@@ -10,7 +10,8 @@ import {
 
 const VMX = "/Users/me/lab/VMs/k8s-master1.vmwarevm/k8s-master1.vmx";
 
-const failed = (output: string, exitCode = 255) => new VmrunError({ operation: "start", vmx: VMX, kind: "failed", exitCode, output });
+const failed = (output: string, exitCode = 255) =>
+  new VmrunError({ operation: "start", vmx: VMX, kind: "failed", exitCode, output });
 
 describe("VmrunError messages", () => {
   it("timeout names the VM, the step and the Fusion dialog", () => {
@@ -19,7 +20,13 @@ describe("VmrunError messages", () => {
       "vmrun start k8s-master1 did not answer within 120 s and was stopped; the VM may be waiting on a dialog in the " +
         "Fusion window: open Fusion, close any dialog for k8s-master1, then retry",
     );
-    expect([err.vmName, err.kind, err.exitCode, err.output, err.name]).toEqual(["k8s-master1", "timeout", null, "", "VmrunError"]);
+    expect([err.vmName, err.kind, err.exitCode, err.output, err.name]).toEqual([
+      "k8s-master1",
+      "timeout",
+      null,
+      "",
+      "VmrunError",
+    ]);
   });
 
   it("a timeout without a VM (list) still says what to do", () => {
@@ -50,8 +57,14 @@ describe("VmrunError messages", () => {
   });
 
   it("spawn failures say how to install vmrun", () => {
-    const err = new VmrunError({ operation: "list", kind: "spawn", detail: "cannot run /x/vmrun: no such program" });
-    expect(err.message).toBe("cannot run vmrun: cannot run /x/vmrun: no such program; install VMware Fusion 13 (or set VMRUN=/path/to/vmrun)");
+    const err = new VmrunError({
+      operation: "list",
+      kind: "spawn",
+      detail: "cannot run /x/vmrun: no such program",
+    });
+    expect(err.message).toBe(
+      "cannot run vmrun: cannot run /x/vmrun: no such program; install VMware Fusion 13 (or set VMRUN=/path/to/vmrun)",
+    );
   });
 });
 
@@ -64,14 +77,19 @@ describe("classifiers", () => {
       [isSnapshotExists, "Error: A snapshot with the name already exists"],
       [isSnapshotNotFound, "Error: The snapshot does not exist"],
       [isSnapshotNotFound, "Error: The name does not uniquely identify one snapshot"],
-      [isAlreadyRunning, "Error: The virtual machine should not be powered on. It appears to be running already."],
+      [
+        isAlreadyRunning,
+        "Error: The virtual machine should not be powered on. It appears to be running already.",
+      ],
     ];
     for (const [is, output] of cases) {
       expect(is(failed(output))).toBe(true);
       expect(is(failed("Error: Unable to connect to host."))).toBe(false);
       expect(is(new Error(output))).toBe(false);
       // A timeout never counts as a specific vmrun answer, even if partial output matched.
-      expect(is(new VmrunError({ operation: "start", vmx: VMX, kind: "timeout", timeoutMs: 1, output }))).toBe(false);
+      expect(
+        is(new VmrunError({ operation: "start", vmx: VMX, kind: "timeout", timeoutMs: 1, output })),
+      ).toBe(false);
     }
   });
 });

@@ -19,14 +19,22 @@ function only(...existing: string[]) {
 describe("locateVmrun", () => {
   it("prefers VMRUN over everything else", () => {
     const exe = only("/opt/vmrun", "/usr/bin/vmrun", FUSION_PUBLIC);
-    const found = locateVmrun({ env: { VMRUN: "/opt/vmrun", PATH: "/usr/bin" }, platform: "darwin", isExecutable: exe });
+    const found = locateVmrun({
+      env: { VMRUN: "/opt/vmrun", PATH: "/usr/bin" },
+      platform: "darwin",
+      isExecutable: exe,
+    });
     expect(found).toEqual({ binary: "/opt/vmrun", hostType: "fusion", source: "VMRUN" });
     expect(exe.asked).toEqual(["/opt/vmrun"]);
   });
 
   it("fails clearly when VMRUN is not executable, without falling back", () => {
     expect(() =>
-      locateVmrun({ env: { VMRUN: "/nope/vmrun", PATH: "/usr/bin" }, platform: "darwin", isExecutable: only("/usr/bin/vmrun") }),
+      locateVmrun({
+        env: { VMRUN: "/nope/vmrun", PATH: "/usr/bin" },
+        platform: "darwin",
+        isExecutable: only("/usr/bin/vmrun"),
+      }),
     ).toThrow(/^VMRUN=\/nope\/vmrun is not an executable file: point VMRUN at vmrun/);
   });
 
@@ -38,12 +46,21 @@ describe("locateVmrun", () => {
   });
 
   it("falls back to Fusion's Public, then Library folder on macOS", () => {
-    expect(locateVmrun({ env: { PATH: "/usr/bin" }, platform: "darwin", isExecutable: only(FUSION_PUBLIC, FUSION_LIBRARY) })).toEqual({
+    expect(
+      locateVmrun({
+        env: { PATH: "/usr/bin" },
+        platform: "darwin",
+        isExecutable: only(FUSION_PUBLIC, FUSION_LIBRARY),
+      }),
+    ).toEqual({
       binary: FUSION_PUBLIC,
       hostType: "fusion",
       source: "VMware Fusion",
     });
-    expect(locateVmrun({ env: { PATH: "/usr/bin" }, platform: "darwin", isExecutable: only(FUSION_LIBRARY) }).binary).toBe(FUSION_LIBRARY);
+    expect(
+      locateVmrun({ env: { PATH: "/usr/bin" }, platform: "darwin", isExecutable: only(FUSION_LIBRARY) })
+        .binary,
+    ).toBe(FUSION_LIBRARY);
   });
 
   it("honours FUSION_APP_PATH", () => {
@@ -71,10 +88,20 @@ describe("locateVmrun", () => {
 
   it("takes VMRUN_HOST_TYPE when valid and rejects anything else", () => {
     const exe = only("/opt/vmrun");
-    expect(locateVmrun({ env: { VMRUN: "/opt/vmrun", VMRUN_HOST_TYPE: "player" }, platform: "linux", isExecutable: exe }).hostType).toBe("player");
-    expect(() => locateVmrun({ env: { VMRUN: "/opt/vmrun", VMRUN_HOST_TYPE: "esx" }, platform: "linux", isExecutable: exe })).toThrow(
-      'VMRUN_HOST_TYPE="esx" is not one of fusion, ws, player',
-    );
+    expect(
+      locateVmrun({
+        env: { VMRUN: "/opt/vmrun", VMRUN_HOST_TYPE: "player" },
+        platform: "linux",
+        isExecutable: exe,
+      }).hostType,
+    ).toBe("player");
+    expect(() =>
+      locateVmrun({
+        env: { VMRUN: "/opt/vmrun", VMRUN_HOST_TYPE: "esx" },
+        platform: "linux",
+        isExecutable: exe,
+      }),
+    ).toThrow('VMRUN_HOST_TYPE="esx" is not one of fusion, ws, player');
   });
 });
 
@@ -88,7 +115,11 @@ describe("isExecutable", () => {
     const plain = path.join(dir, "plain");
     fs.writeFileSync(exe, "#!/bin/sh\n", { mode: 0o755 });
     fs.writeFileSync(plain, "", { mode: 0o644 });
-    expect([isExecutable(exe), isExecutable(dir), isExecutable(path.join(dir, "missing"))]).toEqual([true, false, false]);
+    expect([isExecutable(exe), isExecutable(dir), isExecutable(path.join(dir, "missing"))]).toEqual([
+      true,
+      false,
+      false,
+    ]);
     // root may execute-check anything with an x bit; a file without any x bit is refused even for root.
     expect(isExecutable(plain)).toBe(false);
   });

@@ -3,7 +3,13 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { waitUntilDead } from "../../../test-support/processes";
-import { applyStack, destroyStack, planStack, StackOptions, StackResult } from "../../../test-support/terraform-apply";
+import {
+  applyStack,
+  destroyStack,
+  planStack,
+  StackOptions,
+  StackResult,
+} from "../../../test-support/terraform-apply";
 
 /**
  * Hand-written stacks in temp dirs laid out like a cdktf project (`<root>/cdktf.out/stacks/s`, state at
@@ -23,15 +29,20 @@ beforeEach(() => {
 afterEach(() => fs.rmSync(root, { recursive: true, force: true }));
 
 const abs = (rel: string) => path.join(root, rel);
-const events = (): string[] => (fs.existsSync(abs("events.log")) ? fs.readFileSync(abs("events.log"), "utf8").trim().split("\n") : []);
+const events = (): string[] =>
+  fs.existsSync(abs("events.log")) ? fs.readFileSync(abs("events.log"), "utf8").trim().split("\n") : [];
 const touch = (rel: string) => fs.writeFileSync(abs(rel), "");
 const readState = () => JSON.parse(fs.readFileSync(abs("terraform.s.tfstate"), "utf8"));
-const stateInstance = (type: string, name: string) => readState().resources.find((r: Json) => r.type === type && r.name === name)?.instances[0];
+const stateInstance = (type: string, name: string) =>
+  readState().resources.find((r: Json) => r.type === type && r.name === name)?.instances[0];
 
 function writeStack(parts: { resource?: Json; data?: Json; variable?: Json; output?: Json }): void {
   const json = {
     "//": { metadata: { note: "cdktf metadata is ignored" } },
-    terraform: { backend: { local: { path: "../../../terraform.s.tfstate" } }, required_providers: { null: { source: "null", version: "3.2.4" } } },
+    terraform: {
+      backend: { local: { path: "../../../terraform.s.tfstate" } },
+      required_providers: { null: { source: "null", version: "3.2.4" } },
+    },
     provider: { null: [{}], local: [{}] },
     ...parts,
   };
@@ -44,7 +55,8 @@ const logExec = (text: string, environment: Json = {}, extra: Json = {}): Json =
 });
 
 const apply = (over: Partial<StackOptions> = {}) => applyStack({ stackDir, ...over });
-const actions = (r: { changes: readonly { address: string; action: string }[] }) => Object.fromEntries(r.changes.map((c) => [c.address, c.action]));
+const actions = (r: { changes: readonly { address: string; action: string }[] }) =>
+  Object.fromEntries(r.changes.map((c) => [c.address, c.action]));
 const expectClean = (r: StackResult) => {
   expect(r.failed).toEqual([]);
   expect(r.skipped).toEqual([]);
@@ -59,19 +71,34 @@ function writeChainStack(): void {
         base: {
           "//": { metadata: { path: "s/base" } },
           triggers: { tag: "${var.tag}" },
-          provisioner: [logExec("create base $TAG", { TAG: "${self.triggers.tag}" }), logExec("destroy base $TAG", { TAG: "${self.triggers.tag}" }, { when: "destroy" })],
+          provisioner: [
+            logExec("create base $TAG", { TAG: "${self.triggers.tag}" }),
+            logExec("destroy base $TAG", { TAG: "${self.triggers.tag}" }, { when: "destroy" }),
+          ],
         },
         child: {
           triggers: { base: "${null_resource.base.id}", name: "child" },
-          provisioner: [logExec("create child $BASE", { BASE: "${self.triggers.base}" }), logExec("destroy child $BASE", { BASE: "${self.triggers.base}" }, { when: "destroy" })],
+          provisioner: [
+            logExec("create child $BASE", { BASE: "${self.triggers.base}" }),
+            logExec("destroy child $BASE", { BASE: "${self.triggers.base}" }, { when: "destroy" }),
+          ],
         },
         other: { triggers: { x: "1" }, provisioner: [logExec("create other")] },
       },
       local_file: {
-        note: { filename: "../../../out/deep/note.txt", content: "base=${null_resource.base.id} tag=${var.tag}\n", file_permission: "0640", directory_permission: "0750" },
+        note: {
+          filename: "../../../out/deep/note.txt",
+          content: "base=${null_resource.base.id} tag=${var.tag}\n",
+          file_permission: "0640",
+          directory_permission: "0750",
+        },
       },
     },
-    output: { child_base: { value: "${null_resource.child.triggers.base}" }, note_sha: { value: "${local_file.note.content_sha256}" }, fixed: { value: "${[var.tag]}" } },
+    output: {
+      child_base: { value: "${null_resource.child.triggers.base}" },
+      note_sha: { value: "${local_file.note.content_sha256}" },
+      fixed: { value: "${[var.tag]}" },
+    },
   });
 }
 
@@ -80,7 +107,12 @@ describe("applyStack on a fresh state", () => {
     writeChainStack();
     const r = await apply();
     expectClean(r);
-    expect(actions(r)).toEqual({ "local_file.note": "create", "null_resource.base": "create", "null_resource.child": "create", "null_resource.other": "create" });
+    expect(actions(r)).toEqual({
+      "local_file.note": "create",
+      "null_resource.base": "create",
+      "null_resource.child": "create",
+      "null_resource.other": "create",
+    });
 
     const baseId = stateInstance("null_resource", "base").attributes.id as string;
     expect(baseId).toMatch(/^\d+$/);
@@ -103,7 +135,11 @@ describe("applyStack on a fresh state", () => {
     expect(noteState.content_sha512).toBe(crypto.createHash("sha512").update(content).digest("hex"));
     expect(stateInstance("null_resource", "child").dependencies).toEqual(["null_resource.base"]);
 
-    expect(r.outputs).toEqual({ child_base: baseId, note_sha: crypto.createHash("sha256").update(content).digest("hex"), fixed: ["v1"] });
+    expect(r.outputs).toEqual({
+      child_base: baseId,
+      note_sha: crypto.createHash("sha256").update(content).digest("hex"),
+      fixed: ["v1"],
+    });
     expect(readState().outputs.child_base.value).toBe(baseId);
     expect(r.statePath).toBe(abs("terraform.s.tfstate"));
   });
@@ -153,7 +189,12 @@ describe("replacement", () => {
     const newId = stateInstance("null_resource", "base").attributes.id;
     expect(newId).not.toBe(oldId);
     const log = events();
-    expect(log).toEqual([`destroy child ${oldId}`, "destroy base v1", "create base v2", `create child ${newId}`]);
+    expect(log).toEqual([
+      `destroy child ${oldId}`,
+      "destroy base v1",
+      "create base v2",
+      `create child ${newId}`,
+    ]);
     expect(fs.readFileSync(abs("out/deep/note.txt"), "utf8")).toBe(`base=${newId} tag=v2\n`);
     expect(r.outputs.child_base).toBe(newId);
   });
@@ -163,7 +204,12 @@ describe("replacement", () => {
       writeStack({
         resource: {
           null_resource: {
-            a: { triggers: { v: version }, provisioner: [{ "local-exec": { command: "sleep 0.5; echo 'create a' >> ../../../events.log" } }] },
+            a: {
+              triggers: { v: version },
+              provisioner: [
+                { "local-exec": { command: "sleep 0.5; echo 'create a' >> ../../../events.log" } },
+              ],
+            },
             b: { depends_on: ["null_resource.a"] },
             c: { triggers: { v: version, b: "${null_resource.b.id}" }, provisioner: [logExec("create c")] },
           },
@@ -174,7 +220,11 @@ describe("replacement", () => {
     stack("2");
     const r = await apply();
     expectClean(r);
-    expect(actions(r)).toEqual({ "null_resource.a": "replace", "null_resource.b": "keep", "null_resource.c": "replace" });
+    expect(actions(r)).toEqual({
+      "null_resource.a": "replace",
+      "null_resource.b": "keep",
+      "null_resource.c": "replace",
+    });
     expect(events()).toEqual(["create a", "create c", "create a", "create c"]);
   });
 
@@ -187,7 +237,11 @@ describe("replacement", () => {
     fs.rmSync(note);
     let r = await apply();
     expectClean(r);
-    expect(r.changes.find((c) => c.address === "local_file.note")).toEqual({ address: "local_file.note", action: "create", reason: "gone from disk (refresh removed it from state)" });
+    expect(r.changes.find((c) => c.address === "local_file.note")).toEqual({
+      address: "local_file.note",
+      action: "create",
+      reason: "gone from disk (refresh removed it from state)",
+    });
     expect(fs.readFileSync(note, "utf8")).toBe(content);
 
     fs.writeFileSync(note, "edited by hand\n");
@@ -201,7 +255,12 @@ describe("replacement", () => {
     writeStack({
       resource: {
         local_file: { vmx: { filename: "../../../gen/a.vmx", content: "same" } },
-        null_resource: { power: { triggers: { vmx_sha256: "${local_file.vmx.content_sha256}" }, provisioner: [logExec("start"), logExec("stop", {}, { when: "destroy" })] } },
+        null_resource: {
+          power: {
+            triggers: { vmx_sha256: "${local_file.vmx.content_sha256}" },
+            provisioner: [logExec("start"), logExec("stop", {}, { when: "destroy" })],
+          },
+        },
       },
     });
     expectClean(await apply());
@@ -213,11 +272,17 @@ describe("replacement", () => {
   });
 
   it("replaces a local_file when only its permission changes", async () => {
-    writeStack({ resource: { local_file: { f: { filename: "f.txt", content: "x", file_permission: "0600" } } } });
+    writeStack({
+      resource: { local_file: { f: { filename: "f.txt", content: "x", file_permission: "0600" } } },
+    });
     expectClean(await apply());
-    writeStack({ resource: { local_file: { f: { filename: "f.txt", content: "x", file_permission: "0644" } } } });
+    writeStack({
+      resource: { local_file: { f: { filename: "f.txt", content: "x", file_permission: "0644" } } },
+    });
     const r = await apply();
-    expect(r.changes).toEqual([{ address: "local_file.f", action: "replace", reason: "file_permission changed" }]);
+    expect(r.changes).toEqual([
+      { address: "local_file.f", action: "replace", reason: "file_permission changed" },
+    ]);
     expect(fs.statSync(path.join(stackDir, "f.txt")).mode & 0o777).toBe(0o644 & ~process.umask());
   });
 });
@@ -230,7 +295,12 @@ function writeTaintStack(): void {
         a: {
           triggers: { k: "a" },
           provisioner: [
-            { "local-exec": { command: "if [ -f ../../../fail-a ]; then echo 'a broke' >&2; exit 3; fi; echo 'create a' >> ../../../events.log" } },
+            {
+              "local-exec": {
+                command:
+                  "if [ -f ../../../fail-a ]; then echo 'a broke' >&2; exit 3; fi; echo 'create a' >> ../../../events.log",
+              },
+            },
             logExec("destroy a", {}, { when: "destroy" }),
           ],
         },
@@ -246,7 +316,12 @@ describe("failures", () => {
     writeTaintStack();
     touch("fail-a");
     const r1 = await apply();
-    expect(r1.failed).toEqual([{ address: "null_resource.a", error: expect.stringMatching(/local-exec provisioner error.*exit status 3.*a broke/) }]);
+    expect(r1.failed).toEqual([
+      {
+        address: "null_resource.a",
+        error: expect.stringMatching(/local-exec provisioner error.*exit status 3.*a broke/),
+      },
+    ]);
     expect(r1.skipped).toEqual(["null_resource.b"]);
     expect(events()).toEqual(["create c"]);
     expect(stateInstance("null_resource", "a").status).toBe("tainted");
@@ -266,7 +341,15 @@ describe("failures", () => {
   });
 
   it("ignores a failing provisioner with on_failure = continue", async () => {
-    writeStack({ resource: { null_resource: { a: { provisioner: [{ "local-exec": { command: "exit 5", on_failure: "continue" } }, logExec("after")] } } } });
+    writeStack({
+      resource: {
+        null_resource: {
+          a: {
+            provisioner: [{ "local-exec": { command: "exit 5", on_failure: "continue" } }, logExec("after")],
+          },
+        },
+      },
+    });
     const r = await apply();
     expectClean(r);
     expect(events()).toEqual(["after"]);
@@ -274,9 +357,22 @@ describe("failures", () => {
   });
 
   it("kills a command at its deadline, group and all, and taints the resource", async () => {
-    writeStack({ resource: { null_resource: { slow: { provisioner: [{ "local-exec": { command: "sleep 30 & echo $! > ../../../child.pid; wait" } }] } } } });
+    writeStack({
+      resource: {
+        null_resource: {
+          slow: {
+            provisioner: [{ "local-exec": { command: "sleep 30 & echo $! > ../../../child.pid; wait" } }],
+          },
+        },
+      },
+    });
     const r = await apply({ commandTimeoutMs: 1000 });
-    expect(r.failed).toEqual([{ address: "null_resource.slow", error: expect.stringContaining("did not finish within 1 s and was killed") }]);
+    expect(r.failed).toEqual([
+      {
+        address: "null_resource.slow",
+        error: expect.stringContaining("did not finish within 1 s and was killed"),
+      },
+    ]);
     const pid = Number(fs.readFileSync(abs("child.pid"), "utf8"));
     expect(await waitUntilDead([pid])).toEqual([]);
     expect(stateInstance("null_resource", "slow").status).toBe("tainted");
@@ -297,7 +393,9 @@ describe("failures", () => {
     controller.abort();
     const r = await run;
     expect(r.aborted).toBe(true);
-    expect(r.failed).toEqual([{ address: "null_resource.first", error: expect.stringContaining("interrupted") }]);
+    expect(r.failed).toEqual([
+      { address: "null_resource.first", error: expect.stringContaining("interrupted") },
+    ]);
     expect(r.skipped).toEqual(["null_resource.second"]);
     expect(stateInstance("null_resource", "first").status).toBe("tainted");
     expect(events()).toEqual([]);
@@ -327,7 +425,15 @@ describe("destroyStack", () => {
           base: { provisioner: [logExec("destroy base", {}, { when: "destroy" })] },
           child: {
             depends_on: ["null_resource.base"],
-            provisioner: [{ "local-exec": { when: "destroy", command: "if [ -f ../../../fail-destroy ]; then exit 4; fi; echo 'destroy child' >> ../../../events.log" } }],
+            provisioner: [
+              {
+                "local-exec": {
+                  when: "destroy",
+                  command:
+                    "if [ -f ../../../fail-destroy ]; then exit 4; fi; echo 'destroy child' >> ../../../events.log",
+                },
+              },
+            ],
           },
           other: { provisioner: [logExec("destroy other", {}, { when: "destroy" })] },
         },
@@ -336,7 +442,9 @@ describe("destroyStack", () => {
     expectClean(await apply());
     touch("fail-destroy");
     const r1 = await destroyStack({ stackDir });
-    expect(r1.failed).toEqual([{ address: "null_resource.child", error: expect.stringContaining("exit status 4") }]);
+    expect(r1.failed).toEqual([
+      { address: "null_resource.child", error: expect.stringContaining("exit status 4") },
+    ]);
     expect(r1.skipped).toEqual(["null_resource.base"]);
     expect(events()).toEqual(["destroy other"]);
     expect(readState().resources.map((x: Json) => x.name)).toEqual(["base", "child"]);
@@ -349,7 +457,14 @@ describe("destroyStack", () => {
   });
 
   it("deletes a resource removed from the configuration without running its destroy provisioner", async () => {
-    writeStack({ resource: { null_resource: { keep: { triggers: { k: "1" } }, gone: { provisioner: [logExec("destroy gone", {}, { when: "destroy" })] } } } });
+    writeStack({
+      resource: {
+        null_resource: {
+          keep: { triggers: { k: "1" } },
+          gone: { provisioner: [logExec("destroy gone", {}, { when: "destroy" })] },
+        },
+      },
+    });
     expectClean(await apply());
     writeStack({ resource: { null_resource: { keep: { triggers: { k: "1" } } } } });
     const r = await apply();
@@ -379,12 +494,39 @@ process.stdout.write(JSON.stringify({ ip: fs.readFileSync("../../../ip-" + q.nam
       variable: { name: { type: "string", default: "vm1" } },
       resource: {
         null_resource: {
-          vm: { triggers: { name: "${var.name}" }, provisioner: [{ "local-exec": { command: "echo 10.0.0.$N > ../../../ip-$NAME", environment: { NAME: "${self.triggers.name}", N: "${length(self.triggers.name)}" } } }] },
-          other: { triggers: { name: "${var.name}" }, provisioner: [logExec("other $NAME", { NAME: "${self.triggers.name}" })] },
+          vm: {
+            triggers: { name: "${var.name}" },
+            provisioner: [
+              {
+                "local-exec": {
+                  command: "echo 10.0.0.$N > ../../../ip-$NAME",
+                  environment: { NAME: "${self.triggers.name}", N: "${length(self.triggers.name)}" },
+                },
+              },
+            ],
+          },
+          other: {
+            triggers: { name: "${var.name}" },
+            provisioner: [logExec("other $NAME", { NAME: "${self.triggers.name}" })],
+          },
         },
-        local_file: { inventory: { depends_on: ["data.external.ip"], filename: "../../../inventory.env", content: 'IP=${data.external.ip.result["ip"]}\n' } },
+        local_file: {
+          inventory: {
+            depends_on: ["data.external.ip"],
+            filename: "../../../inventory.env",
+            content: 'IP=${data.external.ip.result["ip"]}\n',
+          },
+        },
       },
-      data: { external: { ip: { depends_on: ["null_resource.vm"], program: ["node", "../../../program.cjs"], query: { name: "${var.name}" } } } },
+      data: {
+        external: {
+          ip: {
+            depends_on: ["null_resource.vm"],
+            program: ["node", "../../../program.cjs"],
+            query: { name: "${var.name}" },
+          },
+        },
+      },
       output: { ip: { value: "${data.external.ip.result.ip}" } },
     });
   }
@@ -400,11 +542,18 @@ process.stdout.write(JSON.stringify({ ip: fs.readFileSync("../../../ip-" + q.nam
     });
     expect(fs.readFileSync(abs("inventory.env"), "utf8")).toBe("IP=10.0.0.3\n");
     expect(r1.outputs).toEqual({ ip: "10.0.0.3" });
-    expect(readState().resources.find((x: Json) => x.mode === "data").instances[0].attributes.result).toEqual({ ip: "10.0.0.3", name: "vm1" });
+    expect(readState().resources.find((x: Json) => x.mode === "data").instances[0].attributes.result).toEqual(
+      { ip: "10.0.0.3", name: "vm1" },
+    );
 
     const r2 = await apply();
     expectClean(r2);
-    expect(actions(r2)).toEqual({ "data.external.ip": "read", "local_file.inventory": "keep", "null_resource.other": "keep", "null_resource.vm": "keep" });
+    expect(actions(r2)).toEqual({
+      "data.external.ip": "read",
+      "local_file.inventory": "keep",
+      "null_resource.other": "keep",
+      "null_resource.vm": "keep",
+    });
     expect(r2.changes.find((c) => c.address === "data.external.ip")?.reason).toBe("during plan");
     expect(r2.runs.map((x) => [x.address, x.kind])).toEqual([["data.external.ip", "read"]]);
   });
@@ -415,7 +564,14 @@ process.stdout.write(JSON.stringify({ ip: fs.readFileSync("../../../ip-" + q.nam
     touch("fail-read");
     const stateBefore = fs.readFileSync(abs("terraform.s.tfstate"), "utf8");
     const r = await apply();
-    expect(r.failed).toEqual([{ address: "data.external.ip", error: expect.stringMatching(/External Program Execution Failed.*exit status 1: no guest answer for vm1/) }]);
+    expect(r.failed).toEqual([
+      {
+        address: "data.external.ip",
+        error: expect.stringMatching(
+          /External Program Execution Failed.*exit status 1: no guest answer for vm1/,
+        ),
+      },
+    ]);
     expect(fs.readFileSync(abs("terraform.s.tfstate"), "utf8")).toBe(stateBefore);
   });
 
@@ -436,7 +592,9 @@ process.stdout.write(JSON.stringify({ ip: fs.readFileSync("../../../ip-" + q.nam
     expectClean(await apply());
     touch("bad-read");
     const r = await apply();
-    expect(r.failed).toEqual([{ address: "data.external.ip", error: expect.stringContaining("values are all strings") }]);
+    expect(r.failed).toEqual([
+      { address: "data.external.ip", error: expect.stringContaining("values are all strings") },
+    ]);
   });
 });
 
@@ -446,8 +604,27 @@ describe("commands", () => {
     writeStack({
       resource: {
         null_resource: {
-          wd: { provisioner: [{ "local-exec": { command: "pwd > here.txt; echo $FROM_ENV $EXTRA >> here.txt", working_dir: "../../../work", environment: { EXTRA: "x" } } }] },
-          interp: { provisioner: [{ "local-exec": { command: "echo interp-$0 > ../../../interp.txt", interpreter: ["/bin/sh", "-c"] } }] },
+          wd: {
+            provisioner: [
+              {
+                "local-exec": {
+                  command: "pwd > here.txt; echo $FROM_ENV $EXTRA >> here.txt",
+                  working_dir: "../../../work",
+                  environment: { EXTRA: "x" },
+                },
+              },
+            ],
+          },
+          interp: {
+            provisioner: [
+              {
+                "local-exec": {
+                  command: "echo interp-$0 > ../../../interp.txt",
+                  interpreter: ["/bin/sh", "-c"],
+                },
+              },
+            ],
+          },
         },
       },
     });
@@ -461,7 +638,15 @@ describe("commands", () => {
     const resources = Object.fromEntries(
       ["a", "b", "c", "d"].map((n) => [
         n,
-        { provisioner: [{ "local-exec": { command: `mkdir -p ../../../running && touch ../../../running/${n} && ls ../../../running | wc -l >> ../../../seen && sleep 0.7 && rm ../../../running/${n}` } }] },
+        {
+          provisioner: [
+            {
+              "local-exec": {
+                command: `mkdir -p ../../../running && touch ../../../running/${n} && ls ../../../running | wc -l >> ../../../seen && sleep 0.7 && rm ../../../running/${n}`,
+              },
+            },
+          ],
+        },
       ]),
     );
     writeStack({ resource: { null_resource: resources } });
@@ -484,11 +669,19 @@ describe("variables", () => {
         servers: {
           type: "list(string)",
           default: ["10.10.0.2"],
-          validation: [{ condition: "${length(var.servers) >= 1 && alltrue([for s in var.servers : can(regex(\"^[0-9.]+$\", s))])}", error_message: "servers must be IPv4 addresses." }],
+          validation: [
+            {
+              condition:
+                '${length(var.servers) >= 1 && alltrue([for s in var.servers : can(regex("^[0-9.]+$", s))])}',
+              error_message: "servers must be IPv4 addresses.",
+            },
+          ],
         },
         label: { type: "string" },
       },
-      resource: { local_file: { out: { filename: "out.json", content: "${jsonencode(var.servers)} ${var.label}" } } },
+      resource: {
+        local_file: { out: { filename: "out.json", content: "${jsonencode(var.servers)} ${var.label}" } },
+      },
     });
   }
   const content = () => fs.readFileSync(path.join(stackDir, "out.json"), "utf8");
@@ -497,15 +690,28 @@ describe("variables", () => {
     writeVarStack();
     expectClean(await apply({ env: { ...process.env, TF_VAR_label: "from-env" } }));
     expect(content()).toBe('["10.10.0.2"] from-env');
-    expectClean(await apply({ env: { ...process.env, TF_VAR_label: "e", TF_VAR_servers: '["1.1.1.1", "2.2.2.2"]' } }));
+    expectClean(
+      await apply({ env: { ...process.env, TF_VAR_label: "e", TF_VAR_servers: '["1.1.1.1", "2.2.2.2"]' } }),
+    );
     expect(content()).toBe('["1.1.1.1","2.2.2.2"] e');
-    expectClean(await apply({ variables: { label: 7, servers: ["3.3.3.3"] }, env: { ...process.env, TF_VAR_label: "ignored" } }));
+    expectClean(
+      await apply({
+        variables: { label: 7, servers: ["3.3.3.3"] },
+        env: { ...process.env, TF_VAR_label: "ignored" },
+      }),
+    );
     expect(content()).toBe('["3.3.3.3"] 7');
   });
 
   it("skips a validation it cannot evaluate, and says so in notes", async () => {
     writeStack({
-      variable: { n: { type: "number", default: 3, validation: [{ condition: "${ceil(var.n) == var.n}", error_message: "whole numbers only" }] } },
+      variable: {
+        n: {
+          type: "number",
+          default: 3,
+          validation: [{ condition: "${ceil(var.n) == var.n}", error_message: "whole numbers only" }],
+        },
+      },
       resource: { null_resource: { a: { triggers: { n: "${var.n}" } } } },
     });
     const r = await apply();
@@ -517,7 +723,9 @@ describe("variables", () => {
   it("fails on a missing value, a failed validation or an undeclared override", async () => {
     writeVarStack();
     await expect(apply({ env: {} })).rejects.toThrow('No value for required variable "label"');
-    await expect(apply({ variables: { label: "l", servers: ["not-an-ip"] } })).rejects.toThrow('Invalid value for variable "servers": servers must be IPv4 addresses.');
+    await expect(apply({ variables: { label: "l", servers: ["not-an-ip"] } })).rejects.toThrow(
+      'Invalid value for variable "servers": servers must be IPv4 addresses.',
+    );
     await expect(apply({ variables: { label: "l", nope: "x" } })).rejects.toThrow("undeclared variable");
   });
 });
@@ -526,8 +734,14 @@ describe("configurations beyond the subset", () => {
   const cases: [string, Json][] = [
     ["count", { resource: { null_resource: { a: { count: 2 } } } }],
     ["resource type", { resource: { terraform_data: { a: {} } } }],
-    ["create_before_destroy", { resource: { null_resource: { a: { lifecycle: { create_before_destroy: true } } } } }],
-    ["remote-exec", { resource: { null_resource: { a: { provisioner: [{ "remote-exec": { inline: ["x"] } }] } } } }],
+    [
+      "create_before_destroy",
+      { resource: { null_resource: { a: { lifecycle: { create_before_destroy: true } } } } },
+    ],
+    [
+      "remote-exec",
+      { resource: { null_resource: { a: { provisioner: [{ "remote-exec": { inline: ["x"] } }] } } } },
+    ],
     ["content_base64", { resource: { local_file: { a: { filename: "x", content_base64: "eA==" } } } }],
     ["locals", { locals: { a: 1 } }],
     ["path.module", { resource: { null_resource: { a: { triggers: { p: "${path.module}" } } } } }],
@@ -539,16 +753,30 @@ describe("configurations beyond the subset", () => {
   });
 
   it("accepts trivial lifecycle settings", async () => {
-    writeStack({ resource: { null_resource: { a: { lifecycle: { create_before_destroy: false, ignore_changes: [] } } } } });
+    writeStack({
+      resource: { null_resource: { a: { lifecycle: { create_before_destroy: false, ignore_changes: [] } } } },
+    });
     expectClean(await apply());
   });
 
   it("rejects what Terraform rejects: a destroy provisioner referencing more than self, undeclared references, cycles", async () => {
-    writeStack({ variable: { v: { default: "x" } }, resource: { null_resource: { a: { provisioner: [logExec("$V", { V: "${var.v}" }, { when: "destroy" })] } } } });
+    writeStack({
+      variable: { v: { default: "x" } },
+      resource: {
+        null_resource: { a: { provisioner: [logExec("$V", { V: "${var.v}" }, { when: "destroy" })] } },
+      },
+    });
     await expect(apply()).rejects.toThrow("Invalid reference from destroy provisioner");
     writeStack({ resource: { null_resource: { a: { triggers: { b: "${null_resource.nope.id}" } } } } });
     await expect(apply()).rejects.toThrow("reference to undeclared resource null_resource.nope");
-    writeStack({ resource: { null_resource: { a: { triggers: { b: "${null_resource.b.id}" } }, b: { depends_on: ["null_resource.a"] } } } });
+    writeStack({
+      resource: {
+        null_resource: {
+          a: { triggers: { b: "${null_resource.b.id}" } },
+          b: { depends_on: ["null_resource.a"] },
+        },
+      },
+    });
     await expect(apply()).rejects.toThrow(/^Cycle: /);
   });
 });

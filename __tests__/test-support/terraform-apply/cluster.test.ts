@@ -3,7 +3,14 @@ import * as path from "node:path";
 import { sha256File } from "../../../lib/image/checksums";
 import { FakeGuest } from "../../../test-support/fake-guest";
 import { makeQcow2, makeTempDir } from "../../../test-support/fixtures";
-import { applyStack, destroyStack, planStack, type PlanResult, type StackOptions, StackResult } from "../../../test-support/terraform-apply";
+import {
+  applyStack,
+  destroyStack,
+  planStack,
+  type PlanResult,
+  type StackOptions,
+  StackResult,
+} from "../../../test-support/terraform-apply";
 import { createDeployProject, DeployProject } from "../../../test-support/terraform-apply/project";
 import { createVmrunSim, VmrunSim } from "../../../test-support/vmrun-sim";
 
@@ -65,15 +72,25 @@ afterAll(() => {
 const STACKS = ["apt-cache", "k8s-cluster"] as const;
 
 /** Both stacks at once, as `cdktf deploy apt-cache k8s-cluster` runs them (its --parallelism defaults to unlimited). */
-async function run<R extends PlanResult>(fn: (opts: StackOptions) => Promise<R>): Promise<Record<(typeof STACKS)[number], R>> {
+async function run<R extends PlanResult>(
+  fn: (opts: StackOptions) => Promise<R>,
+): Promise<Record<(typeof STACKS)[number], R>> {
   const env = { ...sim.env, PATH: `${SSH_SIM}:${sim.env.PATH}`, SSH_SIM_DIR: sshSimDir };
-  const [a, c] = await Promise.all(STACKS.map((s) => fn({ stackDir: project.stackDirs[s], env, commandTimeoutMs: 60_000, signal: stop.signal })));
+  const [a, c] = await Promise.all(
+    STACKS.map((s) =>
+      fn({ stackDir: project.stackDirs[s], env, commandTimeoutMs: 60_000, signal: stop.signal }),
+    ),
+  );
   return { "apt-cache": a, "k8s-cluster": c };
 }
 
 /** No failure, nothing skipped; on a mismatch the diff shows the failed commands' output. */
 const expectClean = (r: StackResult) =>
-  expect({ failed: r.failed, skipped: r.skipped, failedRuns: r.runs.filter((x) => x.code !== 0) }).toEqual({ failed: [], skipped: [], failedRuns: [] });
+  expect({ failed: r.failed, skipped: r.skipped, failedRuns: r.runs.filter((x) => x.code !== 0) }).toEqual({
+    failed: [],
+    skipped: [],
+    failedRuns: [],
+  });
 
 describe("the real stacks against the vmrun simulator", () => {
   it("deploys, converges on a re-deploy, and destroys", async () => {
@@ -102,16 +119,23 @@ describe("the real stacks against the vmrun simulator", () => {
 
     // ---- re-deploy: nothing to do, only the IP lookups read during the plan
     const diskStats = vms.map((vm) => fs.statSync(project.abs(vm.diskPath)).mtimeMs);
-    const callsBefore = sim.calls().filter((c) => ["start", "stop", "deleteVM"].includes(c.command ?? "")).length;
+    const callsBefore = sim
+      .calls()
+      .filter((c) => ["start", "stop", "deleteVM"].includes(c.command ?? "")).length;
     const second = await run(applyStack);
     for (const s of STACKS) {
       expectClean(second[s]);
-      for (const c of second[s].changes) expect(`${c.address} ${c.action}`).toBe(`${c.address} ${c.address.startsWith("data.") ? "read" : "keep"}`);
+      for (const c of second[s].changes)
+        expect(`${c.address} ${c.action}`).toBe(
+          `${c.address} ${c.address.startsWith("data.") ? "read" : "keep"}`,
+        );
       expect(new Set(second[s].runs.map((x) => x.kind))).toEqual(new Set(["read"]));
     }
     expect(second["k8s-cluster"].outputs).toEqual(outputs);
     expect(vms.map((vm) => fs.statSync(project.abs(vm.diskPath)).mtimeMs)).toEqual(diskStats);
-    expect(sim.calls().filter((c) => ["start", "stop", "deleteVM"].includes(c.command ?? "")).length).toBe(callsBefore);
+    expect(sim.calls().filter((c) => ["start", "stop", "deleteVM"].includes(c.command ?? "")).length).toBe(
+      callsBefore,
+    );
 
     // ---- every VM stopped by hand: a plan reads the lookups at once and changes nothing, because an
     // off VM answers its last known address (no blanked inventory, no role files to push again)
@@ -119,7 +143,10 @@ describe("the real stacks against the vmrun simulator", () => {
     const planned = await run(planStack);
     for (const s of STACKS) {
       expect(planned[s].failed).toEqual([]);
-      for (const c of planned[s].changes) expect(`${c.address} ${c.action}`).toBe(`${c.address} ${c.address.startsWith("data.") ? "read" : "keep"}`);
+      for (const c of planned[s].changes)
+        expect(`${c.address} ${c.action}`).toBe(
+          `${c.address} ${c.address.startsWith("data.") ? "read" : "keep"}`,
+        );
     }
     expect(fs.readFileSync(project.abs(project.model.paths.inventoryFile), "utf8")).toBe(inventory);
 

@@ -14,8 +14,17 @@ import {
 } from "../../../test-support/terraform-apply/expressions";
 
 const VALUES: Record<string, Value> = {
-  var: { name: "k8s", servers: ["10.10.0.2", "10.10.0.3"], empty: [], count: 3, proxy: "http://10.10.0.148:3142" },
-  null_resource: { "gw-1_disk_ABC": { id: "4711", triggers: { vm_name: "gw-1", path: "VMs/x" } }, later: { id: UNKNOWN, triggers: { a: "b" } } },
+  var: {
+    name: "k8s",
+    servers: ["10.10.0.2", "10.10.0.3"],
+    empty: [],
+    count: 3,
+    proxy: "http://10.10.0.148:3142",
+  },
+  null_resource: {
+    "gw-1_disk_ABC": { id: "4711", triggers: { vm_name: "gw-1", path: "VMs/x" } },
+    later: { id: UNKNOWN, triggers: { a: "b" } },
+  },
   local_file: { seed: { content_sha256: "aa11", filename: "../../../x" } },
   data: { external: { "gw-1_ip_1F": { id: "-", result: { ip: "10.10.0.50" } } } },
 };
@@ -27,7 +36,9 @@ const expr = (text: string) => evaluate(parseExpression(text), scope());
 describe("templates", () => {
   it("keeps plain text, unescapes $${ and %%{ and leaves a lone $ alone", () => {
     expect(tpl("plain $HOME text")).toBe("plain $HOME text");
-    expect(tpl("hostport=$${proxy_url#*://}; x=%%{ y }; $$z")).toBe("hostport=${proxy_url#*://}; x=%{ y }; $$z");
+    expect(tpl("hostport=$${proxy_url#*://}; x=%%{ y }; $$z")).toBe(
+      "hostport=${proxy_url#*://}; x=%{ y }; $$z",
+    );
   });
 
   it("interpolates several references in one string", () => {
@@ -67,14 +78,23 @@ describe("templates", () => {
 
   it("fails on what Terraform rejects", () => {
     expect(() => tpl("${var.missing}")).toThrow(ExpressionError);
-    expect(() => tpl("${null_resource.gw-1_disk_ABC.triggers.nope}")).toThrow(/no element with key|does not exist/);
+    expect(() => tpl("${null_resource.gw-1_disk_ABC.triggers.nope}")).toThrow(
+      /no element with key|does not exist/,
+    );
     expect(() => tpl("x ${var.servers}")).toThrow(/string required/);
     expect(() => tpl("${var.name")).toThrow(/expected "}"/);
     expect(() => tpl('${join(",", ["a", null])}')).toThrow(/null/);
   });
 
   it("refuses what the simulator does not reproduce, with an unsupported: message", () => {
-    for (const text of ["%{ if true }x%{ endif }", "${path.module}", "${upper(var.name)}", "${var.servers[*]}", "${~ var.name}", "${ {for k in var.servers : k => k} }"]) {
+    for (const text of [
+      "%{ if true }x%{ endif }",
+      "${path.module}",
+      "${upper(var.name)}",
+      "${var.servers[*]}",
+      "${~ var.name}",
+      "${ {for k in var.servers : k => k} }",
+    ]) {
       expect(() => tpl(text)).toThrow(/^unsupported: /);
     }
   });
@@ -84,13 +104,17 @@ describe("functions", () => {
   it("jsonencode: compact, sorted keys, HTML characters escaped", () => {
     expect(tpl("${jsonencode(var.servers)}")).toBe('["10.10.0.2","10.10.0.3"]');
     expect(tpl("${jsonencode(var.empty)}")).toBe("[]");
-    expect(expr('jsonencode({b = 1, a = "<&>", c = [true, null]})')).toBe('{"a":"\\u003c\\u0026\\u003e","b":1,"c":[true,null]}');
+    expect(expr('jsonencode({b = 1, a = "<&>", c = [true, null]})')).toBe(
+      '{"a":"\\u003c\\u0026\\u003e","b":1,"c":[true,null]}',
+    );
   });
 
   it("join, substr and sha256 as the seed instance-id uses them", () => {
     const inner = "aa11" + "bb22";
     const want = crypto.createHash("sha256").update(inner).digest("hex").slice(0, 12);
-    expect(tpl('gw-${substr(sha256(join("", [local_file.seed.content_sha256, "bb22"])), 0, 12)}')).toBe(`gw-${want}`);
+    expect(tpl('gw-${substr(sha256(join("", [local_file.seed.content_sha256, "bb22"])), 0, 12)}')).toBe(
+      `gw-${want}`,
+    );
     expect(expr('substr("hello", -3, -1)')).toBe("llo");
     expect(expr('substr("hello", 1, 2)')).toBe("el");
     expect(expr('substr("hello", 9, 2)')).toBe("");
@@ -115,12 +139,15 @@ describe("functions", () => {
   });
 
   it("evaluates a real validation condition both ways", () => {
-    const ipv4 = '"^((25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])\\\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])$"';
+    const ipv4 =
+      '"^((25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])\\\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])$"';
     const condition = `\${length(var.servers) >= 1 && length(var.servers) <= 3 && alltrue([for s in var.servers : can(regex(${ipv4}, s))])}`;
     // `condition` is the string as cdk.tf.json holds it after JSON decoding: the quoted regex has `\\.`,
     // which the quoted-string escape turns into `\.` (a literal dot).
     expect(tpl(condition)).toBe(true);
-    const withServers = (servers: string[]): EvalScope => ({ lookup: (root) => (root === "var" ? { servers } : undefined) });
+    const withServers = (servers: string[]): EvalScope => ({
+      lookup: (root) => (root === "var" ? { servers } : undefined),
+    });
     expect(evaluate(parseTemplate(condition), withServers(["10.10.0.2", "300.1.1.1"]))).toBe(false);
     expect(evaluate(parseTemplate(condition), withServers(["10x10x0x2"]))).toBe(false);
     expect(evaluate(parseTemplate(condition), withServers([]))).toBe(false);
@@ -148,16 +175,30 @@ describe("operators", () => {
 
 describe("references", () => {
   it("lists every static reference, including inside function calls and for bodies, but not for variables", () => {
-    const refs = referencesOf(parseTemplate('${substr(sha256(join("", [local_file.a.content_sha256, data.external.b.result["ip"]])), 0, 12)}-${[for d in var.list : d]}'));
-    expect(refs.map((r) => [r.root, ...r.path].join("."))).toEqual(["local_file.a.content_sha256", "data.external.b.result.ip", "var.list"]);
+    const refs = referencesOf(
+      parseTemplate(
+        '${substr(sha256(join("", [local_file.a.content_sha256, data.external.b.result["ip"]])), 0, 12)}-${[for d in var.list : d]}',
+      ),
+    );
+    expect(refs.map((r) => [r.root, ...r.path].join("."))).toEqual([
+      "local_file.a.content_sha256",
+      "data.external.b.result.ip",
+      "var.list",
+    ]);
   });
 
   it("walks a JSON body and skips strings without templates", () => {
-    const refs = referencesInJson({ triggers: { disk: "${null_resource.d.id}", plain: "no refs" }, env: ["${self.triggers.x}"] });
+    const refs = referencesInJson({
+      triggers: { disk: "${null_resource.d.id}", plain: "no refs" },
+      env: ["${self.triggers.x}"],
+    });
     expect(refs.map((r) => r.root)).toEqual(["null_resource", "self"]);
   });
 
   it("evaluates a JSON tree, leaving non-strings as they are", () => {
-    expect(evaluateJson({ a: "${var.count}", b: [1, true, null, "${var.name}"] }, scope())).toEqual({ a: 3, b: [1, true, null, "k8s"] });
+    expect(evaluateJson({ a: "${var.count}", b: [1, true, null, "${var.name}"] }, scope())).toEqual({
+      a: 3,
+      b: [1, true, null, "k8s"],
+    });
   });
 });
