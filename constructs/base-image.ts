@@ -1,12 +1,13 @@
 import { Construct } from "constructs";
 import { Resource } from "@cdktf/provider-null/lib/resource";
 import { BaseImageSpec } from "../lib/config/model";
+import { BASE_IMAGE } from "../lib/entry/contracts";
 import { ProjectLayout, selfTrigger } from "./project-layout";
 
 export interface BaseImageProps {
   readonly image: BaseImageSpec;
   readonly layout: ProjectLayout;
-  /** Deadline for the download, in seconds. @default 1800 */
+  /** Deadline for the download, in seconds. @default BASE_IMAGE's DOWNLOAD_TIMEOUT_SECONDS (1800) */
   readonly downloadTimeoutSeconds?: number;
 }
 
@@ -24,7 +25,7 @@ export class BaseImage extends Construct {
 
   constructor(scope: Construct, id: string, props: BaseImageProps) {
     super(scope, id);
-    const timeout = props.downloadTimeoutSeconds ?? 1800;
+    const timeout = props.downloadTimeoutSeconds ?? BASE_IMAGE.fields.DOWNLOAD_TIMEOUT_SECONDS.default;
     if (!Number.isInteger(timeout) || timeout < 1)
       throw new Error(`downloadTimeoutSeconds must be a positive whole number, got ${timeout}`);
     this.path = props.image.path;
@@ -38,12 +39,12 @@ export class BaseImage extends Construct {
         checksums_url: props.image.checksumsUrl ?? "",
       },
       provisioners: [
-        props.layout.localExec("base-image", {
+        props.layout.localExec(BASE_IMAGE, {
           IMAGE_SOURCE: selfTrigger("source"),
           IMAGE_PATH: selfTrigger("path"),
           IMAGE_SHA256: selfTrigger("sha256"),
           IMAGE_CHECKSUMS_URL: selfTrigger("checksums_url"),
-          DOWNLOAD_TIMEOUT_SECONDS: String(timeout),
+          DOWNLOAD_TIMEOUT_SECONDS: timeout,
         }),
       ],
     });

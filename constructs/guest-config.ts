@@ -4,8 +4,9 @@ import { File } from "@cdktf/provider-local/lib/file";
 import { Resource } from "@cdktf/provider-null/lib/resource";
 import type { TextValue } from "../lib/render/terraform-text";
 import { templateTextOf } from "../lib/render/terraform-text";
-import { GUEST_MANIFEST_NAME, type GuestFileEntry } from "../lib/guest/manifest";
+import { GUEST_MANIFEST_NAME, type GuestFileEntry } from "../lib/render/guest-manifest";
 import type { GuestFile } from "../lib/render/guest-files";
+import { GUEST_CONFIG } from "../lib/entry/contracts";
 import { ProjectLayout, selfTrigger } from "./project-layout";
 import { VirtualMachine } from "./virtual-machine";
 
@@ -18,7 +19,7 @@ export interface GuestConfigProps {
   /** Private key guest-config uses (`~/` allowed). @default ssh's own choice (agent, ~/.ssh/id_ed25519) */
   readonly identityFile?: string;
   readonly layout: ProjectLayout;
-  /** How long guest-config waits for SSH and for cloud-init to finish, in seconds. @default 900 */
+  /** How long guest-config waits for SSH and for cloud-init to finish, in seconds. @default GUEST_CONFIG's GUEST_WAIT_SECONDS (900) */
   readonly waitSeconds?: number;
 }
 
@@ -97,13 +98,13 @@ export class GuestConfig extends Construct {
         power: props.machine.power.resource.id,
       },
       provisioners: [
-        props.layout.localExec("guest-config", {
+        props.layout.localExec(GUEST_CONFIG, {
           VM_NAME: selfTrigger("vm_name"),
           SSH_HOST: selfTrigger("host"),
           SSH_USER: props.sshUser,
           GUEST_MANIFEST: selfTrigger("manifest_path"),
-          GUEST_WAIT_SECONDS: String(props.waitSeconds ?? 900),
-          ...(props.identityFile !== undefined ? { SSH_IDENTITY_FILE: props.identityFile } : {}),
+          GUEST_WAIT_SECONDS: props.waitSeconds,
+          SSH_IDENTITY_FILE: props.identityFile,
         }),
       ],
       dependsOn: [...this.files],

@@ -2,7 +2,7 @@ import { Construct } from "constructs";
 import { Token } from "cdktf";
 import { DataExternal } from "@cdktf/provider-external/lib/data-external";
 import { ProjectLayout } from "./project-layout";
-import { lastIpFile } from "../lib/vm/last-ip";
+import { lastIpFile } from "../lib/config/vm-files";
 import { VmPower } from "./vm-power";
 
 export interface GuestIpLookupProps {

@@ -1,4 +1,5 @@
 import { LocalExecProvisioner } from "cdktf";
+import { EntryContract, EnvironmentValues, Fields } from "../lib/entry/contract";
 
 /** Terraform's `self.triggers.<key>`, the only thing a destroy-time provisioner may read. */
 export function selfTrigger(key: string): string {
@@ -34,18 +35,19 @@ export class ProjectLayout {
   }
 
   /**
-   * A local-exec provisioner that runs entry point `entry` with the given environment. The command
-   * is a fixed string: values travel only in `environment`, never through the shell's parser.
+   * A local-exec provisioner that runs the contract's entry point with the environment the contract
+   * builds from `values`. The command is a fixed string: values travel only in `environment`, never
+   * through the shell's parser.
    */
-  localExec(entry: string, environment: Record<string, string>, when?: "destroy"): LocalExecProvisioner {
-    if (!/^[a-z][a-z0-9-]*$/.test(entry))
-      throw new Error(
-        `entry point name must be lower-case words joined by '-', got ${JSON.stringify(entry)}`,
-      );
+  localExec<F extends Fields>(
+    contract: EntryContract<F>,
+    values: EnvironmentValues<F>,
+    when?: "destroy",
+  ): LocalExecProvisioner {
     return {
       type: "local-exec",
-      command: `${this.launcher} ${entry}`,
-      environment,
+      command: `${this.launcher} ${contract.entry}`,
+      environment: contract.environment(values),
       ...(when ? { when } : {}),
     };
   }

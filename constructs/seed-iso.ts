@@ -3,6 +3,7 @@ import { Fn } from "cdktf";
 import { File } from "@cdktf/provider-local/lib/file";
 import { Resource } from "@cdktf/provider-null/lib/resource";
 import { ClusterModel, VmSpec } from "../lib/config/model";
+import { SEED_ISO } from "../lib/entry/contracts";
 import { renderMetaData, renderNetworkConfig, renderUserData, SeedVariables } from "../lib/render/cloud-init";
 import { SeedTemplates } from "../lib/render/templates";
 import { ProjectLayout, selfTrigger } from "./project-layout";
@@ -15,7 +16,7 @@ export interface SeedIsoProps {
   /** Terraform expressions (or literals) for the values that are variables. */
   readonly variables: SeedVariables;
   readonly layout: ProjectLayout;
-  /** Deadline for building the ISO, in seconds. @default 120 */
+  /** Deadline for building the ISO, in seconds. @default SEED_ISO's ISO_TIMEOUT_SECONDS (120) */
   readonly timeoutSeconds?: number;
 }
 
@@ -78,12 +79,12 @@ export class SeedIso extends Construct {
         disk: props.disk.resource.id,
       },
       provisioners: [
-        props.layout.localExec("seed-iso", {
+        props.layout.localExec(SEED_ISO, {
           VM_NAME: selfTrigger("vm_name"),
           VMS_DIR: selfTrigger("vms_dir"),
           SEED_DIR: selfTrigger("seed_dir"),
           ISO_PATH: selfTrigger("iso_path"),
-          ISO_TIMEOUT_SECONDS: String(props.timeoutSeconds ?? 120),
+          ISO_TIMEOUT_SECONDS: props.timeoutSeconds,
         }),
       ],
     });

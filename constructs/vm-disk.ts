@@ -1,6 +1,7 @@
 import { Construct } from "constructs";
 import { Resource } from "@cdktf/provider-null/lib/resource";
 import { VmSpec } from "../lib/config/model";
+import { DISK_CLONE, VM_DESTROY } from "../lib/entry/contracts";
 import { BaseImage } from "./base-image";
 import { ProjectLayout, selfTrigger } from "./project-layout";
 
@@ -10,9 +11,9 @@ export interface VmDiskProps {
   /** Project-relative folder that holds every VM folder; nothing outside it is ever removed. */
   readonly vmsDir: string;
   readonly layout: ProjectLayout;
-  /** Deadline for the clone, in seconds. @default 900 */
+  /** Deadline for the clone, in seconds. @default DISK_CLONE's DISK_TIMEOUT_SECONDS (900) */
   readonly timeoutSeconds?: number;
-  /** Deadline for each vmrun call when the VM is destroyed. @default 120 */
+  /** Deadline for each vmrun call when the VM is destroyed. @default DEFAULT_VMRUN_TIMEOUT_SECONDS (120) */
   readonly vmrunTimeoutSeconds?: number;
 }
 
@@ -37,7 +38,6 @@ export class VmDisk extends Construct {
     }
     this.vm = vm;
     // Tuning knobs are literals, not triggers: changing a timeout must never replace (destroy) a VM.
-    const vmrunTimeout = String(props.vmrunTimeoutSeconds ?? 120);
     this.resource = new Resource(this, "disk", {
       triggers: {
         vm_name: vm.name,
@@ -49,28 +49,27 @@ export class VmDisk extends Construct {
       },
       dependsOn: [props.baseImage.resource],
       provisioners: [
-        props.layout.localExec("disk-clone", {
+        props.layout.localExec(DISK_CLONE, {
           VM_NAME: selfTrigger("vm_name"),
           VMS_DIR: selfTrigger("vms_dir"),
           BASE_IMAGE: selfTrigger("base_image"),
           DISK_PATH: selfTrigger("disk_path"),
-          DISK_SIZE_GB: String(vm.diskGb),
-          DISK_TIMEOUT_SECONDS: String(props.timeoutSeconds ?? 900),
-          // Only used when base_images/ was emptied after the image resource ran.
+          DISK_SIZE_GB: vm.diskGb,
+          DISK_TIMEOUT_SECONDS: props.timeoutSeconds,
           IMAGE_SOURCE: props.baseImage.spec.url,
           IMAGE_PATH: selfTrigger("base_image"),
           IMAGE_SHA256: props.baseImage.spec.sha256 ?? "",
           IMAGE_CHECKSUMS_URL: props.baseImage.spec.checksumsUrl ?? "",
-          DOWNLOAD_TIMEOUT_SECONDS: String(props.baseImage.downloadTimeoutSeconds),
+          DOWNLOAD_TIMEOUT_SECONDS: props.baseImage.downloadTimeoutSeconds,
         }),
         props.layout.localExec(
-          "vm-destroy",
+          VM_DESTROY,
           {
             VM_NAME: selfTrigger("vm_name"),
             VMS_DIR: selfTrigger("vms_dir"),
             VM_DIR: selfTrigger("vm_dir"),
             VMX_PATH: selfTrigger("vmx_path"),
-            VMRUN_TIMEOUT_SECONDS: vmrunTimeout,
+            VMRUN_TIMEOUT_SECONDS: props.vmrunTimeoutSeconds,
           },
           "destroy",
         ),

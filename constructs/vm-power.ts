@@ -1,7 +1,8 @@
 import { Construct } from "constructs";
 import { Resource } from "@cdktf/provider-null/lib/resource";
 import { VmSpec } from "../lib/config/model";
-import { lastIpFile } from "../lib/vm/last-ip";
+import { VM_START, VM_STOP } from "../lib/entry/contracts";
+import { lastIpFile } from "../lib/config/vm-files";
 import { ProjectLayout, selfTrigger } from "./project-layout";
 import { SeedIso } from "./seed-iso";
 import { VmDisk } from "./vm-disk";
@@ -17,9 +18,9 @@ export interface VmPowerProps {
   readonly ipNetworks: readonly string[];
   /** Addresses never taken as the guest's own (the VIPs); may be Terraform expressions. */
   readonly ipExclude: readonly string[];
-  /** How long start waits for the guest to report its IP, in seconds. @default 900 */
+  /** How long start waits for the guest to report its IP, in seconds. @default VM_START's IP_WAIT_SECONDS (900) */
   readonly ipWaitSeconds?: number;
-  /** Deadline for each vmrun call, in seconds. @default 120 */
+  /** Deadline for each vmrun call, in seconds. @default DEFAULT_VMRUN_TIMEOUT_SECONDS (120) */
   readonly vmrunTimeoutSeconds?: number;
 }
 
@@ -40,7 +41,6 @@ export class VmPower extends Construct {
       throw new Error(
         `ipNetworks of ${vm.name} is empty; give the CIDR of the network whose address the inventory should record`,
       );
-    const vmrunTimeout = String(props.vmrunTimeoutSeconds ?? 120);
     this.resource = new Resource(this, "power", {
       triggers: {
         vm_name: vm.name,
@@ -53,26 +53,26 @@ export class VmPower extends Construct {
         disk: props.disk.resource.id,
       },
       provisioners: [
-        props.layout.localExec("vm-start", {
+        props.layout.localExec(VM_START, {
           VM_NAME: selfTrigger("vm_name"),
           VMS_DIR: selfTrigger("vms_dir"),
           VMX_PATH: selfTrigger("vmx_path"),
           VMX_SOURCE: selfTrigger("vmx_source"),
           DISK_PATH: selfTrigger("disk_path"),
-          DISK_SIZE_GB: String(vm.diskGb),
+          DISK_SIZE_GB: vm.diskGb,
           IP_NETWORKS: props.ipNetworks.join(","),
           IP_EXCLUDE: props.ipExclude.join(","),
-          IP_WAIT_SECONDS: String(props.ipWaitSeconds ?? 900),
+          IP_WAIT_SECONDS: props.ipWaitSeconds,
           LAST_IP_FILE: lastIpFile(vm),
-          VMRUN_TIMEOUT_SECONDS: vmrunTimeout,
+          VMRUN_TIMEOUT_SECONDS: props.vmrunTimeoutSeconds,
         }),
         props.layout.localExec(
-          "vm-stop",
+          VM_STOP,
           {
             VM_NAME: selfTrigger("vm_name"),
             VMS_DIR: selfTrigger("vms_dir"),
             VMX_PATH: selfTrigger("vmx_path"),
-            VMRUN_TIMEOUT_SECONDS: vmrunTimeout,
+            VMRUN_TIMEOUT_SECONDS: props.vmrunTimeoutSeconds,
           },
           "destroy",
         ),

@@ -1,16 +1,18 @@
 /**
  * Terraform entry point: puts the verified base cloud image at IMAGE_PATH (download, copy or keep).
- * Env: IMAGE_SOURCE, IMAGE_PATH, optional IMAGE_SHA256, IMAGE_CHECKSUMS_URL, DOWNLOAD_TIMEOUT_SECONDS.
+ * Env: lib/entry/contracts.ts BASE_IMAGE.
  */
+import { BASE_IMAGE } from "../lib/entry/contracts";
 import { log, runMain } from "../lib/entry/main";
 import { ensureBaseImage } from "../lib/image/base-image";
-import { baseImageOptionsFromEnv } from "../lib/image/from-env";
+import { baseImageOptions } from "../lib/image/from-env";
 
 const LABEL = "base-image";
 
 runMain(LABEL, async () => {
+  const input = BASE_IMAGE.parse(process.env);
   const result = await ensureBaseImage(
-    baseImageOptionsFromEnv(process.cwd(), process.env, (message) => log(LABEL, message)),
+    baseImageOptions(process.cwd(), input, (message) => log(LABEL, message)),
   );
   log(LABEL, `${result.action} ${result.path} (sha256 ${result.sha256})`);
 });

@@ -3,51 +3,56 @@
  * The base is converted once per size into `<base images folder>/sized/` and copied per VM, so the
  * disk-clones Terraform runs side by side wait for one conversion instead of each making their own;
  * the conversion first verifies the base image's SHA-256 (fetching it again on a mismatch).
- * Env: VM_NAME, BASE_IMAGE, DISK_PATH (inside VMS_DIR), DISK_SIZE_GB, VMS_DIR, DISK_TIMEOUT_SECONDS;
- * and the base image's own inputs (IMAGE_SOURCE, ...), used to fetch it again when a new disk is
- * needed but base_images/ was emptied after the image resource ran.
+ * Env: lib/entry/contracts.ts DISK_CLONE: the disk's inputs and the base image's own (IMAGE_SOURCE,
+ * ...), used to fetch it again when a new disk is needed but base_images/ was emptied after the image
+ * resource ran.
  */
 import * as fs from "node:fs";
-import { optionalIntEnv, requireEnv, requireIntEnv } from "../lib/entry/env";
+import { EntryInputError } from "../lib/entry/contract";
+import { DISK_CLONE } from "../lib/entry/contracts";
 import { log, runMain } from "../lib/entry/main";
 import { prepareVmDisk } from "../lib/disk/prepare-disk";
 import { resolveInside } from "../lib/fs/path-guard";
 import { ensureBaseImage } from "../lib/image/base-image";
-import { baseImageOptionsFromEnv } from "../lib/image/from-env";
+import { baseImageOptions } from "../lib/image/from-env";
 
 runMain("disk-clone", async () => {
-  const vmName = requireEnv("VM_NAME");
-  const label = `disk-clone ${vmName}`;
+  const input = DISK_CLONE.parse(process.env);
+  const label = `disk-clone ${input.VM_NAME}`;
   const root = process.cwd();
-  const baseImage = resolveInside(root, requireEnv("BASE_IMAGE"), { label: "BASE_IMAGE" });
-  const vmsDir = resolveInside(root, requireEnv("VMS_DIR"), { label: "VMS_DIR" });
-  const diskPath = resolveInside(vmsDir, requireEnv("DISK_PATH"), { label: "DISK_PATH", base: root });
-  const sizeGb = requireIntEnv("DISK_SIZE_GB", process.env, 1, 65536);
-  const timeoutSeconds = optionalIntEnv("DISK_TIMEOUT_SECONDS", 900);
+  const baseImage = resolveInside(root, input.BASE_IMAGE, { label: "BASE_IMAGE" });
+  const vmsDir = resolveInside(root, input.VMS_DIR, { label: "VMS_DIR" });
+  const diskPath = resolveInside(vmsDir, input.DISK_PATH, { label: "DISK_PATH", base: root });
+  const sizeGb = input.DISK_SIZE_GB;
+  const source = input.IMAGE_SOURCE;
 
-  const imageOptions = () => {
-    const image = baseImageOptionsFromEnv(root, process.env, (message) => log(label, message));
+  const imageOptions = (imageSource: string) => {
+    if (input.IMAGE_PATH === undefined)
+      throw new EntryInputError(`IMAGE_PATH is not set: it is needed with IMAGE_SOURCE (${imageSource})`);
+    const inputs = { ...input, IMAGE_SOURCE: imageSource, IMAGE_PATH: input.IMAGE_PATH };
+    const image = baseImageOptions(root, inputs, (message) => log(label, message));
     if (image.dest !== baseImage)
       throw new Error(
         `IMAGE_PATH ${image.dest} and BASE_IMAGE ${baseImage} differ: they must name the same file`,
       );
     return image;
   };
-  if (!fs.existsSync(diskPath) && !fs.existsSync(baseImage) && process.env.IMAGE_SOURCE) {
+  if (!fs.existsSync(diskPath) && !fs.existsSync(baseImage) && source !== undefined) {
     log(label, "the base image is missing: fetching it again");
-    await ensureBaseImage(imageOptions());
+    await ensureBaseImage(imageOptions(source));
   }
   const result = await prepareVmDisk({
     baseImage,
     target: diskPath,
     sizeGb,
-    timeoutMs: timeoutSeconds * 1000,
+    timeoutMs: input.DISK_TIMEOUT_SECONDS * 1000,
     onProgress: (message) => log(label, message),
     // Before a conversion (not for copies of an existing one): the image may have been damaged since
     // it was verified, and a damaged qcow2 still converts. A mismatch fetches it again.
-    verifyBase: process.env.IMAGE_SOURCE
-      ? async () => (await ensureBaseImage(imageOptions())).action !== "verified-existing"
-      : undefined,
+    verifyBase:
+      source !== undefined
+        ? async () => (await ensureBaseImage(imageOptions(source))).action !== "verified-existing"
+        : undefined,
   });
   log(
     label,

@@ -1,7 +1,7 @@
 // Terraform `external` data source: JSON query on stdin, {"ip", "state", "detail"} on stdout.
 // Read at every plan and refresh, so an off or missing VM answers at once and no answer is not an error.
 // Optional query.last_ip_file: an off VM answers with the address it last reported (state stays "off").
-import { EntryInputError } from "../lib/entry/env";
+import { EntryInputError } from "../lib/entry/contract";
 import { runMain } from "../lib/entry/main";
 import * as fs from "node:fs";
 import { resolveInside } from "../lib/fs/path-guard";

@@ -1,36 +1,35 @@
 /**
  * Terraform entry point: builds the VM's cloud-init seed ISO from the rendered seed directory.
- * Env: VM_NAME, SEED_DIR, ISO_PATH (inside VMS_DIR), VMS_DIR, optional ISO_TOOL, ISO_TIMEOUT_SECONDS.
+ * Env: lib/entry/contracts.ts SEED_ISO.
  */
-import { EntryInputError, optionalEnv, optionalIntEnv, requireEnv } from "../lib/entry/env";
+import { EntryInputError } from "../lib/entry/contract";
+import { SEED_ISO } from "../lib/entry/contracts";
 import { log, runMain } from "../lib/entry/main";
 import { resolveInside } from "../lib/fs/path-guard";
 import { buildSeedIso, ISO_TOOLS, IsoTool, isIsoTool } from "../lib/iso/seed-iso";
 
 runMain("seed-iso", async () => {
-  const vmName = requireEnv("VM_NAME");
-  const label = `seed-iso ${vmName}`;
+  const input = SEED_ISO.parse(process.env);
+  const label = `seed-iso ${input.VM_NAME}`;
   const root = process.cwd();
-  const seedDir = resolveInside(root, requireEnv("SEED_DIR"), { label: "SEED_DIR" });
-  const vmsDir = resolveInside(root, requireEnv("VMS_DIR"), { label: "VMS_DIR" });
-  const isoPath = resolveInside(vmsDir, requireEnv("ISO_PATH"), { label: "ISO_PATH", base: root });
-  const toolName = optionalEnv("ISO_TOOL", "");
+  const seedDir = resolveInside(root, input.SEED_DIR, { label: "SEED_DIR" });
+  const vmsDir = resolveInside(root, input.VMS_DIR, { label: "VMS_DIR" });
+  const isoPath = resolveInside(vmsDir, input.ISO_PATH, { label: "ISO_PATH", base: root });
   let tool: IsoTool | undefined;
-  if (toolName !== "") {
-    if (!isIsoTool(toolName)) {
+  if (input.ISO_TOOL !== undefined) {
+    if (!isIsoTool(input.ISO_TOOL)) {
       throw new EntryInputError(
-        `ISO_TOOL=${JSON.stringify(toolName)} is not one of ${ISO_TOOLS.join(", ")}: pick one of those or leave it unset`,
+        `ISO_TOOL=${JSON.stringify(input.ISO_TOOL)} is not one of ${ISO_TOOLS.join(", ")}: pick one of those or leave it unset`,
       );
     }
-    tool = toolName;
+    tool = input.ISO_TOOL;
   }
-  const timeoutSeconds = optionalIntEnv("ISO_TIMEOUT_SECONDS", 60);
 
   const result = await buildSeedIso({
     sourceDir: seedDir,
     output: isoPath,
     tool,
-    timeoutMs: timeoutSeconds * 1000,
+    timeoutMs: input.ISO_TIMEOUT_SECONDS * 1000,
   });
   log(label, `wrote ${result.path} with ${result.tool} (${result.files.join(", ")})`);
 });

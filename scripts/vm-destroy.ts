@@ -1,17 +1,18 @@
 // Terraform destroy-time provisioner of a VM's disk: hard stop, deleteVM, remove the VM folder (guarded).
-import { requireEnv } from "../lib/entry/env";
+// Env: lib/entry/contracts.ts VM_DESTROY.
+import { VM_DESTROY } from "../lib/entry/contracts";
 import { log, runMain } from "../lib/entry/main";
 import { destroyVm } from "../lib/vm/destroy";
 import { driverFor } from "../lib/vm/inputs";
 
 runMain("vm-destroy", async () => {
   const root = process.cwd();
-  const name = requireEnv("VM_NAME");
+  const input = VM_DESTROY.parse(process.env);
   await destroyVm(driverFor(root), {
     projectRoot: root,
-    vmsDir: requireEnv("VMS_DIR"),
-    vmDir: requireEnv("VM_DIR"),
-    vmx: requireEnv("VMX_PATH"),
-    log: (m) => log(`vm-destroy ${name}`, m),
+    vmsDir: input.VMS_DIR,
+    vmDir: input.VM_DIR,
+    vmx: input.VMX_PATH,
+    log: (m) => log(`vm-destroy ${input.VM_NAME}`, m),
   });
 });

@@ -1,37 +1,46 @@
 // Terraform create-time provisioner of a VM's power resource: install the .vmx, start headless, wait for
 // the IP and record it in LAST_IP_FILE (optional) for lookups while the VM is off.
-import { resolveInside } from "../lib/fs/path-guard";
-import { requireEnv, requireIntEnv } from "../lib/entry/env";
+// Env: lib/entry/contracts.ts VM_START.
+import { EntryInputError } from "../lib/entry/contract";
+import { VM_START } from "../lib/entry/contracts";
 import { log, runMain } from "../lib/entry/main";
+import { resolveInside } from "../lib/fs/path-guard";
 import { driverFor, parseAddresses, parseNetworks, pathInVmsDir } from "../lib/vm/inputs";
 import { recordLastIp } from "../lib/vm/last-ip";
 import { startVm } from "../lib/vm/power";
 
 runMain("vm-start", async () => {
   const root = process.cwd();
-  const name = requireEnv("VM_NAME");
-  const vmx = pathInVmsDir(root, requireEnv("VMS_DIR"), requireEnv("VMX_PATH"));
-  const vmxSource = resolveInside(root, requireEnv("VMX_SOURCE"), { label: "VMX_SOURCE" });
-  const networks = parseNetworks("IP_NETWORKS", requireEnv("IP_NETWORKS"));
-  const exclude = parseAddresses("IP_EXCLUDE", process.env.IP_EXCLUDE ?? "");
-  const waitSeconds = requireIntEnv("IP_WAIT_SECONDS");
-  const diskPath = process.env.DISK_PATH
-    ? pathInVmsDir(root, requireEnv("VMS_DIR"), process.env.DISK_PATH, {
-        vmsDir: "VMS_DIR",
-        vmx: "DISK_PATH",
-      })
-    : undefined;
-  const disk = diskPath ? { path: diskPath, sizeGb: requireIntEnv("DISK_SIZE_GB") } : undefined;
-  const lastIpFile = process.env.LAST_IP_FILE
-    ? resolveInside(root, process.env.LAST_IP_FILE, { label: "LAST_IP_FILE" })
-    : undefined;
+  const input = VM_START.parse(process.env);
+  const vmx = pathInVmsDir(root, input.VMS_DIR, input.VMX_PATH);
+  const vmxSource = resolveInside(root, input.VMX_SOURCE, { label: "VMX_SOURCE" });
+  const networks = parseNetworks("IP_NETWORKS", input.IP_NETWORKS);
+  const exclude = parseAddresses("IP_EXCLUDE", input.IP_EXCLUDE ?? "");
+  const disk = input.DISK_PATH !== undefined ? diskToGrow(root, input) : undefined;
+  const lastIpFile =
+    input.LAST_IP_FILE !== undefined
+      ? resolveInside(root, input.LAST_IP_FILE, { label: "LAST_IP_FILE" })
+      : undefined;
   const ip = await startVm(driverFor(root), {
-    name,
+    name: input.VM_NAME,
     vmx,
     vmxSource,
     ...(disk ? { disk } : {}),
-    ip: { networks, exclude, budgetMs: waitSeconds * 1000 },
-    log: (m) => log(`vm-start ${name}`, m),
+    ip: { networks, exclude, budgetMs: input.IP_WAIT_SECONDS * 1000 },
+    log: (m) => log(`vm-start ${input.VM_NAME}`, m),
   });
   if (lastIpFile !== undefined) await recordLastIp(lastIpFile, ip);
 });
+
+/** The disk start grows to DISK_SIZE_GB before the first boot. */
+function diskToGrow(root: string, input: ReturnType<typeof VM_START.parse>) {
+  const path = pathInVmsDir(root, input.VMS_DIR, input.DISK_PATH ?? "", {
+    vmsDir: "VMS_DIR",
+    vmx: "DISK_PATH",
+  });
+  if (input.DISK_SIZE_GB === undefined)
+    throw new EntryInputError(
+      "DISK_SIZE_GB is not set: it is needed with DISK_PATH (the size to grow the disk to)",
+    );
+  return { path, sizeGb: input.DISK_SIZE_GB };
+}

@@ -1,16 +1,17 @@
 // Terraform destroy-time provisioner of a VM's power resource: stop the VM (clean, then hard); off or gone is fine.
-import { requireEnv } from "../lib/entry/env";
+// Env: lib/entry/contracts.ts VM_STOP.
+import { VM_STOP } from "../lib/entry/contracts";
 import { log, runMain } from "../lib/entry/main";
 import { driverFor, pathInVmsDir } from "../lib/vm/inputs";
 import { stopVm } from "../lib/vm/power";
 
 runMain("vm-stop", async () => {
   const root = process.cwd();
-  const name = requireEnv("VM_NAME");
-  const vmx = pathInVmsDir(root, requireEnv("VMS_DIR"), requireEnv("VMX_PATH"));
+  const input = VM_STOP.parse(process.env);
+  const vmx = pathInVmsDir(root, input.VMS_DIR, input.VMX_PATH);
   const outcome = await stopVm(driverFor(root), vmx);
   log(
-    `vm-stop ${name}`,
+    `vm-stop ${input.VM_NAME}`,
     outcome === "not-running" || outcome === "not-present" ? "already off" : `stopped (${outcome})`,
   );
 });

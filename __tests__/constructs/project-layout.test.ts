@@ -1,4 +1,5 @@
 import { ProjectLayout, selfTrigger } from "../../constructs/project-layout";
+import { VM_STOP } from "../../lib/entry/contracts";
 
 describe("ProjectLayout", () => {
   it("spells project paths from the stack working directory", () => {
@@ -9,18 +10,25 @@ describe("ProjectLayout", () => {
   });
 
   it("makes local-exec provisioners whose command is a fixed string and whose values are in environment", () => {
-    const p = new ProjectLayout().localExec("vm-stop", { VM_NAME: selfTrigger("vm_name") }, "destroy");
+    const p = new ProjectLayout().localExec(
+      VM_STOP,
+      { VM_NAME: selfTrigger("vm_name"), VMS_DIR: "VMs", VMX_PATH: "VMs/a.vmwarevm/a.vmx" },
+      "destroy",
+    );
     expect(p).toEqual({
       type: "local-exec",
       command: "../../../scripts/run vm-stop",
-      environment: { VM_NAME: "${self.triggers.vm_name}" },
+      environment: {
+        VM_NAME: "${self.triggers.vm_name}",
+        VMS_DIR: "VMs",
+        VMX_PATH: "VMs/a.vmwarevm/a.vmx",
+        VMRUN_TIMEOUT_SECONDS: "120",
+      },
       when: "destroy",
     });
   });
 
-  it("fails for an entry name that is not a plain word, and for a root that is not a chain of ..", () => {
-    expect(() => new ProjectLayout().localExec("vm-stop; rm -rf /", {})).toThrow(/entry point name/);
-    expect(() => new ProjectLayout().localExec("../x", {})).toThrow(/entry point name/);
+  it("fails for a root that is not a chain of ..", () => {
     expect(() => new ProjectLayout("/abs")).toThrow(/chain of '\.\.'/);
   });
 });

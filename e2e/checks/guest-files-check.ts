@@ -6,7 +6,8 @@
  */
 import * as crypto from "node:crypto";
 import * as path from "node:path";
-import { GUEST_MANIFEST_NAME, readGuestBundle } from "../../lib/guest/manifest";
+import { readGuestBundle } from "../../lib/guest/manifest";
+import { GUEST_MANIFEST_NAME } from "../../lib/render/guest-manifest";
 import { HOSTS_BEGIN, HOSTS_END } from "../../lib/render/hosts";
 import { factScript, parseFacts } from "./facts";
 import type { ActiveCheck, CheckResult, Fact } from "./types";

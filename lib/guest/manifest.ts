@@ -1,30 +1,6 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { z } from "zod";
-
-/**
- * The guest-config manifest (`generated/<vm>/guest/manifest.json`): which rendered file goes where on
- * the guest, how it is checked and which units it concerns. Written by the GuestConfig construct,
- * read by scripts/guest-config; the bundle sent to the guest's applier is built from it.
- */
-export const GUEST_MANIFEST_NAME = "manifest.json";
-
-const entrySchema = z.strictObject({
-  source: z.string().regex(/^[a-z0-9][a-z0-9._-]*$/),
-  target: z
-    .string()
-    .regex(/^\/[A-Za-z0-9._/-]+$/)
-    .refine((t) => !t.split("/").includes(".."), "must not contain '..'"),
-  kind: z.enum(["file", "hosts-block"]),
-  mode: z.string().regex(/^0[0-7]{3}$/),
-  validate: z.enum(["nginx", "keepalived"]).nullable(),
-  units: z.array(z.string().regex(/^[A-Za-z0-9@._-]+\.service$/)),
-});
-
-const manifestSchema = z.strictObject({ vm: z.string().min(1), files: z.array(entrySchema).min(1) });
-
-export type GuestFileEntry = z.infer<typeof entrySchema>;
-export type GuestManifest = z.infer<typeof manifestSchema>;
+import { type GuestFileEntry, manifestSchema } from "../render/guest-manifest";
 
 /** What the guest's applier reads on stdin. */
 export interface GuestBundle {

@@ -1,5 +1,5 @@
 import type { ClusterModel, VmSpec } from "../config/model";
-import type { GuestFileEntry } from "../guest/manifest";
+import type { GuestFileEntry } from "./guest-manifest";
 import { type AddressOf, type GatewayVariables, renderKeepalivedConf, renderNginxConf } from "./gateway";
 import { renderHostsBlock } from "./hosts";
 

@@ -1,5 +1,5 @@
 import { resolveInside } from "../fs/path-guard";
-import { EntryInputError } from "../entry/env";
+import { EntryInputError } from "../entry/contract";
 import { Cidr, isIPv4, parseCidr } from "../net/ipv4";
 import { VmrunDriver } from "../vmrun/driver";
 

@@ -1,13 +1,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { writeFileAtomic } from "../fs/atomic";
-import type { VmSpec } from "../config/model";
 import { isIPv4 } from "../net/ipv4";
-
-/** Project-relative file holding the address `vm` last reported. */
-export function lastIpFile(vm: Pick<VmSpec, "generatedDir">): string {
-  return `${vm.generatedDir}/last-ip`;
-}
 
 /**
  * The address a VM last reported (`generated/<vm>/last-ip`), written by start and by every lookup

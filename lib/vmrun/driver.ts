@@ -1,7 +1,8 @@
 import * as fs from "node:fs";
 import { isIPv4 } from "node:net";
 import * as path from "node:path";
-import { optionalIntEnv } from "../entry/env";
+import { parseIntInRange } from "../entry/contract";
+import { DEFAULT_VMRUN_TIMEOUT_SECONDS, VMRUN_TIMEOUT } from "../entry/contracts";
 import { RunResult, runWithDeadline, SpawnError } from "../process/run-with-deadline";
 import { isNotPoweredOn, isVmNotFound, VmrunError } from "./errors";
 import { isExecutable as defaultIsExecutable, locateVmrun, VmrunHostType } from "./locate";
@@ -12,7 +13,7 @@ export type VariableType = "runtimeConfig" | "guestEnv" | "guestVar";
 export type ToolsState = "running" | "installed" | "unknown" | "not-installed" | (string & {});
 
 /** Default deadline per vmrun call; aquarium-fish uses 120 s for start and clone on Fusion. */
-export const DEFAULT_VMRUN_TIMEOUT_MS = 120_000;
+const DEFAULT_VMRUN_TIMEOUT_MS = DEFAULT_VMRUN_TIMEOUT_SECONDS * 1000;
 
 export interface VmrunDriverOptions {
   readonly binary: string;
@@ -79,13 +80,11 @@ export class VmrunDriver {
       platform: opts.platform ?? process.platform,
       isExecutable: opts.isExecutable ?? defaultIsExecutable,
     });
-    const timeoutSeconds = optionalIntEnv(
-      "VMRUN_TIMEOUT_SECONDS",
-      DEFAULT_VMRUN_TIMEOUT_MS / 1000,
-      env,
-      1,
-      24 * 3600,
-    );
+    const raw = env.VMRUN_TIMEOUT_SECONDS;
+    const timeoutSeconds =
+      raw === undefined || raw === ""
+        ? VMRUN_TIMEOUT.default
+        : parseIntInRange("VMRUN_TIMEOUT_SECONDS", raw, VMRUN_TIMEOUT.min, VMRUN_TIMEOUT.max);
     return new VmrunDriver({
       binary: found.binary,
       hostType: found.hostType,

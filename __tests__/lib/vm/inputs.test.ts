@@ -1,7 +1,7 @@
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { EntryInputError } from "../../../lib/entry/env";
+import { EntryInputError } from "../../../lib/entry/contract";
 import { driverFor, parseAddresses, parseNetworks, pathInVmsDir } from "../../../lib/vm/inputs";
 
 let root: string;

@@ -1,0 +1,9 @@
+import type { VmSpec } from "./model";
+
+/**
+ * Project-relative file holding the address `vm` last reported: written by vm-start and by every
+ * lookup that finds the VM running, read by lookups while it is off (lib/vm/last-ip.ts).
+ */
+export function lastIpFile(vm: Pick<VmSpec, "generatedDir">): string {
+  return `${vm.generatedDir}/last-ip`;
+}
