@@ -1,6 +1,6 @@
 // `npm run apt-cache -- status [--json]`: is the APT cache up, its hits and misses, its size (over SSH).
 import { Command } from "commander";
-import { loadClusterConfig } from "../lib/config/load";
+import { loadClusterConfig } from "../lib/load/cluster-config";
 import { CommandFailedError } from "../lib/cli/report";
 import { runMain } from "../lib/entry/main";
 import { aptCacheStatus, formatAptCacheStatus, isHealthy } from "../lib/apt-cache/status";

@@ -1,7 +1,8 @@
 import * as path from "node:path";
 import { Testing } from "cdktf";
 import { Construct } from "constructs";
-import { loadSeedTemplates, SeedTemplates } from "../lib/render/templates";
+import { SeedTemplates } from "../lib/render/templates";
+import { loadSeedTemplates } from "../lib/load/seed-templates";
 
 /** The real templates from templates/, as main.ts loads them. */
 export function realTemplates(): SeedTemplates {

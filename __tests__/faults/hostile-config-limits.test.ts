@@ -13,7 +13,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { buildClusterModel, HostFacts, parseClusterConfig } from "../../lib/config/build-model";
 import { ConfigError } from "../../lib/config/errors";
-import { loadClusterConfig } from "../../lib/config/load";
+import { loadClusterConfig } from "../../lib/load/cluster-config";
 import { runWithDeadline } from "../../lib/process/run-with-deadline";
 import { makeTempDir } from "../../test-support/fixtures";
 import { FIXTURE_SSH_PUBLIC_KEY } from "../../test-support/model-fixture";
@@ -97,7 +97,7 @@ describe("sshPublicKeyFile", () => {
     expect(spawnSync("mkfifo", [fifo]).status).toBe(0);
     fs.writeFileSync(path.join(root, "cluster.yaml"), "sshPublicKeyFile: id.pub\n");
     const program = `
-      const { loadClusterConfig } = require(${JSON.stringify(path.join(REPO_ROOT, "lib/config/load"))});
+      const { loadClusterConfig } = require(${JSON.stringify(path.join(REPO_ROOT, "lib/load/cluster-config"))});
       try { loadClusterConfig({ projectRoot: ${JSON.stringify(root)}, env: {} }); console.log("accepted"); }
       catch (e) { console.log(e.message); }`;
     // In a process group of its own, so that a hung loader is killed whole.

@@ -12,7 +12,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { buildClusterModel, HostFacts, parseClusterConfig } from "../../lib/config/build-model";
 import { ConfigError } from "../../lib/config/errors";
-import { loadClusterConfig } from "../../lib/config/load";
+import { loadClusterConfig } from "../../lib/load/cluster-config";
 import { ClusterModel } from "../../lib/config/model";
 import { sha256File } from "../../lib/image/checksums";
 import { runWithDeadline } from "../../lib/process/run-with-deadline";

@@ -1,6 +1,6 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { loadClusterConfig } from "../config/load";
+import { loadClusterConfig } from "../load/cluster-config";
 import { ClusterModel, Role } from "../config/model";
 import { VmrunDriver } from "../vmrun/driver";
 

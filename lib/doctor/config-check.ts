@@ -2,7 +2,7 @@
 import * as path from "node:path";
 import { buildClusterModel, parseClusterConfig } from "../config/build-model";
 import { ConfigError, formatIssue } from "../config/errors";
-import { DEFAULT_CONFIG_FILE, loadClusterConfig } from "../config/load";
+import { DEFAULT_CONFIG_FILE, loadClusterConfig } from "../load/cluster-config";
 import type { ClusterModel } from "../config/model";
 import { CheckResult, DoctorEnv, failure, ok } from "./types";
 

@@ -89,32 +89,6 @@ function natNicOf(vm: VmSpec): NicSpec {
   return nics[0];
 }
 
-/** The fallback detector (see aptProxyClientFiles). Static: it holds no value from the model. */
-const APT_PROXY_DETECTOR = [
-  "#!/bin/bash",
-  "# Written by cloud-init. apt runs this (Acquire::http::Proxy-Auto-Detect) once per host and uses its",
-  "# output as that host's proxy: the cache URL when the cache answers, else DIRECT. Always exits 0.",
-  `# The URL is apt's own Acquire::http::Proxy (${APT_PROXY_CONF_PATH}), quoted for the shell by apt-config.`,
-  'proxy_url=""',
-  'eval "$(apt-config shell proxy_url Acquire::http::Proxy 2>/dev/null)"',
-  'if [ -z "$proxy_url" ]; then echo DIRECT; exit 0; fi',
-  "hostport=${proxy_url#*://}",
-  "hostport=${hostport%%/*}",
-  "hostport=${hostport##*@}",
-  "host=${hostport%:*}",
-  "port=${hostport##*:}",
-  'if [ "$port" = "$hostport" ]; then port=80; fi',
-  "# host and port reach the probe as arguments, so nothing from the URL is ever run as code.",
-  "# shellcheck disable=SC2016",
-  'if timeout 2 bash -c \'exec 3<>"/dev/tcp/$1/$2"\' probe "$host" "$port" 2>/dev/null; then',
-  '  echo "$proxy_url"',
-  "else",
-  "  echo DIRECT",
-  "fi",
-  "exit 0",
-  "",
-].join("\n");
-
 /**
  * The apt proxy client: `Acquire::http::Proxy` plus a fallback so apt still works when the cache does
  * not answer. Finding (apt's source, apt-pkg/contrib/proxy.cc AutoDetectProxy and methods/http.cc
@@ -126,9 +100,9 @@ const APT_PROXY_DETECTOR = [
  * directly). The detector must exit 0 (a failing detector fails the download) and be executable, and
  * no host-specific proxy may be configured elsewhere (apt then skips detection). Empty URL = no proxy.
  * The detector reads the URL back with `apt-config shell`, which quotes it for the shell, so the URL
- * (an apply-time variable) is never part of the script's code.
+ * (an apply-time variable) is never part of the script's code. The detector is templates/apt-proxy-detect.sh.
  */
-function aptProxyClientFiles(proxyUrl: string): TemplateValue[] {
+function aptProxyClientFiles(proxyUrl: string, detector: string): TemplateValue[] {
   const conf = [
     "// Written by cloud-init: the lab's apt cache, with a fallback to direct downloads.",
     "// The detector's answer (cache URL or DIRECT) overrides the generic line below for each host.",
@@ -138,7 +112,7 @@ function aptProxyClientFiles(proxyUrl: string): TemplateValue[] {
   ].join("\n");
   return [
     { path: APT_PROXY_CONF_PATH, permissions: "0644", content: conf },
-    { path: APT_PROXY_DETECT_PATH, permissions: "0755", content: APT_PROXY_DETECTOR },
+    { path: APT_PROXY_DETECT_PATH, permissions: "0755", content: detector },
   ];
 }
 
@@ -187,7 +161,8 @@ export function renderUserData(
       ssh_user: model.ssh.user,
       ssh_public_key: model.ssh.publicKey,
       packages: [...model.commonPackages, ...vm.packages],
-      apt_proxy_files: vm.role === "apt-cache" ? [] : aptProxyClientFiles(proxyUrl),
+      apt_proxy_files:
+        vm.role === "apt-cache" ? [] : aptProxyClientFiles(proxyUrl, templates.aptProxyDetector),
       guest_applier_files:
         vm.role === "apt-cache"
           ? []

@@ -1,5 +1,3 @@
-import * as fs from "node:fs";
-import * as path from "node:path";
 import * as YAML from "yaml";
 import type { Role } from "../config/model";
 
@@ -20,7 +18,7 @@ import type { Role } from "../config/model";
  * keep the meaning a cloud-init author expects, and strings that 1.1 would misread get quoted.
  */
 
-/** The template texts; main.ts reads them once with `loadSeedTemplates`, renderers stay free of I/O. */
+/** The template texts; main.ts reads them once with `loadSeedTemplates` (lib/load), renderers stay free of I/O. */
 export interface SeedTemplates {
   readonly userData: string;
   readonly metaData: string;
@@ -31,6 +29,8 @@ export interface SeedTemplates {
   readonly guestApplier: string;
   /** The apt cache's report (Python) behind `npm run apt-cache -- status`; not a template. */
   readonly aptCacheStats: string;
+  /** apt's proxy auto-detect program (bash) on every VM but the cache; not a template. */
+  readonly aptProxyDetector: string;
 }
 
 export const SEED_TEMPLATE_FILES = {
@@ -40,36 +40,8 @@ export const SEED_TEMPLATE_FILES = {
   roleOverlay: (role: Role): string => `cloud-init-role-${role}.yaml`,
   guestApplier: "guest-apply.py",
   aptCacheStats: "apt-cache-stats.py",
+  aptProxyDetector: "apt-proxy-detect.sh",
 } as const;
-
-const ROLES: readonly Role[] = ["gateway", "master", "worker", "apt-cache"];
-
-/** Reads the templates from `dir` (the only I/O of the renderers). A missing role overlay is fine. */
-export function loadSeedTemplates(dir: string): SeedTemplates {
-  const read = (file: string): string => {
-    const full = path.join(dir, file);
-    try {
-      return fs.readFileSync(full, "utf8");
-    } catch (err) {
-      throw new Error(
-        `cannot read seed template ${full}: ${(err as Error).message}; restore it from the repository`,
-      );
-    }
-  };
-  const roleOverlays: Partial<Record<Role, string>> = {};
-  for (const role of ROLES) {
-    const file = path.join(dir, SEED_TEMPLATE_FILES.roleOverlay(role));
-    if (fs.existsSync(file)) roleOverlays[role] = read(SEED_TEMPLATE_FILES.roleOverlay(role));
-  }
-  return {
-    userData: read(SEED_TEMPLATE_FILES.userData),
-    metaData: read(SEED_TEMPLATE_FILES.metaData),
-    networkConfig: read(SEED_TEMPLATE_FILES.networkConfig),
-    roleOverlays,
-    guestApplier: read(SEED_TEMPLATE_FILES.guestApplier),
-    aptCacheStats: read(SEED_TEMPLATE_FILES.aptCacheStats),
-  };
-}
 
 /** JSON-like tree of a parsed template and of placeholder values. */
 export type TemplateValue =

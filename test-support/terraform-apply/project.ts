@@ -7,7 +7,7 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { loadClusterConfig } from "../../lib/config/load";
+import { loadClusterConfig } from "../../lib/load/cluster-config";
 import { ClusterModel } from "../../lib/config/model";
 import { makeTempDir } from "../fixtures";
 import { FIXTURE_SSH_PUBLIC_KEY } from "../model-fixture";

@@ -10,7 +10,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import * as YAML from "yaml";
 import { APT_PROXY_CONF_PATH, APT_PROXY_DETECT_PATH, renderUserData } from "../../../lib/render/cloud-init";
-import { loadSeedTemplates } from "../../../lib/render/templates";
+import { loadSeedTemplates } from "../../../lib/load/seed-templates";
 import { runWithDeadline } from "../../../lib/process/run-with-deadline";
 import { modelFixture, vmByName } from "../../../test-support/model-fixture";
 import { resolveTerraformText, SEED_VARIABLE_EXPRESSIONS } from "../../../test-support/terraform-template";

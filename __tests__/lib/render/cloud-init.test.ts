@@ -12,7 +12,8 @@ import {
   renderUserData,
   type SeedVariables,
 } from "../../../lib/render/cloud-init";
-import { loadSeedTemplates, type SeedTemplates } from "../../../lib/render/templates";
+import { type SeedTemplates } from "../../../lib/render/templates";
+import { loadSeedTemplates } from "../../../lib/load/seed-templates";
 import { parseVmx, renderVmx, vmxOptionsFor } from "../../../lib/render/vmx";
 import {
   allVms,

@@ -8,7 +8,8 @@ import * as path from "node:path";
 import * as YAML from "yaml";
 import type { ClusterModel, VmSpec } from "../../../lib/config/model";
 import { renderNetworkConfig, renderUserData } from "../../../lib/render/cloud-init";
-import { loadSeedTemplates, type SeedTemplates } from "../../../lib/render/templates";
+import { type SeedTemplates } from "../../../lib/render/templates";
+import { loadSeedTemplates } from "../../../lib/load/seed-templates";
 import { HAVE_CLOUD_INIT, HAVE_NETPLAN, Validators } from "../../../test-support/validators";
 import { allVms, modelFixture, vmByName, withArch } from "../../../test-support/model-fixture";
 import {

@@ -3,7 +3,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { parseClusterConfig } from "../../../lib/config/build-model";
 import { ConfigError } from "../../../lib/config/errors";
-import { loadClusterConfig } from "../../../lib/config/load";
+import { loadClusterConfig } from "../../../lib/load/cluster-config";
 
 const KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHx6yV0mZl2cYtq3tBq6m0ZbTn1m7Z4pQxk0yq9w4W2v lab@mac\n";
 

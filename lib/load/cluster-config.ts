@@ -1,9 +1,9 @@
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { buildClusterModel, parseClusterConfig } from "./build-model";
-import { ConfigError } from "./errors";
-import { ClusterModel } from "./model";
+import { buildClusterModel, parseClusterConfig } from "../config/build-model";
+import { ConfigError } from "../config/errors";
+import { ClusterModel } from "../config/model";
 
 export const DEFAULT_CONFIG_FILE = "cluster.yaml";
 
