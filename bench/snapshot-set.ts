@@ -39,7 +39,7 @@ export async function benchSnapshotSet(delayMs = 1500): Promise<BenchFigure[]> {
       cwd: dir,
       timeoutMs: 60_000,
     });
-    for (const t of targets) await sim.powerOn(t.vmx);
+    for (const t of targets) sim.powerOn(t.vmx);
 
     const single: number[] = [];
     for (const t of targets) single.push(await timeIt(() => driver.snapshot(t.vmx, "sequential")));

@@ -79,7 +79,7 @@ describe("installed role files", () => {
       out: "600",
     });
     expect(edited.ok).toBe(false);
-    expect(edited.detail).toMatch(/^line \d+: rendered "  priority 150", installed "  priority 100"$/);
+    expect(edited.detail).toMatch(/^line \d+: rendered " {2}priority 150", installed " {2}priority 100"$/);
     // A trailing newline more is a different file.
     expect(judgeInstalled(file, b64(`${keepalived}\n`), { rc: 0, out: "600" }).ok).toBe(false);
     expect(judgeInstalled(file, b64(keepalived), { rc: 0, out: "644" })).toMatchObject({

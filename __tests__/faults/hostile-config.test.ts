@@ -64,6 +64,7 @@ function expectRejected(lines: string[], field: string, value: unknown): void {
   expect(lines.length).toBeGreaterThan(0);
   for (const line of lines) {
     expect(line).toMatch(new RegExp(`^${escapeRe(field)}( = .*)?: \\S`));
+    // eslint-disable-next-line no-control-regex -- the control characters are what is looked for
     expect(line).not.toMatch(/[\n\r\0\u001b]/); // a hostile value cannot break or colour the message
   }
   expect(lines.some((l) => l.startsWith(`${field} = ${shown(value)}`))).toBe(true);

@@ -186,7 +186,8 @@ export class Guest {
     if (this.bootFailure) {
       // The firmware's screen, without its colour and cursor escapes.
       const text = fs.existsSync(this.consoleLog)
-        ? fs.readFileSync(this.consoleLog, "utf8").replace(/\x1b\[[0-9;=?]*[A-Za-z]/g, "")
+        ? // eslint-disable-next-line no-control-regex -- ESC starts the escapes being removed
+          fs.readFileSync(this.consoleLog, "utf8").replace(/\x1b\[[0-9;=?]*[A-Za-z]/g, "")
         : "";
       const tail = text.trim() ? text.trimEnd().split("\n").slice(-6).join("\n") : "(no console output)";
       this.row(

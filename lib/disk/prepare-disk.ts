@@ -79,6 +79,7 @@ async function checkExistingDisk(target: string, sizeBytes: number, deadline: nu
   } catch (err) {
     throw new Error(
       `${target} exists but cannot be read as a disk image (${(err as Error).message}): it was left untouched; move it away or delete ${vmDir} to have the disk recreated (its data is lost)`,
+      { cause: err },
     );
   }
   if (info.format !== "vmdk" || info.backingFilename !== undefined) {
@@ -161,7 +162,7 @@ export async function prepareVmDisk(opts: PrepareVmDiskOptions): Promise<Prepare
     await fs.promises.rename(built, target);
     return { action: "created", path: target, virtualSize: sizeBytes };
   } catch (err) {
-    throw new Error(`building ${target} failed, nothing was kept: ${(err as Error).message}`);
+    throw new Error(`building ${target} failed, nothing was kept: ${(err as Error).message}`, { cause: err });
   } finally {
     await fs.promises.rm(workDir, { recursive: true, force: true });
   }

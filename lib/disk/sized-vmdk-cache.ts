@@ -253,6 +253,7 @@ async function sizedVmdkFor(
           return "base-replaced";
         throw new Error(
           `converting ${baseImage} into ${entry} failed, nothing was kept: ${(err as Error).message}`,
+          { cause: err },
         );
       }
       // A base that did not verify was fetched again: this conversion of the old file is dropped.

@@ -43,6 +43,7 @@ export async function withFileLock<T>(
       if (Date.now() >= giveUpAt) {
         throw new Error(
           `${file} is locked by another run (${file}.lock) and was not released within ${Math.round(waitMs / 1000)} s: wait for that run to finish, or delete ${file}.lock if no run is active`,
+          { cause: err },
         );
       }
       if (!waiting) {

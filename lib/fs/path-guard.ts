@@ -69,6 +69,7 @@ export function resolveInside(root: string, relOrAbs: string, opts: ResolveInsid
   } catch (err) {
     throw new Error(
       `${label}=${shown}: the directory it must stay inside, ${rootAbs}, cannot be resolved (${(err as Error).message}): check the project layout`,
+      { cause: err },
     );
   }
   const candidate = path.resolve(opts.base ?? rootAbs, relOrAbs);
@@ -87,6 +88,7 @@ export function resolveInside(root: string, relOrAbs: string, opts: ResolveInsid
   } catch (err) {
     throw new Error(
       `${label}=${shown} goes through a symlink that cannot be resolved (${(err as Error).message}): ${fix}, without symlinks that point elsewhere`,
+      { cause: err },
     );
   }
   if (!isStrictlyInside(rootReal, real)) {

@@ -16,6 +16,7 @@ export function readGuestBundle(manifestPath: string, expectedVm: string): Guest
   } catch (err) {
     throw new Error(
       `cannot read the guest-config manifest ${manifestPath} (${(err as Error).message}): run cdktf deploy again, which renders it`,
+      { cause: err },
     );
   }
   const parsed = manifestSchema.safeParse(raw);
@@ -41,6 +42,7 @@ export function readGuestBundle(manifestPath: string, expectedVm: string): Guest
       } catch (err) {
         throw new Error(
           `cannot read ${file}, listed in ${manifestPath} (${(err as Error).message}): run cdktf deploy again, which renders it`,
+          { cause: err },
         );
       }
       return { ...entry, content };

@@ -174,6 +174,7 @@ async function resolveExpectedSha256(
   } catch (err) {
     throw new Error(
       `cannot read the checksums ${describe(sums)} (${errorText(err)}): check the URL and the network, or pin the image's sha256 in the config`,
+      { cause: err },
     );
   }
   return expectedSha256From(text, fileNameOf(source), describe(sums));
@@ -206,6 +207,7 @@ export async function ensureBaseImage(opts: EnsureBaseImageOptions): Promise<Ens
         if (signal.aborted)
           throw new Error(
             `fetching the checksums for ${describe(source)} did not finish within ${deadlineText}: check the network or raise the download timeout`,
+            { cause: err },
           );
         throw err;
       }
@@ -230,10 +232,12 @@ export async function ensureBaseImage(opts: EnsureBaseImageOptions): Promise<Ens
         if (signal.aborted) {
           throw new Error(
             `${verb} ${describe(source)} did not finish within ${deadlineText}: check the network or raise the download timeout`,
+            { cause: err },
           );
         }
         throw new Error(
           `${verb} ${describe(source)} failed (${errorText(err)}): nothing was kept; check the source and run again`,
+          { cause: err },
         );
       }
       if (got.sha256 !== expected) {

@@ -14,6 +14,7 @@ export function loadSeedTemplates(dir: string): SeedTemplates {
     } catch (err) {
       throw new Error(
         `cannot read seed template ${full}: ${(err as Error).message}; restore it from the repository`,
+        { cause: err },
       );
     }
   };

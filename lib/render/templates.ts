@@ -67,7 +67,9 @@ export function parseTemplate(name: string, text: string): TemplateMapping {
     if (doc.errors.length > 0) throw doc.errors[0];
     value = doc.toJS({ maxAliasCount: 100 });
   } catch (err) {
-    throw new Error(`seed template ${name} is not valid YAML: ${oneLine((err as Error).message)}`);
+    throw new Error(`seed template ${name} is not valid YAML: ${oneLine((err as Error).message)}`, {
+      cause: err,
+    });
   }
   if (value === null || value === undefined) return {};
   if (!isMapping(value as TemplateValue)) {

@@ -184,6 +184,7 @@ export function renderVmx(vm: VmSpec, opts: VmxOptions): string {
     .map((key) => {
       const value = entries[key];
       // VMX values have no quote escaping (`|22` hex escapes exist, so `|` is refused too).
+      // eslint-disable-next-line no-control-regex -- control characters are what is refused
       if (/["|\u0000-\u001f\u007f]/.test(value)) {
         fail(
           vm,

@@ -35,6 +35,7 @@ function parseManifest(file: string, text: string): SetManifest {
   } catch (err) {
     throw new Error(
       `snapshot manifest ${file} is not valid JSON (${(err as Error).message}): fix or delete the file`,
+      { cause: err },
     );
   }
   const parsed = ManifestSchema.safeParse(data);

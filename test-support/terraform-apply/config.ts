@@ -101,6 +101,7 @@ export function loadStackConfig(stackDir: string): StackConfig {
   } catch (err) {
     throw new Error(
       `cannot read the stack's Terraform JSON ${file}: ${(err as Error).message}; synthesize the stack first`,
+      { cause: err },
     );
   }
   return parseStackConfig(stackDir, json);

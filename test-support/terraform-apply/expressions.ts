@@ -687,7 +687,7 @@ class Evaluator {
       case "template":
         return this.template(e.parts, locals);
       case "traversal": {
-        let value: Value | undefined = locals.has(e.root) ? locals.get(e.root) : this.scope.lookup(e.root);
+        const value: Value | undefined = locals.has(e.root) ? locals.get(e.root) : this.scope.lookup(e.root);
         if (value === undefined)
           throw new UnsupportedError(
             `reference to ${JSON.stringify(e.root)} (${describeTraversal(e.root, e.steps)})`,

@@ -68,6 +68,7 @@ export class StateStore {
     } catch (err) {
       throw new Error(
         `cannot read the state file ${file}: ${(err as Error).message}; remove it only if nothing it records exists any more`,
+        { cause: err },
       );
     }
     if (json.version !== STATE_FORMAT_VERSION || !Array.isArray(json.resources))

@@ -188,7 +188,7 @@ describe("sized VMDK cache", () => {
     expect((await ensure(3)).path).not.toBe(old.path);
   });
 
-  it.each([
+  it.each<[string, (file: string) => void | Promise<void>]>([
     ["truncated", (file: string) => fs.truncateSync(file, Math.floor(fs.statSync(file).size / 2))],
     [
       "replaced by a vmdk of another size",
