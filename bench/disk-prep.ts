@@ -35,7 +35,7 @@ export interface BaseImageSpec {
   readonly filesMiB: number;
 }
 
-export const REALISTIC_BASE: BaseImageSpec = { virtualSize: 3.5 * GIB, randomMiB: 150, filesMiB: 150 };
+const REALISTIC_BASE: BaseImageSpec = { virtualSize: 3.5 * GIB, randomMiB: 150, filesMiB: 150 };
 
 /** Files under `dir`, depth first, until `bytes` of content have been listed. */
 function someFiles(dir: string, bytes: number, out: string[] = [], total = { n: 0 }): string[] {
@@ -274,7 +274,7 @@ async function productRun(
  * 300 MiB copy takes 0.1 s on a rested disk, 0.9 s after about 1.5 GiB), so a fixed order would
  * hand the rested disk to the same variant every time.
  */
-export async function measureDiskPrep(
+async function measureDiskPrep(
   rounds: number,
   spec: BaseImageSpec = REALISTIC_BASE,
 ): Promise<DiskPrepRound[]> {

@@ -42,14 +42,6 @@ export async function timeIt(fn: () => Promise<unknown>): Promise<number> {
   return Number(process.hrtime.bigint() - start) / 1e6;
 }
 
-/** Median of `runs` timings, to damp one slow run on a shared 2-core machine. */
-export async function medianOf(runs: number, fn: () => Promise<unknown>): Promise<number> {
-  const times: number[] = [];
-  for (let i = 0; i < runs; i++) times.push(await timeIt(fn));
-  times.sort((a, b) => a - b);
-  return times[Math.floor(times.length / 2)];
-}
-
 export interface TimedPair {
   readonly measuredMs: number;
   readonly baselineMs: number;

@@ -8,8 +8,8 @@ import { BenchFigure, figure } from "./harness";
  * and pauses 2 s between calls (`pauseMs`): the poll interval. Both are defaults inside
  * lookupGuestIp, used by vm-start (which waits for the IP) and the guest-ip data source alike.
  */
-export const LOOKUP_PAUSE_MS = 2000;
-export const LOOKUP_PER_CALL_MS = 10_000;
+const LOOKUP_PAUSE_MS = 2000;
+const LOOKUP_PER_CALL_MS = 10_000;
 /** Goal: the lookup returns within the poll interval plus half a second of the IP appearing. */
 export const GOAL_MS = LOOKUP_PAUSE_MS + 500;
 
@@ -31,7 +31,7 @@ export interface DiscoveryCase {
  * first `-wait` call is running; `between-calls` lets it appear 300 ms after the first call was cut
  * at its deadline, so the lookup only sees it after its pause (the worst case).
  */
-export async function measureDiscovery(when: "during-call" | "between-calls"): Promise<DiscoveryCase> {
+async function measureDiscovery(when: "during-call" | "between-calls"): Promise<DiscoveryCase> {
   const vm: VmProject = createVmProject(NAME, { renderedVmx: true });
   let started: StartedEntry | undefined;
   let exited = false;

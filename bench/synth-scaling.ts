@@ -94,7 +94,7 @@ async function rounds(
  * `largeVmCount`-VM cluster. Config parsing and model building are timed with the synth, as
  * main.ts runs them on every `cdktf synth`.
  */
-export async function measureSynth(runs: number, largeVmCount = 100): Promise<SynthRound[]> {
+async function measureSynth(runs: number, largeVmCount = 100): Promise<SynthRound[]> {
   const templates = loadSeedTemplates(path.join(__dirname, "..", "templates"));
   const defaultYaml = clusterConfigYaml(DEFAULT_VM_COUNT);
   const largeYaml = clusterConfigYaml(largeVmCount);
@@ -154,7 +154,7 @@ async function synthProcess(runner: SynthRunner, app: string, env: NodeJS.Proces
  * The same three synths as whole processes, started by `runner` from the repository root: the lab's
  * app with the config in CLUSTER_CONFIG, against bench/empty-app.ts on the same runner.
  */
-export async function measureSynthProcesses(
+async function measureSynthProcesses(
   runner: SynthRunner,
   runs: number,
   largeVmCount = 100,

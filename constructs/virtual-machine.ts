@@ -2,6 +2,7 @@ import { Construct } from "constructs";
 import { ClusterModel, VmSpec } from "../lib/config/model";
 import { SeedVariables } from "../lib/render/cloud-init";
 import { SeedTemplates } from "../lib/render/templates";
+import { vmxOptionsFor } from "../lib/render/vmx";
 import { BaseImage } from "./base-image";
 import { GuestIpLookup } from "./guest-ip-lookup";
 import { ProjectLayout } from "./project-layout";
@@ -54,14 +55,7 @@ export class VirtualMachine extends Construct {
       variables: props.variables,
       layout,
     });
-    this.vmx = new VmxFile(this, "vmx", {
-      vm,
-      arch: model.arch,
-      natVmnet: model.network.nat.vmnet,
-      virtualHwVersion: model.hardware.virtualHwVersion,
-      nicType: model.hardware.nicType,
-      layout,
-    });
+    this.vmx = new VmxFile(this, "vmx", { vm, ...vmxOptionsFor(model), layout });
     // The inventory records the vmnet address; a gateway's LAN address is accepted only as a fallback.
     const networks = [
       model.network.nat.subnet,

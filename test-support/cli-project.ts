@@ -11,7 +11,7 @@ import { createVmrunSim, VmrunSim, writeTestVmx } from "./vmrun-sim";
 
 export const APT_CACHE = "apt-cache-server";
 export const CLUSTER_VMS = ["gateway1", "k8s-master1", "k8s-worker1"] as const;
-export const ALL_VMS = [APT_CACHE, ...CLUSTER_VMS] as const;
+const ALL_VMS = [APT_CACHE, ...CLUSTER_VMS] as const;
 
 export interface CliProject {
   readonly sim: VmrunSim;

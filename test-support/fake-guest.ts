@@ -2,7 +2,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { makeTempDir } from "./fixtures";
 
-export const APPLIER = path.resolve(__dirname, "..", "templates", "guest-apply.py");
+const APPLIER = path.resolve(__dirname, "..", "templates", "guest-apply.py");
 
 /**
  * A guest filesystem for the guest applier (templates/guest-apply.py): a root folder, a fake

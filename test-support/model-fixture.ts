@@ -11,7 +11,7 @@ import { deriveMac } from "../lib/net/mac";
 export const FIXTURE_SSH_PUBLIC_KEY =
   "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIC9LWdVFuFDRnj68+GKyT96slNZIjxuHwIegf5mSpKRQ fixture@k8s-lab";
 
-export const FIXTURE_VMS_DIR = "VMs/k8s_cluster";
+const FIXTURE_VMS_DIR = "VMs/k8s_cluster";
 
 interface NicPlan {
   readonly ifname: string;
@@ -20,7 +20,7 @@ interface NicPlan {
   readonly address?: string;
 }
 
-export function fixtureVm(
+function fixtureVm(
   name: string,
   role: Role,
   cpus: number,

@@ -26,7 +26,7 @@ export function localExecs(json: TfJson): { id: string; exec: TfJson }[] {
   );
 }
 
-export const REPO_ROOT = path.resolve(__dirname, "..");
+const REPO_ROOT = path.resolve(__dirname, "..");
 
 export function entryExists(entry: string): boolean {
   return fs.existsSync(path.join(REPO_ROOT, "scripts", `${entry}.ts`));

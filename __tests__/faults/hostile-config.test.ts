@@ -16,7 +16,7 @@ import { loadClusterConfig } from "../../lib/load/cluster-config";
 import { ClusterModel } from "../../lib/config/model";
 import { sha256File } from "../../lib/image/checksums";
 import { runWithDeadline } from "../../lib/process/run-with-deadline";
-import { renderSeedFiles } from "../../lib/render/cloud-init";
+import { renderSeedFiles } from "../../test-support/seed-files";
 import { renderVmx, vmxOptionsFor } from "../../lib/render/vmx";
 import { createShellSpy, ShellSpy, SpawnRecord } from "../../test-support/faults/shell-spy";
 import { cachedQcow2, GIB, makeTempDir, removeFixtureCache } from "../../test-support/fixtures";

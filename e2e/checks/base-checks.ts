@@ -380,7 +380,7 @@ interface LsblkDevice {
 }
 
 /** The disk and partition that hold `/`, from `lsblk -b -J`. */
-export function rootDevices(lsblkJson: string): { disk: LsblkDevice; part: LsblkDevice } | undefined {
+function rootDevices(lsblkJson: string): { disk: LsblkDevice; part: LsblkDevice } | undefined {
   const tree = parseJson<{ blockdevices?: LsblkDevice[] }>(lsblkJson);
   for (const disk of tree?.blockdevices ?? []) {
     const part = (disk.children ?? []).find((c) => c.mountpoint === "/");

@@ -52,7 +52,7 @@ export const FACT_CHECKS: readonly FactCheck[] = [
 ];
 
 /** Run after the fact checks, in this order (they change the guest). */
-export const ACTIVE_CHECKS: readonly ActiveCheck[] = [installedFilesCheck, aptWithoutCacheCheck];
+const ACTIVE_CHECKS: readonly ActiveCheck[] = [installedFilesCheck, aptWithoutCacheCheck];
 
 /** Run after every guest's own checks, while all guests still run. */
 export const CLUSTER_CHECKS: readonly ClusterCheck[] = [loadBalancerFailoverCheck];

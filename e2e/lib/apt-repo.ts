@@ -12,7 +12,7 @@ import { runWithDeadline } from "../../lib/process/run-with-deadline";
 export const PROBE_PACKAGE = "e2e-apt-probe";
 export const PROBE_VERSION = "1.0";
 
-export function probeControl(): string {
+function probeControl(): string {
   return [
     `Package: ${PROBE_PACKAGE}`,
     `Version: ${PROBE_VERSION}`,
@@ -34,13 +34,13 @@ export interface IndexedFile {
 }
 
 /** One `Packages` stanza: the control fields plus where the .deb is and its checksum. */
-export function packagesStanza(control: string, deb: IndexedFile): string {
+function packagesStanza(control: string, deb: IndexedFile): string {
   const fields = control.trimEnd();
   return `${fields}\nFilename: ./${deb.name}\nSize: ${deb.size}\nSHA256: ${deb.sha256}\n`;
 }
 
 /** A `Release` file listing the index files (apt checks their sizes and hashes against it). */
-export function releaseFile(files: readonly IndexedFile[], date: Date): string {
+function releaseFile(files: readonly IndexedFile[], date: Date): string {
   const lines = [
     "Origin: fusion-k8s-lab-e2e",
     "Label: fusion-k8s-lab-e2e",

@@ -14,7 +14,7 @@ import { E2E_VMS, selectVms } from "./project";
  *   naming the firmware. amd64 only.
  */
 export type NegativeKind = "mac" | "degraded-seed" | "bios-disk";
-export const NEGATIVE_KINDS: readonly NegativeKind[] = ["mac", "degraded-seed", "bios-disk"];
+const NEGATIVE_KINDS: readonly NegativeKind[] = ["mac", "degraded-seed", "bios-disk"];
 
 export interface E2eOptions {
   /** The guests' architecture: amd64 boots qemu-system-x86_64 (q35, OVMF), arm64 qemu-system-aarch64 (virt, AAVMF). */
@@ -36,7 +36,7 @@ export interface E2eOptions {
 }
 
 /** Per architecture: the VMs a run deploys by default, and how long one QEMU may live. */
-export const ARCH_DEFAULTS: Readonly<
+const ARCH_DEFAULTS: Readonly<
   Record<
     Arch,
     {

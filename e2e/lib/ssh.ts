@@ -20,7 +20,7 @@ export interface SshResult {
   readonly timedOut: boolean;
 }
 
-export function sshArgv(t: SshTarget, command: string): string[] {
+function sshArgv(t: SshTarget, command: string): string[] {
   return [
     ...inNetns(t.namespace),
     "ssh",

@@ -10,7 +10,7 @@ import { ClusterModel } from "../../lib/config/model";
 import { loadSeedTemplates } from "../../lib/load/seed-templates";
 import { K8sClusterStack } from "../../stacks/k8s-cluster-stack";
 
-export const CLUSTER_STACK = "k8s-cluster";
+const CLUSTER_STACK = "k8s-cluster";
 
 export interface Synthesized {
   readonly model: ClusterModel;

@@ -27,7 +27,7 @@ export function tamperNetworkConfigMac(text: string, mac: string): { text: strin
  * cloud-init 23.4 and later finish "degraded done" with a DEPRECATED recoverable error (25.1 seen),
  * as a seed written for an old cloud-init would.
  */
-export const DEPRECATED_USER_DATA_LINE = "apt_reboot_if_required: false";
+const DEPRECATED_USER_DATA_LINE = "apt_reboot_if_required: false";
 
 /** user-data text with DEPRECATED_USER_DATA_LINE appended as a top-level key. */
 export function tamperUserDataDeprecated(text: string): string {

@@ -23,12 +23,12 @@ import { runDoctor } from "../doctor/run-doctor";
 import { configureTeardownCommand, teardownCommand } from "../teardown/command";
 import { DestroyStep } from "../teardown/run-teardown";
 
-export const DEPLOY_ARGV = ["cdktf", "deploy", "apt-cache", "k8s-cluster"] as const;
+const DEPLOY_ARGV = ["cdktf", "deploy", "apt-cache", "k8s-cluster"] as const;
 // The first step of "delete all VMs" (teardown); the sweep that follows removes whatever it leaves.
-export const DESTROY_ARGV = ["cdktf", "destroy", "k8s-cluster", "--auto-approve"] as const;
+const DESTROY_ARGV = ["cdktf", "destroy", "k8s-cluster", "--auto-approve"] as const;
 
 /** Runs `npx <argv>` in the project with the terminal handed over (cdktf shows its own progress and prompts). */
-export function runNpx(root: string, argv: readonly string[]): Promise<number> {
+function runNpx(root: string, argv: readonly string[]): Promise<number> {
   process.stderr.write(`manager: running npx ${argv.join(" ")}\n`);
   return new Promise((resolve, reject) => {
     const child = spawn("npx", [...argv], { cwd: root, stdio: "inherit" });
@@ -70,21 +70,21 @@ export function cdktfDestroyStep(root: string): DestroyStep {
   };
 }
 
-export async function startAllCommand(ctx: CliContext): Promise<void> {
+async function startAllCommand(ctx: CliContext): Promise<void> {
   const rows = await withOperationLock(ensureGeneratedDir(ctx), "start-all", () =>
     startAll(ctx, progressLine("start-all")),
   );
   reportOutcomes("start-all", rows);
 }
 
-export async function stopAllCommand(ctx: CliContext): Promise<void> {
+async function stopAllCommand(ctx: CliContext): Promise<void> {
   const rows = await withOperationLock(ensureGeneratedDir(ctx), "stop-all", () =>
     stopAll(ctx, progressLine("stop-all")),
   );
   reportOutcomes("stop-all", rows);
 }
 
-export const MENU_TEXT = [
+const MENU_TEXT = [
   "",
   "Kubernetes lab manager",
   "  1) provision the cluster (cdktf deploy)",
@@ -131,7 +131,7 @@ function lineReader(input: NodeJS.ReadableStream, output: NodeJS.WritableStream)
 const splitNames = (text: string) => text.split(/[\s,]+/).filter((n) => n !== "");
 
 /** The interactive menu; returns at "q" or end of input. Errors of one choice are shown and the menu comes back. */
-export async function runMenu(
+async function runMenu(
   load: ContextLoader,
   input: NodeJS.ReadableStream = process.stdin,
   output: NodeJS.WritableStream = process.stdout,

@@ -4,12 +4,12 @@ import { CliContext } from "./context";
 import { renderTable } from "./report";
 
 /** Status is a quick look: its calls get at most STATUS_TIMEOUT_MS each, whatever the (long) vmrun deadline is. */
-export const STATUS_TIMEOUT_MS = 20_000;
+const STATUS_TIMEOUT_MS = 20_000;
 
 /** The SSH questions of status get this long per VM (they run concurrently). */
-export const GUEST_PROBE_TIMEOUT_MS = 8_000;
+const GUEST_PROBE_TIMEOUT_MS = 8_000;
 
-export async function clusterStatus(ctx: CliContext, opts: { guest?: boolean } = {}): Promise<VmStatus[]> {
+async function clusterStatus(ctx: CliContext, opts: { guest?: boolean } = {}): Promise<VmStatus[]> {
   const rows = await collectClusterStatus(ctx.driver, [ctx.aptCache, ...ctx.targets], {
     timeoutMs: Math.min(ctx.timeoutMs, STATUS_TIMEOUT_MS),
   });
@@ -38,7 +38,7 @@ export async function clusterStatus(ctx: CliContext, opts: { guest?: boolean } =
   );
 }
 
-export function renderStatusTable(rows: readonly VmStatus[]): string {
+function renderStatusTable(rows: readonly VmStatus[]): string {
   return renderTable(
     ["VM", "role", "power", "IP", "tools", "cloud-init", "VIPs", "snapshots", "detail"],
     rows.map((r) => [

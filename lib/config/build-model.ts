@@ -17,7 +17,7 @@ export interface HostFacts {
   readonly sshPublicKeyProblem?: string;
 }
 
-export const COMMON_PACKAGES = ["open-vm-tools", "qemu-guest-agent", "curl", "wget", "vim"] as const;
+const COMMON_PACKAGES = ["open-vm-tools", "qemu-guest-agent", "curl", "wget", "vim"] as const;
 const ROLE_PACKAGES: Record<Role, readonly string[]> = {
   // nginx's stream module (the API load balancer) is a separate package on Ubuntu.
   gateway: ["nginx", "libnginx-mod-stream", "keepalived"],
@@ -37,7 +37,7 @@ const SAFE_IMAGE_SOURCE = new RegExp(
   `^(https://[A-Za-z0-9.-]+(:[0-9]{1,5})?${URL_PATH}|http://(localhost|127\\.0\\.0\\.1|\\[::1\\])(:[0-9]{1,5})?${URL_PATH}|file://${LOCAL_PATH}|${LOCAL_PATH})$`,
   "u",
 );
-export function isSafeImageSource(url: string): boolean {
+function isSafeImageSource(url: string): boolean {
   return url.length <= 2048 && SAFE_IMAGE_SOURCE.test(url);
 }
 const IMAGE_SOURCE_FIX = (what: string) =>
@@ -68,7 +68,7 @@ const PROJECT_NAMES = [
   ".ci",
 ];
 
-export const DEFAULT_SSH_PUBLIC_KEY_FILE = "~/.ssh/id_ed25519.pub";
+const DEFAULT_SSH_PUBLIC_KEY_FILE = "~/.ssh/id_ed25519.pub";
 const UBUNTU_IMAGE_BASE = "https://cloud-images.ubuntu.com/noble/current";
 const SSH_KEY =
   /^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp(256|384|521)|sk-ssh-ed25519@openssh\.com|sk-ecdsa-sha2-nistp256@openssh\.com) [A-Za-z0-9+/]+={0,3}( [^\r\n]*)?$/;
@@ -520,7 +520,7 @@ export function buildClusterModel(
       vrrp: { ...net.vrrp },
     },
     aptCache: { vm: aptVm, address: ac.address, port: ac.port, proxyUrl: `http://${ac.address}:${ac.port}` },
-    vms: orderForBoot(vms),
+    vms: inListOrder(vms),
     baseImage: {
       url,
       ...(image.sha256 !== undefined ? { sha256: image.sha256 } : {}),
@@ -545,8 +545,8 @@ export function buildClusterModel(
 
 const BOOT_ORDER: Record<Role, number> = { "apt-cache": 0, master: 1, worker: 2, gateway: 3 };
 
-/** Gateways, masters, workers as listed; keeps the user's order within a role. */
-function orderForBoot(vms: VmSpec[]): VmSpec[] {
+/** The model's (and so the synthesized JSON's) order: gateways, masters, workers; the user's order within a role. */
+function inListOrder(vms: VmSpec[]): VmSpec[] {
   const listOrder: Record<Role, number> = { gateway: 0, master: 1, worker: 2, "apt-cache": 3 };
   return [...vms].sort((a, b) => listOrder[a.role] - listOrder[b.role]);
 }

@@ -22,12 +22,12 @@ const RELATIVE_PATH =
  * The SSH public key file: a path that may contain spaces (a macOS home folder) but no control
  * characters, quotes or shell metacharacters; its private half's name reaches `ssh -i`.
  */
-export const KEY_FILE_PATH = /^[\p{L}\p{N}~._/@+ -]{1,1024}$/u;
+const KEY_FILE_PATH = /^[\p{L}\p{N}~._/@+ -]{1,1024}$/u;
 const RELATIVE_PATH_FIX =
   "use a path inside the project, relative to it, made of letters, digits, '.', '_', '-' and '/' (no '..', no leading '/' or '-')";
 
 /** keepalived's PASS authentication takes at most 8 characters; kept to characters that need no quoting. */
-export const VRRP_PASS = /^[A-Za-z0-9._-]{1,8}$/;
+const VRRP_PASS = /^[A-Za-z0-9._-]{1,8}$/;
 const VRRP_PASS_FIX = "use 1-8 letters, digits, '.', '_' or '-' (keepalived's limit), e.g. k8s-lab";
 
 const hostname = z
@@ -56,7 +56,7 @@ function int(label: string, min: number, max: number) {
     .max(max, { error: `must be at most ${max} ${label}` });
 }
 
-export const LIMITS = {
+const LIMITS = {
   cpus: [1, 32],
   memoryMb: [1024, 131072],
   diskGb: [4, 2048],
@@ -68,7 +68,7 @@ const diskGb = int("GB", ...LIMITS.diskGb);
 
 const sizing = z.strictObject({ cpus, memoryMb, diskGb });
 
-export const ROLES = ["gateway", "master", "worker"] as const;
+const ROLES = ["gateway", "master", "worker"] as const;
 
 const vmEntry = z.strictObject({
   name: hostname,
@@ -217,4 +217,3 @@ export const ClusterConfigSchema = z.strictObject({
 });
 
 export type ClusterConfig = z.output<typeof ClusterConfigSchema>;
-export type ClusterConfigInput = z.input<typeof ClusterConfigSchema>;

@@ -12,7 +12,7 @@ import { qemuImgInfo, QemuImgInfo } from "./qemu-img";
 import { ensureSizedVmdk, vmdkInfoProblem } from "./sized-vmdk-cache";
 import { randomCid, rewriteEmbeddedDescriptor } from "./vmdk-descriptor";
 
-export { convertBaseToVmdk, type ConvertBaseToVmdkOptions } from "./sized-vmdk-cache";
+export { convertBaseToVmdk } from "./sized-vmdk-cache";
 
 const GIB = 1024 ** 3;
 

@@ -6,13 +6,13 @@ import { CheckResult, DoctorEnv, failure, ok, warning } from "./types";
 const GiB = 2 ** 30;
 const gib = (bytes: number) => `${(bytes / GiB).toFixed(1)} GiB`;
 
-export const MEMORY_FAIL_SHARE = 0.9;
-export const MEMORY_WARN_SHARE = 0.7;
-export const CPU_OVERSUBSCRIPTION_WARN = 2;
+const MEMORY_FAIL_SHARE = 0.9;
+const MEMORY_WARN_SHARE = 0.7;
+const CPU_OVERSUBSCRIPTION_WARN = 2;
 /** Thin-provisioned disks: a fresh VM writes about a quarter of its configured size. */
-export const THIN_DISK_SHARE = 0.25;
+const THIN_DISK_SHARE = 0.25;
 
-export function allVms(model: ClusterModel): readonly VmSpec[] {
+function allVms(model: ClusterModel): readonly VmSpec[] {
   return [...model.vms, model.aptCache.vm];
 }
 

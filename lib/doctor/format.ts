@@ -8,10 +8,7 @@ export interface FormatOptions {
   readonly failuresOnly?: boolean;
 }
 
-export function selectRows(
-  results: readonly CheckResult[],
-  failuresOnly: boolean | undefined,
-): CheckResult[] {
+function selectRows(results: readonly CheckResult[], failuresOnly: boolean | undefined): CheckResult[] {
   return failuresOnly ? results.filter((r) => r.status === "failure") : [...results];
 }
 

@@ -6,12 +6,12 @@ import * as path from "node:path";
 import { ipToInt, isIPv4 } from "../net/ipv4";
 import { DoctorEnv } from "./types";
 
-export const FUSION_PREFS_DIR_DARWIN = "/Library/Preferences/VMware Fusion";
-export const WORKSTATION_PREFS_DIR_LINUX = "/etc/vmware";
-export const FUSION_LEASES_DIR_DARWIN = "/var/db/vmware";
+const FUSION_PREFS_DIR_DARWIN = "/Library/Preferences/VMware Fusion";
+const WORKSTATION_PREFS_DIR_LINUX = "/etc/vmware";
+const FUSION_LEASES_DIR_DARWIN = "/var/db/vmware";
 
 /** The folder holding `networking` and `vmnet<n>/`: $FUSION_PREFS_DIR, else the platform's default. */
-export function prefsDir(env: DoctorEnv): string {
+function prefsDir(env: DoctorEnv): string {
   return (
     env.env.FUSION_PREFS_DIR ||
     (env.platform === "darwin" ? FUSION_PREFS_DIR_DARWIN : WORKSTATION_PREFS_DIR_LINUX)

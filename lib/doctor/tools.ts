@@ -5,7 +5,7 @@ import { SpawnError } from "../process/run-with-deadline";
 import { DEFAULT_FUSION_APP_PATH, locateVmrun, VmrunLocation } from "../vmrun/locate";
 import { CheckResult, DoctorEnv, failure, ok, warning } from "./types";
 
-export const TOOL_DEADLINE_MS = 10_000;
+const TOOL_DEADLINE_MS = 10_000;
 const VERSION_RE = /VMware ([A-Za-z0-9-]+) (\d+)\.(\d+)\.(\d+)/;
 
 export interface VmwareVersion {
@@ -22,7 +22,7 @@ export function parseVmwareVersion(text: string): VmwareVersion | undefined {
 }
 
 /** Where vmware-vmx should be: next to the real vmrun in the app bundle ($FUSION_APP_PATH relocates it) on macOS, /usr/lib/vmware/bin on Linux. */
-export function vmwareVmxCandidates(vmrun: string, platform: NodeJS.Platform, fusionApp?: string): string[] {
+function vmwareVmxCandidates(vmrun: string, platform: NodeJS.Platform, fusionApp?: string): string[] {
   const dir = path.dirname(vmrun);
   const bundle = [path.join(dir, "vmware-vmx"), path.resolve(dir, "../Library/vmware-vmx")];
   if (platform === "darwin")

@@ -98,7 +98,7 @@ export class EntryContract<F extends Fields> {
     }
   }
 
-  /** The keys Terraform sets, in declaration order (the order of the synthesized `environment`). */
+  /** The keys Terraform sets (cdktf sorts them in the synthesized `environment`). */
   get terraformKeys(): string[] {
     return Object.entries(this.fields)
       .filter(([, f]) => f.from === "terraform")
@@ -106,7 +106,7 @@ export class EntryContract<F extends Fields> {
   }
 
   /**
-   * The provisioner's `environment`, keys in declaration order; an int left out gets its default,
+   * The provisioner's `environment`: an int left out gets its default,
    * optional text left out is omitted.
    */
   environment(values: EnvironmentValues<F>): Record<string, string> {

@@ -1,6 +1,5 @@
 /**
- * Every Terraform entry point's contract: the environment keys (in the order the synthesized
- * `environment` lists them), their types and defaults. Constructs build provisioners from these,
+ * Every Terraform entry point's contract: the environment keys, their types and defaults. Constructs build provisioners from these,
  * scripts parse their environment with them (lib/entry/contract.ts).
  */
 import {

@@ -12,18 +12,18 @@ import { runWithDeadline } from "../process/run-with-deadline";
 export const ISO_TOOLS = ["hdiutil", "xorriso", "genisoimage", "mkisofs"] as const;
 export type IsoTool = (typeof ISO_TOOLS)[number];
 
-export const REQUIRED_SEED_FILES = ["user-data", "meta-data", "network-config"] as const;
-export const OPTIONAL_SEED_FILES = ["vendor-data"] as const;
+const REQUIRED_SEED_FILES = ["user-data", "meta-data", "network-config"] as const;
+const OPTIONAL_SEED_FILES = ["vendor-data"] as const;
 
 /** Fixed timestamps make xorriso's output byte-identical for identical inputs, which keeps plans stable. */
-export const DEFAULT_SOURCE_DATE_EPOCH = 946684800; // 2000-01-01T00:00:00Z
+const DEFAULT_SOURCE_DATE_EPOCH = 946684800; // 2000-01-01T00:00:00Z
 
 export function isIsoTool(name: string): name is IsoTool {
   return (ISO_TOOLS as readonly string[]).includes(name);
 }
 
 /** True when an executable `cmd` is on `PATH`. */
-export function isOnPath(cmd: string, envPath: string = process.env.PATH ?? ""): boolean {
+function isOnPath(cmd: string, envPath: string = process.env.PATH ?? ""): boolean {
   return envPath
     .split(path.delimiter)
     .filter(Boolean)

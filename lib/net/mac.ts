@@ -12,7 +12,3 @@ export function deriveMac(vmName: string, nicIndex: number): string {
   const bytes = [digest[0] & 0x3f, digest[1], digest[2]];
   return ["00", "50", "56", ...bytes.map((b) => b.toString(16).padStart(2, "0"))].join(":");
 }
-
-export function normalizeMac(value: string): string {
-  return value.trim().toLowerCase().replace(/-/g, ":");
-}

@@ -31,7 +31,7 @@ export class OperationLockedError extends Error {
   }
 }
 
-export const OPERATION_LOCK_FILE = "operation.lock";
+const OPERATION_LOCK_FILE = "operation.lock";
 
 // A racer writes its content right after creating the file; give it this long before calling the file junk.
 const UNREADABLE_GRACE_MS = 1000;

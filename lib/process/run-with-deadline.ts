@@ -40,7 +40,7 @@ export class SpawnError extends Error {
 }
 
 /** Raised instead of starting a program once refuseNewTools was called (the process is being interrupted). */
-export class ToolsRefusedError extends Error {
+class ToolsRefusedError extends Error {
   constructor(
     readonly file: string,
     reason: string,

@@ -27,12 +27,6 @@ export interface SeedVariables {
   readonly dnsSearchDomains: ListValue;
 }
 
-export interface SeedFiles {
-  readonly userData: string;
-  readonly metaData: string;
-  readonly networkConfig: string;
-}
-
 export const APT_PROXY_CONF_PATH = "/etc/apt/apt.conf.d/01proxy";
 export const APT_PROXY_DETECT_PATH = "/usr/local/bin/apt-proxy-detect";
 /** Where the guest side of guest-config lives (run as `sudo -n <path>` over SSH). */
@@ -41,7 +35,7 @@ export const GUEST_APPLIER_PATH = "/usr/local/sbin/k8s-lab-apply";
 export const APT_CACHE_STATS_PATH = "/usr/local/sbin/apt-cache-stats";
 
 /** Route metrics: on a gateway the LAN default route wins, the NAT one stays as a fallback. */
-export const LAN_ROUTE_METRIC = 100;
+const LAN_ROUTE_METRIC = 100;
 export const NAT_ROUTE_METRIC = 200;
 
 function textSlot(value: TextValue, slots: ExpressionSlots): string {
@@ -277,19 +271,4 @@ export function renderNetworkConfig(
   for (const nic of vm.nics) ethernets[nic.ifname] = ethernetEntry(nic, model, vars, slots);
   const tree = parseChecked(SEED_TEMPLATE_FILES.networkConfig, templates.networkConfig);
   return emitYaml(fillPlaceholders(SEED_TEMPLATE_FILES.networkConfig, tree, { ethernets }), slots);
-}
-
-/** All three seed files of one VM. */
-export function renderSeedFiles(
-  vm: VmSpec,
-  model: ClusterModel,
-  templates: SeedTemplates,
-  vars: SeedVariables,
-  instanceId: string,
-): SeedFiles {
-  return {
-    userData: renderUserData(vm, model, templates, vars),
-    metaData: renderMetaData(vm, instanceId, templates),
-    networkConfig: renderNetworkConfig(vm, model, templates, vars),
-  };
 }

@@ -21,7 +21,7 @@ export type AddressOf = (vm: VmSpec) => TextValue;
 
 export const KUBE_API_PORT = 6443;
 /** keepalived priority of the first gateway; each next one is 10 lower, so the config order decides. */
-export const FIRST_GATEWAY_PRIORITY = 150;
+const FIRST_GATEWAY_PRIORITY = 150;
 /** The keepalived health check: a holder whose nginx is not running gives both VIPs up. */
 export const NGINX_CHECK_SCRIPT = "/usr/bin/systemctl is-active --quiet nginx.service";
 

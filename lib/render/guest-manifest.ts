@@ -22,4 +22,3 @@ const entrySchema = z.strictObject({
 export const manifestSchema = z.strictObject({ vm: z.string().min(1), files: z.array(entrySchema).min(1) });
 
 export type GuestFileEntry = z.infer<typeof entrySchema>;
-export type GuestManifest = z.infer<typeof manifestSchema>;

@@ -27,7 +27,7 @@ export function vmxOptionsFor(model: ClusterModel): VmxOptions {
 }
 
 /** Serial console of the guest, next to the .vmx: where to look when a guest never reports an IP. */
-export const SERIAL_LOG_FILE = "console.log";
+const SERIAL_LOG_FILE = "console.log";
 
 const GUEST_OS: Record<Arch, string> = { amd64: "ubuntu-64", arm64: "arm-ubuntu-64" };
 

@@ -26,11 +26,11 @@ export interface SshRunOptions {
 
 const REMOTE_WORD = /^[A-Za-z0-9_./=:-]+$/;
 
-export function expandIdentityFile(file: string, home = os.homedir()): string {
+function expandIdentityFile(file: string, home = os.homedir()): string {
   return file === "~" ? home : file.startsWith("~/") ? path.join(home, file.slice(2)) : path.resolve(file);
 }
 
-export function sshArgs(target: SshTarget, remote: readonly string[], connectTimeoutSeconds = 10): string[] {
+function sshArgs(target: SshTarget, remote: readonly string[], connectTimeoutSeconds = 10): string[] {
   if (!/^[A-Za-z0-9.-]+$/.test(target.host))
     throw new Error(`SSH host ${JSON.stringify(target.host)} is not an address or host name`);
   if (!/^[a-z_][a-z0-9_-]*$/.test(target.user))

@@ -46,7 +46,7 @@ function askLine(
   });
 }
 
-export function renderTeardownReport(report: TeardownReport): string {
+function renderTeardownReport(report: TeardownReport): string {
   const destroy =
     report.destroy === "skipped"
       ? ["terraform destroy", "skipped", "--skip-destroy"]

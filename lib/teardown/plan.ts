@@ -9,8 +9,8 @@ import * as path from "node:path";
 import { ClusterModel } from "../config/model";
 import { HOSTNAME } from "../config/schema";
 
-export const CLUSTER_STACK = "k8s-cluster";
-export const APT_CACHE_STACK = "apt-cache";
+const CLUSTER_STACK = "k8s-cluster";
+const APT_CACHE_STACK = "apt-cache";
 
 export interface TeardownVm {
   readonly name: string;
@@ -45,10 +45,7 @@ export interface TeardownPlan {
   readonly baseImagesDir?: string;
 }
 
-export const stateFilesOf = (stack: string) => [
-  `terraform.${stack}.tfstate`,
-  `terraform.${stack}.tfstate.backup`,
-];
+const stateFilesOf = (stack: string) => [`terraform.${stack}.tfstate`, `terraform.${stack}.tfstate.backup`];
 
 /**
  * VMs of an earlier config: `<name>.vmwarevm` folders in the project's VMs folder whose name is a valid

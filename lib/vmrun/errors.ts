@@ -26,7 +26,6 @@ export interface VmrunErrorInit {
 const NOT_POWERED_ON = /is not powered on/i;
 const VM_NOT_FOUND = /cannot be found|Cannot open VM/i;
 const TOOLS_NOT_RUNNING = /Tools are not running/i;
-const SNAPSHOT_EXISTS = /snapshot with the name already exists/i;
 // "does not exist" is what wrappers report for an unknown name; VIX's "does not uniquely identify one
 // snapshot" means the name matched zero or several snapshots. Both mean: this name cannot be used.
 const SNAPSHOT_NOT_FOUND =
@@ -55,7 +54,7 @@ export class VmrunError extends Error {
   }
 }
 
-export function vmNameOf(vmx: string): string {
+function vmNameOf(vmx: string): string {
   return path.basename(vmx).replace(/\.vmx$/i, "");
 }
 
@@ -116,7 +115,5 @@ function failedWith(err: unknown, pattern: RegExp): boolean {
 
 export const isNotPoweredOn = (err: unknown): boolean => failedWith(err, NOT_POWERED_ON);
 export const isVmNotFound = (err: unknown): boolean => failedWith(err, VM_NOT_FOUND);
-export const isToolsNotRunning = (err: unknown): boolean => failedWith(err, TOOLS_NOT_RUNNING);
-export const isSnapshotExists = (err: unknown): boolean => failedWith(err, SNAPSHOT_EXISTS);
 export const isSnapshotNotFound = (err: unknown): boolean => failedWith(err, SNAPSHOT_NOT_FOUND);
 export const isAlreadyRunning = (err: unknown): boolean => failedWith(err, ALREADY_RUNNING);

@@ -2,7 +2,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 
 export type VmrunHostType = "fusion" | "ws" | "player";
-export const VMRUN_HOST_TYPES: readonly VmrunHostType[] = ["fusion", "ws", "player"];
+const VMRUN_HOST_TYPES: readonly VmrunHostType[] = ["fusion", "ws", "player"];
 
 export interface VmrunLocation {
   readonly binary: string;
@@ -17,7 +17,7 @@ export interface LocateVmrunOptions {
   readonly isExecutable: (p: string) => boolean;
 }
 
-export class VmrunLocateError extends Error {
+class VmrunLocateError extends Error {
   constructor(message: string) {
     super(message);
     this.name = "VmrunLocateError";

@@ -30,7 +30,7 @@ export interface ShellSpy {
   cleanup(): void;
 }
 
-export const SHELL_NAMES = ["sh", "bash", "dash", "zsh"] as const;
+const SHELL_NAMES = ["sh", "bash", "dash", "zsh"] as const;
 const SHELL_RE = /(^|\/)(sh|bash|dash|zsh|ksh|csh|tcsh|fish)$/;
 
 function findOnPath(name: string, envPath: string, skip: string): string | undefined {

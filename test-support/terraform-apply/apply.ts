@@ -93,7 +93,7 @@ export interface StackResult extends PlanResult {
   readonly statePath: string;
 }
 
-export const DEFAULT_COMMAND_TIMEOUT_MS = 15 * 60_000;
+const DEFAULT_COMMAND_TIMEOUT_MS = 15 * 60_000;
 
 interface PlanEntry {
   readonly address: string;

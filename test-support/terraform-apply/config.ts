@@ -66,7 +66,7 @@ export interface StackConfig {
 }
 
 export const MANAGED_TYPES = ["null_resource", "local_file"] as const;
-export const DATA_TYPES = ["external"] as const;
+const DATA_TYPES = ["external"] as const;
 
 const ARGUMENTS: Record<string, readonly string[]> = {
   null_resource: ["triggers"],
@@ -76,7 +76,7 @@ const ARGUMENTS: Record<string, readonly string[]> = {
 const META = ["//", "depends_on", "provisioner", "lifecycle"];
 
 /** Terraform's own message (configs/provisioner.go), for a destroy provisioner that references anything but self. */
-export const DESTROY_REFERENCE_ERROR =
+const DESTROY_REFERENCE_ERROR =
   "Invalid reference from destroy provisioner: destroy-time provisioners and their connection configurations may only reference attributes of the related resource, via 'self', 'count.index', or 'each.key'";
 
 function isRecord(v: unknown): v is Record<string, unknown> {
@@ -107,7 +107,7 @@ export function loadStackConfig(stackDir: string): StackConfig {
   return parseStackConfig(stackDir, json);
 }
 
-export function parseStackConfig(stackDir: string, json: unknown): StackConfig {
+function parseStackConfig(stackDir: string, json: unknown): StackConfig {
   const top = record("the Terraform JSON", json);
   checkKeys("the top level", top, ["//", "terraform", "provider", "resource", "data", "variable", "output"]);
 
@@ -338,7 +338,7 @@ export type TypeConstraint =
   | { readonly kind: "list" | "set" | "map"; readonly element: TypeConstraint };
 
 /** Type constraints as cdktf writes them in JSON ("string", "list(string)", ...). */
-export function parseType(text: string): TypeConstraint {
+function parseType(text: string): TypeConstraint {
   const t = text.trim();
   if (t === "string" || t === "number" || t === "bool" || t === "any") return { kind: t };
   const open = t.indexOf("(");
@@ -383,7 +383,7 @@ function parseVariables(section: unknown): Map<string, VariableConfig> {
 }
 
 /** A value as the type constraint converts it (Terraform converts numbers and bools to strings, and back). */
-export function convertToType(value: Value, type: TypeConstraint, where: string): Value {
+function convertToType(value: Value, type: TypeConstraint, where: string): Value {
   if (value === null || type.kind === "any") return value;
   const bad = (): never => {
     throw new ExpressionError(`${where}: ${JSON.stringify(value)} is not a ${describeType(type)}`);
@@ -425,7 +425,7 @@ function describeType(t: TypeConstraint): string {
 }
 
 /** A plain JS value (test input, JSON default) as an expression value; rejects what JSON cannot hold. */
-export function toValue(v: unknown, where: string): Value {
+function toValue(v: unknown, where: string): Value {
   if (v === null || typeof v === "string" || typeof v === "boolean") return v;
   if (typeof v === "number" && Number.isFinite(v)) return v;
   if (Array.isArray(v)) return v.map((x, i) => toValue(x, `${where}[${i}]`));

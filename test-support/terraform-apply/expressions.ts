@@ -32,7 +32,7 @@ export const UNKNOWN = Unknown.instance;
 export type Value = string | number | boolean | null | Unknown | Value[] | { [key: string]: Value };
 export type ObjectValue = { [key: string]: Value };
 
-export const isUnknown = (v: unknown): v is Unknown => v === UNKNOWN;
+const isUnknown = (v: unknown): v is Unknown => v === UNKNOWN;
 export const isObject = (v: Value): v is ObjectValue =>
   typeof v === "object" && v !== null && !Array.isArray(v) && !isUnknown(v);
 
@@ -512,7 +512,7 @@ export function parseExpression(text: string): Expr {
 }
 
 /** True when the string needs evaluating (holds an interpolation, a directive or an escape). */
-export function hasTemplateSyntax(text: string): boolean {
+function hasTemplateSyntax(text: string): boolean {
   return text.includes("${") || text.includes("%{");
 }
 
@@ -649,7 +649,7 @@ const typeName = (v: Value): string =>
           : typeof v;
 
 /** HCL's automatic conversion to string (numbers and bools convert; null and collections do not). */
-export function toStringValue(v: Value, what: string): string | Unknown {
+function toStringValue(v: Value, what: string): string | Unknown {
   if (isUnknown(v)) return v;
   if (typeof v === "string") return v;
   if (typeof v === "number") return formatNumber(v);
@@ -1007,6 +1007,3 @@ const FUNCTIONS: Record<string, { arity?: number; impl: (args: Value[]) => Value
     },
   },
 };
-
-/** Names of the functions implemented (besides can), for error messages and tests. */
-export const SUPPORTED_FUNCTIONS = ["can", ...Object.keys(FUNCTIONS)].sort();

@@ -26,7 +26,7 @@ export interface WalkOptions {
 }
 
 /** Throws `Cycle: a -> b -> a` (Terraform's wording) when the dependencies loop. */
-export function assertAcyclic(deps: ReadonlyMap<string, readonly string[]>): void {
+function assertAcyclic(deps: ReadonlyMap<string, readonly string[]>): void {
   const state = new Map<string, "visiting" | "done">();
   const stack: string[] = [];
   const visit = (id: string): void => {

@@ -38,14 +38,5 @@
  * Process handling (differs from Terraform on purpose): every command has a deadline (commandTimeoutMs,
  * default 15 min) and runs in its own process group, which a deadline or an abort kills.
  */
-export { applyStack, destroyStack, planStack, DEFAULT_COMMAND_TIMEOUT_MS } from "./apply";
-export type {
-  Change,
-  ChangeAction,
-  CommandRun,
-  Failure,
-  PlanResult,
-  StackOptions,
-  StackResult,
-} from "./apply";
-export { UnsupportedError, ExpressionError } from "./expressions";
+export { applyStack, destroyStack, planStack } from "./apply";
+export type { PlanResult, StackOptions, StackResult } from "./apply";

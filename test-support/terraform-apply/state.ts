@@ -10,8 +10,8 @@ import * as fs from "node:fs";
 import { Mode } from "./config";
 import { ObjectValue, Value } from "./expressions";
 
-export const STATE_FORMAT_VERSION = 4;
-export const SIMULATOR_VERSION = "0.0.0-terraform-apply-sim";
+const STATE_FORMAT_VERSION = 4;
+const SIMULATOR_VERSION = "0.0.0-terraform-apply-sim";
 
 export interface ResourceState {
   readonly address: string;

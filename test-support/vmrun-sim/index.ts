@@ -8,7 +8,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 
-export const SIM_BINARY = path.join(__dirname, "vmrun");
+const SIM_BINARY = path.join(__dirname, "vmrun");
 
 /** Misbehaviour for one command; see the header of ./vmrun. */
 export interface CommandFault {
@@ -238,7 +238,7 @@ export interface TestVmx {
 }
 
 /** A static MAC in VMware's manual range 00:50:56:00-3F:xx:xx, derived from the name. */
-export function testMac(name: string): string {
+function testMac(name: string): string {
   const h = crypto.createHash("sha256").update(name).digest();
   const hex = (b: number) => b.toString(16).padStart(2, "0");
   return `00:50:56:${hex(h[0] & 0x3f)}:${hex(h[1])}:${hex(h[2])}`;

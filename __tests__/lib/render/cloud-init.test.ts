@@ -8,13 +8,13 @@ import {
   APT_PROXY_DETECT_PATH,
   renderMetaData,
   renderNetworkConfig,
-  renderSeedFiles,
   renderUserData,
   type SeedVariables,
 } from "../../../lib/render/cloud-init";
 import { type SeedTemplates } from "../../../lib/render/templates";
 import { loadSeedTemplates } from "../../../lib/load/seed-templates";
 import { parseVmx, renderVmx, vmxOptionsFor } from "../../../lib/render/vmx";
+import { renderSeedFiles } from "../../../test-support/seed-files";
 import {
   allVms,
   FIXTURE_SSH_PUBLIC_KEY,

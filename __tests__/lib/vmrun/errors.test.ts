@@ -1,9 +1,7 @@
 import {
   isAlreadyRunning,
   isNotPoweredOn,
-  isSnapshotExists,
   isSnapshotNotFound,
-  isToolsNotRunning,
   isVmNotFound,
   VmrunError,
 } from "../../../lib/vmrun/errors";
@@ -73,8 +71,6 @@ describe("classifiers", () => {
     const cases: Array<[(e: unknown) => boolean, string]> = [
       [isNotPoweredOn, `Error: The virtual machine is not powered on: ${VMX}`],
       [isVmNotFound, `Error: Cannot open VM: ${VMX}, The virtual machine cannot be found`],
-      [isToolsNotRunning, `Error: The VMware Tools are not running in the virtual machine: ${VMX}`],
-      [isSnapshotExists, "Error: A snapshot with the name already exists"],
       [isSnapshotNotFound, "Error: The snapshot does not exist"],
       [isSnapshotNotFound, "Error: The name does not uniquely identify one snapshot"],
       [

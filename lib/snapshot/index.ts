@@ -1,4 +1,0 @@
-export * from "./types";
-export * from "./names";
-export * from "./manifest";
-export * from "./sets";
