@@ -5,6 +5,7 @@ import { GuestConfig } from "../constructs/guest-config";
 import { Inventory } from "../constructs/inventory";
 import { VirtualMachine } from "../constructs/virtual-machine";
 import { inventoryVariable } from "../lib/config/build-model";
+import { hclMatches, RULES } from "../lib/config/rules";
 import { guestFilesFor } from "../lib/render/guest-files";
 import { LabStack, LabStackProps } from "./stack-base";
 
@@ -42,15 +43,16 @@ export class K8sClusterStack extends LabStack {
     });
 
     const vrrp = net.vrrp;
+    const routerId = RULES.vrrpRouterId;
     const routerIdVariable = (id: string, value: number, which: string) =>
       new TerraformVariable(this, id, {
         type: "number",
         default: value,
-        description: `VRRP router id (1-255) of the keepalived instance holding the ${which} VIP`,
+        description: `VRRP router id (${routerId.min}-${routerId.max}) of the keepalived instance holding the ${which} VIP`,
         validation: [
           {
-            condition: `\${var.${id} >= 1 && var.${id} <= 255 && floor(var.${id}) == var.${id}}`,
-            errorMessage: `${id} must be a whole number from 1 to 255.`,
+            condition: `\${var.${id} >= ${routerId.min} && var.${id} <= ${routerId.max} && floor(var.${id}) == var.${id}}`,
+            errorMessage: `${id} must be a whole number from ${routerId.min} to ${routerId.max}.`,
           },
         ],
       });
@@ -62,7 +64,7 @@ export class K8sClusterStack extends LabStack {
       description: "keepalived PASS authentication between the gateways (1-8 characters)",
       validation: [
         {
-          condition: '${can(regex("^[A-Za-z0-9._-]{1,8}$", var.vrrp_auth_pass))}',
+          condition: `\${${hclMatches(RULES.vrrpAuthPass, "var.vrrp_auth_pass")}}`,
           errorMessage: "vrrp_auth_pass must be 1-8 letters, digits, '.', '_' or '-'.",
         },
       ],

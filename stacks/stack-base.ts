@@ -4,6 +4,7 @@ import { ExternalProvider } from "@cdktf/provider-external/lib/provider";
 import { LocalProvider } from "@cdktf/provider-local/lib/provider";
 import { NullProvider } from "@cdktf/provider-null/lib/provider";
 import { ClusterModel } from "../lib/config/model";
+import { hclMatches, RULES } from "../lib/config/rules";
 import { SeedTemplates } from "../lib/render/templates";
 import { ProjectLayout } from "../constructs/project-layout";
 
@@ -13,9 +14,6 @@ export interface LabStackProps {
   /** @default new ProjectLayout() */
   readonly layout?: ProjectLayout;
 }
-
-const IPV4_CONDITION = (expr: string) =>
-  `\${can(regex("^((25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])\\\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])$", ${expr}))}`;
 
 /**
  * What both stacks share: the three providers, a local backend whose state file sits in the
@@ -36,14 +34,16 @@ export abstract class LabStack extends TerraformStack {
     new ExternalProvider(this, "external");
 
     const net = props.model.network;
+    const servers = RULES.dnsServers;
+    const domains = RULES.dnsSearchDomains;
     this.dnsServers = new TerraformVariable(this, "dns_servers", {
       type: "list(string)",
       default: [...net.dnsServers],
       description: "DNS servers every VM uses (1-3 IPv4 addresses)",
       validation: [
         {
-          condition: `\${length(var.dns_servers) >= 1 && length(var.dns_servers) <= 3 && alltrue([for s in var.dns_servers : ${IPV4_CONDITION("s").slice(2, -1)}])}`,
-          errorMessage: 'dns_servers must hold 1 to 3 IPv4 addresses, e.g. ["10.10.0.2"].',
+          condition: `\${length(var.dns_servers) >= ${servers.minItems} && length(var.dns_servers) <= ${servers.maxItems} && alltrue([for s in var.dns_servers : ${hclMatches(RULES.ipv4, "s")}])}`,
+          errorMessage: `dns_servers must hold ${servers.minItems} to ${servers.maxItems} IPv4 addresses, e.g. ["10.10.0.2"].`,
         },
       ],
     });
@@ -53,8 +53,8 @@ export abstract class LabStack extends TerraformStack {
       description: "DNS search domains every VM uses",
       validation: [
         {
-          condition: `\${length(var.dns_search_domains) <= 6 && alltrue([for d in var.dns_search_domains : can(regex("^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\\\\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$", d))])}`,
-          errorMessage: 'dns_search_domains must be at most 6 lower-case DNS names, e.g. ["lab.local"].',
+          condition: `\${length(var.dns_search_domains) <= ${domains.maxItems} && alltrue([for d in var.dns_search_domains : ${hclMatches(RULES.dnsName, "d")}])}`,
+          errorMessage: `dns_search_domains must be at most ${domains.maxItems} lower-case DNS names, e.g. ["lab.local"].`,
         },
       ],
     });
@@ -73,7 +73,7 @@ export abstract class LabStack extends TerraformStack {
       description,
       validation: [
         {
-          condition: IPV4_CONDITION(`var.${id}`),
+          condition: `\${${hclMatches(RULES.ipv4, `var.${id}`)}}`,
           errorMessage: `${id} must be an IPv4 address like ${defaultValue}.`,
         },
       ],

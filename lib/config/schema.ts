@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { isIPv4 } from "../net/ipv4";
 import { VMWARE_STATIC_MAC } from "../net/mac";
+import { regexOf, RULES } from "./rules";
 
 /**
  * The user's config file (YAML), with every default. Field-level rules live here; rules that relate
@@ -11,7 +12,6 @@ import { VMWARE_STATIC_MAC } from "../net/mac";
 export const HOSTNAME = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
 const HOSTNAME_FIX =
   "use an RFC 1123 hostname: 1-63 lower-case letters, digits or '-', starting and ending with a letter or digit (e.g. k8s-worker3)";
-const DNS_NAME = /^(?=.{1,253}$)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/;
 /**
  * A project-relative path: plain segments only, so nothing can point outside the project; each
  * segment at most 255 characters (the macOS limit), the whole at most 1024.
@@ -26,8 +26,6 @@ const KEY_FILE_PATH = /^[\p{L}\p{N}~._/@+ -]{1,1024}$/u;
 const RELATIVE_PATH_FIX =
   "use a path inside the project, relative to it, made of letters, digits, '.', '_', '-' and '/' (no '..', no leading '/' or '-')";
 
-/** keepalived's PASS authentication takes at most 8 characters; kept to characters that need no quoting. */
-const VRRP_PASS = /^[A-Za-z0-9._-]{1,8}$/;
 const VRRP_PASS_FIX = "use 1-8 letters, digits, '.', '_' or '-' (keepalived's limit), e.g. k8s-lab";
 
 const hostname = z
@@ -65,6 +63,11 @@ const LIMITS = {
 const cpus = int("vCPUs", ...LIMITS.cpus);
 const memoryMb = int("MB", ...LIMITS.memoryMb);
 const diskGb = int("GB", ...LIMITS.diskGb);
+
+/** A DNS name (RULES.dnsName, which Terraform's variable validation checks too). */
+const dnsName = (error: string) =>
+  z.string().max(RULES.dnsName.maxLength, { error }).regex(regexOf(RULES.dnsName), { error });
+const routerId = int("(VRRP router id)", RULES.vrrpRouterId.min, RULES.vrrpRouterId.max);
 
 const sizing = z.strictObject({ cpus, memoryMb, diskGb });
 
@@ -144,26 +147,29 @@ export const ClusterConfigSchema = z.strictObject({
       internalVip: ipv4.default("10.10.0.100"),
       dnsServers: z
         .array(ipv4)
-        .min(1, { error: "needs at least one DNS server, e.g. [10.10.0.2] (the vmnet's NAT DNS)" })
-        .max(3, { error: "takes at most 3 DNS servers (the resolver limit)" })
+        .min(RULES.dnsServers.minItems, {
+          error: "needs at least one DNS server, e.g. [10.10.0.2] (the vmnet's NAT DNS)",
+        })
+        .max(RULES.dnsServers.maxItems, {
+          error: `takes at most ${RULES.dnsServers.maxItems} DNS servers (the resolver limit)`,
+        })
         .default(["10.10.0.2"]),
       dnsSearchDomains: z
-        .array(z.string().regex(DNS_NAME, { error: "is not a DNS domain name like lab.local" }))
-        .max(6, { error: "takes at most 6 search domains" })
+        .array(dnsName("is not a DNS domain name like lab.local"))
+        .max(RULES.dnsSearchDomains.maxItems, {
+          error: `takes at most ${RULES.dnsSearchDomains.maxItems} search domains`,
+        })
         .default([]),
       /** Name every VM's /etc/hosts gives the internal VIP (the Kubernetes API endpoint). */
-      apiHostname: z
-        .string()
-        .regex(DNS_NAME, { error: "is not a DNS name like k8s-api or api.lab.local" })
-        .default("k8s-api"),
+      apiHostname: dnsName("is not a DNS name like k8s-api or api.lab.local").default("k8s-api"),
       /** keepalived between the gateways: defaults of the vrrp_* Terraform variables. */
       vrrp: z
         .strictObject({
-          externalRouterId: int("(VRRP router id)", 1, 255).default(51),
-          internalRouterId: int("(VRRP router id)", 1, 255).default(52),
+          externalRouterId: routerId.default(51),
+          internalRouterId: routerId.default(52),
           authPass: z
             .string()
-            .regex(VRRP_PASS, { error: `is not a VRRP password; ${VRRP_PASS_FIX}` })
+            .regex(regexOf(RULES.vrrpAuthPass), { error: `is not a VRRP password; ${VRRP_PASS_FIX}` })
             .default("k8s-lab"),
         })
         .prefault({}),

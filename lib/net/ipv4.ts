@@ -1,6 +1,9 @@
+import { regexOf, RULES } from "../config/rules";
+
 /** IPv4 arithmetic for validation and rendering; strict dotted-quad only (no octal, no shorthand). */
 
-const QUAD = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
+// The rule Terraform's variable validation states too (lib/config/rules.ts).
+const QUAD = regexOf(RULES.ipv4);
 
 export function isIPv4(value: string): boolean {
   return QUAD.test(value);
