@@ -7,3 +7,8 @@ import type { VmSpec } from "./model";
 export function lastIpFile(vm: Pick<VmSpec, "generatedDir">): string {
   return `${vm.generatedDir}/last-ip`;
 }
+
+/** `k8s-master1` -> `K8S_MASTER1_IP`: the VM's variable in the inventory file. */
+export function inventoryVariableName(vmName: string): string {
+  return `${vmName.toUpperCase().replace(/-/g, "_")}_IP`;
+}
