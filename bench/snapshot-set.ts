@@ -1,7 +1,7 @@
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { createSnapshotSet } from "../lib/snapshot/sets";
+import { createSnapshotSet } from "../lib/snapshot/create-set";
 import { SnapshotTarget } from "../lib/snapshot/types";
 import { VmrunDriver } from "../lib/vmrun";
 import { createVmrunSim, writeTestVmx } from "../test-support/vmrun-sim";

@@ -140,3 +140,50 @@ describe("scripts/snapshot.ts", () => {
     for (const vm of CLUSTER_VMS) expect(snapshotsOf(vm)).toEqual(["slow"]);
   });
 });
+
+describe("scripts/snapshot.ts when the cluster is not built", () => {
+  const NOT_BUILT = "not built yet: run npm run deploy";
+  let p: CliProject;
+  afterEach(() => p.cleanup());
+  const snapshot = (...args: string[]) => runCli(p, "snapshot", args);
+
+  it("answers every command with the same 'not built yet' when no VM exists, and calls no vmrun", async () => {
+    p = createCliProject({ absent: [...CLUSTER_VMS] });
+    for (const args of [["create", "base"], ["list"], ["delete", "base"], ["rollback", "base"]]) {
+      const r = await snapshot(...args);
+      expect([args[0], r.code]).toEqual([args[0], 1]);
+      expect(r.stderr).toMatch(/not built yet: run npm run deploy/);
+      // Said once, not beside a table of failures.
+      expect(r.stderr.match(/not built yet/g)).toHaveLength(1);
+      expect(r.stdout).toBe("");
+    }
+    expect(p.sim.calls().filter((c) => c.command !== "list")).toEqual([]);
+  });
+
+  it("with one VM missing: create and rollback refuse it before anything, list says so, delete skips it", async () => {
+    p = createCliProject();
+    expect((await snapshot("create", "base")).code).toBe(0);
+    fs.rmSync(path.dirname(p.vmxOf("k8s-worker1")), { recursive: true });
+
+    const created = await snapshot("create", "second");
+    expect(created.code).toBe(1);
+    expect(created.stderr).toContain(`k8s-worker1 ${NOT_BUILT}`);
+    expect(p.sim.calls().filter((c) => c.command === "snapshot")).toHaveLength(CLUSTER_VMS.length);
+
+    const rolled = await snapshot("rollback", "base", "--vm", "k8s-worker1");
+    expect(rolled.code).toBe(1);
+    expect(rolled.stderr).toContain(`k8s-worker1 ${NOT_BUILT}`);
+
+    const listed = await snapshot("list");
+    expect(listed.code).toBe(0);
+    expect(listed.stdout).toMatch(/k8s-worker1\s+│ not built\s+│/);
+
+    const deleted = await snapshot("delete", "base");
+    expect(deleted.code).toBe(0);
+    expect(deleted.stdout).toMatch(new RegExp(`k8s-worker1\\s+│ skipped\\s+│ ${NOT_BUILT}`));
+    expect(deleted.stdout).toMatch(/k8s-master1\s+│ done\s+│/);
+    const onlyMissing = await snapshot("delete", "base", "--vm", "k8s-worker1");
+    expect(onlyMissing.code).toBe(0);
+    expect(p.sim.calls().filter((c) => c.command === "deleteSnapshot")).toHaveLength(2);
+  });
+});

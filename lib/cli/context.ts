@@ -100,3 +100,17 @@ export function selectTargets(
   const wanted = new Set(names);
   return targets.filter((t) => wanted.has(t.name));
 }
+
+/** Every day-two command's answer for a VM whose .vmx does not exist. */
+export const NOT_BUILT = "not built yet: run npm run deploy";
+
+/** The targets whose .vmx does not exist (never deployed, or removed by a teardown). */
+export function unbuilt<T extends VmTarget>(targets: readonly T[]): T[] {
+  return targets.filter((t) => !fs.existsSync(t.vmx));
+}
+
+/** Throws before anything is done when none of `targets` exists: there is nothing to act on. */
+export function requireSomeBuilt(command: string, targets: readonly VmTarget[]): void {
+  if (targets.length > 0 && unbuilt(targets).length === targets.length)
+    throw new Error(`${command}: the cluster is ${NOT_BUILT} (no VM's .vmx exists)`);
+}

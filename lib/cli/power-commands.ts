@@ -3,7 +3,7 @@ import { startOrder } from "../config/build-model";
 import { Role } from "../config/model";
 import { SOFT_STOP_MS } from "../vm/power";
 import { isAlreadyRunning, VmrunError } from "../vmrun/errors";
-import { CliContext, VmTarget } from "./context";
+import { CliContext, NOT_BUILT, VmTarget } from "./context";
 import { errorMessage, OutcomeRow } from "./report";
 
 export type Progress = (vm: string, message: string) => void;
@@ -33,8 +33,7 @@ async function runningNow(ctx: CliContext, t: VmTarget): Promise<boolean | undef
 }
 
 async function startOne(ctx: CliContext, t: VmTarget, progress: Progress): Promise<OutcomeRow> {
-  if (!fs.existsSync(t.vmx))
-    return { vm: t.name, outcome: "skipped", detail: "not built (no .vmx); run the deploy" };
+  if (!fs.existsSync(t.vmx)) return { vm: t.name, outcome: "skipped", detail: NOT_BUILT };
   try {
     if (await ctx.driver.isRunning(t.vmx)) {
       progress(t.name, "already running");
@@ -63,7 +62,7 @@ async function startOne(ctx: CliContext, t: VmTarget, progress: Progress): Promi
 }
 
 async function stopOne(ctx: CliContext, t: VmTarget, progress: Progress): Promise<OutcomeRow> {
-  if (!fs.existsSync(t.vmx)) return { vm: t.name, outcome: "skipped", detail: "not built (no .vmx)" };
+  if (!fs.existsSync(t.vmx)) return { vm: t.name, outcome: "skipped", detail: NOT_BUILT };
   try {
     progress(t.name, "stopping (guest shutdown, then hard stop if needed)");
     const how = await ctx.driver.stopIfRunning(t.vmx, {

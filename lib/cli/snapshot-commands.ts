@@ -7,14 +7,20 @@ import { formatInventory, parseInventory } from "../inventory/env-file";
 import { parseCidr } from "../net/ipv4";
 import { withOperationLock } from "../ops/operation-lock";
 import { defaultSetName, validateSetName } from "../snapshot/names";
-import {
-  createSnapshotSet,
-  deleteSnapshotSet,
-  listSnapshotSets,
-  rollbackSnapshotSet,
-} from "../snapshot/sets";
+import { createSnapshotSet } from "../snapshot/create-set";
+import { deleteSnapshotSet } from "../snapshot/delete-set";
+import { listSnapshotSets } from "../snapshot/list-sets";
+import { rollbackSnapshotSet } from "../snapshot/rollback-set";
 import { SetResult } from "../snapshot/types";
-import { CliContext, ensureGeneratedDir, parseTimeoutSeconds, selectTargets } from "./context";
+import {
+  CliContext,
+  ensureGeneratedDir,
+  NOT_BUILT,
+  parseTimeoutSeconds,
+  requireSomeBuilt,
+  selectTargets,
+  unbuilt,
+} from "./context";
 import { failOnBadOutcomes, progressLine, renderOutcomeTable, renderTable } from "./report";
 
 /** Loads the context for one command; `timeoutSeconds` is its `--timeout`. */
@@ -60,6 +66,12 @@ export interface CreateOptions {
 export async function snapshotCreate(ctx: CliContext, opts: CreateOptions): Promise<void> {
   const name = opts.name ?? defaultSetName(new Date());
   validateSetName(name);
+  requireSomeBuilt("snapshot create", ctx.targets);
+  const missing = unbuilt(ctx.targets);
+  if (missing.length > 0)
+    throw new Error(
+      `snapshot create: ${missing.map((t) => t.name).join(", ")} ${NOT_BUILT} (a set is taken on every cluster VM); nothing was changed`,
+    );
   const result = await withOperationLock(ensureGeneratedDir(ctx), "snapshot create", () =>
     createSnapshotSet(ctx.driver, ctx.targets, {
       name,
@@ -74,6 +86,8 @@ export async function snapshotCreate(ctx: CliContext, opts: CreateOptions): Prom
 }
 
 export async function snapshotList(ctx: CliContext, opts: { json?: boolean }): Promise<void> {
+  requireSomeBuilt("snapshot list", ctx.targets);
+  const missing = new Set(unbuilt(ctx.targets).map((t) => t.name));
   const listing = await withOperationLock(ensureGeneratedDir(ctx), "snapshot list", () =>
     listSnapshotSets(ctx.driver, ctx.targets, { manifestDir: manifestDirOf(ctx), timeoutMs: ctx.timeoutMs }),
   );
@@ -94,7 +108,7 @@ export async function snapshotList(ctx: CliContext, opts: { json?: boolean }): P
   }
   const matrix = listing.vms.map((vm) => [
     vm.vm,
-    vm.power,
+    missing.has(vm.vm) ? "not built" : vm.power,
     ...listing.sets.map((s) =>
       s.presence[vm.vm] === undefined ? "?" : s.presence[vm.vm] ? "present" : "missing",
     ),
@@ -129,7 +143,13 @@ export async function snapshotRollback(
   opts: { vms?: string[] },
 ): Promise<void> {
   validateSetName(name);
+  requireSomeBuilt("snapshot rollback", ctx.targets);
   const chosen = selectTargets(ctx.targets, opts.vms);
+  const missing = unbuilt(chosen);
+  if (missing.length > 0)
+    throw new Error(
+      `snapshot rollback: ${missing.map((t) => t.name).join(", ")} ${NOT_BUILT}; nothing was changed`,
+    );
   const m = ctx.model;
   await withOperationLock(ensureGeneratedDir(ctx), "snapshot rollback", async () => {
     const result = await rollbackSnapshotSet(ctx.driver, ctx.targets, name, {
@@ -150,15 +170,27 @@ export async function snapshotRollback(
 
 export async function snapshotDelete(ctx: CliContext, name: string, opts: { vms?: string[] }): Promise<void> {
   validateSetName(name);
+  requireSomeBuilt("snapshot delete", ctx.targets);
   const chosen = selectTargets(ctx.targets, opts.vms);
-  const result = await withOperationLock(ensureGeneratedDir(ctx), "snapshot delete", () =>
-    deleteSnapshotSet(ctx.driver, ctx.targets, name, {
-      vms: chosen.map((t) => t.name),
-      timeoutMs: ctx.timeoutMs,
-      manifestDir: manifestDirOf(ctx),
-      onProgress: progressLine("snapshot delete"),
-    }),
-  );
+  // A VM that is not built holds no set: skipped, as a VM without the set is.
+  const missing = new Set(unbuilt(chosen).map((t) => t.name));
+  const built = chosen.filter((t) => !missing.has(t.name));
+  // Never an empty --vm list: deleteSnapshotSet reads that as every VM.
+  const deleted =
+    built.length === 0
+      ? { set: name, ok: true, results: [] }
+      : await withOperationLock(ensureGeneratedDir(ctx), "snapshot delete", () =>
+          deleteSnapshotSet(ctx.driver, ctx.targets, name, {
+            vms: built.map((t) => t.name),
+            timeoutMs: ctx.timeoutMs,
+            manifestDir: manifestDirOf(ctx),
+            onProgress: progressLine("snapshot delete"),
+          }),
+        );
+  const skipped = chosen
+    .filter((t) => missing.has(t.name))
+    .map((t) => ({ vm: t.name, outcome: "skipped" as const, detail: NOT_BUILT }));
+  const result = { ...deleted, results: [...deleted.results, ...skipped] };
   printSetResult("snapshot delete", result, false);
 }
 

@@ -1,6 +1,6 @@
 import * as fs from "node:fs";
 import { readManifest } from "../../../lib/snapshot/manifest";
-import { createSnapshotSet } from "../../../lib/snapshot/sets";
+import { createSnapshotSet } from "../../../lib/snapshot/create-set";
 import { waitUntilDead } from "../../../test-support/processes";
 import { CLUSTER, createSnapshotCluster, SnapshotCluster } from "../../../test-support/snapshot-cluster";
 import { pidsOf } from "../../../test-support/vmrun-sim";

@@ -1,11 +1,9 @@
 import { parseCidr } from "../../../lib/net/ipv4";
 import { readManifest } from "../../../lib/snapshot/manifest";
-import {
-  createSnapshotSet,
-  deleteSnapshotSet,
-  listSnapshotSets,
-  rollbackSnapshotSet,
-} from "../../../lib/snapshot/sets";
+import { createSnapshotSet } from "../../../lib/snapshot/create-set";
+import { deleteSnapshotSet } from "../../../lib/snapshot/delete-set";
+import { listSnapshotSets } from "../../../lib/snapshot/list-sets";
+import { rollbackSnapshotSet } from "../../../lib/snapshot/rollback-set";
 import { waitUntilDead } from "../../../test-support/processes";
 import { CLUSTER, createSnapshotCluster, SnapshotCluster } from "../../../test-support/snapshot-cluster";
 import { pidsOf } from "../../../test-support/vmrun-sim";
