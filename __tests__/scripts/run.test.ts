@@ -51,6 +51,8 @@ const SHELL_FILES = [
   "e2e/golden/build.sh",
   "e2e/golden/bios-only.sh",
   "e2e/lib/launcher-in-netns.sh",
+  // Runs on the guest (Ubuntu's bash), not the Mac; the same checks hold it to plain, quoted bash.
+  "templates/apt-proxy-detect.sh",
 ];
 (hasTool("shellcheck") ? describe : describe.skip)("shell scripts", () => {
   it.each(SHELL_FILES)("%s passes shellcheck (bash 3.2 and BSD tools are the target)", async (file) => {
