@@ -195,7 +195,7 @@ describe("runDoctor", () => {
     });
     expect(rowsOf(report.results, "terraform")[0]).toMatchObject({
       status: "failure",
-      fix: "brew install terraform",
+      fix: "brew install hashicorp/tap/terraform (not plain brew install terraform, which is frozen at 1.5.7)",
     });
     expect(rowsOf(report.results, "ISO tool")[0].status).toBe("failure");
   });
