@@ -4,6 +4,8 @@ import * as path from "node:path";
 import { parse } from "yaml";
 import { AddressProbe } from "../../../lib/configure/address-probe";
 import { runConfigure } from "../../../lib/configure/command";
+import { footprint, PROFILES, profileInput } from "../../../lib/configure/plan";
+import { MEMORY_WARN_SHARE } from "../../../lib/doctor/capacity";
 import { HostFacts, LanInterface } from "../../../lib/configure/host-facts";
 import { loadClusterConfig } from "../../../lib/config/load";
 import { runDoctor } from "../../../lib/doctor/run-doctor";
@@ -232,5 +234,21 @@ describe("runConfigure", () => {
       `  - SSH key: sshPublicKeyFile = "${root}/.ssh/id_ed25519.pub": the SSH public key file does not exist; create one with: ssh-keygen -t ed25519`,
     );
     expect(fs.existsSync(path.join(root, "cluster.yaml"))).toBe(true);
+  });
+});
+
+describe("the README's figures", () => {
+  const readme = fs.readFileSync(path.join(REPO, "README.md"), "utf8");
+  it("quote each profile's memory as computed from the defaults", () => {
+    const gibOf = (name: string) =>
+      footprint(profileInput(PROFILES.find((p) => p.name === name)!)).memoryMb / 1024;
+    expect([gibOf("ha"), gibOf("lean-ha"), gibOf("minimal")]).toEqual([26, 13, 10]);
+    expect(readme).toContain("with **26 GiB** of VM\n  memory");
+    expect(readme).toContain("**ha** is the\n  default layout (26 GiB)");
+    expect(readme).toContain("**lean-ha** keeps the layout with smaller VMs (13 GiB");
+    expect(readme).toContain("**minimal** is\n  one gateway, one master and one worker (10 GiB");
+    // 26 GiB at the doctor's 70% warning share.
+    expect(Math.ceil(26 / MEMORY_WARN_SHARE)).toBe(38);
+    expect(readme).toContain("at least 38 GB");
   });
 });
