@@ -137,10 +137,6 @@ export function toolPath(tool: Tool): string | undefined {
   return typeof found === "string" ? found : undefined;
 }
 
-export function hasTools(...tools: Tool[]): boolean {
-  return tools.every((t) => Boolean(TOOLS[t].find()));
-}
-
 export const STRICT_ENV = "REQUIRE_TEST_TOOLS";
 export const SKIPS_FILE_ENV = "TEST_SKIPS_FILE";
 
@@ -168,7 +164,7 @@ function recordSkip(record: SkipRecord): void {
   if (file) fs.appendFileSync(file, `${JSON.stringify(record)}\n`);
 }
 
-export function missingMessage(tools: readonly Tool[]): string {
+function missingMessage(tools: readonly Tool[]): string {
   return tools.map((t) => `${TOOLS[t].what} is missing: ${TOOLS[t].install}`).join("; ");
 }
 

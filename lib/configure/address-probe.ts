@@ -5,7 +5,7 @@
  */
 import { runWithDeadline, RunResult } from "../process/run-with-deadline";
 
-export type ProbeAnswer = "free" | "taken";
+type ProbeAnswer = "free" | "taken";
 export type AddressProbe = (ip: string) => Promise<ProbeAnswer>;
 
 type Runner = (file: string, args: readonly string[]) => Promise<RunResult>;
