@@ -84,6 +84,8 @@ export interface FakeDoctorHost {
     executables?: string[];
     totalMemGb?: number;
     cpus?: number;
+    /** The host's IPv4 addresses. @default ["192.168.68.20"] (inside the default LAN) */
+    hostAddresses?: string[];
     freeDiskGb?: number;
     extraEnv?: NodeJS.ProcessEnv;
     now?: Date;
@@ -183,6 +185,7 @@ export function createFakeDoctorHost(opts: { clusterYaml?: string; key?: boolean
             durationMs: 1,
           };
         },
+        hostAddresses: () => o.hostAddresses ?? ["192.168.68.20"],
         totalMemBytes: (o.totalMemGb ?? 64) * 2 ** 30,
         cpuCount: o.cpus ?? 12,
         freeDiskBytes: async () => (o.freeDiskGb ?? 500) * 2 ** 30,

@@ -4,29 +4,17 @@ import * as path from "node:path";
 import * as YAML from "yaml";
 import { runWithDeadline, type RunResult } from "../lib/process/run-with-deadline";
 
+import { findProgram, toolPath } from "./required-tools";
+
 /**
  * The real consumers of generated files, run from tests: `cloud-init schema`, `netplan generate`,
- * `cloud-init devel net-convert`. Runs are cached by content, so many tests can share one.
+ * `cloud-init devel net-convert`, `keepalived -t`, `nginx -t`. Runs are cached by content, so many tests
+ * can share one. Tests gate on the tools with requireTools (required-tools.ts).
  */
-export function hasTool(file: string): boolean {
-  return (process.env.PATH ?? "").split(path.delimiter).some((dir) => fs.existsSync(path.join(dir, file)));
-}
-
-export const HAVE_CLOUD_INIT = hasTool("cloud-init");
-const NETPLAN_SBIN = "/usr/sbin/netplan";
-export const HAVE_NETPLAN = hasTool("netplan") || fs.existsSync(NETPLAN_SBIN);
-const NETPLAN = hasTool("netplan") ? "netplan" : NETPLAN_SBIN;
-
-const KEEPALIVED = ["/usr/sbin/keepalived", "keepalived"].find((f) =>
-  f.includes("/") ? fs.existsSync(f) : hasTool(f),
-);
-const NGINX = ["/usr/sbin/nginx", "nginx"].find((f) => (f.includes("/") ? fs.existsSync(f) : hasTool(f)));
-const IP = ["/usr/sbin/ip", "/sbin/ip", "/usr/bin/ip"].find((f) => fs.existsSync(f));
-/** keepalived -t checks the host's interfaces, so it runs in a network namespace that has the NICs: needs root and ip. */
-export const HAVE_KEEPALIVED_CHECK = KEEPALIVED !== undefined && IP !== undefined && process.getuid?.() === 0;
-/** nginx -t with the stream module (a separate package on Debian/Ubuntu). */
-export const HAVE_NGINX_STREAM =
-  NGINX !== undefined && fs.existsSync("/usr/lib/nginx/modules/ngx_stream_module.so");
+const need = (file: string | undefined, what: string): string => {
+  if (file === undefined) throw new Error(`${what} is not installed: gate the test with requireTools`);
+  return file;
+};
 
 export class Validators {
   readonly workDir = fs.mkdtempSync(path.join(os.tmpdir(), "validators-"));
@@ -57,7 +45,8 @@ export class Validators {
       fs.mkdirSync(path.join(root, "etc/netplan"), { recursive: true });
       const file = path.join(root, "etc/netplan/50-cloud-init.yaml");
       fs.writeFileSync(file, YAML.stringify({ network: YAML.parse(networkConfig) }), { mode: 0o600 });
-      const result = await runWithDeadline(NETPLAN, ["generate", "--root-dir", root], { timeoutMs: 30_000 });
+      const netplan = need(toolPath("netplan"), "netplan");
+      const result = await runWithDeadline(netplan, ["generate", "--root-dir", root], { timeoutMs: 30_000 });
       return { ...result, root };
     });
   }
@@ -92,7 +81,8 @@ export class Validators {
    * (enable_script_security needs it). The namespace is removed afterwards.
    */
   async keepalivedCheck(config: string, interfaces: readonly string[]): Promise<RunResult> {
-    if (KEEPALIVED === undefined || IP === undefined) throw new Error("keepalived or ip is not installed");
+    const keepalived = need(findProgram("keepalived", { sbin: true }), "keepalived");
+    const IP = need(findProgram("ip", { sbin: true }), "ip");
     const n = this.counter++;
     const file = path.join(this.workDir, `keepalived-${n}.conf`);
     fs.writeFileSync(file, config, { mode: 0o600 });
@@ -105,7 +95,7 @@ export class Validators {
         const link = await ip(["-n", ns, "link", "add", name, "type", "veth", "peer", "name", `peer${i}`]);
         if (link.code !== 0) throw new Error(`creating ${name} in ${ns} failed: ${link.stderr}`);
       }
-      return await runWithDeadline(IP, ["netns", "exec", ns, KEEPALIVED, "-t", "-l", "-f", file], {
+      return await runWithDeadline(IP, ["netns", "exec", ns, keepalived, "-t", "-l", "-f", file], {
         timeoutMs: 20_000,
       });
     } finally {
@@ -120,7 +110,8 @@ export class Validators {
    * as on a gateway (its seed sets that sysctl), where the VIPs need not be held.
    */
   async nginxCheck(config: string): Promise<RunResult> {
-    if (NGINX === undefined) throw new Error("nginx is not installed");
+    const NGINX = need(toolPath("nginx-stream"), "nginx with the stream module");
+    const IP = findProgram("ip", { sbin: true });
     const n = this.counter++;
     const dir = path.join(this.workDir, `nginx-${n}`);
     fs.mkdirSync(dir, { recursive: true });
@@ -137,7 +128,8 @@ export class Validators {
     const added = await ip(["netns", "add", ns]);
     if (added.code !== 0) throw new Error(`ip netns add failed: ${added.stderr}`);
     try {
-      const sysctl = await ip(["netns", "exec", ns, "sysctl", "-qw", "net.ipv4.ip_nonlocal_bind=1"]);
+      const sysctlPath = need(findProgram("sysctl", { sbin: true }), "sysctl");
+      const sysctl = await ip(["netns", "exec", ns, sysctlPath, "-qw", "net.ipv4.ip_nonlocal_bind=1"]);
       if (sysctl.code !== 0) throw new Error(`sysctl in ${ns} failed: ${sysctl.stderr}`);
       return await runWithDeadline(IP, ["netns", "exec", ns, NGINX, ...args], { timeoutMs: 20_000 });
     } finally {

@@ -14,6 +14,7 @@ import {
 import { qemuImgInfo } from "../../lib/disk/qemu-img";
 import { runWithDeadline } from "../../lib/process/run-with-deadline";
 import { MIB, makeTempDir } from "../../test-support/fixtures";
+import { requireTools } from "../../test-support/required-tools";
 
 describe("synth scaling configs", () => {
   it("the default size is the built-in default config: 7 cluster VMs and the APT cache", () => {
@@ -112,7 +113,7 @@ describe("disk preparation figures", () => {
     expect(seed.note).toContain("the seed's way is 3.00 x the floor");
   });
 
-  it("makes a compressed qcow2 base holding random and real data", async () => {
+  requireTools("qemu-img").it("makes a compressed qcow2 base holding random and real data", async () => {
     const dir = makeTempDir();
     try {
       const file = await makeRealisticBase(path.join(dir, "base.img"), {

@@ -13,6 +13,10 @@ import { renderKeepalivedConf } from "../../lib/render/gateway";
 import { renderHostsBlock } from "../../lib/render/hosts";
 import { vmByName } from "../../test-support/model-fixture";
 import { e2eModel, literalAddress, literalGatewayVars } from "./cluster-fixture";
+import { requireTools } from "../../test-support/required-tools";
+
+// Runs the guest's applier (templates/guest-apply.py) with python3.
+const python = requireTools("python3");
 
 const model = e2eModel();
 const gw1 = vmByName(model, "gateway1");
@@ -28,7 +32,7 @@ beforeEach(() => {
 afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
 
 describe("installed role files", () => {
-  it("the hosts block is cut out of /etc/hosts exactly as the guest's applier merges it", () => {
+  python.it("the hosts block is cut out of /etc/hosts exactly as the guest's applier merges it", () => {
     // The real applier, on a fake root, with systemctl replaced by `true`.
     fs.mkdirSync(path.join(dir, "etc"));
     fs.writeFileSync(path.join(dir, "etc/hosts"), "127.0.0.1 localhost\n127.0.1.1 gateway1\n");

@@ -11,6 +11,9 @@ import { runWithDeadline } from "../../lib/process/run-with-deadline";
 import { ImageServer, startImageServer } from "../../test-support/faults/image-server";
 import { cachedQcow2, GIB, removeFixtureCache } from "../../test-support/fixtures";
 import { makeTempProjectRoot, runEntry } from "../../test-support/run-entry";
+import { requireTools } from "../../test-support/required-tools";
+
+const qemuImg = requireTools("qemu-img");
 
 const IMAGE_PATH = "base_images/noble.img";
 const DISK = "VMs/k8s_cluster/m1.vmwarevm/m1.vmdk";
@@ -40,7 +43,7 @@ const damage: Record<string, (file: string) => void> = {
   },
 };
 
-describe("disk-clone never makes a disk from a damaged base image", () => {
+qemuImg.describe("disk-clone never makes a disk from a damaged base image", () => {
   it.each(Object.keys(damage))("base image %s after it was verified", async (how) => {
     const image = path.join(root, IMAGE_PATH);
     fs.mkdirSync(path.dirname(image));

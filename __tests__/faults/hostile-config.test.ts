@@ -24,6 +24,7 @@ import { FIXTURE_SSH_PUBLIC_KEY } from "../../test-support/model-fixture";
 import { REPO_ROOT, runEntry } from "../../test-support/run-entry";
 import { realTemplates } from "../../test-support/synth";
 import { createVmrunSim, VmrunSim } from "../../test-support/vmrun-sim";
+import { requireTools } from "../../test-support/required-tools";
 
 const KEY = FIXTURE_SSH_PUBLIC_KEY;
 const HOST: HostFacts = {
@@ -392,147 +393,151 @@ describe("accepted values with shell metacharacters never reach a shell", () => 
     fs.mkdirSync(path.join(spy.dir, "log"));
   });
 
-  it("base-image, disk-clone, seed-iso, vm-start and guest-ip with them, in a project folder named like an attack: no shell saw them, no canary fired", async () => {
-    const canary = path.join(outside, "CANARY-absolute");
-    const snippets = [
-      `$(touch ${canary})`,
-      `\`touch ${canary}\``,
-      `;touch ${canary};`,
-      "$(touch CANARY-relative)",
-    ];
-    // The key's comment is free text (accepted on purpose); a local image may sit in a folder with
-    // spaces and non-ASCII letters (shell symbols in the image path are refused by the config).
-    const comment = `lab ${snippets.join(" ")} | tee CANARY-pipe`;
-    const imageDir = path.join(outside, "My Images ünd more #1");
-    fs.mkdirSync(imageDir, { recursive: true });
-    fs.copyFileSync(await cachedQcow2({ virtualSize: 2 * GIB }), path.join(imageDir, "noble.img"));
-    fs.mkdirSync(path.join(root, "keys"));
-    fs.writeFileSync(
-      path.join(root, "keys", "id_lab.pub"),
-      `${KEY.split(" ").slice(0, 2).join(" ")} ${comment}\n`,
-    );
-    fs.writeFileSync(
-      path.join(root, "cluster.yaml"),
-      [
-        "arch: amd64",
-        "sshPublicKeyFile: keys/id_lab.pub",
-        `baseImage: {url: ${JSON.stringify(path.join(imageDir, "noble.img"))}, sha256: ${await sha256File(path.join(imageDir, "noble.img"))}}`,
-        "timeouts: {vmrunSeconds: 20, ipWaitSeconds: 30}",
-        "vms: [{name: w1, role: worker, diskGb: 4}]",
-        "",
-      ].join("\n"),
-    );
-    const model: ClusterModel = loadClusterConfig({ projectRoot: root, env: {} }).model;
-    expect(model.ssh.publicKey).toContain(comment);
-    expect(model.baseImage.url).toContain("My Images ünd more #1");
-    const vm = model.vms[0];
+  // qemu-img converts the disk and an ISO tool builds the seed, for real: both must be installed.
+  requireTools("qemu-img", "iso-tool").it(
+    "base-image, disk-clone, seed-iso, vm-start and guest-ip with them, in a project folder named like an attack: no shell saw them, no canary fired",
+    async () => {
+      const canary = path.join(outside, "CANARY-absolute");
+      const snippets = [
+        `$(touch ${canary})`,
+        `\`touch ${canary}\``,
+        `;touch ${canary};`,
+        "$(touch CANARY-relative)",
+      ];
+      // The key's comment is free text (accepted on purpose); a local image may sit in a folder with
+      // spaces and non-ASCII letters (shell symbols in the image path are refused by the config).
+      const comment = `lab ${snippets.join(" ")} | tee CANARY-pipe`;
+      const imageDir = path.join(outside, "My Images ünd more #1");
+      fs.mkdirSync(imageDir, { recursive: true });
+      fs.copyFileSync(await cachedQcow2({ virtualSize: 2 * GIB }), path.join(imageDir, "noble.img"));
+      fs.mkdirSync(path.join(root, "keys"));
+      fs.writeFileSync(
+        path.join(root, "keys", "id_lab.pub"),
+        `${KEY.split(" ").slice(0, 2).join(" ")} ${comment}\n`,
+      );
+      fs.writeFileSync(
+        path.join(root, "cluster.yaml"),
+        [
+          "arch: amd64",
+          "sshPublicKeyFile: keys/id_lab.pub",
+          `baseImage: {url: ${JSON.stringify(path.join(imageDir, "noble.img"))}, sha256: ${await sha256File(path.join(imageDir, "noble.img"))}}`,
+          "timeouts: {vmrunSeconds: 20, ipWaitSeconds: 30}",
+          "vms: [{name: w1, role: worker, diskGb: 4}]",
+          "",
+        ].join("\n"),
+      );
+      const model: ClusterModel = loadClusterConfig({ projectRoot: root, env: {} }).model;
+      expect(model.ssh.publicKey).toContain(comment);
+      expect(model.baseImage.url).toContain("My Images ünd more #1");
+      const vm = model.vms[0];
 
-    const env = (over: Record<string, string>) => ({
-      ...spy.env(sim.env.PATH),
-      VMRUN: sim.binary,
-      VMRUN_SIM_STATE: sim.stateDir,
-      ...over,
-    });
-    // Every step runs even when one fails, so that what a shell saw is checked first, below.
-    const outcomes: Array<{ entry: string; code: number | null; stderr: string }> = [];
-    const run = async (entry: string, vars: Record<string, string>, input?: string) => {
-      const r = await runEntry(entry, {
-        projectRoot: root,
-        env: env(vars),
-        ...(input !== undefined ? { input } : {}),
+      const env = (over: Record<string, string>) => ({
+        ...spy.env(sim.env.PATH),
+        VMRUN: sim.binary,
+        VMRUN_SIM_STATE: sim.stateDir,
+        ...over,
       });
-      outcomes.push({ entry, code: r.code, stderr: r.code === 0 ? "" : r.stderr });
-      return r;
-    };
-    const image = {
-      IMAGE_SOURCE: model.baseImage.url,
-      IMAGE_PATH: model.baseImage.path,
-      IMAGE_SHA256: model.baseImage.sha256 ?? "",
-      DOWNLOAD_TIMEOUT_SECONDS: "30",
-    };
-    await run("base-image", image);
-    fs.rmSync(path.join(root, model.paths.baseImagesDir), { recursive: true }); // so disk-clone fetches it from the hostile path too
-    await run("disk-clone", {
-      ...image,
-      VM_NAME: vm.name,
-      BASE_IMAGE: model.baseImage.path,
-      VMS_DIR: model.paths.vmsDir,
-      DISK_PATH: vm.diskPath,
-      DISK_SIZE_GB: String(vm.diskGb),
-      DISK_TIMEOUT_SECONDS: "60",
-    });
+      // Every step runs even when one fails, so that what a shell saw is checked first, below.
+      const outcomes: Array<{ entry: string; code: number | null; stderr: string }> = [];
+      const run = async (entry: string, vars: Record<string, string>, input?: string) => {
+        const r = await runEntry(entry, {
+          projectRoot: root,
+          env: env(vars),
+          ...(input !== undefined ? { input } : {}),
+        });
+        outcomes.push({ entry, code: r.code, stderr: r.code === 0 ? "" : r.stderr });
+        return r;
+      };
+      const image = {
+        IMAGE_SOURCE: model.baseImage.url,
+        IMAGE_PATH: model.baseImage.path,
+        IMAGE_SHA256: model.baseImage.sha256 ?? "",
+        DOWNLOAD_TIMEOUT_SECONDS: "30",
+      };
+      await run("base-image", image);
+      fs.rmSync(path.join(root, model.paths.baseImagesDir), { recursive: true }); // so disk-clone fetches it from the hostile path too
+      await run("disk-clone", {
+        ...image,
+        VM_NAME: vm.name,
+        BASE_IMAGE: model.baseImage.path,
+        VMS_DIR: model.paths.vmsDir,
+        DISK_PATH: vm.diskPath,
+        DISK_SIZE_GB: String(vm.diskGb),
+        DISK_TIMEOUT_SECONDS: "60",
+      });
 
-    const seed = renderSeedFiles(
-      vm,
-      model,
-      realTemplates(),
-      {
-        aptProxyUrl: { literal: model.aptCache.proxyUrl },
-        dnsServers: { literal: model.network.dnsServers },
-        dnsSearchDomains: { literal: model.network.dnsSearchDomains },
-      },
-      "w1-0001",
-    );
-    const seedDir = `${vm.generatedDir}/seed`;
-    fs.mkdirSync(path.join(root, seedDir), { recursive: true });
-    fs.writeFileSync(path.join(root, seedDir, "user-data"), seed.userData);
-    fs.writeFileSync(path.join(root, seedDir, "meta-data"), seed.metaData);
-    fs.writeFileSync(path.join(root, seedDir, "network-config"), seed.networkConfig);
-    expect(seed.userData).toContain(snippets[0]);
-    await run("seed-iso", {
-      VM_NAME: vm.name,
-      SEED_DIR: seedDir,
-      ISO_PATH: vm.seedIsoPath,
-      VMS_DIR: model.paths.vmsDir,
-    });
+      const seed = renderSeedFiles(
+        vm,
+        model,
+        realTemplates(),
+        {
+          aptProxyUrl: { literal: model.aptCache.proxyUrl },
+          dnsServers: { literal: model.network.dnsServers },
+          dnsSearchDomains: { literal: model.network.dnsSearchDomains },
+        },
+        "w1-0001",
+      );
+      const seedDir = `${vm.generatedDir}/seed`;
+      fs.mkdirSync(path.join(root, seedDir), { recursive: true });
+      fs.writeFileSync(path.join(root, seedDir, "user-data"), seed.userData);
+      fs.writeFileSync(path.join(root, seedDir, "meta-data"), seed.metaData);
+      fs.writeFileSync(path.join(root, seedDir, "network-config"), seed.networkConfig);
+      expect(seed.userData).toContain(snippets[0]);
+      await run("seed-iso", {
+        VM_NAME: vm.name,
+        SEED_DIR: seedDir,
+        ISO_PATH: vm.seedIsoPath,
+        VMS_DIR: model.paths.vmsDir,
+      });
 
-    const vmxSource = `${vm.generatedDir}/${vm.name}.vmx`;
-    fs.writeFileSync(path.join(root, vmxSource), renderVmx(vm, vmxOptionsFor(model)));
-    const ipEnv = {
-      IP_NETWORKS: model.network.nat.subnet,
-      IP_EXCLUDE: `${model.network.externalVip},${model.network.internalVip}`,
-      IP_WAIT_SECONDS: "30",
-      VMRUN_TIMEOUT_SECONDS: "20",
-    };
-    await run("vm-start", {
-      ...ipEnv,
-      VM_NAME: vm.name,
-      VMS_DIR: model.paths.vmsDir,
-      VMX_PATH: vm.vmxPath,
-      VMX_SOURCE: vmxSource,
-      DISK_PATH: vm.diskPath,
-      DISK_SIZE_GB: String(vm.diskGb),
-    });
-    const query = {
-      vm_name: vm.name,
-      vms_dir: model.paths.vmsDir,
-      vmx_path: vm.vmxPath,
-      networks: model.network.nat.subnet,
-      exclude: ipEnv.IP_EXCLUDE,
-      timeout_seconds: "5",
-    };
-    const ip = await run("guest-ip", {}, JSON.stringify(query));
+      const vmxSource = `${vm.generatedDir}/${vm.name}.vmx`;
+      fs.writeFileSync(path.join(root, vmxSource), renderVmx(vm, vmxOptionsFor(model)));
+      const ipEnv = {
+        IP_NETWORKS: model.network.nat.subnet,
+        IP_EXCLUDE: `${model.network.externalVip},${model.network.internalVip}`,
+        IP_WAIT_SECONDS: "30",
+        VMRUN_TIMEOUT_SECONDS: "20",
+      };
+      await run("vm-start", {
+        ...ipEnv,
+        VM_NAME: vm.name,
+        VMS_DIR: model.paths.vmsDir,
+        VMX_PATH: vm.vmxPath,
+        VMX_SOURCE: vmxSource,
+        DISK_PATH: vm.diskPath,
+        DISK_SIZE_GB: String(vm.diskGb),
+      });
+      const query = {
+        vm_name: vm.name,
+        vms_dir: model.paths.vmsDir,
+        vmx_path: vm.vmxPath,
+        networks: model.network.nat.subnet,
+        exclude: ipEnv.IP_EXCLUDE,
+        timeout_seconds: "5",
+      };
+      const ip = await run("guest-ip", {}, JSON.stringify(query));
 
-    const records = spy.records();
-    expect(shellsThatSaw(records, ["touch", "CANARY", "tee "])).toEqual([]);
-    expect(canariesIn([outside, spy.dir, sim.stateDir])).toEqual([]);
-    expect(fs.readdirSync(os.tmpdir()).filter((n) => n.startsWith("CANARY"))).toEqual([]);
-    expect(fs.readdirSync(REPO_ROOT).filter((n) => n.startsWith("CANARY"))).toEqual([]);
-    // And the pipeline worked with these values: every step succeeded and the VM runs with an address.
-    expect(outcomes).toEqual(
-      ["base-image", "disk-clone", "seed-iso", "vm-start", "guest-ip"].map((entry) => ({
-        entry,
-        code: 0,
-        stderr: "",
-      })),
-    );
-    expect(JSON.parse(ip.stdout)).toMatchObject({
-      state: "running",
-      ip: expect.stringMatching(/^10\.10\.0\.\d+$/),
-    });
-    // The recorder was active in the entries: it saw the tools they ran, each as argv without a shell.
-    const tools = records.filter((r) => r.via === "node" && !r.shell).map((r) => path.basename(r.file));
-    expect(tools).toEqual(expect.arrayContaining(["qemu-img", "vmrun"]));
-    expect(tools.some((t) => ["xorriso", "genisoimage", "mkisofs"].includes(t))).toBe(true);
-  });
+      const records = spy.records();
+      expect(shellsThatSaw(records, ["touch", "CANARY", "tee "])).toEqual([]);
+      expect(canariesIn([outside, spy.dir, sim.stateDir])).toEqual([]);
+      expect(fs.readdirSync(os.tmpdir()).filter((n) => n.startsWith("CANARY"))).toEqual([]);
+      expect(fs.readdirSync(REPO_ROOT).filter((n) => n.startsWith("CANARY"))).toEqual([]);
+      // And the pipeline worked with these values: every step succeeded and the VM runs with an address.
+      expect(outcomes).toEqual(
+        ["base-image", "disk-clone", "seed-iso", "vm-start", "guest-ip"].map((entry) => ({
+          entry,
+          code: 0,
+          stderr: "",
+        })),
+      );
+      expect(JSON.parse(ip.stdout)).toMatchObject({
+        state: "running",
+        ip: expect.stringMatching(/^10\.10\.0\.\d+$/),
+      });
+      // The recorder was active in the entries: it saw the tools they ran, each as argv without a shell.
+      const tools = records.filter((r) => r.via === "node" && !r.shell).map((r) => path.basename(r.file));
+      expect(tools).toEqual(expect.arrayContaining(["qemu-img", "vmrun"]));
+      expect(tools.some((t) => ["xorriso", "genisoimage", "mkisofs"].includes(t))).toBe(true);
+    },
+  );
 });

@@ -14,6 +14,9 @@ import { runWithDeadline } from "../../lib/process/run-with-deadline";
 import { ImageServer, ServeMode, startImageServer } from "../../test-support/faults/image-server";
 import { cachedQcow2, GIB, removeFixtureCache } from "../../test-support/fixtures";
 import { makeTempProjectRoot, runEntry } from "../../test-support/run-entry";
+import { requireTools } from "../../test-support/required-tools";
+
+const qemuImg = requireTools("qemu-img");
 
 const IMAGE_PATH = "base_images/noble.img";
 const VMS_DIR = "VMs/k8s_cluster";
@@ -70,7 +73,7 @@ async function expectVerifiedImage(): Promise<void> {
   expect({ code: check.code, out: check.stdout + check.stderr }).toEqual({ code: 0, out: "" });
 }
 
-describe("a broken download leaves nothing at IMAGE_PATH, and the next run repairs it", () => {
+qemuImg.describe("a broken download leaves nothing at IMAGE_PATH, and the next run repairs it", () => {
   it.each<[string, ServeMode, RegExp]>([
     [
       "the connection drops halfway through the body",
@@ -98,7 +101,7 @@ describe("a broken download leaves nothing at IMAGE_PATH, and the next run repai
   });
 });
 
-describe("an image damaged at its final path is never kept", () => {
+qemuImg.describe("an image damaged at its final path is never kept", () => {
   /** Damage as a disk error or an interrupted manual copy would leave it. */
   const damage: Record<string, (file: string) => void> = {
     "bytes flipped in the middle": (file) => {
@@ -139,7 +142,7 @@ describe("an image damaged at its final path is never kept", () => {
   });
 });
 
-describe("disk-clone fetching a missing base image", () => {
+qemuImg.describe("disk-clone fetching a missing base image", () => {
   it("a download cut halfway leaves neither image nor disk; the next run makes both, and the disk holds the image's data", async () => {
     server.mode = "cut";
     const broken = await diskClone();

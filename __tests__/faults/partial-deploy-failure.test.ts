@@ -16,6 +16,9 @@ import { makeQcow2, makeTempDir } from "../../test-support/fixtures";
 import { applyStack, StackResult } from "../../test-support/terraform-apply";
 import { createDeployProject, DeployProject } from "../../test-support/terraform-apply/project";
 import { createVmrunSim, VmrunSim } from "../../test-support/vmrun-sim";
+import { requireTools } from "../../test-support/required-tools";
+
+const deployTools = requireTools("qemu-img", "iso-tool", "python3");
 
 jest.setTimeout(120_000);
 
@@ -78,7 +81,7 @@ const diskIdentity = (rel: string) => {
   return { ino: st.ino, mtimeMs: st.mtimeMs };
 };
 
-describe("a deploy where vmrun start fails on one VM of seven", () => {
+deployTools.describe("a deploy where vmrun start fails on one VM of seven", () => {
   it("completes the other six, names the failed VM, and a re-run converges without re-cloning a disk", async () => {
     const vms = project.model.vms;
     expect(vms.map((v) => v.name).sort()).toEqual([

@@ -6,6 +6,9 @@ import { sha256File } from "../../lib/image/checksums";
 import { cachedQcow2, GIB, makeTempDir, removeFixtureCache } from "../../test-support/fixtures";
 import { pidsMentioning } from "../../test-support/processes";
 import { killGroup, makeTempProjectRoot, runEntry, startEntry } from "../../test-support/run-entry";
+import { requireTools } from "../../test-support/required-tools";
+
+const qemuImg = requireTools("qemu-img");
 
 let root: string;
 let outside: string;
@@ -71,7 +74,7 @@ function cacheEntries(): string[] {
     : [];
 }
 
-describe("scripts/disk-clone", () => {
+qemuImg.describe("scripts/disk-clone", () => {
   it("creates the VM's disk from project-relative paths, then keeps it on a rerun", async () => {
     await installBase();
     const first = await runEntry("disk-clone", { projectRoot: root, env: env() });

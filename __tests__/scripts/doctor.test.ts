@@ -70,7 +70,9 @@ describe("scripts/doctor.ts", () => {
     const r = await run(["--failures-only"], { PATH: bin });
     expect(r.code).toBe(1);
     expect(r.stdout).toMatch(/^FAIL\s+qemu-img\s+qemu-img is not on PATH {2}fix: brew install qemu$/m);
-    expect(r.stdout).toMatch(/^FAIL\s+terraform\s+terraform is not on PATH {2}fix: brew install terraform$/m);
+    expect(r.stdout).toMatch(
+      /^FAIL\s+terraform\s+terraform is not on PATH {2}fix: brew install hashicorp\/tap\/terraform \(not plain brew install terraform, which is frozen at 1\.5\.7\)$/m,
+    );
     expect(r.stdout).toMatch(/^FAIL\s+ISO tool\s/m);
   });
 });

@@ -7,6 +7,10 @@ import { makeTempDir } from "../../test-support/fixtures";
 import { modelFixture } from "../../test-support/model-fixture";
 import { makeTempProjectRoot, runEntry } from "../../test-support/run-entry";
 import { resolveTerraformText } from "../../test-support/terraform-template";
+import { requireTools } from "../../test-support/required-tools";
+
+// The ssh test double runs the real guest applier (templates/guest-apply.py) with python3.
+const python = requireTools("python3");
 
 /**
  * scripts/guest-config end to end: the real entry point, a fake `ssh` on PATH that plays the guest,
@@ -93,32 +97,35 @@ describe("scripts/guest-config", () => {
       },
     });
 
-  it("waits for SSH and cloud-init, then installs the files through the guest's applier with fixed commands", async () => {
-    simConfig({ unreachableTimes: 2 });
-    const r = await run();
-    expect(r.code).toBe(0);
-    expect(r.stderr).toMatch(/guest-config k8s-master1: changed: \/etc\/hosts\n/);
-    expect(guest.file("/etc/hosts")).toBe(HOSTS);
-    const remote = calls().map((c) => c.remote.join(" "));
-    expect(remote).toEqual([
-      "true",
-      "true",
-      "true",
-      "cloud-init status --wait",
-      `sudo -n ${GUEST_APPLIER_PATH}`,
-    ]);
-    for (const c of calls()) {
-      expect(c).toMatchObject({
-        host: "10.10.0.22",
-        user: "ubuntu",
-        port: "22",
-        opts: { BatchMode: "yes", StrictHostKeyChecking: "no" },
-      });
-    }
-    expect(r.stdout + r.stderr).not.toContain("warning");
-  });
+  python.it(
+    "waits for SSH and cloud-init, then installs the files through the guest's applier with fixed commands",
+    async () => {
+      simConfig({ unreachableTimes: 2 });
+      const r = await run();
+      expect(r.code).toBe(0);
+      expect(r.stderr).toMatch(/guest-config k8s-master1: changed: \/etc\/hosts\n/);
+      expect(guest.file("/etc/hosts")).toBe(HOSTS);
+      const remote = calls().map((c) => c.remote.join(" "));
+      expect(remote).toEqual([
+        "true",
+        "true",
+        "true",
+        "cloud-init status --wait",
+        `sudo -n ${GUEST_APPLIER_PATH}`,
+      ]);
+      for (const c of calls()) {
+        expect(c).toMatchObject({
+          host: "10.10.0.22",
+          user: "ubuntu",
+          port: "22",
+          opts: { BatchMode: "yes", StrictHostKeyChecking: "no" },
+        });
+      }
+      expect(r.stdout + r.stderr).not.toContain("warning");
+    },
+  );
 
-  it("waits for SSH again when sshd restarts during cloud-init's first boot", async () => {
+  python.it("waits for SSH again when sshd restarts during cloud-init's first boot", async () => {
     // Call 2 (cloud-init status --wait) is refused, as when cloud-init regenerates host keys and restarts sshd.
     simConfig({ refusedCalls: [2] });
     const r = await run();
@@ -136,7 +143,7 @@ describe("scripts/guest-config", () => {
     expect(guest.file("/etc/hosts")).toBe(HOSTS);
   });
 
-  it("passes a configured key and port to ssh", async () => {
+  python.it("passes a configured key and port to ssh", async () => {
     simConfig({});
     const r = await run({ SSH_IDENTITY_FILE: "~/.ssh/lab_key", SSH_PORT: "2222" });
     expect(r.code).toBe(0);
@@ -174,7 +181,7 @@ describe("scripts/guest-config", () => {
     expect(fs.existsSync(path.join(simDir, "calls.log"))).toBe(false);
   });
 
-  it("still installs the files when cloud-init reports an error, and says so", async () => {
+  python.it("still installs the files when cloud-init reports an error, and says so", async () => {
     simConfig({ cloudInit: { code: 1, output: "status: error" } });
     const r = await run();
     expect(r.code).toBe(0);
@@ -182,7 +189,7 @@ describe("scripts/guest-config", () => {
     expect(guest.file("/etc/hosts")).toBe(HOSTS);
   });
 
-  it("fails with the guest's reason when the applier refuses a file", async () => {
+  python.it("fails with the guest's reason when the applier refuses a file", async () => {
     fs.writeFileSync(path.join(root, "generated/k8s-master1/guest/hosts"), "not a block\n");
     fs.writeFileSync(
       path.join(root, "generated/k8s-master1/guest/manifest.json"),

@@ -2,7 +2,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { runWithDeadline } from "../../lib/process/run-with-deadline";
 import { REPO_ROOT, runLauncher } from "../../test-support/run-entry";
-import { hasTool } from "../../test-support/validators";
+import { requireTools } from "../../test-support/required-tools";
 
 describe("scripts/run launcher", () => {
   it("runs the entry point and turns a missing variable into exit 1 with the input error", async () => {
@@ -54,7 +54,7 @@ const SHELL_FILES = [
   // Runs on the guest (Ubuntu's bash), not the Mac; the same checks hold it to plain, quoted bash.
   "templates/apt-proxy-detect.sh",
 ];
-(hasTool("shellcheck") ? describe : describe.skip)("shell scripts", () => {
+requireTools("shellcheck").describe("shell scripts", () => {
   it.each(SHELL_FILES)("%s passes shellcheck (bash 3.2 and BSD tools are the target)", async (file) => {
     const res = await runWithDeadline("shellcheck", ["-S", "style", path.join(REPO_ROOT, file)], {
       timeoutMs: 30_000,

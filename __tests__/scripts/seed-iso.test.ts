@@ -3,6 +3,7 @@ import * as path from "node:path";
 import { runWithDeadline } from "../../lib/process/run-with-deadline";
 import { makeSeedDir, makeTempDir, SAMPLE_SEED } from "../../test-support/fixtures";
 import { makeTempProjectRoot, runEntry } from "../../test-support/run-entry";
+import { requireTools } from "../../test-support/required-tools";
 
 let root: string;
 let outside: string;
@@ -31,19 +32,23 @@ afterEach(() => {
 });
 
 describe("scripts/seed-iso", () => {
-  it("builds the seed ISO inside the VM directory with the requested tool", async () => {
-    const res = await runEntry("seed-iso", { projectRoot: root, env: env({ ISO_TOOL: "genisoimage" }) });
-    expect(res.stderr).toContain("seed-iso m1: wrote");
-    expect(res.code).toBe(0);
-    expect(res.stderr).toContain("with genisoimage");
-    const iso = path.join(root, ISO);
-    const data = await runWithDeadline("isoinfo", ["-R", "-x", "/user-data", "-i", iso], {
-      timeoutMs: 10_000,
-    });
-    expect(data.stdout).toBe(SAMPLE_SEED["user-data"]);
-  });
+  requireTools("genisoimage", "isoinfo").it(
+    "builds the seed ISO inside the VM directory with the requested tool",
+    async () => {
+      const res = await runEntry("seed-iso", { projectRoot: root, env: env({ ISO_TOOL: "genisoimage" }) });
+      expect(res.stderr).toContain("seed-iso m1: wrote");
+      expect(res.code).toBe(0);
+      expect(res.stderr).toContain("with genisoimage");
+      const iso = path.join(root, ISO);
+      const data = await runWithDeadline("isoinfo", ["-R", "-x", "/user-data", "-i", iso], {
+        timeoutMs: 10_000,
+      });
+      expect(data.stdout).toBe(SAMPLE_SEED["user-data"]);
+    },
+  );
 
-  it("picks a tool from PATH when ISO_TOOL is not set", async () => {
+  // xorriso comes first on PATH here (no hdiutil outside macOS).
+  requireTools("xorriso").it("picks a tool from PATH when ISO_TOOL is not set", async () => {
     const res = await runEntry("seed-iso", { projectRoot: root, env: env() });
     expect(res.code).toBe(0);
     expect(res.stderr).toContain("with xorriso");

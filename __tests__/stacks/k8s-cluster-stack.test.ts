@@ -13,14 +13,12 @@ import {
 } from "../../test-support/terraform-template";
 import { allStrings, dataSources, one, resources, TfJson } from "../../test-support/synth";
 import { entryExists, localExecs, synthStacks } from "../../test-support/stacks";
-import {
-  HAVE_CLOUD_INIT,
-  HAVE_KEEPALIVED_CHECK,
-  HAVE_NETPLAN,
-  HAVE_NGINX_STREAM,
-  hasTool,
-  Validators,
-} from "../../test-support/validators";
+import { requireTools } from "../../test-support/required-tools";
+import { Validators } from "../../test-support/validators";
+
+const cloudInit = requireTools("cloud-init");
+const netplan = requireTools("netplan");
+const gatewayValidators = requireTools("keepalived-netns", "nginx-stream");
 
 const model = modelFixture();
 const { cluster, aptCache } = synthStacks(model);
@@ -186,31 +184,23 @@ describe("every rendered seed file passes its real consumer", () => {
     expect(networkConfig).toHaveLength(8);
   });
 
-  (HAVE_CLOUD_INIT ? it.concurrent.each(userData) : it.skip.each(userData))(
-    "cloud-init schema accepts %s",
-    async (_id, text) => {
-      const r = await validators.cloudInitSchema(text);
-      expect({ code: r.code, out: r.stdout + r.stderr }).toEqual({
-        code: 0,
-        out: expect.stringContaining("Valid cloud-config"),
-      });
-    },
-  );
+  cloudInit.itConcurrent.each(userData)("cloud-init schema accepts %s", async (_id, text) => {
+    const r = await validators.cloudInitSchema(text);
+    expect({ code: r.code, out: r.stdout + r.stderr }).toEqual({
+      code: 0,
+      out: expect.stringContaining("Valid cloud-config"),
+    });
+  });
 
-  (HAVE_NETPLAN ? it.concurrent.each(networkConfig) : it.skip.each(networkConfig))(
-    "netplan generate accepts %s",
-    async (_id, text) => {
-      const r = await validators.netplanGenerate(text);
-      expect({ code: r.code, err: r.stderr }).toEqual({ code: 0, err: "" });
-    },
-  );
+  netplan.itConcurrent.each(networkConfig)("netplan generate accepts %s", async (_id, text) => {
+    const r = await validators.netplanGenerate(text);
+    expect({ code: r.code, err: r.stderr }).toEqual({ code: 0, err: "" });
+  });
 });
 
 // `terraform providers` parses the configuration offline and rejects what Terraform itself would:
 // a destroy provisioner that reads anything but self, a bad `when`, a malformed reference.
-const HAVE_TERRAFORM = hasTool("terraform");
-if (!HAVE_TERRAFORM) console.warn("skipping `terraform providers` checks: no terraform binary on PATH");
-(HAVE_TERRAFORM ? describe : describe.skip)("terraform parses the synthesized JSON", () => {
+requireTools("terraform").describe("terraform parses the synthesized JSON", () => {
   function terraformProviders(json: TfJson): { code: number | null; out: string } {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "tf-parse-"));
     try {
@@ -438,24 +428,18 @@ describe("static addressing", () => {
     expect(apply.triggers.host).toBe("10.10.0.12");
   });
 
-  (HAVE_KEEPALIVED_CHECK && HAVE_NGINX_STREAM ? it : it.skip)(
-    "renders files that keepalived -t and nginx -t accept",
-    async () => {
-      const v = new Validators();
-      try {
-        const values = gatewayVariableValues(staticModel);
-        for (const g of ["gateway1", "gateway2"]) {
-          const keepalived = resolveTerraformText(
-            one(files, `${g}_config_keepalived_conf`)[1].content,
-            values,
-          );
-          expect((await v.keepalivedCheck(keepalived, ["ens160", "ens192"])).code).toBe(0);
-          const nginx = resolveTerraformText(one(files, `${g}_config_nginx_conf`)[1].content, values);
-          expect((await v.nginxCheck(nginx)).code).toBe(0);
-        }
-      } finally {
-        v.cleanup();
+  gatewayValidators.it("renders files that keepalived -t and nginx -t accept", async () => {
+    const v = new Validators();
+    try {
+      const values = gatewayVariableValues(staticModel);
+      for (const g of ["gateway1", "gateway2"]) {
+        const keepalived = resolveTerraformText(one(files, `${g}_config_keepalived_conf`)[1].content, values);
+        expect((await v.keepalivedCheck(keepalived, ["ens160", "ens192"])).code).toBe(0);
+        const nginx = resolveTerraformText(one(files, `${g}_config_nginx_conf`)[1].content, values);
+        expect((await v.nginxCheck(nginx)).code).toBe(0);
       }
-    },
-  );
+    } finally {
+      v.cleanup();
+    }
+  });
 });

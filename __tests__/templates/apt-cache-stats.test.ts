@@ -2,11 +2,14 @@ import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { makeTempDir } from "../../test-support/fixtures";
+import { requireTools } from "../../test-support/required-tools";
+
+const python = requireTools("python3");
 
 /** The apt cache's report script, run for real with python3 against a fake root. */
 const SCRIPT = path.resolve(__dirname, "../../templates/apt-cache-stats.py");
 
-describe("apt-cache-stats.py", () => {
+python.describe("apt-cache-stats.py", () => {
   let root: string;
   let systemctl: string;
   beforeEach(() => {

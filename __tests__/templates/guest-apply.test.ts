@@ -3,6 +3,9 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { HOSTS_BEGIN, HOSTS_END } from "../../lib/render/hosts";
 import { FakeGuest } from "../../test-support/fake-guest";
+import { requireTools } from "../../test-support/required-tools";
+
+const python = requireTools("python3");
 
 /** The guest side of guest-config, run for real with python3 against a fake root. */
 const BLOCK = `${HOSTS_BEGIN}\n10.10.0.21 k8s-master1\n10.10.0.100 k8s-api\n${HOSTS_END}\n`;
@@ -15,7 +18,7 @@ const nginxEntry = (content: string) => ({ target: "/etc/nginx/nginx.conf", kind
 const keepalivedEntry = (content: string) => ({ target: "/etc/keepalived/keepalived.conf", kind: "file", mode: "0600", validate: "keepalived", units: ["keepalived.service"], content });
 const hostsEntry = (content: string) => ({ target: "/etc/hosts", kind: "hosts-block", mode: "0644", validate: null, units: [], content });
 
-describe("guest-apply.py", () => {
+python.describe("guest-apply.py", () => {
   let guest: FakeGuest;
   beforeEach(() => {
     guest = new FakeGuest();

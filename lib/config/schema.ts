@@ -71,7 +71,7 @@ const routerId = int("(VRRP router id)", RULES.vrrpRouterId.min, RULES.vrrpRoute
 
 const sizing = z.strictObject({ cpus, memoryMb, diskGb });
 
-const ROLES = ["gateway", "master", "worker"] as const;
+export const ROLES = ["gateway", "master", "worker"] as const;
 
 const vmEntry = z.strictObject({
   name: hostname,
@@ -223,3 +223,4 @@ export const ClusterConfigSchema = z.strictObject({
 });
 
 export type ClusterConfig = z.output<typeof ClusterConfigSchema>;
+export type ClusterConfigInput = z.input<typeof ClusterConfigSchema>;

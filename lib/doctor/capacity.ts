@@ -6,11 +6,11 @@ import { CheckResult, DoctorEnv, failure, ok, warning } from "./types";
 const GiB = 2 ** 30;
 const gib = (bytes: number) => `${(bytes / GiB).toFixed(1)} GiB`;
 
-const MEMORY_FAIL_SHARE = 0.9;
-const MEMORY_WARN_SHARE = 0.7;
-const CPU_OVERSUBSCRIPTION_WARN = 2;
+export const MEMORY_FAIL_SHARE = 0.9;
+export const MEMORY_WARN_SHARE = 0.7;
+export const CPU_OVERSUBSCRIPTION_WARN = 2;
 /** Thin-provisioned disks: a fresh VM writes about a quarter of its configured size. */
-const THIN_DISK_SHARE = 0.25;
+export const THIN_DISK_SHARE = 0.25;
 
 function allVms(model: ClusterModel): readonly VmSpec[] {
   return [...model.vms, model.aptCache.vm];

@@ -1,6 +1,6 @@
 /** Checks 6-8: vmnet2 as configured, a bridged vmnet for the gateways, VIPs and static addresses vs DHCP. */
 import type { ClusterModel } from "../config/model";
-import { parseCidr } from "../net/ipv4";
+import { isHostInCidr, parseCidr } from "../net/ipv4";
 import {
   DhcpRange,
   dhcpdConfFile,
@@ -138,6 +138,24 @@ export function checkBridged(env: DoctorEnv): CheckResult {
   return ok(
     "bridged network",
     `vmnet0 is bridged${vnet0 ? "" : " (Fusion default: no host-only answers for it)"}`,
+  );
+}
+
+/**
+ * The gateways' first NIC is bridged to the host's LAN: the host must have an address in
+ * network.lan.subnet, or the gateways and the external VIP land on a network that is not there.
+ */
+export function checkLanAddress(env: DoctorEnv, model: ClusterModel): CheckResult {
+  const subnet = model.network.lan.subnet;
+  const cidr = parseCidr(subnet);
+  const addresses = env.hostAddresses();
+  const mine = addresses.filter((a) => isHostInCidr(a, cidr));
+  if (mine.length > 0)
+    return ok("LAN address", `this host has ${mine.join(", ")} in network.lan.subnet ${subnet}`);
+  return failure(
+    "LAN address",
+    `this host has no address in network.lan.subnet ${subnet} (its addresses: ${addresses.join(", ") || "none"}): the gateways' bridged NIC and the external VIP would be on a network that is not here`,
+    "run npm run configure (it reads your LAN from the default route), or set network.lan.subnet and network.externalVip to your LAN in cluster.yaml",
   );
 }
 

@@ -23,6 +23,11 @@ export function buildRealDoctorEnv(projectRoot: string, env: NodeJS.ProcessEnv =
     exists: (file) => fs.existsSync(file),
     isExecutable,
     run: (file, args, timeoutMs) => runWithDeadline(file, args, { timeoutMs, env }),
+    hostAddresses: () =>
+      Object.values(os.networkInterfaces())
+        .flatMap((list) => list ?? [])
+        .filter((a) => a.family === "IPv4" && !a.internal)
+        .map((a) => a.address),
     totalMemBytes: os.totalmem(),
     cpuCount: os.cpus().length,
     freeDiskBytes: async (dir) => {

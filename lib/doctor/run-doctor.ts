@@ -2,7 +2,7 @@
 import { checkBaseImage } from "./base-image-check";
 import { checkCpus, checkDisk, checkMemory } from "./capacity";
 import { checkConfig } from "./config-check";
-import { checkAddresses, checkBridged, checkNatVmnet } from "./network-checks";
+import { checkAddresses, checkBridged, checkLanAddress, checkNatVmnet } from "./network-checks";
 import { checkIsoTool, checkQemuImg, checkTerraform, checkVmrun } from "./tools";
 import { CheckResult, DoctorEnv, failure } from "./types";
 
@@ -43,6 +43,7 @@ export async function runDoctor(env: DoctorEnv): Promise<DoctorReport> {
     results.push(
       ...(await guarded(model.network.nat.vmnet, () => checkNatVmnet(env, model))),
       ...(await guarded("bridged network", () => checkBridged(env))),
+      ...(await guarded("LAN address", () => checkLanAddress(env, model))),
       ...(await guarded("addresses", () => checkAddresses(env, model))),
       ...(await guarded("memory", () => checkMemory(env, model))),
       ...(await guarded("vCPUs", () => checkCpus(env, model))),

@@ -155,8 +155,12 @@ export function checkQemuImg(env: DoctorEnv): Promise<CheckResult> {
   return checkVersionedTool(env, "qemu-img", ["--version"], "brew install qemu");
 }
 
+/** HashiCorp's tap: Homebrew's own terraform formula stopped at 1.5.7 when the licence changed. */
+const TERRAFORM_INSTALL =
+  "brew install hashicorp/tap/terraform (not plain brew install terraform, which is frozen at 1.5.7)";
+
 export function checkTerraform(env: DoctorEnv): Promise<CheckResult> {
-  return checkVersionedTool(env, "terraform", ["version"], "brew install terraform");
+  return checkVersionedTool(env, "terraform", ["version"], TERRAFORM_INSTALL);
 }
 
 export async function checkIsoTool(env: DoctorEnv): Promise<CheckResult> {

@@ -30,6 +30,8 @@ export interface DoctorEnv {
   readonly isExecutable: (file: string) => boolean;
   /** Runs a program with a deadline (never a shell); throws SpawnError when it cannot start. */
   readonly run: (file: string, args: readonly string[], timeoutMs: number) => Promise<RunResult>;
+  /** The host's own IPv4 addresses (loopback excluded). */
+  readonly hostAddresses: () => readonly string[];
   readonly totalMemBytes: number;
   readonly cpuCount: number;
   /** Bytes available to this user on the file system holding `dir`, or undefined when unknown. */

@@ -1,3 +1,4 @@
+import { CommanderError } from "commander";
 import { killLiveGroups, refuseNewTools } from "../process/run-with-deadline";
 
 /**
@@ -40,6 +41,9 @@ export function runMain(label: string, fn: () => Promise<void>): void {
     (err: unknown) => {
       // A tool killed by the interruption fails the work; the signal handler reports and exits.
       if (interrupted) return;
+      // With exitOverride commander throws after printing: --help (exit code 0) is a success, and a
+      // usage error has already been printed once.
+      if (err instanceof CommanderError) process.exit(err.exitCode);
       const message = err instanceof Error ? err.message : String(err);
       process.stderr.write(`${label}: ${message}\n`);
       process.exit(1);

@@ -78,10 +78,12 @@ export function locateVmrun(opts: LocateVmrunOptions): VmrunLocation {
 
   for (const c of candidates) {
     if (opts.isExecutable(c.binary)) return { binary: c.binary, hostType, source: c.source };
-    tried.push(c.binary);
+    // PATH is summed up, not listed: a long PATH buried the places that matter in the message.
+    if (c.source !== "PATH") tried.push(c.binary);
   }
+  const onPath = pathDirs.length > 0 ? `, not in any of the ${pathDirs.length} folders on PATH` : "";
   throw new VmrunLocateError(
-    `vmrun not found: VMRUN is not set and none of these exist: ${tried.join(", ")}; ${INSTALL_HINT}`,
+    `vmrun not found: VMRUN is not set${onPath}, and none of these exist: ${tried.join(", ")}; ${INSTALL_HINT}`,
   );
 }
 

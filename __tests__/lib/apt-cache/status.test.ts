@@ -3,6 +3,10 @@ import * as net from "node:net";
 import * as path from "node:path";
 import { aptCacheStatus, formatAptCacheStatus, isHealthy, tcpReachable } from "../../../lib/apt-cache/status";
 import { makeTempDir } from "../../../test-support/fixtures";
+import { requireTools } from "../../../test-support/required-tools";
+
+// The ssh test double runs the real templates/apt-cache-stats.py with python3.
+const python = requireTools("python3");
 
 const SSH_SIM = path.resolve(__dirname, "../../../test-support/ssh-sim");
 const STATS = path.resolve(__dirname, "../../../templates/apt-cache-stats.py");
@@ -48,7 +52,7 @@ describe("apt cache status", () => {
     for (const d of [simDir, guestRoot]) fs.rmSync(d, { recursive: true, force: true });
   });
 
-  it("combines the guest's report (over SSH) with a TCP check from this machine", async () => {
+  python.it("combines the guest's report (over SSH) with a TCP check from this machine", async () => {
     const status = await aptCacheStatus({
       name: "apt-cache-server",
       target: { host: "127.0.0.1", user: "ubuntu" },

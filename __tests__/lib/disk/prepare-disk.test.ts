@@ -8,6 +8,9 @@ import { sizedVmdkCacheDir } from "../../../lib/disk/sized-vmdk-cache";
 import { readEmbeddedDescriptor } from "../../../lib/disk/vmdk-descriptor";
 import { runWithDeadline } from "../../../lib/process/run-with-deadline";
 import { cachedQcow2, GIB, makeTempDir, removeFixtureCache } from "../../../test-support/fixtures";
+import { requireTools } from "../../../test-support/required-tools";
+
+const qemuImg = requireTools("qemu-img");
 
 const BASE_SIZE = 2 * GIB;
 let dir: string;
@@ -39,7 +42,7 @@ function comparable(raw: Record<string, unknown>): unknown {
   return copy;
 }
 
-describe("prepareVmDisk", () => {
+qemuImg.describe("prepareVmDisk", () => {
   it("creates a monolithicSparse lsilogic vmdk of the configured size holding the base image's data", async () => {
     const result = await prepareVmDisk({ baseImage: base, target, sizeGb: 3, timeoutMs: 60_000 });
     expect(result).toEqual({ action: "created", path: target, virtualSize: 3 * GIB });

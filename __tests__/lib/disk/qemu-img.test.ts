@@ -8,13 +8,16 @@ import {
   runQemuImg,
 } from "../../../lib/disk/qemu-img";
 import { cachedQcow2, GIB, makeTempDir, removeFixtureCache } from "../../../test-support/fixtures";
+import { requireTools } from "../../../test-support/required-tools";
+
+const qemuImg = requireTools("qemu-img");
 
 let dir: string;
 beforeEach(() => (dir = makeTempDir()));
 afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
 afterAll(() => removeFixtureCache());
 
-describe("qemu-img wrappers", () => {
+qemuImg.describe("qemu-img wrappers", () => {
   it("reads format and virtual size of a qcow2", async () => {
     const base = await cachedQcow2({ virtualSize: GIB });
     const info = await qemuImgInfo(base);

@@ -15,6 +15,9 @@ import {
 } from "../../../lib/disk/sized-vmdk-cache";
 import { runWithDeadline } from "../../../lib/process/run-with-deadline";
 import { cachedQcow2, GIB, makeTempDir, removeFixtureCache } from "../../../test-support/fixtures";
+import { requireTools } from "../../../test-support/required-tools";
+
+const qemuImg = requireTools("qemu-img");
 
 let dir: string;
 let base: string;
@@ -39,7 +42,7 @@ const stamp = (file: string) => {
   return { ino: st.ino, mtimeMs: st.mtimeMs };
 };
 
-describe("sized VMDK cache", () => {
+qemuImg.describe("sized VMDK cache", () => {
   it("lives in sized/ next to the base image, named after the image, its identity and the size", async () => {
     expect(cacheDir).toBe(path.join(dir, "base_images", "sized"));
     const id = await baseImageIdentity(base);

@@ -10,6 +10,7 @@ import {
 } from "../../../lib/disk/vmdk-descriptor";
 import { runWithDeadline } from "../../../lib/process/run-with-deadline";
 import { cachedQcow2, GIB, makeTempDir, removeFixtureCache } from "../../../test-support/fixtures";
+import { requireTools } from "../../../test-support/required-tools";
 
 const QEMU_DESCRIPTOR = `# Disk DescriptorFile
 version=1
@@ -88,7 +89,7 @@ describe("patchDescriptorText", () => {
   });
 });
 
-describe("embedded descriptor of a qemu-img VMDK", () => {
+requireTools("qemu-img").describe("embedded descriptor of a qemu-img VMDK", () => {
   it("is read from the area the sparse header names", async () => {
     const file = await vmdkOf("first.vmdk");
     const d = await readEmbeddedDescriptor(file);

@@ -106,6 +106,31 @@ describe("runDoctor", () => {
     });
   });
 
+  it("checks that the host has an address in network.lan.subnet, where the gateways are bridged", async () => {
+    const good = rowsOf(
+      (await runDoctor(host.env({ hostAddresses: ["10.0.0.5", "192.168.68.20"] }))).results,
+      "LAN address",
+    );
+    expect(good).toEqual([
+      {
+        check: "LAN address",
+        status: "ok",
+        detail: "this host has 192.168.68.20 in network.lan.subnet 192.168.68.0/24",
+      },
+    ]);
+    const away = await runDoctor(host.env({ hostAddresses: ["192.168.1.23", "10.10.0.1"] }));
+    expect(rowsOf(away.results, "LAN address")).toEqual([
+      {
+        check: "LAN address",
+        status: "failure",
+        detail:
+          "this host has no address in network.lan.subnet 192.168.68.0/24 (its addresses: 192.168.1.23, 10.10.0.1): the gateways' bridged NIC and the external VIP would be on a network that is not here",
+        fix: "run npm run configure (it reads your LAN from the default route), or set network.lan.subnet and network.externalVip to your LAN in cluster.yaml",
+      },
+    ]);
+    expect(away.ok).toBe(false);
+  });
+
   it("fails when a DHCP range covers the internal VIP, and when vmnet2's range differs from the config", async () => {
     host.write(
       path.join(host.prefsDir, "vmnet2", "dhcpd.conf"),
@@ -195,7 +220,7 @@ describe("runDoctor", () => {
     });
     expect(rowsOf(report.results, "terraform")[0]).toMatchObject({
       status: "failure",
-      fix: "brew install terraform",
+      fix: "brew install hashicorp/tap/terraform (not plain brew install terraform, which is frozen at 1.5.7)",
     });
     expect(rowsOf(report.results, "ISO tool")[0].status).toBe("failure");
   });

@@ -1,8 +1,11 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { buildSeedIso, findIsoTool, IsoTool, isoToolArgs } from "../../../lib/iso/seed-iso";
+import { buildSeedIso, findIsoTool, isoToolArgs } from "../../../lib/iso/seed-iso";
 import { runWithDeadline } from "../../../lib/process/run-with-deadline";
 import { makeSeedDir, makeTempDir, SAMPLE_SEED } from "../../../test-support/fixtures";
+import { requireTools } from "../../../test-support/required-tools";
+
+const xorriso = requireTools("xorriso");
 
 let dir: string;
 let seed: string;
@@ -18,38 +21,40 @@ async function isoinfo(args: string[]): Promise<string> {
   return res.stdout;
 }
 
-describe.each<IsoTool>(["xorriso", "genisoimage"])("buildSeedIso with %s", (tool) => {
-  it("writes a cidata volume with Joliet and Rock Ridge holding exactly the seed files", async () => {
-    fs.writeFileSync(path.join(seed, "README"), "not for the guest");
-    fs.mkdirSync(path.join(seed, "subdir"));
-    const output = path.join(dir, "VMs", "m1.vmwarevm", "seed.iso");
-    const result = await buildSeedIso({ sourceDir: seed, output, tool, timeoutMs: 30_000 });
-    expect(result).toEqual({ path: output, tool, files: ["user-data", "meta-data", "network-config"] });
+for (const tool of ["xorriso", "genisoimage"] as const) {
+  requireTools(tool, "isoinfo").describe(`buildSeedIso with ${tool}`, () => {
+    it("writes a cidata volume with Joliet and Rock Ridge holding exactly the seed files", async () => {
+      fs.writeFileSync(path.join(seed, "README"), "not for the guest");
+      fs.mkdirSync(path.join(seed, "subdir"));
+      const output = path.join(dir, "VMs", "m1.vmwarevm", "seed.iso");
+      const result = await buildSeedIso({ sourceDir: seed, output, tool, timeoutMs: 30_000 });
+      expect(result).toEqual({ path: output, tool, files: ["user-data", "meta-data", "network-config"] });
 
-    const header = await isoinfo(["-d", "-i", output]);
-    expect(header).toMatch(/^Volume id: cidata$/m);
-    expect(header).toContain("Joliet");
-    expect(header).toContain("Rock Ridge signatures");
-    const listing = (await isoinfo(["-f", "-R", "-i", output])).trim().split("\n").sort();
-    expect(listing).toEqual(["/meta-data", "/network-config", "/user-data"]);
-    for (const name of Object.keys(SAMPLE_SEED) as (keyof typeof SAMPLE_SEED)[]) {
-      expect(await isoinfo(["-R", "-x", `/${name}`, "-i", output])).toBe(SAMPLE_SEED[name]);
-    }
-    expect(fs.readdirSync(path.dirname(output))).toEqual(["seed.iso"]);
-  });
+      const header = await isoinfo(["-d", "-i", output]);
+      expect(header).toMatch(/^Volume id: cidata$/m);
+      expect(header).toContain("Joliet");
+      expect(header).toContain("Rock Ridge signatures");
+      const listing = (await isoinfo(["-f", "-R", "-i", output])).trim().split("\n").sort();
+      expect(listing).toEqual(["/meta-data", "/network-config", "/user-data"]);
+      for (const name of Object.keys(SAMPLE_SEED) as (keyof typeof SAMPLE_SEED)[]) {
+        expect(await isoinfo(["-R", "-x", `/${name}`, "-i", output])).toBe(SAMPLE_SEED[name]);
+      }
+      expect(fs.readdirSync(path.dirname(output))).toEqual(["seed.iso"]);
+    });
 
-  it("adds vendor-data when present and replaces an existing ISO", async () => {
-    fs.writeFileSync(path.join(seed, "vendor-data"), "#cloud-config\n{}\n");
-    const output = path.join(dir, "seed.iso");
-    fs.writeFileSync(output, "stale");
-    await buildSeedIso({ sourceDir: seed, output, tool, timeoutMs: 30_000 });
-    const listing = (await isoinfo(["-f", "-R", "-i", output])).trim().split("\n").sort();
-    expect(listing).toEqual(["/meta-data", "/network-config", "/user-data", "/vendor-data"]);
+    it("adds vendor-data when present and replaces an existing ISO", async () => {
+      fs.writeFileSync(path.join(seed, "vendor-data"), "#cloud-config\n{}\n");
+      const output = path.join(dir, "seed.iso");
+      fs.writeFileSync(output, "stale");
+      await buildSeedIso({ sourceDir: seed, output, tool, timeoutMs: 30_000 });
+      const listing = (await isoinfo(["-f", "-R", "-i", output])).trim().split("\n").sort();
+      expect(listing).toEqual(["/meta-data", "/network-config", "/user-data", "/vendor-data"]);
+    });
   });
-});
+}
 
 describe("buildSeedIso", () => {
-  it("is byte-identical across runs with xorriso, even when file times change", async () => {
+  xorriso.it("is byte-identical across runs with xorriso, even when file times change", async () => {
     const a = path.join(dir, "a.iso");
     const b = path.join(dir, "b.iso");
     await buildSeedIso({ sourceDir: seed, output: a, tool: "xorriso", timeoutMs: 30_000 });
@@ -83,7 +88,7 @@ describe("buildSeedIso", () => {
     ).rejects.toThrow(/seed directory .*nope does not exist/);
   });
 
-  it("cleans up its temporary when the ISO cannot be put in place", async () => {
+  xorriso.it("cleans up its temporary when the ISO cannot be put in place", async () => {
     const vmDir = path.join(dir, "VMs");
     const output = path.join(vmDir, "seed.iso");
     fs.mkdirSync(output, { recursive: true }); // a directory where the ISO should go: the rename fails
@@ -93,7 +98,7 @@ describe("buildSeedIso", () => {
     expect(fs.readdirSync(vmDir)).toEqual(["seed.iso"]);
   });
 
-  it("stops the tool at the deadline and leaves nothing behind", async () => {
+  xorriso.it("stops the tool at the deadline and leaves nothing behind", async () => {
     const output = path.join(dir, "seed.iso");
     await expect(buildSeedIso({ sourceDir: seed, output, tool: "xorriso", timeoutMs: 1 })).rejects.toThrow(
       /xorriso did not finish within/,
@@ -115,7 +120,7 @@ describe("findIsoTool", () => {
     await expect(findIsoTool(only())).resolves.toBeUndefined();
   });
 
-  it("finds a tool that is installed here by searching PATH", async () => {
+  xorriso.it("finds a tool that is installed here by searching PATH", async () => {
     await expect(findIsoTool()).resolves.toBe("xorriso"); // no hdiutil on Linux
   });
 });

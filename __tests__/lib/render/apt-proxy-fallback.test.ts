@@ -13,16 +13,11 @@ import { APT_PROXY_CONF_PATH, APT_PROXY_DETECT_PATH, renderUserData } from "../.
 import { loadSeedTemplates } from "../../../lib/load/seed-templates";
 import { runWithDeadline } from "../../../lib/process/run-with-deadline";
 import { modelFixture, vmByName } from "../../../test-support/model-fixture";
+import { requireTools } from "../../../test-support/required-tools";
 import { resolveTerraformText, SEED_VARIABLE_EXPRESSIONS } from "../../../test-support/terraform-template";
 
-function hasTool(file: string): boolean {
-  return (process.env.PATH ?? "").split(path.delimiter).some((dir) => fs.existsSync(path.join(dir, file)));
-}
-const itApt = hasTool("apt-get") ? it : it.skip;
-const itShellcheck = hasTool("shellcheck") ? it : it.skip;
-if (!hasTool("apt-get"))
-  console.warn("skipping the apt fallback test: apt-get is not installed (Debian/Ubuntu only)");
-if (!hasTool("shellcheck")) console.warn("skipping the detector lint: shellcheck is not installed");
+const itApt = requireTools("apt-get").it;
+const itShellcheck = requireTools("shellcheck").it;
 
 interface Recorder {
   readonly server: http.Server;

@@ -12,7 +12,11 @@ import {
   gatewayVariableValues,
   resolveTerraformText,
 } from "../../../test-support/terraform-template";
-import { HAVE_KEEPALIVED_CHECK, HAVE_NGINX_STREAM, Validators } from "../../../test-support/validators";
+import { requireTools } from "../../../test-support/required-tools";
+import { Validators } from "../../../test-support/validators";
+
+const keepalivedTools = requireTools("keepalived-netns");
+const nginxTools = requireTools("nginx-stream");
 
 const model = modelFixture();
 const gateway1 = vmByName(model, "gateway1");
@@ -95,26 +99,23 @@ describe.each(MODES)("keepalived.conf (%s addressing)", (_mode, addressOf) => {
     }
   });
 
-  (HAVE_KEEPALIVED_CHECK ? it : it.skip)(
-    "passes keepalived -t in a namespace with ens160 and ens192",
-    async () => {
-      const v = new Validators();
-      try {
-        for (const conf of [conf1, conf2]) {
-          const result = await v.keepalivedCheck(conf, ["ens160", "ens192"]);
-          expect({ code: result.code, out: result.stdout + result.stderr }).toEqual({
-            code: 0,
-            out: expect.any(String),
-          });
-        }
-      } finally {
-        v.cleanup();
+  keepalivedTools.it("passes keepalived -t in a namespace with ens160 and ens192", async () => {
+    const v = new Validators();
+    try {
+      for (const conf of [conf1, conf2]) {
+        const result = await v.keepalivedCheck(conf, ["ens160", "ens192"]);
+        expect({ code: result.code, out: result.stdout + result.stderr }).toEqual({
+          code: 0,
+          out: expect.any(String),
+        });
       }
-    },
-  );
+    } finally {
+      v.cleanup();
+    }
+  });
 });
 
-(HAVE_KEEPALIVED_CHECK ? describe : describe.skip)("keepalived -t catches a broken config", () => {
+keepalivedTools.describe("keepalived -t catches a broken config", () => {
   it("fails for an out-of-range router id, and when the vmnet NIC is missing", async () => {
     const v = new Validators();
     try {
@@ -147,7 +148,7 @@ describe.each(MODES)("nginx.conf (%s addressing)", (_mode, addressOf) => {
     expect(conf).toContain("include /etc/nginx/modules-enabled/*.conf;");
   });
 
-  (HAVE_NGINX_STREAM ? it : it.skip)("passes nginx -t with the stream module", async () => {
+  nginxTools.it("passes nginx -t with the stream module", async () => {
     const v = new Validators();
     try {
       const result = await v.nginxCheck(conf);
@@ -161,7 +162,7 @@ describe.each(MODES)("nginx.conf (%s addressing)", (_mode, addressOf) => {
   });
 });
 
-(HAVE_NGINX_STREAM ? describe : describe.skip)("nginx -t catches a broken config", () => {
+nginxTools.describe("nginx -t catches a broken config", () => {
   it("fails for a malformed upstream address", async () => {
     const v = new Validators();
     try {
@@ -213,7 +214,7 @@ describe("a lone gateway", () => {
     );
   });
 
-  (HAVE_KEEPALIVED_CHECK ? it : it.skip)("passes keepalived -t", async () => {
+  keepalivedTools.it("passes keepalived -t", async () => {
     const v = new Validators();
     try {
       const result = await v.keepalivedCheck(conf, ["ens160", "ens192"]);

@@ -10,7 +10,8 @@ import type { ClusterModel, VmSpec } from "../../../lib/config/model";
 import { renderNetworkConfig, renderUserData } from "../../../lib/render/cloud-init";
 import { type SeedTemplates } from "../../../lib/render/templates";
 import { loadSeedTemplates } from "../../../lib/load/seed-templates";
-import { HAVE_CLOUD_INIT, HAVE_NETPLAN, Validators } from "../../../test-support/validators";
+import { requireTools } from "../../../test-support/required-tools";
+import { Validators } from "../../../test-support/validators";
 import { allVms, modelFixture, vmByName, withArch } from "../../../test-support/model-fixture";
 import {
   defaultVariableValues,
@@ -21,14 +22,8 @@ import {
 const TEMPLATES_DIR = path.join(__dirname, "../../../templates");
 
 // Concurrent: each case waits on a child process, so the runs overlap instead of queueing.
-const itCloudInit = HAVE_CLOUD_INIT ? it.concurrent : it.skip;
-const itNetplan = HAVE_NETPLAN ? it.concurrent : it.skip;
-if (!HAVE_CLOUD_INIT)
-  console.warn(
-    "skipping cloud-init validator tests: cloud-init is not installed (apt-get install cloud-init)",
-  );
-if (!HAVE_NETPLAN)
-  console.warn("skipping netplan validator tests: netplan is not installed (apt-get install netplan.io)");
+const itCloudInit = requireTools("cloud-init").itConcurrent;
+const itNetplan = requireTools("netplan").itConcurrent;
 
 // Set up at load time rather than in beforeAll: concurrent tests must not depend on hook order.
 const validators = new Validators();

@@ -6,6 +6,7 @@ import { startVm, stopVm } from "../../../lib/vm/power";
 import { VmrunDriver } from "../../../lib/vmrun";
 import { createVmProject, VmProject } from "../../../test-support/vm-project";
 import { VmrunSim } from "../../../test-support/vmrun-sim";
+import { requireTools } from "../../../test-support/required-tools";
 
 const NAME = "k8s-m1";
 const IP = { networks: [parseCidr("10.10.0.0/24")], exclude: ["10.10.0.100"], pauseMs: 10 };
@@ -64,24 +65,27 @@ describe("startVm", () => {
     expect(fs.readdirSync(path.dirname(vmx)).filter((f) => f.includes(".partial-"))).toEqual([]);
   });
 
-  it("warns, and changes nothing, when the existing disk's size differs from the config", async () => {
-    const disk = path.join(path.dirname(vmx), "sized.vmdk");
-    expect(
-      (await runWithDeadline("qemu-img", ["create", "-q", "-f", "vmdk", disk, "2G"], { timeoutMs: 30_000 }))
-        .code,
-    ).toBe(0);
-    const before = fs.statSync(disk);
-    sim.setFaults({ vms: { [NAME]: { ip: "10.10.0.61" } } });
-    expect(await startVm(driver, { ...options(), disk: { path: disk, sizeGb: 3 } })).toBe("10.10.0.61");
-    expect(messages).toContain(
-      "warning: the disk is 2 GiB but diskGb is 3; existing disks are never resized or re-cloned (that would lose their data). To apply it, destroy and deploy this VM again",
-    );
-    expect(fs.statSync(disk).mtimeMs).toBe(before.mtimeMs);
-    messages = [];
-    await stopVm(driver, vmx);
-    await startVm(driver, { ...options(), disk: { path: disk, sizeGb: 2 } });
-    expect(messages.filter((m) => m.startsWith("warning"))).toEqual([]);
-  });
+  requireTools("qemu-img").it(
+    "warns, and changes nothing, when the existing disk's size differs from the config",
+    async () => {
+      const disk = path.join(path.dirname(vmx), "sized.vmdk");
+      expect(
+        (await runWithDeadline("qemu-img", ["create", "-q", "-f", "vmdk", disk, "2G"], { timeoutMs: 30_000 }))
+          .code,
+      ).toBe(0);
+      const before = fs.statSync(disk);
+      sim.setFaults({ vms: { [NAME]: { ip: "10.10.0.61" } } });
+      expect(await startVm(driver, { ...options(), disk: { path: disk, sizeGb: 3 } })).toBe("10.10.0.61");
+      expect(messages).toContain(
+        "warning: the disk is 2 GiB but diskGb is 3; existing disks are never resized or re-cloned (that would lose their data). To apply it, destroy and deploy this VM again",
+      );
+      expect(fs.statSync(disk).mtimeMs).toBe(before.mtimeMs);
+      messages = [];
+      await stopVm(driver, vmx);
+      await startVm(driver, { ...options(), disk: { path: disk, sizeGb: 2 } });
+      expect(messages.filter((m) => m.startsWith("warning"))).toEqual([]);
+    },
+  );
 
   it("leaves a VM alone that already runs with the same .vmx", async () => {
     fs.copyFileSync(source, vmx);

@@ -81,8 +81,20 @@ describe("locateVmrun", () => {
 
   it("lists where it looked when nothing is found", () => {
     expect(() => locateVmrun({ env: { PATH: "/x:/y" }, platform: "darwin", isExecutable: only() })).toThrow(
-      `vmrun not found: VMRUN is not set and none of these exist: /x/vmrun, /y/vmrun, ${FUSION_PUBLIC}, ${FUSION_LIBRARY}; ` +
+      `vmrun not found: VMRUN is not set, not in any of the 2 folders on PATH, and none of these exist: ${FUSION_PUBLIC}, ${FUSION_LIBRARY}; ` +
         "install VMware Fusion 13 (or set VMRUN=/path/to/vmrun)",
+    );
+  });
+
+  it("names how many PATH folders it searched, not each one (a long PATH buried the message)", () => {
+    const dirs = Array.from({ length: 30 }, (_, i) => `/opt/tool${i}/bin`);
+    expect(() =>
+      locateVmrun({ env: { PATH: dirs.join(":") }, platform: "darwin", isExecutable: only() }),
+    ).toThrow(
+      /^vmrun not found: VMRUN is not set, not in any of the 30 folders on PATH, and none of these exist: [^:]*; install/,
+    );
+    expect(() => locateVmrun({ env: {}, platform: "linux", isExecutable: only() })).toThrow(
+      "vmrun not found: VMRUN is not set, and none of these exist: PATH (empty), /usr/bin/vmrun, /usr/local/bin/vmrun; install VMware Fusion 13 (or set VMRUN=/path/to/vmrun)",
     );
   });
 

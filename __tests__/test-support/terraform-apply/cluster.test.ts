@@ -13,6 +13,9 @@ import {
 } from "../../../test-support/terraform-apply";
 import { createDeployProject, DeployProject } from "../../../test-support/terraform-apply/project";
 import { createVmrunSim, VmrunSim } from "../../../test-support/vmrun-sim";
+import { requireTools } from "../../../test-support/required-tools";
+
+const deployTools = requireTools("qemu-img", "iso-tool", "python3");
 
 /**
  * The real stacks (apt-cache and a two-VM k8s-cluster) synthesized from a small cluster.yaml, deployed,
@@ -92,7 +95,7 @@ const expectClean = (r: StackResult) =>
     failedRuns: [],
   });
 
-describe("the real stacks against the vmrun simulator", () => {
+deployTools.describe("the real stacks against the vmrun simulator", () => {
   it("deploys, converges on a re-deploy, and destroys", async () => {
     const vms = [project.model.aptCache.vm, ...project.model.vms];
     expect(vms.map((vm) => vm.name)).toEqual(["apt-cache-server", "gateway1", "k8s-master1"]);

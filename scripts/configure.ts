@@ -1,0 +1,22 @@
+// `npm run configure [-- --dry-run] [--force] [--no-probe]`: write a cluster.yaml that fits this host.
+import { Command } from "commander";
+import { realAddressProbe } from "../lib/configure/address-probe";
+import { runConfigure } from "../lib/configure/command";
+import { realHostFacts } from "../lib/configure/host-facts";
+import { runMain } from "../lib/entry/main";
+
+runMain("configure", async () => {
+  const program = new Command("configure")
+    .description(
+      "write a cluster.yaml for this host: the LAN of the default route, a free external VIP at its high end, and a cluster size that fits the memory",
+    )
+    .option("--dry-run", "print what would be written; write nothing")
+    .option("--force", "replace an existing cluster.yaml (the diff is shown, the old file kept as .bak)")
+    .option("--no-probe", "do not ping/ARP the VIP candidates on the LAN (take the first one)")
+    .parse(process.argv);
+  const opts = program.opts<{ dryRun?: boolean; force?: boolean; probe: boolean }>();
+  await runConfigure(
+    { dryRun: opts.dryRun, force: opts.force, probe: opts.probe ? realAddressProbe() : undefined },
+    { facts: realHostFacts(), projectRoot: process.cwd(), out: (text) => process.stdout.write(text) },
+  );
+});
