@@ -97,7 +97,7 @@ export function verifyBaseLikeDiskClone(
 
 /** One round: every variant once, one after another. */
 export interface DiskPrepRound {
-  /** One conversion of the base to a sized VMDK, then a plain copy per VM, one after another. */
+  /** One conversion of the base to a sized VMDK, then per VM a plain copy and its `qemu-img info`, one after another. */
   readonly floorMs: number;
   /** The same with the copies made all at once, each in a process of its own. */
   readonly floorConcurrentMs: number;
@@ -218,7 +218,10 @@ async function floorRun(work: string, base: string, concurrent: boolean): Promis
   await settle();
   return timeIt(async () => {
     await convert();
-    for (const vm of CLUSTER_VMS) await fs.promises.copyFile(sized, target(vm));
+    for (const vm of CLUSTER_VMS) {
+      await fs.promises.copyFile(sized, target(vm));
+      await qemuImgInfo(target(vm)); // prepareVmDisk checks every copy with qemu-img info too
+    }
   });
 }
 
@@ -330,7 +333,7 @@ export function diskPrepFigures(
   spec: BaseImageSpec = REALISTIC_BASE,
 ): BenchFigure[] {
   const setup = `${CLUSTER_VMS.length} disks of ${SIZE_GB} GiB from a compressed qcow2 with ${spec.randomMiB + spec.filesMiB} MiB of data, the base's SHA-256 checked before converting as disk-clone does; fastest of ${rounds.length} rounds each`;
-  const floor = `1 convert + ${CLUSTER_VMS.length} plain copies`;
+  const floor = `1 convert + ${CLUSTER_VMS.length} plain copies, each checked`;
   const seqPairs = rounds.map((r) => ({ measuredMs: r.sequentialMs, baselineMs: r.floorMs }));
   const concPairs = rounds.map((r) => ({ measuredMs: r.concurrentMs, baselineMs: r.floorConcurrentMs }));
   const seedPairs = rounds.map((r) => ({ measuredMs: r.sequentialMs, baselineMs: r.perVmConversionMs }));
