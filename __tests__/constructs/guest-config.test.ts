@@ -1,6 +1,5 @@
 import { BaseImage } from "../../constructs/base-image";
 import { GuestConfig } from "../../constructs/guest-config";
-import { GuestIpLookup } from "../../constructs/guest-ip-lookup";
 import { ProjectLayout } from "../../constructs/project-layout";
 import { VirtualMachine } from "../../constructs/virtual-machine";
 import { vmByName, modelFixture } from "../../test-support/model-fixture";
@@ -30,11 +29,10 @@ function build(files: readonly GuestFile[], extra: Partial<{ identityFile: strin
       variables: SEED_VARIABLE_EXPRESSIONS,
       layout,
     });
-    const lookup = new GuestIpLookup(s, "ips", { machines: [machine], layout, vmsDir: model.paths.vmsDir });
     new GuestConfig(machine, "config", {
       machine,
       files,
-      address: { expression: lookup.ipExpressionOf(vm.name) },
+      address: { expression: machine.ipLookup.ipExpression },
       sshUser: "ubuntu",
       layout,
       ...extra,
@@ -96,9 +94,7 @@ describe("GuestConfig", () => {
       "power",
       "vm_name",
     ]);
-    expect(apply.triggers.host).toMatch(
-      /^\$\{data\.external\.ips_lookup_[0-9A-F]{8}\.result\["k8s-master1_ip"\]\}$/,
-    );
+    expect(apply.triggers.host).toMatch(/^\$\{data\.external\.k8s-master1_ip_[0-9A-F]{8}\.result\.ip\}$/);
     expect(apply.provisioner).toHaveLength(1);
   });
 
