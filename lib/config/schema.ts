@@ -88,7 +88,8 @@ const vmEntry = z.strictObject({
   address: ipv4.optional(),
 });
 
-const DEFAULT_VMS: z.input<typeof vmEntry>[] = [
+/** The default HA layout (cluster.example.yaml's vms); configure's "ha" profile too. */
+export const DEFAULT_VMS: readonly { readonly name: string; readonly role: (typeof ROLES)[number] }[] = [
   { name: "gateway1", role: "gateway" },
   { name: "gateway2", role: "gateway" },
   { name: "k8s-master1", role: "master" },
@@ -197,7 +198,7 @@ export const ClusterConfigSchema = z.strictObject({
     .array(vmEntry)
     .min(1, { error: "needs at least one VM" })
     .max(250, { error: "takes at most 250 VMs (the vmnet has one /24)" })
-    .default(DEFAULT_VMS),
+    .default(() => DEFAULT_VMS.map((vm) => ({ ...vm }))),
   baseImage: z
     .strictObject({
       /** Defaults to Ubuntu 24.04's current cloud image for the chosen arch. */

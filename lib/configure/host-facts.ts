@@ -3,10 +3,10 @@
  * memory, cores and free disk. Behind an interface so tests hand in fake facts; the real one runs
  * only local, read-only commands (`route`/`ifconfig` on macOS, `ip -j` on Linux), each with a deadline.
  */
-import * as fs from "node:fs";
 import * as os from "node:os";
 import { intToIp, ipToInt, isIPv4 } from "../net/ipv4";
 import { runWithDeadline, RunResult } from "../process/run-with-deadline";
+import { freeDiskBytes } from "../fs/free-disk";
 
 export interface LanInterface {
   /** e.g. en0 (macOS) or wlp2s0 (Linux). */
@@ -116,13 +116,6 @@ export function realHostFacts(): HostFacts {
     defaultLan: () => findDefaultLan(process.platform, run),
     totalMemBytes: os.totalmem(),
     cpuCount: os.cpus().length,
-    freeDiskBytes: async (dir) => {
-      try {
-        const s = await fs.promises.statfs(dir);
-        return s.bavail * s.bsize;
-      } catch {
-        return undefined;
-      }
-    },
+    freeDiskBytes,
   };
 }

@@ -2,7 +2,7 @@
  * The choices `npm run configure` makes from the host's facts, pure: the LAN subnet, the external VIP
  * candidates, and the cluster profile that fits the host's memory (and its cores).
  */
-import { ClusterConfigSchema, ClusterConfigInput, ROLES } from "../config/schema";
+import { ClusterConfigSchema, ClusterConfigInput, DEFAULT_VMS, ROLES } from "../config/schema";
 import { CPU_OVERSUBSCRIPTION_WARN, MEMORY_FAIL_SHARE, MEMORY_WARN_SHARE } from "../doctor/capacity";
 import { intToIp, ipToInt, parseCidr } from "../net/ipv4";
 import { LanInterface, subnetOf } from "./host-facts";
@@ -21,15 +21,7 @@ export interface ClusterProfile {
   readonly aptCacheMemoryMb?: number;
 }
 
-const HA_VMS = [
-  { name: "gateway1", role: "gateway" },
-  { name: "gateway2", role: "gateway" },
-  { name: "k8s-master1", role: "master" },
-  { name: "k8s-master2", role: "master" },
-  { name: "k8s-master3", role: "master" },
-  { name: "k8s-worker1", role: "worker" },
-  { name: "k8s-worker2", role: "worker" },
-] as const;
+const HA_VMS = DEFAULT_VMS;
 
 /** Largest first: configure takes the first that fits. */
 export const PROFILES: readonly ClusterProfile[] = [

@@ -5,6 +5,7 @@ import { sha256File } from "../image/checksums";
 import { runWithDeadline } from "../process/run-with-deadline";
 import { isExecutable } from "../vmrun/locate";
 import { DoctorEnv } from "./types";
+import { freeDiskBytes } from "../fs/free-disk";
 
 export function buildRealDoctorEnv(projectRoot: string, env: NodeJS.ProcessEnv = process.env): DoctorEnv {
   return {
@@ -30,14 +31,7 @@ export function buildRealDoctorEnv(projectRoot: string, env: NodeJS.ProcessEnv =
         .map((a) => a.address),
     totalMemBytes: os.totalmem(),
     cpuCount: os.cpus().length,
-    freeDiskBytes: async (dir) => {
-      try {
-        const s = await fs.promises.statfs(dir);
-        return s.bavail * s.bsize;
-      } catch {
-        return undefined;
-      }
-    },
+    freeDiskBytes,
     sha256File,
     now: () => new Date(),
   };

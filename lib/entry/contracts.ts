@@ -1,6 +1,7 @@
 /**
- * Every Terraform entry point's contract: the environment keys, their types and defaults. Constructs build provisioners from these,
- * scripts parse their environment with them (lib/entry/contract.ts).
+ * Every Terraform entry point's contract: the environment keys, their types and defaults.
+ * Constructs build provisioners from these, scripts parse their environment with them
+ * (lib/entry/contract.ts).
  */
 import {
   EntryContract,
