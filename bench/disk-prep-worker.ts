@@ -3,10 +3,13 @@
  * each disk-clone (own thread pool, locks between processes). Loads first, prints "ready", waits for
  * a line on stdin, then does the job and prints "done", so start-up stays out of the timing.
  * argv: `prepare <baseImage> <target> <sizeGb> <image source> <image sha256>` (the product's way, with
- * the base image verification disk-clone makes) or `copy <source> <target>` (plain copy, the floor).
+ * the base image verification disk-clone makes) or `copy <source> <target>` (the floor: a plain copy,
+ * then the one `qemu-img info` of it that the product runs on every disk too, so both sides pay the
+ * same processes).
  */
 import * as fs from "node:fs";
 import { prepareVmDisk } from "../lib/disk/prepare-disk";
+import { qemuImgInfo } from "../lib/disk/qemu-img";
 import { verifyBaseLikeDiskClone } from "./disk-prep";
 
 async function job([kind, ...args]: readonly string[]): Promise<void> {
@@ -22,6 +25,7 @@ async function job([kind, ...args]: readonly string[]): Promise<void> {
   } else if (kind === "copy") {
     const [source, target] = args;
     await fs.promises.copyFile(source, target);
+    await qemuImgInfo(target);
   } else {
     throw new Error(`unknown job ${JSON.stringify(kind)}: use prepare or copy`);
   }

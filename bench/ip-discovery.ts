@@ -6,7 +6,7 @@ import { BenchFigure, figure } from "./harness";
 /**
  * lib/vm/guest-ip.ts asks with `getGuestIPAddress -wait` under a 10 s deadline per call (`perCallMs`)
  * and pauses 2 s between calls (`pauseMs`): the poll interval. Both are defaults inside
- * lookupGuestIp, used by vm-start (which waits for the IP) and the guest-ip data source alike.
+ * askRunningGuest, used by vm-start (which waits for the IP) and the guest-ip data source alike.
  */
 const LOOKUP_PAUSE_MS = 2000;
 const LOOKUP_PER_CALL_MS = 10_000;

@@ -2,11 +2,14 @@ import { Construct } from "constructs";
 import { File } from "@cdktf/provider-local/lib/file";
 import { inventoryVariable } from "../lib/config/build-model";
 import { formatInventory } from "../lib/inventory/env-file";
+import { GuestIpLookup } from "./guest-ip-lookup";
 import { ProjectLayout } from "./project-layout";
 import { VirtualMachine } from "./virtual-machine";
 
 export interface InventoryProps {
   readonly machines: readonly VirtualMachine[];
+  /** The stack's IP lookup, which answers for every one of `machines`. */
+  readonly lookup: GuestIpLookup;
   /** Project-relative path of the env file. @default "vm-ips.env" */
   readonly path?: string;
   /** Extra fixed entries, e.g. the APT cache's configured address. @default {} */
@@ -26,13 +29,13 @@ export class Inventory extends Construct {
     if (props.machines.length === 0) throw new Error("an inventory needs at least one VM");
     const content = formatInventory([
       ...Object.entries(props.fixed ?? {}),
-      ...props.machines.map((m) => [inventoryVariable(m.spec), m.ipLookup.ip] as const),
+      ...props.machines.map((m) => [inventoryVariable(m.spec), props.lookup.ipOf(m.spec.name)] as const),
     ]);
     this.file = new File(this, "file", {
       filename: props.layout.fromStackDir(this.path),
       content,
       filePermission: "0644",
-      dependsOn: props.machines.map((m) => m.ipLookup.data),
+      dependsOn: [props.lookup.data],
     });
   }
 }

@@ -4,7 +4,6 @@ import { SeedVariables } from "../lib/render/cloud-init";
 import { SeedTemplates } from "../lib/render/templates";
 import { vmxOptionsFor } from "../lib/render/vmx";
 import { BaseImage } from "./base-image";
-import { GuestIpLookup } from "./guest-ip-lookup";
 import { ProjectLayout } from "./project-layout";
 import { SeedIso } from "./seed-iso";
 import { VmDisk } from "./vm-disk";
@@ -23,9 +22,10 @@ export interface VirtualMachineProps {
 }
 
 /**
- * One VM, from nothing to running and addressed: disk -> seed ISO and VMX -> power -> IP.
- * Child ids (`disk`, `seed`, `vmx`, `power`, `ip`, and `config` which the stack adds once every
- * address is known) are a contract: renaming one replaces the VM.
+ * One VM, from nothing to running: disk -> seed ISO and VMX -> power. Its address comes from the
+ * stack's one GuestIpLookup, which answers for every VM. Child ids (`disk`, `seed`, `vmx`, `power`,
+ * and `config` which the stack adds once every address is known) are a contract: renaming one
+ * replaces the VM.
  */
 export class VirtualMachine extends Construct {
   public readonly spec: VmSpec;
@@ -33,7 +33,8 @@ export class VirtualMachine extends Construct {
   public readonly seed: SeedIso;
   public readonly vmx: VmxFile;
   public readonly power: VmPower;
-  public readonly ipLookup: GuestIpLookup;
+  /** Networks (CIDR) in which the guest's reported IP is accepted, most wanted first. */
+  public readonly ipNetworks: readonly string[];
 
   constructor(scope: Construct, id: string, props: VirtualMachineProps) {
     super(scope, id);
@@ -61,6 +62,7 @@ export class VirtualMachine extends Construct {
       model.network.nat.subnet,
       ...(vm.nics.some((n) => n.network === "lan") ? [model.network.lan.subnet] : []),
     ];
+    this.ipNetworks = networks;
     const exclude = props.ipExclude ?? [];
     this.power = new VmPower(this, "power", {
       disk: this.disk,
@@ -72,14 +74,6 @@ export class VirtualMachine extends Construct {
       ipExclude: exclude,
       ipWaitSeconds: timeouts.ipWaitSeconds,
       vmrunTimeoutSeconds: timeouts.vmrunSeconds,
-    });
-    this.ipLookup = new GuestIpLookup(this, "ip", {
-      power: this.power,
-      layout,
-      vmsDir: model.paths.vmsDir,
-      networks,
-      exclude,
-      timeoutSeconds: timeouts.ipLookupSeconds,
     });
   }
 }

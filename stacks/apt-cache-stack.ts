@@ -1,6 +1,7 @@
 import { Construct } from "constructs";
 import { TerraformOutput } from "cdktf";
 import { BaseImage } from "../constructs/base-image";
+import { GuestIpLookup } from "../constructs/guest-ip-lookup";
 import { VirtualMachine } from "../constructs/virtual-machine";
 import { LabStack, LabStackProps } from "./stack-base";
 
@@ -10,6 +11,7 @@ import { LabStack, LabStackProps } from "./stack-base";
  */
 export class AptCacheStack extends LabStack {
   public readonly machine: VirtualMachine;
+  public readonly ipLookup: GuestIpLookup;
 
   constructor(scope: Construct, id: string, props: LabStackProps) {
     super(scope, id, props);
@@ -32,8 +34,14 @@ export class AptCacheStack extends LabStack {
       },
       layout: this.layout,
     });
+    this.ipLookup = new GuestIpLookup(this, "ips", {
+      machines: [this.machine],
+      layout: this.layout,
+      vmsDir: model.paths.vmsDir,
+      timeoutSeconds: model.timeouts.ipLookupSeconds,
+    });
     new TerraformOutput(this, "apt_cache_ip", {
-      value: this.machine.ipLookup.ip,
+      value: this.ipLookup.ipOf(this.machine.spec.name),
       description: "Address the APT cache VM reports",
     });
     new TerraformOutput(this, "apt_cache_url", {

@@ -2,6 +2,7 @@ import { Construct } from "constructs";
 import { TerraformOutput, TerraformVariable } from "cdktf";
 import { BaseImage } from "../constructs/base-image";
 import { GuestConfig } from "../constructs/guest-config";
+import { GuestIpLookup } from "../constructs/guest-ip-lookup";
 import { Inventory } from "../constructs/inventory";
 import { VirtualMachine } from "../constructs/virtual-machine";
 import { inventoryVariable } from "../lib/config/build-model";
@@ -12,6 +13,7 @@ import { LabStack, LabStackProps } from "./stack-base";
 /** The cluster VMs (gateways, masters, workers) and the inventory of their addresses. */
 export class K8sClusterStack extends LabStack {
   public readonly machines: readonly VirtualMachine[];
+  public readonly ipLookup: GuestIpLookup;
   public readonly inventory: Inventory;
   public readonly guestConfigs: readonly GuestConfig[];
 
@@ -75,6 +77,8 @@ export class K8sClusterStack extends LabStack {
       layout: this.layout,
       downloadTimeoutSeconds: model.timeouts.downloadSeconds,
     });
+    // The VIPs can sit on a guest's NIC: neither start nor the lookup takes one as a guest's address.
+    const vips = [externalVip.stringValue, internalVip.stringValue];
     this.machines = model.vms.map(
       (vm) =>
         new VirtualMachine(this, vm.name, {
@@ -87,12 +91,20 @@ export class K8sClusterStack extends LabStack {
             dnsServers: LabStack.expressionOf(this.dnsServers),
             dnsSearchDomains: LabStack.expressionOf(this.dnsSearchDomains),
           },
-          ipExclude: [externalVip.stringValue, internalVip.stringValue],
+          ipExclude: vips,
           layout: this.layout,
         }),
     );
+    this.ipLookup = new GuestIpLookup(this, "ips", {
+      machines: this.machines,
+      layout: this.layout,
+      vmsDir: model.paths.vmsDir,
+      exclude: vips,
+      timeoutSeconds: model.timeouts.ipLookupSeconds,
+    });
     this.inventory = new Inventory(this, "inventory", {
       machines: this.machines,
+      lookup: this.ipLookup,
       path: model.paths.inventoryFile,
       fixed: { [inventoryVariable(model.aptCache.vm)]: model.aptCache.address },
       layout: this.layout,
@@ -106,7 +118,7 @@ export class K8sClusterStack extends LabStack {
       const configured = machine.spec.nics.find((n) => n.network === "nat")?.address;
       return configured !== undefined
         ? { literal: configured }
-        : { expression: machine.ipLookup.ipExpression };
+        : { expression: this.ipLookup.ipExpressionOf(vm.name) };
     };
     this.guestConfigs = this.machines.map(
       (machine) =>
@@ -129,7 +141,7 @@ export class K8sClusterStack extends LabStack {
 
     for (const m of this.machines) {
       new TerraformOutput(this, `${m.spec.name.replace(/-/g, "_")}_ip`, {
-        value: m.ipLookup.ip,
+        value: this.ipLookup.ipOf(m.spec.name),
         description: `Address ${m.spec.name} reports`,
       });
     }

@@ -2,7 +2,10 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { diskPrepFigures, makeRealisticBase } from "../../bench/disk-prep";
 import { discoveryFigures, GOAL_MS } from "../../bench/ip-discovery";
-import { lookupQuery, planFigure } from "../../bench/plan-vms-off";
+import { CLUSTER_VMS, lookupFigures, lookupQuery } from "../../bench/ip-lookup";
+import { snapshotFigures } from "../../bench/snapshot-set";
+import { statusFigures } from "../../bench/status";
+import { GUEST_IP, parseLookupVms } from "../../lib/entry/contracts";
 import {
   clusterConfigYaml,
   DEFAULT_VM_COUNT,
@@ -142,20 +145,74 @@ describe("disk preparation figures", () => {
   });
 });
 
-describe("plan with VMs off", () => {
-  it("sends the data source's query and judges the time per VM against 1 s", () => {
-    expect(lookupQuery("gateway1", true)).toEqual({
-      vm_name: "gateway1",
+describe("IP lookup figures", () => {
+  it("sends the stack data source's query for all 7 VMs, through the GUEST_IP contract", () => {
+    const query = lookupQuery(CLUSTER_VMS);
+    expect(GUEST_IP.parse(query)).toMatchObject({
       vms_dir: "VMs/k8s_cluster",
-      vmx_path: "VMs/k8s_cluster/gateway1.vmwarevm/gateway1.vmx",
-      networks: "10.10.0.0/24,192.168.68.0/24",
       exclude: "192.168.68.210,10.10.0.100",
-      timeout_seconds: "20",
+      timeout_seconds: 20,
     });
-    expect(lookupQuery("k8s-worker1", false).networks).toBe("10.10.0.0/24");
-    const f = planFigure({ sequentialMs: 4900, concurrentMs: 2000, startupFloorMs: 450, vmCount: 7 }, 3);
-    expect(f).toMatchObject({ measuredMs: 700, baselineMs: 1000, ratio: 0.7, goal: 1, ok: true });
-    expect(f.note).toContain("start-up floor 450 ms");
+    const vms = parseLookupVms(query.vms);
+    expect(vms.map((vm) => vm.name)).toEqual(CLUSTER_VMS.map(([name]) => name));
+    expect(vms[0]).toEqual({
+      name: "gateway1",
+      vmx_path: "VMs/k8s_cluster/gateway1.vmwarevm/gateway1.vmx",
+      networks: ["10.10.0.0/24", "192.168.68.0/24"],
+      last_ip_file: "generated/gateway1/last-ip",
+    });
+    expect(vms[6].networks).toEqual(["10.10.0.0/24"]);
+  });
+
+  it("judges the off plan against 1 s, and 7 running VMs against one lookup paying the same asks, fastest of each", () => {
+    const round = (
+      offMs: number,
+      runningMs: number,
+      oneWithAsksMs: number,
+      oneMs: number,
+      perVmMs: number,
+    ) => ({
+      offMs,
+      runningMs,
+      oneWithAsksMs,
+      oneMs,
+      perVmMs,
+      startupMs: 140,
+    });
+    const [off, running, perVm] = lookupFigures([
+      round(450, 900, 800, 500, 3000),
+      round(420, 1000, 700, 520, 2800),
+    ]);
+    expect(off).toMatchObject({ measuredMs: 420, baselineMs: 1000, goal: 1, ok: true });
+    expect(off.note).toContain("start-up floor 140 ms");
+    expect(running).toMatchObject({ measuredMs: 900, baselineMs: 700, goal: 1.3, ok: true });
+    expect(running.note).toContain("rounds: 1.13, 1.43");
+    expect(perVm).toMatchObject({ measuredMs: 2800, baselineMs: 500, goal: null });
+  });
+});
+
+describe("status and snapshot set figures", () => {
+  it("judge status of 8 against status of 1 paying the same vmrun calls, and show the raw ratio as a diagnostic", () => {
+    const [paid, raw] = statusFigures([
+      { measuredMs: 1500, baselineMs: 1400, oneAloneMs: 700 },
+      { measuredMs: 1600, baselineMs: 1450, oneAloneMs: 650 },
+    ]);
+    expect(paid).toMatchObject({ measuredMs: 1500, baselineMs: 1400, goal: 2, ok: true });
+    expect(raw).toMatchObject({ measuredMs: 1500, baselineMs: 650, goal: null });
+  });
+
+  it("judge the snapshot set against the same 7 calls made bare at once", () => {
+    const [set, seq] = snapshotFigures(
+      [
+        { measuredMs: 2000, baselineMs: 1900 },
+        { measuredMs: 2400, baselineMs: 1700 },
+      ],
+      11000,
+      1500,
+    );
+    expect(set).toMatchObject({ measuredMs: 2000, baselineMs: 1700, goal: 1.3, ok: true });
+    expect(set.note).toContain("rounds: 1.05, 1.41");
+    expect(seq).toMatchObject({ measuredMs: 2000, baselineMs: 11000, goal: 1, ok: true });
   });
 });
 

@@ -1,5 +1,6 @@
 import { BaseImage } from "../../constructs/base-image";
 import { GuestConfig } from "../../constructs/guest-config";
+import { GuestIpLookup } from "../../constructs/guest-ip-lookup";
 import { ProjectLayout } from "../../constructs/project-layout";
 import { VirtualMachine } from "../../constructs/virtual-machine";
 import { vmByName, modelFixture } from "../../test-support/model-fixture";
@@ -29,10 +30,11 @@ function build(files: readonly GuestFile[], extra: Partial<{ identityFile: strin
       variables: SEED_VARIABLE_EXPRESSIONS,
       layout,
     });
+    const lookup = new GuestIpLookup(s, "ips", { machines: [machine], layout, vmsDir: model.paths.vmsDir });
     new GuestConfig(machine, "config", {
       machine,
       files,
-      address: { expression: machine.ipLookup.ipExpression },
+      address: { expression: lookup.ipExpressionOf(vm.name) },
       sshUser: "ubuntu",
       layout,
       ...extra,
@@ -94,7 +96,9 @@ describe("GuestConfig", () => {
       "power",
       "vm_name",
     ]);
-    expect(apply.triggers.host).toMatch(/^\$\{data\.external\.k8s-master1_ip_[0-9A-F]{8}\.result\.ip\}$/);
+    expect(apply.triggers.host).toMatch(
+      /^\$\{data\.external\.ips_lookup_[0-9A-F]{8}\.result\["k8s-master1_ip"\]\}$/,
+    );
     expect(apply.provisioner).toHaveLength(1);
   });
 

@@ -37,9 +37,8 @@ describe("VirtualMachine", () => {
   const nulls = resources(json, "null_resource");
   const [diskId] = one(nulls, "gateway2_disk");
   const [isoId] = one(nulls, "gateway2_seed_iso");
-  const [powerId, power] = one(nulls, "gateway2_power");
+  const [, power] = one(nulls, "gateway2_power");
   const [vmxId] = one(resources(json, "local_file"), "gateway2_vmx");
-  const [, lookup] = one(dataSources(json, "external"), "gateway2_ip");
 
   it("starts after the disk, the seed ISO and the VMX exist, and restarts when either changes", () => {
     expect(power.triggers).toEqual({
@@ -72,26 +71,10 @@ describe("VirtualMachine", () => {
       expect(s.replace(/\$\{self\.triggers\.[a-z_0-9]+\}/g, "")).not.toContain("${");
   });
 
-  it("looks the IP up after the VM runs, with a short budget, through guest-ip", () => {
-    expect(lookup.depends_on).toEqual([`null_resource.${powerId}`]);
-    expect(lookup.program).toEqual(["../../../scripts/run", "guest-ip"]);
-    expect(lookup.query).toEqual({
-      vm_name: "gateway2",
-      vms_dir: "VMs/k8s_cluster",
-      vmx_path: "VMs/k8s_cluster/gateway2.vmwarevm/gateway2.vmx",
-      networks: "10.10.0.0/24,192.168.68.0/24",
-      exclude: "${var.external_vip},${var.internal_vip}",
-      timeout_seconds: "20",
-      last_ip_file: "generated/gateway2/last-ip",
-    });
+  it("has no lookup of its own (the stack's one GuestIpLookup answers for it) and accepts its vmnet address first, then the LAN", () => {
+    expect(dataSources(json, "external")).toEqual({});
     // Start records the address the lookup falls back on while the VM is off.
     expect(provisioner(power, "create").environment.LAST_IP_FILE).toBe("generated/gateway2/last-ip");
-  });
-
-  it("a node accepts only its vmnet address", () => {
-    const node = synthVm(model, "k8s-master1");
-    const [, nodeLookup] = one(dataSources(node, "external"), "k8s-master1_ip");
-    expect(nodeLookup.query.networks).toBe("10.10.0.0/24");
   });
 
   it("never replaces the disk when CPU, memory, packages or disk size change: only the VMX and seed files differ", () => {

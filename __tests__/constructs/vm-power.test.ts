@@ -1,5 +1,4 @@
 import { BaseImage } from "../../constructs/base-image";
-import { GuestIpLookup } from "../../constructs/guest-ip-lookup";
 import { ProjectLayout } from "../../constructs/project-layout";
 import { SeedIso } from "../../constructs/seed-iso";
 import { VmDisk } from "../../constructs/vm-disk";
@@ -7,7 +6,7 @@ import { VmPower, VmPowerProps } from "../../constructs/vm-power";
 import { VmxFile } from "../../constructs/vmx-file";
 import { modelFixture, vmByName } from "../../test-support/model-fixture";
 import { SEED_VARIABLE_EXPRESSIONS } from "../../test-support/terraform-template";
-import { dataSources, one, realTemplates, resources, synthScope } from "../../test-support/synth";
+import { one, realTemplates, resources, synthScope } from "../../test-support/synth";
 import { Construct } from "constructs";
 
 const model = modelFixture();
@@ -63,38 +62,5 @@ describe("VmPower", () => {
     expect(() => synthScope((s) => new VmPower(s, "power", powerProps(s, { ipNetworks: [] })))).toThrow(
       /ipNetworks of k8s-worker2 is empty/,
     );
-  });
-});
-
-describe("GuestIpLookup", () => {
-  it("reads after the power resource, with its budget and the accepted networks", () => {
-    const json = synthScope((s) => {
-      const power = new VmPower(s, "power", powerProps(s));
-      new GuestIpLookup(s, "ip", {
-        power,
-        layout,
-        vmsDir: model.paths.vmsDir,
-        networks: ["10.10.0.0/24"],
-        exclude: ["10.10.0.100"],
-        timeoutSeconds: 5,
-      });
-    });
-    const [powerId] = one(resources(json, "null_resource"), "power");
-    const [, data] = one(dataSources(json, "external"), "ip");
-    expect(data.depends_on).toEqual([`null_resource.${powerId}`]);
-    expect(data.query).toMatchObject({
-      exclude: "10.10.0.100",
-      timeout_seconds: "5",
-      networks: "10.10.0.0/24",
-    });
-  });
-
-  it("fails without a network", () => {
-    expect(() =>
-      synthScope((s) => {
-        const power = new VmPower(s, "power", powerProps(s));
-        new GuestIpLookup(s, "ip", { power, layout, vmsDir: model.paths.vmsDir, networks: [], exclude: [] });
-      }),
-    ).toThrow(/networks of the IP lookup for k8s-worker2 is empty/);
   });
 });

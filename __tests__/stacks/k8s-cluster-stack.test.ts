@@ -11,6 +11,7 @@ import {
   gatewayVariableValues,
   resolveTerraformText,
 } from "../../test-support/terraform-template";
+import { parseLookupVms } from "../../lib/entry/contracts";
 import { allStrings, dataSources, one, resources, TfJson } from "../../test-support/synth";
 import { entryExists, localExecs, synthStacks } from "../../test-support/stacks";
 import { requireTools } from "../../test-support/required-tools";
@@ -64,7 +65,7 @@ describe("k8s-cluster stack", () => {
     for (const v of Object.values(cluster.variable) as TfJson[]) expect(v.validation).toHaveLength(1);
   });
 
-  it("has disk, seed ISO, power, IP lookup and role files for each of the 7 cluster VMs, and one base image", () => {
+  it("has disk, seed ISO, power and role files for each of the 7 cluster VMs, one base image and one IP lookup", () => {
     const nulls = Object.keys(resources(cluster, "null_resource")).map((id) =>
       id.replace(/_[0-9A-F]{8}$/, ""),
     );
@@ -78,25 +79,25 @@ describe("k8s-cluster stack", () => {
       Object.keys(dataSources(cluster, "external"))
         .map((id) => id.replace(/_[0-9A-F]{8}$/, ""))
         .sort(),
-    ).toEqual(CLUSTER_VMS.map((n) => `${n}_ip`));
+    ).toEqual(["ips_lookup"]);
     expect(allStrings(cluster).join("\n")).not.toContain("apt-cache-server_");
   });
 
-  it("orders base image -> disk -> seed ISO -> power -> IP -> inventory", () => {
+  it("orders base image -> disk -> seed ISO -> power -> IP lookup (after every VM) -> inventory", () => {
     const nulls = resources(cluster, "null_resource");
     const [baseId] = one(nulls, "base-image");
+    const [ipId, ip] = one(dataSources(cluster, "external"), "ips_lookup");
+    expect(ip.depends_on).toEqual(CLUSTER_VMS.map((n) => `null_resource.${one(nulls, `${n}_power`)[0]}`));
+    const [, inventory] = one(resources(cluster, "local_file"), "inventory");
+    expect(inventory.depends_on).toEqual([`data.external.${ipId}`]);
     for (const name of CLUSTER_VMS) {
       const [diskId, disk] = one(nulls, `${name}_disk`);
       const [isoId, iso] = one(nulls, `${name}_seed_iso`);
-      const [powerId, power] = one(nulls, `${name}_power`);
-      const [ipId, ip] = one(dataSources(cluster, "external"), `${name}_ip`);
+      const [, power] = one(nulls, `${name}_power`);
       expect(disk.depends_on).toEqual([`null_resource.${baseId}`]);
       expect(iso.triggers.disk).toBe(`\${null_resource.${diskId}.id}`);
       expect(power.triggers.seed).toBe(`\${null_resource.${isoId}.id}`);
       expect(power.triggers.disk).toBe(`\${null_resource.${diskId}.id}`);
-      expect(ip.depends_on).toEqual([`null_resource.${powerId}`]);
-      const [, inventory] = one(resources(cluster, "local_file"), "inventory");
-      expect(inventory.depends_on).toContain(`data.external.${ipId}`);
     }
   });
 
@@ -105,14 +106,19 @@ describe("k8s-cluster stack", () => {
       [...CLUSTER_VMS.map((n) => `${n.replace(/-/g, "_")}_ip`), "inventory_file"].sort(),
     );
     expect(cluster.output.inventory_file.value).toBe("vm-ips.env");
-    const [masterIp] = one(dataSources(cluster, "external"), "k8s-master1_ip");
-    expect(cluster.output.k8s_master1_ip.value).toBe(`\${data.external.${masterIp}.result["ip"]}`);
+    const [lookupId] = one(dataSources(cluster, "external"), "ips_lookup");
+    expect(cluster.output.k8s_master1_ip.value).toBe(
+      `\${data.external.${lookupId}.result["k8s-master1_ip"]}`,
+    );
   });
 
   it("passes the VIP variables to start and to the IP lookup as addresses to exclude", () => {
     for (const { exec } of localExecs(cluster).filter((e) => e.exec.command.endsWith("vm-start"))) {
       expect(exec.environment.IP_EXCLUDE).toBe("${var.external_vip},${var.internal_vip}");
     }
+    const [, lookup] = one(dataSources(cluster, "external"), "ips_lookup");
+    expect(lookup.query.exclude).toBe("${var.external_vip},${var.internal_vip}");
+    expect(parseLookupVms(lookup.query.vms).map((vm) => vm.name)).toEqual(CLUSTER_VMS);
   });
 });
 
@@ -159,8 +165,10 @@ describe.each([
       pathFields.push(exec.command, ...Object.values(exec.environment as Record<string, string>));
     for (const r of Object.values(resources(json, "null_resource")) as TfJson[])
       pathFields.push(...(Object.values(r.triggers) as string[]));
-    for (const d of Object.values(dataSources(json, "external")) as TfJson[])
+    for (const d of Object.values(dataSources(json, "external")) as TfJson[]) {
       pathFields.push(...d.program, ...(Object.values(d.query) as string[]));
+      for (const vm of parseLookupVms(d.query.vms)) pathFields.push(vm.vmx_path, vm.last_ip_file);
+    }
     for (const value of pathFields)
       expect(value).not.toMatch(/^\/|(^|[^.])\/(Users|home|root|tmp|work|private|var)\//);
     expect(JSON.stringify(json)).not.toContain(os.homedir());
@@ -250,7 +258,7 @@ describe("role files installed once the addresses are known (guest-config)", () 
   const files = resources(cluster, "local_file");
   const nulls = resources(cluster, "null_resource");
   const ips = dataSources(cluster, "external");
-  const ipRef = (name: string) => `\${data.external.${one(ips, `${name}_ip`)[0]}.result.ip}`;
+  const ipRef = (name: string) => `\${data.external.${one(ips, "ips_lookup")[0]}.result["${name}_ip"]}`;
   const MASTERS = CLUSTER_VMS.filter((n) => n.includes("master"));
 
   it("gives every VM the hosts block and the gateways nginx and keepalived, under generated/<vm>/guest", () => {

@@ -41,6 +41,104 @@ export function renderTable(head: readonly string[], rows: readonly (readonly st
   return table.toString();
 }
 
+/** One row of a compact table, and an optional note printed under it across the whole width. */
+export interface CompactRow {
+  readonly cells: readonly string[];
+  readonly note?: string;
+}
+
+const NO_BORDERS = {
+  top: "",
+  "top-mid": "",
+  "top-left": "",
+  "top-right": "",
+  bottom: "",
+  "bottom-mid": "",
+  "bottom-left": "",
+  "bottom-right": "",
+  left: "",
+  "left-mid": "",
+  mid: "",
+  "mid-mid": "",
+  right: "",
+  "right-mid": "",
+  middle: " ",
+};
+
+/** Width of the terminal stdout writes to, or undefined when it is not a terminal (then nothing wraps). */
+export function terminalWidth(): number | undefined {
+  return process.stdout.isTTY ? process.stdout.columns : undefined;
+}
+
+/** `text` split into lines of at most `width` characters at spaces, each starting with `indent`; a longer word is cut. */
+function wrapText(text: string, width: number | undefined, indent = "  "): string[] {
+  if (width === undefined) return [`${indent}${text}`];
+  const room = Math.max(8, width - indent.length);
+  const lines: string[] = [];
+  let line = "";
+  for (const word of text.split(" ")) {
+    const piece = word.length > room ? `${word.slice(0, room - 1)}…` : word;
+    if (line !== "" && line.length + 1 + piece.length > room) {
+      lines.push(line);
+      line = piece;
+    } else line = line === "" ? piece : `${line} ${piece}`;
+  }
+  lines.push(line);
+  return lines.map((l) => `${indent}${l}`);
+}
+
+/** How wide renderCompactTable lays these out when nothing has to be narrowed. */
+export function compactTableWidth(head: readonly string[], rows: readonly CompactRow[]): number {
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (r.cells[i] ?? "").length)));
+  return widths.reduce((a, b) => a + b, 0) + 2 * (widths.length - 1);
+}
+
+/**
+ * A table without borders or colours: columns two spaces apart, a dashed line under the head, and
+ * each row's note on indented lines of its own. With `width`, columns listed in `shrinkable` are
+ * narrowed (their cells wrapped at spaces, longer words cut) until the table fits, and notes wrap.
+ */
+export function renderCompactTable(
+  head: readonly string[],
+  rows: readonly CompactRow[],
+  opts: {
+    readonly width?: number;
+    /** Columns that may be narrowed, first first, and how narrow each may go. */
+    readonly shrinkable?: readonly { readonly column: number; readonly min: number }[];
+  } = {},
+): string {
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (r.cells[i] ?? "").length)));
+  const total = () => widths.reduce((a, b) => a + b, 0) + 2 * (widths.length - 1);
+  if (opts.width !== undefined) {
+    for (const { column, min } of opts.shrinkable ?? []) {
+      const over = total() - opts.width;
+      if (over <= 0) break;
+      widths[column] = Math.max(head[column].length, min, widths[column] - over);
+    }
+  }
+  // Every row is laid out with the same column widths, so a note can go under its row without widening a column.
+  const layout = (cells: readonly string[]) => {
+    const table = new Table({
+      chars: NO_BORDERS,
+      style: { head: [], border: [], "padding-left": 0, "padding-right": 1, compact: true },
+      colWidths: widths.map((w) => w + 1),
+      wordWrap: true,
+      wrapOnWordBoundary: true,
+    });
+    table.push([...cells]);
+    return table
+      .toString()
+      .split("\n")
+      .map((l) => l.trimEnd());
+  };
+  const out = [...layout(head), ...layout(widths.map((w) => "-".repeat(w)))];
+  for (const r of rows) {
+    out.push(...layout(r.cells));
+    if (r.note) out.push(...wrapText(r.note, opts.width));
+  }
+  return out.join("\n");
+}
+
 /** Per-VM progress on stderr (stdout stays for tables and JSON). */
 export function progressLine(command: string): (vm: string, message: string) => void {
   return (vm, message) => process.stderr.write(`${command} ${vm}: ${message}\n`);

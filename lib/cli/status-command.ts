@@ -1,7 +1,7 @@
 import { collectClusterStatus, VmStatus } from "../status/cluster-status";
 import { probeGuest } from "../status/guest-probe";
 import { CliContext } from "./context";
-import { renderTable } from "./report";
+import { compactTableWidth, renderCompactTable, terminalWidth } from "./report";
 
 /** Status is a quick look: its calls get at most STATUS_TIMEOUT_MS each, whatever the (long) vmrun deadline is. */
 const STATUS_TIMEOUT_MS = 20_000;
@@ -38,21 +38,54 @@ async function clusterStatus(ctx: CliContext, opts: { guest?: boolean } = {}): P
   );
 }
 
-function renderStatusTable(rows: readonly VmStatus[]): string {
-  return renderTable(
-    ["VM", "role", "power", "IP", "tools", "cloud-init", "VIPs", "snapshots", "detail"],
-    rows.map((r) => [
-      r.name,
-      r.role,
-      r.power,
-      r.ip || "-",
-      r.tools || "-",
-      r.cloudInit ?? "-",
-      r.vips === undefined ? "-" : r.vips.join(", ") || "none",
-      r.snapshots.join(", ") || "-",
-      r.detail,
-    ]),
-  );
+/** Which VIPs a gateway holds, in one word: the column stays narrow. */
+function vipsCell(vips: readonly string[] | undefined): string {
+  if (vips === undefined) return "-";
+  if (vips.length === 0) return "none";
+  return vips.length === 2 ? "both" : vips[0];
+}
+
+const STATUS_HEAD = ["VM", "role", "power", "IP", "tools", "cloud-init", "VIPs", "snapshots"];
+
+/**
+ * One line per VM, what could not be found out on an indented line under it. On a terminal too narrow
+ * for the snapshots column (an 80-column one, for the default cluster) the snapshots move to that line
+ * too; what still does not fit is wrapped or cut. Without a width (not a terminal) nothing wraps.
+ */
+export function renderStatusTable(
+  rows: readonly VmStatus[],
+  width: number | undefined = terminalWidth(),
+): string {
+  const cells = (r: VmStatus) => [
+    r.name,
+    r.role,
+    r.power,
+    r.ip || "-",
+    r.tools || "-",
+    r.cloudInit ?? "-",
+    vipsCell(r.vips),
+    r.snapshots.join(", ") || "-",
+  ];
+  const wide = rows.map((r) => ({ cells: cells(r), note: r.detail }));
+  // The snapshots column may wrap down to its longest name (and its comma).
+  const longestName = Math.max(9, ...rows.flatMap((r) => r.snapshots.map((n) => n.length + 1)));
+  const snapshotsWidth = Math.max(...wide.map((r) => r.cells[7].length), 9);
+  if (width === undefined || compactTableWidth(STATUS_HEAD, wide) - snapshotsWidth + longestName <= width)
+    return renderCompactTable(STATUS_HEAD, wide, { width, shrinkable: [{ column: 7, min: longestName }] });
+  const narrow = rows.map((r) => ({
+    cells: cells(r).slice(0, -1),
+    note: [r.snapshots.length > 0 ? `snapshots: ${r.snapshots.join(", ")}` : "", r.detail]
+      .filter((n) => n !== "")
+      .join("; "),
+  }));
+  // Still too wide (long VM names, a very narrow terminal): names and addresses are cut.
+  return renderCompactTable(STATUS_HEAD.slice(0, -1), narrow, {
+    width,
+    shrinkable: [
+      { column: 0, min: 8 },
+      { column: 3, min: 8 },
+    ],
+  });
 }
 
 /** `status [--json] [--no-guest]`: the table, or the array as JSON, on stdout. */

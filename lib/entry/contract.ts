@@ -2,7 +2,8 @@
  * The typed contract of one Terraform entry point (scripts/<name>.ts): its environment keys, their
  * types and defaults, declared once. The construct builds the provisioner's `environment` with
  * `environment()`, the script reads it with `parse()`, so a key or a default cannot drift between the
- * two. Pure: the script passes `process.env` in.
+ * two. Pure: the script passes `process.env` in. An `external` data source's query is the same kind of
+ * string map (input "query"): `environment()` builds the `query`, `parse()` reads the JSON on stdin.
  */
 
 export class EntryInputError extends Error {
@@ -82,20 +83,32 @@ export const intWithDefault = <D extends number>(defaultValue: D, min = 1, max =
 export const hostInt = (defaultValue: number, min: number, max: number) =>
   ({ type: "int", from: "host", min, max, default: defaultValue }) as const;
 
+/** Where the values travel: a provisioner's environment, or an external data source's query (stdin JSON). */
+export type EntryInput = "environment" | "query";
+
 export class EntryContract<F extends Fields> {
   constructor(
     /** The entry point: scripts/<entry>.ts, run as `scripts/run <entry>`. */
     readonly entry: string,
     readonly fields: F,
+    /** @default "environment" */
+    readonly input: EntryInput = "environment",
   ) {
     if (!/^[a-z][a-z0-9-]*$/.test(entry))
       throw new Error(
         `entry point name must be lower-case words joined by '-', got ${JSON.stringify(entry)}`,
       );
     for (const key of Object.keys(fields)) {
-      if (!/^[A-Z][A-Z0-9_]*$/.test(key))
+      if (input === "environment" && !/^[A-Z][A-Z0-9_]*$/.test(key))
         throw new Error(`${entry}: key ${key} is not an environment variable name`);
+      if (input === "query" && !/^[a-z][a-z0-9_]*$/.test(key))
+        throw new Error(`${entry}: query key ${key} must be lower_snake_case`);
     }
+  }
+
+  /** How errors name a key: the variable itself, or `query.<key>`. */
+  private label(key: string): string {
+    return this.input === "query" ? `query.${key}` : key;
   }
 
   /** The keys Terraform sets (cdktf sorts them in the synthesized `environment`). */
@@ -129,30 +142,38 @@ export class EntryContract<F extends Fields> {
     return out;
   }
 
-  /** Reads the entry point's environment, with an error that names the variable, its value and why. */
-  parse(env: Readonly<Record<string, string | undefined>>): ParsedEnvironment<F> {
+  /**
+   * Reads the entry point's environment (or the parsed query object), with an error that names the
+   * variable, its value and why.
+   */
+  parse(env: Readonly<Record<string, unknown>>): ParsedEnvironment<F> {
     const out: Record<string, string | number | undefined> = {};
     for (const [key, field] of Object.entries(this.fields)) {
-      const raw = env[key];
+      const value = env[key];
+      if (value !== undefined && typeof value !== "string")
+        throw new EntryInputError(`${this.label(key)}=${JSON.stringify(value)} is not a string`);
+      const raw = value;
       const unset = raw === undefined || raw === "";
       if (field.type === "text") {
-        if (unset && field.required) throw notSet(key);
+        if (unset && field.required) throw this.notSet(key);
         out[key] = unset ? undefined : raw;
       } else if (unset) {
-        if (field.default === undefined && !field.optional) throw notSet(key);
+        if (field.default === undefined && !field.optional) throw this.notSet(key);
         out[key] = field.default;
       } else {
-        out[key] = parseIntInRange(key, raw, field.min, field.max);
+        out[key] = parseIntInRange(this.label(key), raw, field.min, field.max);
       }
     }
     return out as ParsedEnvironment<F>;
   }
-}
 
-function notSet(name: string): EntryInputError {
-  return new EntryInputError(
-    `environment variable ${name} is not set: this script is run by Terraform, which passes it from the resource's triggers`,
-  );
+  private notSet(key: string): EntryInputError {
+    return new EntryInputError(
+      this.input === "query"
+        ? `query.${key} is missing: this program is run by Terraform's external data source, which passes it`
+        : `environment variable ${key} is not set: this script is run by Terraform, which passes it from the resource's triggers`,
+    );
+  }
 }
 
 export function parseIntInRange(name: string, raw: string, min: number, max: number): number {

@@ -1,6 +1,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { Role } from "../config/model";
+import { boundedRunner } from "../process/bounded";
 import { VmrunDriver } from "../vmrun/driver";
 import { VmrunError } from "../vmrun/errors";
 
@@ -35,19 +36,33 @@ export interface StatusOptions {
   readonly timeoutMs: number;
   /** Deadline of the IP question (asked without -wait, so a guest without an address answers at once). @default min(5000, timeoutMs) */
   readonly ipTimeoutMs?: number;
+  /** At most this many vmrun processes at once. @default STATUS_VMRUN_LIMIT */
+  readonly vmrunLimit?: number;
 }
+
+/** vmrun processes status runs at once: each is a process start, and a loaded machine makes them miss their deadlines. */
+export const STATUS_VMRUN_LIMIT = 4;
 
 const message = (err: unknown) => (err instanceof Error ? err.message : String(err));
 
-/** Why the IP is empty, unless the reason is merely that the guest has none yet. */
-function ipProblem(err: unknown): string | undefined {
+const seconds = (ms: number) => `${Number((ms / 1000).toFixed(1))} s`;
+
+/**
+ * Why the IP is empty, unless the reason is merely that the guest has none yet: a question cut by its
+ * deadline says so, so that an empty cell never reads as "no address" when the truth is "no answer".
+ */
+function ipProblem(err: unknown, timeoutMs: number): string | undefined {
+  if (err instanceof VmrunError && err.kind === "timeout")
+    return `IP: no answer within ${seconds(timeoutMs)}`;
   if (err instanceof VmrunError && err.kind !== "spawn") return undefined;
   return message(err);
 }
 
 /**
- * Power, IP, Tools state and snapshots of each VM, asked concurrently. A VM whose .vmx does not exist
- * is "absent" and costs no vmrun call; one `list` call serves every VM's power state.
+ * Power, IP, Tools state and snapshots of each VM, with at most `vmrunLimit` vmrun processes at once.
+ * One `list` serves every VM's power state; a VM whose .vmx does not exist is "absent" and costs no
+ * vmrun call; a running VM that reports an address has Tools running, so only the others are asked
+ * `checkToolsState`.
  */
 export async function collectClusterStatus(
   driver: VmrunDriver,
@@ -55,13 +70,14 @@ export async function collectClusterStatus(
   opts: StatusOptions,
 ): Promise<VmStatus[]> {
   const call = { timeoutMs: opts.timeoutMs };
-  const ipCall = { timeoutMs: opts.ipTimeoutMs ?? Math.min(5000, opts.timeoutMs) };
+  const ipTimeoutMs = opts.ipTimeoutMs ?? Math.min(5000, opts.timeoutMs);
+  const vmrun = boundedRunner(opts.vmrunLimit ?? STATUS_VMRUN_LIMIT);
   const present = targets.filter((t) => fs.existsSync(t.vmx));
-  let running: Set<string> | undefined;
+  let isRunning: ((vmx: string) => boolean) | undefined;
   let listError = "";
   if (present.length > 0) {
     try {
-      running = new Set((await driver.list(call)).map((p) => path.normalize(p).toLowerCase()));
+      isRunning = await driver.runningVms(call);
     } catch (err) {
       listError = `power unknown: ${message(err)}`;
     }
@@ -69,7 +85,7 @@ export async function collectClusterStatus(
   return Promise.all(
     targets.map(async (t): Promise<VmStatus> => {
       const base = { name: t.name, role: t.role };
-      if (!fs.existsSync(t.vmx))
+      if (!present.includes(t))
         return {
           ...base,
           power: "absent",
@@ -78,27 +94,33 @@ export async function collectClusterStatus(
           snapshots: [],
           detail: `not built: ${path.basename(t.vmx)} is missing`,
         };
-      const power: PowerState =
-        running === undefined ? "unknown" : running.has(path.normalize(t.vmx).toLowerCase()) ? "on" : "off";
+      const power: PowerState = isRunning === undefined ? "unknown" : isRunning(t.vmx) ? "on" : "off";
       const problems: string[] = listError ? [listError] : [];
-      const [ip, tools, snapshots] = await Promise.all([
-        power === "off"
-          ? Promise.resolve("")
-          : driver.getGuestIPAddress(t.vmx, ipCall).catch((err: unknown) => {
-              const p = ipProblem(err);
-              if (p) problems.push(p);
-              return "";
-            }),
-        driver.checkToolsState(t.vmx, call).catch((err: unknown) => {
-          problems.push(message(err));
+      const askIp = async (): Promise<string> => {
+        if (power === "off") return "";
+        try {
+          return await vmrun(() => driver.getGuestIPAddress(t.vmx, { timeoutMs: ipTimeoutMs }));
+        } catch (err) {
+          const p = ipProblem(err, ipTimeoutMs);
+          if (p) problems.push(p);
           return "";
-        }),
-        driver.listSnapshots(t.vmx, call).catch((err: unknown) => {
+        }
+      };
+      const askTools = (ip: string): Promise<string> =>
+        ip !== ""
+          ? Promise.resolve("running")
+          : vmrun(() => driver.checkToolsState(t.vmx, call)).catch((err: unknown) => {
+              problems.push(message(err));
+              return "";
+            });
+      const [tools, snapshots] = await Promise.all([
+        askIp().then(async (ip) => ({ ip, tools: await askTools(ip) })),
+        vmrun(() => driver.listSnapshots(t.vmx, call)).catch((err: unknown) => {
           problems.push(message(err));
           return [] as string[];
         }),
       ]);
-      return { ...base, power, ip, tools, snapshots, detail: problems.join("; ") };
+      return { ...base, power, ip: tools.ip, tools: tools.tools, snapshots, detail: problems.join("; ") };
     }),
   );
 }

@@ -50,16 +50,30 @@ export function rejectReason(
 
 /**
  * Asks VMware Tools for the guest's IP. An absent or powered-off VM answers at once (so a plan or
- * destroy never waits on it); a running one is asked with `-wait` under short deadlines, retried,
- * until the budget runs out. An answer outside the expected networks, or a VIP, is not taken.
+ * destroy never waits on it); a running one is asked as askRunningGuest does.
  */
 export async function lookupGuestIp(driver: VmrunDriver, q: GuestIpQuery): Promise<GuestIpAnswer> {
   if (!fs.existsSync(q.vmx)) return absentAnswer(q.vmx);
   // The budget bounds `list` too: the data source is read at every plan, where a hung vmrun must not
   // hold things up for the driver's default deadline (minutes, and retried).
-  const listDeadline = Math.min(q.budgetMs, driver.timeoutMs);
-  if (!(await driver.isRunning(q.vmx, { timeoutMs: listDeadline })))
-    return { ip: "", state: "off", detail: "the VM is not running" };
+  if (!(await driver.isRunning(q.vmx, { timeoutMs: listDeadline(driver, q.budgetMs) }))) return offAnswer();
+  return askRunningGuest(driver, q);
+}
+
+/** The deadline of the `list` that tells running VMs from off ones: within the lookup's budget. */
+export function listDeadline(driver: VmrunDriver, budgetMs: number): number {
+  return Math.min(budgetMs, driver.timeoutMs);
+}
+
+export function offAnswer(): GuestIpAnswer {
+  return { ip: "", state: "off", detail: "the VM is not running" };
+}
+
+/**
+ * Asks a VM that `list` showed running, with `getGuestIPAddress -wait` under short deadlines, retried,
+ * until the budget runs out. An answer outside the expected networks, or a VIP, is not taken.
+ */
+export async function askRunningGuest(driver: VmrunDriver, q: GuestIpQuery): Promise<GuestIpAnswer> {
   const deadline = Date.now() + q.budgetMs;
   const perCall = q.perCallMs ?? 10_000;
   const pause = q.pauseMs ?? 2_000;

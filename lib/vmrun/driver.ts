@@ -127,9 +127,14 @@ export class VmrunDriver {
 
   /** Whether vmrun lists this VM; paths compare case-insensitively (macOS file systems are, Vagrant does the same). */
   async isRunning(vmx: string, opts: CallOptions = {}): Promise<boolean> {
-    const wanted = path.normalize(this.resolveVmx(vmx)).toLowerCase();
-    const running = await this.list(opts);
-    return running.some((p) => path.normalize(p).toLowerCase() === wanted);
+    return (await this.runningVms(opts))(vmx);
+  }
+
+  /** One `list`, as a question to ask of any number of VMs: is this .vmx running? (compared as isRunning does) */
+  async runningVms(opts: CallOptions = {}): Promise<(vmx: string) => boolean> {
+    const key = (p: string) => path.normalize(p).toLowerCase();
+    const running = new Set((await this.list(opts)).map(key));
+    return (vmx) => running.has(key(this.resolveVmx(vmx)));
   }
 
   /** Powers the VM on; returns when vmrun does (after power-on, long before the guest has booted). */

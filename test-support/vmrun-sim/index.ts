@@ -44,6 +44,8 @@ export interface SimCall {
   /** The first parameter of a VM command, as passed. */
   readonly vmx: string | null;
   readonly startedAt: string;
+  /** When it answered; null while running, or when the process was killed. */
+  readonly endedAt: string | null;
   /** null while running, or when the process was killed. */
   readonly exitCode: number | null;
   readonly stdout: string | null;
@@ -201,6 +203,7 @@ function readCalls(stateDir: string): SimCall[] {
         command: entry.command ?? null,
         vmx: entry.vmx ?? null,
         startedAt: entry.time,
+        endedAt: null,
         exitCode: null,
         stdout: null,
         childPids: [],
@@ -213,6 +216,7 @@ function readCalls(stateDir: string): SimCall[] {
     if (!call) continue;
     if (entry.phase === "hang") call.childPids = entry.childPids ?? [];
     if (entry.phase === "end") {
+      call.endedAt = entry.time;
       call.exitCode = entry.exit ?? null;
       call.stdout = entry.stdout ?? null;
     }

@@ -55,6 +55,44 @@ describe("collectClusterStatus", () => {
   });
 });
 
+describe("collectClusterStatus, its calls", () => {
+  let p: CliProject;
+  beforeEach(() => {
+    p = createCliProject();
+  });
+  afterEach(() => p.cleanup());
+
+  it("asks one list, then each running VM its IP and snapshots only (its answer shows Tools run), at most vmrunLimit at once", async () => {
+    const ctx = loadCliContext(p.root, { env: { ...process.env, ...p.env } });
+    const targets = [ctx.aptCache, ...ctx.targets];
+    for (const t of targets) p.sim.powerOn(t.vmx);
+    p.sim.setFaults({ commands: { "*": { "*": { delayMs: 300 } } } });
+    const before = p.sim.calls().length;
+    const rows = await collectClusterStatus(ctx.driver, targets, { timeoutMs: 10_000, vmrunLimit: 2 });
+    expect(rows.map((r) => [r.power, r.tools, r.detail])).toEqual(targets.map(() => ["on", "running", ""]));
+    const calls = p.sim.calls().slice(before);
+    expect(calls.map((c) => c.command).sort()).toEqual(
+      ["list", ...targets.flatMap(() => ["getGuestIPAddress", "listSnapshots"])].sort(),
+    );
+    // Never more than 2 vmrun processes alive at once: count, at each start, the calls still running.
+    const span = calls.map((c) => [Date.parse(c.startedAt), Date.parse(c.endedAt!)] as const);
+    const alive = span.map(([start]) => span.filter(([s, e]) => s <= start && e > start).length);
+    expect(Math.max(...alive)).toBe(2);
+  });
+
+  it("says so when the IP question is cut by its deadline, instead of an empty cell with no reason", async () => {
+    const ctx = loadCliContext(p.root, { env: { ...process.env, ...p.env } });
+    p.sim.powerOn(p.vmxOf("k8s-worker1"));
+    p.sim.setFaults({ commands: { getGuestIPAddress: { "k8s-worker1": { hang: true } } } });
+    const [row] = await collectClusterStatus(
+      ctx.driver,
+      ctx.targets.filter((t) => t.name === "k8s-worker1"),
+      { timeoutMs: 10_000, ipTimeoutMs: 1000 },
+    );
+    expect(row).toMatchObject({ power: "on", ip: "", tools: "running", detail: "IP: no answer within 1 s" });
+  });
+});
+
 describe("collectClusterStatus when vmrun list fails", () => {
   let p: CliProject;
   beforeEach(() => {

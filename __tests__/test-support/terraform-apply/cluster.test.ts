@@ -87,6 +87,9 @@ async function run<R extends PlanResult>(
   return { "apt-cache": a, "k8s-cluster": c };
 }
 
+/** How many times a run (plan, apply or destroy) started the stack's IP lookup: once, whatever the VM count. */
+const lookupReads = (r: PlanResult) => r.runs.filter((x) => x.kind === "read").map((x) => x.address);
+
 /** No failure, nothing skipped; on a mismatch the diff shows the failed commands' output. */
 const expectClean = (r: StackResult) =>
   expect({ failed: r.failed, skipped: r.skipped, failedRuns: r.runs.filter((x) => x.code !== 0) }).toEqual({
@@ -105,6 +108,7 @@ deployTools.describe("the real stacks against the vmrun simulator", () => {
     for (const s of STACKS) {
       expectClean(first[s]);
       expect(new Set(first[s].changes.map((c) => c.action))).toEqual(new Set(["create", "read"]));
+      expect(lookupReads(first[s])).toEqual([expect.stringMatching(/^data\.external\.ips_lookup_/)]);
     }
     for (const vm of vms) {
       const vmx = project.abs(vm.vmxPath);
@@ -133,6 +137,7 @@ deployTools.describe("the real stacks against the vmrun simulator", () => {
           `${c.address} ${c.address.startsWith("data.") ? "read" : "keep"}`,
         );
       expect(new Set(second[s].runs.map((x) => x.kind))).toEqual(new Set(["read"]));
+      expect(lookupReads(second[s])).toHaveLength(1);
     }
     expect(second["k8s-cluster"].outputs).toEqual(outputs);
     expect(vms.map((vm) => fs.statSync(project.abs(vm.diskPath)).mtimeMs)).toEqual(diskStats);
@@ -146,6 +151,7 @@ deployTools.describe("the real stacks against the vmrun simulator", () => {
     const planned = await run(planStack);
     for (const s of STACKS) {
       expect(planned[s].failed).toEqual([]);
+      expect(lookupReads(planned[s])).toHaveLength(1);
       for (const c of planned[s].changes)
         expect(`${c.address} ${c.action}`).toBe(
           `${c.address} ${c.address.startsWith("data.") ? "read" : "keep"}`,
@@ -160,6 +166,7 @@ deployTools.describe("the real stacks against the vmrun simulator", () => {
     const gone = await run(destroyStack);
     for (const s of STACKS) {
       expectClean(gone[s]);
+      expect(lookupReads(gone[s])).toHaveLength(1); // the refresh before the destroy
       expect(JSON.parse(fs.readFileSync(gone[s].statePath, "utf8")).resources).toEqual([]);
     }
     for (const vm of vms) {
