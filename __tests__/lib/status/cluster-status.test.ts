@@ -77,7 +77,8 @@ describe("collectClusterStatus, its calls", () => {
     // Never more than 2 vmrun processes alive at once: count, at each start, the calls still running.
     const span = calls.map((c) => [Date.parse(c.startedAt), Date.parse(c.endedAt!)] as const);
     const alive = span.map(([start]) => span.filter(([s, e]) => s <= start && e > start).length);
-    expect(Math.max(...alive)).toBe(2);
+    // (At most, not exactly: on a loaded machine one process's start-up can outlast the other's delay.)
+    expect(Math.max(...alive)).toBeLessThanOrEqual(2);
   });
 
   it("says so when the IP question is cut by its deadline, instead of an empty cell with no reason", async () => {
