@@ -12,6 +12,8 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { buildClusterModel, HostFacts, parseClusterConfig } from "../../lib/config/build-model";
 import { ConfigError } from "../../lib/config/errors";
+import { lastIpFile } from "../../lib/config/vm-files";
+import { encodeLookupVms } from "../../lib/entry/contracts";
 import { loadClusterConfig } from "../../lib/load/cluster-config";
 import { ClusterModel } from "../../lib/config/model";
 import { sha256File } from "../../lib/image/checksums";
@@ -508,10 +510,15 @@ describe("accepted values with shell metacharacters never reach a shell", () => 
         DISK_SIZE_GB: String(vm.diskGb),
       });
       const query = {
-        vm_name: vm.name,
         vms_dir: model.paths.vmsDir,
-        vmx_path: vm.vmxPath,
-        networks: model.network.nat.subnet,
+        vms: encodeLookupVms([
+          {
+            name: vm.name,
+            vmx_path: vm.vmxPath,
+            networks: [model.network.nat.subnet],
+            last_ip_file: lastIpFile(vm),
+          },
+        ]),
         exclude: ipEnv.IP_EXCLUDE,
         timeout_seconds: "5",
       };
@@ -531,8 +538,8 @@ describe("accepted values with shell metacharacters never reach a shell", () => 
         })),
       );
       expect(JSON.parse(ip.stdout)).toMatchObject({
-        state: "running",
-        ip: expect.stringMatching(/^10\.10\.0\.\d+$/),
+        [`${vm.name}_state`]: "running",
+        [`${vm.name}_ip`]: expect.stringMatching(/^10\.10\.0\.\d+$/),
       });
       // The recorder was active in the entries: it saw the tools they ran, each as argv without a shell.
       const tools = records.filter((r) => r.via === "node" && !r.shell).map((r) => path.basename(r.file));

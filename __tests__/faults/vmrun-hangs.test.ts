@@ -12,6 +12,7 @@ import { waitUntilDead } from "../../test-support/processes";
 import { EntryResult, runEntry } from "../../test-support/run-entry";
 import { createVmProject, VMS_DIR } from "../../test-support/vm-project";
 import { pidsOf, SimCall, VmrunSim } from "../../test-support/vmrun-sim";
+import { encodeLookupVms } from "../../lib/entry/contracts";
 
 const DEADLINE_S = 2;
 /**
@@ -44,10 +45,10 @@ function singleVm(
     VMRUN_TIMEOUT_SECONDS: String(DEADLINE_S),
   });
   const query = {
-    vm_name: vm,
     vms_dir: VMS_DIR,
-    vmx_path: p.vmx,
-    networks: "10.10.0.0/24",
+    vms: encodeLookupVms([
+      { name: vm, vmx_path: p.vmx, networks: ["10.10.0.0/24"], last_ip_file: `generated/${vm}/last-ip` },
+    ]),
     exclude: "10.10.0.100",
     timeout_seconds: String(DEADLINE_S),
   };
@@ -124,9 +125,9 @@ const ROWS: ReadonlyArray<{
     expectOutcome: (r) => {
       expect({ code: r.code, stderr: r.stderr }).toEqual({ code: 0, stderr: "" });
       expect(JSON.parse(r.stdout)).toEqual({
-        ip: "",
-        state: "no-ip",
-        detail: expect.stringMatching(/VMware Tools did not report an address/),
+        "k8s-m1_ip": "",
+        "k8s-m1_state": "no-ip",
+        "k8s-m1_detail": expect.stringMatching(/VMware Tools did not report an address/),
       });
     },
   },
@@ -137,9 +138,7 @@ const ROWS: ReadonlyArray<{
     scenario: () => snapshotCli("k8s-worker1", "snapshot", ["create", "s1"], false),
     expectOutcome: (r) => {
       expect(r.code).toBe(1);
-      expect(r.stdout).toMatch(
-        new RegExp(`k8s-worker1\\s+│ failed\\s+│ ${cutOff("snapshot", "k8s-worker1")}`),
-      );
+      expect(r.stdout).toMatch(new RegExp(`k8s-worker1\\s+failed\\s+${cutOff("snapshot", "k8s-worker1")}`));
       expect(r.stderr).toMatch(
         /^snapshot: snapshot create s1 did not succeed on 1 of 3 VMs \(k8s-worker1: failed\)/m,
       );
@@ -153,7 +152,7 @@ const ROWS: ReadonlyArray<{
     expectOutcome: (r) => {
       expect(r.code).toBe(1);
       expect(r.stdout).toMatch(
-        new RegExp(`k8s-master1\\s+│ unknown\\s+│ ${cutOff("revertToSnapshot", "k8s-master1")}`),
+        new RegExp(`k8s-master1\\s+unknown\\s+${cutOff("revertToSnapshot", "k8s-master1")}`),
       );
       expect(r.stderr).toMatch(
         /^snapshot: snapshot rollback base did not succeed on 1 of 3 VMs \(k8s-master1: unknown\)/m,

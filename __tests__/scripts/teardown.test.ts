@@ -33,9 +33,9 @@ describe("scripts/teardown.ts", () => {
     const r = await runCli(p, "teardown", ["--yes", "--skip-destroy"]);
     expect(r.stderr).toContain("teardown k8s-worker1: stopped (hard)");
     expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(/terraform destroy\s+│ skipped/);
-    expect(r.stdout).toMatch(new RegExp(`${VMS}/gateway1\\.vmwarevm\\s+│ removed`));
-    expect(r.stdout).toMatch(/vm-ips\.env\s+│ removed/);
+    expect(r.stdout).toMatch(/terraform destroy\s+skipped/);
+    expect(r.stdout).toMatch(new RegExp(`${VMS}/gateway1\\.vmwarevm\\s+removed`));
+    expect(r.stdout).toMatch(/vm-ips\.env\s+removed/);
     expect(r.stdout).toContain("teardown complete: nothing of the cluster remains");
     expect(fs.readdirSync(path.join(p.root, VMS))).toEqual([`${APT_CACHE}.vmwarevm`]);
     expect(fs.readdirSync(path.join(p.root, "generated")).sort()).toEqual([APT_CACHE]);
@@ -85,7 +85,7 @@ describe("scripts/teardown.ts", () => {
     });
     const r = await runCli(p, "teardown", ["--yes", "--skip-destroy"]);
     expect(r.code).toBe(1);
-    expect(r.stdout).toMatch(new RegExp(`${VMS}/k8s-master1\\.vmwarevm\\s+│ failed`));
+    expect(r.stdout).toMatch(new RegExp(`${VMS}/k8s-master1\\.vmwarevm\\s+failed`));
     expect(r.stderr).toContain(`  - VM folder ${VMS}/k8s-master1.vmwarevm is still there`);
     expect(r.stderr).toContain("teardown: teardown is incomplete: 2 items of the cluster remain");
     expect(exists(`${VMS}/gateway1.vmwarevm`)).toBe(false);
@@ -118,7 +118,7 @@ describe("scripts/teardown.ts", () => {
     expect(r.stderr).toMatch(
       /teardown destroy: npx cdktf destroy k8s-cluster --auto-approve exited with \d+; sweeping what is left instead/,
     );
-    expect(r.stdout).toMatch(/terraform destroy\s+│ failed/);
+    expect(r.stdout).toMatch(/terraform destroy\s+failed/);
     expect(r.code).toBe(0);
     expect(fs.readdirSync(path.join(p.root, VMS))).toEqual([`${APT_CACHE}.vmwarevm`]);
   }, 60_000);

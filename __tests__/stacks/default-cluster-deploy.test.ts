@@ -20,6 +20,9 @@ import {
   resolveTerraformText,
 } from "../../test-support/terraform-template";
 import { createVmrunSim, VmrunSim } from "../../test-support/vmrun-sim";
+import { requireTools } from "../../test-support/required-tools";
+
+const deployTools = requireTools("qemu-img", "iso-tool", "python3");
 
 /**
  * The default cluster (7 VMs and the APT cache, only the base image and the timeouts changed) deployed
@@ -87,7 +90,7 @@ function simIp(vmx: string): string {
   return r.stdout.trim();
 }
 
-describe("the default cluster deployed against the vmrun simulator", () => {
+deployTools.describe("the default cluster deployed against the vmrun simulator", () => {
   it("writes the inventory and every role file from one lookup per stack, and a plan with every VM stopped changes nothing", async () => {
     const { model } = project;
     expect(model.vms).toHaveLength(7);

@@ -3,6 +3,7 @@ import * as path from "node:path";
 import { loadClusterConfig } from "../load/cluster-config";
 import { ClusterModel, Role } from "../config/model";
 import { VmrunDriver } from "../vmrun/driver";
+import { NOT_BUILT } from "../vm/not-built";
 
 /** A VM the CLI acts on; the same shape as lib/snapshot's SnapshotTarget. */
 export interface VmTarget {
@@ -102,8 +103,6 @@ export function selectTargets(
 }
 
 /** Every day-two command's answer for a VM whose .vmx does not exist. */
-export const NOT_BUILT = "not built yet: run npm run deploy";
-
 /** The targets whose .vmx does not exist (never deployed, or removed by a teardown). */
 export function unbuilt<T extends VmTarget>(targets: readonly T[]): T[] {
   return targets.filter((t) => !fs.existsSync(t.vmx));

@@ -3,7 +3,8 @@ import { startOrder } from "../config/build-model";
 import { Role } from "../config/model";
 import { SOFT_STOP_MS } from "../vm/power";
 import { isAlreadyRunning, VmrunError } from "../vmrun/errors";
-import { CliContext, NOT_BUILT, VmTarget } from "./context";
+import { NOT_BUILT } from "../vm/not-built";
+import { CliContext, VmTarget } from "./context";
 import { errorMessage, OutcomeRow } from "./report";
 
 export type Progress = (vm: string, message: string) => void;

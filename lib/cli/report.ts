@@ -17,28 +17,20 @@ export class CommandFailedError extends Error {
 }
 
 /**
- * A table without colours or ANSI codes, so output piped to a file or a test reads the same. On a
- * terminal the last column (the detail) wraps to fit its width, character-wise so no path is cut off;
- * elsewhere nothing wraps.
+ * A plain table (renderCompactTable's layout): on a terminal the last column (the detail) wraps to fit
+ * its width, so a long path breaks across lines but is never cut; elsewhere (a file, a pipe, a test)
+ * nothing wraps.
  */
-export function renderTable(head: readonly string[], rows: readonly (readonly string[])[]): string {
-  const columns = process.stdout.isTTY ? process.stdout.columns : undefined;
-  let colWidths: number[] | undefined;
-  if (columns && head.length > 1) {
-    const widthOf = (i: number) =>
-      Math.max(...[head, ...rows].map((r) => Math.max(...(r[i] ?? "").split("\n").map((l) => l.length)))) + 2;
-    const fixed = head.slice(0, -1).map((_, i) => widthOf(i));
-    const rest = columns - fixed.reduce((a, b) => a + b, 0) - (head.length + 1);
-    const last = widthOf(head.length - 1);
-    if (last > rest && rest >= 20) colWidths = [...fixed, rest];
-  }
-  const table = new Table({
-    head: [...head],
-    style: { head: [], border: [] },
-    ...(colWidths ? { colWidths, wordWrap: true, wrapOnWordBoundary: false } : {}),
-  });
-  for (const r of rows) table.push([...r]);
-  return table.toString();
+export function renderTable(
+  head: readonly string[],
+  rows: readonly (readonly string[])[],
+  width: number | undefined = terminalWidth(),
+): string {
+  return renderCompactTable(
+    head,
+    rows.map((cells) => ({ cells })),
+    { width, shrinkable: [{ column: head.length - 1, min: 20 }] },
+  );
 }
 
 /** One row of a compact table, and an optional note printed under it across the whole width. */
@@ -70,21 +62,28 @@ export function terminalWidth(): number | undefined {
   return process.stdout.isTTY ? process.stdout.columns : undefined;
 }
 
-/** `text` split into lines of at most `width` characters at spaces, each starting with `indent`; a longer word is cut. */
-function wrapText(text: string, width: number | undefined, indent = "  "): string[] {
-  if (width === undefined) return [`${indent}${text}`];
-  const room = Math.max(8, width - indent.length);
+/** `text` in lines of at most `width` characters, broken at spaces; a longer word is broken too, never cut. */
+function wrapLines(text: string, width: number): string[] {
   const lines: string[] = [];
-  let line = "";
-  for (const word of text.split(" ")) {
-    const piece = word.length > room ? `${word.slice(0, room - 1)}…` : word;
-    if (line !== "" && line.length + 1 + piece.length > room) {
-      lines.push(line);
-      line = piece;
-    } else line = line === "" ? piece : `${line} ${piece}`;
+  for (const paragraph of text.split("\n")) {
+    let line = "";
+    for (let word of paragraph.split(" ")) {
+      if (line !== "" && line.length + 1 + word.length > width) {
+        lines.push(line);
+        line = "";
+      }
+      for (; word.length > width; word = word.slice(width)) lines.push(word.slice(0, width));
+      line = line === "" ? word : `${line} ${word}`;
+    }
+    lines.push(line);
   }
-  lines.push(line);
-  return lines.map((l) => `${indent}${l}`);
+  return lines;
+}
+
+/** A row's note: indented lines across the whole width (one line when there is no width). */
+function noteLines(text: string, width: number | undefined, indent = "  "): string[] {
+  if (width === undefined) return [`${indent}${text}`];
+  return wrapLines(text, Math.max(8, width - indent.length)).map((l) => `${indent}${l}`);
 }
 
 /** How wide renderCompactTable lays these out when nothing has to be narrowed. */
@@ -96,7 +95,7 @@ export function compactTableWidth(head: readonly string[], rows: readonly Compac
 /**
  * A table without borders or colours: columns two spaces apart, a dashed line under the head, and
  * each row's note on indented lines of its own. With `width`, columns listed in `shrinkable` are
- * narrowed (their cells wrapped at spaces, longer words cut) until the table fits, and notes wrap.
+ * narrowed (their cells wrapped at spaces, a longer word broken) until the table fits, and notes wrap.
  */
 export function renderCompactTable(
   head: readonly string[],
@@ -116,16 +115,15 @@ export function renderCompactTable(
       widths[column] = Math.max(head[column].length, min, widths[column] - over);
     }
   }
-  // Every row is laid out with the same column widths, so a note can go under its row without widening a column.
+  // Every row is laid out with the same column widths, so a note can go under its row without widening a
+  // column; cells arrive wrapped to their width, so the table pads them and never cuts one.
   const layout = (cells: readonly string[]) => {
     const table = new Table({
       chars: NO_BORDERS,
       style: { head: [], border: [], "padding-left": 0, "padding-right": 1, compact: true },
       colWidths: widths.map((w) => w + 1),
-      wordWrap: true,
-      wrapOnWordBoundary: true,
     });
-    table.push([...cells]);
+    table.push(widths.map((w, i) => wrapLines(cells[i] ?? "", w).join("\n")));
     return table
       .toString()
       .split("\n")
@@ -134,7 +132,7 @@ export function renderCompactTable(
   const out = [...layout(head), ...layout(widths.map((w) => "-".repeat(w)))];
   for (const r of rows) {
     out.push(...layout(r.cells));
-    if (r.note) out.push(...wrapText(r.note, opts.width));
+    if (r.note) out.push(...noteLines(r.note, opts.width));
   }
   return out.join("\n");
 }

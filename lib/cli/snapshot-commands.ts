@@ -15,12 +15,12 @@ import { SetResult } from "../snapshot/types";
 import {
   CliContext,
   ensureGeneratedDir,
-  NOT_BUILT,
   parseTimeoutSeconds,
   requireSomeBuilt,
   selectTargets,
   unbuilt,
 } from "./context";
+import { NOT_BUILT } from "../vm/not-built";
 import { failOnBadOutcomes, progressLine, renderOutcomeTable, renderTable } from "./report";
 
 /** Loads the context for one command; `timeoutSeconds` is its `--timeout`. */
@@ -104,7 +104,7 @@ export async function snapshotList(ctx: CliContext, opts: { json?: boolean }): P
       s.result ?? "(not made by this tool)",
       `${Object.values(s.presence).filter(Boolean).length}/${listing.vms.length}`,
     ]);
-    process.stdout.write(`${renderTable(["set", "created", "result", "on VMs"], sets)}\n`);
+    process.stdout.write(`${renderTable(["set", "created", "result", "on VMs"], sets)}\n\n`);
   }
   const matrix = listing.vms.map((vm) => [
     vm.vm,

@@ -50,7 +50,7 @@ const STATUS_HEAD = ["VM", "role", "power", "IP", "tools", "cloud-init", "VIPs",
 /**
  * One line per VM, what could not be found out on an indented line under it. On a terminal too narrow
  * for the snapshots column (an 80-column one, for the default cluster) the snapshots move to that line
- * too; what still does not fit is wrapped or cut. Without a width (not a terminal) nothing wraps.
+ * too; what still does not fit is wrapped. Without a width (not a terminal) nothing wraps.
  */
 export function renderStatusTable(
   rows: readonly VmStatus[],
@@ -78,7 +78,7 @@ export function renderStatusTable(
       .filter((n) => n !== "")
       .join("; "),
   }));
-  // Still too wide (long VM names, a very narrow terminal): names and addresses are cut.
+  // Still too wide (long VM names, a very narrow terminal): names and addresses break across lines.
   return renderCompactTable(STATUS_HEAD.slice(0, -1), narrow, {
     width,
     shrinkable: [

@@ -4,6 +4,7 @@ import { Role } from "../config/model";
 import { boundedRunner } from "../process/bounded";
 import { VmrunDriver } from "../vmrun/driver";
 import { VmrunError } from "../vmrun/errors";
+import { NOT_BUILT } from "../vm/not-built";
 
 export type PowerState = "on" | "off" | "absent" | "unknown";
 
@@ -92,7 +93,7 @@ export async function collectClusterStatus(
           ip: "",
           tools: "",
           snapshots: [],
-          detail: `not built: ${path.basename(t.vmx)} is missing`,
+          detail: `${NOT_BUILT} (${path.basename(t.vmx)} is missing)`,
         };
       const power: PowerState = isRunning === undefined ? "unknown" : isRunning(t.vmx) ? "on" : "off";
       const problems: string[] = listError ? [listError] : [];

@@ -42,7 +42,7 @@ const ROWS: VmStatus[] = [
     ip: "",
     tools: "",
     snapshots: [],
-    detail: "not built: k8s-worker2.vmx is missing",
+    detail: "not built yet: run npm run deploy (k8s-worker2.vmx is missing)",
   },
 ];
 
@@ -93,8 +93,14 @@ describe("renderStatusTable", () => {
     expect(text).toContain(`  ${ROWS[5].detail}\n`);
   });
 
-  it("cuts what cannot fit even without the snapshots column: very long VM names", () => {
+  it("breaks what cannot fit even without the snapshots column across lines: very long VM names", () => {
     const long = [{ ...ROWS[6], name: `k8s-worker-${"x".repeat(40)}` }];
-    expect(widest(renderStatusTable(long, 80))).toBeLessThanOrEqual(80);
+    const text = renderStatusTable(long, 80);
+    expect(widest(text)).toBeLessThanOrEqual(80);
+    // The name, read down its column, is whole.
+    const [, dashes, ...rows] = text.split("\n");
+    const nameWidth = dashes.indexOf(" ");
+    const column = rows.filter((l) => !l.startsWith("  ")).map((l) => l.slice(0, nameWidth).trim());
+    expect(column.join("")).toBe(long[0].name);
   });
 });

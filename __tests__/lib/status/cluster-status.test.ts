@@ -30,7 +30,7 @@ describe("collectClusterStatus", () => {
       detail: "",
     });
     expect(byName.gateway1).toMatchObject({ power: "absent", ip: "", tools: "", snapshots: [] });
-    expect(byName.gateway1.detail).toBe("not built: gateway1.vmx is missing");
+    expect(byName.gateway1.detail).toBe("not built yet: run npm run deploy (gateway1.vmx is missing)");
     // An absent VM costs no vmrun call, and the IP is asked without -wait.
     expect(p.sim.calls().some((c) => c.vmx?.includes("gateway1"))).toBe(false);
     expect(
