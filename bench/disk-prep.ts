@@ -8,7 +8,7 @@ import { qemuImgCheck, qemuImgInfo, runQemuImg } from "../lib/disk/qemu-img";
 import { ensureBaseImage } from "../lib/image/base-image";
 import { sha256File } from "../lib/image/checksums";
 import { runWithDeadline } from "../lib/process/run-with-deadline";
-import { BenchFigure, figure, fastestPair, roundRatios, timeIt } from "./harness";
+import { BenchFigure, figure, fastestPair, roundRatios, timeIt, timePair } from "./harness";
 import { tsCommand } from "../test-support/ts-runner";
 
 const MIB = 1024 ** 2;
@@ -293,15 +293,6 @@ async function measureDiskPrep(
     await perVmConversionRun(work, base); // warm-up: the base and qemu-img in the page cache
     fs.rmSync(path.join(work, "per-vm"), { recursive: true, force: true });
     const all: DiskPrepRound[] = [];
-    const pair = async (
-      floor: () => Promise<number>,
-      product: () => Promise<number>,
-      productFirst: boolean,
-    ): Promise<[number, number]> => {
-      if (!productFirst) return [await floor(), await product()];
-      const productMs = await product();
-      return [await floor(), productMs];
-    };
     // Each run's output is deleted as soon as it is timed (this disk is mounted with online discard),
     // so that the deletion is flushed by the next run's settle instead of inside its timing.
     const removingOutputs = (run: () => Promise<number>) => async () => {
@@ -313,16 +304,15 @@ async function measureDiskPrep(
       }
     };
     for (let i = 0; i < rounds; i++) {
-      const productFirst = i % 2 === 1;
-      const [floorMs, sequentialMs] = await pair(
-        removingOutputs(() => floorRun(work, base, false)),
+      const { measuredMs: sequentialMs, baselineMs: floorMs } = await timePair(
+        i,
         removingOutputs(() => productRun(work, base, baseSha256, false)),
-        productFirst,
+        removingOutputs(() => floorRun(work, base, false)),
       );
-      const [floorConcurrentMs, concurrentMs] = await pair(
-        removingOutputs(() => floorRun(work, base, true)),
+      const { measuredMs: concurrentMs, baselineMs: floorConcurrentMs } = await timePair(
+        i,
         removingOutputs(() => productRun(work, base, baseSha256, true)),
-        productFirst,
+        removingOutputs(() => floorRun(work, base, true)),
       );
       const perVmConversionMs = await removingOutputs(() => perVmConversionRun(work, base))();
       all.push({ floorMs, sequentialMs, floorConcurrentMs, concurrentMs, perVmConversionMs });

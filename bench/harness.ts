@@ -48,6 +48,24 @@ export interface TimedPair {
 }
 
 /**
+ * Both sides of round `round`'s pair, timed one after the other: the baseline first in even rounds,
+ * the measured side first in odd ones, so what the first run of a pair pays (a cold cache, the other
+ * side's leftovers) falls on both sides alike.
+ */
+export async function timePair(
+  round: number,
+  measured: () => Promise<number>,
+  baseline: () => Promise<number>,
+): Promise<TimedPair> {
+  if (round % 2 === 0) {
+    const baselineMs = await baseline();
+    return { measuredMs: await measured(), baselineMs };
+  }
+  const measuredMs = await measured();
+  return { measuredMs, baselineMs: await baseline() };
+}
+
+/**
  * The fastest measured and the fastest baseline of several rounds. On a shared machine other work
  * only ever adds time, so the fastest run of each is the closest to its own cost; the note should
  * list every round's ratio (roundRatios) so the spread stays visible.

@@ -5,7 +5,7 @@ import { createSnapshotSet } from "../lib/snapshot/create-set";
 import { SnapshotTarget } from "../lib/snapshot/types";
 import { VmrunDriver } from "../lib/vmrun";
 import { createVmrunSim, writeTestVmx } from "../test-support/vmrun-sim";
-import { BenchFigure, fastestPair, figure, roundRatios, TimedPair, timeIt } from "./harness";
+import { BenchFigure, fastestPair, figure, roundRatios, TimedPair, timeIt, timePair } from "./harness";
 
 const VMS: readonly [string, SnapshotTarget["role"]][] = [
   ["gateway1", "gateway"],
@@ -63,13 +63,13 @@ export async function benchSnapshotSet(delayMs = 1500, rounds = 3): Promise<Benc
       });
     const pairs: TimedPair[] = [];
     for (let i = 0; i < rounds; i++) {
-      if (i % 2 === 0) {
-        const baselineMs = await bare(`bare-${i}`);
-        pairs.push({ measuredMs: await set(`set-${i}`), baselineMs });
-      } else {
-        const measuredMs = await set(`set-${i}`);
-        pairs.push({ measuredMs, baselineMs: await bare(`bare-${i}`) });
-      }
+      pairs.push(
+        await timePair(
+          i,
+          () => set(`set-${i}`),
+          () => bare(`bare-${i}`),
+        ),
+      );
     }
     let sequential = 0;
     for (const t of targets) sequential += await timeIt(() => driver.snapshot(t.vmx, "sequential"));

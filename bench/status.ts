@@ -6,7 +6,7 @@ import { STATUS_VMRUN_LIMIT } from "../lib/status/cluster-status";
 import { FIXTURE_SSH_PUBLIC_KEY } from "../test-support/model-fixture";
 import { createVmrunSim, writeTestVmx } from "../test-support/vmrun-sim";
 import { makeBenchProject, runLauncher } from "./bench-project";
-import { BenchFigure, fastestPair, figure, roundRatios, TimedPair, timeIt } from "./harness";
+import { BenchFigure, fastestPair, figure, roundRatios, TimedPair, timeIt, timePair } from "./harness";
 
 /** The default config's VMs: the APT cache and the 7 cluster VMs. */
 const STATUS_VMS = [
@@ -76,16 +76,8 @@ async function measureStatus(rounds: number): Promise<StatusRound[]> {
     await status(projects[1]); // warm-up
     const all: StatusRound[] = [];
     for (let i = 0; i < rounds; i++) {
-      let measuredMs: number;
-      let baselineMs: number;
-      if (i % 2 === 0) {
-        baselineMs = await floor();
-        measuredMs = await status(projects[0]);
-      } else {
-        measuredMs = await status(projects[0]);
-        baselineMs = await floor();
-      }
-      all.push({ measuredMs, baselineMs, oneAloneMs: await status(projects[1]) });
+      const paired = await timePair(i, () => status(projects[0]), floor);
+      all.push({ ...paired, oneAloneMs: await status(projects[1]) });
     }
     return all;
   } finally {

@@ -7,6 +7,7 @@ import {
   fastestPair,
   printTable,
   roundRatios,
+  timePair,
   writeResults,
 } from "../../bench/harness";
 
@@ -50,5 +51,22 @@ describe("bench harness", () => {
     expect(fastestPair(pairs)).toEqual({ measuredMs: 110, baselineMs: 100 });
     expect(() => fastestPair([])).toThrow(/no rounds/);
     expect(roundRatios(pairs)).toBe("3.00, 1.10, 1.25");
+  });
+
+  it("times the baseline first in even rounds and the measured side first in odd ones", async () => {
+    const order: string[] = [];
+    const side = (name: string, ms: number) => () => {
+      order.push(name);
+      return Promise.resolve(ms);
+    };
+    expect(await timePair(0, side("measured", 12), side("baseline", 10))).toEqual({
+      measuredMs: 12,
+      baselineMs: 10,
+    });
+    expect(await timePair(1, side("measured", 13), side("baseline", 11))).toEqual({
+      measuredMs: 13,
+      baselineMs: 11,
+    });
+    expect(order).toEqual(["baseline", "measured", "measured", "baseline"]);
   });
 });
