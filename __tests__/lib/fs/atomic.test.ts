@@ -72,7 +72,8 @@ describe("cleanStalePartials", () => {
     try {
       const childrenFile = `/proc/${parent.pid}/task/${parent.pid}/children`;
       let zombie = 0;
-      for (let i = 0; i < 200 && !zombie; i++) {
+      // Up to 10 s: on a loaded machine bash can take seconds to start and fork.
+      for (const end = Date.now() + 10_000; Date.now() < end && !zombie;) {
         await new Promise((r) => setTimeout(r, 10));
         const pid = Number(fs.readFileSync(childrenFile, "utf8").trim().split(/\s+/)[0]);
         if (pid && fs.readFileSync(`/proc/${pid}/stat`, "utf8").includes(") Z")) zombie = pid;
