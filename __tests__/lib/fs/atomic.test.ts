@@ -67,12 +67,16 @@ describe("cleanStalePartials", () => {
   });
 
   it("counts a zombie (killed, not yet reaped) as dead", async () => {
-    // The backgrounded `true` exits; the exec'd sleep never waits for it, so it stays a zombie.
-    const parent = spawn("bash", ["-c", "true & exec sleep 30"]);
+    // The backgrounded child exits only once its parent has exec'd sleep (its comm reads "sleep"), and
+    // sleep never waits for it, so it stays a zombie. (A child that exits at once races the exec: bash
+    // reaps it when it exits first, which a loaded machine makes likely.)
+    const waitForExec =
+      'i=0; while [ "$(cat /proc/$PPID/comm)" != sleep ] && [ $i -lt 200 ]; do i=$((i+1)); sleep 0.05; done';
+    const parent = spawn("bash", ["-c", `sh -c '${waitForExec}' & exec sleep 30`]);
     try {
       const childrenFile = `/proc/${parent.pid}/task/${parent.pid}/children`;
       let zombie = 0;
-      // Up to 10 s: on a loaded machine bash can take seconds to start and fork.
+      // Up to 10 s: on a loaded machine bash can take seconds to start, fork and exec.
       for (const end = Date.now() + 10_000; Date.now() < end && !zombie;) {
         await new Promise((r) => setTimeout(r, 10));
         const pid = Number(fs.readFileSync(childrenFile, "utf8").trim().split(/\s+/)[0]);
