@@ -10,19 +10,12 @@ import { sha256File } from "../lib/image/checksums";
 import { runWithDeadline } from "../lib/process/run-with-deadline";
 import { BenchFigure, figure, fastestPair, roundRatios, timeIt, timePair } from "./harness";
 import { tsCommand } from "../test-support/ts-runner";
+import { DEFAULT_VMS } from "../lib/config/schema";
 
 const MIB = 1024 ** 2;
 const GIB = 1024 ** 3;
 /** The disks of the default cluster (the APT cache's lives in the other stack). */
-const CLUSTER_VMS = [
-  "gateway1",
-  "gateway2",
-  "k8s-master1",
-  "k8s-master2",
-  "k8s-master3",
-  "k8s-worker1",
-  "k8s-worker2",
-];
+const CLUSTER_VMS = DEFAULT_VMS.map((vm) => vm.name);
 const SIZE_GB = 40;
 const TIMEOUT_MS = 600_000;
 

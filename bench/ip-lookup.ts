@@ -4,18 +4,14 @@ import { runWithDeadline } from "../lib/process/run-with-deadline";
 import { createVmrunSim, VmrunSim, writeTestVmx } from "../test-support/vmrun-sim";
 import { BenchProject, makeBenchProject, runLauncher } from "./bench-project";
 import { BenchFigure, fastestPair, figure, roundRatios, TimedPair, timeIt, timePair } from "./harness";
+import { DEFAULT_VMS } from "../lib/config/schema";
 
 const VMS_DIR = "VMs/k8s_cluster";
 /** The default cluster's VMs; gateways also accept an answer on the LAN. */
-export const CLUSTER_VMS: readonly [string, boolean][] = [
-  ["gateway1", true],
-  ["gateway2", true],
-  ["k8s-master1", false],
-  ["k8s-master2", false],
-  ["k8s-master3", false],
-  ["k8s-worker1", false],
-  ["k8s-worker2", false],
-];
+export const CLUSTER_VMS: readonly [string, boolean][] = DEFAULT_VMS.map((vm) => [
+  vm.name,
+  vm.role === "gateway",
+]);
 
 /** The query the cluster stack's one external data source sends for `vms` (every value a string). */
 export function lookupQuery(vms: readonly (readonly [string, boolean])[]): Record<string, string> {

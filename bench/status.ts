@@ -7,18 +7,10 @@ import { FIXTURE_SSH_PUBLIC_KEY } from "../test-support/model-fixture";
 import { createVmrunSim, writeTestVmx } from "../test-support/vmrun-sim";
 import { makeBenchProject, runLauncher } from "./bench-project";
 import { BenchFigure, fastestPair, figure, roundRatios, TimedPair, timeIt, timePair } from "./harness";
+import { DEFAULT_VMS } from "../lib/config/schema";
 
 /** The default config's VMs: the APT cache and the 7 cluster VMs. */
-const STATUS_VMS = [
-  "apt-cache-server",
-  "gateway1",
-  "gateway2",
-  "k8s-master1",
-  "k8s-master2",
-  "k8s-master3",
-  "k8s-worker1",
-  "k8s-worker2",
-];
+const STATUS_VMS = ["apt-cache-server", ...DEFAULT_VMS.map((vm) => vm.name)];
 
 export interface StatusRound extends TimedPair {
   /** Status with 1 VM built alone, without the floor's extra vmrun processes. */
