@@ -19,6 +19,21 @@ import { CheckResult, DoctorEnv, failure, ok, warning } from "./types";
 
 const FUSION_TOOLS = "/Applications/VMware Fusion.app/Contents/Library";
 
+/** How the fixes name the host's VMware product, how it applies network settings, and where they are edited. */
+function vmwareHost(env: DoctorEnv): { product: string; apply: string; editor: string } {
+  return env.platform === "darwin"
+    ? {
+        product: "VMware Fusion",
+        apply: `sudo "${FUSION_TOOLS}/vmnet-cli" --configure, --stop, --start`,
+        editor: "Fusion > Settings > Network",
+      }
+    : {
+        product: "VMware Workstation",
+        apply: "vmware-netcfg, or sudo vmware-networks --stop && sudo vmware-networks --start",
+        editor: "vmware-netcfg, Workstation's Virtual Network Editor",
+      };
+}
+
 /** The README's way to set one answer, then apply; per platform. */
 function setAnswerFix(env: DoctorEnv, key: string, value: string): string {
   if (env.platform === "darwin") {
@@ -55,7 +70,7 @@ export function checkNatVmnet(env: DoctorEnv, model: ClusterModel): CheckResult[
       failure(
         name,
         `cannot read ${networkingFile(env)}`,
-        "install VMware Fusion (or set FUSION_PREFS_DIR to the folder holding its networking file)",
+        `install ${vmwareHost(env).product} (or set FUSION_PREFS_DIR to the folder holding its networking file)`,
       ),
     ];
   }
@@ -104,7 +119,7 @@ function checkDhcpRange(env: DoctorEnv, model: ClusterModel): CheckResult {
     return warning(
       `${nat.vmnet} DHCP range`,
       `cannot read ${file}: range not verified (expected ${expected})`,
-      "apply the networking settings (vmnet-cli --configure) so Fusion writes it",
+      `apply the networking settings (${vmwareHost(env).apply}) so ${vmwareHost(env).product} writes it`,
     );
   }
   const ranges = parseDhcpRanges(text);
@@ -114,30 +129,30 @@ function checkDhcpRange(env: DoctorEnv, model: ClusterModel): CheckResult {
   return failure(
     `${nat.vmnet} DHCP range`,
     `${file}: expected range ${expected}, found ${found}`,
-    `set network.nat.dhcpStart/dhcpEnd in cluster.yaml to the range Fusion serves, or regenerate dhcpd.conf (vmnet-cli --configure) so it matches`,
+    `set network.nat.dhcpStart/dhcpEnd in cluster.yaml to the range ${vmwareHost(env).product} serves, or regenerate dhcpd.conf (${vmwareHost(env).apply}) so it matches`,
   );
 }
 
-/** vmnet0 is Fusion's bridged network: it is bridged unless `networking` makes it host-only. */
+/** vmnet0 is VMware's bridged network: it is bridged unless `networking` makes it host-only. */
 export function checkBridged(env: DoctorEnv): CheckResult {
   const answers = readAnswers(env);
   if (!answers)
     return warning(
       "bridged network",
       `cannot read ${networkingFile(env)}: bridged vmnet0 not determinable`,
-      "check that VMware Fusion is installed; the gateways' LAN NIC uses the bridged vmnet0",
+      `check that ${vmwareHost(env).product} is installed; the gateways' LAN NIC uses the bridged vmnet0`,
     );
   const vnet0 = answers.get(0);
   if (vnet0?.has("HOSTONLY_SUBNET") || vnet0?.get("NAT") === "yes") {
     return failure(
       "bridged network",
       "vmnet0 is configured as host-only/NAT, so the gateways' LAN NIC has no bridge",
-      "remove the VNET_0_HOSTONLY_*/VNET_0_NAT answers (Fusion > Settings > Network) so vmnet0 is bridged again",
+      `remove the VNET_0_HOSTONLY_*/VNET_0_NAT answers (${vmwareHost(env).editor}) so vmnet0 is bridged again`,
     );
   }
   return ok(
     "bridged network",
-    `vmnet0 is bridged${vnet0 ? "" : " (Fusion default: no host-only answers for it)"}`,
+    `vmnet0 is bridged${vnet0 ? "" : " (the default: no host-only answers for it)"}`,
   );
 }
 
@@ -159,7 +174,7 @@ export function checkLanAddress(env: DoctorEnv, model: ClusterModel): CheckResul
   );
 }
 
-/** Every DHCP range Fusion serves (all VNET_n with DHCP yes), with the vmnet it belongs to. */
+/** Every DHCP range VMware serves (all VNET_n with DHCP yes), with the vmnet it belongs to. */
 function allDhcpRanges(
   env: DoctorEnv,
   answers: NetworkingAnswers,
@@ -188,7 +203,7 @@ export function checkAddresses(env: DoctorEnv, model: ClusterModel): CheckResult
       warning(
         "VIPs vs DHCP",
         `cannot read ${networkingFile(env)}: DHCP ranges not checked`,
-        "check that VMware Fusion is installed (or set FUSION_PREFS_DIR)",
+        `check that ${vmwareHost(env).product} is installed (or set FUSION_PREFS_DIR)`,
       ),
     );
   } else {
@@ -216,7 +231,7 @@ export function checkAddresses(env: DoctorEnv, model: ClusterModel): CheckResult
         warning(
           "VIPs vs DHCP",
           `cannot read ${unread.join(", ")}: those ranges not checked`,
-          "apply the networking settings (vmnet-cli --configure) so Fusion writes them",
+          `apply the networking settings (${vmwareHost(env).apply}) so ${vmwareHost(env).product} writes them`,
         ),
       );
   }

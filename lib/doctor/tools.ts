@@ -2,7 +2,14 @@
 import * as path from "node:path";
 import { findIsoTool, ISO_TOOLS } from "../iso/seed-iso";
 import { SpawnError } from "../process/run-with-deadline";
-import { DEFAULT_FUSION_APP_PATH, locateVmrun, VmrunLocation } from "../vmrun/locate";
+import {
+  DEFAULT_FUSION_APP_PATH,
+  locateVmrun,
+  platformHostType,
+  VmrunLocation,
+  vmrunInstallHint,
+  vmwareProduct,
+} from "../vmrun/locate";
 import { CheckResult, DoctorEnv, failure, ok, warning } from "./types";
 
 const TOOL_DEADLINE_MS = 10_000;
@@ -54,17 +61,12 @@ export async function checkVmrun(
   env: DoctorEnv,
   virtualHwVersion: number | undefined,
 ): Promise<CheckResult[]> {
+  const product = vmwareProduct(platformHostType(env.platform));
   let loc: VmrunLocation;
   try {
     loc = locateVmrun({ env: env.env, platform: env.platform, isExecutable: env.isExecutable });
   } catch (err) {
-    return [
-      failure(
-        "vmrun",
-        (err as Error).message,
-        "install VMware Fusion 13.5 or newer, or set VMRUN=/path/to/vmrun",
-      ),
-    ];
+    return [failure("vmrun", (err as Error).message, vmrunInstallHint(platformHostType(env.platform)))];
   }
   const rows: CheckResult[] = [ok("vmrun", `${loc.binary} (found via ${loc.source}, -T ${loc.hostType})`)];
   const vmx = vmwareVmxCandidates(loc.binary, env.platform, env.env.FUSION_APP_PATH).find((p) =>
@@ -75,7 +77,9 @@ export async function checkVmrun(
       warning(
         "VMware version",
         `vmware-vmx not found next to ${loc.binary}: version unknown`,
-        "make sure VMRUN points into a VMware Fusion 13.5+ install (…/Contents/Library/vmrun)",
+        env.platform === "darwin"
+          ? `make sure VMRUN points into a ${product}+ install (…/Contents/Library/vmrun)`
+          : `make sure VMRUN points into a ${product}+ install (/usr/bin/vmrun, vmware-vmx in /usr/lib/vmware/bin)`,
       ),
     );
     return rows;
@@ -92,7 +96,7 @@ export async function checkVmrun(
       warning(
         "VMware version",
         `${vmx} -v ${why}: version unknown`,
-        "check the VMware install (reinstall Fusion 13.5+ if vmware-vmx is broken)",
+        `check the VMware install (reinstall ${product}+ if vmware-vmx is broken)`,
       ),
     );
     return rows;
@@ -100,13 +104,7 @@ export async function checkVmrun(
   const shown = `VMware ${version.product} ${version.major}.${version.minor}.${version.patch}`;
   const req = REQUIREMENTS[version.product];
   if (!req) {
-    rows.push(
-      warning(
-        "VMware version",
-        `${shown}: not Fusion or Workstation, untested`,
-        "use VMware Fusion 13.5+ (or Workstation 17.5+ on Linux)",
-      ),
-    );
+    rows.push(warning("VMware version", `${shown}: not Fusion or Workstation, untested`, `use ${product}+`));
   } else if (version.major < req.min) {
     rows.push(
       failure(
@@ -151,16 +149,34 @@ async function checkVersionedTool(
   return ok(name, first);
 }
 
-export function checkQemuImg(env: DoctorEnv): Promise<CheckResult> {
-  return checkVersionedTool(env, "qemu-img", ["--version"], "brew install qemu");
+/**
+ * How to install each host tool: Homebrew on macOS, apt on Linux (Workstation's Ubuntu/Debian hosts).
+ * HashiCorp's tap and apt repository: Homebrew's own terraform formula stopped at 1.5.7 when the licence changed.
+ */
+const INSTALL: Record<"qemu-img" | "terraform" | "ISO tool", { darwin: string; linux: string }> = {
+  "qemu-img": { darwin: "brew install qemu", linux: "sudo apt-get install qemu-utils" },
+  terraform: {
+    darwin:
+      "brew install hashicorp/tap/terraform (not plain brew install terraform, which is frozen at 1.5.7)",
+    linux:
+      "install terraform from HashiCorp's apt repository (https://developer.hashicorp.com/terraform/install)",
+  },
+  "ISO tool": {
+    darwin: "brew install xorriso (macOS normally has hdiutil in /usr/bin: check PATH)",
+    linux: "sudo apt-get install xorriso",
+  },
+};
+
+function installHint(env: DoctorEnv, tool: keyof typeof INSTALL): string {
+  return env.platform === "darwin" ? INSTALL[tool].darwin : INSTALL[tool].linux;
 }
 
-/** HashiCorp's tap: Homebrew's own terraform formula stopped at 1.5.7 when the licence changed. */
-const TERRAFORM_INSTALL =
-  "brew install hashicorp/tap/terraform (not plain brew install terraform, which is frozen at 1.5.7)";
+export function checkQemuImg(env: DoctorEnv): Promise<CheckResult> {
+  return checkVersionedTool(env, "qemu-img", ["--version"], installHint(env, "qemu-img"));
+}
 
 export function checkTerraform(env: DoctorEnv): Promise<CheckResult> {
-  return checkVersionedTool(env, "terraform", ["version"], TERRAFORM_INSTALL);
+  return checkVersionedTool(env, "terraform", ["version"], installHint(env, "terraform"));
 }
 
 export async function checkIsoTool(env: DoctorEnv): Promise<CheckResult> {
@@ -168,9 +184,5 @@ export async function checkIsoTool(env: DoctorEnv): Promise<CheckResult> {
   const tool = await findIsoTool((t) => dirs.some((d) => env.isExecutable(path.join(d, t))));
   return tool
     ? ok("ISO tool", `${tool} (builds the cloud-init seed ISOs)`)
-    : failure(
-        "ISO tool",
-        `none of ${ISO_TOOLS.join(", ")} is on PATH`,
-        "brew install xorriso (macOS normally has hdiutil in /usr/bin: check PATH)",
-      );
+    : failure("ISO tool", `none of ${ISO_TOOLS.join(", ")} is on PATH`, installHint(env, "ISO tool"));
 }

@@ -299,7 +299,13 @@ export class VmrunDriver {
       result = await runWithDeadline(this.binary, argv, { timeoutMs, env: this.env });
     } catch (err) {
       if (err instanceof SpawnError)
-        throw new VmrunError({ operation, vmx: absVmx, kind: "spawn", detail: err.message });
+        throw new VmrunError({
+          operation,
+          vmx: absVmx,
+          kind: "spawn",
+          detail: err.message,
+          hostType: this.hostType,
+        });
       throw err;
     }
     const output = `${result.stdout}${result.stderr}`;

@@ -1,4 +1,5 @@
 import * as path from "node:path";
+import { VmrunHostType, vmrunInstallHint } from "./locate";
 
 /**
  * timeout: vmrun did not answer before the deadline and its process group was killed;
@@ -20,6 +21,8 @@ export interface VmrunErrorInit {
   readonly timeoutMs?: number;
   /** Why it went wrong when vmrun's output does not say it (kinds "spawn" and "bad-output"). */
   readonly detail?: string;
+  /** The driver's -T host type, so a vmrun that cannot be started names the product to install. @default "fusion" */
+  readonly hostType?: VmrunHostType;
 }
 
 // vmrun's own wording (to stdout, after "Error: "), see shared/reference/vmware-fusion.md §1.6.
@@ -74,7 +77,7 @@ function describe(init: VmrunErrorInit): string {
 
   switch (init.kind) {
     case "spawn":
-      return `cannot run vmrun: ${init.detail ?? "unknown reason"}; install VMware Fusion 13 (or set VMRUN=/path/to/vmrun)`;
+      return `cannot run vmrun: ${init.detail ?? "unknown reason"}; ${vmrunInstallHint(init.hostType ?? "fusion")}`;
     case "timeout": {
       const within = seconds(init.timeoutMs ?? 0);
       if (/^getGuestIPAddress$/i.test(init.operation)) {

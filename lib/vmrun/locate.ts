@@ -25,7 +25,21 @@ class VmrunLocateError extends Error {
 }
 
 export const DEFAULT_FUSION_APP_PATH = "/Applications/VMware Fusion.app";
-const INSTALL_HINT = "install VMware Fusion 13 (or set VMRUN=/path/to/vmrun)";
+
+/** The VMware release vmrun comes with, per host type: Fusion on macOS, Workstation on Linux (hardware version 21). */
+export function vmwareProduct(hostType: VmrunHostType): string {
+  return hostType === "fusion" ? "VMware Fusion 13.5" : "VMware Workstation 17.5";
+}
+
+/** What to do when there is no vmrun: install the host's VMware product, or point VMRUN at one. */
+export function vmrunInstallHint(hostType: VmrunHostType): string {
+  return `install ${vmwareProduct(hostType)} or newer (or set VMRUN=/path/to/vmrun)`;
+}
+
+/** Where vmrun lives on a standard install of the host's product, for examples in messages. */
+function standardVmrun(hostType: VmrunHostType): string {
+  return hostType === "fusion" ? `${DEFAULT_FUSION_APP_PATH}/Contents/Public/vmrun` : "/usr/bin/vmrun";
+}
 
 /** True for an existing regular file the current user may execute. */
 export function isExecutable(p: string): boolean {
@@ -50,7 +64,7 @@ export function locateVmrun(opts: LocateVmrunOptions): VmrunLocation {
   if (explicit !== undefined && explicit !== "") {
     if (!opts.isExecutable(explicit)) {
       throw new VmrunLocateError(
-        `VMRUN=${explicit} is not an executable file: point VMRUN at vmrun (e.g. ${DEFAULT_FUSION_APP_PATH}/Contents/Public/vmrun) or unset it`,
+        `VMRUN=${explicit} is not an executable file: point VMRUN at vmrun (e.g. ${standardVmrun(hostType)}) or unset it`,
       );
     }
     return { binary: explicit, hostType, source: "VMRUN" };
@@ -83,7 +97,7 @@ export function locateVmrun(opts: LocateVmrunOptions): VmrunLocation {
   }
   const onPath = pathDirs.length > 0 ? `, not in any of the ${pathDirs.length} folders on PATH` : "";
   throw new VmrunLocateError(
-    `vmrun not found: VMRUN is not set${onPath}, and none of these exist: ${tried.join(", ")}; ${INSTALL_HINT}`,
+    `vmrun not found: VMRUN is not set${onPath}, and none of these exist: ${tried.join(", ")}; ${vmrunInstallHint(hostType)}`,
   );
 }
 
@@ -97,5 +111,10 @@ function hostTypeFor(env: NodeJS.ProcessEnv, platform: NodeJS.Platform): VmrunHo
     }
     return override as VmrunHostType;
   }
+  return platformHostType(platform);
+}
+
+/** The host type a platform runs unless VMRUN_HOST_TYPE says otherwise: Fusion on macOS, Workstation elsewhere. */
+export function platformHostType(platform: NodeJS.Platform): VmrunHostType {
   return platform === "darwin" ? "fusion" : "ws";
 }

@@ -225,6 +225,28 @@ describe("runDoctor", () => {
     expect(rowsOf(report.results, "ISO tool")[0].status).toBe("failure");
   });
 
+  it("on Linux, names Workstation and apt in every fix, never Fusion or Homebrew", async () => {
+    const report = await runDoctor({
+      ...host.env({
+        tools: {},
+        executables: [],
+        extraEnv: { VMRUN: "", FUSION_PREFS_DIR: path.join(host.root, "nowhere") },
+      }),
+      platform: "linux",
+    });
+    expect(rowsOf(report.results, "vmrun")[0]).toMatchObject({
+      status: "failure",
+      fix: "install VMware Workstation 17.5 or newer (or set VMRUN=/path/to/vmrun)",
+    });
+    expect(rowsOf(report.results, "qemu-img")[0].fix).toBe("sudo apt-get install qemu-utils");
+    expect(rowsOf(report.results, "ISO tool")[0].fix).toBe("sudo apt-get install xorriso");
+    expect(rowsOf(report.results, "terraform")[0].fix).toContain("HashiCorp's apt repository");
+    const fixes = report.results.map((r) => r.fix ?? "").filter(Boolean);
+    expect(fixes.length).toBeGreaterThan(5);
+    expect(fixes.filter((f) => /Fusion|brew/.test(f))).toEqual([]);
+    expect(rowsOf(report.results, "bridged network")[0].fix).toContain("VMware Workstation");
+  });
+
   it("judges the VMware version: too old fails, before 13.5 warns for hardware 21, unknown warns", async () => {
     const vmx = "/Applications/VMware Fusion.app/Contents/Library/vmware-vmx";
     const withVmx = (stderr: string) => host.env({ tools: { [vmx]: { stderr } } });

@@ -192,7 +192,7 @@ describe("errors from vmrun", () => {
     const broken = new VmrunDriver({ binary: path.join(dir, "no-vmrun"), hostType: "fusion", env: sim.env });
     const err = await caught(broken.start(path.join(dir, "x.vmx")));
     expect(err.kind).toBe("spawn");
-    expect(err.message).toContain("install VMware Fusion 13 (or set VMRUN=/path/to/vmrun)");
+    expect(err.message).toContain("install VMware Fusion 13.5 or newer (or set VMRUN=/path/to/vmrun)");
   });
 });
 

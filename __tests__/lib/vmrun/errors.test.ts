@@ -54,6 +54,13 @@ describe("VmrunError messages", () => {
     );
   });
 
+  it("spawn failures name the product of the driver's host type", () => {
+    const err = new VmrunError({ operation: "list", kind: "spawn", detail: "EACCES", hostType: "ws" });
+    expect(err.message).toBe(
+      "cannot run vmrun: EACCES; install VMware Workstation 17.5 or newer (or set VMRUN=/path/to/vmrun)",
+    );
+  });
+
   it("spawn failures say how to install vmrun", () => {
     const err = new VmrunError({
       operation: "list",
@@ -61,7 +68,7 @@ describe("VmrunError messages", () => {
       detail: "cannot run /x/vmrun: no such program",
     });
     expect(err.message).toBe(
-      "cannot run vmrun: cannot run /x/vmrun: no such program; install VMware Fusion 13 (or set VMRUN=/path/to/vmrun)",
+      "cannot run vmrun: cannot run /x/vmrun: no such program; install VMware Fusion 13.5 or newer (or set VMRUN=/path/to/vmrun)",
     );
   });
 });

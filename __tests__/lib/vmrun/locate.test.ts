@@ -35,7 +35,13 @@ describe("locateVmrun", () => {
         platform: "darwin",
         isExecutable: only("/usr/bin/vmrun"),
       }),
-    ).toThrow(/^VMRUN=\/nope\/vmrun is not an executable file: point VMRUN at vmrun/);
+    ).toThrow(
+      "VMRUN=/nope/vmrun is not an executable file: point VMRUN at vmrun (e.g. /Applications/VMware Fusion.app/Contents/Public/vmrun) or unset it",
+    );
+    // On Linux the example is Workstation's place.
+    expect(() =>
+      locateVmrun({ env: { VMRUN: "/nope/vmrun" }, platform: "linux", isExecutable: only() }),
+    ).toThrow("point VMRUN at vmrun (e.g. /usr/bin/vmrun) or unset it");
   });
 
   it("searches PATH in order, skipping empty entries", () => {
@@ -82,7 +88,7 @@ describe("locateVmrun", () => {
   it("lists where it looked when nothing is found", () => {
     expect(() => locateVmrun({ env: { PATH: "/x:/y" }, platform: "darwin", isExecutable: only() })).toThrow(
       `vmrun not found: VMRUN is not set, not in any of the 2 folders on PATH, and none of these exist: ${FUSION_PUBLIC}, ${FUSION_LIBRARY}; ` +
-        "install VMware Fusion 13 (or set VMRUN=/path/to/vmrun)",
+        "install VMware Fusion 13.5 or newer (or set VMRUN=/path/to/vmrun)",
     );
   });
 
@@ -94,7 +100,7 @@ describe("locateVmrun", () => {
       /^vmrun not found: VMRUN is not set, not in any of the 30 folders on PATH, and none of these exist: [^:]*; install/,
     );
     expect(() => locateVmrun({ env: {}, platform: "linux", isExecutable: only() })).toThrow(
-      "vmrun not found: VMRUN is not set, and none of these exist: PATH (empty), /usr/bin/vmrun, /usr/local/bin/vmrun; install VMware Fusion 13 (or set VMRUN=/path/to/vmrun)",
+      "vmrun not found: VMRUN is not set, and none of these exist: PATH (empty), /usr/bin/vmrun, /usr/local/bin/vmrun; install VMware Workstation 17.5 or newer (or set VMRUN=/path/to/vmrun)",
     );
   });
 
