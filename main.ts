@@ -8,6 +8,10 @@ import { K8sClusterStack } from "./stacks/k8s-cluster-stack";
 
 // The one place that reads the outside world: config file, SSH key, host arch, templates.
 const projectRoot = __dirname;
+// tsx turns source maps on, and cdktf captures a whole stack trace for every token it makes: mapping
+// those was a sixth of a synth. An error's stack is formatted when it is read, after they are back on.
+const sourceMaps = process.sourceMapsEnabled;
+process.setSourceMapsEnabled(false);
 try {
   const { model } = loadClusterConfig({ projectRoot });
   const templates = loadSeedTemplates(path.join(projectRoot, "templates"));
@@ -16,6 +20,7 @@ try {
   new K8sClusterStack(app, "k8s-cluster", { model, templates });
   app.synth();
 } catch (err) {
+  process.setSourceMapsEnabled(sourceMaps);
   if (err instanceof ConfigError) {
     process.stderr.write(`${err.message}\n`);
     process.exit(1);

@@ -81,4 +81,21 @@ describe("main.ts", () => {
       r.cleanup();
     }
   });
+
+  it("shows an unexpected error's stack at main.ts's own lines (source maps are off only while it builds)", async () => {
+    const lines = fs.readFileSync(path.join(ROOT, "main.ts"), "utf8").split("\n");
+    const appLine = lines.findIndex((l) => l.includes("new App(")) + 1;
+    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "main-outfile-")), "not-a-folder");
+    fs.writeFileSync(file, "");
+    // cdktf cannot write its manifest into a regular file: a plain Error, not a ConfigError.
+    const r = await synth({ CDKTF_OUTDIR: file });
+    try {
+      expect(r.code).not.toBe(0);
+      expect(appLine).toBeGreaterThan(0);
+      expect(r.stderr).toContain(`main.ts:${appLine}:`);
+    } finally {
+      r.cleanup();
+      fs.rmSync(path.dirname(file), { recursive: true, force: true });
+    }
+  });
 });

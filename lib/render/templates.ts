@@ -59,8 +59,32 @@ function oneLine(message: string): string {
   return message.replace(/\s*\n\s*/g, " ").trim();
 }
 
+/**
+ * Parsed templates by name and text. Every VM renders the same few templates, and parsing them again
+ * for each was a tenth of a synth; a tree is frozen, since merging and filling build new ones.
+ */
+const parsedTemplates = new Map<string, TemplateMapping>();
+
 /** Parses a template; it must be a YAML mapping (an empty file counts as an empty mapping). */
 export function parseTemplate(name: string, text: string): TemplateMapping {
+  const key = `${name}\0${text}`;
+  let tree = parsedTemplates.get(key);
+  if (tree === undefined) {
+    tree = deepFreeze(parseTemplateText(name, text));
+    parsedTemplates.set(key, tree);
+  }
+  return tree;
+}
+
+function deepFreeze<T extends TemplateValue>(value: T): T {
+  if (typeof value === "object" && value !== null) {
+    for (const child of Object.values(value)) deepFreeze(child as TemplateValue);
+    Object.freeze(value);
+  }
+  return value;
+}
+
+function parseTemplateText(name: string, text: string): TemplateMapping {
   let value: unknown;
   try {
     const doc = YAML.parseDocument(text, { version: "1.1", uniqueKeys: true });

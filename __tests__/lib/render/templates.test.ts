@@ -10,6 +10,22 @@ describe("parseTemplate", () => {
     expect(() => parseTemplate("u.yaml", "a: [1\n")).toThrow(/seed template u\.yaml is not valid YAML/);
     expect(() => parseTemplate("u.yaml", "a: 1\na: 2\n")).toThrow(/u\.yaml is not valid YAML/);
     expect(() => parseTemplate("u.yaml", "- a\n")).toThrow(/must be a YAML mapping/);
+    // A refused text is refused again, not remembered.
+    expect(() => parseTemplate("u.yaml", "- a\n")).toThrow(/must be a YAML mapping/);
+  });
+
+  it("parses a text once and hands out a frozen tree that merging and filling leave alone", () => {
+    const text = "packages: [a]\napt: {conf: '{{ x }}'}\n";
+    const tree = parseTemplate("p.yaml", text);
+    expect(parseTemplate("p.yaml", text)).toBe(tree);
+    expect(parseTemplate("q.yaml", text)).not.toBe(tree);
+    expect(Object.isFrozen(tree.apt)).toBe(true);
+    const merged = mergeTemplates(tree, { packages: ["b"] }, "o.yaml");
+    expect(fillPlaceholders("p.yaml", merged, { x: "1" })).toEqual({
+      packages: ["a", "b"],
+      apt: { conf: "1" },
+    });
+    expect(parseTemplate("p.yaml", text)).toEqual({ packages: ["a"], apt: { conf: "{{ x }}" } });
   });
 });
 
