@@ -8,7 +8,7 @@ import { qemuImgCheck, qemuImgInfo, runQemuImg } from "../lib/disk/qemu-img";
 import { ensureBaseImage } from "../lib/image/base-image";
 import { sha256File } from "../lib/image/checksums";
 import { runWithDeadline } from "../lib/process/run-with-deadline";
-import { BenchFigure, figure, fastestPair, roundRatios, timeIt, timePair } from "./harness";
+import { BenchFigure, figure, medianPair, roundRatios, timeIt, timePair } from "./harness";
 import { tsCommand } from "../test-support/ts-runner";
 import { DEFAULT_VMS } from "../lib/config/schema";
 
@@ -320,15 +320,15 @@ export function diskPrepFigures(
   rounds: readonly DiskPrepRound[],
   spec: BaseImageSpec = REALISTIC_BASE,
 ): BenchFigure[] {
-  const setup = `${CLUSTER_VMS.length} disks of ${SIZE_GB} GiB from a compressed qcow2 with ${spec.randomMiB + spec.filesMiB} MiB of data, the base's SHA-256 checked before converting as disk-clone does; fastest of ${rounds.length} rounds each`;
+  const setup = `${CLUSTER_VMS.length} disks of ${SIZE_GB} GiB from a compressed qcow2 with ${spec.randomMiB + spec.filesMiB} MiB of data, the base's SHA-256 checked before converting as disk-clone does; the median of ${rounds.length} rounds`;
   const floor = `1 checked convert + ${CLUSTER_VMS.length} plain copies, each checked`;
   const seqPairs = rounds.map((r) => ({ measuredMs: r.sequentialMs, baselineMs: r.floorMs }));
   const concPairs = rounds.map((r) => ({ measuredMs: r.concurrentMs, baselineMs: r.floorConcurrentMs }));
   const seedPairs = rounds.map((r) => ({ measuredMs: r.sequentialMs, baselineMs: r.perVmConversionMs }));
-  const seq = fastestPair(seqPairs);
-  const conc = fastestPair(concPairs);
-  const seed = fastestPair(seedPairs);
-  const seedVsFloor = fastestPair(
+  const seq = medianPair(seqPairs);
+  const conc = medianPair(concPairs);
+  const seed = medianPair(seedPairs);
+  const seedVsFloor = medianPair(
     rounds.map((r) => ({ measuredMs: r.perVmConversionMs, baselineMs: r.floorMs })),
   );
   return [

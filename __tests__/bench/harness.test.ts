@@ -4,7 +4,7 @@ import * as path from "node:path";
 import {
   figure,
   loadDescription,
-  fastestPair,
+  medianPair,
   printTable,
   roundRatios,
   timePair,
@@ -42,14 +42,19 @@ describe("bench harness", () => {
     expect(loadDescription([1, 0.5, 0.25])).toMatch(/^load average 1\.00, 0\.50, 0\.25 on \d+ cores$/);
   });
 
-  it("takes the fastest measured and the fastest baseline of the rounds, and lists every round's ratio", () => {
+  it("takes the round whose ratio is the median, both of its sides together", () => {
     const pairs = [
-      { measuredMs: 300, baselineMs: 100 },
-      { measuredMs: 110, baselineMs: 100 },
-      { measuredMs: 500, baselineMs: 400 },
+      { measuredMs: 300, baselineMs: 100 }, // 3.00
+      { measuredMs: 110, baselineMs: 100 }, // 1.10
+      { measuredMs: 500, baselineMs: 400 }, // 1.25
     ];
-    expect(fastestPair(pairs)).toEqual({ measuredMs: 110, baselineMs: 100 });
-    expect(() => fastestPair([])).toThrow(/no rounds/);
+    expect(medianPair(pairs)).toEqual({ measuredMs: 500, baselineMs: 400 });
+    expect(medianPair([...pairs, { measuredMs: 90, baselineMs: 100 }])).toEqual({
+      measuredMs: 110,
+      baselineMs: 100,
+    });
+    expect(medianPair(pairs.slice(0, 1))).toEqual(pairs[0]);
+    expect(() => medianPair([])).toThrow(/no rounds/);
     expect(roundRatios(pairs)).toBe("3.00, 1.10, 1.25");
   });
 
