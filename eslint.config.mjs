@@ -3,43 +3,56 @@
 // synth-time code (pure: config -> model -> constructs -> Terraform JSON) and apply-time code.
 import js from "@eslint/js";
 import tseslint from "typescript-eslint";
-
-/** Synth-time code: runs inside `cdktf synth`, must not touch files, processes or the environment. */
-const SYNTH_TIME = [
-  "constructs/**/*.ts",
-  "stacks/**/*.ts",
-  "lib/config/**/*.ts",
-  "lib/render/**/*.ts",
-  "lib/net/**/*.ts",
-  "lib/inventory/**/*.ts",
-  "lib/entry/contracts.ts",
-];
+import { createNodeResolver, importX } from "eslint-plugin-import-x";
 
 /**
- * Folders that touch the outside world: apply-time code (vmrun, disks, ISO, ssh, snapshots, teardown,
- * doctor, CLI, configure) and main.ts's one read of the config and templates (load). A synth-time
- * import of one is a leak.
+ * The layers, lowest first, each a list of folders at the same level; a folder may import its own
+ * level and any lower one, never a higher one (import-x/no-restricted-paths, built from this list).
+ *  - the model (synth time, pure): value rules, addresses, the config model, rendered files, entry contracts;
+ *  - the synthesis: constructs (props in, Terraform resources out) and the stacks that compose them;
+ *  - the runtime (apply time): processes, files, ssh, disks, ISOs, images, the hypervisor drivers, VMs, guests;
+ *  - the operator commands (day two) and the entry points Terraform and npm run (scripts/, main.ts).
+ * Test code (test-support/, __tests__/, bench/, e2e/) may import any layer; no layer imports it.
  */
-const APPLY_TIME_FOLDERS = [
-  "apt-cache",
-  "cli",
-  "configure",
-  "disk",
-  "doctor",
-  "fs",
-  "guest",
-  "image",
-  "iso",
-  "load",
-  "ops",
-  "process",
-  "snapshot",
-  "ssh",
-  "status",
-  "teardown",
-  "vm",
-  "vmrun",
+const LAYERS = [
+  ["lib/model/rules.ts"],
+  ["lib/model/net"],
+  ["lib/model/config"],
+  ["lib/model/render", "lib/model/inventory", "lib/model/entry"],
+  ["constructs"],
+  ["stacks"],
+  ["lib/runtime/process", "lib/runtime/fs"],
+  ["lib/runtime/entry", "lib/runtime/ssh", "lib/runtime/disk", "lib/runtime/iso", "lib/runtime/ops"],
+  ["lib/runtime/image", "lib/runtime/hypervisor", "lib/runtime/load"],
+  ["lib/runtime/vm", "lib/runtime/guest"],
+  ["lib/commands/common"],
+  [
+    "lib/commands/apt-cache",
+    "lib/commands/doctor",
+    "lib/commands/snapshot",
+    "lib/commands/status",
+    "lib/commands/teardown",
+  ],
+  ["lib/commands/configure"],
+  ["lib/commands/cli"],
+  ["scripts", "main.ts"],
 ];
+const TEST_CODE = ["test-support", "__tests__", "bench", "e2e"];
+
+/** Synth-time code (the model, constructs, stacks): runs inside `cdktf synth` and touches nothing outside. */
+const SYNTH_TIME = ["lib/model/**/*.ts", "constructs/**/*.ts", "stacks/**/*.ts"];
+
+/** One zone per folder: nothing above its level, and no test code. */
+function layerZones() {
+  return LAYERS.flatMap((level, rank) => {
+    const higher = LAYERS.slice(rank + 1).flat();
+    return level.map((target) => ({
+      target: `./${target}`,
+      from: [...higher, ...TEST_CODE].map((f) => `./${f}`),
+      message: `${target} sits below what it imports here: a lower layer never imports a higher one (LAYERS in eslint.config.mjs); move the shared code down or pass it in.`,
+    }));
+  });
+}
 
 const NODE_IO_MODULES = [
   "fs",
@@ -84,6 +97,27 @@ export default tseslint.config(
     },
   },
   {
+    files: ["**/*.ts"],
+    plugins: { "import-x": importX },
+    settings: {
+      "import-x/resolver-next": [createNodeResolver({ extensions: [".ts", ".js", ".json"] })],
+      // no-cycle follows imports through the files it parses: it must read TypeScript to see them.
+      "import-x/parsers": { "@typescript-eslint/parser": [".ts"] },
+      "import-x/extensions": [".ts", ".js"],
+    },
+    rules: {
+      "import-x/no-restricted-paths": ["error", { zones: layerZones() }],
+      "import-x/no-cycle": ["error", { ignoreExternal: true }],
+    },
+  },
+  {
+    files: ["lib/**/*.ts", "constructs/**/*.ts", "stacks/**/*.ts"],
+    rules: {
+      // Units short enough to read at once: compose steps, do not inline them.
+      "max-lines-per-function": ["error", { max: 80, skipBlankLines: true, skipComments: true }],
+    },
+  },
+  {
     files: SYNTH_TIME,
     rules: {
       "no-restricted-imports": [
@@ -92,15 +126,8 @@ export default tseslint.config(
           paths: NODE_IO_MODULES.flatMap((m) => [m, `node:${m}`]).map((name) => ({
             name,
             message:
-              "synth-time code is pure: file and process access belongs in apply-time code (scripts/, lib/<runtime folder>) or in main.ts's one read of the outside world.",
+              "synth-time code is pure: file and process access belongs in apply-time code (scripts/, lib/runtime/) or in main.ts's one read of the outside world.",
           })),
-          patterns: [
-            {
-              regex: `(^|/)lib/(${APPLY_TIME_FOLDERS.join("|")})(/|$)|^\\.\\./(${APPLY_TIME_FOLDERS.join("|")})(/|$)|^\\.\\./entry/(main|env)$`,
-              message:
-                "synth-time code must not import apply-time modules: move what it needs into a model-level module (lib/config, lib/render, lib/entry/contracts).",
-            },
-          ],
         },
       ],
       "no-restricted-globals": [

@@ -1,8 +1,8 @@
 import * as path from "node:path";
 import { App } from "cdktf";
-import { ConfigError } from "./lib/config/errors";
-import { loadClusterConfig } from "./lib/load/cluster-config";
-import { loadSeedTemplates } from "./lib/load/seed-templates";
+import { ConfigError } from "./lib/model/config/errors";
+import { loadClusterConfig } from "./lib/runtime/load/cluster-config";
+import { loadSeedTemplates } from "./lib/runtime/load/seed-templates";
 import { AptCacheStack } from "./stacks/apt-cache-stack";
 import { K8sClusterStack } from "./stacks/k8s-cluster-stack";
 

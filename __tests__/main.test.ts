@@ -1,7 +1,7 @@
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { runWithDeadline } from "../lib/process/run-with-deadline";
+import { runWithDeadline } from "../lib/runtime/process/run-with-deadline";
 import { FIXTURE_SSH_PUBLIC_KEY } from "../test-support/model-fixture";
 
 const ROOT = path.resolve(__dirname, "..");

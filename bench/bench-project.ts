@@ -1,7 +1,7 @@
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { runWithDeadline } from "../lib/process/run-with-deadline";
+import { runWithDeadline } from "../lib/runtime/process/run-with-deadline";
 import type { VmrunSim } from "../test-support/vmrun-sim";
 
 const REPO_ROOT = path.resolve(__dirname, "..");

@@ -8,8 +8,8 @@
  * same processes).
  */
 import * as fs from "node:fs";
-import { prepareVmDisk } from "../lib/disk/prepare-disk";
-import { qemuImgInfo } from "../lib/disk/qemu-img";
+import { prepareVmDisk } from "../lib/runtime/disk/prepare-disk";
+import { qemuImgInfo } from "../lib/runtime/disk/qemu-img";
 import { verifyBaseLikeDiskClone } from "./disk-prep";
 
 async function job([kind, ...args]: readonly string[]): Promise<void> {

@@ -3,14 +3,14 @@ import { randomBytes } from "node:crypto";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { convertBaseToVmdk, prepareVmDisk } from "../lib/disk/prepare-disk";
-import { qemuImgCheck, qemuImgInfo, runQemuImg } from "../lib/disk/qemu-img";
-import { ensureBaseImage } from "../lib/image/base-image";
-import { sha256File } from "../lib/image/checksums";
-import { runWithDeadline } from "../lib/process/run-with-deadline";
+import { convertBaseToVmdk, prepareVmDisk } from "../lib/runtime/disk/prepare-disk";
+import { qemuImgCheck, qemuImgInfo, runQemuImg } from "../lib/runtime/disk/qemu-img";
+import { ensureBaseImage } from "../lib/runtime/image/base-image";
+import { sha256File } from "../lib/runtime/image/checksums";
+import { runWithDeadline } from "../lib/runtime/process/run-with-deadline";
 import { BenchFigure, figure, medianPair, roundRatios, timeIt, timePair } from "./harness";
 import { tsCommand } from "../test-support/ts-runner";
-import { DEFAULT_VMS } from "../lib/config/schema";
+import { DEFAULT_VMS } from "../lib/model/config/schema";
 
 const MIB = 1024 ** 2;
 const GIB = 1024 ** 3;
@@ -196,7 +196,7 @@ async function floorRun(work: string, base: string, concurrent: boolean): Promis
   const sized = path.join(dir, "sized.vmdk");
   const target = (vm: string) => path.join(dir, `${vm}.vmdk`);
   // The processes the product's converting run spawns too: qemu-img info of the base before, qemu-img
-  // check of the result after (lib/disk/sized-vmdk-cache.ts); the SHA-256 it hashes beside is its own cost.
+  // check of the result after (lib/runtime/disk/sized-vmdk-cache.ts); the SHA-256 it hashes beside is its own cost.
   const convert = async () => {
     await qemuImgInfo(base);
     await convertBaseToVmdk({

@@ -4,7 +4,7 @@ import { SimCall, SimFaults } from "../test-support/vmrun-sim";
 import { BenchFigure, figure } from "./harness";
 
 /**
- * lib/vm/guest-ip.ts asks with `getGuestIPAddress -wait` under a 10 s deadline per call (`perCallMs`)
+ * lib/runtime/vm/guest-ip.ts asks with `getGuestIPAddress -wait` under a 10 s deadline per call (`perCallMs`)
  * and pauses 2 s between calls: the defaults inside askRunningGuest, used by vm-start (which waits for
  * the IP) and the guest-ip data source alike.
  */

@@ -1,10 +1,10 @@
 import * as path from "node:path";
-import { encodeLookupVms, GUEST_IP } from "../lib/entry/contracts";
-import { runWithDeadline } from "../lib/process/run-with-deadline";
+import { encodeLookupVms, GUEST_IP } from "../lib/model/entry/contracts";
+import { runWithDeadline } from "../lib/runtime/process/run-with-deadline";
 import { createVmrunSim, VmrunSim, writeTestVmx } from "../test-support/vmrun-sim";
 import { BenchProject, makeBenchProject, runLauncher } from "./bench-project";
 import { BenchFigure, medianPair, figure, roundRatios, TimedPair, timeIt, timePair } from "./harness";
-import { DEFAULT_VMS } from "../lib/config/schema";
+import { DEFAULT_VMS } from "../lib/model/config/schema";
 
 const VMS_DIR = "VMs/k8s_cluster";
 /** The default cluster's VMs; gateways also accept an answer on the LAN. */

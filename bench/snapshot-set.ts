@@ -1,9 +1,9 @@
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { createSnapshotSet } from "../lib/snapshot/create-set";
-import { SnapshotTarget } from "../lib/snapshot/types";
-import { VmrunDriver } from "../lib/vmrun";
+import { createSnapshotSet } from "../lib/commands/snapshot/create-set";
+import { SnapshotTarget } from "../lib/commands/snapshot/types";
+import { VmrunDriver } from "../lib/runtime/hypervisor/vmrun";
 import { createVmrunSim, writeTestVmx } from "../test-support/vmrun-sim";
 import { BenchFigure, medianPair, figure, roundRatios, TimedPair, timeIt, timePair } from "./harness";
 

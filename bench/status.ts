@@ -1,13 +1,13 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { boundedRunner } from "../lib/process/bounded";
-import { runWithDeadline } from "../lib/process/run-with-deadline";
-import { STATUS_VMRUN_LIMIT } from "../lib/status/cluster-status";
+import { boundedRunner } from "../lib/runtime/process/bounded";
+import { runWithDeadline } from "../lib/runtime/process/run-with-deadline";
+import { STATUS_VMRUN_LIMIT } from "../lib/commands/status/cluster-status";
 import { FIXTURE_SSH_PUBLIC_KEY } from "../test-support/model-fixture";
 import { createVmrunSim, writeTestVmx } from "../test-support/vmrun-sim";
 import { makeBenchProject, runLauncher } from "./bench-project";
 import { BenchFigure, medianPair, figure, roundRatios, TimedPair, timeIt, timePair } from "./harness";
-import { DEFAULT_VMS } from "../lib/config/schema";
+import { DEFAULT_VMS } from "../lib/model/config/schema";
 
 /** The default config's VMs: the APT cache and the 7 cluster VMs. */
 const STATUS_VMS = ["apt-cache-server", ...DEFAULT_VMS.map((vm) => vm.name)];

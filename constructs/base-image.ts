@@ -1,7 +1,7 @@
 import { Construct } from "constructs";
 import { Resource } from "@cdktf/provider-null/lib/resource";
-import { BaseImageSpec } from "../lib/config/model";
-import { BASE_IMAGE } from "../lib/entry/contracts";
+import { BaseImageSpec } from "../lib/model/config/model";
+import { BASE_IMAGE } from "../lib/model/entry/contracts";
 import { ProjectLayout, selfTrigger } from "./project-layout";
 
 export interface BaseImageProps {

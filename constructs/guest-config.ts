@@ -2,11 +2,11 @@ import { Construct } from "constructs";
 import { Fn } from "cdktf";
 import { File } from "@cdktf/provider-local/lib/file";
 import { Resource } from "@cdktf/provider-null/lib/resource";
-import type { TextValue } from "../lib/render/terraform-text";
-import { templateTextOf } from "../lib/render/terraform-text";
-import { GUEST_MANIFEST_NAME, type GuestFileEntry } from "../lib/render/guest-manifest";
-import type { GuestFile } from "../lib/render/guest-files";
-import { GUEST_CONFIG } from "../lib/entry/contracts";
+import type { TextValue } from "../lib/model/render/terraform-text";
+import { templateTextOf } from "../lib/model/render/terraform-text";
+import { GUEST_MANIFEST_NAME, type GuestFileEntry } from "../lib/model/render/guest-manifest";
+import type { GuestFile } from "../lib/model/render/guest-files";
+import { GUEST_CONFIG } from "../lib/model/entry/contracts";
 import { ProjectLayout, selfTrigger } from "./project-layout";
 import { VirtualMachine } from "./virtual-machine";
 

@@ -1,8 +1,8 @@
 import { Construct } from "constructs";
 import { Token } from "cdktf";
 import { DataExternal } from "@cdktf/provider-external/lib/data-external";
-import { encodeLookupVms, GUEST_IP, lookupResultKey } from "../lib/entry/contracts";
-import { lastIpFile } from "../lib/config/vm-files";
+import { encodeLookupVms, GUEST_IP, lookupResultKey } from "../lib/model/entry/contracts";
+import { lastIpFile } from "../lib/model/config/vm-files";
 import { ProjectLayout } from "./project-layout";
 import { VirtualMachine } from "./virtual-machine";
 

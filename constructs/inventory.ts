@@ -1,7 +1,7 @@
 import { Construct } from "constructs";
 import { File } from "@cdktf/provider-local/lib/file";
-import { inventoryVariable } from "../lib/config/build-model";
-import { formatInventory } from "../lib/inventory/env-file";
+import { inventoryVariable } from "../lib/model/config/build-model";
+import { formatInventory } from "../lib/model/inventory/env-file";
 import { GuestIpLookup } from "./guest-ip-lookup";
 import { ProjectLayout } from "./project-layout";
 import { VirtualMachine } from "./virtual-machine";

@@ -1,5 +1,5 @@
 import { LocalExecProvisioner } from "cdktf";
-import { EntryContract, EnvironmentValues, Fields } from "../lib/entry/contract";
+import { EntryContract, EnvironmentValues, Fields } from "../lib/model/entry/contract";
 
 /** Terraform's `self.triggers.<key>`, the only thing a destroy-time provisioner may read. */
 export function selfTrigger(key: string): string {

@@ -2,10 +2,15 @@ import { Construct } from "constructs";
 import { Fn } from "cdktf";
 import { File } from "@cdktf/provider-local/lib/file";
 import { Resource } from "@cdktf/provider-null/lib/resource";
-import { ClusterModel, VmSpec } from "../lib/config/model";
-import { SEED_ISO } from "../lib/entry/contracts";
-import { renderMetaData, renderNetworkConfig, renderUserData, SeedVariables } from "../lib/render/cloud-init";
-import { SeedTemplates } from "../lib/render/templates";
+import { ClusterModel, VmSpec } from "../lib/model/config/model";
+import { SEED_ISO } from "../lib/model/entry/contracts";
+import {
+  renderMetaData,
+  renderNetworkConfig,
+  renderUserData,
+  SeedVariables,
+} from "../lib/model/render/cloud-init";
+import { SeedTemplates } from "../lib/model/render/templates";
 import { ProjectLayout, selfTrigger } from "./project-layout";
 import { VmDisk } from "./vm-disk";
 

@@ -1,8 +1,8 @@
 import { Construct } from "constructs";
-import { ClusterModel, VmSpec } from "../lib/config/model";
-import { SeedVariables } from "../lib/render/cloud-init";
-import { SeedTemplates } from "../lib/render/templates";
-import { vmxOptionsFor } from "../lib/render/vmx";
+import { ClusterModel, VmSpec } from "../lib/model/config/model";
+import { SeedVariables } from "../lib/model/render/cloud-init";
+import { SeedTemplates } from "../lib/model/render/templates";
+import { vmxOptionsFor } from "../lib/model/render/vmx";
 import { BaseImage } from "./base-image";
 import { ProjectLayout } from "./project-layout";
 import { SeedIso } from "./seed-iso";

@@ -1,7 +1,7 @@
 import { Construct } from "constructs";
 import { Resource } from "@cdktf/provider-null/lib/resource";
-import { VmSpec } from "../lib/config/model";
-import { DISK_CLONE, VM_DESTROY } from "../lib/entry/contracts";
+import { VmSpec } from "../lib/model/config/model";
+import { DISK_CLONE, VM_DESTROY } from "../lib/model/entry/contracts";
 import { BaseImage } from "./base-image";
 import { ProjectLayout, selfTrigger } from "./project-layout";
 

@@ -1,8 +1,8 @@
 import { Construct } from "constructs";
 import { Resource } from "@cdktf/provider-null/lib/resource";
-import { VmSpec } from "../lib/config/model";
-import { VM_START, VM_STOP } from "../lib/entry/contracts";
-import { lastIpFile } from "../lib/config/vm-files";
+import { VmSpec } from "../lib/model/config/model";
+import { VM_START, VM_STOP } from "../lib/model/entry/contracts";
+import { lastIpFile } from "../lib/model/config/vm-files";
 import { ProjectLayout, selfTrigger } from "./project-layout";
 import { SeedIso } from "./seed-iso";
 import { VmDisk } from "./vm-disk";

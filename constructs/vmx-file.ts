@@ -1,7 +1,7 @@
 import { Construct } from "constructs";
 import { File } from "@cdktf/provider-local/lib/file";
-import { Arch, VmSpec } from "../lib/config/model";
-import { renderVmx } from "../lib/render/vmx";
+import { Arch, VmSpec } from "../lib/model/config/model";
+import { renderVmx } from "../lib/model/render/vmx";
 import { ProjectLayout } from "./project-layout";
 
 export interface VmxFileProps {

@@ -16,10 +16,10 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import type { Arch, ClusterModel, VmSpec } from "../lib/config/model";
-import { withFileLock } from "../lib/fs/lock";
-import { sha256File } from "../lib/image/checksums";
-import { killLiveGroups, runWithDeadline } from "../lib/process/run-with-deadline";
+import type { Arch, ClusterModel, VmSpec } from "../lib/model/config/model";
+import { withFileLock } from "../lib/runtime/fs/lock";
+import { sha256File } from "../lib/runtime/image/checksums";
+import { killLiveGroups, runWithDeadline } from "../lib/runtime/process/run-with-deadline";
 import { createVmrunSim, VmrunSim } from "../test-support/vmrun-sim";
 import { tsCommand } from "../test-support/ts-runner";
 import { CLUSTER_CHECKS } from "./checks";

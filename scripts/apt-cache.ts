@@ -1,9 +1,9 @@
 // `npm run apt-cache -- status [--json]`: is the APT cache up, its hits and misses, its size (over SSH).
 import { Command } from "commander";
-import { loadClusterConfig } from "../lib/load/cluster-config";
-import { CommandFailedError } from "../lib/cli/report";
-import { runMain } from "../lib/entry/main";
-import { aptCacheStatus, formatAptCacheStatus, isHealthy } from "../lib/apt-cache/status";
+import { loadClusterConfig } from "../lib/runtime/load/cluster-config";
+import { CommandFailedError } from "../lib/commands/common/report";
+import { runMain } from "../lib/runtime/entry/main";
+import { aptCacheStatus, formatAptCacheStatus, isHealthy } from "../lib/commands/apt-cache/status";
 
 runMain("apt-cache", async () => {
   const program = new Command("apt-cache").description("The APT cache VM (apt-cacher-ng)").exitOverride();

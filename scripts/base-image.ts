@@ -1,11 +1,11 @@
 /**
  * Terraform entry point: puts the verified base cloud image at IMAGE_PATH (download, copy or keep).
- * Env: lib/entry/contracts.ts BASE_IMAGE.
+ * Env: lib/model/entry/contracts.ts BASE_IMAGE.
  */
-import { BASE_IMAGE } from "../lib/entry/contracts";
-import { log, runMain } from "../lib/entry/main";
-import { ensureBaseImage } from "../lib/image/base-image";
-import { baseImageOptions } from "../lib/image/from-env";
+import { BASE_IMAGE } from "../lib/model/entry/contracts";
+import { log, runMain } from "../lib/runtime/entry/main";
+import { ensureBaseImage } from "../lib/runtime/image/base-image";
+import { baseImageOptions } from "../lib/runtime/image/from-env";
 
 const LABEL = "base-image";
 

@@ -1,9 +1,9 @@
 // `npm run configure [-- --dry-run] [--force] [--no-probe]`: write a cluster.yaml that fits this host.
 import { Command } from "commander";
-import { realAddressProbe } from "../lib/configure/address-probe";
-import { runConfigure } from "../lib/configure/command";
-import { realHostFacts } from "../lib/configure/host-facts";
-import { runMain } from "../lib/entry/main";
+import { realAddressProbe } from "../lib/commands/configure/address-probe";
+import { runConfigure } from "../lib/commands/configure/command";
+import { realHostFacts } from "../lib/commands/configure/host-facts";
+import { runMain } from "../lib/runtime/entry/main";
 
 runMain("configure", async () => {
   const program = new Command("configure")

@@ -3,18 +3,18 @@
  * The base is converted once per size into `<base images folder>/sized/` and copied per VM, so the
  * disk-clones Terraform runs side by side wait for one conversion instead of each making their own;
  * the conversion first verifies the base image's SHA-256 (fetching it again on a mismatch).
- * Env: lib/entry/contracts.ts DISK_CLONE: the disk's inputs and the base image's own (IMAGE_SOURCE,
+ * Env: lib/model/entry/contracts.ts DISK_CLONE: the disk's inputs and the base image's own (IMAGE_SOURCE,
  * ...), used to fetch it again when a new disk is needed but base_images/ was emptied after the image
  * resource ran.
  */
 import * as fs from "node:fs";
-import { EntryInputError } from "../lib/entry/contract";
-import { DISK_CLONE } from "../lib/entry/contracts";
-import { log, runMain } from "../lib/entry/main";
-import { prepareVmDisk } from "../lib/disk/prepare-disk";
-import { resolveInside } from "../lib/fs/path-guard";
-import { ensureBaseImage } from "../lib/image/base-image";
-import { baseImageOptions } from "../lib/image/from-env";
+import { EntryInputError } from "../lib/model/entry/contract";
+import { DISK_CLONE } from "../lib/model/entry/contracts";
+import { log, runMain } from "../lib/runtime/entry/main";
+import { prepareVmDisk } from "../lib/runtime/disk/prepare-disk";
+import { resolveInside } from "../lib/runtime/fs/path-guard";
+import { ensureBaseImage } from "../lib/runtime/image/base-image";
+import { baseImageOptions } from "../lib/runtime/image/from-env";
 
 runMain("disk-clone", async () => {
   const input = DISK_CLONE.parse(process.env);

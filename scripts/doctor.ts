@@ -1,10 +1,10 @@
 // `npm run doctor [-- --json] [-- --failures-only]`: preflight of the host; exit 1 on any failure.
 import { Command } from "commander";
-import { CommandFailedError } from "../lib/cli/report";
-import { formatReport, summary } from "../lib/doctor/format";
-import { buildRealDoctorEnv } from "../lib/doctor/real-env";
-import { runDoctor } from "../lib/doctor/run-doctor";
-import { runMain } from "../lib/entry/main";
+import { CommandFailedError } from "../lib/commands/common/report";
+import { formatReport, summary } from "../lib/commands/doctor/format";
+import { buildRealDoctorEnv } from "../lib/commands/doctor/real-env";
+import { runDoctor } from "../lib/commands/doctor/run-doctor";
+import { runMain } from "../lib/runtime/entry/main";
 
 runMain("doctor", async () => {
   const program = new Command("doctor")

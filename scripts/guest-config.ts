@@ -1,14 +1,14 @@
 /**
  * Terraform entry point: installs a VM's role files (the /etc/hosts block; keepalived and nginx on
  * gateways) over SSH once the VM and every address they mention are up.
- * Env: lib/entry/contracts.ts GUEST_CONFIG (SSH_HOST: its address; GUEST_MANIFEST:
+ * Env: lib/model/entry/contracts.ts GUEST_CONFIG (SSH_HOST: its address; GUEST_MANIFEST:
  * generated/<vm>/guest/manifest.json; SSH_IDENTITY_FILE: private key, `~/` allowed).
  */
-import { GUEST_CONFIG } from "../lib/entry/contracts";
-import { log, runMain } from "../lib/entry/main";
-import { resolveInside } from "../lib/fs/path-guard";
-import { readGuestBundle } from "../lib/guest/manifest";
-import { pushGuestConfig } from "../lib/guest/push";
+import { GUEST_CONFIG } from "../lib/model/entry/contracts";
+import { log, runMain } from "../lib/runtime/entry/main";
+import { resolveInside } from "../lib/runtime/fs/path-guard";
+import { readGuestBundle } from "../lib/runtime/guest/manifest";
+import { pushGuestConfig } from "../lib/runtime/guest/push";
 
 runMain("guest-config", async () => {
   const input = GUEST_CONFIG.parse(process.env);

@@ -1,11 +1,11 @@
 // Terraform `external` data source of a stack: every VM's address in one process, one `vmrun list`.
-// JSON query on stdin (lib/entry/contracts.ts GUEST_IP), a flat JSON object of strings on stdout:
-// `<vm>_ip`, `<vm>_state`, `<vm>_detail` for each VM. The policy lives in lib/vm/guest-ip-lookup.ts.
-import { EntryInputError } from "../lib/entry/contract";
-import { GUEST_IP } from "../lib/entry/contracts";
-import { runMain } from "../lib/entry/main";
-import { lookupGuestIps, lookupResult, planLookup } from "../lib/vm/guest-ip-lookup";
-import { driverFor } from "../lib/vm/inputs";
+// JSON query on stdin (lib/model/entry/contracts.ts GUEST_IP), a flat JSON object of strings on stdout:
+// `<vm>_ip`, `<vm>_state`, `<vm>_detail` for each VM. The policy lives in lib/runtime/vm/guest-ip-lookup.ts.
+import { EntryInputError } from "../lib/model/entry/contract";
+import { GUEST_IP } from "../lib/model/entry/contracts";
+import { runMain } from "../lib/runtime/entry/main";
+import { lookupGuestIps, lookupResult, planLookup } from "../lib/runtime/vm/guest-ip-lookup";
+import { driverFor } from "../lib/runtime/vm/inputs";
 
 async function readStdin(): Promise<string> {
   const chunks: Buffer[] = [];

@@ -1,12 +1,12 @@
 /**
  * Terraform entry point: builds the VM's cloud-init seed ISO from the rendered seed directory.
- * Env: lib/entry/contracts.ts SEED_ISO.
+ * Env: lib/model/entry/contracts.ts SEED_ISO.
  */
-import { EntryInputError } from "../lib/entry/contract";
-import { SEED_ISO } from "../lib/entry/contracts";
-import { log, runMain } from "../lib/entry/main";
-import { resolveInside } from "../lib/fs/path-guard";
-import { buildSeedIso, ISO_TOOLS, IsoTool, isIsoTool } from "../lib/iso/seed-iso";
+import { EntryInputError } from "../lib/model/entry/contract";
+import { SEED_ISO } from "../lib/model/entry/contracts";
+import { log, runMain } from "../lib/runtime/entry/main";
+import { resolveInside } from "../lib/runtime/fs/path-guard";
+import { buildSeedIso, ISO_TOOLS, IsoTool, isIsoTool } from "../lib/runtime/iso/seed-iso";
 
 runMain("seed-iso", async () => {
   const input = SEED_ISO.parse(process.env);

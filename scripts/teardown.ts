@@ -1,9 +1,9 @@
 // `npm run teardown [-- --yes --include-apt-cache --purge-images --skip-destroy]`: delete the cluster for good.
 import { Command } from "commander";
-import { loadCliContext } from "../lib/cli/context";
-import { cdktfDestroyStep } from "../lib/cli/manager";
-import { runMain } from "../lib/entry/main";
-import { configureTeardownCommand } from "../lib/teardown/command";
+import { loadCliContext } from "../lib/commands/common/context";
+import { cdktfDestroyStep } from "../lib/commands/cli/manager";
+import { runMain } from "../lib/runtime/entry/main";
+import { configureTeardownCommand } from "../lib/commands/teardown/command";
 
 runMain("teardown", async () => {
   const root = process.cwd();

@@ -1,9 +1,9 @@
 // Terraform destroy-time provisioner of a VM's disk: hard stop, deleteVM, remove the VM folder (guarded).
-// Env: lib/entry/contracts.ts VM_DESTROY.
-import { VM_DESTROY } from "../lib/entry/contracts";
-import { log, runMain } from "../lib/entry/main";
-import { destroyVm } from "../lib/vm/destroy";
-import { driverFor } from "../lib/vm/inputs";
+// Env: lib/model/entry/contracts.ts VM_DESTROY.
+import { VM_DESTROY } from "../lib/model/entry/contracts";
+import { log, runMain } from "../lib/runtime/entry/main";
+import { destroyVm } from "../lib/runtime/vm/destroy";
+import { driverFor } from "../lib/runtime/vm/inputs";
 
 runMain("vm-destroy", async () => {
   const root = process.cwd();

@@ -1,13 +1,13 @@
 // Terraform create-time provisioner of a VM's power resource: install the .vmx, start headless, wait for
 // the IP and record it in LAST_IP_FILE (optional) for lookups while the VM is off.
-// Env: lib/entry/contracts.ts VM_START.
-import { EntryInputError } from "../lib/entry/contract";
-import { VM_START } from "../lib/entry/contracts";
-import { log, runMain } from "../lib/entry/main";
-import { resolveInside } from "../lib/fs/path-guard";
-import { driverFor, parseAddresses, parseNetworks, pathInVmsDir } from "../lib/vm/inputs";
-import { recordLastIp } from "../lib/vm/last-ip";
-import { startVm } from "../lib/vm/power";
+// Env: lib/model/entry/contracts.ts VM_START.
+import { EntryInputError } from "../lib/model/entry/contract";
+import { VM_START } from "../lib/model/entry/contracts";
+import { log, runMain } from "../lib/runtime/entry/main";
+import { resolveInside } from "../lib/runtime/fs/path-guard";
+import { driverFor, parseAddresses, parseNetworks, pathInVmsDir } from "../lib/runtime/vm/inputs";
+import { recordLastIp } from "../lib/runtime/vm/last-ip";
+import { startVm } from "../lib/runtime/vm/power";
 
 runMain("vm-start", async () => {
   const root = process.cwd();

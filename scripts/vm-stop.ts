@@ -1,9 +1,9 @@
 // Terraform destroy-time provisioner of a VM's power resource: stop the VM (clean, then hard); off or gone is fine.
-// Env: lib/entry/contracts.ts VM_STOP.
-import { VM_STOP } from "../lib/entry/contracts";
-import { log, runMain } from "../lib/entry/main";
-import { driverFor, pathInVmsDir } from "../lib/vm/inputs";
-import { stopVm } from "../lib/vm/power";
+// Env: lib/model/entry/contracts.ts VM_STOP.
+import { VM_STOP } from "../lib/model/entry/contracts";
+import { log, runMain } from "../lib/runtime/entry/main";
+import { driverFor, pathInVmsDir } from "../lib/runtime/vm/inputs";
+import { stopVm } from "../lib/runtime/vm/power";
 
 runMain("vm-stop", async () => {
   const root = process.cwd();

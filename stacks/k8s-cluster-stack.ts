@@ -5,9 +5,9 @@ import { GuestConfig } from "../constructs/guest-config";
 import { GuestIpLookup } from "../constructs/guest-ip-lookup";
 import { Inventory } from "../constructs/inventory";
 import { VirtualMachine } from "../constructs/virtual-machine";
-import { inventoryVariable } from "../lib/config/build-model";
-import { hclMatches, RULES } from "../lib/config/rules";
-import { guestFilesFor } from "../lib/render/guest-files";
+import { inventoryVariable } from "../lib/model/config/build-model";
+import { hclMatches, RULES } from "../lib/model/rules";
+import { guestFilesFor } from "../lib/model/render/guest-files";
 import { LabStack, LabStackProps } from "./stack-base";
 
 /** The cluster VMs (gateways, masters, workers) and the inventory of their addresses. */

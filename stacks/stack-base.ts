@@ -3,9 +3,9 @@ import { LocalBackend, TerraformStack, TerraformVariable } from "cdktf";
 import { ExternalProvider } from "@cdktf/provider-external/lib/provider";
 import { LocalProvider } from "@cdktf/provider-local/lib/provider";
 import { NullProvider } from "@cdktf/provider-null/lib/provider";
-import { ClusterModel } from "../lib/config/model";
-import { hclMatches, RULES } from "../lib/config/rules";
-import { SeedTemplates } from "../lib/render/templates";
+import { ClusterModel } from "../lib/model/config/model";
+import { hclMatches, RULES } from "../lib/model/rules";
+import { SeedTemplates } from "../lib/model/render/templates";
 import { ProjectLayout } from "../constructs/project-layout";
 
 export interface LabStackProps {

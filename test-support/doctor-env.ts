@@ -5,9 +5,9 @@
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { buildRealDoctorEnv } from "../lib/doctor/real-env";
-import type { DoctorEnv } from "../lib/doctor/types";
-import { RunResult, SpawnError } from "../lib/process/run-with-deadline";
+import { buildRealDoctorEnv } from "../lib/commands/doctor/real-env";
+import type { DoctorEnv } from "../lib/commands/doctor/types";
+import { RunResult, SpawnError } from "../lib/runtime/process/run-with-deadline";
 import { FIXTURE_SSH_PUBLIC_KEY } from "./model-fixture";
 
 /** Fusion's networking file with vmnet1 (host-only), vmnet2 (the lab's) and vmnet8 (NAT). */

@@ -5,7 +5,7 @@
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { runWithDeadline } from "../lib/process/run-with-deadline";
+import { runWithDeadline } from "../lib/runtime/process/run-with-deadline";
 
 export const MIB = 1024 ** 2;
 export const GIB = 1024 ** 3;

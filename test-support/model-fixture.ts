@@ -1,5 +1,5 @@
-import type { Arch, ClusterModel, NicNetwork, NicSpec, Role, VmSpec } from "../lib/config/model";
-import { deriveMac } from "../lib/net/mac";
+import type { Arch, ClusterModel, NicNetwork, NicSpec, Role, VmSpec } from "../lib/model/config/model";
+import { deriveMac } from "../lib/model/net/mac";
 
 /**
  * A complete, hand-built ClusterModel with the product's defaults, for tests. Built from the types

@@ -1,11 +1,11 @@
-import type { ClusterModel, VmSpec } from "../lib/config/model";
+import type { ClusterModel, VmSpec } from "../lib/model/config/model";
 import {
   renderMetaData,
   renderNetworkConfig,
   renderUserData,
   type SeedVariables,
-} from "../lib/render/cloud-init";
-import type { SeedTemplates } from "../lib/render/templates";
+} from "../lib/model/render/cloud-init";
+import type { SeedTemplates } from "../lib/model/render/templates";
 
 /** All three seed files of one VM, as the SeedIso construct renders them (with a given instance-id). */
 export function renderSeedFiles(

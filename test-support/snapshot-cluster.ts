@@ -5,9 +5,9 @@
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { Role } from "../lib/config/model";
-import { SnapshotTarget } from "../lib/snapshot/types";
-import { VmrunDriver } from "../lib/vmrun";
+import { Role } from "../lib/model/config/model";
+import { SnapshotTarget } from "../lib/commands/snapshot/types";
+import { VmrunDriver } from "../lib/runtime/hypervisor/vmrun";
 import { makeTempDir } from "./fixtures";
 import { createVmrunSim, SimCall, VmrunSim, writeTestVmx } from "./vmrun-sim";
 

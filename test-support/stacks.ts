@@ -1,7 +1,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { Testing } from "cdktf";
-import { ClusterModel } from "../lib/config/model";
+import { ClusterModel } from "../lib/model/config/model";
 import { AptCacheStack } from "../stacks/apt-cache-stack";
 import { K8sClusterStack } from "../stacks/k8s-cluster-stack";
 import { realTemplates, TfJson } from "./synth";

@@ -1,8 +1,8 @@
 import * as path from "node:path";
 import { Testing } from "cdktf";
 import { Construct } from "constructs";
-import { SeedTemplates } from "../lib/render/templates";
-import { loadSeedTemplates } from "../lib/load/seed-templates";
+import { SeedTemplates } from "../lib/model/render/templates";
+import { loadSeedTemplates } from "../lib/runtime/load/seed-templates";
 
 /** The real templates from templates/, as main.ts loads them. */
 export function realTemplates(): SeedTemplates {

@@ -1,6 +1,6 @@
-import type { ClusterModel } from "../lib/config/model";
-import type { SeedVariables } from "../lib/render/cloud-init";
-import type { GatewayVariables } from "../lib/render/gateway";
+import type { ClusterModel } from "../lib/model/config/model";
+import type { SeedVariables } from "../lib/model/render/cloud-init";
+import type { GatewayVariables } from "../lib/model/render/gateway";
 
 /**
  * What Terraform does to rendered template text, for the subset renderers emit: `$${` -> `${`,

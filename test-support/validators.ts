@@ -2,7 +2,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import * as YAML from "yaml";
-import { runWithDeadline, type RunResult } from "../lib/process/run-with-deadline";
+import { runWithDeadline, type RunResult } from "../lib/runtime/process/run-with-deadline";
 
 import { findProgram, toolPath } from "./required-tools";
 

@@ -1,5 +1,5 @@
 /**
- * A temporary project with one VM, for the tests of the VM entry points and of lib/vm: the VM folder
+ * A temporary project with one VM, for the tests of the VM entry points and of lib/runtime/vm: the VM folder
  * `VMs/k8s_cluster/<name>.vmwarevm` holding a .vmx the simulator accepts with its disk and seed ISO,
  * optionally the rendered .vmx that a start installs, and a vmrun simulator of its own.
  */

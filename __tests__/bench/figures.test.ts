@@ -5,7 +5,7 @@ import { discoveryFigures } from "../../bench/ip-discovery";
 import { CLUSTER_VMS, lookupFigures, lookupQuery } from "../../bench/ip-lookup";
 import { snapshotFigures } from "../../bench/snapshot-set";
 import { statusFigures } from "../../bench/status";
-import { GUEST_IP, parseLookupVms } from "../../lib/entry/contracts";
+import { GUEST_IP, parseLookupVms } from "../../lib/model/entry/contracts";
 import {
   clusterConfigYaml,
   DEFAULT_VM_COUNT,
@@ -14,8 +14,8 @@ import {
   modelFromYaml,
   synthFigures,
 } from "../../bench/synth-scaling";
-import { qemuImgInfo } from "../../lib/disk/qemu-img";
-import { runWithDeadline } from "../../lib/process/run-with-deadline";
+import { qemuImgInfo } from "../../lib/runtime/disk/qemu-img";
+import { runWithDeadline } from "../../lib/runtime/process/run-with-deadline";
 import { MIB, makeTempDir } from "../../test-support/fixtures";
 import { requireTools } from "../../test-support/required-tools";
 
@@ -27,7 +27,7 @@ describe("synth scaling configs", () => {
   });
 
   it.each([10, 100])(
-    "a %i-VM config passes lib/config and builds that many VMs: 2 gateways, 3 masters, workers for the rest",
+    "a %i-VM config passes lib/model/config and builds that many VMs: 2 gateways, 3 masters, workers for the rest",
     (n) => {
       const model = modelFromYaml(clusterConfigYaml(n));
       expect(model.vms.length + 1).toBe(n);

@@ -7,7 +7,7 @@ import { vmByName, modelFixture } from "../../test-support/model-fixture";
 import { SEED_VARIABLE_EXPRESSIONS } from "../../test-support/terraform-template";
 import { one, realTemplates, resources, synthScope } from "../../test-support/synth";
 import type { Construct } from "constructs";
-import type { GuestFile } from "../../lib/render/guest-files";
+import type { GuestFile } from "../../lib/model/render/guest-files";
 
 const model = modelFixture();
 const layout = new ProjectLayout();

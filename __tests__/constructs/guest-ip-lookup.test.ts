@@ -2,7 +2,7 @@ import { BaseImage } from "../../constructs/base-image";
 import { GuestIpLookup } from "../../constructs/guest-ip-lookup";
 import { ProjectLayout } from "../../constructs/project-layout";
 import { VirtualMachine } from "../../constructs/virtual-machine";
-import { GUEST_IP, parseLookupVms } from "../../lib/entry/contracts";
+import { GUEST_IP, parseLookupVms } from "../../lib/model/entry/contracts";
 import { modelFixture, vmByName } from "../../test-support/model-fixture";
 import { SEED_VARIABLE_EXPRESSIONS } from "../../test-support/terraform-template";
 import { dataSources, one, realTemplates, resources, synthScope } from "../../test-support/synth";

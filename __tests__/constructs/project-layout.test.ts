@@ -1,5 +1,5 @@
 import { ProjectLayout, selfTrigger } from "../../constructs/project-layout";
-import { VM_STOP } from "../../lib/entry/contracts";
+import { VM_STOP } from "../../lib/model/entry/contracts";
 
 describe("ProjectLayout", () => {
   it("spells project paths from the stack working directory", () => {

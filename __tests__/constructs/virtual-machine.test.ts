@@ -1,7 +1,7 @@
 import { BaseImage } from "../../constructs/base-image";
 import { ProjectLayout } from "../../constructs/project-layout";
 import { VirtualMachine } from "../../constructs/virtual-machine";
-import { ClusterModel } from "../../lib/config/model";
+import { ClusterModel } from "../../lib/model/config/model";
 import { modelFixture, vmByName, withVm } from "../../test-support/model-fixture";
 import { SEED_VARIABLE_EXPRESSIONS } from "../../test-support/terraform-template";
 import {

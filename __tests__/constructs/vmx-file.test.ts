@@ -1,6 +1,6 @@
 import { ProjectLayout } from "../../constructs/project-layout";
 import { VmxFile } from "../../constructs/vmx-file";
-import { parseVmx } from "../../lib/render/vmx";
+import { parseVmx } from "../../lib/model/render/vmx";
 import { modelFixture, vmByName } from "../../test-support/model-fixture";
 import { one, resources, synthScope } from "../../test-support/synth";
 

@@ -15,9 +15,9 @@ import {
 } from "../../e2e/checks/base-checks";
 import type { Fact, GuestContext } from "../../e2e/checks/types";
 import { vmxHardware } from "../../e2e/lib/qemu";
-import { ClusterModel } from "../../lib/config/model";
-import { renderUserData } from "../../lib/render/cloud-init";
-import { parseVmx, renderVmx } from "../../lib/render/vmx";
+import { ClusterModel } from "../../lib/model/config/model";
+import { renderUserData } from "../../lib/model/render/cloud-init";
+import { parseVmx, renderVmx } from "../../lib/model/render/vmx";
 import { modelFixture, vmByName, withOverrides } from "../../test-support/model-fixture";
 import { realTemplates } from "../../test-support/synth";
 import { literalSeedVariables } from "../../test-support/terraform-template";

@@ -1,7 +1,7 @@
 /** The e2e default cluster (two gateways, one master, static addresses) as a model, for the check tests. */
-import type { ClusterModel, VmSpec } from "../../lib/config/model";
-import type { GatewayVariables } from "../../lib/render/gateway";
-import type { TextValue } from "../../lib/render/terraform-text";
+import type { ClusterModel, VmSpec } from "../../lib/model/config/model";
+import type { GatewayVariables } from "../../lib/model/render/gateway";
+import type { TextValue } from "../../lib/model/render/terraform-text";
 import { modelFixture, vmByName, withOverrides } from "../../test-support/model-fixture";
 
 const ADDRESSES: Record<string, string> = {

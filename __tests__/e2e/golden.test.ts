@@ -2,7 +2,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { goldenPackages, packagesMissingFromGolden, readManifest } from "../../e2e/lib/golden";
-import { renderUserData } from "../../lib/render/cloud-init";
+import { renderUserData } from "../../lib/model/render/cloud-init";
 import { allVms, modelFixture } from "../../test-support/model-fixture";
 import { realTemplates } from "../../test-support/synth";
 import { literalSeedVariables } from "../../test-support/terraform-template";

@@ -9,8 +9,8 @@ import {
   judgeInstalled,
 } from "../../e2e/checks/guest-files-check";
 import type { GuestContext, GuestShell } from "../../e2e/checks/types";
-import { renderKeepalivedConf } from "../../lib/render/gateway";
-import { renderHostsBlock } from "../../lib/render/hosts";
+import { renderKeepalivedConf } from "../../lib/model/render/gateway";
+import { renderHostsBlock } from "../../lib/model/render/hosts";
 import { vmByName } from "../../test-support/model-fixture";
 import { e2eModel, literalAddress, literalGatewayVars } from "./cluster-fixture";
 import { requireTools } from "../../test-support/required-tools";

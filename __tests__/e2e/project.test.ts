@@ -1,9 +1,9 @@
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { buildClusterModel, parseClusterConfig } from "../../lib/config/build-model";
+import { buildClusterModel, parseClusterConfig } from "../../lib/model/config/build-model";
 import { E2eConfigInput, e2eClusterYaml, linkProject, selectVms } from "../../e2e/lib/project";
-import type { Arch } from "../../lib/config/model";
+import type { Arch } from "../../lib/model/config/model";
 import { FIXTURE_SSH_PUBLIC_KEY } from "../../test-support/model-fixture";
 
 const configInput = (arch: Arch): E2eConfigInput => ({

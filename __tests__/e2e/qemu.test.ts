@@ -1,4 +1,4 @@
-import { parseVmx, renderVmx } from "../../lib/render/vmx";
+import { parseVmx, renderVmx } from "../../lib/model/render/vmx";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";

@@ -11,7 +11,7 @@ import {
   vipPlacements,
 } from "../../e2e/checks/role-checks";
 import type { Fact, GuestContext } from "../../e2e/checks/types";
-import { renderHostsBlock } from "../../lib/render/hosts";
+import { renderHostsBlock } from "../../lib/model/render/hosts";
 import { vmByName } from "../../test-support/model-fixture";
 import { e2eModel, literalAddress } from "./cluster-fixture";
 

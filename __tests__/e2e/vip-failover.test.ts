@@ -14,7 +14,7 @@ import {
   vipWatchScript,
   vrrpTiming,
 } from "../../e2e/checks/vip-failover";
-import { renderKeepalivedConf } from "../../lib/render/gateway";
+import { renderKeepalivedConf } from "../../lib/model/render/gateway";
 import { vmByName, withOverrides } from "../../test-support/model-fixture";
 import { e2eModel, literalAddress, literalGatewayVars } from "./cluster-fixture";
 import { requireTools } from "../../test-support/required-tools";

@@ -8,8 +8,8 @@
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { formatInventory } from "../../lib/inventory/env-file";
-import { readManifest } from "../../lib/snapshot/manifest";
+import { formatInventory } from "../../lib/model/inventory/env-file";
+import { readManifest } from "../../lib/commands/snapshot/manifest";
 import {
   APT_CACHE,
   CLUSTER_VMS,

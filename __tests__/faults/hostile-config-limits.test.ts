@@ -1,5 +1,5 @@
 /**
- * Hostile cluster.yaml values at the edges of the schema (found by this suite, fixed in lib/config):
+ * Hostile cluster.yaml values at the edges of the schema (found by this suite, fixed in lib/model/config):
  *  - baseImage.url and checksumsUrl are checked whole: https (or loopback http) URLs of URL-safe
  *    characters, or local paths without control characters, quotes or shell symbols;
  *  - sshPublicKeyFile must be a regular file (a FIFO would hang every command) with a plain name (its
@@ -11,10 +11,10 @@
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { buildClusterModel, HostFacts, parseClusterConfig } from "../../lib/config/build-model";
-import { ConfigError } from "../../lib/config/errors";
-import { loadClusterConfig } from "../../lib/load/cluster-config";
-import { runWithDeadline } from "../../lib/process/run-with-deadline";
+import { buildClusterModel, HostFacts, parseClusterConfig } from "../../lib/model/config/build-model";
+import { ConfigError } from "../../lib/model/config/errors";
+import { loadClusterConfig } from "../../lib/runtime/load/cluster-config";
+import { runWithDeadline } from "../../lib/runtime/process/run-with-deadline";
 import { makeTempDir } from "../../test-support/fixtures";
 import { FIXTURE_SSH_PUBLIC_KEY } from "../../test-support/model-fixture";
 import { REPO_ROOT } from "../../test-support/run-entry";
@@ -67,7 +67,7 @@ describe("baseImage.url is checked as a whole, not only its file name", () => {
     );
   });
 
-  it("rejects plain http to a remote host at config time (lib/image refuses it at apply time)", () => {
+  it("rejects plain http to a remote host at config time (lib/runtime/image refuses it at apply time)", () => {
     expect(issues({ baseImage: { url: "http://mirror.example.com/noble.img", sha256: SHA } })).toEqual(
       about("baseImage.url"),
     );
@@ -97,7 +97,7 @@ describe("sshPublicKeyFile", () => {
     expect(spawnSync("mkfifo", [fifo]).status).toBe(0);
     fs.writeFileSync(path.join(root, "cluster.yaml"), "sshPublicKeyFile: id.pub\n");
     const program = `
-      const { loadClusterConfig } = require(${JSON.stringify(path.join(REPO_ROOT, "lib/load/cluster-config"))});
+      const { loadClusterConfig } = require(${JSON.stringify(path.join(REPO_ROOT, "lib/runtime/load/cluster-config"))});
       try { loadClusterConfig({ projectRoot: ${JSON.stringify(root)}, env: {} }); console.log("accepted"); }
       catch (e) { console.log(e.message); }`;
     // In a process group of its own, so that a hung loader is killed whole.

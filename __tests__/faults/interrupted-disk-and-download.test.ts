@@ -8,9 +8,9 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { qemuImgInfo } from "../../lib/disk/qemu-img";
-import { sha256File } from "../../lib/image/checksums";
-import { runWithDeadline } from "../../lib/process/run-with-deadline";
+import { qemuImgInfo } from "../../lib/runtime/disk/qemu-img";
+import { sha256File } from "../../lib/runtime/image/checksums";
+import { runWithDeadline } from "../../lib/runtime/process/run-with-deadline";
 import { ImageServer, ServeMode, startImageServer } from "../../test-support/faults/image-server";
 import { cachedQcow2, GIB, removeFixtureCache } from "../../test-support/fixtures";
 import { makeTempProjectRoot, runEntry } from "../../test-support/run-entry";

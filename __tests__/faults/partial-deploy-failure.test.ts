@@ -9,11 +9,11 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { qemuImgInfo } from "../../lib/disk/qemu-img";
-import { sha256File } from "../../lib/image/checksums";
-import { parseInventory } from "../../lib/inventory/env-file";
-import { lastIpFile } from "../../lib/config/vm-files";
-import { readLastIp } from "../../lib/vm/last-ip";
+import { qemuImgInfo } from "../../lib/runtime/disk/qemu-img";
+import { sha256File } from "../../lib/runtime/image/checksums";
+import { parseInventory } from "../../lib/model/inventory/env-file";
+import { lastIpFile } from "../../lib/model/config/vm-files";
+import { readLastIp } from "../../lib/runtime/vm/last-ip";
 import { FakeGuest } from "../../test-support/fake-guest";
 import { makeQcow2, makeTempDir } from "../../test-support/fixtures";
 import { applyStack, StackResult } from "../../test-support/terraform-apply";

@@ -12,7 +12,7 @@ import { waitUntilDead } from "../../test-support/processes";
 import { EntryResult, runEntry } from "../../test-support/run-entry";
 import { createVmProject, VMS_DIR } from "../../test-support/vm-project";
 import { pidsOf, SimCall, VmrunSim } from "../../test-support/vmrun-sim";
-import { encodeLookupVms } from "../../lib/entry/contracts";
+import { encodeLookupVms } from "../../lib/model/entry/contracts";
 
 const DEADLINE_S = 2;
 /**

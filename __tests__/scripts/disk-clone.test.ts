@@ -1,8 +1,8 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { qemuImgInfo } from "../../lib/disk/qemu-img";
-import { readEmbeddedDescriptor } from "../../lib/disk/vmdk-descriptor";
-import { sha256File } from "../../lib/image/checksums";
+import { qemuImgInfo } from "../../lib/runtime/disk/qemu-img";
+import { readEmbeddedDescriptor } from "../../lib/runtime/disk/vmdk-descriptor";
+import { sha256File } from "../../lib/runtime/image/checksums";
 import { cachedQcow2, GIB, makeTempDir, removeFixtureCache } from "../../test-support/fixtures";
 import { pidsMentioning } from "../../test-support/processes";
 import { killGroup, makeTempProjectRoot, runEntry, startEntry } from "../../test-support/run-entry";

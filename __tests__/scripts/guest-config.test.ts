@@ -1,7 +1,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { GUEST_APPLIER_PATH } from "../../lib/render/cloud-init";
-import { renderHostsBlock } from "../../lib/render/hosts";
+import { GUEST_APPLIER_PATH } from "../../lib/model/render/cloud-init";
+import { renderHostsBlock } from "../../lib/model/render/hosts";
 import { FakeGuest } from "../../test-support/fake-guest";
 import { makeTempDir } from "../../test-support/fixtures";
 import { modelFixture } from "../../test-support/model-fixture";

@@ -1,6 +1,6 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { encodeLookupVms, type LookupVm } from "../../lib/entry/contracts";
+import { encodeLookupVms, type LookupVm } from "../../lib/model/entry/contracts";
 import { waitUntilDead } from "../../test-support/processes";
 import { EntryResult, runEntry } from "../../test-support/run-entry";
 import { createVmProject, VmProject, VMS_DIR } from "../../test-support/vm-project";

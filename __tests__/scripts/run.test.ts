@@ -1,6 +1,6 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { runWithDeadline } from "../../lib/process/run-with-deadline";
+import { runWithDeadline } from "../../lib/runtime/process/run-with-deadline";
 import { REPO_ROOT, runLauncher } from "../../test-support/run-entry";
 import { requireTools } from "../../test-support/required-tools";
 

@@ -1,10 +1,10 @@
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { inventoryVariable } from "../../lib/config/build-model";
-import { sha256File } from "../../lib/image/checksums";
-import { formatInventory } from "../../lib/inventory/env-file";
-import { guestFilesFor } from "../../lib/render/guest-files";
+import { inventoryVariable } from "../../lib/model/config/build-model";
+import { sha256File } from "../../lib/runtime/image/checksums";
+import { formatInventory } from "../../lib/model/inventory/env-file";
+import { guestFilesFor } from "../../lib/model/render/guest-files";
 import { FakeGuest } from "../../test-support/fake-guest";
 import { makeQcow2, makeTempDir } from "../../test-support/fixtures";
 import {

@@ -2,8 +2,8 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { spawnSync } from "node:child_process";
-import { buildClusterModel, parseClusterConfig } from "../../lib/config/build-model";
-import { HOSTS_BEGIN, HOSTS_END } from "../../lib/render/hosts";
+import { buildClusterModel, parseClusterConfig } from "../../lib/model/config/build-model";
+import { HOSTS_BEGIN, HOSTS_END } from "../../lib/model/render/hosts";
 import { FIXTURE_SSH_PUBLIC_KEY, modelFixture, withArch } from "../../test-support/model-fixture";
 import { affectedBy, withoutHash } from "../../test-support/terraform-impact";
 import {
@@ -11,7 +11,7 @@ import {
   gatewayVariableValues,
   resolveTerraformText,
 } from "../../test-support/terraform-template";
-import { parseLookupVms } from "../../lib/entry/contracts";
+import { parseLookupVms } from "../../lib/model/entry/contracts";
 import { allStrings, dataSources, one, resources, TfJson } from "../../test-support/synth";
 import { entryExists, localExecs, synthStacks } from "../../test-support/stacks";
 import { requireTools } from "../../test-support/required-tools";

@@ -2,7 +2,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { App } from "cdktf";
-import { buildClusterModel, parseClusterConfig } from "../../lib/config/build-model";
+import { buildClusterModel, parseClusterConfig } from "../../lib/model/config/build-model";
 import { AptCacheStack } from "../../stacks/apt-cache-stack";
 import { K8sClusterStack } from "../../stacks/k8s-cluster-stack";
 import { FIXTURE_SSH_PUBLIC_KEY } from "../../test-support/model-fixture";

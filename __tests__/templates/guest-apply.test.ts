@@ -1,7 +1,7 @@
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { HOSTS_BEGIN, HOSTS_END } from "../../lib/render/hosts";
+import { HOSTS_BEGIN, HOSTS_END } from "../../lib/model/render/hosts";
 import { FakeGuest } from "../../test-support/fake-guest";
 import { requireTools } from "../../test-support/required-tools";
 

@@ -1,7 +1,7 @@
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { runWithDeadline, RunResult } from "../../lib/process/run-with-deadline";
+import { runWithDeadline, RunResult } from "../../lib/runtime/process/run-with-deadline";
 import { createVmrunSim, pidsOf, VmrunSim, writeTestVmx } from "../../test-support/vmrun-sim";
 
 let sim: VmrunSim;

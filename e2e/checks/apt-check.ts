@@ -3,7 +3,7 @@
  * proxy detector must answer DIRECT and apt must still update and install (the probe package from the
  * test network's repository), fetching it directly from the repository, not through a proxy.
  */
-import { APT_PROXY_DETECT_PATH } from "../../lib/render/cloud-init";
+import { APT_PROXY_DETECT_PATH } from "../../lib/model/render/cloud-init";
 import { PROBE_PACKAGE, PROBE_VERSION } from "../lib/apt-repo";
 import type { ActiveCheck, CheckResult } from "./types";
 

@@ -6,7 +6,7 @@
  * disk size. Pure judgements of collected facts (see ./types.ts).
  */
 import { parse } from "yaml";
-import { NAT_ROUTE_METRIC, APT_PROXY_CONF_PATH } from "../../lib/render/cloud-init";
+import { NAT_ROUTE_METRIC, APT_PROXY_CONF_PATH } from "../../lib/model/render/cloud-init";
 import type { CheckResult, Fact, FactCheck, Facts, GuestContext } from "./types";
 
 const GIB = 1024 ** 3;

@@ -6,9 +6,9 @@
  */
 import * as crypto from "node:crypto";
 import * as path from "node:path";
-import { readGuestBundle } from "../../lib/guest/manifest";
-import { GUEST_MANIFEST_NAME } from "../../lib/render/guest-manifest";
-import { HOSTS_BEGIN, HOSTS_END } from "../../lib/render/hosts";
+import { readGuestBundle } from "../../lib/runtime/guest/manifest";
+import { GUEST_MANIFEST_NAME } from "../../lib/model/render/guest-manifest";
+import { HOSTS_BEGIN, HOSTS_END } from "../../lib/model/render/hosts";
 import { factScript, parseFacts } from "./facts";
 import type { ActiveCheck, CheckResult, Fact } from "./types";
 

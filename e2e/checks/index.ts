@@ -4,7 +4,7 @@
  * names and runs the acting checks after them, on every guest of that role. Checks over several guests
  * (the API load balancer, VIP failover) run last, once every guest's own checks are done.
  */
-import type { Role } from "../../lib/config/model";
+import type { Role } from "../../lib/model/config/model";
 import { aptWithoutCacheCheck } from "./apt-check";
 import {
   addressesCheck,

@@ -4,9 +4,9 @@
  * the preferred gateway only. Pure judgements of collected facts (see ./types.ts); the expected values
  * come from the config (the model), not from the rendered files, so a wrong render fails here too.
  */
-import { HOSTS_BEGIN, HOSTS_END } from "../../lib/render/hosts";
-import { gatewaysOf, KUBE_API_PORT, nicOn } from "../../lib/render/gateway";
-import type { ClusterModel, VmSpec } from "../../lib/config/model";
+import { HOSTS_BEGIN, HOSTS_END } from "../../lib/model/render/hosts";
+import { gatewaysOf, KUBE_API_PORT, nicOn } from "../../lib/model/render/gateway";
+import type { ClusterModel, VmSpec } from "../../lib/model/config/model";
 import type { CheckResult, Fact, FactCheck, Facts } from "./types";
 
 function fact(facts: Facts, name: string): Fact {

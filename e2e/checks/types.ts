@@ -4,7 +4,7 @@
  * must act in the guest (install a package) get a shell. Both return one or more results, each with
  * the value seen, so a failure says what the guest actually had.
  */
-import type { ClusterModel, Role, VmSpec } from "../../lib/config/model";
+import type { ClusterModel, Role, VmSpec } from "../../lib/model/config/model";
 import type { VmxHardware } from "../lib/qemu";
 
 export interface CheckResult {

@@ -10,8 +10,8 @@
  *     the seconds until the preferred gateway takes both VIPs back (preemption) are measured the same way.
  */
 import * as crypto from "node:crypto";
-import { gatewaysOf, KUBE_API_PORT, mastersOf } from "../../lib/render/gateway";
-import type { ClusterModel } from "../../lib/config/model";
+import { gatewaysOf, KUBE_API_PORT, mastersOf } from "../../lib/model/render/gateway";
+import type { ClusterModel } from "../../lib/model/config/model";
 import { ipv4Addresses, vipPlacements, vipsHeld } from "./role-checks";
 import type { ClusterCheck, ClusterContext, ClusterResult, GuestShell } from "./types";
 

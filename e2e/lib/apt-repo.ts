@@ -7,7 +7,7 @@
 import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { runWithDeadline } from "../../lib/process/run-with-deadline";
+import { runWithDeadline } from "../../lib/runtime/process/run-with-deadline";
 
 export const PROBE_PACKAGE = "e2e-apt-probe";
 export const PROBE_VERSION = "1.0";

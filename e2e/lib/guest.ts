@@ -6,8 +6,8 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import type { ClusterModel, VmSpec } from "../../lib/config/model";
-import { parseVmx } from "../../lib/render/vmx";
+import type { ClusterModel, VmSpec } from "../../lib/model/config/model";
+import { parseVmx } from "../../lib/model/render/vmx";
 import { checksFor } from "../checks";
 import { factCommands, factScript, parseFacts } from "../checks/facts";
 import type { CheckSelection } from "../checks";

@@ -5,7 +5,7 @@
  * tap device per guest NIC. QEMU, the package server and ssh run in the namespace (`ip netns exec`);
  * nothing is reachable from outside and nothing leaves the machine. Deleting the namespace removes all.
  */
-import { runWithDeadline } from "../../lib/process/run-with-deadline";
+import { runWithDeadline } from "../../lib/runtime/process/run-with-deadline";
 
 export type GuestNetwork = "nat" | "lan";
 

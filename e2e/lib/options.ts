@@ -1,6 +1,6 @@
 /** Command-line options of e2e/run.ts. */
 import { Command, InvalidArgumentError, Option } from "commander";
-import type { Arch } from "../../lib/config/model";
+import type { Arch } from "../../lib/model/config/model";
 import { E2E_VMS, selectVms } from "./project";
 
 /**

@@ -9,8 +9,8 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { stringify } from "yaml";
-import type { Arch } from "../../lib/config/model";
-import { runWithDeadline } from "../../lib/process/run-with-deadline";
+import type { Arch } from "../../lib/model/config/model";
+import { runWithDeadline } from "../../lib/runtime/process/run-with-deadline";
 
 /** Linked as a whole from the repository (read-only for the run). */
 const LINKED = ["lib", "node_modules", "package.json", "tsconfig.json", "templates"];

@@ -58,7 +58,7 @@ function intKey(keys: Record<string, string>, key: string, fallback?: number): n
   return Number(raw);
 }
 
-/** The hardware a parsed .vmx (lib/render/vmx.ts parseVmx) describes. */
+/** The hardware a parsed .vmx (lib/model/render/vmx.ts parseVmx) describes. */
 export function vmxHardware(keys: Record<string, string>): VmxHardware {
   const nics: VmxNic[] = [];
   for (let i = 0; i < 10; i++) {

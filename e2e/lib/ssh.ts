@@ -3,7 +3,7 @@
  * ubuntu with the run's own key. Host keys are new at every first boot, so they are neither checked
  * nor stored. The remote command is a fixed string of the checks (the guest's shell runs it).
  */
-import { runWithDeadline } from "../../lib/process/run-with-deadline";
+import { runWithDeadline } from "../../lib/runtime/process/run-with-deadline";
 import { inNetns } from "./netns";
 
 export interface SshTarget {

@@ -5,9 +5,9 @@
  */
 import * as path from "node:path";
 import { App } from "cdktf";
-import { loadClusterConfig } from "../../lib/load/cluster-config";
-import { ClusterModel } from "../../lib/config/model";
-import { loadSeedTemplates } from "../../lib/load/seed-templates";
+import { loadClusterConfig } from "../../lib/runtime/load/cluster-config";
+import { ClusterModel } from "../../lib/model/config/model";
+import { loadSeedTemplates } from "../../lib/runtime/load/seed-templates";
 import { K8sClusterStack } from "../../stacks/k8s-cluster-stack";
 
 const CLUSTER_STACK = "k8s-cluster";

@@ -3,7 +3,7 @@
  * LAN's 192.168.68.1): connects, reads what the server sends until it closes, and says what happened.
  * It is this Node binary run by `ip netns exec`, with a deadline, so no shell and no extra tool.
  */
-import { runWithDeadline } from "../../lib/process/run-with-deadline";
+import { runWithDeadline } from "../../lib/runtime/process/run-with-deadline";
 import { inNetns } from "./netns";
 
 export interface TcpProbeResult {

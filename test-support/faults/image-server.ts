@@ -1,5 +1,5 @@
 /**
- * A local HTTP server for the base image download, with switchable misbehaviour. lib/image accepts
+ * A local HTTP server for the base image download, with switchable misbehaviour. lib/runtime/image accepts
  * plain http only on a loopback address, which is where this listens. It serves `/img/<name>` (the
  * image bytes given) and `/img/SHA256SUMS` (their true hash), so both the pinned-hash and the
  * checksums-file paths of the product can be driven.

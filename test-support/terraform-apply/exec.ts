@@ -1,6 +1,6 @@
 /**
  * Child processes as Terraform starts them for local-exec and the external data source. Not
- * lib/process/run-with-deadline: this one also stops on an AbortSignal (an interrupted deploy) and
+ * lib/runtime/process/run-with-deadline: this one also stops on an AbortSignal (an interrupted deploy) and
  * keeps stdout and stderr interleaved in one log, as local-exec shows them. Same safety: each child
  * leads its own process group, and a deadline or an abort kills the whole group (SIGTERM, then SIGKILL).
  */

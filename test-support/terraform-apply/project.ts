@@ -7,8 +7,8 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { loadClusterConfig } from "../../lib/load/cluster-config";
-import { ClusterModel } from "../../lib/config/model";
+import { loadClusterConfig } from "../../lib/runtime/load/cluster-config";
+import { ClusterModel } from "../../lib/model/config/model";
 import { makeTempDir } from "../fixtures";
 import { FIXTURE_SSH_PUBLIC_KEY } from "../model-fixture";
 import { REPO_ROOT } from "../run-entry";

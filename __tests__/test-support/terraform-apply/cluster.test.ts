@@ -1,6 +1,6 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { sha256File } from "../../../lib/image/checksums";
+import { sha256File } from "../../../lib/runtime/image/checksums";
 import { FakeGuest } from "../../../test-support/fake-guest";
 import { makeQcow2, makeTempDir } from "../../../test-support/fixtures";
 import {

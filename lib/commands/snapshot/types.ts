@@ -1,0 +1,36 @@
+import { Role } from "../../model/config/model";
+
+/** One VM a snapshot set covers. */
+export interface SnapshotTarget {
+  readonly name: string;
+  /** Absolute path of the .vmx. */
+  readonly vmx: string;
+  readonly role: Role;
+}
+
+/** done: it happened; failed: it did not; unknown: it could not be checked; skipped: nothing to do (or undone). */
+export type VmOutcome = "done" | "failed" | "unknown" | "skipped";
+
+export interface VmResult {
+  readonly vm: string;
+  readonly outcome: VmOutcome;
+  /** One line: what happened and, when it went wrong, what to do. */
+  readonly detail: string;
+}
+
+export interface SetResult {
+  readonly set: string;
+  /** False whenever any VM is failed or unknown (callers exit non-zero then). */
+  readonly ok: boolean;
+  readonly results: readonly VmResult[];
+}
+
+/** `<generated>/snapshots/<name>.json`: which VMs a set was taken on, when, and how it ended. */
+export interface SetManifest {
+  name: string;
+  createdAt: string;
+  vms: string[];
+  consistent: boolean;
+  result: "complete" | "failed" | "rolled-back";
+  results: VmResult[];
+}

@@ -1,0 +1,14 @@
+import type { VmSpec } from "./model";
+
+/**
+ * Project-relative file holding the address `vm` last reported: written by vm-start and by every
+ * lookup that finds the VM running, read by lookups while it is off (lib/runtime/vm/last-ip.ts).
+ */
+export function lastIpFile(vm: Pick<VmSpec, "generatedDir">): string {
+  return `${vm.generatedDir}/last-ip`;
+}
+
+/** `k8s-master1` -> `K8S_MASTER1_IP`: the VM's variable in the inventory file. */
+export function inventoryVariableName(vmName: string): string {
+  return `${vmName.toUpperCase().replace(/-/g, "_")}_IP`;
+}
