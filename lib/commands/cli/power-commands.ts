@@ -2,7 +2,7 @@ import * as fs from "node:fs";
 import { startOrder } from "../../model/config/build-model";
 import { Role } from "../../model/config/model";
 import { SOFT_STOP_MS } from "../../runtime/vm/power";
-import { isAlreadyRunning, VmrunError } from "../../runtime/hypervisor/vmrun/errors";
+import { isAlreadyRunning, isTimeout } from "../../runtime/hypervisor/errors";
 import { NOT_BUILT } from "../../runtime/vm/not-built";
 import { CliContext, VmTarget } from "../common/context";
 import { errorMessage, OutcomeRow } from "../common/report";
@@ -47,7 +47,7 @@ async function startOne(ctx: CliContext, t: VmTarget, progress: Progress): Promi
   } catch (err) {
     if (isAlreadyRunning(err)) return { vm: t.name, outcome: "skipped", detail: "already running" };
     progress(t.name, `failed: ${errorMessage(err)}`);
-    if (err instanceof VmrunError && err.kind === "timeout") {
+    if (isTimeout(err)) {
       const now = await runningNow(ctx, t);
       if (now === true)
         return { vm: t.name, outcome: "done", detail: "started (vmrun answered late but the VM runs)" };

@@ -1,3 +1,4 @@
+import { Hypervisor } from "../../runtime/hypervisor/hypervisor";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { loadClusterConfig } from "../../runtime/load/cluster-config";
@@ -20,7 +21,7 @@ export interface CliContext {
   readonly targets: readonly VmTarget[];
   /** The APT cache VM: shown in status and started/stopped with the rest, never snapshotted. */
   readonly aptCache: VmTarget;
-  readonly driver: VmrunDriver;
+  readonly driver: Hypervisor;
   /** Deadline of one vmrun call, in ms. */
   readonly timeoutMs: number;
   /** Absolute path of the generated directory (holds the operation lock and snapshot manifests). */

@@ -1,6 +1,6 @@
 /** Taking a snapshot set: all or nothing, then pruning older sets beyond `keep`. */
-import { VmrunDriver } from "../../runtime/hypervisor/vmrun/driver";
-import { isSnapshotNotFound } from "../../runtime/hypervisor/vmrun/errors";
+import { Hypervisor } from "../../runtime/hypervisor/hypervisor";
+import { isSnapshotNotFound } from "../../runtime/hypervisor/errors";
 import { listManifests, writeManifest } from "./manifest";
 import { validateSetName } from "./names";
 import { SetManifest, SetResult, SnapshotTarget, VmResult } from "./types";
@@ -38,7 +38,7 @@ export interface CreateSetOptions extends SnapshotOptions {
  * are deleted, oldest first; snapshots this tool did not make are never touched.
  */
 export async function createSnapshotSet(
-  driver: VmrunDriver,
+  driver: Hypervisor,
   targets: readonly SnapshotTarget[],
   opts: CreateSetOptions,
 ): Promise<SetResult> {
@@ -90,7 +90,7 @@ export async function createSnapshotSet(
           .map(async (t) => {
             progress(t.name, "suspending");
             try {
-              await driver.suspend(t.vmx, "hard", { timeoutMs });
+              await driver.suspend(t.vmx, { timeoutMs });
               frozen.push(t);
             } catch (err) {
               // Whatever happened, a VM that is down now was running before and must come back.
@@ -151,7 +151,7 @@ export async function createSnapshotSet(
 }
 
 async function snapshotOne(
-  driver: VmrunDriver,
+  driver: Hypervisor,
   t: SnapshotTarget,
   name: string,
   timeoutMs: number,
@@ -182,7 +182,7 @@ async function snapshotOne(
 
 /** Deletes snapshot `name` wherever this failed run left it, so no partial set remains. */
 async function undoPartialSet(
-  driver: VmrunDriver,
+  driver: Hypervisor,
   targets: readonly SnapshotTarget[],
   name: string,
   timeoutMs: number,
@@ -244,7 +244,7 @@ async function undoPartialSet(
 
 /** After a complete set: per VM, deletes this tool's older sets (oldest first) beyond `keep`. */
 async function pruneOlderSets(
-  driver: VmrunDriver,
+  driver: Hypervisor,
   targets: readonly SnapshotTarget[],
   name: string,
   before: readonly string[][],

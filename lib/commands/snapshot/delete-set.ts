@@ -1,6 +1,6 @@
 /** Deleting a snapshot set from the VMs that hold it. */
-import { VmrunDriver } from "../../runtime/hypervisor/vmrun/driver";
-import { isSnapshotNotFound } from "../../runtime/hypervisor/vmrun/errors";
+import { Hypervisor } from "../../runtime/hypervisor/hypervisor";
+import { isSnapshotNotFound } from "../../runtime/hypervisor/errors";
 import { validateSetName } from "./names";
 import { SetResult, SnapshotTarget, VmResult } from "./types";
 import {
@@ -29,7 +29,7 @@ export interface DeleteSetOptions extends SnapshotOptions {
  * an error. The manifest forgets the VMs it was deleted from and goes away with the last one.
  */
 export async function deleteSnapshotSet(
-  driver: VmrunDriver,
+  driver: Hypervisor,
   targets: readonly SnapshotTarget[],
   name: string,
   opts: DeleteSetOptions,

@@ -1,5 +1,5 @@
 /** Listing snapshot sets: each VM's power and snapshots, and which VM holds which set. */
-import { VmrunDriver } from "../../runtime/hypervisor/vmrun/driver";
+import { Hypervisor } from "../../runtime/hypervisor/hypervisor";
 import { listManifests } from "./manifest";
 import { SnapshotTarget } from "./types";
 import { checkTargets, isIn, runningVmxs } from "./set-common";
@@ -31,7 +31,7 @@ export interface SnapshotListing {
 
 /** Every set known from a manifest or found on a VM, with which VM holds it, and each VM's snapshots and power. */
 export async function listSnapshotSets(
-  driver: VmrunDriver,
+  driver: Hypervisor,
   targets: readonly SnapshotTarget[],
   opts: ListSetsOptions,
 ): Promise<SnapshotListing> {

@@ -1,7 +1,7 @@
 /** Rolling VMs back to a snapshot set, restarting in start order and waiting for their IPs. */
 import { Cidr } from "../../model/net/ipv4";
 import { lookupGuestIp } from "../../runtime/vm/guest-ip";
-import { VmrunDriver } from "../../runtime/hypervisor/vmrun/driver";
+import { Hypervisor } from "../../runtime/hypervisor/hypervisor";
 import { validateSetName } from "./names";
 import { SetResult, SnapshotTarget, VmResult } from "./types";
 import {
@@ -39,7 +39,7 @@ export interface RollbackSetOptions extends SnapshotOptions {
  * revert when a chosen VM lacks the snapshot, so the cluster is never rolled back half-way.
  */
 export async function rollbackSnapshotSet(
-  driver: VmrunDriver,
+  driver: Hypervisor,
   targets: readonly SnapshotTarget[],
   name: string,
   opts: RollbackSetOptions,

@@ -5,8 +5,7 @@
  * shows afterwards, not assumed.
  */
 import { startOrder } from "../../model/config/build-model";
-import { VmrunDriver } from "../../runtime/hypervisor/vmrun/driver";
-import { VmrunError } from "../../runtime/hypervisor/vmrun/errors";
+import { Hypervisor } from "../../runtime/hypervisor/hypervisor";
 import { readManifest, removeManifest, writeManifest } from "./manifest";
 import { SnapshotTarget, VmResult } from "./types";
 
@@ -26,7 +25,7 @@ export const skipped = (vm: string, detail: string): VmResult => ({ vm, outcome:
 export const isBad = (r: VmResult) => r.outcome === "failed" || r.outcome === "unknown";
 export const message = (err: unknown) => (err instanceof Error ? err.message : String(err));
 export const seconds = (ms: number) => `${Number((ms / 1000).toFixed(ms < 10_000 ? 1 : 0))} s`;
-export const isTimeout = (err: unknown) => err instanceof VmrunError && err.kind === "timeout";
+export { isTimeout } from "../../runtime/hypervisor/errors";
 
 /** What to tell the user about a VM whose vmrun call hung (the usual cause is a dialog in Fusion). */
 export const dialogHint = (vm: string) => `open VMware Fusion, close any dialog or window of ${vm}`;
@@ -66,7 +65,7 @@ export function inStartOrder(targets: readonly SnapshotTarget[]): SnapshotTarget
 
 /** Snapshot names of every target, or the first listing error (thrown) with `doing` in its message. */
 export async function listAll(
-  driver: VmrunDriver,
+  driver: Hypervisor,
   targets: readonly SnapshotTarget[],
   timeoutMs: number,
   doing: string,
@@ -80,8 +79,8 @@ export async function listAll(
   });
 }
 
-export async function runningVmxs(driver: VmrunDriver, timeoutMs: number): Promise<Set<string>> {
-  return new Set((await driver.list({ timeoutMs })).map((p) => p.toLowerCase()));
+export async function runningVmxs(driver: Hypervisor, timeoutMs: number): Promise<Set<string>> {
+  return new Set((await driver.listRunning({ timeoutMs })).map((p) => p.toLowerCase()));
 }
 
 export const isIn = (running: Set<string>, t: SnapshotTarget) => running.has(t.vmx.toLowerCase());

@@ -2,8 +2,8 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { Role } from "../../model/config/model";
 import { boundedRunner } from "../../runtime/process/bounded";
-import { VmrunDriver } from "../../runtime/hypervisor/vmrun/driver";
-import { VmrunError } from "../../runtime/hypervisor/vmrun/errors";
+import { Hypervisor } from "../../runtime/hypervisor/hypervisor";
+import { hypervisorAnswered, isTimeout } from "../../runtime/hypervisor/errors";
 import { NOT_BUILT } from "../../runtime/vm/not-built";
 
 export type PowerState = "on" | "off" | "absent" | "unknown";
@@ -53,9 +53,8 @@ const seconds = (ms: number) => `${Number((ms / 1000).toFixed(1))} s`;
  * deadline says so, so that an empty cell never reads as "no address" when the truth is "no answer".
  */
 function ipProblem(err: unknown, timeoutMs: number): string | undefined {
-  if (err instanceof VmrunError && err.kind === "timeout")
-    return `IP: no answer within ${seconds(timeoutMs)}`;
-  if (err instanceof VmrunError && err.kind !== "spawn") return undefined;
+  if (isTimeout(err)) return `IP: no answer within ${seconds(timeoutMs)}`;
+  if (hypervisorAnswered(err)) return undefined;
   return message(err);
 }
 
@@ -66,7 +65,7 @@ function ipProblem(err: unknown, timeoutMs: number): string | undefined {
  * `checkToolsState`.
  */
 export async function collectClusterStatus(
-  driver: VmrunDriver,
+  driver: Hypervisor,
   targets: readonly StatusTarget[],
   opts: StatusOptions,
 ): Promise<VmStatus[]> {

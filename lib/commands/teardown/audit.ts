@@ -3,13 +3,13 @@
  * cluster left behind. Any leftover (or a check that cannot be made) makes the teardown fail.
  */
 import * as path from "node:path";
-import { VmrunDriver } from "../../runtime/hypervisor/vmrun/driver";
+import { Hypervisor } from "../../runtime/hypervisor/hypervisor";
 import { TeardownPlan } from "./plan";
 import { isPresent, runningInside } from "./sweep";
 
 /** One line per thing of the cluster still there; empty when the teardown is complete. */
 export async function auditTeardown(
-  driver: VmrunDriver,
+  driver: Hypervisor,
   projectRoot: string,
   plan: TeardownPlan,
 ): Promise<string[]> {
@@ -20,7 +20,7 @@ export async function auditTeardown(
   };
   let running: string[] | undefined;
   try {
-    running = await driver.list();
+    running = await driver.listRunning();
   } catch (err) {
     left.push(
       `cannot tell which VMs run (vmrun list failed: ${err instanceof Error ? err.message : String(err)})`,

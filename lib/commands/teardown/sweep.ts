@@ -8,7 +8,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { isStrictlyInside, resolveInside } from "../../runtime/fs/path-guard";
 import { destroyVm } from "../../runtime/vm/destroy";
-import { VmrunDriver } from "../../runtime/hypervisor/vmrun/driver";
+import { Hypervisor } from "../../runtime/hypervisor/hypervisor";
 import { planVmOfFolder, TeardownPlan, TeardownVm } from "./plan";
 
 export type ItemOutcome = "removed" | "already gone" | "failed";
@@ -51,7 +51,7 @@ function presentFolders(projectRoot: string, plan: TeardownPlan): Set<string> {
 }
 
 async function sweepVm(
-  driver: VmrunDriver,
+  driver: Hypervisor,
   projectRoot: string,
   plan: TeardownPlan,
   vm: TeardownVm,
@@ -84,7 +84,7 @@ async function sweepVm(
 
 /** Removes each plan VM still present on disk or in `vmrun list`; one row per plan VM. */
 export async function sweepVms(
-  driver: VmrunDriver,
+  driver: Hypervisor,
   projectRoot: string,
   plan: TeardownPlan,
   log: TeardownLog,
@@ -92,7 +92,7 @@ export async function sweepVms(
   const root = path.resolve(projectRoot);
   let running: string[] = [];
   try {
-    running = await driver.list();
+    running = await driver.listRunning();
   } catch (err) {
     log("vmrun", `cannot list running VMs (${message(err)}); each VM is still stopped if vmrun says it runs`);
   }

@@ -1,7 +1,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { assertRemovableVmDir, isStrictlyInside, removeVmDir, resolveInside } from "../fs/path-guard";
-import { VmrunDriver } from "../hypervisor/vmrun/driver";
+import { Hypervisor } from "../hypervisor/hypervisor";
 
 export interface DestroyVmOptions {
   readonly projectRoot: string;
@@ -19,7 +19,7 @@ export interface DestroyVmOptions {
  * step tolerates a VM that is already off or gone, so a half-done destroy can simply be run again.
  * The path guard runs before any vmrun call: nothing outside the VMs folder is ever touched.
  */
-export async function destroyVm(driver: VmrunDriver, opts: DestroyVmOptions): Promise<void> {
+export async function destroyVm(driver: Hypervisor, opts: DestroyVmOptions): Promise<void> {
   const { vmDirAbs, vmxAbs } = guardedPaths(opts);
   if (await driver.isRunning(vmxAbs)) {
     const how = await driver.stopIfRunning(vmxAbs);

@@ -2,7 +2,7 @@ import * as fs from "node:fs";
 import { type LookupVm, lookupResultKey, parseLookupVms } from "../../model/entry/contracts";
 import { resolveInside } from "../fs/path-guard";
 import { Cidr } from "../../model/net/ipv4";
-import { VmrunDriver } from "../hypervisor/vmrun/driver";
+import { Hypervisor } from "../hypervisor/hypervisor";
 import { absentAnswer, askRunningGuest, type GuestIpAnswer, listDeadline, offAnswer } from "./guest-ip";
 import { parseAddresses, parseNetworks, pathInVmsDir } from "./inputs";
 import { readLastIp, recordLastIp } from "./last-ip";
@@ -66,13 +66,13 @@ export function planLookup(projectRoot: string, query: LookupQuery): LookupPlan 
  * fails the lookup with vmrun's message, as it means vmrun itself is broken.
  */
 export async function lookupGuestIps(
-  driver: () => VmrunDriver,
+  driver: () => Hypervisor,
   plan: LookupPlan,
   opts: { readonly perCallMs?: number; readonly pauseMs?: number } = {},
 ): Promise<LookupAnswer[]> {
   const present = plan.targets.filter((t) => fs.existsSync(t.vmx));
   let isRunning: (vmx: string) => boolean = () => false;
-  let vmrun: VmrunDriver | undefined;
+  let vmrun: Hypervisor | undefined;
   if (present.length > 0) {
     vmrun = driver();
     isRunning = await vmrun.runningVms({ timeoutMs: listDeadline(vmrun, plan.budgetMs) });

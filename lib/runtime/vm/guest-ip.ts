@@ -1,7 +1,7 @@
 import * as fs from "node:fs";
 import { Cidr, isHostInCidr, isIPv4 } from "../../model/net/ipv4";
-import { VmrunDriver } from "../hypervisor/vmrun/driver";
-import { isNotPoweredOn, isVmNotFound, VmrunError } from "../hypervisor/vmrun/errors";
+import { Hypervisor } from "../hypervisor/hypervisor";
+import { hypervisorAnswered, isNotPoweredOn, isTimeout, isVmNotFound } from "../hypervisor/errors";
 
 export interface GuestIpQuery {
   /** Absolute path of the VM's .vmx. */
@@ -52,7 +52,7 @@ export function rejectReason(
  * Asks VMware Tools for the guest's IP. An absent or powered-off VM answers at once (so a plan or
  * destroy never waits on it); a running one is asked as askRunningGuest does.
  */
-export async function lookupGuestIp(driver: VmrunDriver, q: GuestIpQuery): Promise<GuestIpAnswer> {
+export async function lookupGuestIp(driver: Hypervisor, q: GuestIpQuery): Promise<GuestIpAnswer> {
   if (!fs.existsSync(q.vmx)) return absentAnswer(q.vmx);
   // The budget bounds `list` too: the data source is read at every plan, where a hung vmrun must not
   // hold things up for the driver's default deadline (minutes, and retried).
@@ -61,7 +61,7 @@ export async function lookupGuestIp(driver: VmrunDriver, q: GuestIpQuery): Promi
 }
 
 /** The deadline of the `list` that tells running VMs from off ones: within the lookup's budget. */
-export function listDeadline(driver: VmrunDriver, budgetMs: number): number {
+export function listDeadline(driver: Hypervisor, budgetMs: number): number {
   return Math.min(budgetMs, driver.timeoutMs);
 }
 
@@ -73,7 +73,7 @@ export function offAnswer(): GuestIpAnswer {
  * Asks a VM that `list` showed running, with `getGuestIPAddress -wait` under short deadlines, retried,
  * until the budget runs out. An answer outside the expected networks, or a VIP, is not taken.
  */
-export async function askRunningGuest(driver: VmrunDriver, q: GuestIpQuery): Promise<GuestIpAnswer> {
+export async function askRunningGuest(driver: Hypervisor, q: GuestIpQuery): Promise<GuestIpAnswer> {
   const deadline = Date.now() + q.budgetMs;
   const perCall = q.perCallMs ?? 10_000;
   const pause = q.pauseMs ?? 2_000;
@@ -95,9 +95,9 @@ export async function askRunningGuest(driver: VmrunDriver, q: GuestIpQuery): Pro
     } catch (err) {
       if (isNotPoweredOn(err) || isVmNotFound(err))
         return { ip: "", state: "off", detail: "the VM stopped while its IP was looked up" };
-      if (!(err instanceof VmrunError) || err.kind === "spawn") throw err;
-      if (err.kind !== "timeout") {
-        detail = err.message;
+      if (!hypervisorAnswered(err)) throw err;
+      if (!isTimeout(err)) {
+        detail = (err as Error).message;
         heardAnswer = true;
       } else if (!heardAnswer) {
         detail = "VMware Tools did not report an address yet";

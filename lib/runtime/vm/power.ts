@@ -2,15 +2,15 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { qemuImgInfo } from "../disk/qemu-img";
 import { writeFileAtomic } from "../fs/atomic";
-import { VmrunDriver } from "../hypervisor/vmrun/driver";
-import { isAlreadyRunning } from "../hypervisor/vmrun/errors";
+import { Hypervisor } from "../hypervisor/hypervisor";
+import { isAlreadyRunning } from "../hypervisor/errors";
 import { GuestIpQuery, lookupGuestIp } from "./guest-ip";
 
 /** How long a guest gets to shut down cleanly before a hard stop. */
 export const SOFT_STOP_MS = 30_000;
 
 /** The clean-shutdown allowance, never longer than the deadline set for one vmrun call (VMRUN_TIMEOUT_SECONDS). */
-function softStopMs(driver: VmrunDriver): number {
+function softStopMs(driver: Hypervisor): number {
   return Math.min(SOFT_STOP_MS, driver.timeoutMs);
 }
 
@@ -32,7 +32,7 @@ export interface StartVmOptions {
  * runs with the same .vmx is left alone; one that runs with an older .vmx is stopped first (soft,
  * then hard), because Fusion reads the .vmx only at power-on.
  */
-export async function startVm(driver: VmrunDriver, opts: StartVmOptions): Promise<string> {
+export async function startVm(driver: Hypervisor, opts: StartVmOptions): Promise<string> {
   if (!fs.existsSync(opts.vmxSource)) {
     throw new Error(
       `the rendered VMX ${opts.vmxSource} is missing; run the deploy again (Terraform writes it before starting ${opts.name})`,
@@ -101,7 +101,7 @@ async function warnOnDiskSize(
 }
 
 /** Stops the VM if it runs: a clean shutdown first, then a hard stop. Absent or off is fine. */
-export async function stopVm(driver: VmrunDriver, vmx: string): Promise<string> {
+export async function stopVm(driver: Hypervisor, vmx: string): Promise<string> {
   if (!fs.existsSync(vmx) && !(await driver.isRunning(vmx))) return "not-present";
   return driver.stopIfRunning(vmx, { softTimeoutMs: softStopMs(driver) });
 }

@@ -102,7 +102,7 @@ describe("collectClusterStatus when vmrun list fails", () => {
   afterEach(() => p.cleanup());
 
   it("marks the power unknown and says why, still answering the other questions", async () => {
-    const located = loadCliContext(p.root, { env: { ...process.env, ...p.env } }).driver;
+    const located = loadCliContext(p.root, { env: { ...process.env, ...p.env } }).driver as VmrunDriver;
     const driver = new VmrunDriver({
       binary: located.binary,
       hostType: located.hostType,

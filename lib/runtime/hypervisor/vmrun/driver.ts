@@ -4,13 +4,13 @@ import * as path from "node:path";
 import { parseIntInRange } from "../../../model/entry/contract";
 import { DEFAULT_VMRUN_TIMEOUT_SECONDS, VMRUN_TIMEOUT } from "../../../model/entry/contracts";
 import { RunResult, runWithDeadline, SpawnError } from "../../process/run-with-deadline";
-import { isNotPoweredOn, isVmNotFound, VmrunError } from "./errors";
+import { hypervisorAnswered, isNotPoweredOn, isVmNotFound } from "../errors";
+import { CallOptions, Hypervisor, StopOutcome, ToolsState } from "../hypervisor";
+import { VmrunError } from "./errors";
 import { isExecutable as defaultIsExecutable, locateVmrun, VmrunHostType } from "./locate";
 
 export type PowerMode = "hard" | "soft";
 export type VariableType = "runtimeConfig" | "guestEnv" | "guestVar";
-/** What `checkToolsState` printed; vmrun documents these four words, anything else is passed through. */
-export type ToolsState = "running" | "installed" | "unknown" | "not-installed" | (string & {});
 
 /** Default deadline per vmrun call; aquarium-fish uses 120 s for start and clone on Fusion. */
 const DEFAULT_VMRUN_TIMEOUT_MS = DEFAULT_VMRUN_TIMEOUT_SECONDS * 1000;
@@ -30,11 +30,6 @@ export interface VmrunDriverOptions {
   readonly readRetries?: number;
 }
 
-export interface CallOptions {
-  /** Deadline for this call, overriding the driver's default. */
-  readonly timeoutMs?: number;
-}
-
 export interface FromEnvironmentOptions {
   readonly env?: NodeJS.ProcessEnv;
   readonly platform?: NodeJS.Platform;
@@ -43,9 +38,6 @@ export interface FromEnvironmentOptions {
   readonly retryPauseMs?: number;
 }
 
-/** How stopIfRunning ended: the VM was already off, or which stop brought it down. */
-export type StopOutcome = "not-running" | "soft" | "hard";
-
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /**
@@ -53,7 +45,7 @@ const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve,
  * argv only (never a shell), with a deadline that kills vmrun's whole process group. State-changing calls
  * are never retried (a retried start or revert can do the work twice); read-only ones are.
  */
-export class VmrunDriver {
+export class VmrunDriver implements Hypervisor {
   readonly binary: string;
   readonly hostType: VmrunHostType;
   readonly timeoutMs: number;
@@ -100,10 +92,15 @@ export class VmrunDriver {
     return path.resolve(this.cwd, vmx);
   }
 
+  /** A VM's locator is its absolute .vmx path. */
+  resolveVm(vm: string): string {
+    return this.resolveVmx(vm);
+  }
+
   // ------------------------------------------------------------ power
 
   /** Paths of the running VMs, as vmrun prints them. */
-  async list(opts: CallOptions = {}): Promise<string[]> {
+  async listRunning(opts: CallOptions = {}): Promise<string[]> {
     return this.readOnly(async () => {
       const out = await this.run("list", undefined, [], opts);
       const lines = out
@@ -133,7 +130,7 @@ export class VmrunDriver {
   /** One `list`, as a question to ask of any number of VMs: is this .vmx running? (compared as isRunning does) */
   async runningVms(opts: CallOptions = {}): Promise<(vmx: string) => boolean> {
     const key = (p: string) => path.normalize(p).toLowerCase();
-    const running = new Set((await this.list(opts)).map(key));
+    const running = new Set((await this.listRunning(opts)).map(key));
     return (vmx) => running.has(key(this.resolveVmx(vmx)));
   }
 
@@ -161,7 +158,7 @@ export class VmrunDriver {
         return "soft";
       } catch (err) {
         if (isNotPoweredOn(err)) return "soft";
-        if (!(err instanceof VmrunError) || err.kind === "spawn") throw err;
+        if (!hypervisorAnswered(err)) throw err;
         // Tools not running or the guest ignored the request: fall through to a hard stop.
       }
     }
@@ -170,8 +167,7 @@ export class VmrunDriver {
     } catch (err) {
       if (isNotPoweredOn(err)) return "hard";
       // As Packer does: an error is harmless if the VM is no longer running.
-      if (err instanceof VmrunError && err.kind !== "spawn" && !(await this.isRunning(vmx, opts)))
-        return "hard";
+      if (hypervisorAnswered(err) && !(await this.isRunning(vmx, opts))) return "hard";
       throw err;
     }
     return "hard";
@@ -181,8 +177,9 @@ export class VmrunDriver {
     await this.run("reset", vmx, [mode], opts);
   }
 
-  async suspend(vmx: string, mode: PowerMode = "hard", opts: CallOptions = {}): Promise<void> {
-    await this.run("suspend", vmx, [mode], opts);
+  /** Suspends the VM; hard (the default) skips the guest's suspend scripts. */
+  async suspend(vmx: string, opts: CallOptions & { mode?: PowerMode } = {}): Promise<void> {
+    await this.run("suspend", vmx, [opts.mode ?? "hard"], opts);
   }
 
   async pause(vmx: string, opts: CallOptions = {}): Promise<void> {

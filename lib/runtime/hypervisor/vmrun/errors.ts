@@ -1,4 +1,5 @@
 import * as path from "node:path";
+import { FailureReason, HypervisorError, HypervisorErrorKind } from "../errors";
 import { VmrunHostType, vmrunInstallHint } from "./locate";
 
 /**
@@ -6,7 +7,7 @@ import { VmrunHostType, vmrunInstallHint } from "./locate";
  * failed: vmrun exited non-zero or printed `Error: ...`; spawn: vmrun could not be started;
  * bad-output: vmrun "succeeded" but its answer could not be understood.
  */
-export type VmrunErrorKind = "timeout" | "failed" | "spawn" | "bad-output";
+export type VmrunErrorKind = HypervisorErrorKind;
 
 export interface VmrunErrorInit {
   /** The vmrun command, e.g. "start". */
@@ -36,22 +37,22 @@ const SNAPSHOT_NOT_FOUND =
 const ALREADY_RUNNING = /is already running|appears to be running already/i;
 
 /** One vmrun call that went wrong, with a message that names the VM, the step and what to do. */
-export class VmrunError extends Error {
-  readonly operation: string;
+export class VmrunError extends HypervisorError {
   readonly vmx: string | undefined;
   /** The .vmx basename without extension, e.g. "k8s-master1". */
   readonly vmName: string | undefined;
-  readonly kind: VmrunErrorKind;
   readonly exitCode: number | null;
   readonly output: string;
 
   constructor(init: VmrunErrorInit) {
-    super(describe(init));
+    super(describe(init), {
+      operation: init.operation,
+      kind: init.kind,
+      reason: reasonOf(init.output ?? ""),
+    });
     this.name = "VmrunError";
-    this.operation = init.operation;
     this.vmx = init.vmx;
     this.vmName = init.vmx === undefined ? undefined : vmNameOf(init.vmx);
-    this.kind = init.kind;
     this.exitCode = init.exitCode ?? null;
     this.output = init.output ?? "";
   }
@@ -112,11 +113,12 @@ function describe(init: VmrunErrorInit): string {
   }
 }
 
-function failedWith(err: unknown, pattern: RegExp): boolean {
-  return err instanceof VmrunError && err.kind === "failed" && pattern.test(err.output);
+/** vmrun's words for why a call failed, in the hypervisor seam's terms. */
+function reasonOf(output: string): FailureReason | undefined {
+  if (NOT_POWERED_ON.test(output)) return "not-powered-on";
+  if (VM_NOT_FOUND.test(output)) return "vm-not-found";
+  if (SNAPSHOT_NOT_FOUND.test(output)) return "snapshot-not-found";
+  if (ALREADY_RUNNING.test(output)) return "already-running";
+  if (TOOLS_NOT_RUNNING.test(output)) return "tools-not-running";
+  return undefined;
 }
-
-export const isNotPoweredOn = (err: unknown): boolean => failedWith(err, NOT_POWERED_ON);
-export const isVmNotFound = (err: unknown): boolean => failedWith(err, VM_NOT_FOUND);
-export const isSnapshotNotFound = (err: unknown): boolean => failedWith(err, SNAPSHOT_NOT_FOUND);
-export const isAlreadyRunning = (err: unknown): boolean => failedWith(err, ALREADY_RUNNING);

@@ -1,13 +1,8 @@
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import {
-  isNotPoweredOn,
-  isSnapshotNotFound,
-  isVmNotFound,
-  VmrunDriver,
-  VmrunError,
-} from "../../../../../lib/runtime/hypervisor/vmrun";
+import { isNotPoweredOn, isSnapshotNotFound, isVmNotFound } from "../../../../../lib/runtime/hypervisor/errors";
+import { VmrunDriver, VmrunError } from "../../../../../lib/runtime/hypervisor/vmrun";
 import { waitUntilDead } from "../../../../../test-support/processes";
 import { createVmrunSim, pidsOf, VmrunSim, writeTestVmx } from "../../../../../test-support/vmrun-sim";
 
@@ -54,7 +49,7 @@ describe("power and list", () => {
   it("start resolves a relative vmx against cwd, passes nogui, and list/isRunning see it", async () => {
     const { vmxPath } = writeTestVmx(dir, "k8s-master1");
     await driver.start("k8s-master1.vmx");
-    expect(await driver.list()).toEqual([vmxPath]);
+    expect(await driver.listRunning()).toEqual([vmxPath]);
     expect(await driver.isRunning(vmxPath.toUpperCase())).toBe(true);
     expect(await driver.isRunning(path.join(dir, "other.vmx"))).toBe(false);
     expect(argvs()[0]).toEqual(["start", vmxPath, "nogui"]);
@@ -68,7 +63,7 @@ describe("power and list", () => {
     expect(sim.vmState(vmxPath)?.power).toBe("paused");
     await driver.unpause(vmxPath);
     await driver.reset(vmxPath);
-    await driver.suspend(vmxPath, "hard");
+    await driver.suspend(vmxPath);
     expect(sim.vmState(vmxPath)?.power).toBe("suspended");
     await driver.start(vmxPath);
     await driver.stop(vmxPath, "hard");
@@ -85,9 +80,9 @@ describe("power and list", () => {
   });
 
   it("list with no VMs is empty; an inconsistent answer is bad-output", async () => {
-    expect(await driver.list()).toEqual([]);
+    expect(await driver.listRunning()).toEqual([]);
     sim.setFaults({ commands: { list: { "*": { answer: "Total running VMs: 2\n/a.vmx\n" } } } });
-    const err = await caught(driver.list());
+    const err = await caught(driver.listRunning());
     expect(err.kind).toBe("bad-output");
     expect(err.message).toContain("header says 2 running VMs but 1 paths follow");
   });
@@ -246,13 +241,13 @@ describe("deadlines", () => {
 describe("read-only retries", () => {
   it("list retries up to two more times after failures", async () => {
     sim.setFaults({ commands: { list: { "*": { fail: "Error: Unable to connect to host.", times: 2 } } } });
-    expect(await driver.list()).toEqual([]);
+    expect(await driver.listRunning()).toEqual([]);
     expect(argvs()).toEqual([["list"], ["list"], ["list"]]);
   });
 
   it("gives up after three attempts", async () => {
     sim.setFaults({ commands: { list: { "*": { fail: "Error: Unable to connect to host.", times: 5 } } } });
-    const err = await caught(driver.list());
+    const err = await caught(driver.listRunning());
     expect(err.message).toBe("vmrun list failed: Unable to connect to host. (exit 255)");
     expect(argvs()).toHaveLength(3);
   });
@@ -380,7 +375,7 @@ describe("fromEnvironment", () => {
       cwd: dir,
     });
     expect([d.binary, d.hostType, d.timeoutMs]).toEqual([sim.binary, "ws", 7000]);
-    expect(await d.list()).toEqual([]);
+    expect(await d.listRunning()).toEqual([]);
     expect(sim.calls()[0].argv).toEqual(["-T", "ws", "list"]);
   });
 

@@ -1,10 +1,5 @@
-import {
-  isAlreadyRunning,
-  isNotPoweredOn,
-  isSnapshotNotFound,
-  isVmNotFound,
-  VmrunError,
-} from "../../../../../lib/runtime/hypervisor/vmrun/errors";
+import { VmrunError } from "../../../../../lib/runtime/hypervisor/vmrun/errors";
+import { isAlreadyRunning, isNotPoweredOn, isSnapshotNotFound, isVmNotFound } from "../../../../../lib/runtime/hypervisor/errors";
 
 const VMX = "/Users/me/lab/VMs/k8s-master1.vmwarevm/k8s-master1.vmx";
 
