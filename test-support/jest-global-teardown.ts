@@ -4,9 +4,26 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { SKIPS_FILE_ENV, SkipRecord, STRICT_ENV, Tool, TOOLS } from "./required-tools";
+import { OPTIONAL_ENV, SKIPS_FILE_ENV, SkipRecord, STRICT_ENV, Tool, TOOLS } from "./required-tools";
 
-export function skipSummary(records: readonly SkipRecord[], strict: boolean): string {
+export function skipSummary(all: readonly SkipRecord[], strict: boolean): string {
+  const optional = all.filter((r) => r.optional === true);
+  const records = all.filter((r) => r.optional !== true);
+  return `${requiredSummary(records, strict)}${optionalSummary(optional)}`;
+}
+
+/** Skips of tools declared optional (OPTIONAL_TEST_TOOLS): named every run, never a failure. */
+function optionalSummary(records: readonly SkipRecord[]): string {
+  if (records.length === 0) return "";
+  const tools = [...new Set(records.flatMap((r) => r.tools))];
+  const files = [...new Set(records.map((r) => r.file))].sort();
+  return (
+    `Skipped, declared optional here (${OPTIONAL_ENV}=${process.env[OPTIONAL_ENV] ?? ""}): ${files.length} test file${files.length === 1 ? "" : "s"} need ${tools.map((t) => TOOLS[t].what).join("; ")}\n` +
+    `      ${files.join(", ")}\n`
+  );
+}
+
+function requiredSummary(records: readonly SkipRecord[], strict: boolean): string {
   if (records.length === 0) return "";
   const filesByTool = new Map<Tool, Set<string>>();
   for (const r of records)

@@ -46,7 +46,7 @@ describe("the outside-tool gate, in a jest run of its own on a PATH without qemu
   });
   afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
-  const runJest = (strict: boolean) =>
+  const runJest = (strict: boolean, extraEnv: NodeJS.ProcessEnv = {}) =>
     spawnSync(
       process.execPath,
       [
@@ -59,7 +59,13 @@ describe("the outside-tool gate, in a jest run of its own on a PATH without qemu
         cwd: dir,
         encoding: "utf8",
         timeout: 110_000,
-        env: { PATH: bin, HOME: dir, TMPDIR: os.tmpdir(), ...(strict ? { REQUIRE_TEST_TOOLS: "1" } : {}) },
+        env: {
+          PATH: bin,
+          HOME: dir,
+          TMPDIR: os.tmpdir(),
+          ...(strict ? { REQUIRE_TEST_TOOLS: "1" } : {}),
+          ...extraEnv,
+        },
       },
     );
 
@@ -89,6 +95,16 @@ describe("the outside-tool gate, in a jest run of its own on a PATH without qemu
     expect(r.stderr).toContain(
       "FAILED for missing outside tools (1 test file; REQUIRE_TEST_TOOLS=1 makes each a failure):",
     );
+  });
+
+  it("skips without failing under REQUIRE_TEST_TOOLS=1 when the missing tool is declared optional, and names it", () => {
+    const r = runJest(true, { OPTIONAL_TEST_TOOLS: "vcsim qemu-img" });
+    expect(r.status).toBe(0);
+    expect(r.stderr).toMatch(/Tests: +2 skipped, 1 passed, 3 total/);
+    expect(r.stderr).toContain(
+      "Skipped, declared optional here (OPTIONAL_TEST_TOOLS=vcsim qemu-img): 1 test file need qemu-img (disk conversion and qcow2 fixtures)",
+    );
+    expect(r.stderr).not.toContain("FAILED for missing outside tools");
   });
 });
 
