@@ -17,10 +17,10 @@ export const REAL_TOOLS_ENV = "LAB_REAL_TOOLS";
 const PLATFORM = `${process.platform}_${process.arch === "x64" ? "amd64" : process.arch}`;
 
 /** The providers the stacks pin, as mirror paths. */
-export const BASE_PROVIDERS = ["hashicorp/null/3.2.4", "hashicorp/local/2.6.1", "hashicorp/external/2.3.5"];
-export const VSPHERE_PROVIDER_PREFIX = "vmware/vsphere/2.13.";
+const BASE_PROVIDERS = ["hashicorp/null/3.2.4", "hashicorp/local/2.6.1", "hashicorp/external/2.3.5"];
+const VSPHERE_PROVIDER_PREFIX = "vmware/vsphere/2.13.";
 
-export function realToolsDir(): string | undefined {
+function realToolsDir(): string | undefined {
   const dir = process.env[REAL_TOOLS_ENV];
   return dir !== undefined && dir !== "" && fs.existsSync(dir) ? path.resolve(dir) : undefined;
 }
