@@ -8,10 +8,10 @@ import { GUEST_MANIFEST_NAME, type GuestFileEntry } from "../lib/model/render/gu
 import type { GuestFile } from "../lib/model/render/guest-files";
 import { GUEST_CONFIG } from "../lib/model/entry/contracts";
 import { ProjectLayout, selfTrigger } from "./project-layout";
-import { VirtualMachine } from "./virtual-machine";
+import type { LabMachine } from "./machine-set";
 
 export interface GuestConfigProps {
-  readonly machine: VirtualMachine;
+  readonly machine: LabMachine;
   readonly files: readonly GuestFile[];
   /** The VM's SSH address: a literal (static addressing) or the discovered IP's expression. */
   readonly address: TextValue;
@@ -95,7 +95,7 @@ export class GuestConfig extends Construct {
           ),
         ),
         // A replaced VM (new disk, seed or VMX) starts without these files.
-        power: props.machine.power.resource.id,
+        power: props.machine.runningId,
       },
       provisioners: [
         props.layout.localExec(GUEST_CONFIG, {

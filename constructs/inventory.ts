@@ -2,14 +2,12 @@ import { Construct } from "constructs";
 import { File } from "@cdktf/provider-local/lib/file";
 import { inventoryVariable } from "../lib/model/config/build-model";
 import { formatInventory } from "../lib/model/inventory/env-file";
-import { GuestIpLookup } from "./guest-ip-lookup";
+import type { MachineSet } from "./machine-set";
 import { ProjectLayout } from "./project-layout";
-import { VirtualMachine } from "./virtual-machine";
 
 export interface InventoryProps {
-  readonly machines: readonly VirtualMachine[];
-  /** The stack's IP lookup, which answers for every one of `machines`. */
-  readonly lookup: GuestIpLookup;
+  /** The stack's VMs and their addresses. */
+  readonly machines: MachineSet;
   /** Project-relative path of the env file. @default "vm-ips.env" */
   readonly path?: string;
   /** Extra fixed entries, e.g. the APT cache's configured address. @default {} */
@@ -26,16 +24,17 @@ export class Inventory extends Construct {
   constructor(scope: Construct, id: string, props: InventoryProps) {
     super(scope, id);
     this.path = props.path ?? "vm-ips.env";
-    if (props.machines.length === 0) throw new Error("an inventory needs at least one VM");
+    const set = props.machines;
+    if (set.machines.length === 0) throw new Error("an inventory needs at least one VM");
     const content = formatInventory([
       ...Object.entries(props.fixed ?? {}),
-      ...props.machines.map((m) => [inventoryVariable(m.spec), props.lookup.ipOf(m.spec.name)] as const),
+      ...set.machines.map((m) => [inventoryVariable(m.spec), set.ipOf(m.spec.name)] as const),
     ]);
     this.file = new File(this, "file", {
       filename: props.layout.fromStackDir(this.path),
       content,
       filePermission: "0644",
-      dependsOn: [props.lookup.data],
+      ...(set.addressSource !== undefined ? { dependsOn: [set.addressSource] } : {}),
     });
   }
 }

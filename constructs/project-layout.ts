@@ -1,4 +1,5 @@
-import { LocalExecProvisioner } from "cdktf";
+import { LocalExecProvisioner, TerraformStack } from "cdktf";
+import type { IConstruct } from "constructs";
 import { EntryContract, EnvironmentValues, Fields } from "../lib/model/entry/contract";
 
 /** Terraform's `self.triggers.<key>`, the only thing a destroy-time provisioner may read. */
@@ -12,6 +13,16 @@ export function selfTrigger(key: string): string {
  * synthesized plan is the same on every machine and moving the project folder replaces nothing.
  */
 export class ProjectLayout {
+  /**
+   * The layout of the stack `scope` is in (what the stack owns, reached through the stack, as the CDK's
+   * Stack.of): a stack that declares one as its `layout`; the default layout otherwise.
+   */
+  static of(scope: IConstruct): ProjectLayout {
+    const stack: unknown = TerraformStack.of(scope);
+    const declared = (stack as { layout?: unknown }).layout;
+    return declared instanceof ProjectLayout ? declared : DEFAULT_LAYOUT;
+  }
+
   /**
    * @param rootFromStackDir the project root as seen from a stack's working directory
    * @default "../../.." (cdktf.json `output: cdktf.out`, stacks in `stacks/<id>/`)
@@ -57,3 +68,5 @@ export class ProjectLayout {
     return [this.launcher, entry];
   }
 }
+
+const DEFAULT_LAYOUT = new ProjectLayout();

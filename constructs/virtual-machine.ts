@@ -7,6 +7,7 @@ import { BaseImage } from "./base-image";
 import { ProjectLayout } from "./project-layout";
 import { SeedIso } from "./seed-iso";
 import { VmDisk } from "./vm-disk";
+import type { LabMachine } from "./machine-set";
 import { VmPower } from "./vm-power";
 import { VmxFile } from "./vmx-file";
 
@@ -27,7 +28,7 @@ export interface VirtualMachineProps {
  * and `config` which the stack adds once every address is known) are a contract: renaming one
  * replaces the VM.
  */
-export class VirtualMachine extends Construct {
+export class VirtualMachine extends Construct implements LabMachine {
   public readonly spec: VmSpec;
   public readonly disk: VmDisk;
   public readonly seed: SeedIso;
@@ -35,6 +36,11 @@ export class VirtualMachine extends Construct {
   public readonly power: VmPower;
   /** Networks (CIDR) in which the guest's reported IP is accepted, most wanted first. */
   public readonly ipNetworks: readonly string[];
+
+  /** A replaced power resource is a freshly started VM. */
+  get runningId(): string {
+    return this.power.resource.id;
+  }
 
   constructor(scope: Construct, id: string, props: VirtualMachineProps) {
     super(scope, id);

@@ -1,8 +1,6 @@
 import { Construct } from "constructs";
 import { TerraformOutput } from "cdktf";
-import { BaseImage } from "../constructs/base-image";
-import { GuestIpLookup } from "../constructs/guest-ip-lookup";
-import { VirtualMachine } from "../constructs/virtual-machine";
+import type { MachineSet } from "../constructs/machine-set";
 import { LabStack, LabStackProps } from "./stack-base";
 
 /**
@@ -10,38 +8,16 @@ import { LabStack, LabStackProps } from "./stack-base";
  * cluster down never touches it or its cache.
  */
 export class AptCacheStack extends LabStack {
-  public readonly machine: VirtualMachine;
-  public readonly ipLookup: GuestIpLookup;
+  public readonly machineSet: MachineSet;
 
   constructor(scope: Construct, id: string, props: LabStackProps) {
     super(scope, id, props);
-    const { model, templates } = props;
-    const baseImage = new BaseImage(this, "base-image", {
-      image: model.baseImage,
-      layout: this.layout,
-      downloadTimeoutSeconds: model.timeouts.downloadSeconds,
-    });
-    this.machine = new VirtualMachine(this, model.aptCache.vm.name, {
-      vm: model.aptCache.vm,
-      model,
-      baseImage,
-      templates,
-      variables: {
-        // The cache does not go through itself.
-        aptProxyUrl: { literal: "" },
-        dnsServers: LabStack.expressionOf(this.dnsServers),
-        dnsSearchDomains: LabStack.expressionOf(this.dnsSearchDomains),
-      },
-      layout: this.layout,
-    });
-    this.ipLookup = new GuestIpLookup(this, "ips", {
-      machines: [this.machine],
-      layout: this.layout,
-      vmsDir: model.paths.vmsDir,
-      timeoutSeconds: model.timeouts.ipLookupSeconds,
-    });
+    const { model } = props;
+    const vm = model.aptCache.vm;
+    // The cache does not go through itself.
+    this.machineSet = this.machinesFor([vm], props, { aptProxyUrl: { literal: "" } });
     new TerraformOutput(this, "apt_cache_ip", {
-      value: this.ipLookup.ipOf(this.machine.spec.name),
+      value: this.machineSet.ipOf(vm.name),
       description: "Address the APT cache VM reports",
     });
     new TerraformOutput(this, "apt_cache_url", {

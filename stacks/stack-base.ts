@@ -3,7 +3,10 @@ import { LocalBackend, TerraformStack, TerraformVariable } from "cdktf";
 import { ExternalProvider } from "@cdktf/provider-external/lib/provider";
 import { LocalProvider } from "@cdktf/provider-local/lib/provider";
 import { NullProvider } from "@cdktf/provider-null/lib/provider";
-import { ClusterModel } from "../lib/model/config/model";
+import { ClusterModel, VmSpec } from "../lib/model/config/model";
+import type { TextValue } from "../lib/model/render/terraform-text";
+import { fusionMachines } from "../constructs/fusion-machines";
+import type { MachineSet } from "../constructs/machine-set";
 import { hclMatches, RULES } from "../lib/model/rules";
 import { SeedTemplates } from "../lib/model/render/templates";
 import { ProjectLayout } from "../constructs/project-layout";
@@ -60,23 +63,31 @@ export abstract class LabStack extends TerraformStack {
     });
   }
 
+  /**
+   * The stack's VMs on the config's target: everything below this line speaks the hypervisor, everything
+   * that calls it (role files, inventory, outputs) does not.
+   */
+  protected machinesFor(
+    vms: readonly VmSpec[],
+    props: LabStackProps,
+    opts: { readonly aptProxyUrl: TextValue; readonly ipExclude?: readonly string[] },
+  ): MachineSet {
+    const variables = {
+      aptProxyUrl: opts.aptProxyUrl,
+      dnsServers: LabStack.expressionOf(this.dnsServers),
+      dnsSearchDomains: LabStack.expressionOf(this.dnsSearchDomains),
+    };
+    return fusionMachines(this, {
+      model: props.model,
+      vms,
+      templates: props.templates,
+      variables,
+      ...(opts.ipExclude !== undefined ? { ipExclude: opts.ipExclude } : {}),
+    });
+  }
+
   /** The raw HCL expression (`var.<name>`) for a variable, for text rendered with Terraform references. */
   protected static expressionOf(variable: TerraformVariable): { readonly expression: string } {
     return { expression: `var.${variable.friendlyUniqueId}` };
-  }
-
-  /** A string variable holding an IPv4 address, checked by Terraform before anything runs. */
-  protected ipv4Variable(id: string, defaultValue: string, description: string): TerraformVariable {
-    return new TerraformVariable(this, id, {
-      type: "string",
-      default: defaultValue,
-      description,
-      validation: [
-        {
-          condition: `\${${hclMatches(RULES.ipv4, `var.${id}`)}}`,
-          errorMessage: `${id} must be an IPv4 address like ${defaultValue}.`,
-        },
-      ],
-    });
   }
 }

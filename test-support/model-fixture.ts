@@ -69,6 +69,7 @@ function buildDefaultModel(): ClusterModel {
   const master = (n: number): VmSpec => fixtureVm(`k8s-master${n}`, "master", 2, 4096, NODE_NICS);
   const worker = (n: number): VmSpec => fixtureVm(`k8s-worker${n}`, "worker", 4, 4096, NODE_NICS);
   return {
+    target: "fusion",
     arch: "amd64",
     addressing: "dhcp",
     paths: {

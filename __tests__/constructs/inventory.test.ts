@@ -1,8 +1,9 @@
-import { BaseImage } from "../../constructs/base-image";
-import { GuestIpLookup } from "../../constructs/guest-ip-lookup";
+import { Construct } from "constructs";
+import type { VmSpec } from "../../lib/model/config/model";
+import { fusionMachines } from "../../constructs/fusion-machines";
 import { Inventory } from "../../constructs/inventory";
+import type { LabMachine, MachineSet } from "../../constructs/machine-set";
 import { ProjectLayout } from "../../constructs/project-layout";
-import { VirtualMachine } from "../../constructs/virtual-machine";
 import { modelFixture } from "../../test-support/model-fixture";
 import { SEED_VARIABLE_EXPRESSIONS } from "../../test-support/terraform-template";
 import { dataSources, one, realTemplates, resources, synthScope } from "../../test-support/synth";
@@ -10,33 +11,20 @@ import { dataSources, one, realTemplates, resources, synthScope } from "../../te
 describe("Inventory", () => {
   const model = modelFixture();
   const layout = new ProjectLayout();
+  const masters = model.vms.filter((vm) => vm.role === "master");
   const json = synthScope((s) => {
-    const baseImage = new BaseImage(s, "base-image", { image: model.baseImage, layout });
-    const machines = model.vms
-      .filter((vm) => vm.role === "master")
-      .map(
-        (vm) =>
-          new VirtualMachine(s, vm.name, {
-            vm,
-            model,
-            baseImage,
-            templates: realTemplates(),
-            variables: SEED_VARIABLE_EXPRESSIONS,
-            layout,
-          }),
-      );
-    const lookup = new GuestIpLookup(s, "ips", { machines, layout, vmsDir: model.paths.vmsDir });
-    new Inventory(s, "inventory", {
-      machines,
-      lookup,
-      fixed: { APT_CACHE_SERVER_IP: "10.10.0.148" },
-      layout,
+    const machines = fusionMachines(s, {
+      model,
+      vms: masters,
+      templates: realTemplates(),
+      variables: SEED_VARIABLE_EXPRESSIONS,
     });
+    new Inventory(s, "inventory", { machines, fixed: { APT_CACHE_SERVER_IP: "10.10.0.148" }, layout });
   });
   const [, file] = one(resources(json, "local_file"), "inventory");
   const lookups = dataSources(json, "external");
 
-  it("writes one NAME_IP line per VM from the stack's IP lookup into vm-ips.env", () => {
+  it("writes one NAME_IP line per VM from the stack's IP lookup into vm-ips.env, after the lookup", () => {
     const [id] = one(lookups, "ips_lookup");
     expect(file.filename).toBe("../../../vm-ips.env");
     expect(file.content).toBe(
@@ -52,37 +40,35 @@ describe("Inventory", () => {
     expect(file.depends_on).toEqual([`data.external.${id}`]);
   });
 
+  const machineIn = (scope: Construct, vm: VmSpec): LabMachine =>
+    Object.assign(new Construct(scope, vm.name), { spec: vm, runningId: "id" });
+
+  /** A set whose addresses are all given (as on vSphere): nothing to wait for. */
+  const staticSet = (machines: readonly LabMachine[]): MachineSet => ({
+    machines,
+    addressOf: (vm) => ({ literal: `addr-of-${vm}` }),
+    ipOf: (vm) => `addr-of-${vm}`,
+  });
+
+  it("takes given addresses as they are and waits for nothing when the set has no address source", () => {
+    const vm = masters[0];
+    const j = synthScope((s) => {
+      new Inventory(s, "i", { machines: staticSet([machineIn(s, vm)]), layout });
+    });
+    const [, f] = one(resources(j, "local_file"), "i");
+    expect(f.content).toContain("K8S_MASTER1_IP=addr-of-k8s-master1\n");
+    expect(f.depends_on).toBeUndefined();
+  });
+
   it("fails for a fixed key that is not a shell variable name, and for no VMs", () => {
+    const vm = masters[0];
+    expect(() => synthScope((s) => new Inventory(s, "i", { machines: staticSet([]), layout }))).toThrow(
+      /at least one VM/,
+    );
     expect(() =>
       synthScope((s) => {
-        const baseImage = new BaseImage(s, "b", { image: model.baseImage, layout });
-        const vm = model.vms[0];
-        const m = new VirtualMachine(s, vm.name, {
-          vm,
-          model,
-          baseImage,
-          templates: realTemplates(),
-          variables: SEED_VARIABLE_EXPRESSIONS,
-          layout,
-        });
-        const lookup = new GuestIpLookup(s, "ips", { machines: [m], layout, vmsDir: model.paths.vmsDir });
-        new Inventory(s, "i", { machines: [], lookup, layout });
-      }),
-    ).toThrow(/at least one VM/);
-    expect(() =>
-      synthScope((s) => {
-        const baseImage = new BaseImage(s, "b", { image: model.baseImage, layout });
-        const vm = model.vms[0];
-        const m = new VirtualMachine(s, vm.name, {
-          vm,
-          model,
-          baseImage,
-          templates: realTemplates(),
-          variables: SEED_VARIABLE_EXPRESSIONS,
-          layout,
-        });
-        const lookup = new GuestIpLookup(s, "ips", { machines: [m], layout, vmsDir: model.paths.vmsDir });
-        new Inventory(s, "i", { machines: [m], lookup, fixed: { "X;rm": "1" }, layout });
+        const machines = staticSet([machineIn(s, vm)]);
+        new Inventory(s, "i", { machines, fixed: { "X;rm": "1" }, layout });
       }),
     ).toThrow(/not a shell variable name/);
   });

@@ -5,6 +5,7 @@ import { Arch, BaseImageSpec, ClusterModel, Role, VmSpec } from "./model";
 import { resolveBaseImage } from "./base-image-spec";
 import { checkGatewaysHaveMasters, checkInventoryNames, checkPaths } from "./cluster-checks";
 import { checkNetworks } from "./network-checks";
+import { checkTarget } from "./target-checks";
 import { inventoryVariableName } from "./vm-files";
 import { buildVmSpecs } from "./vm-specs";
 import type { Cidr } from "../net/ipv4";
@@ -117,6 +118,7 @@ export function buildClusterModel(
   checkGatewaysHaveMasters(vms, issues);
   checkInventoryNames([aptVm, ...vms], issues);
   checkPaths(config.paths, issues);
+  checkTarget(config, issues);
   const baseImage = resolveBaseImage(config, arch, issues);
   if (issues.length > 0) throw new ConfigError(source, issues);
   return deepFreeze(
@@ -179,6 +181,8 @@ function assembleModel(config: ClusterConfig, parts: CheckedParts): ClusterModel
   const ac = config.aptCache;
   const paths = config.paths;
   const model: ClusterModel = {
+    target: config.target,
+    ...(config.target === "vsphere" && config.vsphere !== undefined ? { vsphere: { ...config.vsphere } } : {}),
     arch,
     addressing: config.addressing,
     paths: { ...paths },

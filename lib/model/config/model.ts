@@ -7,6 +7,28 @@ export type Arch = "amd64" | "arm64";
 export type Role = "gateway" | "master" | "worker" | "apt-cache";
 export type AddressingMode = "dhcp" | "static";
 export type NicNetwork = "lan" | "nat";
+/** Where the lab runs: vmrun on this machine (Fusion, Workstation), or a vSphere cluster. */
+export type Target = "fusion" | "vsphere";
+
+/** Where in vCenter the lab lands (target: vsphere); no credentials (they stay in the environment). */
+export interface VsphereSpec {
+  /** vCenter address, host or host:port. */
+  readonly server: string;
+  readonly allowUnverifiedSsl: boolean;
+  readonly datacenter: string;
+  /** Exactly one of cluster and host is set. */
+  readonly cluster?: string;
+  readonly host?: string;
+  readonly resourcePool?: string;
+  readonly datastore: string;
+  /** VM folder relative to the datacenter's VM folder, e.g. `k8s-lab`. */
+  readonly folder: string;
+  /** Port groups: the gateways' LAN side and the internal network. */
+  readonly networks: { readonly lan: string; readonly internal: string };
+  /** The template VM the clones are made from. */
+  readonly template: string;
+  readonly diskProvisioning: "thin" | "thick";
+}
 
 export interface NicSpec {
   /** Guest interface name, set by cloud-init by matching the MAC (`ens160`, `ens192`). */
@@ -94,6 +116,9 @@ export interface TimeoutSpec {
 }
 
 export interface ClusterModel {
+  readonly target: Target;
+  /** Set exactly when target is vsphere. */
+  readonly vsphere?: VsphereSpec;
   readonly arch: Arch;
   readonly addressing: AddressingMode;
   readonly paths: {

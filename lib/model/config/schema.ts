@@ -2,6 +2,7 @@ import { z } from "zod";
 import { isIPv4 } from "../net/ipv4";
 import { VMWARE_STATIC_MAC } from "../net/mac";
 import { regexOf, RULES } from "../rules";
+import { VsphereConfigSchema } from "./vsphere-schema";
 
 /**
  * The user's config file (YAML), with every default. Field-level rules live here; rules that relate
@@ -109,6 +110,9 @@ const timeouts = z.strictObject({
 });
 
 export const ClusterConfigSchema = z.strictObject({
+  /** Where the lab runs: VMware Fusion/Workstation on this machine, or a vSphere cluster (the vsphere block). */
+  target: z.enum(["fusion", "vsphere"], { error: "must be fusion or vsphere" }).default("fusion"),
+  vsphere: VsphereConfigSchema.optional(),
   /** `auto` = the Mac's own architecture. */
   arch: z.enum(["auto", "amd64", "arm64"], { error: "must be auto, amd64 or arm64" }).default("auto"),
   addressing: z.enum(["dhcp", "static"], { error: "must be dhcp or static" }).default("dhcp"),

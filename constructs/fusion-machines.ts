@@ -1,0 +1,63 @@
+import type { Construct } from "constructs";
+import type { ClusterModel, VmSpec } from "../lib/model/config/model";
+import type { SeedVariables } from "../lib/model/render/cloud-init";
+import type { SeedTemplates } from "../lib/model/render/templates";
+import { BaseImage } from "./base-image";
+import { GuestIpLookup } from "./guest-ip-lookup";
+import type { MachineSet } from "./machine-set";
+import { ProjectLayout } from "./project-layout";
+import { VirtualMachine } from "./virtual-machine";
+
+export interface FusionMachinesProps {
+  readonly model: ClusterModel;
+  readonly vms: readonly VmSpec[];
+  readonly templates: SeedTemplates;
+  readonly variables: SeedVariables;
+  /** Addresses never taken as a guest's own (the VIPs); may be Terraform expressions. @default [] */
+  readonly ipExclude?: readonly string[];
+}
+
+/**
+ * The Fusion (and Workstation) target: the base image, one VirtualMachine per VM and the stack's one IP
+ * lookup, all directly under the stack (their ids, `base-image`, the VM's name and `ips`, are a contract:
+ * they name the real disks and VMs in the state).
+ */
+export function fusionMachines(stack: Construct, props: FusionMachinesProps): MachineSet {
+  const { model } = props;
+  const layout = ProjectLayout.of(stack);
+  const baseImage = new BaseImage(stack, "base-image", {
+    image: model.baseImage,
+    layout: layout,
+    downloadTimeoutSeconds: model.timeouts.downloadSeconds,
+  });
+  const exclude = props.ipExclude ?? [];
+  const machines = props.vms.map(
+    (vm) =>
+      new VirtualMachine(stack, vm.name, {
+        vm,
+        model,
+        baseImage,
+        templates: props.templates,
+        variables: props.variables,
+        ...(props.ipExclude !== undefined ? { ipExclude: exclude } : {}),
+        layout: layout,
+      }),
+  );
+  const lookup = new GuestIpLookup(stack, "ips", {
+    machines,
+    layout: layout,
+    vmsDir: model.paths.vmsDir,
+    ...(props.ipExclude !== undefined ? { exclude } : {}),
+    timeoutSeconds: model.timeouts.ipLookupSeconds,
+  });
+  const specs = new Map(machines.map((m) => [m.spec.name, m.spec] as const));
+  return {
+    machines,
+    addressSource: lookup.data,
+    ipOf: (vm) => lookup.ipOf(vm),
+    addressOf: (vm) => {
+      const configured = specs.get(vm)?.nics.find((n) => n.network === "nat")?.address;
+      return configured !== undefined ? { literal: configured } : { expression: lookup.ipExpressionOf(vm) };
+    },
+  };
+}
