@@ -7,6 +7,8 @@ import { ClusterModel, VmSpec } from "../lib/model/config/model";
 import type { TextValue } from "../lib/model/render/terraform-text";
 import { fusionMachines } from "../constructs/fusion-machines";
 import type { MachineSet } from "../constructs/machine-set";
+import { vsphereMachines } from "../constructs/vsphere/vsphere-machines";
+import { VsphereProvider, VsphereProviderConfig } from "@cdktf/provider-vsphere/lib/provider";
 import { hclMatches, RULES } from "../lib/model/rules";
 import { SeedTemplates } from "../lib/model/render/templates";
 import { ProjectLayout } from "../constructs/project-layout";
@@ -32,9 +34,7 @@ export abstract class LabStack extends TerraformStack {
     super(scope, id);
     this.layout = props.layout ?? new ProjectLayout();
     new LocalBackend(this, { path: this.layout.fromStackDir(`terraform.${id}.tfstate`) });
-    new NullProvider(this, "null");
-    new LocalProvider(this, "local");
-    new ExternalProvider(this, "external");
+    this.addProviders(props.model);
 
     const net = props.model.network;
     const servers = RULES.dnsServers;
@@ -64,6 +64,29 @@ export abstract class LabStack extends TerraformStack {
   }
 
   /**
+   * null and local on every target (role files over SSH, the inventory); external for Fusion's IP lookup;
+   * vsphere on vSphere, with the server and TLS choice from the config and the credentials only from the
+   * environment (VSPHERE_USER, VSPHERE_PASSWORD), so none lands in the synthesized JSON.
+   */
+  private addProviders(model: ClusterModel): void {
+    new NullProvider(this, "null");
+    new LocalProvider(this, "local");
+    if (model.target === "fusion") {
+      new ExternalProvider(this, "external");
+      return;
+    }
+    const site = model.vsphere;
+    if (site === undefined)
+      throw new Error("target vsphere without a vsphere block: build the model with buildClusterModel");
+    // The binding types user and password as required; the provider reads them from the environment when absent.
+    const config: Omit<VsphereProviderConfig, "user" | "password"> = {
+      vsphereServer: site.server,
+      allowUnverifiedSsl: site.allowUnverifiedSsl,
+    };
+    new VsphereProvider(this, "vsphere", config as VsphereProviderConfig);
+  }
+
+  /**
    * The stack's VMs on the config's target: everything below this line speaks the hypervisor, everything
    * that calls it (role files, inventory, outputs) does not.
    */
@@ -77,11 +100,10 @@ export abstract class LabStack extends TerraformStack {
       dnsServers: LabStack.expressionOf(this.dnsServers),
       dnsSearchDomains: LabStack.expressionOf(this.dnsSearchDomains),
     };
+    const target = { model: props.model, vms, templates: props.templates, variables };
+    if (props.model.target === "vsphere") return vsphereMachines(this, target);
     return fusionMachines(this, {
-      model: props.model,
-      vms,
-      templates: props.templates,
-      variables,
+      ...target,
       ...(opts.ipExclude !== undefined ? { ipExclude: opts.ipExclude } : {}),
     });
   }

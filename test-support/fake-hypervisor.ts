@@ -109,6 +109,10 @@ export class FakeHypervisor implements Hypervisor {
     v.running = false;
   }
 
+  async isBuilt(vm: string, opts: CallOptions = {}): Promise<boolean> {
+    return this.enter("isBuilt", vm, [], opts) !== undefined;
+  }
+
   async deleteVmIfPresent(vm: string, opts: CallOptions = {}): Promise<boolean> {
     this.enter("deleteVmIfPresent", vm, [], opts);
     const v = this.vm(vm);

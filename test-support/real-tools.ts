@@ -4,7 +4,7 @@
  * downloaded here. One setting finds them all: LAB_REAL_TOOLS, a folder holding
  *   providers/   a Terraform filesystem mirror (registry.terraform.io/<namespace>/<type>/<version>/<os_arch>/...)
  *                with the versions the synthesized JSON pins (hashicorp/null 3.2.4, hashicorp/local 2.6.1,
- *                hashicorp/external 2.3.5, vmware/vsphere 2.13.x);
+ *                hashicorp/external 2.3.5, vmware/vsphere 2.15.0);
  *   bin/vcsim, bin/govc   govmomi's vCenter simulator and CLI.
  * The project never ships or builds them (README, Tests). (Not a test file.)
  */
@@ -18,7 +18,7 @@ const PLATFORM = `${process.platform}_${process.arch === "x64" ? "amd64" : proce
 
 /** The providers the stacks pin, as mirror paths. */
 const BASE_PROVIDERS = ["hashicorp/null/3.2.4", "hashicorp/local/2.6.1", "hashicorp/external/2.3.5"];
-const VSPHERE_PROVIDER_PREFIX = "vmware/vsphere/2.13.";
+const VSPHERE_PROVIDER = "vmware/vsphere/2.15.0";
 
 function realToolsDir(): string | undefined {
   const dir = process.env[REAL_TOOLS_ENV];
@@ -35,16 +35,11 @@ export function findRealTerraform(): boolean {
   return dir !== undefined && BASE_PROVIDERS.every((p) => mirrorHas(dir, p));
 }
 
-/** The mirror holds a vsphere 2.13.x provider, and bin/ holds vcsim and govc. */
+/** The mirror holds the vsphere provider the binding pins, and bin/ holds vcsim and govc. */
 export function findVcsim(): boolean {
   const dir = realToolsDir();
-  if (dir === undefined) return false;
-  const vsphere = path.join(dir, "providers", "registry.terraform.io", "vmware", "vsphere");
-  const versions = fs.existsSync(vsphere) ? fs.readdirSync(vsphere) : [];
-  const provider = versions.some(
-    (v) => `vmware/vsphere/${v}`.startsWith(VSPHERE_PROVIDER_PREFIX) && mirrorHas(dir, `vmware/vsphere/${v}`),
-  );
-  return provider && ["vcsim", "govc"].every((b) => fs.existsSync(path.join(dir, "bin", b)));
+  if (dir === undefined || !mirrorHas(dir, VSPHERE_PROVIDER)) return false;
+  return ["vcsim", "govc"].every((b) => fs.existsSync(path.join(dir, "bin", b)));
 }
 
 /** The path of a program in LAB_REAL_TOOLS/bin. */

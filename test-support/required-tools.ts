@@ -139,7 +139,7 @@ export const TOOLS: Record<Tool, ToolInfo> = {
     find: () => findRealTerraform() && findProgram("terraform") !== undefined,
   },
   vcsim: {
-    what: "govmomi's vcsim and govc in $LAB_REAL_TOOLS/bin, and the vmware/vsphere 2.13 provider in $LAB_REAL_TOOLS/providers",
+    what: "govmomi's vcsim and govc in $LAB_REAL_TOOLS/bin, and the vmware/vsphere 2.15.0 provider in $LAB_REAL_TOOLS/providers",
     install:
       "build vcsim and govc from github.com/vmware/govmomi and the provider from its public source on your own machine, and set LAB_REAL_TOOLS (README, Tests: the real-Terraform tier)",
     find: () => findVcsim() && findRealTerraform() && findProgram("terraform") !== undefined,

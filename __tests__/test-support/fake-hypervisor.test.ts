@@ -104,6 +104,7 @@ describe.each([
 
   it("refuses to start a VM that was never built, as not found", async () => {
     expect(isVmNotFound(await failure(h.hv.start(h.missing("ghost"))))).toBe(true);
+    expect(await h.hv.isBuilt(h.missing("ghost"))).toBe(false);
     expect(await h.hv.deleteVmIfPresent(h.missing("ghost"))).toBe(false);
   });
 
@@ -134,6 +135,7 @@ describe.each([
 
   it("deletes a stopped VM, which is then gone", async () => {
     const vm = h.addVm("m1");
+    expect(await h.hv.isBuilt(vm)).toBe(true);
     expect(await h.hv.deleteVmIfPresent(vm)).toBe(true);
     expect(await h.hv.deleteVmIfPresent(vm)).toBe(false);
   });

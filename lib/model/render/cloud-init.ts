@@ -198,18 +198,40 @@ function literalPartsOf(templateText: string): string {
  * inside a double-quoted scalar: its literal parts must not contain quotes, backslashes or newlines.
  */
 export function renderMetaData(vm: VmSpec, instanceId: string, templates: SeedTemplates): string {
+  const slots = new ExpressionSlots();
+  return emitYaml(metaDataTree(vm, instanceId, templates, slots), slots);
+}
+
+/**
+ * `guestinfo.metadata` for cloud-init's VMware datasource (vSphere): the meta-data document, with the
+ * network config under `network`, base64-encoded as `network.encoding` says (the datasource's
+ * process_metadata decodes it). `networkConfig` is an HCL expression holding the rendered network-config.
+ */
+export function renderGuestinfoMetadata(
+  vm: VmSpec,
+  instanceId: string,
+  networkConfig: string,
+  templates: SeedTemplates,
+): string {
+  const slots = new ExpressionSlots();
+  const tree = metaDataTree(vm, instanceId, templates, slots);
+  return emitYaml(
+    { ...tree, network: slots.text(`base64encode(${networkConfig})`), "network.encoding": "base64" },
+    slots,
+  );
+}
+
+function metaDataTree(vm: VmSpec, instanceId: string, templates: SeedTemplates, slots: ExpressionSlots) {
   if (instanceId.trim() === "" || /["\\\r\n]/.test(literalPartsOf(instanceId))) {
     throw new Error(
       `invalid instance id ${JSON.stringify(instanceId)} for VM ${vm.name}: it must be non-empty, one line, without quotes or backslashes`,
     );
   }
-  const slots = new ExpressionSlots();
   const tree = parseChecked(SEED_TEMPLATE_FILES.metaData, templates.metaData);
-  const filled = fillPlaceholders(SEED_TEMPLATE_FILES.metaData, tree, {
+  return fillPlaceholders(SEED_TEMPLATE_FILES.metaData, tree, {
     instance_id: slots.raw(instanceId),
     hostname: vm.name,
   });
-  return emitYaml(filled, slots);
 }
 
 function prefixFor(nic: NicSpec, model: ClusterModel): number {

@@ -37,6 +37,8 @@ export interface Hypervisor {
   suspend(vm: string, opts?: CallOptions): Promise<void>;
 
   // lifecycle
+  /** The VM exists (Fusion: its .vmx file; vSphere: the inventory holds it); false for one never built or deleted. */
+  isBuilt(vm: string, opts?: CallOptions): Promise<boolean>;
   /** Deletes the VM (unregisters it and removes its files); false when there was nothing to delete. */
   deleteVmIfPresent(vm: string, opts?: CallOptions): Promise<boolean>;
 

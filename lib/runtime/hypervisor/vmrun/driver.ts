@@ -192,6 +192,11 @@ export class VmrunDriver implements Hypervisor {
 
   // ------------------------------------------------------------ delete
 
+  /** A VM is built when its .vmx exists (vmrun has no registry of its own; Fusion opens any .vmx). */
+  async isBuilt(vmx: string): Promise<boolean> {
+    return fs.existsSync(this.resolveVmx(vmx));
+  }
+
   async deleteVM(vmx: string, opts: CallOptions = {}): Promise<void> {
     await this.run("deleteVM", vmx, [], opts);
   }
