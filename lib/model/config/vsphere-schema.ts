@@ -7,10 +7,10 @@ import { z } from "zod";
  */
 
 /** An inventory name: printable, no '/' (a path separator in vSphere inventory paths), at most 80 characters. */
-const INVENTORY_NAME = /^[^/\u0000-\u001f\u007f%\\]{1,80}$/;
+const INVENTORY_NAME = /^[^/\p{Cc}%\\]{1,80}$/u;
 const NAME_FIX = "use the name as vSphere shows it: 1-80 characters, no '/', '\\', '%' or control characters";
 /** A VM folder below the datacenter's VM folder: names joined by '/'. */
-const FOLDER_PATH = /^[^/\u0000-\u001f\u007f%\\]{1,80}(\/[^/\u0000-\u001f\u007f%\\]{1,80}){0,7}$/;
+const FOLDER_PATH = /^[^/\p{Cc}%\\]{1,80}(\/[^/\p{Cc}%\\]{1,80}){0,7}$/u;
 /** host or host:port; a DNS name or an IPv4 address. */
 const SERVER = /^[A-Za-z0-9]([A-Za-z0-9.-]{0,251}[A-Za-z0-9])?(:[0-9]{1,5})?$/;
 
