@@ -16,6 +16,14 @@ const need = (file: string | undefined, what: string): string => {
   return file;
 };
 
+/** The seed a vSphere guest's cloud-init reads from its guestinfo keys. */
+export interface GuestinfoSeed {
+  readonly metadata: Record<string, unknown>;
+  /** The network config cloud-init applies (netplan v2 as a tree). */
+  readonly network: unknown;
+  readonly userdata: string;
+}
+
 export class Validators {
   readonly workDir = fs.mkdtempSync(path.join(os.tmpdir(), "validators-"));
   private counter = 0;
@@ -135,6 +143,21 @@ export class Validators {
     } finally {
       await ip(["netns", "del", ns]);
     }
+  }
+
+  /**
+   * What cloud-init's VMware datasource reads from guestinfo keys, decoded by cloud-init's own code
+   * (test-support/guestinfo-decode.py, run with the Python cloud-init is installed for).
+   */
+  async guestinfoDecode(keys: Readonly<Record<string, string>>): Promise<GuestinfoSeed> {
+    const cloudInit = need(findProgram("cloud-init"), "cloud-init");
+    const shebang = /^#!\s*(\S+)/.exec(fs.readFileSync(cloudInit, "utf8").split("\n")[0])?.[1] ?? "python3";
+    const r = await runWithDeadline(shebang, [path.join(__dirname, "guestinfo-decode.py")], {
+      timeoutMs: 30_000,
+      input: JSON.stringify(keys),
+    });
+    if (r.code !== 0) throw new Error(`guestinfo-decode failed (${r.code}): ${r.stderr}`);
+    return JSON.parse(r.stdout) as GuestinfoSeed;
   }
 
   cleanup(): void {

@@ -15,7 +15,7 @@ import { realTemplates } from "../../test-support/synth";
  * does (App.synth, both stacks), so the bytes compared are the bytes Terraform reads.
  */
 const GOLDEN_DIR = path.join(__dirname, "golden");
-const CASES = ["default", "static"];
+const CASES = ["default", "static", "vsphere"];
 const STACKS = ["apt-cache", "k8s-cluster"];
 
 function synthesize(configName: string): Map<string, string> {
