@@ -19,7 +19,9 @@ export interface Vcsim {
 
 export async function startVcsim(): Promise<Vcsim> {
   // stderr (its request log) must be drained: a full pipe would block vcsim mid-request.
-  const child = spawn(realToolBinary("vcsim"), ["-l", "127.0.0.1:0"], { stdio: ["ignore", "pipe", "ignore"] });
+  const child = spawn(realToolBinary("vcsim"), ["-l", "127.0.0.1:0"], {
+    stdio: ["ignore", "pipe", "ignore"],
+  });
   const server = await listeningAddress(child);
   const env: NodeJS.ProcessEnv = {
     // govc: the URL without credentials; the credentials apart, as the product passes them.
