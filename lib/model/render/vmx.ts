@@ -87,6 +87,22 @@ function nicEntries(vm: VmSpec, nic: NicSpec, index: number, opts: VmxOptions): 
 
 /** The VMX keys and values of `vm` (unordered); `renderVmx` writes them. */
 export function vmxEntries(vm: VmSpec, opts: VmxOptions): Record<string, string> {
+  checkVmxInputs(vm, opts);
+  const e = baseEntries(vm, opts);
+  for (const [n, slot] of PCIE_ROOT_PORTS) {
+    e[`pciBridge${n}.present`] = "TRUE";
+    e[`pciBridge${n}.virtualDev`] = "pcieRootPort";
+    e[`pciBridge${n}.functions`] = "8";
+    e[`pciBridge${n}.pciSlotNumber`] = String(slot);
+  }
+  // Apple Silicon: the virtual keyboard/mouse are xHCI devices (Packer enables it for the same reason).
+  if (opts.arch === "arm64") e["usb_xhci.present"] = "TRUE";
+  vm.nics.forEach((nic, i) => Object.assign(e, nicEntries(vm, nic, i, opts)));
+  return e;
+}
+
+/** What VMware would refuse or misread, refused first with the fix. */
+function checkVmxInputs(vm: VmSpec, opts: VmxOptions): void {
   if (!Number.isInteger(vm.cpus) || vm.cpus < 1)
     fail(vm, `cpus ${vm.cpus} is not a positive integer`, "set cpus to 1 or more");
   if (!Number.isInteger(vm.memoryMb) || vm.memoryMb < 4 || vm.memoryMb % 4 !== 0) {
@@ -121,8 +137,11 @@ export function vmxEntries(vm: VmSpec, opts: VmxOptions): Record<string, string>
     if (nic.pciSlot >= 17 && nic.pciSlot <= 24)
       fail(vm, `ethernet${i} pciSlot ${nic.pciSlot} is a PCI bridge slot`, "use 160, 192, 224 or 256");
   });
+}
 
-  const e: Record<string, string> = {
+/** The machine itself: hardware version, firmware, CPU and memory, disk and seed, console, power. */
+function baseEntries(vm: VmSpec, opts: VmxOptions): Record<string, string> {
+  return {
     ".encoding": "UTF-8",
     "config.version": "8",
     "virtualHW.version": String(opts.virtualHwVersion),
@@ -164,16 +183,6 @@ export function vmxEntries(vm: VmSpec, opts: VmxOptions): Record<string, string>
     "serial0.fileName": SERIAL_LOG_FILE,
     "serial0.yieldOnMsrRead": "TRUE",
   };
-  for (const [n, slot] of PCIE_ROOT_PORTS) {
-    e[`pciBridge${n}.present`] = "TRUE";
-    e[`pciBridge${n}.virtualDev`] = "pcieRootPort";
-    e[`pciBridge${n}.functions`] = "8";
-    e[`pciBridge${n}.pciSlotNumber`] = String(slot);
-  }
-  // Apple Silicon: the virtual keyboard/mouse are xHCI devices (Packer enables it for the same reason).
-  if (opts.arch === "arm64") e["usb_xhci.present"] = "TRUE";
-  vm.nics.forEach((nic, i) => Object.assign(e, nicEntries(vm, nic, i, opts)));
-  return e;
 }
 
 /** The `.vmx` text of `vm`. */
