@@ -56,7 +56,7 @@ export class K8sClusterStack extends LabStack {
     };
     return new GuestConfig(machine, "config", {
       machine,
-      files: guestFilesFor(machine.spec, model, addressOf, vars),
+      files: guestFilesFor(machine.spec, model, addressOf, vars, this.templates),
       address: addressOf(machine.spec),
       sshUser: model.ssh.user,
       ...(model.ssh.identityFile !== undefined ? { identityFile: model.ssh.identityFile } : {}),

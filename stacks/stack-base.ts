@@ -27,12 +27,15 @@ export interface LabStackProps {
  */
 export abstract class LabStack extends TerraformStack {
   public readonly layout: ProjectLayout;
+  /** The templates every VM's files are rendered from (main.ts reads templates/ once). */
+  public readonly templates: SeedTemplates;
   public readonly dnsServers: TerraformVariable;
   public readonly dnsSearchDomains: TerraformVariable;
 
   protected constructor(scope: Construct, id: string, props: LabStackProps) {
     super(scope, id);
     this.layout = props.layout ?? new ProjectLayout();
+    this.templates = props.templates;
     new LocalBackend(this, { path: this.layout.fromStackDir(`terraform.${id}.tfstate`) });
     this.addProviders(props.model);
 

@@ -12,7 +12,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 
-export const REAL_TOOLS_ENV = "LAB_REAL_TOOLS";
+const REAL_TOOLS_ENV = "LAB_REAL_TOOLS";
 
 const PLATFORM = `${process.platform}_${process.arch === "x64" ? "amd64" : process.arch}`;
 

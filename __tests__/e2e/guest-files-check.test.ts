@@ -1,3 +1,4 @@
+import { realTemplates } from "../../test-support/synth";
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
@@ -21,8 +22,13 @@ const python = requireTools("python3");
 const model = e2eModel();
 const gw1 = vmByName(model, "gateway1");
 const vars = literalGatewayVars(model);
-const hostsBlock = renderHostsBlock(model, literalAddress, { literal: model.network.internalVip });
-const keepalived = renderKeepalivedConf(gw1, model, literalAddress, vars);
+const hostsBlock = renderHostsBlock(
+  model,
+  literalAddress,
+  { literal: model.network.internalVip },
+  realTemplates(),
+);
+const keepalived = renderKeepalivedConf(gw1, model, literalAddress, vars, realTemplates());
 const b64 = (s: string) => ({ rc: 0, out: Buffer.from(s).toString("base64") });
 
 let dir: string;

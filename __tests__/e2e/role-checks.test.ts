@@ -1,3 +1,4 @@
+import { realTemplates } from "../../test-support/synth";
 import {
   expectedHostsLines,
   gatewayUnitsCheck,
@@ -28,7 +29,12 @@ const ctx = (name: string): GuestContext =>
 const facts = (entries: Record<string, string | Fact>) =>
   new Map(Object.entries(entries).map(([k, v]) => [k, typeof v === "string" ? { rc: 0, out: v } : v]));
 
-const rendered = renderHostsBlock(model, literalAddress, { literal: model.network.internalVip });
+const rendered = renderHostsBlock(
+  model,
+  literalAddress,
+  { literal: model.network.internalVip },
+  realTemplates(),
+);
 const hostsFile = (block: string) => `127.0.0.1 localhost\n::1 localhost ip6-localhost\n${block}`;
 
 describe("/etc/hosts block", () => {

@@ -1,3 +1,4 @@
+import { realTemplates } from "../../test-support/synth";
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as net from "node:net";
@@ -125,8 +126,12 @@ describe("banner server", () => {
 
 describe("VRRP limits", () => {
   it("come from the rendered keepalived.conf: health-check failures plus the backup's master-down time", () => {
-    const gw1 = vrrpTiming(renderKeepalivedConf(vmByName(model, "gateway1"), model, literalAddress, vars));
-    const gw2 = vrrpTiming(renderKeepalivedConf(vmByName(model, "gateway2"), model, literalAddress, vars));
+    const gw1 = vrrpTiming(
+      renderKeepalivedConf(vmByName(model, "gateway1"), model, literalAddress, vars, realTemplates()),
+    );
+    const gw2 = vrrpTiming(
+      renderKeepalivedConf(vmByName(model, "gateway2"), model, literalAddress, vars, realTemplates()),
+    );
     expect(gw1).toEqual({ interval: 2, fall: 2, rise: 2, advertInt: 1, priority: 150 });
     expect(gw2.priority).toBe(140);
     expect(masterDownSeconds(gw2)).toBeCloseTo(3 + 116 / 256, 6);

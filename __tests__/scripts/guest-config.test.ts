@@ -1,3 +1,4 @@
+import { realTemplates } from "../../test-support/synth";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { GUEST_APPLIER_PATH } from "../../lib/model/render/cloud-init";
@@ -19,9 +20,14 @@ const python = requireTools("python3");
 const SSH_SIM = path.resolve(__dirname, "../../test-support/ssh-sim");
 const model = modelFixture();
 const HOSTS = resolveTerraformText(
-  renderHostsBlock(model, (vm) => ({ literal: `10.10.0.${20 + model.vms.indexOf(vm)}` }), {
-    expression: "var.internal_vip",
-  }),
+  renderHostsBlock(
+    model,
+    (vm) => ({ literal: `10.10.0.${20 + model.vms.indexOf(vm)}` }),
+    {
+      expression: "var.internal_vip",
+    },
+    realTemplates(),
+  ),
   {
     internal_vip: model.network.internalVip,
   },

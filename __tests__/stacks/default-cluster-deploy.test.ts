@@ -1,3 +1,4 @@
+import { realTemplates } from "../../test-support/synth";
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
@@ -115,7 +116,7 @@ deployTools.describe("the default cluster deployed against the vmrun simulator",
     const values = gatewayVariableValues(model);
     const addressOf = (vm: { readonly name: string }) => ({ literal: ips.get(vm.name)! });
     for (const vm of model.vms) {
-      for (const file of guestFilesFor(vm, model, addressOf, GATEWAY_VARIABLE_EXPRESSIONS)) {
+      for (const file of guestFilesFor(vm, model, addressOf, GATEWAY_VARIABLE_EXPRESSIONS, realTemplates())) {
         const written = fs.readFileSync(project.abs(`${vm.generatedDir}/guest/${file.name}`), "utf8");
         expect({ vm: vm.name, file: file.name, content: written }).toEqual({
           vm: vm.name,

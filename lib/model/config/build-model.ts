@@ -182,7 +182,9 @@ function assembleModel(config: ClusterConfig, parts: CheckedParts): ClusterModel
   const paths = config.paths;
   const model: ClusterModel = {
     target: config.target,
-    ...(config.target === "vsphere" && config.vsphere !== undefined ? { vsphere: { ...config.vsphere } } : {}),
+    ...(config.target === "vsphere" && config.vsphere !== undefined
+      ? { vsphere: { ...config.vsphere } }
+      : {}),
     arch,
     addressing: config.addressing,
     paths: { ...paths },

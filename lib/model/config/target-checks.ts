@@ -12,7 +12,8 @@ export function checkTarget(config: ClusterConfig, issues: ConfigIssue[]): void 
       issues.push({
         field: "vsphere",
         value: undefined,
-        problem: "is read only with target: vsphere; set target: vsphere, or remove the block to stay on Fusion",
+        problem:
+          "is read only with target: vsphere; set target: vsphere, or remove the block to stay on Fusion",
       });
     return;
   }

@@ -23,12 +23,10 @@ const name = (what: string) =>
 export const VsphereConfigSchema = z
   .strictObject({
     /** vCenter (or ESXi) address: host or host:port, no scheme, no credentials. */
-    server: z
-      .string({ error: "missing: the vCenter address, e.g. vcenter.lab.local" })
-      .regex(SERVER, {
-        error:
-          "is not a server address; write the vCenter host name or IPv4 address, optionally with :port, without https:// or a user (credentials go in VSPHERE_USER / VSPHERE_PASSWORD)",
-      }),
+    server: z.string({ error: "missing: the vCenter address, e.g. vcenter.lab.local" }).regex(SERVER, {
+      error:
+        "is not a server address; write the vCenter host name or IPv4 address, optionally with :port, without https:// or a user (credentials go in VSPHERE_USER / VSPHERE_PASSWORD)",
+    }),
     /** Skip TLS verification (self-signed vCenter certificates); off unless the user opts out here. */
     allowUnverifiedSsl: z.boolean({ error: "must be true or false" }).default(false),
     datacenter: name("datacenter"),
@@ -61,5 +59,3 @@ export const VsphereConfigSchema = z
     error: "name exactly one of cluster (a DRS cluster) or host (a standalone ESXi host)",
     path: ["cluster"],
   });
-
-export type VsphereConfig = z.output<typeof VsphereConfigSchema>;

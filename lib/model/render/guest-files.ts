@@ -2,6 +2,7 @@ import type { ClusterModel, VmSpec } from "../config/model";
 import type { GuestFileEntry } from "./guest-manifest";
 import { type AddressOf, type GatewayVariables, renderKeepalivedConf, renderNginxConf } from "./gateway";
 import { renderHostsBlock } from "./hosts";
+import type { SeedTemplates } from "./templates";
 
 /** One file guest-config installs on a guest. */
 export interface GuestFile {
@@ -27,13 +28,14 @@ export function guestFilesFor(
   model: ClusterModel,
   addressOf: AddressOf,
   vars: GatewayVariables,
+  templates: SeedTemplates,
 ): GuestFile[] {
   const files: GuestFile[] = [
     {
       name: "hosts",
       target: "/etc/hosts",
       kind: "hosts-block",
-      content: renderHostsBlock(model, addressOf, vars.internalVip),
+      content: renderHostsBlock(model, addressOf, vars.internalVip, templates),
     },
   ];
   if (vm.role === "gateway") {
@@ -41,7 +43,7 @@ export function guestFilesFor(
       {
         name: "nginx.conf",
         target: "/etc/nginx/nginx.conf",
-        content: renderNginxConf(model, addressOf, vars),
+        content: renderNginxConf(model, addressOf, vars, templates),
         validate: "nginx",
         units: ["nginx.service"],
       },
@@ -50,7 +52,7 @@ export function guestFilesFor(
         target: "/etc/keepalived/keepalived.conf",
         // It holds the VRRP password.
         mode: "0600",
-        content: renderKeepalivedConf(vm, model, addressOf, vars),
+        content: renderKeepalivedConf(vm, model, addressOf, vars, templates),
         validate: "keepalived",
         units: ["keepalived.service"],
       },

@@ -31,6 +31,16 @@ export interface SeedTemplates {
   readonly aptCacheStats: string;
   /** apt's proxy auto-detect program (bash) on every VM but the cache; not a template. */
   readonly aptProxyDetector: string;
+  /** Every file of templates/ by name, so a new template is found without naming it here (templateFile). */
+  readonly files: ReadonlyMap<string, string>;
+}
+
+/** The text of templates/<name>; a missing one is an error naming the file. */
+export function templateFile(templates: SeedTemplates, name: string): string {
+  const text = templates.files.get(name);
+  if (text === undefined)
+    throw new Error(`the template ${name} is missing from templates/; restore it from the repository`);
+  return text;
 }
 
 export const SEED_TEMPLATE_FILES = {

@@ -102,7 +102,7 @@ export class ExpressionSlots {
   }
 }
 
-/** A value inserted into a `terraformTemplate`: plain text (escaped) or a TextValue. */
+/** A value inserted into rendered text: plain text (escaped), a number, or a TextValue. */
 export type TemplatePart = string | number | TextValue;
 
 /** The Terraform template text of one value: escaped literal, or `${expression}`. */
@@ -110,16 +110,4 @@ export function templateTextOf(value: TemplatePart): string {
   if (typeof value === "number") return String(value);
   if (typeof value === "string") return escapeTerraformText(value);
   return "literal" in value ? escapeTerraformText(value.literal) : `\${${checkExpression(value.expression)}}`;
-}
-
-/**
- * Tag for plain-text renderers (config files that are not YAML): the template's own text and every
- * literal are escaped; every `{ expression }` becomes `${expression}`.
- */
-export function terraformTemplate(strings: TemplateStringsArray, ...values: readonly TemplatePart[]): string {
-  let out = escapeTerraformText(strings[0]);
-  values.forEach((value, i) => {
-    out += templateTextOf(value) + escapeTerraformText(strings[i + 1]);
-  });
-  return out;
 }

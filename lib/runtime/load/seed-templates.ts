@@ -5,7 +5,7 @@ import { SEED_TEMPLATE_FILES, SeedTemplates } from "../../model/render/templates
 
 const ROLES: readonly Role[] = ["gateway", "master", "worker", "apt-cache"];
 
-/** Reads the templates from `dir` (the only I/O of the renderers). A missing role overlay is fine. */
+/** Reads the templates from `dir`, every file of it (the only I/O of the renderers). A missing role overlay is fine. */
 export function loadSeedTemplates(dir: string): SeedTemplates {
   const read = (file: string): string => {
     const full = path.join(dir, file);
@@ -23,7 +23,12 @@ export function loadSeedTemplates(dir: string): SeedTemplates {
     const file = path.join(dir, SEED_TEMPLATE_FILES.roleOverlay(role));
     if (fs.existsSync(file)) roleOverlays[role] = read(SEED_TEMPLATE_FILES.roleOverlay(role));
   }
+  const files = new Map<string, string>();
+  // An unreadable folder is reported by the first named read below, with its fix.
+  const entries = fs.existsSync(dir) ? fs.readdirSync(dir, { withFileTypes: true }) : [];
+  for (const entry of entries) if (entry.isFile()) files.set(entry.name, read(entry.name));
   return {
+    files,
     userData: read(SEED_TEMPLATE_FILES.userData),
     metaData: read(SEED_TEMPLATE_FILES.metaData),
     networkConfig: read(SEED_TEMPLATE_FILES.networkConfig),

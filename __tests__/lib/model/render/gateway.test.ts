@@ -1,3 +1,4 @@
+import { realTemplates } from "../../../../test-support/synth";
 import type { VmSpec } from "../../../../lib/model/config/model";
 import {
   gatewayPriority,
@@ -50,11 +51,11 @@ const MODES: [string, AddressOf][] = [
 
 describe.each(MODES)("keepalived.conf (%s addressing)", (_mode, addressOf) => {
   const conf1 = resolveTerraformText(
-    renderKeepalivedConf(gateway1, model, addressOf, GATEWAY_VARIABLE_EXPRESSIONS),
+    renderKeepalivedConf(gateway1, model, addressOf, GATEWAY_VARIABLE_EXPRESSIONS, realTemplates()),
     values,
   );
   const conf2 = resolveTerraformText(
-    renderKeepalivedConf(gateway2, model, addressOf, GATEWAY_VARIABLE_EXPRESSIONS),
+    renderKeepalivedConf(gateway2, model, addressOf, GATEWAY_VARIABLE_EXPRESSIONS, realTemplates()),
     values,
   );
   const instance = (conf: string, name: string) => {
@@ -120,12 +121,12 @@ keepalivedTools.describe("keepalived -t catches a broken config", () => {
     const v = new Validators();
     try {
       const bad = resolveTerraformText(
-        renderKeepalivedConf(gateway1, model, literalAddress, GATEWAY_VARIABLE_EXPRESSIONS),
+        renderKeepalivedConf(gateway1, model, literalAddress, GATEWAY_VARIABLE_EXPRESSIONS, realTemplates()),
         { ...values, vrrp_router_id_external: "300" },
       );
       expect((await v.keepalivedCheck(bad, ["ens160", "ens192"])).code).not.toBe(0);
       const good = resolveTerraformText(
-        renderKeepalivedConf(gateway1, model, literalAddress, GATEWAY_VARIABLE_EXPRESSIONS),
+        renderKeepalivedConf(gateway1, model, literalAddress, GATEWAY_VARIABLE_EXPRESSIONS, realTemplates()),
         values,
       );
       expect((await v.keepalivedCheck(good, ["ens160"])).code).not.toBe(0);
@@ -136,7 +137,10 @@ keepalivedTools.describe("keepalived -t catches a broken config", () => {
 });
 
 describe.each(MODES)("nginx.conf (%s addressing)", (_mode, addressOf) => {
-  const conf = resolveTerraformText(renderNginxConf(model, addressOf, GATEWAY_VARIABLE_EXPRESSIONS), values);
+  const conf = resolveTerraformText(
+    renderNginxConf(model, addressOf, GATEWAY_VARIABLE_EXPRESSIONS, realTemplates()),
+    values,
+  );
 
   it("balances port 6443 of both VIPs over every master's 6443", () => {
     const upstream = /upstream kube_apiserver \{\n([\s\S]*?)\n\s*\}/.exec(conf)?.[1] ?? "";
@@ -167,7 +171,7 @@ nginxTools.describe("nginx -t catches a broken config", () => {
     const v = new Validators();
     try {
       const broken = resolveTerraformText(
-        renderNginxConf(model, literalAddress, GATEWAY_VARIABLE_EXPRESSIONS),
+        renderNginxConf(model, literalAddress, GATEWAY_VARIABLE_EXPRESSIONS, realTemplates()),
         values,
       ).replace("10.10.0.21:6443", "10.10.0.21:99999");
       const result = await v.nginxCheck(broken);
@@ -182,17 +186,17 @@ nginxTools.describe("nginx -t catches a broken config", () => {
 describe("renderers refuse a cluster they cannot serve", () => {
   it("needs masters for nginx and a LAN NIC on a gateway", () => {
     const noMasters = { ...model, vms: model.vms.filter((vm) => vm.role !== "master") };
-    expect(() => renderNginxConf(noMasters, literalAddress, GATEWAY_VARIABLE_EXPRESSIONS)).toThrow(
-      /at least one master/,
-    );
+    expect(() =>
+      renderNginxConf(noMasters, literalAddress, GATEWAY_VARIABLE_EXPRESSIONS, realTemplates()),
+    ).toThrow(/at least one master/);
     const master = vmByName(model, "k8s-master1");
-    expect(() => renderKeepalivedConf(master, model, literalAddress, GATEWAY_VARIABLE_EXPRESSIONS)).toThrow(
-      /k8s-master1 is not a gateway/,
-    );
+    expect(() =>
+      renderKeepalivedConf(master, model, literalAddress, GATEWAY_VARIABLE_EXPRESSIONS, realTemplates()),
+    ).toThrow(/k8s-master1 is not a gateway/);
   });
 
   it("keeps the expressions as Terraform references in dhcp mode", () => {
-    const text = renderNginxConf(model, discoveredAddress, GATEWAY_VARIABLE_EXPRESSIONS);
+    const text = renderNginxConf(model, discoveredAddress, GATEWAY_VARIABLE_EXPRESSIONS, realTemplates());
     expect(text).toContain("server ${data.external.k8s-master1_ip.result.ip}:6443");
     expect(text).toContain("listen ${var.internal_vip}:6443;");
     // nginx's own variables are not Terraform interpolations.
@@ -203,7 +207,7 @@ describe("renderers refuse a cluster they cannot serve", () => {
 describe("a lone gateway", () => {
   const lone = { ...model, vms: model.vms.filter((vm) => vm.name !== "gateway2") };
   const conf = resolveTerraformText(
-    renderKeepalivedConf(gateway1, lone, literalAddress, GATEWAY_VARIABLE_EXPRESSIONS),
+    renderKeepalivedConf(gateway1, lone, literalAddress, GATEWAY_VARIABLE_EXPRESSIONS, realTemplates()),
     values,
   );
 
