@@ -33,7 +33,7 @@ const snapshotsOf = (vm: string) => p.sim.vmState(p.vmxOf(vm))?.snapshots.map((s
 const vmOf = (vmx: string | null) => path.basename(vmx ?? "").replace(/\.vmx$/, "");
 /** The refused command names the holder as "<operation> (pid N, since ...)". */
 const holderPid = (r: EntryResult, operation: string) => {
-  const m = new RegExp(`another operation is running: ${operation} \\(pid (\\d+), since `).exec(r.stderr);
+  const m = new RegExp(`another operation is running: ${operation} \\(pid (\\d+), command `).exec(r.stderr);
   if (!m) throw new Error(`not refused with the holder named (${operation}): ${r.stderr}`);
   return Number(m[1]);
 };
