@@ -44,6 +44,11 @@ export interface HeldCalls {
   untilWaiting(n: number, withinMs?: number): Promise<void>;
   /** Lets every waiting call (and every later one) through. */
   release(): void;
+  /**
+   * Leaves the waiting calls waiting for ever, as if their process had been killed there, and lets later
+   * calls through: the state is what a run killed at that point leaves for the next one.
+   */
+  abandon(): void;
 }
 
 export class FakeHypervisor implements Hypervisor {
@@ -52,7 +57,7 @@ export class FakeHypervisor implements Hypervisor {
   private readonly vms = new Map<string, FakeVm>();
   private readonly faults = new Map<string, Fault[]>();
   private readonly hooks = new Map<string, (() => void)[]>();
-  private readonly gates = new Map<string, { waiting: (() => void)[]; open: boolean }>();
+  private readonly gates = new Map<string, { waiting: (() => void)[]; open: boolean; pass: number }>();
   /** `<vm>\0<snapshot>` -> whether the VM ran when the snapshot was taken. */
   private readonly takenRunning = new Map<string, boolean>();
   private readonly cwd: string;
@@ -87,9 +92,12 @@ export class FakeHypervisor implements Hypervisor {
     this.hooks.set(key, [...(this.hooks.get(key) ?? []), fn]);
   }
 
-  /** Holds every call of `op` at its start until released: lets a test see which calls are in flight together. */
-  hold(op: string): HeldCalls {
-    const gate = { waiting: [] as (() => void)[], open: false };
+  /**
+   * Holds calls of `op` at their start until released (after letting the first `pass` through): lets a
+   * test see which calls are in flight together, or stop a run at that point (abandon).
+   */
+  hold(op: string, opts: { pass?: number } = {}): HeldCalls {
+    const gate = { waiting: [] as (() => void)[], open: false, pass: opts.pass ?? 0 };
     this.gates.set(op, gate);
     return {
       get waiting() {
@@ -106,6 +114,10 @@ export class FakeHypervisor implements Hypervisor {
       release() {
         gate.open = true;
         for (const go of gate.waiting.splice(0)) go();
+      },
+      abandon: () => {
+        gate.waiting.splice(0);
+        if (this.gates.get(op) === gate) this.gates.delete(op);
       },
     };
   }
@@ -245,7 +257,10 @@ export class FakeHypervisor implements Hypervisor {
     const abs = vm === undefined ? undefined : this.resolveVm(vm);
     this.calls.push({ op, ...(abs !== undefined ? { vm: abs } : {}), args });
     const gate = this.gates.get(op);
-    if (gate !== undefined && !gate.open) await new Promise<void>((go) => gate.waiting.push(go));
+    if (gate !== undefined && !gate.open) {
+      if (gate.pass > 0) gate.pass--;
+      else await new Promise<void>((go) => gate.waiting.push(go));
+    }
     this.take(this.hooks, op, abs)?.();
     const fault = this.take(this.faults, op, abs);
     if (fault?.kind === "timeout" && !fault.acted) throw this.timeout(op, opts);

@@ -1,5 +1,6 @@
 /**
- * What the snapshot-set operations share (create-set.ts, list-sets.ts, rollback-set.ts, delete-set.ts):
+ * What the snapshot-set operations share (create-set.ts, list-sets.ts, rollback-set.ts, delete-set.ts;
+ * their common course is set-run.ts):
  * one snapshot of the same name on every cluster VM, taken, rolled back and deleted together. Every
  * vmrun call has a deadline, and a call cut off by its deadline is judged by what `listSnapshots`
  * shows afterwards, not assumed.
@@ -61,22 +62,6 @@ export function choose(
 /** Cache, masters, workers, gateways. */
 export function inStartOrder(targets: readonly SnapshotTarget[]): SnapshotTarget[] {
   return startOrder(targets);
-}
-
-/** Snapshot names of every target, or the first listing error (thrown) with `doing` in its message. */
-export async function listAll(
-  driver: Hypervisor,
-  targets: readonly SnapshotTarget[],
-  timeoutMs: number,
-  doing: string,
-): Promise<string[][]> {
-  const settled = await Promise.allSettled(targets.map((t) => driver.listSnapshots(t.vmx, { timeoutMs })));
-  return settled.map((s, i) => {
-    if (s.status === "fulfilled") return s.value;
-    throw new Error(
-      `cannot list the snapshots of ${targets[i].name} ${doing}: ${message(s.reason)}; nothing was changed`,
-    );
-  });
 }
 
 export async function runningVmxs(driver: Hypervisor, timeoutMs: number): Promise<Set<string>> {
