@@ -123,24 +123,31 @@ function removeGuarded(item: string, resolve: () => string, log: TeardownLog): T
   }
 }
 
+/** The generated folders of the plan's VMs. */
+export function removeGeneratedFolders(
+  projectRoot: string,
+  plan: TeardownPlan,
+  log: TeardownLog,
+): TeardownRow[] {
+  const root = path.resolve(projectRoot);
+  return plan.vms.map((vm) =>
+    removeGuarded(
+      vm.generatedDir,
+      () =>
+        resolveInside(
+          resolveInside(root, plan.generatedDir, { label: "generated directory" }),
+          vm.generatedDir,
+          { label: "generated folder", base: root },
+        ),
+      log,
+    ),
+  );
+}
+
 /** The generated folders of the plan's VMs, the state files, the inventory, the snapshot manifests and (when asked) the base images. */
 export function removeFiles(projectRoot: string, plan: TeardownPlan, log: TeardownLog): TeardownRow[] {
   const root = path.resolve(projectRoot);
-  const rows: TeardownRow[] = [];
-  for (const vm of plan.vms) {
-    rows.push(
-      removeGuarded(
-        vm.generatedDir,
-        () =>
-          resolveInside(
-            resolveInside(root, plan.generatedDir, { label: "generated directory" }),
-            vm.generatedDir,
-            { label: "generated folder", base: root },
-          ),
-        log,
-      ),
-    );
-  }
+  const rows = removeGeneratedFolders(projectRoot, plan, log);
   for (const file of plan.stateFiles)
     rows.push(removeGuarded(file, () => resolveInside(root, file, { label: "state file" }), log));
   rows.push(

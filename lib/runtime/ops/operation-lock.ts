@@ -37,7 +37,7 @@ export class OperationLockedError extends Error {
 }
 
 /** `snapshot create (pid 4242, command "scripts/run snapshot create base", since 2026-...)`. */
-function describeHolder(holder: OperationLockHolder): string {
+export function describeHolder(holder: OperationLockHolder): string {
   return `${holder.operation} (pid ${holder.pid}, command ${JSON.stringify(holder.command)}, since ${holder.startedAt})`;
 }
 
