@@ -128,6 +128,27 @@ describe("two operations at once", () => {
   });
 });
 
+describe("the refusal's fixes", () => {
+  it("`kill <pid>`, as the refusal says, stops the holder and frees the lock; the refused command then runs and cleans up", async () => {
+    p.sim.setFaults({ commands: { snapshot: { "k8s-worker1": { hang: true } } } });
+    const holder = startCli(p, "snapshot", ["create", "stuck"]);
+    await p.sim.waitForCall((c) => c.command === "snapshot" && vmOf(c.vmx) === "k8s-worker1");
+    const refused = await runCli(p, "snapshot", ["delete", "stuck"]);
+    expect(refused.code).toBe(1);
+    const kill = /or stop it \(kill (\d+)\)/.exec(refused.stderr);
+    expect(kill).not.toBeNull();
+    process.kill(Number(kill![1]), "SIGTERM"); // what `kill <pid>` sends
+    expect((await holder.done).code).toBe(143);
+    p.sim.setFaults({});
+    expect(fs.existsSync(lockFile())).toBe(false);
+    const again = await runCli(p, "snapshot", ["delete", "stuck"]);
+    expect(again.code).toBe(0);
+    for (const vm of CLUSTER_VMS) expect(snapshotsOf(vm)).toEqual([]);
+    expect(fs.readdirSync(manifestDir())).toEqual([]);
+    await expectNothingLeft();
+  });
+});
+
 describe("an operation interrupted with SIGINT", () => {
   it("snapshot create (Ctrl-C twice): exits 130, starts nothing after the signal, releases the lock; the manifest covers what was taken and delete cleans it up", async () => {
     p.sim.setFaults({ commands: { snapshot: { "k8s-worker1": { delayMs: 5000 } } } });

@@ -200,8 +200,10 @@ async function runMenu(
 }
 
 /** `manager [command]`: without one, the menu; each menu choice is also a subcommand for scripts. */
-export function buildManagerProgram(root: string): Command {
-  const load: ContextLoader = (timeoutSeconds) => loadCliContext(root, { timeoutSeconds });
+export function buildManagerProgram(
+  root: string,
+  load: ContextLoader = (timeoutSeconds) => loadCliContext(root, { timeoutSeconds }),
+): Command {
   const timeout = timeoutOption;
   const program = new Command("manager")
     .description("manage the Kubernetes lab VMs")

@@ -14,6 +14,8 @@ import {
   inStartOrder,
   runningVmxs,
   isIn,
+  snapshotCli,
+  START_ALL,
 } from "./set-common";
 import { Hypervisor } from "../../runtime/hypervisor/hypervisor";
 import { holdsAfterCutOff, eachVm, SetRun, setResult, startSetRun } from "./set-run";
@@ -70,7 +72,7 @@ function refuseTakenName(run: SetRun): void {
   const holders = run.targets.filter((t) => run.lists.get(t.name)?.includes(run.name)).map((t) => t.name);
   if (holders.length > 0) {
     throw new Error(
-      `snapshot set ${run.name} already exists on ${holders.join(", ")}: choose another name, or delete it first (snapshot delete ${run.name}); nothing was changed`,
+      `snapshot set ${run.name} already exists on ${holders.join(", ")}: choose another name, or delete it first (${snapshotCli(`delete ${run.name}`)}); nothing was changed`,
     );
   }
 }
@@ -132,8 +134,8 @@ async function freezeRunning(run: SetRun, running: Set<string>): Promise<Snapsho
           );
           if (down) frozen.push(t);
           const hint = isTimeout(err)
-            ? `${dialogHint(t.name)}, then retry`
-            : "retry without --consistent, or fix the VM first";
+            ? `${dialogHint(t.name)}, then run ${snapshotCli(`create ${run.name} --consistent`)} again`
+            : `run ${snapshotCli(`create ${run.name}`)} (without --consistent), or fix the VM first`;
           run.results.set(
             t.name,
             failed(t.name, `could not suspend ${t.name} for a consistent set: ${message(err)}; ${hint}`),
@@ -154,7 +156,7 @@ async function thaw(run: SetRun, frozen: readonly SnapshotTarget[]): Promise<Map
     } catch (err) {
       problems.set(
         t.name,
-        `${t.name} could not be resumed after the snapshot: ${message(err)}; start it by hand (vmrun start ${t.vmx} nogui)`,
+        `${t.name} could not be resumed after the snapshot: ${message(err)}; start it with ${START_ALL}`,
       );
     }
   }
@@ -169,7 +171,11 @@ async function snapshotOne(run: SetRun, t: SnapshotTarget): Promise<VmResult> {
     run.progress(t.name, "snapshot taken");
     return done(t.name, "snapshot taken");
   } catch (err) {
-    if (!isTimeout(err)) return failed(t.name, `${message(err)}; nothing was kept, fix ${t.name} and retry`);
+    if (!isTimeout(err))
+      return failed(
+        t.name,
+        `${message(err)}; nothing was kept: fix ${t.name}, then run ${snapshotCli(`create ${name}`)} again`,
+      );
   }
   // vmrun was killed at the deadline: whether the snapshot exists is for listSnapshots to say.
   const cutOff = cutOffText("snapshot", t.name, run.timeoutMs);
@@ -177,8 +183,11 @@ async function snapshotOne(run: SetRun, t: SnapshotTarget): Promise<VmResult> {
   if (holds instanceof Error)
     return unknown(
       t.name,
-      `${cutOff}, and its snapshots cannot be listed (${holds.message}); ${dialogHint(t.name)}, then run snapshot list and delete ${name} where it is present`,
+      `${cutOff}, and its snapshots cannot be listed (${holds.message}); ${dialogHint(t.name)}, then run ${snapshotCli(`delete ${name}`)} (the next create or delete also removes it)`,
     );
   if (holds) return done(t.name, `${cutOff}, but the snapshot exists`);
-  return failed(t.name, `${cutOff}; no snapshot was taken: ${dialogHint(t.name)}, then retry`);
+  return failed(
+    t.name,
+    `${cutOff}; no snapshot was taken: ${dialogHint(t.name)}, then run ${snapshotCli(`create ${name}`)} again`,
+  );
 }

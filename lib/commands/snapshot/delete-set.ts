@@ -14,6 +14,7 @@ import {
   dialogHint,
   cutOffText,
   forgetVms,
+  snapshotCli,
 } from "./set-common";
 import { eachVm, holdsAfterCutOff, SetRun, setResult, startSetRun } from "./set-run";
 
@@ -61,15 +62,21 @@ async function deleteOne(run: SetRun, t: SnapshotTarget): Promise<VmResult> {
   } catch (err) {
     if (isSnapshotNotFound(err)) return skipped(t.name, `${name} is not present`);
     if (!isTimeout(err))
-      return failed(t.name, `${message(err)}; retry snapshot delete ${name} --vm ${t.name} once fixed`);
+      return failed(
+        t.name,
+        `${message(err)}; once fixed, run ${snapshotCli(`delete ${name} --vm ${t.name}`)}`,
+      );
   }
   const cutOff = cutOffText("deleteSnapshot", t.name, run.timeoutMs);
   const holds = await holdsAfterCutOff(run, t, name);
   if (holds instanceof Error)
     return unknown(
       t.name,
-      `${cutOff}, and its snapshots cannot be listed (${holds.message}); ${dialogHint(t.name)}, then run snapshot list`,
+      `${cutOff}, and its snapshots cannot be listed (${holds.message}); ${dialogHint(t.name)}, then run ${snapshotCli(`delete ${name} --vm ${t.name}`)}`,
     );
   if (!holds) return done(t.name, `${cutOff}, but ${name} is gone`);
-  return failed(t.name, `${cutOff}; ${name} is still there: ${dialogHint(t.name)}, then retry`);
+  return failed(
+    t.name,
+    `${cutOff}; ${name} is still there: ${dialogHint(t.name)}, then run ${snapshotCli(`delete ${name} --vm ${t.name}`)}`,
+  );
 }

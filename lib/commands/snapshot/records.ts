@@ -10,7 +10,7 @@ import { Hypervisor } from "../../runtime/hypervisor/hypervisor";
 import { isSnapshotNotFound, isVmNotFound } from "../../runtime/hypervisor/errors";
 import { readManifests, removeManifest, writeManifest } from "./manifest";
 import { SetManifest, SnapshotTarget } from "./types";
-import { message } from "./set-common";
+import { message, snapshotCli } from "./set-common";
 
 /** VM name -> its snapshot names; undefined when they could not be listed. */
 export type VmLists = Map<string, string[] | undefined>;
@@ -131,7 +131,7 @@ async function finishDeleting(
             left.push(t.name);
             opts.progress(
               t.name,
-              `could not delete ${m.name} (${message(err)}); the next snapshot create or delete tries again, or run snapshot delete ${m.name}`,
+              `could not delete ${m.name} (${message(err)}); the next snapshot create or delete tries again, or run ${snapshotCli(`delete ${m.name}`)}`,
             );
             return;
           }

@@ -16,6 +16,8 @@ import {
   inStartOrder,
   runningVmxs,
   isIn,
+  snapshotCli,
+  START_ALL,
 } from "./set-common";
 import { eachVm, SetRun, setResult, startSetRun } from "./set-run";
 
@@ -46,12 +48,7 @@ export async function rollbackSnapshotSet(
     strict: true,
     repair: false,
   });
-  const lacking = run.chosen.filter((t) => !run.lists.get(t.name)?.includes(name)).map((t) => t.name);
-  if (lacking.length > 0) {
-    throw new Error(
-      `snapshot set ${name} is missing on ${lacking.join(", ")}: nothing was reverted; choose another set (snapshot list) or roll back only the VMs that have it with --vm`,
-    );
-  }
+  refuseLacking(run);
   await eachVm(run, run.chosen, (t) => revertOne(run, t));
   const reverted = run.chosen.filter((t) => run.results.get(t.name)!.outcome === "done");
   const started = await startInOrder(run, reverted);
@@ -64,6 +61,21 @@ export async function rollbackSnapshotSet(
   return { ...setResult(run), ips };
 }
 
+/** Refuses, before any revert, when a chosen VM lacks the set: the cluster is never rolled back half-way. */
+function refuseLacking(run: SetRun): void {
+  const has = (t: SnapshotTarget) => run.lists.get(t.name)?.includes(run.name) === true;
+  const lacking = run.chosen.filter((t) => !has(t)).map((t) => t.name);
+  if (lacking.length === 0) return;
+  const holders = run.chosen.filter(has).map((t) => t.name);
+  const partly =
+    holders.length > 0
+      ? `, or roll back only the VMs that have it (${snapshotCli(`rollback ${run.name} --vm ${holders.join(",")}`)})`
+      : "";
+  throw new Error(
+    `snapshot set ${run.name} is missing on ${lacking.join(", ")}: nothing was reverted; choose another set (${snapshotCli("list")} shows them)${partly}`,
+  );
+}
+
 async function revertOne(run: SetRun, t: SnapshotTarget): Promise<VmResult> {
   run.progress(t.name, `reverting to ${run.name}`);
   try {
@@ -73,9 +85,12 @@ async function revertOne(run: SetRun, t: SnapshotTarget): Promise<VmResult> {
     if (isTimeout(err))
       return unknown(
         t.name,
-        `${cutOffText("revertToSnapshot", t.name, run.timeoutMs)}; ${dialogHint(t.name)}, then roll back ${t.name} again (--vm ${t.name})`,
+        `${cutOffText("revertToSnapshot", t.name, run.timeoutMs)}; ${dialogHint(t.name)}, then run ${snapshotCli(`rollback ${run.name} --vm ${t.name}`)}`,
       );
-    return failed(t.name, `${message(err)}; roll back ${t.name} again (--vm ${t.name}) once fixed`);
+    return failed(
+      t.name,
+      `${message(err)}; once fixed, run ${snapshotCli(`rollback ${run.name} --vm ${t.name}`)}`,
+    );
   }
 }
 
@@ -93,7 +108,7 @@ async function startInOrder(run: SetRun, reverted: readonly SnapshotTarget[]): P
         t.name,
         unknown(
           t.name,
-          `reverted to ${run.name}, but whether it runs cannot be told (${message(err)}); check with snapshot list and start it`,
+          `reverted to ${run.name}, but whether it runs cannot be told (${message(err)}); run ${START_ALL} (it starts the VMs that are off)`,
         ),
       );
     return [];
@@ -113,7 +128,7 @@ async function startInOrder(run: SetRun, reverted: readonly SnapshotTarget[]): P
         t.name,
         failed(
           t.name,
-          `reverted to ${run.name}, but it could not be started: ${message(err)}; start it by hand`,
+          `reverted to ${run.name}, but it could not be started: ${message(err)}; start it with ${START_ALL}`,
         ),
       );
     }
@@ -139,7 +154,7 @@ async function waitForIp(
       return {
         result: unknown(
           t.name,
-          `reverted to ${run.name} and started, but no IP within ${seconds(opts.ipWaitMs)} (${answer.detail}); check its console, then run the status command`,
+          `reverted to ${run.name} and started, but no IP within ${seconds(opts.ipWaitMs)} (${answer.detail}); read its console (console.log in its VM folder) or open it in Fusion; vm-ips.env keeps its earlier address`,
         ),
       };
     run.progress(t.name, `up at ${answer.ip}`);

@@ -28,6 +28,12 @@ export const message = (err: unknown) => (err instanceof Error ? err.message : S
 export const seconds = (ms: number) => `${Number((ms / 1000).toFixed(ms < 10_000 ? 1 : 0))} s`;
 export { isTimeout } from "../../runtime/hypervisor/errors";
 
+/** A snapshot command as the user types it, for the fixes the messages name. */
+export const snapshotCli = (args: string) => `npm run snapshot -- ${args}`;
+
+/** The command that starts every VM that is off (in start order), for VMs a set operation left off. */
+export const START_ALL = "npm run manager -- start-all";
+
 /** What to tell the user about a VM whose vmrun call hung (the usual cause is a dialog in Fusion). */
 export const dialogHint = (vm: string) => `open VMware Fusion, close any dialog or window of ${vm}`;
 export const cutOffText = (command: string, vm: string, timeoutMs: number) =>

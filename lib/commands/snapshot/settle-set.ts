@@ -6,7 +6,17 @@
 import { isSnapshotNotFound } from "../../runtime/hypervisor/errors";
 import { removeManifest, writeManifest } from "./manifest";
 import { SetManifest, SetRecordState, SnapshotTarget, VmResult } from "./types";
-import { done, failed, skipped, unknown, isBad, message, dialogHint, cutOffText } from "./set-common";
+import {
+  done,
+  failed,
+  skipped,
+  unknown,
+  isBad,
+  message,
+  dialogHint,
+  cutOffText,
+  snapshotCli,
+} from "./set-common";
 import { eachVm, holdsAfterCutOff, SetRun } from "./set-run";
 
 /**
@@ -39,7 +49,7 @@ async function undoOne(
   const holds = await holdsAfterCutOff(run, t, name);
   if (holds instanceof Error) {
     if (prior.outcome !== "done") return { result: prior, left: prior.outcome === "unknown" };
-    const detail = `snapshot taken, but ${why} and ${t.name}'s snapshots cannot be listed to remove it (${holds.message}); run snapshot delete ${name}`;
+    const detail = `snapshot taken, but ${why} and ${t.name}'s snapshots cannot be listed to remove it (${holds.message}); run ${snapshotCli(`delete ${name}`)} (the next create or delete also removes it)`;
     return { result: unknown(t.name, detail), left: true };
   }
   if (!holds) {
@@ -48,7 +58,7 @@ async function undoOne(
     // "unknown" only comes from a snapshot call cut off at its deadline; now it is known to have left nothing.
     if (prior.outcome === "unknown") {
       const cutOff = cutOffText("snapshot", t.name, run.timeoutMs);
-      const detail = `${cutOff}; no snapshot was taken: ${dialogHint(t.name)}, then retry`;
+      const detail = `${cutOff}; no snapshot was taken: ${dialogHint(t.name)}, then run ${snapshotCli(`create ${name}`)} again`;
       return { result: failed(t.name, detail), left: false };
     }
     return { result: prior, left: false };
@@ -57,7 +67,7 @@ async function undoOne(
   try {
     await run.driver.deleteSnapshot(t.vmx, name, { timeoutMs: run.timeoutMs });
   } catch (err) {
-    const detail = `snapshot ${name} was left on ${t.name} and could not be deleted again (${message(err)}); run snapshot delete ${name}`;
+    const detail = `snapshot ${name} was left on ${t.name} and could not be deleted again (${message(err)}); run ${snapshotCli(`delete ${name}`)} (the next create or delete also removes it)`;
     return { result: failed(t.name, detail), left: true };
   }
   if (prior.outcome === "done")
@@ -93,7 +103,7 @@ export async function pruneOlderSets(run: SetRun, keep: number): Promise<void> {
         if (isSnapshotNotFound(err)) continue;
         kept.get(m.name)!.push(t.name);
         problems.push(
-          `could not delete older set ${m.name} (${message(err)}; run snapshot delete ${m.name} --vm ${t.name})`,
+          `could not delete older set ${m.name} (${message(err)}; run ${snapshotCli(`delete ${m.name} --vm ${t.name}`)}, or the next create or delete finishes it)`,
         );
       }
     }

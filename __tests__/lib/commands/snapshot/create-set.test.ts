@@ -57,7 +57,7 @@ describe("createSnapshotSet", () => {
   it("refuses a name that exists on any VM before taking anything", async () => {
     c.hv.vm(c.target("k8s-worker2").vmx)!.snapshots.push("base");
     await expect(create("base")).rejects.toThrow(
-      "snapshot set base already exists on k8s-worker2: choose another name, or delete it first (snapshot delete base); nothing was changed",
+      "snapshot set base already exists on k8s-worker2: choose another name, or delete it first (npm run snapshot -- delete base); nothing was changed",
     );
     expect(c.hv.calls.map((x) => x.op)).toEqual(Array(7).fill("listSnapshots"));
     expect(c.snapshotsEverywhere()).toEqual({ ...same([]), "k8s-worker2": ["base"] });
@@ -131,7 +131,7 @@ describe("createSnapshotSet", () => {
     const result = await create("frozen", { consistent: true });
     expect(result.ok).toBe(false);
     expect(result.results.find((r) => r.vm === "k8s-worker1")!.detail).toBe(
-      "could not suspend k8s-worker1 for a consistent set: The operation is not supported; retry without --consistent, or fix the VM first",
+      "could not suspend k8s-worker1 for a consistent set: The operation is not supported; run npm run snapshot -- create frozen (without --consistent), or fix the VM first",
     );
     expect(result.results.find((r) => r.vm === "k8s-gw1")).toEqual({
       vm: "k8s-gw1",
@@ -179,7 +179,7 @@ describe("createSnapshotSet", () => {
       vm: "k8s-worker3",
       outcome: "failed",
       detail:
-        "vmrun snapshot k8s-worker3 did not answer within 2.5 s and was stopped; no snapshot was taken: open VMware Fusion, close any dialog or window of k8s-worker3, then retry",
+        "vmrun snapshot k8s-worker3 did not answer within 2.5 s and was stopped; no snapshot was taken: open VMware Fusion, close any dialog or window of k8s-worker3, then run npm run snapshot -- create base again",
     });
     expect(c.snapshotsEverywhere()).toEqual(same([]));
   });
@@ -214,7 +214,7 @@ describe("createSnapshotSet", () => {
       "vmrun snapshot k8s-worker3 did not answer within 2.5 s and was stopped, and its snapshots cannot be listed",
     );
     expect(w3.detail).toContain(
-      "close any dialog or window of k8s-worker3, then run snapshot list and delete base where it is present",
+      "close any dialog or window of k8s-worker3, then run npm run snapshot -- delete base (the next create or delete also removes it)",
     );
     expect(c.snapshotsEverywhere()).toEqual({ ...same([]), "k8s-worker3": ["base"] });
     // The record stays, failed, so the next create or delete knows the snapshot left there is this tool's.
@@ -279,7 +279,7 @@ describe("createSnapshotSet keep/prune", () => {
     );
     const result = await create("two", { keep: 1 });
     expect(result.results.find((r) => r.vm === "k8s-worker1")!.detail).toBe(
-      "snapshot taken; but could not delete older set one (Unable to connect to host; run snapshot delete one --vm k8s-worker1)",
+      "snapshot taken; but could not delete older set one (Unable to connect to host; run npm run snapshot -- delete one --vm k8s-worker1, or the next create or delete finishes it)",
     );
     expect(c.snapshotsEverywhere()).toEqual({ ...same(["two"]), "k8s-worker1": ["one", "two"] });
     expect((await c.record("two"))!.result).toBe("complete");

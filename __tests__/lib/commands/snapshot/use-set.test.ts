@@ -183,7 +183,7 @@ describe("rollbackSnapshotSet", () => {
     expect(result.ok).toBe(false);
     expect(result.results.find((r) => r.vm === "k8s-gw2")).toMatchObject({
       outcome: "failed",
-      detail: "Insufficient permissions; roll back k8s-gw2 again (--vm k8s-gw2) once fixed",
+      detail: "Insufficient permissions; once fixed, run npm run snapshot -- rollback base --vm k8s-gw2",
     });
     expect(Object.keys(result.ips).sort()).toEqual(ALL.filter((v) => v !== "k8s-gw2").sort());
     expect(c.running("k8s-gw2")).toBe(false);
@@ -252,7 +252,7 @@ describe("deleteSnapshotSet", () => {
     expect(result.ok).toBe(false);
     expect(result.results.find((r) => r.vm === "k8s-master1")).toMatchObject({
       outcome: "failed",
-      detail: "Unable to connect to host; retry snapshot delete base --vm k8s-master1 once fixed",
+      detail: "Unable to connect to host; once fixed, run npm run snapshot -- delete base --vm k8s-master1",
     });
     expect(await c.record("base")).toMatchObject({ result: "deleting", vms: ["k8s-master1"] });
     expect(c.snapshotsEverywhere()).toEqual({ ...same([]), "k8s-master1": ["base"] });
@@ -272,7 +272,7 @@ describe("deleteSnapshotSet", () => {
       vm: "k8s-gw1",
       outcome: "failed",
       detail:
-        "vmrun deleteSnapshot k8s-gw1 did not answer within 2.5 s and was stopped; base is still there: open VMware Fusion, close any dialog or window of k8s-gw1, then retry",
+        "vmrun deleteSnapshot k8s-gw1 did not answer within 2.5 s and was stopped; base is still there: open VMware Fusion, close any dialog or window of k8s-gw1, then run npm run snapshot -- delete base --vm k8s-gw1",
     });
     expect(result.results.find((r) => r.vm === "k8s-gw2")!.detail).toBe(
       "vmrun deleteSnapshot k8s-gw2 did not answer within 2.5 s and was stopped, but base is gone",
