@@ -16,10 +16,10 @@ import { removeOrphanVms } from "../teardown/run-teardown";
 import { describeLeftover, findLeftoverVms, LeftoverVm, markRunning } from "./leftover-vms";
 
 /** The stacks a deploy applies, in this order (the cluster's hosts name the cache). */
-export const DEPLOY_STACKS = ["apt-cache", "k8s-cluster"] as const;
+const DEPLOY_STACKS = ["apt-cache", "k8s-cluster"] as const;
 
 /** The command that removes what a deploy reports left over. */
-export const REMOVE_ORPHANS_COMMAND = "npm run deploy -- --remove-orphans";
+const REMOVE_ORPHANS_COMMAND = "npm run deploy -- --remove-orphans";
 
 export interface DeploySteps {
   /** The doctor's checks (on the Mac: every check of `npm run doctor`). */
