@@ -224,6 +224,10 @@ describe("runDeploy", () => {
     expect(r.error?.message).toBe(
       "npx cdktf deploy apt-cache k8s-cluster --auto-approve exited with 1; read its output above, fix the cause and run npm run deploy again (it resumes)",
     );
+    // The fix it names works: the lock was released, and the next deploy runs cdktf again.
+    const again = await deploy({ cdktfArgs: ["--auto-approve"] });
+    expect(again.error).toBeUndefined();
+    expect(again.cdktfCalls).toEqual([["--auto-approve"]]);
   });
 
   it("refuses at once while another operation holds the lock, naming its pid and command; nothing runs", async () => {
