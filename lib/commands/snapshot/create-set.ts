@@ -72,7 +72,7 @@ function refuseTakenName(run: SetRun): void {
   const holders = run.targets.filter((t) => run.lists.get(t.name)?.includes(run.name)).map((t) => t.name);
   if (holders.length > 0) {
     throw new Error(
-      `snapshot set ${run.name} already exists on ${holders.join(", ")}: choose another name, or delete it first (${snapshotCli(`delete ${run.name}`)}); nothing was changed`,
+      `snapshot set ${run.name} already exists on ${holders.join(", ")}: choose another name, or delete it first (${snapshotCli(`delete ${run.name}`)}); no snapshot was taken`,
     );
   }
 }

@@ -57,7 +57,7 @@ describe("createSnapshotSet", () => {
   it("refuses a name that exists on any VM before taking anything", async () => {
     c.hv.vm(c.target("k8s-worker2").vmx)!.snapshots.push("base");
     await expect(create("base")).rejects.toThrow(
-      "snapshot set base already exists on k8s-worker2: choose another name, or delete it first (npm run snapshot -- delete base); nothing was changed",
+      "snapshot set base already exists on k8s-worker2: choose another name, or delete it first (npm run snapshot -- delete base); no snapshot was taken",
     );
     expect(c.hv.calls.map((x) => x.op)).toEqual(Array(7).fill("listSnapshots"));
     expect(c.snapshotsEverywhere()).toEqual({ ...same([]), "k8s-worker2": ["base"] });
