@@ -33,7 +33,7 @@ const LAYERS = [
     "lib/commands/status",
     "lib/commands/teardown",
   ],
-  ["lib/commands/configure"],
+  ["lib/commands/configure", "lib/commands/deploy"],
   ["lib/commands/cli"],
   ["scripts", "main.ts"],
 ];

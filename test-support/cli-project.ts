@@ -5,6 +5,8 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { CliContext, loadCliContext } from "../lib/commands/common/context";
+import { FakeHypervisor } from "./fake-hypervisor";
 import { EntryResult, makeTempProjectRoot, startEntry } from "./run-entry";
 import { FIXTURE_SSH_PUBLIC_KEY } from "./model-fixture";
 import { createVmrunSim, VmrunSim, writeTestVmx } from "./vmrun-sim";
@@ -63,6 +65,22 @@ export function createCliProject(
       fs.rmSync(root, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * The project's CLI context with an in-memory FakeHypervisor in place of vmrun (for the lib tests): every
+ * VM whose .vmx is there is registered, off.
+ */
+export function fakeCliContext(p: CliProject): { ctx: CliContext; hv: FakeHypervisor } {
+  const base = loadCliContext(p.root, { env: p.env });
+  const hv = new FakeHypervisor({ timeoutMs: base.timeoutMs, cwd: p.root });
+  for (const name of ALL_VMS) if (fs.existsSync(p.vmxOf(name))) hv.addVm(p.vmxOf(name));
+  return { ctx: { ...base, driver: hv }, hv };
+}
+
+/** The FakeHypervisor's calls of one operation, in call order, as VM names. */
+export function vmsCalledOn(hv: FakeHypervisor, op: string): string[] {
+  return hv.calls.filter((c) => c.op === op && c.vm).map((c) => path.basename(c.vm!).replace(/\.vmx$/, ""));
 }
 
 /** The simulator's calls of one command, in the order they started, as VM names. */

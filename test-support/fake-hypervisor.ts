@@ -7,7 +7,8 @@ import { CallOptions, Hypervisor, StopOutcome, ToolsState } from "../lib/runtime
  * snapshots and guest addresses live in a map, every call is recorded, and any operation can be told
  * to fail, time out or hang once. It keeps the rules the real drivers keep, so a test that passes here
  * asks nothing the hypervisor would refuse: a VM must be registered to be started or snapshotted, a
- * snapshot name must exist to be reverted or deleted, a stopped VM reports no address.
+ * snapshot name must exist to be reverted or deleted and may exist only once, a revert brings the VM
+ * back in the power state its snapshot was taken in, a stopped VM reports no address.
  * The vmrun process simulator (test-support/vmrun-sim) stays for the driver's own tests, the scripts
  * and the e2e.
  */
@@ -25,27 +26,50 @@ export interface FakeCall {
   readonly args: readonly string[];
 }
 
-type Fault =
+/**
+ * failed: the hypervisor refuses; spawn: its tool cannot be started; timeout: no answer by the deadline,
+ * before anything was done, or (`acted`) after the work was done, as a vmrun killed just before it
+ * printed its answer.
+ */
+export type Fault =
   | { readonly kind: "failed"; readonly reason?: FailureReason; readonly message?: string }
-  | { readonly kind: "timeout" }
+  | { readonly kind: "timeout"; readonly acted?: boolean }
   | { readonly kind: "spawn" };
+
+/** Calls of one operation held at their start until released (see FakeHypervisor.hold). */
+export interface HeldCalls {
+  /** How many calls are waiting at the gate now. */
+  readonly waiting: number;
+  /** Resolves once `n` calls wait at the gate at the same time; rejects after `withinMs` (a liveness bound, not a timing check). */
+  untilWaiting(n: number, withinMs?: number): Promise<void>;
+  /** Lets every waiting call (and every later one) through. */
+  release(): void;
+  /**
+   * Leaves the waiting calls waiting for ever, as if their process had been killed there, and lets later
+   * calls through: the state is what a run killed at that point leaves for the next one.
+   */
+  abandon(): void;
+}
 
 export class FakeHypervisor implements Hypervisor {
   readonly timeoutMs: number;
   readonly calls: FakeCall[] = [];
   private readonly vms = new Map<string, FakeVm>();
   private readonly faults = new Map<string, Fault[]>();
+  private readonly hooks = new Map<string, (() => void)[]>();
+  private readonly gates = new Map<string, { waiting: (() => void)[]; open: boolean; pass: number }>();
+  /** `<vm>\0<snapshot>` -> whether the VM ran when the snapshot was taken. */
+  private readonly takenRunning = new Map<string, boolean>();
+  private readonly cwd: string;
 
   constructor(opts: { timeoutMs?: number; cwd?: string } = {}) {
     this.timeoutMs = opts.timeoutMs ?? 120_000;
     this.cwd = opts.cwd ?? "/";
   }
 
-  private readonly cwd: string;
-
   // ------------------------------------------------------------ test controls
 
-  /** Registers a VM (as a built .vmx is, for vmrun). */
+  /** Registers a VM (as a built .vmx is, for vmrun). Snapshots given here count as taken while off. */
   addVm(vm: string, state: Partial<FakeVm> = {}): FakeVm {
     const entry: FakeVm = { running: false, snapshots: [], tools: "running", ...state };
     this.vms.set(this.resolveVm(vm), entry);
@@ -58,8 +82,44 @@ export class FakeHypervisor implements Hypervisor {
 
   /** The next call of `op` (optionally on `vm` only) fails as given instead of acting. */
   failNext(op: string, fault: Fault, vm?: string): void {
-    const key = vm === undefined ? op : `${op} ${this.resolveVm(vm)}`;
+    const key = this.key(op, vm);
     this.faults.set(key, [...(this.faults.get(key) ?? []), fault]);
+  }
+
+  /** Runs `fn` when the next call of `op` (on `vm`) starts, before it acts: state that changes under a caller's feet. */
+  beforeNext(op: string, fn: () => void, vm?: string): void {
+    const key = this.key(op, vm);
+    this.hooks.set(key, [...(this.hooks.get(key) ?? []), fn]);
+  }
+
+  /**
+   * Holds calls of `op` at their start until released (after letting the first `pass` through): lets a
+   * test see which calls are in flight together, or stop a run at that point (abandon).
+   */
+  hold(op: string, opts: { pass?: number } = {}): HeldCalls {
+    const gate = { waiting: [] as (() => void)[], open: false, pass: opts.pass ?? 0 };
+    this.gates.set(op, gate);
+    return {
+      get waiting() {
+        return gate.waiting.length;
+      },
+      async untilWaiting(n, withinMs = 10_000) {
+        const giveUp = Date.now() + withinMs;
+        while (gate.waiting.length < n) {
+          if (Date.now() > giveUp)
+            throw new Error(`only ${gate.waiting.length} of ${n} ${op} calls were ever in flight together`);
+          await new Promise((r) => setTimeout(r, 5));
+        }
+      },
+      release() {
+        gate.open = true;
+        for (const go of gate.waiting.splice(0)) go();
+      },
+      abandon: () => {
+        gate.waiting.splice(0);
+        if (this.gates.get(op) === gate) this.gates.delete(op);
+      },
+    };
   }
 
   /** The operations called, as `op name` strings (the VM's basename), for order assertions. */
@@ -76,8 +136,9 @@ export class FakeHypervisor implements Hypervisor {
   }
 
   async listRunning(opts: CallOptions = {}): Promise<string[]> {
-    this.enter("listRunning", undefined, [], opts);
-    return [...this.vms].filter(([, v]) => v.running).map(([k]) => k);
+    return this.call("listRunning", undefined, [], opts, () =>
+      [...this.vms].filter(([, v]) => v.running).map(([k]) => k),
+    );
   }
 
   async runningVms(opts: CallOptions = {}): Promise<(vm: string) => boolean> {
@@ -90,23 +151,25 @@ export class FakeHypervisor implements Hypervisor {
   }
 
   async start(vm: string, opts: CallOptions = {}): Promise<void> {
-    const v = this.enter("start", vm, [], opts, true);
-    if (v.running) throw this.failure("start", vm, "already-running");
-    v.running = true;
+    return this.call("start", vm, [], opts, (v) => {
+      if (v.running) throw this.failure("start", vm, "already-running");
+      v.running = true;
+    });
   }
 
   async stopIfRunning(vm: string, opts: CallOptions & { softTimeoutMs?: number } = {}): Promise<StopOutcome> {
-    this.enter("stopIfRunning", vm, [], opts);
-    const v = this.vm(vm);
-    if (v === undefined || !v.running) return "not-running";
-    v.running = false;
-    return opts.softTimeoutMs !== undefined && v.tools === "running" ? "soft" : "hard";
+    return this.callOptional("stopIfRunning", vm, [], opts, (v) => {
+      if (v === undefined || !v.running) return "not-running";
+      v.running = false;
+      return opts.softTimeoutMs !== undefined && v.tools === "running" ? "soft" : "hard";
+    });
   }
 
   async suspend(vm: string, opts: CallOptions = {}): Promise<void> {
-    const v = this.enter("suspend", vm, [], opts, true);
-    if (!v.running) throw this.failure("suspend", vm, "not-powered-on");
-    v.running = false;
+    return this.call("suspend", vm, [], opts, (v) => {
+      if (!v.running) throw this.failure("suspend", vm, "not-powered-on");
+      v.running = false;
+    });
   }
 
   async isBuilt(vm: string, opts: CallOptions = {}): Promise<boolean> {
@@ -114,82 +177,108 @@ export class FakeHypervisor implements Hypervisor {
   }
 
   async deleteVmIfPresent(vm: string, opts: CallOptions = {}): Promise<boolean> {
-    this.enter("deleteVmIfPresent", vm, [], opts);
-    const v = this.vm(vm);
-    if (v === undefined) return false;
-    if (v.running)
-      throw new HypervisorError(`${vm} is running: stop it first`, { operation: "deleteVM", kind: "failed" });
-    this.vms.delete(this.resolveVm(vm));
-    return true;
+    return this.callOptional("deleteVmIfPresent", vm, [], opts, (v) => {
+      if (v === undefined) return false;
+      if (v.running)
+        throw new HypervisorError(`${vm} is running: stop it first`, {
+          operation: "deleteVM",
+          kind: "failed",
+        });
+      this.vms.delete(this.resolveVm(vm));
+      return true;
+    });
   }
 
   async snapshot(vm: string, name: string, opts: CallOptions = {}): Promise<void> {
-    this.enter("snapshot", vm, [name], opts, true).snapshots.push(name);
+    return this.call("snapshot", vm, [name], opts, (v) => {
+      if (v.snapshots.includes(name))
+        throw this.failure("snapshot", vm, undefined, `a snapshot named ${name} already exists`);
+      v.snapshots.push(name);
+      this.takenRunning.set(`${this.resolveVm(vm)}\0${name}`, v.running);
+    });
   }
 
   async listSnapshots(vm: string, opts: CallOptions = {}): Promise<string[]> {
-    return [...this.enter("listSnapshots", vm, [], opts, true).snapshots];
+    return this.call("listSnapshots", vm, [], opts, (v) => [...v.snapshots]);
   }
 
   async revertToSnapshot(vm: string, name: string, opts: CallOptions = {}): Promise<void> {
-    const v = this.enter("revertToSnapshot", vm, [name], opts, true);
-    if (!v.snapshots.includes(name)) throw this.failure("revertToSnapshot", vm, "snapshot-not-found");
-    v.running = false;
+    return this.call("revertToSnapshot", vm, [name], opts, (v) => {
+      if (!v.snapshots.includes(name)) throw this.failure("revertToSnapshot", vm, "snapshot-not-found");
+      v.running = this.takenRunning.get(`${this.resolveVm(vm)}\0${name}`) ?? false;
+    });
   }
 
   async deleteSnapshot(vm: string, name: string, opts: CallOptions = {}): Promise<void> {
-    const v = this.enter("deleteSnapshot", vm, [name], opts, true);
-    const at = v.snapshots.indexOf(name);
-    if (at < 0) throw this.failure("deleteSnapshot", vm, "snapshot-not-found");
-    v.snapshots.splice(at, 1);
+    return this.call("deleteSnapshot", vm, [name], opts, (v) => {
+      const at = v.snapshots.indexOf(name);
+      if (at < 0) throw this.failure("deleteSnapshot", vm, "snapshot-not-found");
+      v.snapshots.splice(at, 1);
+    });
   }
 
   async getGuestIPAddress(vm: string, opts: CallOptions & { wait?: boolean } = {}): Promise<string> {
-    const v = this.enter("getGuestIPAddress", vm, opts.wait ? ["-wait"] : [], opts, true);
-    if (!v.running) throw this.failure("getGuestIPAddress", vm, "not-powered-on");
-    if (v.ip !== undefined) return v.ip;
-    if (opts.wait) throw this.timeout("getGuestIPAddress", opts);
-    throw this.failure("getGuestIPAddress", vm, "tools-not-running");
+    return this.call("getGuestIPAddress", vm, opts.wait ? ["-wait"] : [], opts, (v) => {
+      if (!v.running) throw this.failure("getGuestIPAddress", vm, "not-powered-on");
+      if (v.ip !== undefined) return v.ip;
+      if (opts.wait) throw this.timeout("getGuestIPAddress", opts);
+      throw this.failure("getGuestIPAddress", vm, "tools-not-running");
+    });
   }
 
   async checkToolsState(vm: string, opts: CallOptions = {}): Promise<ToolsState> {
-    const v = this.enter("checkToolsState", vm, [], opts, true);
-    return v.running ? v.tools : "unknown";
+    return this.call("checkToolsState", vm, [], opts, (v) => (v.running ? v.tools : "unknown"));
   }
 
   // ------------------------------------------------------------ plumbing
 
-  /** Records the call, raises a queued fault, and (when required) returns the registered VM. */
-  private enter(
+  private key(op: string, vm: string | undefined): string {
+    return vm === undefined ? op : `${op} ${this.resolveVm(vm)}`;
+  }
+
+  /** A call on a VM that must be registered (vm-not-found otherwise). */
+  private call<T>(
     op: string,
     vm: string | undefined,
     args: string[],
     opts: CallOptions,
-    required: true,
-  ): FakeVm;
-  private enter(op: string, vm: string | undefined, args: string[], opts: CallOptions): FakeVm | undefined;
-  private enter(
+    work: (v: FakeVm) => T,
+  ): Promise<T> {
+    return this.callOptional(op, vm, args, opts, (v) => {
+      if (vm !== undefined && v === undefined) throw this.failure(op, vm, "vm-not-found");
+      return work(v!);
+    });
+  }
+
+  /** Records the call, holds it at a gate, runs a hook, raises a queued fault, then does the work. */
+  private async callOptional<T>(
     op: string,
     vm: string | undefined,
     args: string[],
     opts: CallOptions,
-    required = false,
-  ): FakeVm | undefined {
+    work: (v: FakeVm | undefined) => T,
+  ): Promise<T> {
     const abs = vm === undefined ? undefined : this.resolveVm(vm);
     this.calls.push({ op, ...(abs !== undefined ? { vm: abs } : {}), args });
-    const fault = this.takeFault(op, abs);
-    if (fault?.kind === "timeout") throw this.timeout(op, opts);
+    const gate = this.gates.get(op);
+    if (gate !== undefined && !gate.open) {
+      if (gate.pass > 0) gate.pass--;
+      else await new Promise<void>((go) => gate.waiting.push(go));
+    }
+    this.take(this.hooks, op, abs)?.();
+    const fault = this.take(this.faults, op, abs);
+    if (fault?.kind === "timeout" && !fault.acted) throw this.timeout(op, opts);
     if (fault?.kind === "spawn")
       throw new HypervisorError("cannot start the hypervisor's tool", { operation: op, kind: "spawn" });
     if (fault?.kind === "failed") throw this.failure(op, vm ?? "", fault.reason, fault.message);
-    const v = abs === undefined ? undefined : this.vms.get(abs);
-    if (required && v === undefined) throw this.failure(op, vm ?? "", "vm-not-found");
-    return v;
+    const result = work(abs === undefined ? undefined : this.vms.get(abs));
+    if (fault?.kind === "timeout") throw this.timeout(op, opts);
+    return result;
   }
 
-  private takeFault(op: string, vm: string | undefined): Fault | undefined {
+  private take<T>(queues: Map<string, T[]>, op: string, vm: string | undefined): T | undefined {
     for (const key of [...(vm !== undefined ? [`${op} ${vm}`] : []), op]) {
-      const queue = this.faults.get(key);
+      const queue = queues.get(key);
       if (queue !== undefined && queue.length > 0) return queue.shift();
     }
     return undefined;

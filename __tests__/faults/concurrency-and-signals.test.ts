@@ -33,7 +33,7 @@ const snapshotsOf = (vm: string) => p.sim.vmState(p.vmxOf(vm))?.snapshots.map((s
 const vmOf = (vmx: string | null) => path.basename(vmx ?? "").replace(/\.vmx$/, "");
 /** The refused command names the holder as "<operation> (pid N, since ...)". */
 const holderPid = (r: EntryResult, operation: string) => {
-  const m = new RegExp(`another operation is running: ${operation} \\(pid (\\d+), since `).exec(r.stderr);
+  const m = new RegExp(`another operation is running: ${operation} \\(pid (\\d+), command `).exec(r.stderr);
   if (!m) throw new Error(`not refused with the holder named (${operation}): ${r.stderr}`);
   return Number(m[1]);
 };
@@ -124,6 +124,27 @@ describe("two operations at once", () => {
       expect(p.sim.vmState(p.vmxOf(vm))?.power ?? "off").toBe("off");
     expect(fs.existsSync(lockFile())).toBe(false);
     expect((await runCli(p, "snapshot", ["create", "s1"])).code).toBe(0);
+    await expectNothingLeft();
+  });
+});
+
+describe("the refusal's fixes", () => {
+  it("`kill <pid>`, as the refusal says, stops the holder and frees the lock; the refused command then runs and cleans up", async () => {
+    p.sim.setFaults({ commands: { snapshot: { "k8s-worker1": { hang: true } } } });
+    const holder = startCli(p, "snapshot", ["create", "stuck"]);
+    await p.sim.waitForCall((c) => c.command === "snapshot" && vmOf(c.vmx) === "k8s-worker1");
+    const refused = await runCli(p, "snapshot", ["delete", "stuck"]);
+    expect(refused.code).toBe(1);
+    const kill = /or stop it \(kill (\d+)\)/.exec(refused.stderr);
+    expect(kill).not.toBeNull();
+    process.kill(Number(kill![1]), "SIGTERM"); // what `kill <pid>` sends
+    expect((await holder.done).code).toBe(143);
+    p.sim.setFaults({});
+    expect(fs.existsSync(lockFile())).toBe(false);
+    const again = await runCli(p, "snapshot", ["delete", "stuck"]);
+    expect(again.code).toBe(0);
+    for (const vm of CLUSTER_VMS) expect(snapshotsOf(vm)).toEqual([]);
+    expect(fs.readdirSync(manifestDir())).toEqual([]);
     await expectNothingLeft();
   });
 });

@@ -24,6 +24,8 @@ interface Harness {
   addVm(name: string, ip?: string): string;
   /** A VM that was never built. */
   missing(name: string): string;
+  /** The next call of `op` on the VM gets no answer before its deadline, and does nothing. */
+  hangNext(op: string, name: string): void;
   cleanup(): void;
 }
 
@@ -36,6 +38,7 @@ function fakeHarness(): Harness {
       hv.resolveVm(`${name}.vmx`)
     ),
     missing: (name) => hv.resolveVm(`${name}.vmx`),
+    hangNext: (op, name) => hv.failNext(op, { kind: "timeout" }, `${name}.vmx`),
     cleanup: () => undefined,
   };
 }
@@ -62,6 +65,8 @@ function vmrunHarness(): Harness {
       return writeTestVmx(dir, name).vmxPath;
     },
     missing: (name) => path.join(dir, `${name}.vmx`),
+    hangNext: (op, name) =>
+      sim.setFaults({ vms: guests, commands: { [op]: { [name]: { hang: true, times: 1 } } } }),
     cleanup: () => {
       sim.cleanup();
       fs.rmSync(dir, { recursive: true, force: true });
@@ -120,6 +125,33 @@ describe.each([
     expect(await h.hv.listSnapshots(vm)).toEqual(["a"]);
   });
 
+  it("refuses a second snapshot of a name the VM already has, keeping one", async () => {
+    const vm = h.addVm("m1");
+    await h.hv.snapshot(vm, "a");
+    expect(await failure(h.hv.snapshot(vm, "a"))).toBeInstanceOf(Error);
+    expect(await h.hv.listSnapshots(vm)).toEqual(["a"]);
+  });
+
+  it("brings a VM back by a revert in the power state its snapshot was taken in", async () => {
+    const vm = h.addVm("m1", "10.10.0.131");
+    await h.hv.snapshot(vm, "off");
+    await h.hv.start(vm);
+    await h.hv.snapshot(vm, "on");
+    await h.hv.revertToSnapshot(vm, "off");
+    expect(await h.hv.isRunning(vm)).toBe(false);
+    await h.hv.revertToSnapshot(vm, "on");
+    expect(await h.hv.isRunning(vm)).toBe(true);
+  });
+
+  it("a snapshot call cut off at its deadline before it acted leaves no snapshot", async () => {
+    const vm = h.addVm("m1");
+    h.hangNext("snapshot", "m1");
+    expect(isTimeout(await failure(h.hv.snapshot(vm, "a", { timeoutMs: 1_500 })))).toBe(true);
+    expect(await h.hv.listSnapshots(vm)).toEqual([]);
+    await h.hv.snapshot(vm, "a");
+    expect(await h.hv.listSnapshots(vm)).toEqual(["a"]);
+  });
+
   it("reports a running guest's address, and not-powered-on for an off VM", async () => {
     const vm = h.addVm("m1", "10.10.0.131");
     expect(isNotPoweredOn(await failure(h.hv.getGuestIPAddress(vm)))).toBe(true);
@@ -149,5 +181,47 @@ describe("FakeHypervisor's controls", () => {
     expect(isTimeout(await failure(hv.start("/vms/a.vmx")))).toBe(true);
     await hv.start("/vms/a.vmx");
     expect(hv.log()).toEqual(["start a", "start a"]);
+  });
+});
+
+describe("FakeHypervisor's controls for in-flight calls", () => {
+  it("hold() keeps calls of an operation at their start until released, so calls in flight together can be counted", async () => {
+    const hv = new FakeHypervisor();
+    for (const n of ["a", "b", "c"]) hv.addVm(`/vms/${n}.vmx`);
+    const held = hv.hold("snapshot");
+    const all = Promise.all(["a", "b", "c"].map((n) => hv.snapshot(`/vms/${n}.vmx`, "s")));
+    await held.untilWaiting(3);
+    expect(hv.vm("/vms/a.vmx")!.snapshots).toEqual([]); // nothing acted while held
+    held.release();
+    await all;
+    expect(["a", "b", "c"].map((n) => hv.vm(`/vms/${n}.vmx`)!.snapshots)).toEqual([["s"], ["s"], ["s"]]);
+  });
+
+  it("untilWaiting fails when fewer calls are ever in flight together (one after another)", async () => {
+    const hv = new FakeHypervisor();
+    hv.addVm("/vms/a.vmx");
+    const held = hv.hold("snapshot");
+    const one = hv.snapshot("/vms/a.vmx", "s");
+    await expect(held.untilWaiting(2, 100)).rejects.toThrow(
+      "only 1 of 2 snapshot calls were ever in flight together",
+    );
+    held.release();
+    await one;
+  });
+
+  it("beforeNext changes state under a caller's feet: a VM started by someone else between list and start", async () => {
+    const hv = new FakeHypervisor();
+    const vm = hv.addVm("/vms/a.vmx");
+    expect(await hv.isRunning("/vms/a.vmx")).toBe(false);
+    hv.beforeNext("start", () => (vm.running = true));
+    expect(isAlreadyRunning(await failure(hv.start("/vms/a.vmx")))).toBe(true);
+  });
+
+  it("a timeout after acting does the work and still fails as a timeout (vmrun killed before it answered)", async () => {
+    const hv = new FakeHypervisor();
+    hv.addVm("/vms/a.vmx");
+    hv.failNext("snapshot", { kind: "timeout", acted: true });
+    expect(isTimeout(await failure(hv.snapshot("/vms/a.vmx", "s")))).toBe(true);
+    expect(await hv.listSnapshots("/vms/a.vmx")).toEqual(["s"]);
   });
 });

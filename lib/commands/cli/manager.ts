@@ -1,11 +1,10 @@
-import { spawn } from "node:child_process";
 import * as readline from "node:readline";
 import { Command } from "commander";
 import { withOperationLock } from "../../runtime/ops/operation-lock";
 import { listManifests } from "../snapshot/manifest";
 import { CliContext, ensureGeneratedDir, loadCliContext } from "../common/context";
 import { startAll, stopAll } from "./power-commands";
-import { CommandFailedError, errorMessage, progressLine, reportOutcomes } from "../common/report";
+import { errorMessage, progressLine, reportOutcomes } from "../common/report";
 import {
   buildSnapshotCommand,
   ContextLoader,
@@ -17,58 +16,25 @@ import {
   timeoutOption,
 } from "./snapshot-commands";
 import { printStatus } from "./status-command";
-import { formatReport, summary } from "../doctor/format";
-import { buildRealDoctorEnv } from "../doctor/real-env";
-import { runDoctor } from "../doctor/run-doctor";
+import { configureDeployCommand, realDeploySteps, runDeploy } from "../deploy/run-deploy";
+import { runNpx } from "../common/npx";
 import { configureTeardownCommand, teardownCommand } from "../teardown/command";
 import { DestroyStep } from "../teardown/run-teardown";
 
-const DEPLOY_ARGV = ["cdktf", "deploy", "apt-cache", "k8s-cluster"] as const;
 // The first step of "delete all VMs" (teardown); the sweep that follows removes whatever it leaves.
 const DESTROY_ARGV = ["cdktf", "destroy", "k8s-cluster", "--auto-approve"] as const;
-
-/** Runs `npx <argv>` in the project with the terminal handed over (cdktf shows its own progress and prompts). */
-function runNpx(root: string, argv: readonly string[]): Promise<number> {
-  process.stderr.write(`manager: running npx ${argv.join(" ")}\n`);
-  return new Promise((resolve, reject) => {
-    const child = spawn("npx", [...argv], { cwd: root, stdio: "inherit" });
-    child.on("error", (err) =>
-      reject(new Error(`cannot run npx ${argv.join(" ")}: ${err.message}; is Node's npx on PATH?`)),
-    );
-    child.on("close", (code, signal) => resolve(code ?? (signal ? 128 : 1)));
-  });
-}
-
-/** deploy from the menu or `manager deploy` stops on the doctor's failures first, as `npm run deploy` does. */
-async function deployCommand(ctx: CliContext): Promise<void> {
-  const report = await runDoctor(buildRealDoctorEnv(ctx.projectRoot));
-  if (!report.ok) {
-    process.stdout.write(formatReport(report.results, { failuresOnly: true }));
-    throw new CommandFailedError(
-      `${summary(report.results)}: fix the failures above (npm run doctor shows every check), then deploy again`,
-    );
-  }
-  await runCdktf(ctx, DEPLOY_ARGV, "deploy");
-}
-
-async function runCdktf(ctx: CliContext, argv: readonly string[], operation: string): Promise<void> {
-  const code = await withOperationLock(ensureGeneratedDir(ctx), operation, () =>
-    runNpx(ctx.projectRoot, argv),
-  );
-  if (code !== 0)
-    throw new Error(
-      `npx ${argv.join(" ")} exited with ${code}; read its output above, fix the cause and run it again (it resumes)`,
-    );
-}
 
 /** The teardown's destroy step: the real cdktf destroy; a non-zero exit is reported, not thrown. */
 export function cdktfDestroyStep(root: string): DestroyStep {
   return async () => {
-    const code = await runNpx(root, DESTROY_ARGV);
+    const code = await runNpx(root, DESTROY_ARGV, "manager");
     const detail = `npx ${DESTROY_ARGV.join(" ")} ${code === 0 ? "finished" : `exited with ${code}`}`;
     return { ok: code === 0, detail };
   };
 }
+
+/** Menu choice 1: `npm run deploy` without options. */
+const deployFromMenu = (ctx: CliContext) => runDeploy(ctx, {}, realDeploySteps(ctx.projectRoot));
 
 async function startAllCommand(ctx: CliContext): Promise<void> {
   const rows = await withOperationLock(ensureGeneratedDir(ctx), "start-all", () =>
@@ -157,7 +123,7 @@ async function runMenu(
       try {
         switch (choice) {
           case "1":
-            await handover(() => deployCommand(load()));
+            await handover(() => deployFromMenu(load()));
             break;
           case "2":
             await printStatus(load(), {});
@@ -234,18 +200,23 @@ async function runMenu(
 }
 
 /** `manager [command]`: without one, the menu; each menu choice is also a subcommand for scripts. */
-export function buildManagerProgram(root: string): Command {
-  const load: ContextLoader = (timeoutSeconds) => loadCliContext(root, { timeoutSeconds });
+export function buildManagerProgram(
+  root: string,
+  load: ContextLoader = (timeoutSeconds) => loadCliContext(root, { timeoutSeconds }),
+): Command {
   const timeout = timeoutOption;
   const program = new Command("manager")
     .description("manage the Kubernetes lab VMs")
     .action(() => runMenu(load));
-  program
-    .command("deploy")
-    .description(
-      "the doctor's failing checks, then provision the cluster: npx cdktf deploy apt-cache k8s-cluster",
-    )
-    .action(() => deployCommand(load()));
+  configureDeployCommand(
+    program
+      .command("deploy")
+      .description(
+        "the VMs cluster.yaml no longer names, the doctor's failing checks, then npx cdktf deploy apt-cache k8s-cluster (as npm run deploy)",
+      ),
+    () => load(),
+    realDeploySteps(root),
+  );
   program
     .command("status")
     .description(

@@ -101,10 +101,10 @@ export async function snapshotList(ctx: CliContext, opts: { json?: boolean }): P
     const sets = listing.sets.map((s) => [
       s.name,
       s.createdAt ?? "-",
-      s.result ?? "(not made by this tool)",
+      s.state ?? "(not made by this tool)",
       `${Object.values(s.presence).filter(Boolean).length}/${listing.vms.length}`,
     ]);
-    process.stdout.write(`${renderTable(["set", "created", "result", "on VMs"], sets)}\n\n`);
+    process.stdout.write(`${renderTable(["set", "created", "state", "on VMs"], sets)}\n\n`);
   }
   const matrix = listing.vms.map((vm) => [
     vm.vm,

@@ -1,8 +1,8 @@
 /** Listing snapshot sets: each VM's power and snapshots, and which VM holds which set. */
 import { Hypervisor } from "../../runtime/hypervisor/hypervisor";
-import { listManifests } from "./manifest";
 import { SnapshotTarget } from "./types";
 import { checkTargets, isIn, runningVmxs } from "./set-common";
+import { listEvery, presenceOf, reconcileRecords, setState } from "./records";
 
 export interface ListSetsOptions {
   readonly manifestDir: string;
@@ -19,7 +19,13 @@ export interface VmSnapshots {
 export interface SetListing {
   name: string;
   createdAt?: string;
+  /** The record's state (pending, complete, failed, deleting); undefined for a set this tool did not make. */
   result?: string;
+  /**
+   * How the set stands on the VMs: complete (usable), incomplete, interrupted, deleting or unverified
+   * (see records.ts setState); undefined for a set this tool did not make.
+   */
+  state?: string;
   /** VM name -> whether the VM holds the snapshot; VMs whose snapshots could not be listed are left out. */
   presence: Record<string, boolean>;
 }
@@ -29,38 +35,45 @@ export interface SnapshotListing {
   sets: SetListing[];
 }
 
-/** Every set known from a manifest or found on a VM, with which VM holds it, and each VM's snapshots and power. */
+/**
+ * Every set known from a record or found on a VM, with which VM holds it, and each VM's snapshots and
+ * power. The records are brought in line with the VMs first (records.ts), without repairing anything.
+ */
 export async function listSnapshotSets(
   driver: Hypervisor,
   targets: readonly SnapshotTarget[],
   opts: ListSetsOptions,
 ): Promise<SnapshotListing> {
   checkTargets(targets);
-  const [running, lists, manifests] = await Promise.all([
+  const [running, { lists }] = await Promise.all([
     runningVmxs(driver, opts.timeoutMs).catch(() => undefined),
-    Promise.allSettled(targets.map((t) => driver.listSnapshots(t.vmx, { timeoutMs: opts.timeoutMs }))),
-    listManifests(opts.manifestDir),
+    listEvery(driver, targets, opts.timeoutMs),
   ]);
-  const vms: VmSnapshots[] = targets.map((t, i) => {
-    const l = lists[i];
-    return {
-      vm: t.name,
-      power: running === undefined ? "unknown" : isIn(running, t) ? "on" : "off",
-      snapshots: l.status === "fulfilled" ? l.value : [],
-    };
+  const { records, problems } = await reconcileRecords(driver, targets, lists, {
+    manifestDir: opts.manifestDir,
+    timeoutMs: opts.timeoutMs,
+    repair: false,
+    progress: () => {},
   });
+  if (problems.length > 0) throw new Error(problems[0]);
+  const vms: VmSnapshots[] = targets.map((t) => ({
+    vm: t.name,
+    power: running === undefined ? "unknown" : isIn(running, t) ? "on" : "off",
+    snapshots: lists.get(t.name) ?? [],
+  }));
   const presence = (set: string): Record<string, boolean> => {
     const p: Record<string, boolean> = {};
-    targets.forEach((t, i) => {
-      const l = lists[i];
-      if (l.status === "fulfilled") p[t.name] = l.value.includes(set);
-    });
+    for (const t of targets) {
+      const l = lists.get(t.name);
+      if (l !== undefined) p[t.name] = l.includes(set);
+    }
     return p;
   };
-  const sets: SetListing[] = manifests.map((m) => ({
+  const sets: SetListing[] = records.map((m) => ({
     name: m.name,
     createdAt: m.createdAt,
     result: m.result,
+    state: setState(m, presenceOf(targets, lists, m.name)),
     presence: presence(m.name),
   }));
   const known = new Set(sets.map((s) => s.name));

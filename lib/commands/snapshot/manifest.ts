@@ -5,7 +5,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { z } from "zod";
-import { writeFileAtomic } from "../../runtime/fs/atomic";
+import { cleanStalePartials, writeFileAtomic } from "../../runtime/fs/atomic";
 import { validateSetName } from "./names";
 import { SetManifest } from "./types";
 
@@ -20,7 +20,7 @@ const ManifestSchema = z.object({
   createdAt: z.string(),
   vms: z.array(z.string()),
   consistent: z.boolean(),
-  result: z.enum(["complete", "failed", "rolled-back"]),
+  result: z.enum(["pending", "complete", "failed", "deleting"]),
   results: z.array(VmResultSchema),
 });
 
@@ -87,20 +87,40 @@ export async function removeManifest(manifestDir: string, name: string): Promise
 
 /** All manifests, oldest first (by createdAt, then name). Temporaries of atomic writes are ignored. */
 export async function listManifests(manifestDir: string): Promise<SetManifest[]> {
+  const { manifests, problems } = await readManifests(manifestDir);
+  if (problems.length > 0) throw new Error(problems[0]);
+  return manifests;
+}
+
+/**
+ * The readable manifests, oldest first, and one line per unreadable one (what is wrong and the fix), so
+ * one broken file does not stop the commands that keep the other records true. Temporaries left by a
+ * killed write (`.<name>.json.partial-<pid>` of a dead process) are removed.
+ */
+export async function readManifests(
+  manifestDir: string,
+): Promise<{ manifests: SetManifest[]; problems: string[] }> {
   let names: string[];
   try {
     names = await fs.promises.readdir(manifestDir);
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === "ENOENT") return [];
+    if ((err as NodeJS.ErrnoException).code === "ENOENT") return { manifests: [], problems: [] };
     throw err;
   }
   const manifests: SetManifest[] = [];
+  const problems: string[] = [];
   for (const entry of names) {
     if (entry.startsWith(".") || !entry.endsWith(".json")) continue;
+    await cleanStalePartials(manifestDir, entry);
     const file = path.join(manifestDir, entry);
-    manifests.push(parseManifest(file, await fs.promises.readFile(file, "utf8")));
+    try {
+      manifests.push(parseManifest(file, await fs.promises.readFile(file, "utf8")));
+    } catch (err) {
+      problems.push((err as Error).message);
+    }
   }
-  return manifests.sort((a, b) =>
+  manifests.sort((a, b) =>
     a.createdAt === b.createdAt ? a.name.localeCompare(b.name) : a.createdAt < b.createdAt ? -1 : 1,
   );
+  return { manifests, problems };
 }

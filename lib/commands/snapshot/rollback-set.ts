@@ -2,26 +2,24 @@
 import { Cidr } from "../../model/net/ipv4";
 import { lookupGuestIp } from "../../runtime/vm/guest-ip";
 import { Hypervisor } from "../../runtime/hypervisor/hypervisor";
-import { validateSetName } from "./names";
 import { SetResult, SnapshotTarget, VmResult } from "./types";
 import {
   SnapshotOptions,
   done,
   failed,
   unknown,
-  isBad,
   message,
   seconds,
   isTimeout,
   dialogHint,
   cutOffText,
-  checkTargets,
-  choose,
   inStartOrder,
-  listAll,
   runningVmxs,
   isIn,
+  snapshotCli,
+  START_ALL,
 } from "./set-common";
+import { eachVm, SetRun, setResult, startSetRun } from "./set-run";
 
 export interface RollbackSetOptions extends SnapshotOptions {
   /** VM names to roll back. @default all targets */
@@ -44,117 +42,129 @@ export async function rollbackSnapshotSet(
   name: string,
   opts: RollbackSetOptions,
 ): Promise<SetResult & { ips: Record<string, string> }> {
-  validateSetName(name);
-  checkTargets(targets);
-  const chosen = choose(targets, opts.vms);
-  const timeoutMs = opts.timeoutMs;
-  const progress = (vm: string, msg: string) => opts.onProgress?.(vm, msg);
+  const run = await startSetRun(driver, targets, name, opts, {
+    vms: opts.vms,
+    doing: `before rolling back to ${name}`,
+    strict: true,
+    repair: false,
+  });
+  refuseLacking(run);
+  await eachVm(run, run.chosen, (t) => revertOne(run, t));
+  const reverted = run.chosen.filter((t) => run.results.get(t.name)!.outcome === "done");
+  const started = await startInOrder(run, reverted);
+  const ips: Record<string, string> = {};
+  await eachVm(run, started, async (t) => {
+    const r = await waitForIp(run, t, opts);
+    if (r.ip !== undefined) ips[t.name] = r.ip;
+    return r.result;
+  });
+  return { ...setResult(run), ips };
+}
 
-  const lists = await listAll(driver, chosen, timeoutMs, `before rolling back to ${name}`);
-  const lacking = chosen.filter((_, i) => !lists[i].includes(name)).map((t) => t.name);
-  if (lacking.length > 0) {
-    throw new Error(
-      `snapshot set ${name} is missing on ${lacking.join(", ")}: nothing was reverted; choose another set (snapshot list) or roll back only the VMs that have it with --vm`,
+/** Refuses, before any revert, when a chosen VM lacks the set: the cluster is never rolled back half-way. */
+function refuseLacking(run: SetRun): void {
+  const has = (t: SnapshotTarget) => run.lists.get(t.name)?.includes(run.name) === true;
+  const lacking = run.chosen.filter((t) => !has(t)).map((t) => t.name);
+  if (lacking.length === 0) return;
+  const holders = run.chosen.filter(has).map((t) => t.name);
+  const partly =
+    holders.length > 0
+      ? `, or roll back only the VMs that have it (${snapshotCli(`rollback ${run.name} --vm ${holders.join(",")}`)})`
+      : "";
+  throw new Error(
+    `snapshot set ${run.name} is missing on ${lacking.join(", ")}: nothing was reverted; choose another set (${snapshotCli("list")} shows them)${partly}`,
+  );
+}
+
+async function revertOne(run: SetRun, t: SnapshotTarget): Promise<VmResult> {
+  run.progress(t.name, `reverting to ${run.name}`);
+  try {
+    await run.driver.revertToSnapshot(t.vmx, run.name, { timeoutMs: run.timeoutMs });
+    return done(t.name, `reverted to ${run.name}`);
+  } catch (err) {
+    if (isTimeout(err))
+      return unknown(
+        t.name,
+        `${cutOffText("revertToSnapshot", t.name, run.timeoutMs)}; ${dialogHint(t.name)}, then run ${snapshotCli(`rollback ${run.name} --vm ${t.name}`)}`,
+      );
+    return failed(
+      t.name,
+      `${message(err)}; once fixed, run ${snapshotCli(`rollback ${run.name} --vm ${t.name}`)}`,
     );
   }
+}
 
-  const results = new Map<string, VmResult>();
-  await Promise.all(
-    chosen.map(async (t) => {
-      progress(t.name, `reverting to ${name}`);
-      try {
-        await driver.revertToSnapshot(t.vmx, name, { timeoutMs });
-        results.set(t.name, done(t.name, `reverted to ${name}`));
-      } catch (err) {
-        if (isTimeout(err)) {
-          results.set(
-            t.name,
-            unknown(
-              t.name,
-              `${cutOffText("revertToSnapshot", t.name, timeoutMs)}; ${dialogHint(t.name)}, then roll back ${t.name} again (--vm ${t.name})`,
-            ),
-          );
-        } else {
-          results.set(
-            t.name,
-            failed(t.name, `${message(err)}; roll back ${t.name} again (--vm ${t.name}) once fixed`),
-          );
-        }
-      }
-    }),
-  );
-
-  const reverted = chosen.filter((t) => results.get(t.name)!.outcome === "done");
-  let running: Set<string> | undefined;
+/**
+ * Starts the reverted VMs that the snapshot brought back off, one after the other in start order (cache,
+ * masters, workers, gateways). Returns the VMs that run now.
+ */
+async function startInOrder(run: SetRun, reverted: readonly SnapshotTarget[]): Promise<SnapshotTarget[]> {
+  let running: Set<string>;
   try {
-    running = await runningVmxs(driver, timeoutMs);
+    running = await runningVmxs(run.driver, run.timeoutMs);
   } catch (err) {
     for (const t of reverted)
-      results.set(
+      run.results.set(
         t.name,
         unknown(
           t.name,
-          `reverted to ${name}, but whether it runs cannot be told (${message(err)}); check with snapshot list and start it`,
+          `reverted to ${run.name}, but whether it runs cannot be told (${message(err)}); run ${START_ALL} (it starts the VMs that are off)`,
         ),
       );
+    return [];
   }
   const started: SnapshotTarget[] = [];
-  if (running !== undefined) {
-    for (const t of inStartOrder(reverted)) {
-      if (isIn(running, t)) {
-        started.push(t);
-        continue;
-      }
-      progress(t.name, "starting");
-      try {
-        await driver.start(t.vmx, { timeoutMs });
-        started.push(t);
-      } catch (err) {
-        results.set(
+  for (const t of inStartOrder(reverted)) {
+    if (isIn(running, t)) {
+      started.push(t);
+      continue;
+    }
+    run.progress(t.name, "starting");
+    try {
+      await run.driver.start(t.vmx, { timeoutMs: run.timeoutMs });
+      started.push(t);
+    } catch (err) {
+      run.results.set(
+        t.name,
+        failed(
           t.name,
-          failed(
-            t.name,
-            `reverted to ${name}, but it could not be started: ${message(err)}; start it by hand`,
-          ),
-        );
-      }
+          `reverted to ${run.name}, but it could not be started: ${message(err)}; start it with ${START_ALL}`,
+        ),
+      );
     }
   }
+  return started;
+}
 
-  const ips: Record<string, string> = {};
-  await Promise.all(
-    started.map(async (t) => {
-      progress(t.name, "waiting for its IP address");
-      try {
-        const answer = await lookupGuestIp(driver, {
-          vmx: t.vmx,
-          networks: opts.networks,
-          exclude: opts.exclude,
-          budgetMs: opts.ipWaitMs,
-          perCallMs: Math.min(timeoutMs, 10_000),
-        });
-        if (answer.ip !== "") {
-          ips[t.name] = answer.ip;
-          results.set(t.name, done(t.name, `reverted to ${name}, running at ${answer.ip}`));
-          progress(t.name, `up at ${answer.ip}`);
-        } else {
-          results.set(
-            t.name,
-            unknown(
-              t.name,
-              `reverted to ${name} and started, but no IP within ${seconds(opts.ipWaitMs)} (${answer.detail}); check its console, then run the status command`,
-            ),
-          );
-        }
-      } catch (err) {
-        results.set(
+async function waitForIp(
+  run: SetRun,
+  t: SnapshotTarget,
+  opts: RollbackSetOptions,
+): Promise<{ result: VmResult; ip?: string }> {
+  run.progress(t.name, "waiting for its IP address");
+  try {
+    const answer = await lookupGuestIp(run.driver, {
+      vmx: t.vmx,
+      networks: opts.networks,
+      exclude: opts.exclude,
+      budgetMs: opts.ipWaitMs,
+      perCallMs: Math.min(run.timeoutMs, 10_000),
+    });
+    if (answer.ip === "")
+      return {
+        result: unknown(
           t.name,
-          unknown(t.name, `reverted to ${name} and started, but its IP cannot be read: ${message(err)}`),
-        );
-      }
-    }),
-  );
-
-  const ordered = chosen.map((t) => results.get(t.name)!);
-  return { set: name, ok: !ordered.some(isBad), results: ordered, ips };
+          `reverted to ${run.name} and started, but no IP within ${seconds(opts.ipWaitMs)} (${answer.detail}); read its console (console.log in its VM folder) or open it in Fusion; vm-ips.env keeps its earlier address`,
+        ),
+      };
+    run.progress(t.name, `up at ${answer.ip}`);
+    return { result: done(t.name, `reverted to ${run.name}, running at ${answer.ip}`), ip: answer.ip };
+  } catch (err) {
+    return {
+      result: unknown(
+        t.name,
+        `reverted to ${run.name} and started, but its IP cannot be read: ${message(err)}`,
+      ),
+    };
+  }
 }

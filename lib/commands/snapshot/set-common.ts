@@ -1,5 +1,6 @@
 /**
- * What the snapshot-set operations share (create-set.ts, list-sets.ts, rollback-set.ts, delete-set.ts):
+ * What the snapshot-set operations share (create-set.ts, list-sets.ts, rollback-set.ts, delete-set.ts;
+ * their common course is set-run.ts):
  * one snapshot of the same name on every cluster VM, taken, rolled back and deleted together. Every
  * vmrun call has a deadline, and a call cut off by its deadline is judged by what `listSnapshots`
  * shows afterwards, not assumed.
@@ -26,6 +27,12 @@ export const isBad = (r: VmResult) => r.outcome === "failed" || r.outcome === "u
 export const message = (err: unknown) => (err instanceof Error ? err.message : String(err));
 export const seconds = (ms: number) => `${Number((ms / 1000).toFixed(ms < 10_000 ? 1 : 0))} s`;
 export { isTimeout } from "../../runtime/hypervisor/errors";
+
+/** A snapshot command as the user types it, for the fixes the messages name. */
+export const snapshotCli = (args: string) => `npm run snapshot -- ${args}`;
+
+/** The command that starts every VM that is off (in start order), for VMs a set operation left off. */
+export const START_ALL = "npm run manager -- start-all";
 
 /** What to tell the user about a VM whose vmrun call hung (the usual cause is a dialog in Fusion). */
 export const dialogHint = (vm: string) => `open VMware Fusion, close any dialog or window of ${vm}`;
@@ -61,22 +68,6 @@ export function choose(
 /** Cache, masters, workers, gateways. */
 export function inStartOrder(targets: readonly SnapshotTarget[]): SnapshotTarget[] {
   return startOrder(targets);
-}
-
-/** Snapshot names of every target, or the first listing error (thrown) with `doing` in its message. */
-export async function listAll(
-  driver: Hypervisor,
-  targets: readonly SnapshotTarget[],
-  timeoutMs: number,
-  doing: string,
-): Promise<string[][]> {
-  const settled = await Promise.allSettled(targets.map((t) => driver.listSnapshots(t.vmx, { timeoutMs })));
-  return settled.map((s, i) => {
-    if (s.status === "fulfilled") return s.value;
-    throw new Error(
-      `cannot list the snapshots of ${targets[i].name} ${doing}: ${message(s.reason)}; nothing was changed`,
-    );
-  });
 }
 
 export async function runningVmxs(driver: Hypervisor, timeoutMs: number): Promise<Set<string>> {

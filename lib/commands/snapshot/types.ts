@@ -25,12 +25,21 @@ export interface SetResult {
   readonly results: readonly VmResult[];
 }
 
-/** `<generated>/snapshots/<name>.json`: which VMs a set was taken on, when, and how it ended. */
+/**
+ * Where a set's record stands. Every state is written (atomically) before the step it announces, so a
+ * run killed anywhere leaves a record the next command can finish or undo (records.ts):
+ * pending: being taken (written before the first snapshot); complete: taken on every VM;
+ * failed: a create that failed and could not delete all it took; deleting: being deleted (a prune or a
+ * delete), so the next create or delete finishes it.
+ */
+export type SetRecordState = "pending" | "complete" | "failed" | "deleting";
+
+/** `<generated>/snapshots/<name>.json`: which VMs a set was taken on, when, and where it stands. */
 export interface SetManifest {
   name: string;
   createdAt: string;
   vms: string[];
   consistent: boolean;
-  result: "complete" | "failed" | "rolled-back";
+  result: SetRecordState;
   results: VmResult[];
 }

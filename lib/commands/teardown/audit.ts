@@ -14,6 +14,24 @@ export async function auditTeardown(
   plan: TeardownPlan,
 ): Promise<string[]> {
   const root = path.resolve(projectRoot);
+  const left = await auditVms(driver, projectRoot, plan);
+  const check = (rel: string, what: string) => {
+    if (isPresent(path.resolve(root, rel))) left.push(`${what} ${rel} is still there`);
+  };
+  for (const file of plan.stateFiles) check(file, "Terraform state");
+  check(plan.inventoryFile, "inventory");
+  check(plan.snapshotManifestsDir, "snapshot manifests");
+  if (plan.baseImagesDir !== undefined) check(plan.baseImagesDir, "base images folder");
+  return left;
+}
+
+/** One line per VM of the plan still there: its folder, seed ISO, generated folder, or running. */
+export async function auditVms(
+  driver: Hypervisor,
+  projectRoot: string,
+  plan: TeardownPlan,
+): Promise<string[]> {
+  const root = path.resolve(projectRoot);
   const left: string[] = [];
   const check = (rel: string, what: string) => {
     if (isPresent(path.resolve(root, rel))) left.push(`${what} ${rel} is still there`);
@@ -33,9 +51,5 @@ export async function auditTeardown(
     for (const vmx of runningInside(running ?? [], path.resolve(root, vm.vmDir)))
       left.push(`VM ${vmx} is still running`);
   }
-  for (const file of plan.stateFiles) check(file, "Terraform state");
-  check(plan.inventoryFile, "inventory");
-  check(plan.snapshotManifestsDir, "snapshot manifests");
-  if (plan.baseImagesDir !== undefined) check(plan.baseImagesDir, "base images folder");
   return left;
 }

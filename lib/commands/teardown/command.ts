@@ -57,6 +57,18 @@ function renderTeardownReport(report: TeardownReport): string {
   );
 }
 
+/** This teardown as the user types it, with its options: the fix its messages name. */
+function teardownCli(opts: TeardownCommandOptions): string {
+  const flags = [
+    opts.yes ? "--yes" : "",
+    opts.includeAptCache ? "--include-apt-cache" : "",
+    opts.purgeImages ? "--purge-images" : "",
+    opts.includeOrphans ? "--orphans" : "",
+    opts.skipDestroy ? "--skip-destroy" : "",
+  ].filter((f) => f !== "");
+  return `npm run teardown${flags.length > 0 ? ` -- ${flags.join(" ")}` : ""}`;
+}
+
 export async function teardownCommand(
   ctx: CliContext,
   opts: TeardownCommandOptions,
@@ -75,7 +87,7 @@ export async function teardownCommand(
     const answer = await askLine(io.input, io.err, `teardown deletes for good: ${what}. Go on? [y/N]: `);
     if (answer?.toLowerCase() !== "y" && answer?.toLowerCase() !== "yes") {
       throw new CommandFailedError(
-        "teardown cancelled: nothing was touched; run it again and answer y, or pass --yes",
+        `teardown cancelled: nothing was touched; run it again and answer y, or run ${teardownCli({ ...opts, yes: true })}`,
       );
     }
   }
@@ -89,7 +101,7 @@ export async function teardownCommand(
     io.err.write(`teardown: left behind:\n${report.leftovers.map((l) => `  - ${l}\n`).join("")}`);
     const n = report.leftovers.length;
     throw new CommandFailedError(
-      `teardown is incomplete: ${n} item${n === 1 ? " of the cluster remains" : "s of the cluster remain"} (listed above); fix the cause and run it again`,
+      `teardown is incomplete: ${n} item${n === 1 ? " of the cluster remains" : "s of the cluster remain"} (listed above); fix the cause and run ${teardownCli({ ...opts, yes: true })} again`,
     );
   }
   const left = opts.includeOrphans ? [] : findOrphanVms(ctx.projectRoot, ctx.model);

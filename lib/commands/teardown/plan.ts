@@ -9,8 +9,8 @@ import * as path from "node:path";
 import { ClusterModel } from "../../model/config/model";
 import { HOSTNAME } from "../../model/config/schema";
 
-const CLUSTER_STACK = "k8s-cluster";
-const APT_CACHE_STACK = "apt-cache";
+export const CLUSTER_STACK = "k8s-cluster";
+export const APT_CACHE_STACK = "apt-cache";
 
 export interface TeardownVm {
   readonly name: string;
@@ -45,7 +45,9 @@ export interface TeardownPlan {
   readonly baseImagesDir?: string;
 }
 
-const stateFilesOf = (stack: string) => [`terraform.${stack}.tfstate`, `terraform.${stack}.tfstate.backup`];
+/** A stack's Terraform state file in the project folder (stacks/stack-base.ts's LocalBackend). */
+export const stateFileOf = (stack: string) => `terraform.${stack}.tfstate`;
+const stateFilesOf = (stack: string) => [stateFileOf(stack), `${stateFileOf(stack)}.backup`];
 
 /**
  * VMs of an earlier config: `<name>.vmwarevm` folders in the project's VMs folder whose name is a valid
@@ -70,17 +72,25 @@ export function findOrphanVms(projectRoot: string, model: ClusterModel): Teardow
       fs.lstatSync(path.resolve(projectRoot, model.paths.vmsDir, `${name}.vmwarevm`)).isDirectory(),
     )
     .sort()
-    .map((name) => {
-      const vmDir = `${model.paths.vmsDir}/${name}.vmwarevm`;
-      return {
-        name,
-        vmDir,
-        vmx: `${vmDir}/${name}.vmx`,
-        seedIso: `${vmDir}/seed.iso`,
-        generatedDir: `${model.paths.generatedDir}/${name}`,
-        orphan: true,
-      };
-    });
+    .map((name) => orphanVm(model, name));
+}
+
+/** A VM of an earlier config named `name`: its paths where the model puts a VM of that name. */
+export function orphanVm(model: ClusterModel, name: string): TeardownVm {
+  const vmDir = `${model.paths.vmsDir}/${name}.vmwarevm`;
+  return {
+    name,
+    vmDir,
+    vmx: `${vmDir}/${name}.vmx`,
+    seedIso: `${vmDir}/seed.iso`,
+    generatedDir: `${model.paths.generatedDir}/${name}`,
+    orphan: true,
+  };
+}
+
+/** A plan that holds only `orphans` (no state, inventory or manifests): what `deploy --remove-orphans` removes. */
+export function planOrphanRemoval(model: ClusterModel, orphans: readonly TeardownVm[]): TeardownPlan {
+  return { ...planTeardown(model), vms: [...orphans], stateFiles: [] };
 }
 
 export function planTeardown(

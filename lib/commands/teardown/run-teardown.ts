@@ -5,9 +5,9 @@
  */
 import { CliContext, ensureGeneratedDir } from "../common/context";
 import { withOperationLock } from "../../runtime/ops/operation-lock";
-import { auditTeardown } from "./audit";
-import { planTeardown, TeardownPlan, TeardownScope } from "./plan";
-import { removeFiles, sweepVms, TeardownLog, TeardownRow } from "./sweep";
+import { auditTeardown, auditVms } from "./audit";
+import { planOrphanRemoval, planTeardown, TeardownPlan, TeardownScope, TeardownVm } from "./plan";
+import { removeFiles, removeGeneratedFolders, sweepVms, TeardownLog, TeardownRow } from "./sweep";
 
 export interface DestroyStepResult {
   readonly ok: boolean;
@@ -55,4 +55,22 @@ export async function runTeardown(ctx: CliContext, opts: TeardownOptions = {}): 
     const leftovers = await auditTeardown(ctx.driver, ctx.projectRoot, plan);
     return { plan, destroy, rows, leftovers };
   });
+}
+
+/**
+ * Removes VMs of an earlier config as `teardown --orphans` does (the sweep: stopped if running, deleteVM,
+ * folder removed; then their generated folders) and audits them. Nothing else of the cluster is touched;
+ * the caller holds the operation lock.
+ */
+export async function removeOrphanVms(
+  ctx: CliContext,
+  orphans: readonly TeardownVm[],
+  log: TeardownLog = quiet,
+): Promise<{ rows: TeardownRow[]; leftovers: string[] }> {
+  const plan = planOrphanRemoval(ctx.model, orphans);
+  const rows = [
+    ...(await sweepVms(ctx.driver, ctx.projectRoot, plan, log)),
+    ...removeGeneratedFolders(ctx.projectRoot, plan, log),
+  ];
+  return { rows, leftovers: await auditVms(ctx.driver, ctx.projectRoot, plan) };
 }

@@ -123,24 +123,33 @@ function removeGuarded(item: string, resolve: () => string, log: TeardownLog): T
   }
 }
 
+/** Removes `rel`, which must lie inside the plan's generated directory. */
+function removeGenerated(root: string, plan: TeardownPlan, rel: string, label: string, log: TeardownLog) {
+  return removeGuarded(
+    rel,
+    () =>
+      resolveInside(resolveInside(root, plan.generatedDir, { label: "generated directory" }), rel, {
+        label,
+        base: root,
+      }),
+    log,
+  );
+}
+
+/** The generated folders of the plan's VMs. */
+export function removeGeneratedFolders(
+  projectRoot: string,
+  plan: TeardownPlan,
+  log: TeardownLog,
+): TeardownRow[] {
+  const root = path.resolve(projectRoot);
+  return plan.vms.map((vm) => removeGenerated(root, plan, vm.generatedDir, "generated folder", log));
+}
+
 /** The generated folders of the plan's VMs, the state files, the inventory, the snapshot manifests and (when asked) the base images. */
 export function removeFiles(projectRoot: string, plan: TeardownPlan, log: TeardownLog): TeardownRow[] {
   const root = path.resolve(projectRoot);
-  const rows: TeardownRow[] = [];
-  for (const vm of plan.vms) {
-    rows.push(
-      removeGuarded(
-        vm.generatedDir,
-        () =>
-          resolveInside(
-            resolveInside(root, plan.generatedDir, { label: "generated directory" }),
-            vm.generatedDir,
-            { label: "generated folder", base: root },
-          ),
-        log,
-      ),
-    );
-  }
+  const rows = removeGeneratedFolders(projectRoot, plan, log);
   for (const file of plan.stateFiles)
     rows.push(removeGuarded(file, () => resolveInside(root, file, { label: "state file" }), log));
   rows.push(
@@ -150,18 +159,7 @@ export function removeFiles(projectRoot: string, plan: TeardownPlan, log: Teardo
       log,
     ),
   );
-  rows.push(
-    removeGuarded(
-      plan.snapshotManifestsDir,
-      () =>
-        resolveInside(
-          resolveInside(root, plan.generatedDir, { label: "generated directory" }),
-          plan.snapshotManifestsDir,
-          { label: "snapshot manifests", base: root },
-        ),
-      log,
-    ),
-  );
+  rows.push(removeGenerated(root, plan, plan.snapshotManifestsDir, "snapshot manifests", log));
   if (plan.baseImagesDir !== undefined) {
     const dir = plan.baseImagesDir;
     rows.push(removeGuarded(dir, () => resolveInside(root, dir, { label: "base images directory" }), log));

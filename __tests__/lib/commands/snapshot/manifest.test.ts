@@ -3,6 +3,7 @@ import * as path from "node:path";
 import {
   listManifests,
   manifestPath,
+  readManifests,
   readManifest,
   removeManifest,
   writeManifest,
@@ -73,5 +74,19 @@ describe("manifests", () => {
     await expect(listManifests(dir)).rejects.toThrow(/is malformed at result: .*fix or delete the file/);
     fs.writeFileSync(path.join(dir, "bad.json"), JSON.stringify(manifest("other", "x")));
     await expect(readManifest(dir, "bad")).rejects.toThrow('names the set "other", not "bad"');
+  });
+
+  it("reads the readable manifests past a broken one, naming it, and removes temporaries of dead writers", async () => {
+    await writeManifest(dir, manifest("good", "2025-11-25T10:00:00.000Z"));
+    fs.writeFileSync(path.join(dir, "bad.json"), "{not json");
+    const dead = path.join(dir, ".good.json.partial-999999999");
+    const live = path.join(dir, `.good.json.partial-${process.pid}`);
+    fs.writeFileSync(dead, "{");
+    fs.writeFileSync(live, "{");
+    const { manifests, problems } = await readManifests(dir);
+    expect(manifests.map((m) => m.name)).toEqual(["good"]);
+    expect(problems).toEqual([expect.stringContaining(`${path.join(dir, "bad.json")} is not valid JSON`)]);
+    expect(fs.existsSync(dead)).toBe(false);
+    expect(fs.existsSync(live)).toBe(true); // a writer that still runs keeps its temporary
   });
 });

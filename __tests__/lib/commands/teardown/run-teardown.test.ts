@@ -1,7 +1,7 @@
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { CliContext, loadCliContext } from "../../../../lib/commands/common/context";
+import { CliContext } from "../../../../lib/commands/common/context";
 import { withOperationLock } from "../../../../lib/runtime/ops/operation-lock";
 import { destroyVm } from "../../../../lib/runtime/vm/destroy";
 import { DestroyStep, runTeardown } from "../../../../lib/commands/teardown/run-teardown";
@@ -11,13 +11,15 @@ import {
   CLUSTER_VMS,
   CliProject,
   createCliProject,
-  vmsCalled,
+  fakeCliContext,
+  vmsCalledOn,
 } from "../../../../test-support/cli-project";
+import { FakeHypervisor } from "../../../../test-support/fake-hypervisor";
 
 const VMS = "VMs/k8s_cluster";
 
-/** What a finished deploy leaves: seed ISOs, generated files, both states, the inventory, a base image; two VMs running. */
-function deploy(p: CliProject): void {
+/** What a finished deploy leaves: seed ISOs, generated files, both states, the inventory, a base image; three VMs running. */
+function deploy(p: CliProject, hv: FakeHypervisor): void {
   for (const name of [APT_CACHE, ...CLUSTER_VMS]) {
     const dir = path.dirname(p.vmxOf(name));
     if (fs.existsSync(dir)) fs.writeFileSync(path.join(dir, "seed.iso"), "iso");
@@ -36,8 +38,10 @@ function deploy(p: CliProject): void {
   fs.writeFileSync(path.join(p.root, "generated", "snapshots", "before-upgrade.json"), "{}\n");
   fs.mkdirSync(path.join(p.root, "base_images"));
   fs.writeFileSync(path.join(p.root, "base_images", "noble.qcow2"), "image");
-  for (const name of [APT_CACHE, "k8s-master1", "gateway1"])
-    if (fs.existsSync(p.vmxOf(name))) p.sim.powerOn(p.vmxOf(name));
+  for (const name of [APT_CACHE, "k8s-master1", "gateway1"]) {
+    const vm = hv.vm(p.vmxOf(name));
+    if (vm !== undefined) vm.running = true;
+  }
 }
 
 const exists = (p: CliProject, rel: string) => fs.existsSync(path.join(p.root, rel));
@@ -68,12 +72,14 @@ const failingDestroy: DestroyStep = async () => ({
 describe("runTeardown", () => {
   let p: CliProject;
   let ctx: CliContext;
+  let hv: FakeHypervisor;
   afterEach(() => p.cleanup());
   const setUp = (absent: string[] = []) => {
     p = createCliProject({ absent });
-    deploy(p);
-    ctx = loadCliContext(p.root, { env: p.env });
+    ({ ctx, hv } = fakeCliContext(p));
+    deploy(p, hv);
   };
+  const called = (op: string) => vmsCalledOn(hv, op);
 
   it("after a full deploy leaves nothing of the cluster and keeps the APT cache and base images", async () => {
     setUp();
@@ -88,8 +94,8 @@ describe("runTeardown", () => {
     }
     // gateway1 was not in the (simulated) state: the sweep removed it, after a hard stop.
     expect(report.rows.find((r) => r.item === `${VMS}/gateway1.vmwarevm`)?.outcome).toBe("removed");
-    expect(vmsCalled(p.sim, "stop")).toEqual(["k8s-master1", "gateway1"]);
-    expect(vmsCalled(p.sim, "deleteVM").sort()).toEqual(["gateway1", "k8s-master1", "k8s-worker1"]);
+    expect(called("stopIfRunning")).toEqual(["k8s-master1", "gateway1"]);
+    expect(called("deleteVmIfPresent").sort()).toEqual(["gateway1", "k8s-master1", "k8s-worker1"]);
     for (const f of [
       "terraform.k8s-cluster.tfstate",
       "terraform.k8s-cluster.tfstate.backup",
@@ -101,7 +107,7 @@ describe("runTeardown", () => {
     expect(exists(p, `generated/${APT_CACHE}/${APT_CACHE}.vmx`)).toBe(true);
     expect(exists(p, "terraform.apt-cache.tfstate")).toBe(true);
     expect(exists(p, "base_images/noble.qcow2")).toBe(true);
-    expect(p.sim.vmState(p.vmxOf(APT_CACHE))?.power).toBe("on");
+    expect(hv.vm(p.vmxOf(APT_CACHE))?.running).toBe(true);
   });
 
   it("removes every VM by the sweep when the state is lost and the destroy fails", async () => {
@@ -127,7 +133,7 @@ describe("runTeardown", () => {
       outcome: "already gone",
       detail: "no folder, not running",
     });
-    expect(vmsCalled(p.sim, "deleteVM").sort()).toEqual(["gateway1", "k8s-master1"]);
+    expect(called("deleteVmIfPresent").sort()).toEqual(["gateway1", "k8s-master1"]);
   });
 
   it("with includeAptCache and purgeImages also removes the cache, its state and the base images", async () => {
@@ -138,7 +144,7 @@ describe("runTeardown", () => {
     for (const rel of [`generated/${APT_CACHE}`, "terraform.apt-cache.tfstate", "base_images"])
       expect(exists(p, rel)).toBe(false);
     expect(exists(p, "generated")).toBe(true); // the lock lives there; only the VMs' folders go
-    expect(p.sim.vmState(p.vmxOf(APT_CACHE))?.power).not.toBe("on");
+    expect(hv.vm(p.vmxOf(APT_CACHE))).toBeUndefined();
   });
 
   describe("the path guard", () => {
@@ -167,7 +173,7 @@ describe("runTeardown", () => {
       expect(worker.outcome).toBe("failed");
       expect(worker.detail).toContain("symlink");
       expect(report.leftovers).toEqual([`VM folder ${VMS}/k8s-worker1.vmwarevm is still there`]);
-      expect(vmsCalled(p.sim, "deleteVM").sort()).toEqual(["gateway1", "k8s-master1"]);
+      expect(called("deleteVmIfPresent").sort()).toEqual(["gateway1", "k8s-master1"]);
     });
 
     it("refuses a generated folder that is a symlink to elsewhere", async () => {
@@ -184,21 +190,21 @@ describe("runTeardown", () => {
   it("stops a VM running from another .vmx in a cluster VM folder before removing the folder", async () => {
     setUp();
     const other = writeTestVmx(path.join(p.root, VMS, "k8s-worker1.vmwarevm"), "k8s-worker1-old").vmxPath;
-    p.sim.powerOn(other);
+    hv.addVm(other, { running: true });
     const report = await runTeardown(ctx, {});
     expect(report.leftovers).toEqual([]);
-    expect(p.sim.vmState(other)?.power).toBe("off");
-    expect(vmsCalled(p.sim, "stop")).toContain("k8s-worker1-old");
+    expect(hv.vm(other)?.running).toBe(false);
+    expect(called("stopIfRunning")).toContain("k8s-worker1-old");
     expect(exists(p, `${VMS}/k8s-worker1.vmwarevm`)).toBe(false);
   });
 
   it("reports a VM whose deleteVM fails as left behind", async () => {
     setUp();
-    p.sim.setFaults({
-      commands: {
-        deleteVM: { "k8s-worker1": { fail: "Error: Insufficient permissions in the host operating system" } },
-      },
-    });
+    hv.failNext(
+      "deleteVmIfPresent",
+      { kind: "failed", message: "vmrun deleteVM k8s-worker1 failed: Insufficient permissions" },
+      p.vmxOf("k8s-worker1"),
+    );
     const report = await runTeardown(ctx, {});
     expect(report.rows.find((r) => r.item === `${VMS}/k8s-worker1.vmwarevm`)?.outcome).toBe("failed");
     expect(report.leftovers).toEqual([
@@ -215,7 +221,7 @@ describe("runTeardown", () => {
         "another operation is running: snapshot create",
       );
     });
-    expect(vmsCalled(p.sim, "deleteVM")).toEqual([]);
+    expect(called("deleteVmIfPresent")).toEqual([]);
     expect(exists(p, `${VMS}/k8s-master1.vmwarevm`)).toBe(true);
     expect(exists(p, "terraform.k8s-cluster.tfstate")).toBe(true);
   });
@@ -227,14 +233,14 @@ describe("VMs of an earlier config (orphans)", () => {
 
   it("are removed with includeOrphans, stopped first, and audited; folders with other shapes are still left alone", async () => {
     p = createCliProject();
-    deploy(p);
+    const { ctx, hv } = fakeCliContext(p);
+    deploy(p, hv);
     // k8s-worker9 was in vms once: Terraform dropped it from the state without running its destroy step.
     const orphanDir = path.join(p.root, VMS, "k8s-worker9.vmwarevm");
     writeTestVmx(orphanDir, "k8s-worker9");
-    p.sim.powerOn(path.join(orphanDir, "k8s-worker9.vmx"));
+    hv.addVm(path.join(orphanDir, "k8s-worker9.vmx"), { running: true });
     fs.mkdirSync(path.join(p.root, VMS, "Not_A_Name.vmwarevm"));
     fs.writeFileSync(path.join(p.root, VMS, "notes.txt"), "mine");
-    const ctx = loadCliContext(p.root, { env: p.env });
 
     const without = await runTeardown(ctx, {});
     expect(fs.existsSync(orphanDir)).toBe(true);
@@ -244,7 +250,8 @@ describe("VMs of an earlier config (orphans)", () => {
     const row = report.rows.find((r) => r.item === `${VMS}/k8s-worker9.vmwarevm`);
     expect(row?.outcome).toBe("removed");
     expect(fs.existsSync(orphanDir)).toBe(false);
-    expect(vmsCalled(p.sim, "deleteVM")).toContain("k8s-worker9");
+    expect(vmsCalledOn(hv, "deleteVmIfPresent")).toContain("k8s-worker9");
+    expect(hv.vm(path.join(orphanDir, "k8s-worker9.vmx"))).toBeUndefined();
     expect(report.leftovers).toEqual([]);
     expect(fs.existsSync(path.join(p.root, VMS, "Not_A_Name.vmwarevm"))).toBe(true);
     expect(fs.readFileSync(path.join(p.root, VMS, "notes.txt"), "utf8")).toBe("mine");

@@ -1,7 +1,11 @@
 import { spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { OperationLockedError, withOperationLock } from "../../../../lib/runtime/ops/operation-lock";
+import {
+  currentCommand,
+  OperationLockedError,
+  withOperationLock,
+} from "../../../../lib/runtime/ops/operation-lock";
 import { makeTempDir } from "../../../../test-support/fixtures";
 import { waitUntilDead } from "../../../../test-support/processes";
 import { REPO_ROOT } from "../../../../test-support/run-entry";
@@ -21,6 +25,7 @@ const readLock = () =>
   JSON.parse(fs.readFileSync(lockFile, "utf8")) as {
     pid: number;
     operation: string;
+    command: string;
     startedAt: string;
     host: string;
   };
@@ -52,10 +57,12 @@ describe("withOperationLock", () => {
     expect(locked.holder).toEqual({
       pid: process.pid,
       operation: "snapshot rollback",
+      command: currentCommand(),
       startedAt: readLock().startedAt,
     });
     expect(locked.message).toBe(
-      `another operation is running: snapshot rollback (pid ${process.pid}, since ${locked.holder.startedAt}); wait for it to finish. ` +
+      `another operation is running: snapshot rollback (pid ${process.pid}, command ${JSON.stringify(currentCommand())}, since ${locked.holder.startedAt}); ` +
+        `wait for it to finish and run this again, or stop it (kill ${process.pid}). ` +
         "If that process is gone, the lock is taken over automatically.",
     );
     expect(secondRan).not.toHaveBeenCalled();
@@ -126,5 +133,49 @@ describe("withOperationLock", () => {
     await expect(withOperationLock(generated, "snapshot create", async () => readLock().pid)).resolves.toBe(
       process.pid,
     );
+  });
+
+  it("records the command line as the user typed it", () => {
+    expect(currentCommand(["/usr/bin/node", "/home/u/lab/scripts/snapshot.ts", "create", "base"])).toBe(
+      "scripts/run snapshot create base",
+    );
+    expect(currentCommand(["/usr/bin/node", "/tmp/other.js", "--x"])).toBe("/tmp/other.js --x");
+  });
+
+  it("with a wait, says so once, naming the holder, and runs as soon as the holder lets go", async () => {
+    let release!: () => void;
+    const first = withOperationLock(generated, "deploy", () => new Promise<void>((r) => (release = r)), {
+      command: "scripts/run deploy --auto-approve",
+    });
+    await new Promise((r) => setImmediate(r));
+    const waits: string[] = [];
+    const second = withOperationLock(generated, "snapshot create", async () => readLock().operation, {
+      waitMs: 60_000,
+      onWait: (holder, ms) => waits.push(`${holder.operation} ${holder.pid} ${holder.command} ${ms}`),
+    });
+    // The waiter has seen the lock held (it said so) before the holder lets go.
+    while (waits.length === 0) await new Promise((r) => setTimeout(r, 10));
+    release();
+    await first;
+    await expect(second).resolves.toBe("snapshot create");
+    expect(waits).toEqual([`deploy ${process.pid} scripts/run deploy --auto-approve 60000`]);
+    expect(fs.existsSync(lockFile)).toBe(false);
+  });
+
+  it("with a wait that runs out, refuses naming the holder and how long it waited", async () => {
+    let release!: () => void;
+    const first = withOperationLock(generated, "teardown", () => new Promise<void>((r) => (release = r)));
+    await new Promise((r) => setImmediate(r));
+    const err = await withOperationLock(generated, "deploy", async () => "ran", { waitMs: 1000 }).catch(
+      (e: unknown) => e as Error,
+    );
+    expect(err).toBeInstanceOf(OperationLockedError);
+    expect((err as Error).message).toMatch(
+      new RegExp(
+        `^another operation is running: teardown \\(pid ${process.pid}, command .*, still after waiting 1 s; wait for it to finish`,
+      ),
+    );
+    release();
+    await first;
   });
 });

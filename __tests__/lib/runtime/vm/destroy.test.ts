@@ -2,13 +2,12 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { destroyVm, DestroyVmOptions } from "../../../../lib/runtime/vm/destroy";
-import { VmrunDriver } from "../../../../lib/runtime/hypervisor/vmrun";
-import { createVmrunSim, VmrunSim, writeTestVmx } from "../../../../test-support/vmrun-sim";
+import { FakeHypervisor } from "../../../../test-support/fake-hypervisor";
+import { writeTestVmx } from "../../../../test-support/vmrun-sim";
 
-let sim: VmrunSim;
 let root: string;
 let outside: string;
-let driver: VmrunDriver;
+let hv: FakeHypervisor;
 let messages: string[];
 
 const VMS = "VMs/k8s_cluster";
@@ -17,19 +16,12 @@ const vmxOf = (name: string) => `${vmDirOf(name)}/${name}.vmx`;
 const abs = (rel: string) => path.join(root, rel);
 
 beforeEach(() => {
-  sim = createVmrunSim();
   root = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), "vm-destroy-test-")));
   outside = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), "vm-destroy-outside-")));
-  driver = new VmrunDriver({
-    binary: sim.binary,
-    hostType: "ws",
-    timeoutMs: 15_000,
-    env: sim.env,
-    cwd: root,
-    retryPauseMs: 10,
-  });
+  hv = new FakeHypervisor({ cwd: root });
   for (const name of ["k8s-m1", "k8s-w1"]) {
     writeTestVmx(abs(vmDirOf(name)), name, { iso: true });
+    hv.addVm(abs(vmxOf(name)));
     fs.writeFileSync(abs(`${vmDirOf(name)}/console.log`), "boot log\n"); // a file deleteVM does not know
   }
   fs.mkdirSync(abs("generated/k8s-m1"), { recursive: true });
@@ -42,7 +34,6 @@ beforeEach(() => {
 });
 
 afterEach(() => {
-  sim.cleanup();
   fs.rmSync(root, { recursive: true, force: true });
   fs.rmSync(outside, { recursive: true, force: true });
 });
@@ -76,16 +67,12 @@ describe("destroyVm", () => {
   it("hard-stops a running VM, deletes it through vmrun and removes its folder", async () => {
     const vmx = abs(vmxOf("k8s-m1"));
     const sibling = abs(vmxOf("k8s-w1"));
-    await driver.start(vmx);
-    await driver.start(sibling);
-    const before = sim.calls().length;
-    await destroyVm(driver, options());
-    expect(
-      sim
-        .calls()
-        .slice(before)
-        .map((c) => c.argv.slice(2)),
-    ).toEqual([["list"], ["list"], ["stop", vmx, "hard"], ["deleteVM", vmx]]);
+    hv.vm(vmx)!.running = true;
+    hv.vm(sibling)!.running = true;
+    await destroyVm(hv, options());
+    expect(hv.log()).toEqual(["listRunning", "stopIfRunning k8s-m1", "deleteVmIfPresent k8s-m1"]);
+    // Gone from the hypervisor too (its stop was a hard one: messages below).
+    expect(hv.vm(vmx)).toBeUndefined();
     expect(fs.existsSync(abs(vmDirOf("k8s-m1")))).toBe(false);
     expect(messages).toEqual([
       "stopped (hard)",
@@ -93,28 +80,23 @@ describe("destroyVm", () => {
       `removed ${vmDirOf("k8s-m1")}`,
     ]);
     expectOthersUntouched();
-    expect(sim.vmState(sibling)?.power).toBe("on");
+    expect(hv.vm(sibling)?.running).toBe(true);
   });
 
   it("is idempotent: a second run, or a folder deleted by hand, is fine", async () => {
-    await destroyVm(driver, options());
+    await destroyVm(hv, options());
     expect(fs.existsSync(abs(vmDirOf("k8s-m1")))).toBe(false);
-    const before = sim.calls().length;
+    const before = hv.calls.length;
     messages = [];
-    await destroyVm(driver, options());
-    expect(
-      sim
-        .calls()
-        .slice(before)
-        .map((c) => c.command),
-    ).toEqual(["list"]);
+    await destroyVm(hv, options());
+    expect(hv.log().slice(before)).toEqual(["listRunning"]);
     expect(messages).toEqual([`${vmDirOf("k8s-m1")} was already gone`]);
     expectOthersUntouched();
   });
 
   it("a whole VMs folder deleted by hand is fine too", async () => {
     fs.rmSync(abs("VMs"), { recursive: true });
-    await destroyVm(driver, options());
+    await destroyVm(hv, options());
     expect(messages).toEqual([`${vmDirOf("k8s-m1")} was already gone`]);
     expect(fs.existsSync(abs("generated/k8s-m1/k8s-m1.vmx"))).toBe(true);
   });
@@ -133,15 +115,15 @@ describe("destroyVm", () => {
     ["outside the project", { vmDir: "../gone.vmwarevm", vmx: "../gone.vmwarevm/gone.vmx" }, /outside/],
     ["with a .vmx elsewhere", { vmDir: vmDirOf("gone"), vmx: vmxOf("k8s-w1") }, /VMX path=.*outside/],
   ])("a folder that is gone is still refused when %s", async (_what, over, message) => {
-    await expect(destroyVm(driver, options(over))).rejects.toThrow(message);
-    expect(sim.calls()).toEqual([]);
+    await expect(destroyVm(hv, options(over))).rejects.toThrow(message);
+    expect(hv.calls).toEqual([]);
     expectOthersUntouched();
   });
 
   it("removes a folder whose .vmx is already gone without calling deleteVM", async () => {
     fs.rmSync(abs(vmxOf("k8s-m1")));
-    await destroyVm(driver, options());
-    expect(sim.calls().map((c) => c.command)).toEqual(["list"]);
+    await destroyVm(hv, options());
+    expect(hv.log()).toEqual(["listRunning"]);
     expect(fs.existsSync(abs(vmDirOf("k8s-m1")))).toBe(false);
     expectOthersUntouched();
   });
@@ -166,8 +148,8 @@ describe("destroyVm", () => {
     ["the VMs folder itself", { vmDir: VMS, vmx: vmxOf("k8s-m1") }, /is the directory/],
     ["a .vmx outside the VM folder", { vmx: vmxOf("k8s-w1") }, /outside/],
   ])("refuses %s before any vmrun call", async (_what, over, message) => {
-    await expect(destroyVm(driver, options(over))).rejects.toThrow(message);
-    expect(sim.calls()).toEqual([]);
+    await expect(destroyVm(hv, options(over))).rejects.toThrow(message);
+    expect(hv.calls).toEqual([]);
     expect(fs.existsSync(abs(vmxOf("k8s-m1")))).toBe(true);
     expectOthersUntouched();
   });
@@ -176,10 +158,10 @@ describe("destroyVm", () => {
     fs.mkdirSync(path.join(outside, "evil.vmwarevm"));
     fs.writeFileSync(path.join(outside, "evil.vmwarevm", "evil.vmx"), "x\n");
     fs.symlinkSync(path.join(outside, "evil.vmwarevm"), abs(vmDirOf("evil")));
-    await expect(destroyVm(driver, options({ vmDir: vmDirOf("evil"), vmx: vmxOf("evil") }))).rejects.toThrow(
+    await expect(destroyVm(hv, options({ vmDir: vmDirOf("evil"), vmx: vmxOf("evil") }))).rejects.toThrow(
       /symlink/,
     );
-    expect(sim.calls()).toEqual([]);
+    expect(hv.calls).toEqual([]);
     expect(fs.existsSync(path.join(outside, "evil.vmwarevm", "evil.vmx"))).toBe(true);
     expect(fs.lstatSync(abs(vmDirOf("evil"))).isSymbolicLink()).toBe(true);
   });
@@ -187,19 +169,22 @@ describe("destroyVm", () => {
   it("refuses a VM folder that is a symlink to a sibling VM inside the VMs folder", async () => {
     fs.symlinkSync(abs(vmDirOf("k8s-w1")), abs(vmDirOf("alias")));
     await expect(
-      destroyVm(driver, options({ vmDir: vmDirOf("alias"), vmx: `${vmDirOf("alias")}/k8s-w1.vmx` })),
+      destroyVm(hv, options({ vmDir: vmDirOf("alias"), vmx: `${vmDirOf("alias")}/k8s-w1.vmx` })),
     ).rejects.toThrow(/symlink/);
-    expect(sim.calls()).toEqual([]);
+    expect(hv.calls).toEqual([]);
     expectOthersUntouched();
   });
 
   it("a deleteVM that fails for another reason is reported and the folder is kept", async () => {
-    sim.setFaults({
-      commands: {
-        deleteVM: { "k8s-m1": { fail: "Error: Insufficient permissions in host operating system" } },
+    hv.failNext(
+      "deleteVmIfPresent",
+      {
+        kind: "failed",
+        message: "vmrun deleteVM k8s-m1 failed: Insufficient permissions in host operating system",
       },
-    });
-    await expect(destroyVm(driver, options())).rejects.toThrow(
+      abs(vmxOf("k8s-m1")),
+    );
+    await expect(destroyVm(hv, options())).rejects.toThrow(
       "vmrun deleteVM k8s-m1 failed: Insufficient permissions in host operating system",
     );
     expect(fs.existsSync(abs(vmxOf("k8s-m1")))).toBe(true);

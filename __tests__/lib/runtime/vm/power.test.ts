@@ -3,17 +3,16 @@ import * as path from "node:path";
 import { parseCidr } from "../../../../lib/model/net/ipv4";
 import { runWithDeadline } from "../../../../lib/runtime/process/run-with-deadline";
 import { startVm, stopVm } from "../../../../lib/runtime/vm/power";
-import { VmrunDriver } from "../../../../lib/runtime/hypervisor/vmrun";
 import { createVmProject, VmProject } from "../../../../test-support/vm-project";
-import { VmrunSim } from "../../../../test-support/vmrun-sim";
+import { FakeHypervisor, FakeVm } from "../../../../test-support/fake-hypervisor";
 import { requireTools } from "../../../../test-support/required-tools";
 
 const NAME = "k8s-m1";
 const IP = { networks: [parseCidr("10.10.0.0/24")], exclude: ["10.10.0.100"], pauseMs: 10 };
 
 let vm: VmProject;
-let sim: VmrunSim;
-let driver: VmrunDriver;
+let hv: FakeHypervisor;
+let guest: FakeVm;
 let vmx: string;
 let source: string;
 let messages: string[];
@@ -21,22 +20,17 @@ let messages: string[];
 /** A VM folder with disk, seed and an older .vmx, and the rendered .vmx that start must install. */
 beforeEach(() => {
   vm = createVmProject(NAME, { withCode: false, renderedVmx: true });
-  ({ sim, vmxAbs: vmx } = vm);
+  vmx = vm.vmxAbs;
   source = vm.abs(vm.vmxSource);
-  driver = new VmrunDriver({
-    binary: sim.binary,
-    hostType: "ws",
-    timeoutMs: 15_000,
-    env: sim.env,
-    cwd: vm.root,
-    retryPauseMs: 10,
-  });
+  hv = new FakeHypervisor({ timeoutMs: 15_000, cwd: vm.root });
+  guest = hv.addVm(vmx, { ip: "10.10.0.60" });
   messages = [];
 });
 
 afterEach(() => vm.cleanup());
 
-const argvs = () => sim.calls().map((c) => c.argv.slice(2));
+/** The hypervisor calls made since `from`, as `op vm args`. */
+const callsSince = (from = 0) => hv.log().slice(from);
 const options = (budgetMs = 10_000) => ({
   name: NAME,
   vmx,
@@ -47,14 +41,13 @@ const options = (budgetMs = 10_000) => ({
 
 describe("startVm", () => {
   it("installs the rendered .vmx, starts nogui and returns the IP", async () => {
-    sim.setFaults({ vms: { [NAME]: { ip: "10.10.0.60" } } });
-    expect(await startVm(driver, options())).toBe("10.10.0.60");
+    expect(await startVm(hv, options())).toBe("10.10.0.60");
     expect(fs.readFileSync(vmx, "utf8")).toBe(fs.readFileSync(source, "utf8"));
-    expect(argvs()).toEqual([
-      ["list"],
-      ["start", vmx, "nogui"],
-      ["list"],
-      ["getGuestIPAddress", vmx, "-wait"],
+    expect(callsSince()).toEqual([
+      "listRunning",
+      `start ${NAME}`,
+      "listRunning",
+      `getGuestIPAddress ${NAME} -wait`,
     ]);
     expect(messages).toEqual([
       `installed ${NAME}.vmx`,
@@ -74,69 +67,64 @@ describe("startVm", () => {
           .code,
       ).toBe(0);
       const before = fs.statSync(disk);
-      sim.setFaults({ vms: { [NAME]: { ip: "10.10.0.61" } } });
-      expect(await startVm(driver, { ...options(), disk: { path: disk, sizeGb: 3 } })).toBe("10.10.0.61");
+      expect(await startVm(hv, { ...options(), disk: { path: disk, sizeGb: 3 } })).toBe("10.10.0.60");
       expect(messages).toContain(
         "warning: the disk is 2 GiB but diskGb is 3; existing disks are never resized or re-cloned (that would lose their data). To apply it, destroy and deploy this VM again",
       );
       expect(fs.statSync(disk).mtimeMs).toBe(before.mtimeMs);
       messages = [];
-      await stopVm(driver, vmx);
-      await startVm(driver, { ...options(), disk: { path: disk, sizeGb: 2 } });
+      await stopVm(hv, vmx);
+      await startVm(hv, { ...options(), disk: { path: disk, sizeGb: 2 } });
       expect(messages.filter((m) => m.startsWith("warning"))).toEqual([]);
     },
   );
 
   it("leaves a VM alone that already runs with the same .vmx", async () => {
     fs.copyFileSync(source, vmx);
-    await driver.start(vmx);
-    const bootedAt = sim.vmState(vmx)?.bootedAt;
-    const before = sim.calls().length;
-    expect(await startVm(driver, options())).toMatch(/^10\.10\.0\.\d+$/);
-    expect(
-      sim
-        .calls()
-        .slice(before)
-        .map((c) => c.command),
-    ).toEqual(["list", "list", "getGuestIPAddress"]);
-    expect(sim.vmState(vmx)?.bootedAt).toBe(bootedAt);
+    guest.running = true;
+    expect(await startVm(hv, options())).toBe("10.10.0.60");
+    expect(callsSince()).toEqual(["listRunning", "listRunning", `getGuestIPAddress ${NAME} -wait`]);
   });
 
   it("stops a VM running with an older .vmx (soft), installs the new one and starts it", async () => {
     const old = fs.readFileSync(vmx, "utf8");
-    await driver.start(vmx);
-    const before = sim.calls().length;
-    await startVm(driver, options());
-    expect(
-      sim
-        .calls()
-        .slice(before)
-        .map((c) => c.argv.slice(2)),
-    ).toEqual([
-      ["list"],
-      ["list"],
-      ["stop", vmx, "soft"],
-      ["start", vmx, "nogui"],
-      ["list"],
-      ["getGuestIPAddress", vmx, "-wait"],
+    guest.running = true;
+    // The .vmx is installed only once the VM is down: Fusion reads it at power-on.
+    hv.beforeNext("start", () => expect(fs.readFileSync(vmx, "utf8")).toBe(fs.readFileSync(source, "utf8")));
+    await startVm(hv, options());
+    expect(callsSince()).toEqual([
+      "listRunning",
+      `stopIfRunning ${NAME}`,
+      `start ${NAME}`,
+      "listRunning",
+      `getGuestIPAddress ${NAME} -wait`,
     ]);
     expect(fs.readFileSync(vmx, "utf8")).not.toBe(old);
-    expect(fs.readFileSync(vmx, "utf8")).toBe(fs.readFileSync(source, "utf8"));
     expect(messages[0]).toBe(`settings changed: stopping ${NAME} to apply them`);
-    expect(sim.vmState(vmx)?.power).toBe("on");
+    expect(guest.running).toBe(true);
+  });
+
+  it("asks for a clean shutdown first, within the deadline of one call", async () => {
+    const short = new FakeHypervisor({ timeoutMs: 5_000, cwd: vm.root });
+    short.addVm(vmx, { running: true, ip: "10.10.0.60" });
+    let soft: number | undefined;
+    const stop = short.stopIfRunning.bind(short);
+    short.stopIfRunning = (v, o = {}) => ((soft = o.softTimeoutMs), stop(v, o));
+    await startVm(short, options());
+    expect(soft).toBe(5_000);
   });
 
   it("a missing rendered .vmx fails before any vmrun call and leaves the installed one alone", async () => {
     const old = fs.readFileSync(vmx, "utf8");
     fs.rmSync(source);
-    await expect(startVm(driver, options())).rejects.toThrow(`the rendered VMX ${source} is missing`);
-    expect(sim.calls()).toEqual([]);
+    await expect(startVm(hv, options())).rejects.toThrow(`the rendered VMX ${source} is missing`);
+    expect(hv.calls).toEqual([]);
     expect(fs.readFileSync(vmx, "utf8")).toBe(old);
   });
 
   it("fails honestly when no IP comes, naming the VM, the wait and the console log", async () => {
-    sim.setFaults({ vms: { [NAME]: { ip: "" } } });
-    const err = await startVm(driver, options(1000)).then(
+    guest.ip = undefined;
+    const err = await startVm(hv, options(1000)).then(
       () => undefined,
       (e: Error) => e,
     );
@@ -144,63 +132,59 @@ describe("startVm", () => {
       `${NAME} was started but reported no usable IP within 1 s (VMware Tools did not report an address yet)`,
     );
     expect(err?.message).toContain(path.join(path.dirname(vmx), "console.log"));
-    expect(sim.vmState(vmx)?.power).toBe("on"); // left running for the user to look at
+    expect(guest.running).toBe(true); // left running for the user to look at
   });
 
   it("says the VM 'is running' (not 'was started') when it found it running and no IP came", async () => {
     fs.copyFileSync(source, vmx);
-    await driver.start(vmx);
-    sim.setFaults({ vms: { [NAME]: { ip: "" } } });
-    await expect(startVm(driver, options(500))).rejects.toThrow(
+    guest.running = true;
+    guest.ip = undefined;
+    await expect(startVm(hv, options(500))).rejects.toThrow(
       `${NAME} is running but reported no usable IP within 1 s`,
     );
-    expect(argvs().filter((a) => a[0] === "start")).toHaveLength(1); // only ours above
+    expect(hv.calls.filter((c) => c.op === "start")).toEqual([]);
   });
 
   it("fails clearly when the VM folder is missing, before any vmrun call", async () => {
     fs.rmSync(path.dirname(vmx), { recursive: true });
-    await expect(startVm(driver, options())).rejects.toThrow(
+    await expect(startVm(hv, options())).rejects.toThrow(
       /the VM folder .* of k8s-m1 is missing \(removed by hand\?\); .*run the destroy for this stack and deploy again/,
     );
-    expect(sim.calls()).toEqual([]);
+    expect(hv.calls).toEqual([]);
   });
 
   it("a start that finds the VM already running (a race with list) goes on to the IP", async () => {
     fs.copyFileSync(source, vmx);
-    await driver.start(vmx);
-    sim.setFaults({
-      vms: { [NAME]: { ip: "10.10.0.61" } },
-      commands: { list: { "*": { answer: "Total running VMs: 0\n", times: 1 } } },
-    });
-    expect(await startVm(driver, options())).toBe("10.10.0.61");
-    const start = sim.calls().filter((c) => c.command === "start");
-    expect(start.map((c) => c.exitCode)).toEqual([0, 255]);
-    expect(start[1].stdout).toContain("already running");
+    // Someone else starts the VM between the list and the start.
+    hv.beforeNext("start", () => (guest.running = true));
+    expect(await startVm(hv, options())).toBe("10.10.0.60");
+    expect(callsSince()).toEqual([
+      "listRunning",
+      `start ${NAME}`,
+      "listRunning",
+      `getGuestIPAddress ${NAME} -wait`,
+    ]);
   });
 });
 
 describe("stopVm", () => {
   it("stops a running VM softly when Tools run", async () => {
-    await driver.start(vmx);
-    expect(await stopVm(driver, vmx)).toBe("soft");
-    expect(sim.vmState(vmx)?.power).toBe("off");
+    guest.running = true;
+    expect(await stopVm(hv, vmx)).toBe("soft");
+    expect(guest.running).toBe(false);
   });
 
   it("falls back to a hard stop when Tools are not running", async () => {
-    sim.setFaults({ vms: { [NAME]: { toolsDelaySeconds: 3600 } } });
-    await driver.start(vmx);
-    expect(await stopVm(driver, vmx)).toBe("hard");
-    expect(argvs().filter((a) => a[0] === "stop")).toEqual([
-      ["stop", vmx, "soft"],
-      ["stop", vmx, "hard"],
-    ]);
-    expect(sim.vmState(vmx)?.power).toBe("off");
+    guest.running = true;
+    guest.tools = "installed";
+    expect(await stopVm(hv, vmx)).toBe("hard");
+    expect(guest.running).toBe(false);
   });
 
   it("an off VM and a missing .vmx are no-ops", async () => {
-    expect(await stopVm(driver, vmx)).toBe("not-running");
+    expect(await stopVm(hv, vmx)).toBe("not-running");
     fs.rmSync(vmx);
-    expect(await stopVm(driver, vmx)).toBe("not-present");
-    expect(sim.calls().map((c) => c.command)).toEqual(["list", "list"]);
+    expect(await stopVm(hv, vmx)).toBe("not-present");
+    expect(callsSince()).toEqual([`stopIfRunning ${NAME}`, "listRunning"]);
   });
 });
