@@ -173,7 +173,7 @@ export class FakeHypervisor implements Hypervisor {
   }
 
   async isBuilt(vm: string, opts: CallOptions = {}): Promise<boolean> {
-    return this.enter("isBuilt", vm, [], opts) !== undefined;
+    return this.callOptional("isBuilt", vm, [], opts, (v) => v !== undefined);
   }
 
   async deleteVmIfPresent(vm: string, opts: CallOptions = {}): Promise<boolean> {
