@@ -19,16 +19,8 @@ export interface NetworkPlan {
  * VIPs in their networks, no repeated DNS entries, distinct VRRP ids, every fixed address unique.
  */
 export function checkNetworks(net: ClusterConfig["network"], issues: ConfigIssue[]): NetworkPlan {
-  const cidrOf = (field: string, value: string): Cidr | undefined => {
-    try {
-      return parseCidr(value);
-    } catch (e) {
-      issues.push({ field, value, problem: (e as Error).message });
-      return undefined;
-    }
-  };
-  const nat = cidrOf("network.nat.subnet", net.nat.subnet);
-  const lan = cidrOf("network.lan.subnet", net.lan.subnet);
+  const nat = cidrOf("network.nat.subnet", net.nat.subnet, issues);
+  const lan = cidrOf("network.lan.subnet", net.lan.subnet, issues);
   const inNat = (field: string, value: string, what: string) => {
     if (nat && !isHostInCidr(value, nat))
       issues.push({
@@ -37,6 +29,35 @@ export function checkNetworks(net: ClusterConfig["network"], issues: ConfigIssue
         problem: `${what} must be a host address inside network.nat.subnet ${net.nat.subnet}`,
       });
   };
+  const inDhcp = checkNatAddresses(net, nat, inNat, issues);
+  checkVips(net, lan, inNat, inDhcp, issues);
+  checkRepeats(net, issues);
+  if (net.vrrp.externalRouterId === net.vrrp.internalRouterId) {
+    issues.push({
+      field: "network.vrrp.internalRouterId",
+      value: net.vrrp.internalRouterId,
+      problem: "equals externalRouterId; the two VRRP instances need different router ids (e.g. 51 and 52)",
+    });
+  }
+  return { nat, lan, inNat, inDhcp, claim: fixedAddressClaims(net, issues) };
+}
+
+function cidrOf(field: string, value: string, issues: ConfigIssue[]): Cidr | undefined {
+  try {
+    return parseCidr(value);
+  } catch (e) {
+    issues.push({ field, value, problem: (e as Error).message });
+    return undefined;
+  }
+}
+
+/** The vmnet's gateway, host address and DHCP range; returns whether an address lies in that range. */
+function checkNatAddresses(
+  net: ClusterConfig["network"],
+  nat: Cidr | undefined,
+  inNat: NetworkPlan["inNat"],
+  issues: ConfigIssue[],
+): (ip: string) => boolean {
   inNat("network.nat.gateway", net.nat.gateway, "the NAT gateway");
   inNat("network.nat.hostAddress", net.nat.hostAddress, "the Mac's vmnet address");
   inNat("network.nat.dhcpStart", net.nat.dhcpStart, "the DHCP range start");
@@ -63,6 +84,17 @@ export function checkNetworks(net: ClusterConfig["network"], issues: ConfigIssue
         problem: `lies inside the DHCP range ${net.nat.dhcpStart}-${net.nat.dhcpEnd}; Fusion's convention is .2 for the NAT gateway and .1 for the Mac`,
       });
   }
+  return inDhcp;
+}
+
+/** The external VIP in the LAN, the internal one in the vmnet and outside its DHCP range. */
+function checkVips(
+  net: ClusterConfig["network"],
+  lan: Cidr | undefined,
+  inNat: NetworkPlan["inNat"],
+  inDhcp: NetworkPlan["inDhcp"],
+  issues: ConfigIssue[],
+): void {
   if (lan && !isHostInCidr(net.externalVip, lan)) {
     issues.push({
       field: "network.externalVip",
@@ -78,7 +110,10 @@ export function checkNetworks(net: ClusterConfig["network"], issues: ConfigIssue
       problem: `lies inside the DHCP range ${net.nat.dhcpStart}-${net.nat.dhcpEnd}, so DHCP could hand it to a VM; pick an address below ${net.nat.dhcpStart}`,
     });
   }
+}
 
+/** Each DNS server and search domain listed once. */
+function checkRepeats(net: ClusterConfig["network"], issues: ConfigIssue[]): void {
   for (const [field, list] of [
     ["network.dnsServers", net.dnsServers],
     ["network.dnsSearchDomains", net.dnsSearchDomains],
@@ -92,16 +127,10 @@ export function checkNetworks(net: ClusterConfig["network"], issues: ConfigIssue
         });
     });
   }
+}
 
-  if (net.vrrp.externalRouterId === net.vrrp.internalRouterId) {
-    issues.push({
-      field: "network.vrrp.internalRouterId",
-      value: net.vrrp.internalRouterId,
-      problem: "equals externalRouterId; the two VRRP instances need different router ids (e.g. 51 and 52)",
-    });
-  }
-
-  // Every fixed address must be unique.
+/** Every fixed address must be unique: the network's own are claimed here, the VMs' by the caller. */
+function fixedAddressClaims(net: ClusterConfig["network"], issues: ConfigIssue[]): NetworkPlan["claim"] {
   const taken = new Map<string, string>();
   const claim = (field: string, ip: string) => {
     const owner = taken.get(ip);
@@ -113,6 +142,5 @@ export function checkNetworks(net: ClusterConfig["network"], issues: ConfigIssue
   claim("network.nat.hostAddress", net.nat.hostAddress);
   claim("network.internalVip", net.internalVip);
   claim("network.externalVip", net.externalVip);
-
-  return { nat, lan, inNat, inDhcp, claim };
+  return claim;
 }
