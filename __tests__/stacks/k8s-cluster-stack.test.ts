@@ -451,3 +451,26 @@ describe("static addressing", () => {
     }
   });
 });
+
+describe("a partial role default (roleDefaults: {worker: {memoryMb: 8192}})", () => {
+  const partial = buildClusterModel(
+    parseClusterConfig("roleDefaults: {worker: {memoryMb: 8192}}\n", "test"),
+    {
+      hostArch: "x64",
+      sshPublicKey: FIXTURE_SSH_PUBLIC_KEY,
+      sshPublicKeyPath: "/k.pub",
+    },
+  );
+  const files = resources(synthStacks(partial).cluster, "local_file");
+  const vmxOf = (vm: string) => one(files, `${vm}_vmx`)[1].content as string;
+
+  it("synthesizes the workers at 8192 MB with the built-in vCPUs and disk, the other roles unchanged", () => {
+    for (const vm of ["k8s-worker1", "k8s-worker2"]) {
+      expect(vmxOf(vm)).toContain('memsize = "8192"\n');
+      expect(vmxOf(vm)).toContain('numvcpus = "4"\n');
+      expect(partial.vms.find((v) => v.name === vm)?.diskGb).toBe(40);
+    }
+    expect(vmxOf("k8s-master1")).toContain('memsize = "4096"\n');
+    expect(vmxOf("gateway1")).toContain('memsize = "2048"\n');
+  });
+});

@@ -1,4 +1,4 @@
-import { parseDocument } from "yaml";
+import { parseDocument, type YAMLError } from "yaml";
 import { ConfigError, ConfigIssue, fieldPath } from "./errors";
 import { ClusterConfig, ClusterConfigSchema } from "./schema";
 import { Arch, BaseImageSpec, ClusterModel, Role, VmSpec } from "./model";
@@ -32,11 +32,7 @@ export function parseClusterConfig(text: string, source: string): ClusterConfig 
   if (doc.errors.length > 0) {
     throw new ConfigError(
       source,
-      doc.errors.map((e) => ({
-        field: "",
-        value: undefined,
-        problem: `YAML syntax error: ${e.message.split("\n")[0]}; fix the file's syntax`,
-      })),
+      doc.errors.map((e) => ({ field: "", value: undefined, problem: yamlSyntaxProblem(e) })),
     );
   }
   let data: unknown;
@@ -84,11 +80,25 @@ export function parseClusterConfig(text: string, source: string): ClusterConfig 
             problem: `unknown setting${issue.keys.length > 1 ? "s" : ""}; check the spelling against cluster.example.yaml, or remove it`,
           };
         }
+        // A required setting left out: say so, not only what a value must look like.
+        if ((issue.code === "invalid_type" || issue.code === "invalid_value") && issue.input === undefined)
+          return {
+            field: fieldPath(issue.path),
+            value: undefined,
+            problem: `is missing; this setting is required and ${issue.message}`,
+          };
         return { field: fieldPath(issue.path), value: issue.input, problem: issue.message };
       }),
     );
   }
   return result.data;
+}
+
+/** `YAML syntax error at line 5, column 1: <what>; ...`: the yaml library puts the place (and a snippet) after the text. */
+function yamlSyntaxProblem(e: YAMLError): string {
+  const what = e.message.replace(/ at line \d+, column \d+:?[\s\S]*$/, "").trim();
+  const place = e.linePos ? ` at line ${e.linePos[0].line}, column ${e.linePos[0].col}` : "";
+  return `YAML syntax error${place}: ${what}; fix the file's syntax there`;
 }
 
 function resolveArch(config: ClusterConfig, hostArch: string, issues: ConfigIssue[]): Arch {
