@@ -54,7 +54,7 @@ function proxyFiles(proxyUrl: string): { conf: string; detector: string } {
   const text = renderUserData(
     vmByName(model, "k8s-worker1"),
     model,
-    loadSeedTemplates(path.join(__dirname, "../../../templates")),
+    loadSeedTemplates(path.join(__dirname, "../../../../templates")),
     SEED_VARIABLE_EXPRESSIONS,
   );
   const userData = YAML.parse(resolveTerraformText(text, { apt_proxy_url: proxyUrl }));

@@ -30,7 +30,7 @@ import {
   SEED_VARIABLE_EXPRESSIONS,
 } from "../../../../test-support/terraform-template";
 
-const templates: SeedTemplates = loadSeedTemplates(path.join(__dirname, "../../../templates"));
+const templates: SeedTemplates = loadSeedTemplates(path.join(__dirname, "../../../../templates"));
 const EXCLUDED_NICS = ["docker*", "veth*", "cni*", "flannel*", "cali*", "cilium*", "vxlan*", "kube-ipvs*"];
 
 interface WriteFile {
@@ -99,7 +99,7 @@ describe.each(cases)("seed of %s (role %s, %s)", (name, role, arch) => {
     }
     expect(applier?.permissions).toBe("0755");
     expect(applier?.content).toBe(
-      fs.readFileSync(path.join(__dirname, "../../../templates/guest-apply.py"), "utf8"),
+      fs.readFileSync(path.join(__dirname, "../../../../templates/guest-apply.py"), "utf8"),
     );
   });
 
@@ -286,7 +286,7 @@ describe("model variations", () => {
     const b = renderSeedFiles(
       gw,
       modelFixture(),
-      loadSeedTemplates(path.join(__dirname, "../../../templates")),
+      loadSeedTemplates(path.join(__dirname, "../../../../templates")),
       SEED_VARIABLE_EXPRESSIONS,
       "x",
     );

@@ -19,7 +19,7 @@ import {
   SEED_VARIABLE_EXPRESSIONS,
 } from "../../../../test-support/terraform-template";
 
-const TEMPLATES_DIR = path.join(__dirname, "../../../templates");
+const TEMPLATES_DIR = path.join(__dirname, "../../../../templates");
 
 // Concurrent: each case waits on a child process, so the runs overlap instead of queueing.
 const itCloudInit = requireTools("cloud-init").itConcurrent;
