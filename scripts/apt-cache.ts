@@ -2,6 +2,7 @@
 import { Command } from "commander";
 import { loadClusterConfig } from "../lib/runtime/load/cluster-config";
 import { CommandFailedError } from "../lib/commands/common/report";
+import { hostWords } from "../lib/model/host-words";
 import { runMain } from "../lib/runtime/entry/main";
 import { aptCacheStatus, formatAptCacheStatus, isHealthy } from "../lib/commands/apt-cache/status";
 
@@ -28,7 +29,7 @@ runMain("apt-cache", async () => {
       );
       if (!isHealthy(status)) {
         throw new CommandFailedError(
-          `${status.name} is not healthy: ${status.error ?? (status.reachable ? `apt-cacher-ng is ${status.report?.service}` : `${status.address}:${status.port} does not answer from this Mac`)}`,
+          `${status.name} is not healthy: ${status.error ?? (status.reachable ? `apt-cacher-ng is ${status.report?.service}` : `${status.address}:${status.port} does not answer from ${hostWords(process.platform).thisHost}`)}`,
         );
       }
     });

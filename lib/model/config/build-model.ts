@@ -8,11 +8,14 @@ import { checkNetworks } from "./network-checks";
 import { inventoryVariableName } from "./vm-files";
 import { buildVmSpecs } from "./vm-specs";
 import type { Cidr } from "../net/ipv4";
+import { hostWords } from "../host-words";
 
 /** What main.ts learned from the outside world, handed in so that model building stays pure. */
 export interface HostFacts {
   /** `process.arch` of the Mac: `x64` or `arm64`. */
   readonly hostArch: string;
+  /** `process.platform`: only the words of messages depend on it (lib/model/host-words.ts). @default "linux" */
+  readonly platform?: string;
   /** Content of the SSH public key file, or undefined when it could not be read. */
   readonly sshPublicKey: string | undefined;
   /** The path that was read (for messages). */
@@ -122,7 +125,7 @@ export function buildClusterModel(
   const issues: ConfigIssue[] = [];
   const arch = resolveArch(config, host.hostArch, issues);
   const publicKey = checkSshKey(host, issues);
-  const network = checkNetworks(config.network, issues);
+  const network = checkNetworks(config.network, issues, hostWords(host.platform ?? "linux"));
   const { aptVm, vms } = buildVmSpecs(config, network, issues);
   checkGatewaysHaveMasters(vms, issues);
   checkInventoryNames([aptVm, ...vms], issues);

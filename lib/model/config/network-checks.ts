@@ -1,5 +1,6 @@
 import type { ConfigIssue } from "./errors";
 import type { ClusterConfig } from "./schema";
+import type { HostWords } from "../host-words";
 import { Cidr, inRange, ipToInt, isHostInCidr, parseCidr } from "../net/ipv4";
 
 /** What the network checks found, for the checks of the VMs' own addresses. */
@@ -18,7 +19,11 @@ export interface NetworkPlan {
  * The rules of network.*: subnets, gateway and host address in the NAT subnet and outside DHCP, the
  * VIPs in their networks, no repeated DNS entries, distinct VRRP ids, every fixed address unique.
  */
-export function checkNetworks(net: ClusterConfig["network"], issues: ConfigIssue[]): NetworkPlan {
+export function checkNetworks(
+  net: ClusterConfig["network"],
+  issues: ConfigIssue[],
+  words: HostWords,
+): NetworkPlan {
   const nat = cidrOf("network.nat.subnet", net.nat.subnet, issues);
   const lan = cidrOf("network.lan.subnet", net.lan.subnet, issues);
   const inNat = (field: string, value: string, what: string) => {
@@ -29,7 +34,7 @@ export function checkNetworks(net: ClusterConfig["network"], issues: ConfigIssue
         problem: `${what} must be a host address inside network.nat.subnet ${net.nat.subnet}`,
       });
   };
-  const inDhcp = checkNatAddresses(net, nat, inNat, issues);
+  const inDhcp = checkNatAddresses(net, nat, inNat, issues, words);
   checkVips(net, lan, inNat, inDhcp, issues);
   checkRepeats(net, issues);
   if (net.vrrp.externalRouterId === net.vrrp.internalRouterId) {
@@ -57,9 +62,10 @@ function checkNatAddresses(
   nat: Cidr | undefined,
   inNat: NetworkPlan["inNat"],
   issues: ConfigIssue[],
+  words: HostWords,
 ): (ip: string) => boolean {
   inNat("network.nat.gateway", net.nat.gateway, "the NAT gateway");
-  inNat("network.nat.hostAddress", net.nat.hostAddress, "the Mac's vmnet address");
+  inNat("network.nat.hostAddress", net.nat.hostAddress, `${words.host}'s vmnet address`);
   inNat("network.nat.dhcpStart", net.nat.dhcpStart, "the DHCP range start");
   inNat("network.nat.dhcpEnd", net.nat.dhcpEnd, "the DHCP range end");
   const dhcpOk =
@@ -81,7 +87,7 @@ function checkNatAddresses(
       issues.push({
         field,
         value: ip,
-        problem: `lies inside the DHCP range ${net.nat.dhcpStart}-${net.nat.dhcpEnd}; Fusion's convention is .2 for the NAT gateway and .1 for the Mac`,
+        problem: `lies inside the DHCP range ${net.nat.dhcpStart}-${net.nat.dhcpEnd}; ${words.product}'s convention is .2 for the NAT gateway and .1 for ${words.host}`,
       });
   }
   return inDhcp;

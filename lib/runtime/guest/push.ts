@@ -1,3 +1,4 @@
+import { hostWords } from "../../model/host-words";
 import { isIPv4 } from "../../model/net/ipv4";
 import { GUEST_APPLIER_PATH } from "../../model/render/cloud-init";
 import { isAuthFailure, isUnreachable, sshRun, type SshTarget } from "../ssh/ssh";
@@ -44,7 +45,7 @@ async function waitForSsh(opts: PushOptions, deadline: number): Promise<void> {
     const left = deadline - Date.now();
     if (left <= 0) {
       throw new Error(
-        `${vmName}: SSH to ${target.user}@${target.host} did not answer within ${Math.round(opts.waitMs / 1000)} s (last: ${last || "no answer"}); check the VM is running (npm run manager -- status) and that the Mac reaches ${target.host}`,
+        `${vmName}: SSH to ${target.user}@${target.host} did not answer within ${Math.round(opts.waitMs / 1000)} s (last: ${last || "no answer"}); check the VM is running (npm run manager -- status) and that ${hostWords(process.platform).host} reaches ${target.host}`,
       );
     }
     const result = await sshRun(target, ["true"], {

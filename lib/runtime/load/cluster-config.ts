@@ -15,6 +15,8 @@ export interface LoadOptions {
   readonly homeDir?: string;
   /** @default process.arch */
   readonly hostArch?: string;
+  /** @default process.platform */
+  readonly platform?: string;
 }
 
 export interface LoadedConfig {
@@ -73,6 +75,7 @@ export function loadClusterConfig(opts: LoadOptions): LoadedConfig {
     config,
     {
       hostArch: opts.hostArch ?? process.arch,
+      platform: opts.platform ?? process.platform,
       sshPublicKey: key,
       sshPublicKeyPath: keyPath,
       ...(keyProblem !== undefined ? { sshPublicKeyProblem: keyProblem } : {}),

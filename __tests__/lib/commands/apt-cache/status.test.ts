@@ -13,8 +13,8 @@ import { requireTools } from "../../../../test-support/required-tools";
 // The ssh test double runs the real templates/apt-cache-stats.py with python3.
 const python = requireTools("python3");
 
-const SSH_SIM = path.resolve(__dirname, "../../../test-support/ssh-sim");
-const STATS = path.resolve(__dirname, "../../../templates/apt-cache-stats.py");
+const SSH_SIM = path.resolve(__dirname, "../../../../test-support/ssh-sim");
+const STATS = path.resolve(__dirname, "../../../../templates/apt-cache-stats.py");
 
 describe("apt cache status", () => {
   let simDir: string;
@@ -69,9 +69,12 @@ describe("apt cache status", () => {
       report: { service: "active", requests: 2, hits: 1, misses: 1 },
     });
     expect(isHealthy(status)).toBe(true);
-    const text = formatAptCacheStatus(status);
+    const text = formatAptCacheStatus(status, "darwin");
     expect(text).toMatch(/^hits\s+1 \(50% of requests\)$/m);
     expect(text).toMatch(/^reachable from this Mac\s+yes$/m);
+    // The host's words: a Linux host is not a Mac.
+    expect(formatAptCacheStatus(status, "linux")).toMatch(/^reachable from this host\s+yes$/m);
+    expect(formatAptCacheStatus(status, "linux")).not.toMatch(/Mac/);
     const calls = fs
       .readFileSync(path.join(simDir, "calls.log"), "utf8")
       .trim()
