@@ -3,6 +3,7 @@ import { Command } from "commander";
 import { loadClusterConfig } from "../lib/runtime/load/cluster-config";
 import { CommandFailedError } from "../lib/commands/common/report";
 import { hostWords } from "../lib/model/host-words";
+import { explainSubcommands } from "../lib/commands/cli/subcommands";
 import { runMain } from "../lib/runtime/entry/main";
 import { aptCacheStatus, formatAptCacheStatus, isHealthy } from "../lib/commands/apt-cache/status";
 
@@ -33,5 +34,5 @@ runMain("apt-cache", async () => {
         );
       }
     });
-  await program.parseAsync(process.argv);
+  await explainSubcommands(program, "npm run apt-cache --").parseAsync(process.argv);
 });

@@ -85,6 +85,11 @@ function wrapLines(text: string, width: number): string[] {
   return lines;
 }
 
+/** `text` broken at spaces into lines of at most `width` characters; unchanged without a width. */
+export function wrapText(text: string, width: number | undefined): string {
+  return width === undefined ? text : wrapLines(text, Math.max(8, width)).join("\n");
+}
+
 /** A row's note: indented lines across the whole width (one line when there is no width). */
 function noteLines(text: string, width: number | undefined, indent = "  "): string[] {
   if (width === undefined) return [`${indent}${text}`];
