@@ -29,7 +29,9 @@ const LAYERS = [
   [
     "lib/commands/apt-cache",
     "lib/commands/doctor",
+    "lib/commands/render",
     "lib/commands/snapshot",
+    "lib/commands/ssh",
     "lib/commands/status",
     "lib/commands/teardown",
   ],

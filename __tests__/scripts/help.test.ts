@@ -19,6 +19,7 @@ const HELP: ReadonlyArray<[string, string[], string]> = [
   ["apt-cache", ["--help"], "Usage: apt-cache [options] [command]"],
   ["apt-cache", ["status", "--help"], "Usage: apt-cache status [options]"],
   ["configure", ["--help"], "Usage: configure [options]"],
+  ["render", ["--help"], "Usage: render [options] <vm>"],
 ];
 
 describe("--help on every day-two command", () => {
