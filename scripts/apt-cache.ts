@@ -4,6 +4,7 @@ import { loadClusterConfig } from "../lib/runtime/load/cluster-config";
 import { CommandFailedError } from "../lib/commands/common/report";
 import { hostWords } from "../lib/model/host-words";
 import { explainSubcommands } from "../lib/commands/cli/subcommands";
+import { vmSshTarget } from "../lib/runtime/ssh/vm-target";
 import { runMain } from "../lib/runtime/entry/main";
 import { aptCacheStatus, formatAptCacheStatus, isHealthy } from "../lib/commands/apt-cache/status";
 
@@ -17,11 +18,7 @@ runMain("apt-cache", async () => {
       const { model } = loadClusterConfig({ projectRoot: process.cwd() });
       const status = await aptCacheStatus({
         name: model.aptCache.vm.name,
-        target: {
-          host: model.aptCache.address,
-          user: model.ssh.user,
-          ...(model.ssh.identityFile !== undefined ? { identityFile: model.ssh.identityFile } : {}),
-        },
+        target: vmSshTarget(process.cwd(), model, model.aptCache.vm, model.aptCache.address),
         port: model.aptCache.port,
         timeoutMs: 30_000,
       });

@@ -21,7 +21,8 @@ export type Tool =
   | "shellcheck"
   | "python3"
   | "terraform"
-  | "apt-get";
+  | "apt-get"
+  | "sshd";
 
 interface ToolInfo {
   /** What the tests use it for and how to get it, in the words of the summary. */
@@ -123,6 +124,11 @@ export const TOOLS: Record<Tool, ToolInfo> = {
     what: "terraform (terraform providers schema / validate on the synthesized JSON)",
     install: "HashiCorp's apt repository: apt-get install terraform; brew install hashicorp/tap/terraform",
     find: () => findProgram("terraform"),
+  },
+  sshd: {
+    what: "OpenSSH's sshd and ssh-keygen (a real sshd on 127.0.0.1 proves the host key pinning)",
+    install: "apt-get install openssh-server openssh-client; macOS has both",
+    find: () => findProgram("sshd", { sbin: true }) !== undefined && findProgram("ssh-keygen") !== undefined,
   },
   "apt-get": {
     what: "apt-get (the APT proxy auto-detect script, as apt runs it)",

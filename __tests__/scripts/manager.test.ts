@@ -77,13 +77,22 @@ describe("scripts/manager.ts", () => {
         .readFileSync(path.join(p.env.SSH_SIM_DIR, "calls.log"), "utf8")
         .trim()
         .split("\n")
-        .map((l) => JSON.parse(l) as { remote: string[] });
+        .map((l) => JSON.parse(l) as { remote: string[]; host: string; opts: Record<string, string> });
       expect(calls.map((c) => c.remote.join(" ")).sort()).toEqual([
         "cloud-init status",
         "cloud-init status",
         "cloud-init status",
         "ip -4 -o addr show",
       ]);
+      // Each guest is asked with its own pinned host keys, filed under its name.
+      const ipOf = (name: string) => row(name) as unknown as { ip: string };
+      for (const c of calls) {
+        const vm = ["gateway1", "k8s-master1", "k8s-worker1"].find((n) => ipOf(n).ip === c.host)!;
+        expect(c.opts).toMatchObject({
+          HostKeyAlias: vm,
+          UserKnownHostsFile: `"${path.join(p.root, "VMs/k8s_cluster", `${vm}.vmwarevm`, "known_hosts")}"`,
+        });
+      }
       const skipped = await manager(["status", "--no-guest", "--json"]);
       expect(
         (JSON.parse(skipped.stdout) as { cloudInit?: string }[]).every((x) => x.cloudInit === undefined),

@@ -307,6 +307,9 @@ describe("role files installed once the addresses are known (guest-config)", () 
         SSH_USER: "ubuntu",
         GUEST_MANIFEST: "${self.triggers.manifest_path}",
         GUEST_WAIT_SECONDS: "900",
+        // Where the VM's host keys are pinned, and the console cloud-init prints them on.
+        SSH_KNOWN_HOSTS: `VMs/k8s_cluster/${n}.vmwarevm/known_hosts`,
+        SSH_CONSOLE_LOG: `VMs/k8s_cluster/${n}.vmwarevm/console.log`,
       });
     }
   });

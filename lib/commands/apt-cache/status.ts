@@ -1,7 +1,7 @@
 import * as net from "node:net";
 import { hostWords } from "../../model/host-words";
 import { APT_CACHE_STATS_PATH } from "../../model/render/cloud-init";
-import { sshRun, type SshTarget } from "../../runtime/ssh/ssh";
+import { hostKeyRefusalMessage, isHostKeyRefusal, sshRun, type SshTarget } from "../../runtime/ssh/ssh";
 
 /** What `npm run apt-cache -- status` shows: the report from the cache VM plus a check from the host. */
 export interface AptCacheStatus {
@@ -68,9 +68,10 @@ export async function aptCacheStatus(opts: {
   const why = result.timedOut
     ? `no answer within ${Math.round(opts.timeoutMs / 1000)} s`
     : (result.stderr.trim().split("\n").pop() ?? "") || `exit ${result.code}`;
+  if (isHostKeyRefusal(result)) return { ...base, error: hostKeyRefusalMessage(target, result.pinSource) };
   const fix = /not found|No such file/.test(why)
     ? `the VM has no ${APT_CACHE_STATS_PATH} (its seed predates it): recreate it with npm run teardown -- --include-apt-cache and cdktf deploy`
-    : `check that ${opts.name} runs (npm run manager -- status) and that ssh ${target.user}@${target.host} works`;
+    : `check that ${opts.name} runs (npm run manager -- status) and that npm run ssh -- ${opts.name} true works`;
   return { ...base, error: `ssh ${target.user}@${target.host} failed: ${why}; ${fix}` };
 }
 
