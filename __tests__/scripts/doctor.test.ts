@@ -40,7 +40,7 @@ describe("scripts/doctor.ts", () => {
     const fix = (end < 0 ? rest : rest.slice(0, end)).find((l) => l.startsWith("  fix: "));
     return fix?.slice("  fix: ".length);
   };
-  const ROW = /^(status|-------|ok|warning|FAIL)\s+\S|^  fix: /;
+  const ROW = /^(status|-------|ok|warning|FAIL)\s+\S|^ {2}fix: /;
 
   it("prints a table row per check with its fix under it, and exits 1 on a wrong vmnet2 subnet", async () => {
     const r = await run([]);
@@ -79,7 +79,7 @@ describe("scripts/doctor.ts", () => {
     expect(only.code).toBe(1);
     const lines = only.stdout.trimEnd().split("\n");
     expect(lines.length).toBeGreaterThan(2);
-    expect(lines.slice(2).every((l) => /^FAIL |^  fix: /.test(l))).toBe(true);
+    expect(lines.slice(2).every((l) => /^FAIL |^ {2}fix: /.test(l))).toBe(true);
     expect(lines.some((l) => l.includes("vmnet2 subnet"))).toBe(true);
 
     const json = await run(["--json"]);

@@ -25,7 +25,7 @@ export interface RenderedFile {
 const sha256 = (text: string) => createHash("sha256").update(text).digest("hex");
 
 /** A placeholder for an address discovered only at deploy. */
-export const unknownAddress = (vm: string) => `<address of ${vm}: known after the deploy>`;
+const unknownAddress = (vm: string) => `<address of ${vm}: known after the deploy>`;
 
 /**
  * The seed: user-data and network-config as rendered text, meta-data with the instance id the deploy
