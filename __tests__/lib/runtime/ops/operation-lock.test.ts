@@ -78,7 +78,7 @@ describe("withOperationLock", () => {
     const script = path.join(root, "holder.ts");
     fs.writeFileSync(
       script,
-      `import { withOperationLock } from ${JSON.stringify(path.join(REPO_ROOT, "lib", "ops", "operation-lock"))};\n` +
+      `import { withOperationLock } from ${JSON.stringify(path.join(REPO_ROOT, "lib", "runtime", "ops", "operation-lock"))};\n` +
         `withOperationLock(${JSON.stringify(generated)}, "snapshot create", () => { console.log("locked"); return new Promise(() => setInterval(() => undefined, 1000)); });\n`,
     );
     const child = spawn(...tsCommand(script), { cwd: REPO_ROOT, stdio: ["ignore", "pipe", "pipe"] });
@@ -110,7 +110,7 @@ describe("withOperationLock", () => {
     fs.writeFileSync(
       script,
       `import * as fs from "node:fs";\n` +
-        `import { withOperationLock } from ${JSON.stringify(path.join(REPO_ROOT, "lib", "ops", "operation-lock"))};\n` +
+        `import { withOperationLock } from ${JSON.stringify(path.join(REPO_ROOT, "lib", "runtime", "ops", "operation-lock"))};\n` +
         `withOperationLock(${JSON.stringify(generated)}, "snapshot create", async () => { fs.writeFileSync(${JSON.stringify(path.join(root, "seen"))}, fs.readFileSync(${JSON.stringify(lockFile)})); process.exit(130); });\n`,
     );
     const child = spawn(...tsCommand(script), { cwd: REPO_ROOT, stdio: "ignore" });
