@@ -311,6 +311,14 @@ async function runClusterChecks(
     hostAddresses: { nat: model.network.nat.hostAddress, lan: LAN_HOST_ADDRESS },
     hostConnect: (address, port, timeoutMs) => tcpProbe(namespace, address, port, timeoutMs),
     log,
+    // The project's scripts/run enters the test network itself (e2e/lib/launcher-in-netns.sh).
+    runProduct: (entry, args, timeoutMs) =>
+      runWithDeadline(path.join(projectDir, "scripts", "run"), [entry, ...args], {
+        cwd: projectDir,
+        timeoutMs,
+        env: { ...process.env, E2E_NETNS: namespace },
+      }),
+    projectFile: (rel) => path.join(projectDir, rel),
   };
   for (const check of CLUSTER_CHECKS.filter((c) => c.appliesTo(model))) {
     log(`cluster check: ${check.name}`);

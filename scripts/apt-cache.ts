@@ -2,6 +2,9 @@
 import { Command } from "commander";
 import { loadClusterConfig } from "../lib/runtime/load/cluster-config";
 import { CommandFailedError } from "../lib/commands/common/report";
+import { hostWords } from "../lib/model/host-words";
+import { explainSubcommands } from "../lib/commands/cli/subcommands";
+import { vmSshTarget } from "../lib/runtime/ssh/vm-target";
 import { runMain } from "../lib/runtime/entry/main";
 import { aptCacheStatus, formatAptCacheStatus, isHealthy } from "../lib/commands/apt-cache/status";
 
@@ -15,11 +18,7 @@ runMain("apt-cache", async () => {
       const { model } = loadClusterConfig({ projectRoot: process.cwd() });
       const status = await aptCacheStatus({
         name: model.aptCache.vm.name,
-        target: {
-          host: model.aptCache.address,
-          user: model.ssh.user,
-          ...(model.ssh.identityFile !== undefined ? { identityFile: model.ssh.identityFile } : {}),
-        },
+        target: vmSshTarget(process.cwd(), model, model.aptCache.vm, model.aptCache.address),
         port: model.aptCache.port,
         timeoutMs: 30_000,
       });
@@ -28,9 +27,9 @@ runMain("apt-cache", async () => {
       );
       if (!isHealthy(status)) {
         throw new CommandFailedError(
-          `${status.name} is not healthy: ${status.error ?? (status.reachable ? `apt-cacher-ng is ${status.report?.service}` : `${status.address}:${status.port} does not answer from this Mac`)}`,
+          `${status.name} is not healthy: ${status.error ?? (status.reachable ? `apt-cacher-ng is ${status.report?.service}` : `${status.address}:${status.port} does not answer from ${hostWords(process.platform).thisHost}`)}`,
         );
       }
     });
-  await program.parseAsync(process.argv);
+  await explainSubcommands(program, "npm run apt-cache --").parseAsync(process.argv);
 });

@@ -11,7 +11,10 @@ runMain("configure", async () => {
       "write a cluster.yaml for this host: the LAN of the default route, a free external VIP at its high end, and a cluster size that fits the memory",
     )
     .option("--dry-run", "print what would be written; write nothing")
-    .option("--force", "replace an existing cluster.yaml (the diff is shown, the old file kept as .bak)")
+    .option(
+      "--force",
+      "update an existing cluster.yaml: recompute the LAN, the external VIP and the cluster size, keep every other setting (the diff is shown, the old file kept as .bak)",
+    )
     .option("--no-probe", "do not ping/ARP the VIP candidates on the LAN (take the first one)")
     .parse(process.argv);
   const opts = program.opts<{ dryRun?: boolean; force?: boolean; probe: boolean }>();

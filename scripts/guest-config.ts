@@ -2,7 +2,8 @@
  * Terraform entry point: installs a VM's role files (the /etc/hosts block; keepalived and nginx on
  * gateways) over SSH once the VM and every address they mention are up.
  * Env: lib/model/entry/contracts.ts GUEST_CONFIG (SSH_HOST: its address; GUEST_MANIFEST:
- * generated/<vm>/guest/manifest.json; SSH_IDENTITY_FILE: private key, `~/` allowed).
+ * generated/<vm>/guest/manifest.json; SSH_IDENTITY_FILE: private key, `~/` allowed; SSH_KNOWN_HOSTS and
+ * SSH_CONSOLE_LOG: where the VM's host keys are pinned and printed, lib/runtime/ssh/host-keys.ts).
  */
 import { GUEST_CONFIG } from "../lib/model/entry/contracts";
 import { log, runMain } from "../lib/runtime/entry/main";
@@ -24,6 +25,11 @@ runMain("guest-config", async () => {
       user: input.SSH_USER,
       port: input.SSH_PORT,
       ...(identityFile !== undefined ? { identityFile } : {}),
+      hostKeys: {
+        alias: vmName,
+        knownHostsFile: resolveInside(process.cwd(), input.SSH_KNOWN_HOSTS, { label: "SSH_KNOWN_HOSTS" }),
+        consoleLog: resolveInside(process.cwd(), input.SSH_CONSOLE_LOG, { label: "SSH_CONSOLE_LOG" }),
+      },
     },
     bundle,
     waitMs: input.GUEST_WAIT_SECONDS * 1000,

@@ -101,11 +101,11 @@ export function startCli(
   p: CliProject,
   entry: string,
   args: readonly string[],
-  opts: { input?: string; timeoutMs?: number } = {},
+  opts: { input?: string; timeoutMs?: number; env?: Record<string, string> } = {},
 ): CliRun {
   const started = startEntry(entry, {
     projectRoot: p.root,
-    env: p.env,
+    env: { ...p.env, ...opts.env },
     args,
     input: opts.input ?? "",
     timeoutMs: opts.timeoutMs ?? 60_000,
@@ -117,7 +117,7 @@ export function runCli(
   p: CliProject,
   entry: string,
   args: readonly string[],
-  opts: { input?: string; timeoutMs?: number } = {},
+  opts: { input?: string; timeoutMs?: number; env?: Record<string, string> } = {},
 ): Promise<EntryResult> {
   return startCli(p, entry, args, opts).done;
 }

@@ -12,4 +12,7 @@ export default function globalSetup(): void {
   const file = path.join(dir, "skips.jsonl");
   fs.writeFileSync(file, "");
   process.env[SKIPS_FILE_ENV] = file;
+  // Tables wrap to COLUMNS when it is set (lib/commands/common/report.ts): a shell that exports it must
+  // not change what in-process tests see; a test that wants a width passes it.
+  delete process.env.COLUMNS;
 }

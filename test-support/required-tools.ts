@@ -23,6 +23,7 @@ export type Tool =
   | "python3"
   | "terraform"
   | "apt-get"
+  | "sshd"
   | "real-terraform"
   | "vcsim";
 
@@ -126,6 +127,11 @@ export const TOOLS: Record<Tool, ToolInfo> = {
     what: "terraform (terraform providers schema / validate on the synthesized JSON)",
     install: "HashiCorp's apt repository: apt-get install terraform; brew install hashicorp/tap/terraform",
     find: () => findProgram("terraform"),
+  },
+  sshd: {
+    what: "OpenSSH's sshd and ssh-keygen (a real sshd on 127.0.0.1 proves the host key pinning)",
+    install: "apt-get install openssh-server openssh-client; macOS has both",
+    find: () => findProgram("sshd", { sbin: true }) !== undefined && findProgram("ssh-keygen") !== undefined,
   },
   "apt-get": {
     what: "apt-get (the APT proxy auto-detect script, as apt runs it)",

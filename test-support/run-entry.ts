@@ -38,7 +38,7 @@ export interface StartedEntry {
 /** A temporary project root with the repository's code symlinked in (tsx reads tsconfig.json from the cwd). */
 export function makeTempProjectRoot(): string {
   const root = makeTempDir("fusion-lab-project-");
-  for (const name of ["scripts", "lib", "node_modules", "package.json", "tsconfig.json"]) {
+  for (const name of ["scripts", "lib", "node_modules", "package.json", "tsconfig.json", "templates"]) {
     fs.symlinkSync(path.join(REPO_ROOT, name), path.join(root, name));
   }
   return root;

@@ -21,7 +21,10 @@ describe("check registry", () => {
     // The installed files are compared before the apt check changes the guest.
     expect(names(gw.active)).toEqual(["installed role files", "apt without the cache"]);
     expect(names(master.active)).toContain("installed role files");
-    expect(names(CLUSTER_CHECKS)).toEqual(["API load balancer and VIP failover"]);
+    expect(names(CLUSTER_CHECKS)).toEqual([
+      "API load balancer and VIP failover",
+      "npm run ssh by name, host keys pinned",
+    ]);
   });
 
   it("leaves out what guest-config installs when it never ran (a negative run)", () => {

@@ -172,6 +172,8 @@ describe("cluster check wiring", () => {
       hostAddresses: { nat: "10.10.0.1", lan: "192.168.68.1" },
       hostConnect: async () => ({ ok: false, data: "" }),
       log: () => undefined,
+      runProduct: async () => ({ code: 1, stdout: "", stderr: "", timedOut: false }),
+      projectFile: (rel) => rel,
     });
     expect(results).toEqual([
       expect.objectContaining({ vm: "gateway2", id: "lb-path", ok: false, seen: "no ssh to gateway2" }),

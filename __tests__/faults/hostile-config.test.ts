@@ -252,7 +252,7 @@ describe("empty values and duplicates are rejected", () => {
 
   it("a key given twice in the YAML is a syntax error, not a silent override", () => {
     expect(issueLines("arch: amd64\narch: arm64\n")).toEqual([
-      expect.stringMatching(/^\(top level\): YAML syntax error: Map keys must be unique/),
+      expect.stringMatching(/^\(top level\): YAML syntax error at line 2, column 1: Map keys must be unique/),
     ]);
   });
 

@@ -31,25 +31,55 @@ describe("scripts/doctor.ts", () => {
       env: { ...project.env, FUSION_PREFS_DIR: prefs, FUSION_LEASES_DIR: leases, ...env },
     });
 
-  it("prints one line per check with the fix, and exits 1 on a wrong vmnet2 subnet", async () => {
+  /** The fix printed under a check's row (its first line: the indented `fix:` line after the row's own lines). */
+  const fixOf = (lines: string[], check: RegExp) => {
+    const i = lines.findIndex((l) => check.test(l));
+    if (i < 0) return undefined;
+    const rest = lines.slice(i + 1);
+    const end = rest.findIndex((l) => !l.startsWith(" "));
+    const fix = (end < 0 ? rest : rest.slice(0, end)).find((l) => l.startsWith("  fix: "));
+    return fix?.slice("  fix: ".length);
+  };
+  const ROW = /^(status|-------|ok|warning|FAIL)\s+\S|^ {2}fix: /;
+
+  it("prints a table row per check with its fix under it, and exits 1 on a wrong vmnet2 subnet", async () => {
     const r = await run([]);
     expect(r.code).toBe(1);
     const lines = r.stdout.trimEnd().split("\n");
+    expect(lines[0]).toMatch(/^status\s+check\s+detail$/);
     const subnet = lines.find((l) => /^FAIL\s+vmnet2 subnet\s/.test(l));
     expect(subnet).toContain("VNET_2_HOSTONLY_SUBNET: expected 10.10.0.0, found 10.20.0.0");
-    expect(subnet).toContain("fix: ");
+    expect(fixOf(lines, /^FAIL\s+vmnet2 subnet\s/)).toContain("VNET_2_HOSTONLY_SUBNET");
     expect(lines.find((l) => /^ok\s+vmrun\s/.test(l))).toContain(project.env.VMRUN);
     expect(lines.find((l) => /^ok\s+SSH public key\s/.test(l))).toBeDefined();
-    expect(lines.every((l) => /^(ok|warning|FAIL)\s+\S/.test(l))).toBe(true);
+    expect(lines.every((l) => ROW.test(l))).toBe(true);
     expect(r.stderr).toMatch(/doctor: \d+ ok, \d+ warnings?, \d+ failures?: fix the failures above/);
+  });
+
+  it("fits 80 columns (COLUMNS=80): every line, the fixes wrapped; each fix printed once", async () => {
+    const bin = path.join(project.root, "only-node");
+    fs.mkdirSync(bin);
+    fs.symlinkSync(process.execPath, path.join(bin, "node"));
+    // No vmrun, no tools, no key: the rows with the longest details and fixes.
+    fs.rmSync(path.join(project.root, "id_test.pub"));
+    const r = await run([], { PATH: bin, VMRUN: "", COLUMNS: "80" });
+    expect(r.code).toBe(1);
+    const lines = r.stdout.trimEnd().split("\n");
+    expect(lines.filter((l) => l.length > 80)).toEqual([]);
+    expect(lines.length).toBeGreaterThan(20);
+    // vmrun's install hint is the fix, not also part of the detail.
+    const hint = /install VMware (Workstation|Fusion) [\d.]+ or newer/;
+    expect(lines.filter((l) => hint.test(l))).toHaveLength(1);
+    expect(fixOf(lines, /^FAIL\s+vmrun\s/)).toMatch(hint);
+    expect(r.stdout.match(/ssh-keygen -t ed25519/g)).toHaveLength(1);
   });
 
   it("--failures-only prints only the failures; --json prints every result", async () => {
     const only = await run(["--failures-only"]);
     expect(only.code).toBe(1);
     const lines = only.stdout.trimEnd().split("\n");
-    expect(lines.length).toBeGreaterThan(0);
-    expect(lines.every((l) => l.startsWith("FAIL "))).toBe(true);
+    expect(lines.length).toBeGreaterThan(2);
+    expect(lines.slice(2).every((l) => /^FAIL |^ {2}fix: /.test(l))).toBe(true);
     expect(lines.some((l) => l.includes("vmnet2 subnet"))).toBe(true);
 
     const json = await run(["--json"]);
@@ -83,15 +113,9 @@ describe("scripts/doctor.ts", () => {
               "install terraform from HashiCorp's apt repository (https://developer.hashicorp.com/terraform/install)",
           };
     const lines = r.stdout.split("\n");
-    expect(lines).toContainEqual(
-      expect.stringMatching(/^FAIL\s+qemu-img\s+qemu-img is not on PATH {2}fix: /),
-    );
-    expect(lines.find((l) => /^FAIL\s+qemu-img\s/.test(l))?.endsWith(`fix: ${fix.qemuImg}`)).toBe(true);
-    expect(
-      lines
-        .find((l) => /^FAIL\s+terraform\s+terraform is not on PATH/.test(l))
-        ?.endsWith(`fix: ${fix.terraform}`),
-    ).toBe(true);
+    expect(lines).toContainEqual(expect.stringMatching(/^FAIL\s+qemu-img\s+qemu-img is not on PATH$/));
+    expect(fixOf(lines, /^FAIL\s+qemu-img\s/)).toBe(fix.qemuImg);
+    expect(fixOf(lines, /^FAIL\s+terraform\s+terraform is not on PATH$/)).toBe(fix.terraform);
     expect(r.stdout).toMatch(/^FAIL\s+ISO tool\s/m);
   });
 });

@@ -18,6 +18,12 @@ const python = requireTools("python3");
  * and the real guest applier (python3) writing into a fake guest root.
  */
 const SSH_SIM = path.resolve(__dirname, "../../test-support/ssh-sim");
+const VM_DIR = "VMs/k8s_cluster/k8s-master1.vmwarevm";
+/** Two ed25519 host keys: what the guest printed, and another machine's. */
+const KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGb2JbT3LmXy3SBDjt5O1CpzWkGWlnl8l5dB6ZDGRhzT";
+const OTHER_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOkpPlnBXAdkLhOcbzKmC+Vdn8S9tF1SNvB6j3sV5d0N";
+const consoleWith = (key: string) =>
+  `[   40.1] cloud-init[600]: ...\r\n-----BEGIN SSH HOST KEY KEYS-----\r\n${key} root@k8s-master1\r\n-----END SSH HOST KEY KEYS-----\r\n`;
 const model = modelFixture();
 const HOSTS = resolveTerraformText(
   renderHostsBlock(
@@ -41,6 +47,7 @@ describe("scripts/guest-config", () => {
     root = makeTempProjectRoot();
     simDir = makeTempDir("ssh-sim-");
     guest = new FakeGuest();
+    fs.mkdirSync(path.join(root, VM_DIR), { recursive: true });
     const dir = path.join(root, "generated/k8s-master1/guest");
     fs.mkdirSync(dir, { recursive: true });
     fs.writeFileSync(path.join(dir, "hosts"), HOSTS);
@@ -99,6 +106,8 @@ describe("scripts/guest-config", () => {
         SSH_USER: "ubuntu",
         GUEST_MANIFEST: "generated/k8s-master1/guest/manifest.json",
         GUEST_WAIT_SECONDS: "30",
+        SSH_KNOWN_HOSTS: `${VM_DIR}/known_hosts`,
+        SSH_CONSOLE_LOG: `${VM_DIR}/console.log`,
         ...env,
       },
     });
@@ -124,7 +133,8 @@ describe("scripts/guest-config", () => {
           host: "10.10.0.22",
           user: "ubuntu",
           port: "22",
-          opts: { BatchMode: "yes", StrictHostKeyChecking: "no" },
+          // No key on the console: the first one is recorded (trust on first use).
+          opts: { BatchMode: "yes", StrictHostKeyChecking: "accept-new", HostKeyAlias: "k8s-master1" },
         });
       }
       expect(r.stdout + r.stderr).not.toContain("warning");
@@ -168,6 +178,38 @@ describe("scripts/guest-config", () => {
       /k8s-master1: 10\.10\.0\.22 refused your SSH key .*Permission denied \(publickey\).*ssh-add/,
     );
     expect(calls()).toHaveLength(1);
+  });
+
+  python.it("checks the host key the guest printed on its console, strictly", async () => {
+    simConfig({ hostKey: KEY });
+    fs.writeFileSync(path.join(root, VM_DIR, "console.log"), consoleWith(KEY));
+    const r = await run();
+    expect(r.code).toBe(0);
+    expect(guest.file("/etc/hosts")).toBe(HOSTS);
+    for (const c of calls())
+      expect(c.opts).toMatchObject({
+        HostKeyAlias: "k8s-master1",
+        UserKnownHostsFile: `"${path.join(fs.realpathSync(root), VM_DIR, "known_hosts")}"`,
+        StrictHostKeyChecking: "yes",
+        GlobalKnownHostsFile: "/dev/null",
+      });
+    expect(fs.readFileSync(path.join(root, VM_DIR, "known_hosts"), "utf8")).toBe(`k8s-master1 ${KEY}\n`);
+  });
+
+  it("refuses a guest whose host key is not the one its console printed, and says what to do", async () => {
+    simConfig({ hostKey: OTHER_KEY });
+    fs.writeFileSync(path.join(root, VM_DIR, "console.log"), consoleWith(KEY));
+    const r = await run({ GUEST_WAIT_SECONDS: "4" });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(
+      "k8s-master1 at 10.10.0.22 shows a host key other than the ones its console printed",
+    );
+    expect(
+      calls()
+        .map((c) => c.remote.join(" "))
+        .filter((w) => w !== "true"),
+    ).toEqual([]);
+    expect(guest.file("/etc/hosts")).toBeUndefined();
   });
 
   it("fails honestly when SSH never answers within the wait", async () => {

@@ -21,6 +21,8 @@ const HELP: ReadonlyArray<[string, string[], string]> = [
   ["apt-cache", ["--help"], "Usage: apt-cache [options] [command]"],
   ["apt-cache", ["status", "--help"], "Usage: apt-cache status [options]"],
   ["configure", ["--help"], "Usage: configure [options]"],
+  ["render", ["--help"], "Usage: render [options] <vm>"],
+  ["ssh", ["--help"], "Usage: ssh [options] [vm] [command...]"],
 ];
 
 describe("--help on every day-two command", () => {

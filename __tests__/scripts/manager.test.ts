@@ -77,13 +77,22 @@ describe("scripts/manager.ts", () => {
         .readFileSync(path.join(p.env.SSH_SIM_DIR, "calls.log"), "utf8")
         .trim()
         .split("\n")
-        .map((l) => JSON.parse(l) as { remote: string[] });
+        .map((l) => JSON.parse(l) as { remote: string[]; host: string; opts: Record<string, string> });
       expect(calls.map((c) => c.remote.join(" ")).sort()).toEqual([
         "cloud-init status",
         "cloud-init status",
         "cloud-init status",
         "ip -4 -o addr show",
       ]);
+      // Each guest is asked with its own pinned host keys, filed under its name.
+      const ipOf = (name: string) => row(name) as unknown as { ip: string };
+      for (const c of calls) {
+        const vm = ["gateway1", "k8s-master1", "k8s-worker1"].find((n) => ipOf(n).ip === c.host)!;
+        expect(c.opts).toMatchObject({
+          HostKeyAlias: vm,
+          UserKnownHostsFile: `"${path.join(p.root, "VMs/k8s_cluster", `${vm}.vmwarevm`, "known_hosts")}"`,
+        });
+      }
       const skipped = await manager(["status", "--no-guest", "--json"]);
       expect(
         (JSON.parse(skipped.stdout) as { cloudInit?: string }[]).every((x) => x.cloudInit === undefined),
@@ -255,7 +264,7 @@ describe("scripts/manager.ts", () => {
     it('"8" does nothing unless "delete" is typed', async () => {
       const r = await manager([], "8\nno\nq\n");
       expect(r.code).toBe(0);
-      expect(r.stdout).toContain('type "delete" to go on: nothing done');
+      expect(r.stdout).toContain('type "delete" to go on: no\nnothing done');
       expect(r.stderr).not.toContain("npx");
     });
 
@@ -267,6 +276,91 @@ describe("scripts/manager.ts", () => {
         "manager: unknown VM name k8s-worker9 in --vm; the cluster VMs are: gateway1, k8s-master1, k8s-worker1",
       );
       expect(p.sim.calls()).toEqual([]);
+    });
+  });
+
+  describe("answers that agree", () => {
+    beforeEach(() => {
+      p = createCliProject();
+    });
+
+    it("a mistyped command gets the nearest one and the list of commands, at every level", async () => {
+      const r = await manager(["stauts"]);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toContain("error: unknown command 'stauts'\n(Did you mean status?)\n");
+      expect(r.stderr).toContain("commands: deploy, status, start-all, stop-all, snapshot, delete-vms");
+      expect(r.stderr).not.toContain("too many arguments");
+      const nested = await manager(["snapshot", "lsit"]);
+      expect(nested.code).toBe(1);
+      expect(nested.stderr).toContain("(Did you mean list?)\ncommands: create, list, rollback, delete");
+      const own = await runCli(p, "snapshot", ["lsit"]);
+      expect(own.stderr).toContain("(Did you mean list?)\ncommands: create, list, rollback, delete");
+      const cache = await runCli(p, "apt-cache", ["stauts"]);
+      expect(cache.stderr).toContain("(Did you mean status?)\ncommands: status");
+      expect(p.sim.calls()).toEqual([]);
+    });
+  });
+
+  describe("without VMware", () => {
+    const noVmrun = () => ({ VMRUN: path.join(p.root, "no-vmrun-here") });
+    beforeEach(() => {
+      p = createCliProject();
+    });
+
+    it("the menu opens, says what needs VMware, and lists the sets from their files", async () => {
+      expect((await manager(["snapshot", "create", "before-upgrade"])).code).toBe(0);
+      const calls = p.sim.calls().length;
+      const r = await runCli(p, "manager", [], { input: "5\n2\nq\n", env: noVmrun() });
+      expect(r.code).toBe(0);
+      expect(r.stdout).toContain("(no usable vmrun: choices 1-4, 6-8 need VMware; 5 lists the sets");
+      expect(r.stdout).toMatch(/^before-upgrade\s+\S+\s+complete\s+\?$/m);
+      expect(r.stdout).toMatch(/^k8s-worker1\s+unknown\s+\?$/m);
+      expect(r.stdout).toContain("the VMs' power and which of them hold each set need VMware");
+      // Status needs vmrun: its error says so, and the menu comes back.
+      expect(r.stderr).toMatch(/manager: VMRUN=.* is not an executable file/);
+      expect(r.stdout).toContain("bye");
+      expect(p.sim.calls()).toHaveLength(calls);
+    });
+
+    it("snapshot list works from the manifests; create refuses with the vmrun error", async () => {
+      expect((await manager(["snapshot", "create", "before-upgrade"])).code).toBe(0);
+      const listed = await runCli(p, "snapshot", ["list"], { env: noVmrun() });
+      expect(listed.code).toBe(0);
+      expect(listed.stdout).toMatch(/^before-upgrade\s+\S+\s+complete\s+\?$/m);
+      const json = JSON.parse((await runCli(p, "snapshot", ["list", "--json"], { env: noVmrun() })).stdout);
+      expect(json.sets.map((s: { name: string }) => s.name)).toEqual(["before-upgrade"]);
+      expect(json.vmrunProblem).toMatch(/is not an executable file/);
+      const created = await runCli(p, "snapshot", ["create", "another"], { env: noVmrun() });
+      expect(created.code).toBe(1);
+      expect(created.stderr).toMatch(/^snapshot: VMRUN=.* is not an executable file: point VMRUN at vmrun/m);
+    });
+  });
+
+  describe("at 80 columns (COLUMNS=80)", () => {
+    beforeEach(() => {
+      p = createCliProject();
+    });
+
+    it("every line of the menu, its questions and snapshot list fits", async () => {
+      for (const set of [
+        "patched-20251125-before-upgrade",
+        "calico-3.29-installed-and-ok",
+        "snap-20251201-0930",
+      ])
+        expect((await manager(["snapshot", "create", set, "--keep", "5"])).code).toBe(0);
+      const env = { COLUMNS: "80" };
+      const listed = await runCli(p, "snapshot", ["list"], { env });
+      expect(listed.code).toBe(0);
+      expect(listed.stdout).toMatch(/^k8s-worker1\s+off\s+present: patched-20251125-before-upgrade,/m);
+      const walk = ["3", "neither", "4", "x", "n", "0", "6", "", "7", "", "8", "no", "9", "2", "5", "q"];
+      const menu = await runCli(p, "manager", [], { input: `${walk.join("\n")}\n`, env });
+      expect(menu.code).toBe(0);
+      expect(menu.stdout).toContain("8) delete all VMs");
+      for (const out of [listed.stdout, menu.stdout])
+        expect(out.split("\n").filter((l) => l.length > 80)).toEqual([]);
+      // Without a width (a pipe), the per-VM table keeps one column a set.
+      const wide = await runCli(p, "snapshot", ["list"]);
+      expect(wide.stdout).toMatch(/^k8s-worker1\s+off\s+present\s+present\s+present$/m);
     });
   });
 });

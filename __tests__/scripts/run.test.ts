@@ -23,6 +23,27 @@ describe("scripts/run launcher", () => {
     );
   });
 
+  it("without node, names the install route of the host it runs on (Homebrew only on a Mac)", async () => {
+    const bin = fs.mkdtempSync(path.join(REPO_ROOT, ".test-bin-"));
+    try {
+      // The tools the launcher itself uses, and no node.
+      for (const tool of ["dirname", "uname"]) {
+        const found = (process.env.PATH ?? "")
+          .split(path.delimiter)
+          .map((d) => path.join(d, tool))
+          .find((f) => fs.existsSync(f));
+        fs.symlinkSync(found!, path.join(bin, tool));
+      }
+      const res = await runLauncher(["doctor"], { env: { PATH: bin } });
+      expect(res.code).toBe(2);
+      expect(res.stderr).toContain("install Node.js 20.19 or later");
+      if (process.platform === "darwin") expect(res.stderr).toContain("brew install node");
+      else expect(res.stderr).not.toContain("brew");
+    } finally {
+      fs.rmSync(bin, { recursive: true, force: true });
+    }
+  });
+
   it("works from Terraform's working directory, cdktf.out/stacks/<stack>/, by its relative path", async () => {
     const stackDir = fs.mkdtempSync(path.join(REPO_ROOT, ".test-stackdir-"));
     const nested = path.join(stackDir, "stacks", "k8s-cluster");

@@ -1,4 +1,3 @@
-import { realTemplates } from "../../test-support/synth";
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
@@ -21,6 +20,9 @@ import {
   resolveTerraformText,
 } from "../../test-support/terraform-template";
 import { createVmrunSim, VmrunSim } from "../../test-support/vmrun-sim";
+import { realTemplates } from "../../test-support/synth";
+import { knownAddresses } from "../../lib/commands/common/vm-addresses";
+import { renderVmFiles } from "../../lib/commands/render/render-vm";
 import { requireTools } from "../../test-support/required-tools";
 
 const deployTools = requireTools("qemu-img", "iso-tool", "python3");
@@ -124,6 +126,18 @@ deployTools.describe("the default cluster deployed against the vmrun simulator",
           content: resolveTerraformText(file.content, values),
         });
       }
+    }
+    // npm run render shows exactly what the deploy wrote: every file of every VM, byte for byte.
+    const addresses = knownAddresses(project.root, model);
+    for (const vm of [model.aptCache.vm, ...model.vms]) {
+      const rendered = renderVmFiles(vm, model, realTemplates(), addresses);
+      expect(rendered.length).toBeGreaterThanOrEqual(vm.role === "gateway" ? 7 : 4);
+      for (const file of rendered)
+        expect({ vm: vm.name, file: file.name, content: file.content }).toEqual({
+          vm: vm.name,
+          file: file.name,
+          content: fs.readFileSync(project.abs(`${vm.generatedDir}/${file.name}`), "utf8"),
+        });
     }
     // And each VM's role files went to its own address.
     const state = JSON.parse(fs.readFileSync(deployed[1].statePath, "utf8")) as {

@@ -307,6 +307,9 @@ describe("role files installed once the addresses are known (guest-config)", () 
         SSH_USER: "ubuntu",
         GUEST_MANIFEST: "${self.triggers.manifest_path}",
         GUEST_WAIT_SECONDS: "900",
+        // Where the VM's host keys are pinned, and the console cloud-init prints them on.
+        SSH_KNOWN_HOSTS: `VMs/k8s_cluster/${n}.vmwarevm/known_hosts`,
+        SSH_CONSOLE_LOG: `VMs/k8s_cluster/${n}.vmwarevm/console.log`,
       });
     }
   });
@@ -449,5 +452,28 @@ describe("static addressing", () => {
     } finally {
       v.cleanup();
     }
+  });
+});
+
+describe("a partial role default (roleDefaults: {worker: {memoryMb: 8192}})", () => {
+  const partial = buildClusterModel(
+    parseClusterConfig("roleDefaults: {worker: {memoryMb: 8192}}\n", "test"),
+    {
+      hostArch: "x64",
+      sshPublicKey: FIXTURE_SSH_PUBLIC_KEY,
+      sshPublicKeyPath: "/k.pub",
+    },
+  );
+  const files = resources(synthStacks(partial).cluster, "local_file");
+  const vmxOf = (vm: string) => one(files, `${vm}_vmx`)[1].content as string;
+
+  it("synthesizes the workers at 8192 MB with the built-in vCPUs and disk, the other roles unchanged", () => {
+    for (const vm of ["k8s-worker1", "k8s-worker2"]) {
+      expect(vmxOf(vm)).toContain('memsize = "8192"\n');
+      expect(vmxOf(vm)).toContain('numvcpus = "4"\n');
+      expect(partial.vms.find((v) => v.name === vm)?.diskGb).toBe(40);
+    }
+    expect(vmxOf("k8s-master1")).toContain('memsize = "4096"\n');
+    expect(vmxOf("gateway1")).toContain('memsize = "2048"\n');
   });
 });

@@ -29,6 +29,7 @@ import {
   vipHolderCheck,
 } from "./role-checks";
 import { ActiveCheck, appliesTo, ClusterCheck, FactCheck } from "./types";
+import { sshByNameCheck } from "./ssh-by-name";
 import { loadBalancerFailoverCheck } from "./vip-failover";
 
 export const FACT_CHECKS: readonly FactCheck[] = [
@@ -55,7 +56,7 @@ export const FACT_CHECKS: readonly FactCheck[] = [
 const ACTIVE_CHECKS: readonly ActiveCheck[] = [installedFilesCheck, aptWithoutCacheCheck];
 
 /** Run after every guest's own checks, while all guests still run. */
-export const CLUSTER_CHECKS: readonly ClusterCheck[] = [loadBalancerFailoverCheck];
+export const CLUSTER_CHECKS: readonly ClusterCheck[] = [loadBalancerFailoverCheck, sshByNameCheck];
 
 export interface CheckSelection {
   /** False when guest-config never ran (a negative run): its checks are left out. */

@@ -95,6 +95,14 @@ export interface ClusterContext {
     timeoutMs?: number,
   ): Promise<{ ok: boolean; data: string; error?: string }>;
   readonly log: (line: string) => void;
+  /** Runs a command of the product in the run's project, as `npm run <entry> -- <args>` (inside the test network). */
+  runProduct(
+    entry: string,
+    args: readonly string[],
+    timeoutMs: number,
+  ): Promise<{ code: number | null; stdout: string; stderr: string; timedOut: boolean }>;
+  /** Absolute path of a project-relative file of the run's project. */
+  projectFile(rel: string): string;
 }
 
 export interface ClusterCheck {

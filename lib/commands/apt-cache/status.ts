@@ -1,13 +1,14 @@
 import * as net from "node:net";
+import { hostWords } from "../../model/host-words";
 import { APT_CACHE_STATS_PATH } from "../../model/render/cloud-init";
-import { sshRun, type SshTarget } from "../../runtime/ssh/ssh";
+import { hostKeyRefusalMessage, isHostKeyRefusal, sshRun, type SshTarget } from "../../runtime/ssh/ssh";
 
-/** What `npm run apt-cache -- status` shows: the report from the cache VM plus a check from this Mac. */
+/** What `npm run apt-cache -- status` shows: the report from the cache VM plus a check from the host. */
 export interface AptCacheStatus {
   readonly name: string;
   readonly address: string;
   readonly port: number;
-  /** A TCP connection from this Mac to address:port succeeded (what every VM's apt needs). */
+  /** A TCP connection from the host to address:port succeeded (what every VM's apt needs). */
   readonly reachable: boolean;
   /** The guest's report, or undefined when SSH failed (see `error`). */
   readonly report?: AptCacheReport;
@@ -67,9 +68,10 @@ export async function aptCacheStatus(opts: {
   const why = result.timedOut
     ? `no answer within ${Math.round(opts.timeoutMs / 1000)} s`
     : (result.stderr.trim().split("\n").pop() ?? "") || `exit ${result.code}`;
+  if (isHostKeyRefusal(result)) return { ...base, error: hostKeyRefusalMessage(target, result.pinSource) };
   const fix = /not found|No such file/.test(why)
     ? `the VM has no ${APT_CACHE_STATS_PATH} (its seed predates it): recreate it with npm run teardown -- --include-apt-cache and cdktf deploy`
-    : `check that ${opts.name} runs (npm run manager -- status) and that ssh ${target.user}@${target.host} works`;
+    : `check that ${opts.name} runs (npm run manager -- status) and that npm run ssh -- ${opts.name} true works`;
   return { ...base, error: `ssh ${target.user}@${target.host} failed: ${why}; ${fix}` };
 }
 
@@ -85,11 +87,11 @@ function bytes(n: number | null | undefined): string {
   return `${u === 0 ? v : v.toFixed(1)} ${units[u]}`;
 }
 
-/** Two-column lines for people. */
-export function formatAptCacheStatus(s: AptCacheStatus): string {
+/** Two-column lines for people; `platform` picks the host's words (this Mac, this host). */
+export function formatAptCacheStatus(s: AptCacheStatus, platform: string = process.platform): string {
   const rows: [string, string][] = [
     ["apt cache", `${s.name} (${s.address}:${s.port})`],
-    ["reachable from this Mac", s.reachable ? "yes" : "no"],
+    [`reachable from ${hostWords(platform).thisHost}`, s.reachable ? "yes" : "no"],
   ];
   if (s.report) {
     const r = s.report;
@@ -109,7 +111,7 @@ export function formatAptCacheStatus(s: AptCacheStatus): string {
   return rows.map(([k, v]) => `${k.padEnd(width)}  ${v}`).join("\n");
 }
 
-/** Healthy = the service is active and this Mac reaches its port. */
+/** Healthy = the service is active and the host reaches its port. */
 export function isHealthy(s: AptCacheStatus): boolean {
   return s.reachable && s.report?.service === "active";
 }

@@ -9,7 +9,11 @@ import { withOperationLock } from "../../runtime/ops/operation-lock";
 import { defaultSetName, validateSetName } from "../snapshot/names";
 import { createSnapshotSet } from "../snapshot/create-set";
 import { deleteSnapshotSet } from "../snapshot/delete-set";
-import { listSnapshotSets } from "../snapshot/list-sets";
+import { listSnapshotSets, type SnapshotListing } from "../snapshot/list-sets";
+import { listManifests } from "../snapshot/manifest";
+import type { Hypervisor } from "../../runtime/hypervisor/hypervisor";
+import { VmrunLocateError } from "../../runtime/hypervisor/vmrun/locate";
+import { explainSubcommands } from "./subcommands";
 import { rollbackSnapshotSet } from "../snapshot/rollback-set";
 import { SetResult } from "../snapshot/types";
 import {
@@ -17,11 +21,20 @@ import {
   ensureGeneratedDir,
   parseTimeoutSeconds,
   requireSomeBuilt,
+  requireVmrun,
   selectTargets,
   unbuilt,
 } from "../common/context";
 import { NOT_BUILT } from "../../runtime/vm/not-built";
-import { failOnBadOutcomes, progressLine, renderOutcomeTable, renderTable } from "../common/report";
+import {
+  compactTableWidth,
+  failOnBadOutcomes,
+  progressLine,
+  renderCompactTable,
+  renderOutcomeTable,
+  terminalWidth,
+  wrapText,
+} from "../common/report";
 
 /** Loads the context for one command; `timeoutSeconds` is its `--timeout`. */
 export type ContextLoader = (timeoutSeconds?: number) => CliContext;
@@ -88,32 +101,98 @@ export async function snapshotCreate(ctx: CliContext, opts: CreateOptions): Prom
 export async function snapshotList(ctx: CliContext, opts: { json?: boolean }): Promise<void> {
   requireSomeBuilt("snapshot list", ctx.targets);
   const missing = new Set(unbuilt(ctx.targets).map((t) => t.name));
-  const listing = await withOperationLock(ensureGeneratedDir(ctx), "snapshot list", () =>
-    listSnapshotSets(ctx.driver, ctx.targets, { manifestDir: manifestDirOf(ctx), timeoutMs: ctx.timeoutMs }),
-  );
+  const listing = await withOperationLock(ensureGeneratedDir(ctx), "snapshot list", () => listingOf(ctx));
   if (opts.json) {
     process.stdout.write(`${JSON.stringify(listing, null, 2)}\n`);
     return;
   }
+  const width = terminalWidth();
   if (listing.sets.length === 0)
     process.stdout.write("no snapshot sets yet; make one with: npm run snapshot -- create\n");
-  if (listing.sets.length > 0) {
-    const sets = listing.sets.map((s) => [
-      s.name,
-      s.createdAt ?? "-",
-      s.state ?? "(not made by this tool)",
-      `${Object.values(s.presence).filter(Boolean).length}/${listing.vms.length}`,
-    ]);
-    process.stdout.write(`${renderTable(["set", "created", "state", "on VMs"], sets)}\n\n`);
+  else process.stdout.write(`${renderSetsTable(listing, width)}\n\n`);
+  process.stdout.write(`${renderPresenceTable(listing, missing, width)}\n`);
+  if (listing.vmrunProblem !== undefined)
+    process.stdout.write(
+      `${wrapText(`${listing.vmrunProblem}: the VMs' power and which of them hold each set need VMware (the sets above are from their manifests); ${listing.vmrunFix}`, width)}\n`,
+    );
+}
+
+/** The listing, from the VMs and the manifests; from the manifests alone when vmrun is missing. */
+async function listingOf(
+  ctx: CliContext,
+): Promise<SnapshotListing & { vmrunProblem?: string; vmrunFix?: string }> {
+  let driver: Hypervisor;
+  try {
+    driver = requireVmrun(ctx);
+  } catch (err) {
+    if (!(err instanceof VmrunLocateError)) throw err;
+    const manifests = await listManifests(manifestDirOf(ctx));
+    return {
+      vms: ctx.targets.map((t) => ({ vm: t.name, power: "unknown", snapshots: [] })),
+      sets: manifests.map((m) => ({ name: m.name, createdAt: m.createdAt, state: m.result, presence: {} })),
+      vmrunProblem: err.problem,
+      vmrunFix: err.fix,
+    };
   }
-  const matrix = listing.vms.map((vm) => [
-    vm.vm,
-    missing.has(vm.vm) ? "not built" : vm.power,
-    ...listing.sets.map((s) =>
-      s.presence[vm.vm] === undefined ? "?" : s.presence[vm.vm] ? "present" : "missing",
-    ),
-  ]);
-  process.stdout.write(`${renderTable(["VM", "power", ...listing.sets.map((s) => s.name)], matrix)}\n`);
+  return listSnapshotSets(driver, ctx.targets, { manifestDir: manifestDirOf(ctx), timeoutMs: ctx.timeoutMs });
+}
+
+/** One line per set: when it was made, its state, on how many VMs it is ("?" when that is not known). */
+function renderSetsTable(listing: SnapshotListing, width: number | undefined): string {
+  const rows = listing.sets.map((s) => {
+    const known = Object.keys(s.presence).length > 0;
+    const on = Object.values(s.presence).filter(Boolean).length;
+    return {
+      cells: [
+        s.name,
+        s.createdAt ?? "-",
+        s.state ?? "(not made by this tool)",
+        known ? `${on}/${listing.vms.length}` : "?",
+      ],
+    };
+  });
+  return renderCompactTable(["set", "created", "state", "on VMs"], rows, {
+    width,
+    shrinkable: [
+      { column: 2, min: 8 },
+      { column: 0, min: 16 },
+    ],
+  });
+}
+
+const presenceWord = (present: boolean | undefined) =>
+  present === undefined ? "?" : present ? "present" : "missing";
+
+/**
+ * Per VM its power and, per set, present or missing: one column a set while they fit the width;
+ * otherwise (many sets, long names) one line a VM with its sets listed, wrapped.
+ */
+function renderPresenceTable(
+  listing: SnapshotListing,
+  missing: ReadonlySet<string>,
+  width: number | undefined,
+): string {
+  const power = (vm: SnapshotListing["vms"][number]) => (missing.has(vm.vm) ? "not built" : vm.power);
+  const head = ["VM", "power", ...listing.sets.map((s) => s.name)];
+  const matrix = listing.vms.map((vm) => ({
+    cells: [vm.vm, power(vm), ...listing.sets.map((s) => presenceWord(s.presence[vm.vm]))],
+  }));
+  if (width === undefined || compactTableWidth(head, matrix) <= width)
+    return renderCompactTable(head, matrix);
+  const byWord = (vm: string) =>
+    (["present", "missing", "?"] as const)
+      .map((word) => [word, listing.sets.filter((s) => presenceWord(s.presence[vm]) === word)] as const)
+      .filter(([, sets]) => sets.length > 0)
+      .map(([word, sets]) => `${word}: ${sets.map((s) => s.name).join(", ")}`)
+      .join("; ");
+  const rows = listing.vms.map((vm) => ({ cells: [vm.vm, power(vm), byWord(vm.vm)] }));
+  return renderCompactTable(["VM", "power", "sets"], rows, {
+    width,
+    shrinkable: [
+      { column: 2, min: 20 },
+      { column: 0, min: 8 },
+    ],
+  });
 }
 
 /**
@@ -195,7 +274,11 @@ export async function snapshotDelete(ctx: CliContext, name: string, opts: { vms?
 }
 
 /** The `snapshot` command tree; the root program of scripts/snapshot.ts and a subcommand of the manager. */
-export function buildSnapshotCommand(load: ContextLoader, name = "snapshot"): Command {
+export function buildSnapshotCommand(
+  load: ContextLoader,
+  name = "snapshot",
+  usage = "npm run snapshot --",
+): Command {
   const cmd = new Command(name).description(
     "snapshot sets of the cluster VMs (the APT cache is not included)",
   );
@@ -243,5 +326,5 @@ export function buildSnapshotCommand(load: ContextLoader, name = "snapshot"): Co
     .action((setName: string, o: { vm?: string[]; timeout?: number }) =>
       snapshotDelete(load(o.timeout), setName, { vms: o.vm }),
     );
-  return cmd;
+  return explainSubcommands(cmd, usage);
 }

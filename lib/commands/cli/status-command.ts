@@ -1,6 +1,7 @@
 import { collectClusterStatus, VmStatus } from "../status/cluster-status";
 import { probeGuest } from "../status/guest-probe";
 import { CliContext } from "../common/context";
+import { vmSshTarget } from "../../runtime/ssh/vm-target";
 import { compactTableWidth, renderCompactTable, terminalWidth } from "../common/report";
 
 /** Status is a quick look: its calls get at most STATUS_TIMEOUT_MS each, whatever the (long) vmrun deadline is. */
@@ -19,14 +20,12 @@ async function clusterStatus(ctx: CliContext, opts: { guest?: boolean } = {}): P
   return Promise.all(
     rows.map(async (row) => {
       if (row.power !== "on" || row.ip === "") return row;
-      const probe = await probeGuest(
-        {
-          host: row.ip,
-          user: model.ssh.user,
-          ...(model.ssh.identityFile !== undefined ? { identityFile: model.ssh.identityFile } : {}),
-        },
-        { timeoutMs: GUEST_PROBE_TIMEOUT_MS, ...(row.role === "gateway" ? { gatewayVips: vips } : {}) },
-      );
+      const vm = [...model.vms, model.aptCache.vm].find((v) => v.name === row.name);
+      if (vm === undefined) return row;
+      const probe = await probeGuest(vmSshTarget(ctx.projectRoot, model, vm, row.ip), {
+        timeoutMs: GUEST_PROBE_TIMEOUT_MS,
+        ...(row.role === "gateway" ? { gatewayVips: vips } : {}),
+      });
       const detail = [row.detail, probe.problem].filter((d) => d !== "").join("; ");
       return {
         ...row,

@@ -1,8 +1,8 @@
-import { Hypervisor } from "../../runtime/hypervisor/hypervisor";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { loadClusterConfig } from "../../runtime/load/cluster-config";
 import { ClusterModel, Role } from "../../model/config/model";
+import type { Hypervisor } from "../../runtime/hypervisor/hypervisor";
 import { VmrunDriver } from "../../runtime/hypervisor/vmrun/driver";
 import { NOT_BUILT } from "../../runtime/vm/not-built";
 
@@ -21,6 +21,10 @@ export interface CliContext {
   readonly targets: readonly VmTarget[];
   /** The APT cache VM: shown in status and started/stopped with the rest, never snapshotted. */
   readonly aptCache: VmTarget;
+  /**
+   * vmrun, located when first used: what reads only the project's files (the menu, the snapshot
+   * sets' manifests) works without VMware; what needs it throws VmrunLocateError here.
+   */
   readonly driver: Hypervisor;
   /** Deadline of one vmrun call, in ms. */
   readonly timeoutMs: number;
@@ -46,20 +50,23 @@ export function parseTimeoutSeconds(value: string): number {
   return n;
 }
 
-/** Reads cluster.yaml (ConfigError when invalid) and locates vmrun; touches nothing. */
+/** Reads cluster.yaml (ConfigError when invalid); vmrun is located when first used. Touches nothing. */
 export function loadCliContext(projectRoot: string, opts: CliContextOptions = {}): CliContext {
   const root = path.resolve(projectRoot);
   const { model } = loadClusterConfig({ projectRoot: root, env: opts.env });
   const timeoutMs = (opts.timeoutSeconds ?? model.timeouts.vmrunSeconds) * 1000;
-  const located = VmrunDriver.fromEnvironment({ cwd: root, env: opts.env });
-  // fromEnvironment takes its deadline from VMRUN_TIMEOUT_SECONDS; the CLI's comes from the config or --timeout.
-  const driver = new VmrunDriver({
-    binary: located.binary,
-    hostType: located.hostType,
-    timeoutMs,
-    cwd: root,
-    env: opts.env,
-  });
+  let driver: Hypervisor | undefined;
+  const locateDriver = () => {
+    const located = VmrunDriver.fromEnvironment({ cwd: root, env: opts.env });
+    // fromEnvironment takes its deadline from VMRUN_TIMEOUT_SECONDS; the CLI's comes from the config or --timeout.
+    return new VmrunDriver({
+      binary: located.binary,
+      hostType: located.hostType,
+      timeoutMs,
+      cwd: root,
+      env: opts.env,
+    });
+  };
   const target = (vm: { name: string; vmxPath: string; role: Role }): VmTarget => ({
     name: vm.name,
     vmx: path.resolve(root, vm.vmxPath),
@@ -70,11 +77,18 @@ export function loadCliContext(projectRoot: string, opts: CliContextOptions = {}
     model,
     targets: model.vms.map(target),
     aptCache: target(model.aptCache.vm),
-    driver,
+    get driver() {
+      return (driver ??= locateDriver());
+    },
     timeoutMs,
     generatedDir: path.resolve(root, model.paths.generatedDir),
     inventoryFile: path.resolve(root, model.paths.inventoryFile),
   };
+}
+
+/** The driver, located now: a command that cannot work without vmrun stops before it does anything. */
+export function requireVmrun(ctx: CliContext): Hypervisor {
+  return ctx.driver;
 }
 
 /** The generated directory, created if needed (the lock file lives there). */

@@ -57,9 +57,14 @@ const NO_BORDERS = {
   middle: " ",
 };
 
-/** Width of the terminal stdout writes to, or undefined when it is not a terminal (then nothing wraps). */
-export function terminalWidth(): number | undefined {
-  return process.stdout.isTTY ? process.stdout.columns : undefined;
+/**
+ * Width of the terminal stdout writes to; elsewhere (a pipe, a file) the width COLUMNS names, as
+ * `ls` and other tools honour it; else undefined, and nothing wraps.
+ */
+export function terminalWidth(env: NodeJS.ProcessEnv = process.env): number | undefined {
+  if (process.stdout.isTTY) return process.stdout.columns;
+  const columns = Number(env.COLUMNS);
+  return Number.isInteger(columns) && columns > 0 ? columns : undefined;
 }
 
 /** `text` in lines of at most `width` characters, broken at spaces; a longer word is broken too, never cut. */
@@ -78,6 +83,11 @@ function wrapLines(text: string, width: number): string[] {
     lines.push(line);
   }
   return lines;
+}
+
+/** `text` broken at spaces into lines of at most `width` characters; unchanged without a width. */
+export function wrapText(text: string, width: number | undefined): string {
+  return width === undefined ? text : wrapLines(text, Math.max(8, width)).join("\n");
 }
 
 /** A row's note: indented lines across the whole width (one line when there is no width). */

@@ -4,19 +4,19 @@
  * without --force, which shows the diff and keeps the old file beside it).
  */
 import * as fs from "node:fs";
-import * as os from "node:os";
 import * as path from "node:path";
 import { createTwoFilesPatch } from "diff";
 import { parseClusterConfig } from "../../model/config/build-model";
 import { ConfigError, formatIssue } from "../../model/config/errors";
-import { DEFAULT_CONFIG_FILE, loadClusterConfig } from "../../runtime/load/cluster-config";
+import { DEFAULT_CONFIG_FILE, loadClusterConfigText } from "../../runtime/load/cluster-config";
 import { ClusterConfigSchema } from "../../model/config/schema";
 import { THIN_DISK_SHARE } from "../doctor/capacity";
 import { writeFileAtomic } from "../../runtime/fs/atomic";
 import { AddressProbe } from "./address-probe";
 import { HostFacts } from "./host-facts";
 import { chooseLan, chooseSize, ConfigureRefusal } from "./plan";
-import { renderClusterYaml } from "./render";
+import { mergeChoices, RECOMPUTED } from "./merge";
+import { configureHeader, type ConfigureChoices, renderClusterYaml } from "./render";
 
 export interface ConfigureOptions {
   readonly force?: boolean;
@@ -81,14 +81,11 @@ async function pickVip(
 }
 
 /** Loads `text` exactly as every command loads cluster.yaml; a missing SSH key is a note, not an error. */
-function validate(text: string, deps: ConfigureDeps): string[] {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "configure-"));
+function validate(text: string, shown: string, deps: ConfigureDeps): string[] {
   try {
-    const file = path.join(dir, DEFAULT_CONFIG_FILE);
-    fs.writeFileSync(file, text);
-    loadClusterConfig({
+    loadClusterConfigText(text, `${shown} (as configure would write it)`, {
       projectRoot: deps.projectRoot,
-      env: { ...(deps.env ?? process.env), CLUSTER_CONFIG: file },
+      env: deps.env ?? process.env,
       ...(deps.homeDir !== undefined ? { homeDir: deps.homeDir } : {}),
       ...(deps.hostArch !== undefined ? { hostArch: deps.hostArch } : {}),
     });
@@ -101,9 +98,43 @@ function validate(text: string, deps: ConfigureDeps): string[] {
     )
       return err.issues.map(formatIssue);
     throw err;
-  } finally {
-    fs.rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** The vmnet subnet the LAN must not overlap: the existing file's, else the default. */
+function natSubnetOf(old: string | undefined): string {
+  if (old !== undefined) {
+    try {
+      return parseClusterConfig(old, DEFAULT_CONFIG_FILE).network.nat.subnet;
+    } catch {
+      // An unreadable file is reported when the new text is validated.
+    }
+  }
+  return ClusterConfigSchema.parse({}).network.nat.subnet;
+}
+
+/** The LAN, the external VIP and the cluster size for this host, with the reasons. */
+async function choose(
+  opts: ConfigureOptions,
+  deps: ConfigureDeps,
+  natSubnet: string,
+): Promise<ConfigureChoices & { reasons: string[] }> {
+  const lan = await deps.facts.defaultLan();
+  if (!lan)
+    throw new ConfigureRefusal(
+      "found no default route with an IPv4 address (is this host on a network?); nothing was written. Connect to your LAN and run npm run configure again, or set network.lan.subnet and network.externalVip by hand",
+    );
+  const lanChoice = chooseLan(lan, natSubnet);
+  const size = chooseSize(deps.facts.totalMemBytes, deps.facts.cpuCount);
+  const { vip, notes: vipNotes } = await pickVip(lanChoice.candidates, opts.probe, lanChoice.subnet);
+  return {
+    subnet: lanChoice.subnet,
+    externalVip: vip,
+    profileName: size.profile.name,
+    size: size.input,
+    date: (deps.now ?? (() => new Date()))(),
+    reasons: [...lanChoice.reasons, ...vipNotes, ...size.reasons],
+  };
 }
 
 function diskNote(text: string, free: number | undefined): string {
@@ -131,33 +162,25 @@ export async function runConfigure(opts: ConfigureOptions, deps: ConfigureDeps):
   const file = env.CLUSTER_CONFIG
     ? path.resolve(deps.projectRoot, env.CLUSTER_CONFIG)
     : path.join(deps.projectRoot, DEFAULT_CONFIG_FILE);
-  const lan = await deps.facts.defaultLan();
-  if (!lan)
-    throw new ConfigureRefusal(
-      "found no default route with an IPv4 address (is this host on a network?); nothing was written. Connect to your LAN and run npm run configure again, or set network.lan.subnet and network.externalVip by hand",
-    );
-  const natSubnet = ClusterConfigSchema.parse({}).network.nat.subnet;
-  const lanChoice = chooseLan(lan, natSubnet);
-  const size = chooseSize(deps.facts.totalMemBytes, deps.facts.cpuCount);
-  const { vip, notes: vipNotes } = await pickVip(lanChoice.candidates, opts.probe, lanChoice.subnet);
-  const text = renderClusterYaml({
-    subnet: lanChoice.subnet,
-    externalVip: vip,
-    profileName: size.profile.name,
-    size: size.input,
-    date: (deps.now ?? (() => new Date()))(),
-  });
-  const keyNotes = validate(text, deps);
+  const shown = path.relative(deps.projectRoot, file) || file;
+  const old = fs.existsSync(file) ? fs.readFileSync(file, "utf8") : undefined;
+  const choices = await choose(opts, deps, natSubnetOf(old));
+  const merged = old === undefined ? undefined : mergeChoices(old, choices, configureHeader(choices));
+  const text = merged ?? renderClusterYaml(choices);
+  const keyNotes = validate(text, shown, deps);
   const report = [
     `configure: this host: ${deps.facts.platform}, ${gib(deps.facts.totalMemBytes)} memory, ${deps.facts.cpuCount} cores`,
-    ...[...lanChoice.reasons, ...vipNotes, ...size.reasons].map((r) => `  - ${r}`),
+    ...choices.reasons.map((r) => `  - ${r}`),
     `  - ${diskNote(text, await deps.facts.freeDiskBytes(deps.projectRoot))}`,
     ...keyNotes.map((n) => `  - SSH key: ${n}`),
+    ...(old === undefined
+      ? []
+      : merged === undefined
+        ? [`  - ${shown} cannot be edited (not a readable YAML mapping): the new file replaces it whole`]
+        : [`  - ${shown}: recomputes ${RECOMPUTED.join("; ")}; keeps every other setting and comment`]),
   ];
   deps.out(`${report.join("\n")}\n`);
 
-  const old = fs.existsSync(file) ? fs.readFileSync(file, "utf8") : undefined;
-  const shown = path.relative(deps.projectRoot, file) || file;
   if (old !== undefined && old !== text)
     deps.out(
       createTwoFilesPatch(`${shown} (now)`, `${shown} (configure)`, old, text, "", "", { context: 2 }),
@@ -168,7 +191,7 @@ export async function runConfigure(opts: ConfigureOptions, deps: ConfigureDeps):
   }
   if (old !== undefined && !opts.force)
     throw new ConfigureRefusal(
-      `${shown} exists; nothing was written. The differences are shown above: run npm run configure -- --force to replace it (the old file is kept beside it), or edit it by hand`,
+      `${shown} exists; nothing was written. The differences are shown above: run npm run configure -- --force to write them (it keeps every setting it does not recompute, and the old file beside it), or edit it by hand`,
     );
   let backup: string | undefined;
   if (old !== undefined) {

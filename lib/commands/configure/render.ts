@@ -15,11 +15,21 @@ const flow = (o: Record<string, unknown>) =>
     .map(([k, v]) => `${k}: ${String(v)}`)
     .join(", ")}}`;
 
+/** The file's header comment, one string a line without the `#` (as the yaml library keeps comments). */
+export function configureHeader(c: Pick<ConfigureChoices, "date" | "profileName">): string {
+  return [
+    ` Written by npm run configure on ${c.date.toISOString().slice(0, 10)} for this host (profile ${c.profileName}).`,
+    " Every setting stays yours to change: cluster.example.yaml lists them all with their defaults, and",
+    " the file is validated before anything is built. Run npm run doctor after an edit. npm run configure",
+    " -- --force recomputes only the LAN, the external VIP and the cluster size, and keeps the rest.",
+  ].join("\n");
+}
+
 export function renderClusterYaml(c: ConfigureChoices): string {
   const lines = [
-    `# Written by npm run configure on ${c.date.toISOString().slice(0, 10)} for this host (profile ${c.profileName}).`,
-    "# Every setting stays yours to change: cluster.example.yaml lists them all with their defaults, and",
-    "# the file is validated before anything is built. Run npm run doctor after an edit.",
+    ...configureHeader(c)
+      .split("\n")
+      .map((l) => `#${l}`),
     "",
     "network:",
     "  lan:                           # the network the gateways' first NIC is bridged to",

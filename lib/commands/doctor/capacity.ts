@@ -1,6 +1,7 @@
 /** Checks 9-10: host memory/CPU against the VMs' sizes, free disk against what a deploy will write. */
 import * as path from "node:path";
 import type { ClusterModel, VmSpec } from "../../model/config/model";
+import { hostWords } from "../../model/host-words";
 import { CheckResult, DoctorEnv, failure, ok, warning } from "./types";
 
 const GiB = 2 ** 30;
@@ -21,11 +22,17 @@ export function checkMemory(env: DoctorEnv, model: ClusterModel): CheckResult {
   const need = vms.reduce((s, vm) => s + vm.memoryMb, 0) * 2 ** 20;
   const share = need / env.totalMemBytes;
   const detail = `${vms.length} VMs need ${gib(need)} of ${gib(env.totalMemBytes)} host memory (${Math.round(share * 100)}%)`;
-  const fix = "lower memoryMb of some VMs, or run fewer workers, in cluster.yaml";
+  const fix =
+    "npm run configure -- --force picks a cluster size that fits (it keeps your other settings); or lower memoryMb of some VMs, or run fewer workers, in cluster.yaml";
+  const words = hostWords(env.platform);
   if (share > MEMORY_FAIL_SHARE)
-    return failure("memory", `${detail}: above ${MEMORY_FAIL_SHARE * 100}%, the Mac will swap`, fix);
+    return failure("memory", `${detail}: above ${MEMORY_FAIL_SHARE * 100}%, ${words.host} will swap`, fix);
   if (share > MEMORY_WARN_SHARE)
-    return warning("memory", `${detail}: above ${MEMORY_WARN_SHARE * 100}%, little left for macOS`, fix);
+    return warning(
+      "memory",
+      `${detail}: above ${MEMORY_WARN_SHARE * 100}%, little left for ${words.os}`,
+      fix,
+    );
   return ok("memory", detail);
 }
 
@@ -37,7 +44,7 @@ export function checkCpus(env: DoctorEnv, model: ClusterModel): CheckResult {
     return warning(
       "vCPUs",
       `${detail}: more than ${CPU_OVERSUBSCRIPTION_WARN}x oversubscribed, expect slow boots`,
-      "lower cpus of some VMs in cluster.yaml",
+      "npm run configure -- --force gives workers 2 vCPUs when the cores are few; or lower cpus of some VMs in cluster.yaml",
     );
   return ok("vCPUs", detail);
 }

@@ -1,10 +1,10 @@
 /** Check 5 (config and SSH key): loads the config itself so a ConfigError becomes a row, not a crash. */
 import * as path from "node:path";
 import { buildClusterModel, parseClusterConfig } from "../../model/config/build-model";
-import { ConfigError, formatIssue } from "../../model/config/errors";
+import { ConfigError, type ConfigIssue, formatIssue } from "../../model/config/errors";
 import { DEFAULT_CONFIG_FILE, loadClusterConfig } from "../../runtime/load/cluster-config";
 import type { ClusterModel } from "../../model/config/model";
-import { CheckResult, DoctorEnv, failure, ok } from "./types";
+import { type CheckResult, DoctorEnv, failure, ok } from "./types";
 
 export interface ConfigCheck {
   readonly rows: CheckResult[];
@@ -20,7 +20,13 @@ const isKeyIssue = (e: ConfigError) =>
   e.issues.length > 0 && e.issues.every((i) => i.field === "sshPublicKeyFile");
 
 export function checkConfig(env: DoctorEnv): ConfigCheck {
-  const load = { projectRoot: env.projectRoot, env: env.env, homeDir: env.homeDir, hostArch: env.hostArch };
+  const load = {
+    projectRoot: env.projectRoot,
+    env: env.env,
+    homeDir: env.homeDir,
+    hostArch: env.hostArch,
+    platform: env.platform,
+  };
   try {
     const { model, configFile } = loadClusterConfig(load);
     return {
@@ -40,13 +46,7 @@ export function checkConfig(env: DoctorEnv): ConfigCheck {
     if (isKeyIssue(err)) {
       return {
         model: modelWithoutKey(env),
-        rows: err.issues.map((i) =>
-          failure(
-            "SSH public key",
-            formatIssue(i),
-            "ssh-keygen -t ed25519, or point sshPublicKeyFile in cluster.yaml at your .pub file",
-          ),
-        ),
+        rows: err.issues.map((i) => keyRow(i)),
       };
     }
     return {
@@ -55,6 +55,20 @@ export function checkConfig(env: DoctorEnv): ConfigCheck {
       ),
     };
   }
+}
+
+/**
+ * A key problem reads "what is wrong; what to do": the row shows each part once, what is wrong as
+ * the detail and what to do as the fix.
+ */
+function keyRow(issue: ConfigIssue): CheckResult {
+  const cut = issue.problem.indexOf("; ");
+  const problem = cut < 0 ? issue.problem : issue.problem.slice(0, cut);
+  const fix =
+    cut < 0
+      ? "ssh-keygen -t ed25519, or point sshPublicKeyFile in cluster.yaml at your .pub file"
+      : issue.problem.slice(cut + 2);
+  return failure("SSH public key", formatIssue({ ...issue, problem }), fix);
 }
 
 /** The same model the loader builds, with a placeholder key (only reached when the key alone was wrong). */
@@ -67,7 +81,12 @@ function modelWithoutKey(env: DoctorEnv): ClusterModel | undefined {
   try {
     return buildClusterModel(
       parseClusterConfig(text, file),
-      { hostArch: env.hostArch, sshPublicKey: PLACEHOLDER_KEY, sshPublicKeyPath: "(placeholder)" },
+      {
+        hostArch: env.hostArch,
+        platform: env.platform,
+        sshPublicKey: PLACEHOLDER_KEY,
+        sshPublicKeyPath: "(placeholder)",
+      },
       file,
     );
   } catch {

@@ -1,5 +1,6 @@
 /** Checks 6-8: vmnet2 as configured, a bridged vmnet for the gateways, VIPs and static addresses vs DHCP. */
 import type { ClusterModel } from "../../model/config/model";
+import { hostWords } from "../../model/host-words";
 import { isHostInCidr, parseCidr } from "../../model/net/ipv4";
 import {
   DhcpRange,
@@ -21,14 +22,15 @@ const FUSION_TOOLS = "/Applications/VMware Fusion.app/Contents/Library";
 
 /** How the fixes name the host's VMware product, how it applies network settings, and where they are edited. */
 function vmwareHost(env: DoctorEnv): { product: string; apply: string; editor: string } {
+  const product = hostWords(env.platform).product;
   return env.platform === "darwin"
     ? {
-        product: "VMware Fusion",
+        product,
         apply: `sudo "${FUSION_TOOLS}/vmnet-cli" --configure, --stop, --start`,
         editor: "Fusion > Settings > Network",
       }
     : {
-        product: "VMware Workstation",
+        product,
         apply: "vmware-netcfg, or sudo vmware-networks --stop && sudo vmware-networks --start",
         editor: "vmware-netcfg, Workstation's Virtual Network Editor",
       };

@@ -6,10 +6,12 @@ import {
   DEFAULT_FUSION_APP_PATH,
   locateVmrun,
   platformHostType,
+  VmrunLocateError,
   VmrunLocation,
   vmrunInstallHint,
   vmwareProduct,
 } from "../../runtime/hypervisor/vmrun/locate";
+import { hostWords, type HostTool } from "../../model/host-words";
 import { CheckResult, DoctorEnv, failure, ok, warning } from "./types";
 
 const TOOL_DEADLINE_MS = 10_000;
@@ -66,6 +68,8 @@ export async function checkVmrun(
   try {
     loc = locateVmrun({ env: env.env, platform: env.platform, isExecutable: env.isExecutable });
   } catch (err) {
+    // The fix once: the locate error carries it apart from what is wrong.
+    if (err instanceof VmrunLocateError) return [failure("vmrun", err.problem, err.fix)];
     return [failure("vmrun", (err as Error).message, vmrunInstallHint(platformHostType(env.platform)))];
   }
   const rows: CheckResult[] = [ok("vmrun", `${loc.binary} (found via ${loc.source}, -T ${loc.hostType})`)];
@@ -149,26 +153,9 @@ async function checkVersionedTool(
   return ok(name, first);
 }
 
-/**
- * How to install each host tool: Homebrew on macOS, apt on Linux (Workstation's Ubuntu/Debian hosts).
- * HashiCorp's tap and apt repository: Homebrew's own terraform formula stopped at 1.5.7 when the licence changed.
- */
-const INSTALL: Record<"qemu-img" | "terraform" | "ISO tool", { darwin: string; linux: string }> = {
-  "qemu-img": { darwin: "brew install qemu", linux: "sudo apt-get install qemu-utils" },
-  terraform: {
-    darwin:
-      "brew install hashicorp/tap/terraform (not plain brew install terraform, which is frozen at 1.5.7)",
-    linux:
-      "install terraform from HashiCorp's apt repository (https://developer.hashicorp.com/terraform/install)",
-  },
-  "ISO tool": {
-    darwin: "brew install xorriso (macOS normally has hdiutil in /usr/bin: check PATH)",
-    linux: "sudo apt-get install xorriso",
-  },
-};
-
-function installHint(env: DoctorEnv, tool: keyof typeof INSTALL): string {
-  return env.platform === "darwin" ? INSTALL[tool].darwin : INSTALL[tool].linux;
+/** How to install a host tool on this host (the words of lib/model/host-words.ts). */
+function installHint(env: DoctorEnv, tool: HostTool): string {
+  return hostWords(env.platform).install[tool];
 }
 
 export function checkQemuImg(env: DoctorEnv): Promise<CheckResult> {
@@ -184,5 +171,5 @@ export async function checkIsoTool(env: DoctorEnv): Promise<CheckResult> {
   const tool = await findIsoTool((t) => dirs.some((d) => env.isExecutable(path.join(d, t))));
   return tool
     ? ok("ISO tool", `${tool} (builds the cloud-init seed ISOs)`)
-    : failure("ISO tool", `none of ${ISO_TOOLS.join(", ")} is on PATH`, installHint(env, "ISO tool"));
+    : failure("ISO tool", `none of ${ISO_TOOLS.join(", ")} is on PATH`, installHint(env, "xorriso"));
 }

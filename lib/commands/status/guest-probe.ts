@@ -1,4 +1,4 @@
-import { sshRun, type SshTarget } from "../../runtime/ssh/ssh";
+import { isHostKeyRefusal, sshRun, type SshTarget } from "../../runtime/ssh/ssh";
 
 /**
  * What only the guest knows, asked over SSH for `status`: cloud-init's result and, on a gateway,
@@ -47,7 +47,11 @@ export async function probeGuest(
   ]);
   const problems: string[] = [];
   const why = (r: { timedOut: boolean; code: number | null; stderr: string }) =>
-    r.timedOut ? "no SSH answer in time" : lastLine(r.stderr) || `exit ${r.code}`;
+    r.timedOut
+      ? "no SSH answer in time"
+      : isHostKeyRefusal(r)
+        ? `its host key is not the pinned one, so ssh refused it (npm run ssh -- ${target.hostKeys.alias} true says why and what to do)`
+        : lastLine(r.stderr) || `exit ${r.code}`;
   // cloud-init status exits non-zero for error and (23.4+) degraded results, with the word on stdout.
   const word = parseCloudInitStatus(ci.stdout);
   if (word === undefined) problems.push(`cloud-init status: ${why(ci)}`);

@@ -4,7 +4,7 @@
  */
 import * as readline from "node:readline";
 import { Command } from "commander";
-import { CliContext } from "../common/context";
+import { CliContext, requireVmrun } from "../common/context";
 import { CommandFailedError, renderTable } from "../common/report";
 import { findOrphanVms, planTeardown, TeardownScope } from "./plan";
 import { DestroyStep, runTeardown, TeardownReport } from "./run-teardown";
@@ -75,6 +75,7 @@ export async function teardownCommand(
   destroy: DestroyStep,
   io: TeardownIo = defaultIo(),
 ): Promise<void> {
+  requireVmrun(ctx);
   const plan = planTeardown(ctx.model, opts, ctx.projectRoot);
   if (!opts.yes) {
     const what = [

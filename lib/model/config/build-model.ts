@@ -1,4 +1,4 @@
-import { parseDocument } from "yaml";
+import { parseDocument, type YAMLError } from "yaml";
 import { ConfigError, ConfigIssue, fieldPath } from "./errors";
 import { ClusterConfig, ClusterConfigSchema } from "./schema";
 import { Arch, BaseImageSpec, ClusterModel, Role, VmSpec } from "./model";
@@ -9,11 +9,14 @@ import { checkTarget } from "./target-checks";
 import { inventoryVariableName } from "./vm-files";
 import { buildVmSpecs } from "./vm-specs";
 import type { Cidr } from "../net/ipv4";
+import { hostWords } from "../host-words";
 
 /** What main.ts learned from the outside world, handed in so that model building stays pure. */
 export interface HostFacts {
   /** `process.arch` of the Mac: `x64` or `arm64`. */
   readonly hostArch: string;
+  /** `process.platform`: only the words of messages depend on it (lib/model/host-words.ts). @default "linux" */
+  readonly platform?: string;
   /** Content of the SSH public key file, or undefined when it could not be read. */
   readonly sshPublicKey: string | undefined;
   /** The path that was read (for messages). */
@@ -33,11 +36,7 @@ export function parseClusterConfig(text: string, source: string): ClusterConfig 
   if (doc.errors.length > 0) {
     throw new ConfigError(
       source,
-      doc.errors.map((e) => ({
-        field: "",
-        value: undefined,
-        problem: `YAML syntax error: ${e.message.split("\n")[0]}; fix the file's syntax`,
-      })),
+      doc.errors.map((e) => ({ field: "", value: undefined, problem: yamlSyntaxProblem(e) })),
     );
   }
   let data: unknown;
@@ -85,11 +84,25 @@ export function parseClusterConfig(text: string, source: string): ClusterConfig 
             problem: `unknown setting${issue.keys.length > 1 ? "s" : ""}; check the spelling against cluster.example.yaml, or remove it`,
           };
         }
+        // A required setting left out: say so, not only what a value must look like.
+        if ((issue.code === "invalid_type" || issue.code === "invalid_value") && issue.input === undefined)
+          return {
+            field: fieldPath(issue.path),
+            value: undefined,
+            problem: `is missing; this setting is required and ${issue.message}`,
+          };
         return { field: fieldPath(issue.path), value: issue.input, problem: issue.message };
       }),
     );
   }
   return result.data;
+}
+
+/** `YAML syntax error at line 5, column 1: <what>; ...`: the yaml library puts the place (and a snippet) after the text. */
+function yamlSyntaxProblem(e: YAMLError): string {
+  const what = e.message.replace(/ at line \d+, column \d+:?[\s\S]*$/, "").trim();
+  const place = e.linePos ? ` at line ${e.linePos[0].line}, column ${e.linePos[0].col}` : "";
+  return `YAML syntax error${place}: ${what}; fix the file's syntax there`;
 }
 
 function resolveArch(config: ClusterConfig, hostArch: string, issues: ConfigIssue[]): Arch {
@@ -113,7 +126,7 @@ export function buildClusterModel(
   const issues: ConfigIssue[] = [];
   const arch = resolveArch(config, host.hostArch, issues);
   const publicKey = checkSshKey(host, issues);
-  const network = checkNetworks(config.network, issues);
+  const network = checkNetworks(config.network, issues, hostWords(host.platform ?? "linux"));
   const { aptVm, vms } = buildVmSpecs(config, network, issues);
   checkGatewaysHaveMasters(vms, issues);
   checkInventoryNames([aptVm, ...vms], issues);

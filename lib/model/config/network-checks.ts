@@ -1,5 +1,6 @@
 import type { ConfigIssue } from "./errors";
 import type { ClusterConfig } from "./schema";
+import type { HostWords } from "../host-words";
 import { Cidr, inRange, ipToInt, isHostInCidr, parseCidr } from "../net/ipv4";
 
 /** What the network checks found, for the checks of the VMs' own addresses. */
@@ -18,17 +19,13 @@ export interface NetworkPlan {
  * The rules of network.*: subnets, gateway and host address in the NAT subnet and outside DHCP, the
  * VIPs in their networks, no repeated DNS entries, distinct VRRP ids, every fixed address unique.
  */
-export function checkNetworks(net: ClusterConfig["network"], issues: ConfigIssue[]): NetworkPlan {
-  const cidrOf = (field: string, value: string): Cidr | undefined => {
-    try {
-      return parseCidr(value);
-    } catch (e) {
-      issues.push({ field, value, problem: (e as Error).message });
-      return undefined;
-    }
-  };
-  const nat = cidrOf("network.nat.subnet", net.nat.subnet);
-  const lan = cidrOf("network.lan.subnet", net.lan.subnet);
+export function checkNetworks(
+  net: ClusterConfig["network"],
+  issues: ConfigIssue[],
+  words: HostWords,
+): NetworkPlan {
+  const nat = cidrOf("network.nat.subnet", net.nat.subnet, issues);
+  const lan = cidrOf("network.lan.subnet", net.lan.subnet, issues);
   const inNat = (field: string, value: string, what: string) => {
     if (nat && !isHostInCidr(value, nat))
       issues.push({
@@ -37,8 +34,38 @@ export function checkNetworks(net: ClusterConfig["network"], issues: ConfigIssue
         problem: `${what} must be a host address inside network.nat.subnet ${net.nat.subnet}`,
       });
   };
+  const inDhcp = checkNatAddresses(net, nat, inNat, issues, words);
+  checkVips(net, lan, inNat, inDhcp, issues);
+  checkRepeats(net, issues);
+  if (net.vrrp.externalRouterId === net.vrrp.internalRouterId) {
+    issues.push({
+      field: "network.vrrp.internalRouterId",
+      value: net.vrrp.internalRouterId,
+      problem: "equals externalRouterId; the two VRRP instances need different router ids (e.g. 51 and 52)",
+    });
+  }
+  return { nat, lan, inNat, inDhcp, claim: fixedAddressClaims(net, issues) };
+}
+
+function cidrOf(field: string, value: string, issues: ConfigIssue[]): Cidr | undefined {
+  try {
+    return parseCidr(value);
+  } catch (e) {
+    issues.push({ field, value, problem: (e as Error).message });
+    return undefined;
+  }
+}
+
+/** The vmnet's gateway, host address and DHCP range; returns whether an address lies in that range. */
+function checkNatAddresses(
+  net: ClusterConfig["network"],
+  nat: Cidr | undefined,
+  inNat: NetworkPlan["inNat"],
+  issues: ConfigIssue[],
+  words: HostWords,
+): (ip: string) => boolean {
   inNat("network.nat.gateway", net.nat.gateway, "the NAT gateway");
-  inNat("network.nat.hostAddress", net.nat.hostAddress, "the Mac's vmnet address");
+  inNat("network.nat.hostAddress", net.nat.hostAddress, `${words.host}'s vmnet address`);
   inNat("network.nat.dhcpStart", net.nat.dhcpStart, "the DHCP range start");
   inNat("network.nat.dhcpEnd", net.nat.dhcpEnd, "the DHCP range end");
   const dhcpOk =
@@ -60,9 +87,20 @@ export function checkNetworks(net: ClusterConfig["network"], issues: ConfigIssue
       issues.push({
         field,
         value: ip,
-        problem: `lies inside the DHCP range ${net.nat.dhcpStart}-${net.nat.dhcpEnd}; Fusion's convention is .2 for the NAT gateway and .1 for the Mac`,
+        problem: `lies inside the DHCP range ${net.nat.dhcpStart}-${net.nat.dhcpEnd}; ${words.product}'s convention is .2 for the NAT gateway and .1 for ${words.host}`,
       });
   }
+  return inDhcp;
+}
+
+/** The external VIP in the LAN, the internal one in the vmnet and outside its DHCP range. */
+function checkVips(
+  net: ClusterConfig["network"],
+  lan: Cidr | undefined,
+  inNat: NetworkPlan["inNat"],
+  inDhcp: NetworkPlan["inDhcp"],
+  issues: ConfigIssue[],
+): void {
   if (lan && !isHostInCidr(net.externalVip, lan)) {
     issues.push({
       field: "network.externalVip",
@@ -78,7 +116,10 @@ export function checkNetworks(net: ClusterConfig["network"], issues: ConfigIssue
       problem: `lies inside the DHCP range ${net.nat.dhcpStart}-${net.nat.dhcpEnd}, so DHCP could hand it to a VM; pick an address below ${net.nat.dhcpStart}`,
     });
   }
+}
 
+/** Each DNS server and search domain listed once. */
+function checkRepeats(net: ClusterConfig["network"], issues: ConfigIssue[]): void {
   for (const [field, list] of [
     ["network.dnsServers", net.dnsServers],
     ["network.dnsSearchDomains", net.dnsSearchDomains],
@@ -92,16 +133,10 @@ export function checkNetworks(net: ClusterConfig["network"], issues: ConfigIssue
         });
     });
   }
+}
 
-  if (net.vrrp.externalRouterId === net.vrrp.internalRouterId) {
-    issues.push({
-      field: "network.vrrp.internalRouterId",
-      value: net.vrrp.internalRouterId,
-      problem: "equals externalRouterId; the two VRRP instances need different router ids (e.g. 51 and 52)",
-    });
-  }
-
-  // Every fixed address must be unique.
+/** Every fixed address must be unique: the network's own are claimed here, the VMs' by the caller. */
+function fixedAddressClaims(net: ClusterConfig["network"], issues: ConfigIssue[]): NetworkPlan["claim"] {
   const taken = new Map<string, string>();
   const claim = (field: string, ip: string) => {
     const owner = taken.get(ip);
@@ -113,6 +148,5 @@ export function checkNetworks(net: ClusterConfig["network"], issues: ConfigIssue
   claim("network.nat.hostAddress", net.nat.hostAddress);
   claim("network.internalVip", net.internalVip);
   claim("network.externalVip", net.externalVip);
-
-  return { nat, lan, inNat, inDhcp, claim };
+  return claim;
 }

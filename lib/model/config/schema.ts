@@ -30,7 +30,7 @@ const RELATIVE_PATH_FIX =
 const VRRP_PASS_FIX = "use 1-8 letters, digits, '.', '_' or '-' (keepalived's limit), e.g. k8s-lab";
 
 const hostname = z
-  .string({ error: `required; ${HOSTNAME_FIX}` })
+  .string({ error: `must be a VM name; ${HOSTNAME_FIX}` })
   .regex(HOSTNAME, { error: `is not a valid VM name; ${HOSTNAME_FIX}` });
 const ipv4 = z
   .string({ error: "must be an IPv4 address like 10.10.0.20" })
@@ -70,7 +70,17 @@ const dnsName = (error: string) =>
   z.string().max(RULES.dnsName.maxLength, { error }).regex(regexOf(RULES.dnsName), { error });
 const routerId = int("(VRRP router id)", RULES.vrrpRouterId.min, RULES.vrrpRouterId.max);
 
-const sizing = z.strictObject({ cpus, memoryMb, diskGb });
+type Sizing = { readonly cpus: number; readonly memoryMb: number; readonly diskGb: number };
+
+/** A role's sizes: each field left out takes the built-in one, so `{worker: {memoryMb: 8192}}` is enough. */
+const sizingWithDefaults = (d: Sizing) =>
+  z
+    .strictObject({
+      cpus: cpus.default(d.cpus),
+      memoryMb: memoryMb.default(d.memoryMb),
+      diskGb: diskGb.default(d.diskGb),
+    })
+    .prefault({});
 
 export const ROLES = ["gateway", "master", "worker"] as const;
 
@@ -193,9 +203,9 @@ export const ClusterConfigSchema = z.strictObject({
     .prefault({}),
   roleDefaults: z
     .strictObject({
-      gateway: sizing.default({ cpus: 2, memoryMb: 2048, diskGb: 40 }),
-      master: sizing.default({ cpus: 2, memoryMb: 4096, diskGb: 40 }),
-      worker: sizing.default({ cpus: 4, memoryMb: 4096, diskGb: 40 }),
+      gateway: sizingWithDefaults({ cpus: 2, memoryMb: 2048, diskGb: 40 }),
+      master: sizingWithDefaults({ cpus: 2, memoryMb: 4096, diskGb: 40 }),
+      worker: sizingWithDefaults({ cpus: 4, memoryMb: 4096, diskGb: 40 }),
     })
     .prefault({}),
   vms: z

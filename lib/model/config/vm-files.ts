@@ -12,3 +12,19 @@ export function lastIpFile(vm: Pick<VmSpec, "generatedDir">): string {
 export function inventoryVariableName(vmName: string): string {
   return `${vmName.toUpperCase().replace(/-/g, "_")}_IP`;
 }
+
+/** The guest's serial console, which the .vmx writes into the VM folder. */
+export const CONSOLE_LOG_NAME = "console.log";
+
+/** Project-relative serial console log of `vm`: cloud-init prints the guest's host keys there. */
+export function consoleLogFile(vm: Pick<VmSpec, "vmDir">): string {
+  return `${vm.vmDir}/${CONSOLE_LOG_NAME}`;
+}
+
+/**
+ * Project-relative known_hosts file of `vm`'s pinned host keys (lib/runtime/ssh/host-keys.ts): in
+ * the VM's folder, so it goes with the VM and a VM built anew starts without the old one's keys.
+ */
+export function knownHostsFile(vm: Pick<VmSpec, "vmDir">): string {
+  return `${vm.vmDir}/known_hosts`;
+}

@@ -97,6 +97,9 @@ export const GUEST_CONFIG = new EntryContract("guest-config", {
   GUEST_WAIT_SECONDS: intWithDefault(900),
   SSH_IDENTITY_FILE: optionalText(),
   SSH_PORT: hostInt(22, 1, 65535),
+  // The VM's pinned host keys (project-relative): its known_hosts file and the console cloud-init prints them on.
+  SSH_KNOWN_HOSTS: text(),
+  SSH_CONSOLE_LOG: text(),
 });
 
 /** Every local-exec entry point's contract, by entry name. */

@@ -19,6 +19,52 @@ export function escapeTerraformText(text: string): string {
   return text.replace(/\$\{/g, () => "$${").replace(/%\{/g, () => "%%{");
 }
 
+/**
+ * What Terraform does to rendered template text, for the subset renderers emit: `$${` -> `${`,
+ * `%%{` -> `%{`, `${var.x}` -> the string value, `${jsonencode(var.x)}` -> JSON of the value.
+ * `values` is keyed by variable name (`apt_proxy_url`) or by a whole expression (`random_id.x.hex`).
+ * Anything else (an unknown variable, a directive, an unterminated `${`) throws: never a half-rendered file.
+ */
+export function resolveTerraformText(
+  text: string,
+  values: Readonly<Record<string, string | readonly string[]>>,
+): string {
+  const lookup = (expr: string): string | readonly string[] => {
+    if (Object.prototype.hasOwnProperty.call(values, expr)) return values[expr];
+    const name = /^var\.([A-Za-z_][A-Za-z0-9_-]*)$/.exec(expr)?.[1];
+    if (name !== undefined && Object.prototype.hasOwnProperty.call(values, name)) return values[name];
+    throw new Error(`resolveTerraformText: no value for expression ${JSON.stringify(expr)}`);
+  };
+  let out = "";
+  let i = 0;
+  while (i < text.length) {
+    if (text.startsWith("$${", i) || text.startsWith("%%{", i)) {
+      out += text[i] + "{";
+      i += 3;
+    } else if (text.startsWith("${", i)) {
+      const end = text.indexOf("}", i + 2);
+      if (end < 0) throw new Error(`resolveTerraformText: unterminated \${ at offset ${i}`);
+      const expr = text.slice(i + 2, end).trim();
+      const json = /^jsonencode\((.+)\)$/.exec(expr);
+      if (json) {
+        out += JSON.stringify(lookup(json[1].trim()));
+      } else {
+        const value = lookup(expr);
+        if (typeof value !== "string")
+          throw new Error(`resolveTerraformText: ${expr} is a list; interpolate it with jsonencode()`);
+        out += value;
+      }
+      i = end + 1;
+    } else if (text.startsWith("%{", i)) {
+      throw new Error(`resolveTerraformText: template directive at offset ${i} is not supported`);
+    } else {
+      out += text[i];
+      i += 1;
+    }
+  }
+  return out;
+}
+
 /** Checks an expression handed to a renderer: bare HCL, one line (the renderer adds `${}` itself). */
 export function checkExpression(expression: string): string {
   if (expression.trim() === "" || /[\r\n]/.test(expression) || expression.includes("${")) {

@@ -1,6 +1,7 @@
 import * as path from "node:path";
 import type { Arch, ClusterModel, NicSpec, VmSpec } from "../config/model";
 import { VMWARE_STATIC_MAC } from "../net/mac";
+import { CONSOLE_LOG_NAME } from "../config/vm-files";
 
 /**
  * Pure renderer of a VM's `.vmx` (vmware-fusion.md §3 and §9). Output: one `key = "value"` line per
@@ -25,9 +26,6 @@ export function vmxOptionsFor(model: ClusterModel): VmxOptions {
     natVmnet: model.network.nat.vmnet,
   };
 }
-
-/** Serial console of the guest, next to the .vmx: where to look when a guest never reports an IP. */
-const SERIAL_LOG_FILE = "console.log";
 
 const GUEST_OS: Record<Arch, string> = { amd64: "ubuntu-64", arm64: "arm-ubuntu-64" };
 
@@ -180,7 +178,9 @@ function baseEntries(vm: VmSpec, opts: VmxOptions): Record<string, string> {
     "powerType.suspend": "soft",
     "serial0.present": "TRUE",
     "serial0.fileType": "file",
-    "serial0.fileName": SERIAL_LOG_FILE,
+    // The guest's serial console, next to the .vmx: where to look when a guest never reports an IP,
+    // and where cloud-init prints its host keys (the pins of lib/runtime/ssh/host-keys.ts).
+    "serial0.fileName": CONSOLE_LOG_NAME,
     "serial0.yieldOnMsrRead": "TRUE",
   };
 }

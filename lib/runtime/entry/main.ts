@@ -1,6 +1,14 @@
 import { CommanderError } from "commander";
 import { killLiveGroups, refuseNewTools } from "../process/run-with-deadline";
 
+/** Ends an entry point with `code` and no message of its own (the program it ran has spoken: `npm run ssh`). */
+export class QuietExit extends Error {
+  constructor(readonly code: number) {
+    super(`exit ${code}`);
+    this.name = "QuietExit";
+  }
+}
+
 /**
  * The one way an entry point ends: success exits 0; any error prints one line (prefixed with what
  * was being done) to stderr and exits non-zero, so Terraform shows the user an actionable message.
@@ -44,6 +52,7 @@ export function runMain(label: string, fn: () => Promise<void>): void {
       // With exitOverride commander throws after printing: --help (exit code 0) is a success, and a
       // usage error has already been printed once.
       if (err instanceof CommanderError) process.exit(err.exitCode);
+      if (err instanceof QuietExit) process.exit(err.code);
       const message = err instanceof Error ? err.message : String(err);
       process.stderr.write(`${label}: ${message}\n`);
       process.exit(1);

@@ -1,6 +1,14 @@
+import { hostWords } from "../../model/host-words";
 import { isIPv4 } from "../../model/net/ipv4";
 import { GUEST_APPLIER_PATH } from "../../model/render/cloud-init";
-import { isAuthFailure, isUnreachable, sshRun, type SshTarget } from "../ssh/ssh";
+import {
+  hostKeyRefusalMessage,
+  isAuthFailure,
+  isHostKeyRefusal,
+  isUnreachable,
+  sshRun,
+  type SshTarget,
+} from "../ssh/ssh";
 import type { GuestBundle } from "./manifest";
 
 /**
@@ -44,7 +52,7 @@ async function waitForSsh(opts: PushOptions, deadline: number): Promise<void> {
     const left = deadline - Date.now();
     if (left <= 0) {
       throw new Error(
-        `${vmName}: SSH to ${target.user}@${target.host} did not answer within ${Math.round(opts.waitMs / 1000)} s (last: ${last || "no answer"}); check the VM is running (npm run manager -- status) and that the Mac reaches ${target.host}`,
+        `${vmName}: SSH to ${target.user}@${target.host} did not answer within ${Math.round(opts.waitMs / 1000)} s (last: ${last || "no answer"}); check the VM is running (npm run manager -- status) and that ${hostWords(process.platform).host} reaches ${target.host}`,
       );
     }
     const result = await sshRun(target, ["true"], {
@@ -57,12 +65,19 @@ async function waitForSsh(opts: PushOptions, deadline: number): Promise<void> {
         `${vmName}: ${target.host} refused your SSH key (${lastLine(result.stderr)}): the VM has the public key from sshPublicKeyFile; make its private key available (ssh-add, or set sshPublicKeyFile to a key whose private half sits beside it)`,
       );
     }
-    if (!isUnreachable(result)) {
+    // A refused host key may be a guest still in the first boot of a new seed: its console shows the
+    // new keys at the end of it, so waiting helps; the refusal is what the deadline reports.
+    const keyRefused = isHostKeyRefusal(result);
+    if (!keyRefused && !isUnreachable(result)) {
       throw new Error(
         `${vmName}: ssh ${target.host} failed with exit ${result.code}: ${lastLine(result.stderr) || lastLine(result.stdout)}`,
       );
     }
-    last = result.timedOut ? "timed out" : lastLine(result.stderr);
+    last = keyRefused
+      ? hostKeyRefusalMessage(target, result.pinSource)
+      : result.timedOut
+        ? "timed out"
+        : lastLine(result.stderr);
     await sleep(Math.min(opts.retryMs ?? 3000, Math.max(deadline - Date.now(), 0)));
   }
 }
@@ -87,7 +102,7 @@ async function waitForCloudInit(opts: PushOptions, deadline: number): Promise<st
     if (result.code === 255) {
       if (isAuthFailure(result) || Date.now() >= deadline) {
         throw new Error(
-          `${vmName}: the SSH connection failed while waiting for cloud-init: ${lastLine(result.stderr)}`,
+          `${vmName}: the SSH connection failed while waiting for cloud-init: ${isHostKeyRefusal(result) ? hostKeyRefusalMessage(target, result.pinSource) : lastLine(result.stderr)}`,
         );
       }
       opts.log(
@@ -143,6 +158,8 @@ export async function pushGuestConfig(opts: PushOptions): Promise<ApplySummary> 
       `${vmName}: ${GUEST_APPLIER_PATH} did not finish within ${Math.round((opts.applyTimeoutMs ?? 180_000) / 1000)} s`,
     );
   const summary = parseSummary(vmName, result.stdout);
+  if (summary === undefined && isHostKeyRefusal(result))
+    throw new Error(`${vmName}: ${hostKeyRefusalMessage(target, result.pinSource)}`);
   if (summary === undefined) {
     const why = lastLine(result.stderr) || lastLine(result.stdout) || `exit ${result.code}`;
     const hint = /not found|No such file/i.test(why)

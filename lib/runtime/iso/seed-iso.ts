@@ -7,6 +7,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { cleanStalePartials, makeTempSibling } from "../fs/atomic";
 import { runWithDeadline } from "../process/run-with-deadline";
+import { hostWords } from "../../model/host-words";
 
 /** In order of preference: hdiutil ships with macOS; the others come from Homebrew or Linux packages. */
 export const ISO_TOOLS = ["hdiutil", "xorriso", "genisoimage", "mkisofs"] as const;
@@ -126,7 +127,7 @@ export async function buildSeedIso(opts: BuildSeedIsoOptions): Promise<BuildSeed
   const tool = opts.tool ?? (await findIsoTool());
   if (!tool) {
     throw new Error(
-      `no ISO tool found (looked for ${ISO_TOOLS.join(", ")} on PATH): install xorriso (macOS: brew install xorriso; Debian/Ubuntu: apt-get install xorriso)`,
+      `no ISO tool found (looked for ${ISO_TOOLS.join(", ")} on PATH): ${hostWords(process.platform).install.xorriso}`,
     );
   }
   const epoch = opts.sourceDateEpoch ?? DEFAULT_SOURCE_DATE_EPOCH;

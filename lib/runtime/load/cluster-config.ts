@@ -15,6 +15,8 @@ export interface LoadOptions {
   readonly homeDir?: string;
   /** @default process.arch */
   readonly hostArch?: string;
+  /** @default process.platform */
+  readonly platform?: string;
 }
 
 export interface LoadedConfig {
@@ -29,7 +31,6 @@ export interface LoadedConfig {
  */
 export function loadClusterConfig(opts: LoadOptions): LoadedConfig {
   const env = opts.env ?? process.env;
-  const home = opts.homeDir ?? os.homedir();
   const explicit = env.CLUSTER_CONFIG;
   const configFile = explicit
     ? path.resolve(opts.projectRoot, explicit)
@@ -51,6 +52,12 @@ export function loadClusterConfig(opts: LoadOptions): LoadedConfig {
   const source = used
     ? path.relative(opts.projectRoot, used) || used
     : "cluster config (no cluster.yaml: built-in defaults)";
+  return { model: loadClusterConfigText(text, source, opts), configFile: used };
+}
+
+/** The model of config text (what `source` names in messages), with the SSH key it names read as every command reads it. */
+export function loadClusterConfigText(text: string, source: string, opts: LoadOptions): ClusterModel {
+  const home = opts.homeDir ?? os.homedir();
   const config = parseClusterConfig(text, source);
   const keyPath = expandHome(config.sshPublicKeyFile, home, opts.projectRoot);
   let key: string | undefined;
@@ -69,17 +76,17 @@ export function loadClusterConfig(opts: LoadOptions): LoadedConfig {
       key = undefined;
     }
   }
-  const model = buildClusterModel(
+  return buildClusterModel(
     config,
     {
       hostArch: opts.hostArch ?? process.arch,
+      platform: opts.platform ?? process.platform,
       sshPublicKey: key,
       sshPublicKeyPath: keyPath,
       ...(keyProblem !== undefined ? { sshPublicKeyProblem: keyProblem } : {}),
     },
     source,
   );
-  return { model, configFile: used };
 }
 
 /** An OpenSSH public key line is well under 1 KiB (RSA 16384 is about 2.8 KiB). */

@@ -18,6 +18,11 @@ const STATS = path.resolve(__dirname, "../../../../templates/apt-cache-stats.py"
 
 describe("apt cache status", () => {
   let simDir: string;
+  const pins = () => ({
+    alias: "apt-cache-server",
+    knownHostsFile: path.join(simDir, "known_hosts"),
+    consoleLog: path.join(simDir, "console.log"),
+  });
   let guestRoot: string;
   let server: net.Server;
   let port: number;
@@ -60,7 +65,7 @@ describe("apt cache status", () => {
   python.it("combines the guest's report (over SSH) with a TCP check from this machine", async () => {
     const status = await aptCacheStatus({
       name: "apt-cache-server",
-      target: { host: "127.0.0.1", user: "ubuntu" },
+      target: { host: "127.0.0.1", user: "ubuntu", hostKeys: pins() },
       port,
       timeoutMs: 20_000,
     });
@@ -69,15 +74,24 @@ describe("apt cache status", () => {
       report: { service: "active", requests: 2, hits: 1, misses: 1 },
     });
     expect(isHealthy(status)).toBe(true);
-    const text = formatAptCacheStatus(status);
+    const text = formatAptCacheStatus(status, "darwin");
     expect(text).toMatch(/^hits\s+1 \(50% of requests\)$/m);
     expect(text).toMatch(/^reachable from this Mac\s+yes$/m);
+    // The host's words: a Linux host is not a Mac.
+    expect(formatAptCacheStatus(status, "linux")).toMatch(/^reachable from this host\s+yes$/m);
+    expect(formatAptCacheStatus(status, "linux")).not.toMatch(/Mac/);
     const calls = fs
       .readFileSync(path.join(simDir, "calls.log"), "utf8")
       .trim()
       .split("\n")
       .map((l) => JSON.parse(l));
     expect(calls.map((c) => c.remote)).toEqual([["sudo", "-n", "/usr/local/sbin/apt-cache-stats"]]);
+    // The VM's pinned host keys, as every ssh of the product (no console here: first use).
+    expect(calls[0].opts).toMatchObject({
+      HostKeyAlias: "apt-cache-server",
+      UserKnownHostsFile: `"${pins().knownHostsFile}"`,
+      StrictHostKeyChecking: "accept-new",
+    });
   });
 
   it("is unhealthy with the reason and the fix when SSH fails or the port does not answer", async () => {
@@ -86,13 +100,13 @@ describe("apt cache status", () => {
     server = net.createServer();
     const status = await aptCacheStatus({
       name: "apt-cache-server",
-      target: { host: "127.0.0.1", user: "ubuntu" },
+      target: { host: "127.0.0.1", user: "ubuntu", hostKeys: pins() },
       port,
       timeoutMs: 20_000,
     });
     expect(status.reachable).toBe(false);
     expect(status.error).toMatch(
-      /ssh ubuntu@127\.0\.0\.1 failed: .*Permission denied \(publickey\)\.; check that apt-cache-server runs/,
+      /ssh ubuntu@127\.0\.0\.1 failed: .*Permission denied \(publickey\)\.; check that apt-cache-server runs .* and that npm run ssh -- apt-cache-server true works/,
     );
     expect(isHealthy(status)).toBe(false);
     expect(formatAptCacheStatus(status)).toMatch(/^error\s+ssh ubuntu@127/m);

@@ -174,11 +174,11 @@ describe("runConfigure", () => {
     fs.writeFileSync(file, "network:\n  lan: {subnet: 192.168.68.0/24}\n");
     const facts = fakeFacts({ memGb: 64, cores: 12, lan: HOME_LAN });
     await expect(runConfigure({ probe: fakeProbe([]) }, deps(facts))).rejects.toThrow(
-      "cluster.yaml exists; nothing was written. The differences are shown above: run npm run configure -- --force",
+      "cluster.yaml exists; nothing was written. The differences are shown above: run npm run configure -- --force to write them",
     );
     expect(fs.readFileSync(file, "utf8")).toBe("network:\n  lan: {subnet: 192.168.68.0/24}\n");
     expect(out).toContain("-  lan: {subnet: 192.168.68.0/24}");
-    expect(out).toContain("+    subnet: 192.168.1.0/24");
+    expect(out).toContain("+  lan: {subnet: 192.168.1.0/24}");
 
     out = "";
     const forced = await runConfigure({ probe: fakeProbe([]), force: true }, deps(facts));
@@ -186,6 +186,65 @@ describe("runConfigure", () => {
     expect(fs.readFileSync(forced.backup!, "utf8")).toBe("network:\n  lan: {subnet: 192.168.68.0/24}\n");
     expect(out).toContain("--- cluster.yaml (now)");
     expect(out).toContain("+++ cluster.yaml (configure)");
+    expect(load().network.lan.subnet).toBe("192.168.1.0/24");
+  });
+
+  it("reads the existing cluster.yaml: its key path, and --force keeps every setting it does not recompute", async () => {
+    fs.rmSync(path.join(root, ".ssh"), { recursive: true });
+    fs.mkdirSync(path.join(root, "keys"));
+    fs.writeFileSync(path.join(root, "keys/lab.pub"), `${FIXTURE_SSH_PUBLIC_KEY}\n`);
+    const file = path.join(root, "cluster.yaml");
+    const edited = [
+      "# my lab: keep this note",
+      "sshPublicKeyFile: keys/lab.pub   # not the default key",
+      "hardware:",
+      "  nicType: e1000e",
+      "network:",
+      "  dnsServers: [10.10.0.2, 1.1.1.1]",
+      "  lan:",
+      "    subnet: 192.168.68.0/24",
+      "  externalVip: 192.168.68.210  # the VIP",
+      "roleDefaults: {worker: {memoryMb: 8192}}",
+      "vms:",
+      "  - {name: gateway1, role: gateway, macs: ['00:50:56:00:00:31', '00:50:56:00:00:32']}",
+      "  - {name: k8s-master1, role: master, memoryMb: 6144}",
+      "  - {name: old-worker, role: worker}",
+      "",
+    ].join("\n");
+    fs.writeFileSync(file, edited);
+    const facts = fakeFacts({ memGb: 16, cores: 8, lan: HOME_LAN });
+    const forced = await runConfigure({ probe: fakeProbe([]), force: true }, deps(facts));
+    // The key cluster.yaml names was checked, not the default one.
+    expect(out).not.toContain("SSH key:");
+    expect(out).toContain(
+      "cluster.yaml: recomputes network.lan.subnet; network.externalVip; the cluster size: vms (names, roles and per-VM sizes), roleDefaults, aptCache.memoryMb; keeps every other setting and comment",
+    );
+    const text = fs.readFileSync(file, "utf8");
+    expect(text).toContain("# my lab: keep this note");
+    expect(text).toContain("sshPublicKeyFile: keys/lab.pub # not the default key");
+    expect(text).toContain("externalVip: 192.168.1.250 # the VIP");
+    const model = load();
+    expect(model.hardware.nicType).toBe("e1000e");
+    expect(model.network.dnsServers).toEqual(["10.10.0.2", "1.1.1.1"]);
+    expect(model.network.lan.subnet).toBe("192.168.1.0/24");
+    // The minimal profile: its VMs; gateway1 keeps its MACs, k8s-master1 gets the profile's size.
+    expect(model.vms.map((vm) => vm.name)).toEqual(["gateway1", "k8s-master1", "k8s-worker1"]);
+    expect(model.vms[0].nics.map((n) => n.mac)).toEqual(["00:50:56:00:00:31", "00:50:56:00:00:32"]);
+    expect(model.vms[1].memoryMb).toBe(4096);
+    expect(model.vms[2].memoryMb).toBe(4096);
+    expect(fs.readFileSync(forced.backup!, "utf8")).toBe(edited);
+  });
+
+  it("writes a fresh file (and says so) when the existing one is not readable YAML", async () => {
+    const file = path.join(root, "cluster.yaml");
+    fs.writeFileSync(file, "network: [\n");
+    await runConfigure(
+      { probe: fakeProbe([]), force: true },
+      deps(fakeFacts({ memGb: 64, cores: 12, lan: HOME_LAN })),
+    );
+    expect(out).toContain(
+      "cluster.yaml cannot be edited (not a readable YAML mapping): the new file replaces it whole",
+    );
     expect(load().network.lan.subnet).toBe("192.168.1.0/24");
   });
 
@@ -234,6 +293,13 @@ describe("runConfigure", () => {
       `  - SSH key: sshPublicKeyFile = "${root}/.ssh/id_ed25519.pub": the SSH public key file does not exist; create one with: ssh-keygen -t ed25519`,
     );
     expect(fs.existsSync(path.join(root, "cluster.yaml"))).toBe(true);
+  });
+});
+
+describe(".gitignore", () => {
+  it("keeps the files configure and npm run ssh write out of git", () => {
+    const lines = fs.readFileSync(path.join(REPO, ".gitignore"), "utf8").split("\n");
+    expect(lines).toEqual(expect.arrayContaining(["/cluster.yaml", "/cluster.yaml.*.bak", "/.ssh/"]));
   });
 });
 

@@ -1,6 +1,6 @@
 import * as path from "node:path";
 import { formatReport } from "../../../../lib/commands/doctor/format";
-import { runDoctor } from "../../../../lib/commands/doctor/run-doctor";
+import { type DoctorReport, runDoctor } from "../../../../lib/commands/doctor/run-doctor";
 import { parseVmwareVersion } from "../../../../lib/commands/doctor/tools";
 import { CheckResult } from "../../../../lib/commands/doctor/types";
 import {
@@ -247,6 +247,30 @@ describe("runDoctor", () => {
     expect(rowsOf(report.results, "bridged network")[0].fix).toContain("VMware Workstation");
   });
 
+  it("speaks of the host it runs on: on Linux never the Mac or macOS, on a Mac the Mac", async () => {
+    // More VM memory than the host has, and a vmnet host address inside the DHCP range.
+    const yaml = [
+      "arch: amd64",
+      "sshPublicKeyFile: id_test.pub",
+      "network: {nat: {hostAddress: 10.10.0.200}}",
+      "vms: [{name: gateway1, role: gateway}, {name: k8s-master1, role: master}]",
+      "",
+    ].join("\n");
+    host.write("cluster.yaml", yaml);
+    const linux = await runDoctor({ ...host.env({ totalMemGb: 6, cpus: 1 }), platform: "linux" });
+    const text = (r: DoctorReport) => r.results.map((x) => `${x.detail} ${x.fix ?? ""}`).join("\n");
+    expect(text(linux)).toContain("DHCP range");
+    expect(text(linux)).toContain(".1 for the host");
+    expect(text(linux)).not.toMatch(/\bMac\b|macOS|Fusion|brew/);
+    host.write("cluster.yaml", yaml.replace("network: {nat: {hostAddress: 10.10.0.200}}\n", ""));
+    const memory = async (platform: NodeJS.Platform) =>
+      rowsOf((await runDoctor({ ...host.env({ totalMemGb: 6 }), platform })).results, "memory")[0];
+    expect((await memory("linux")).detail).toContain("the host will swap");
+    expect((await memory("darwin")).detail).toContain("the Mac will swap");
+    // A fix names the command that does it.
+    expect((await memory("linux")).fix).toMatch(/^npm run configure -- --force picks a cluster size/);
+  });
+
   it("judges the VMware version: too old fails, before 13.5 warns for hardware 21, unknown warns", async () => {
     const vmx = "/Applications/VMware Fusion.app/Contents/Library/vmware-vmx";
     const withVmx = (stderr: string) => host.env({ tools: { [vmx]: { stderr } } });
@@ -327,18 +351,45 @@ describe("formatReport", () => {
       fix: "vnetcfgadd VNET_2_NAT yes",
     },
   ];
-  it("prints aligned lines with the fix", () => {
-    expect(formatReport(results).split("\n")).toEqual([
+  it("prints a compact table, each fix once on a line under its row", () => {
+    expect(formatReport(results, {}, undefined).split("\n")).toEqual([
+      "status   check       detail",
+      "-------  ----------  ----------------------",
       "ok       qemu-img    qemu-img version 9",
-      "warning  memory      75%  fix: lower memoryMb",
-      "FAIL     vmnet2 NAT  expected yes, found no  fix: vnetcfgadd VNET_2_NAT yes",
+      "warning  memory      75%",
+      "  fix: lower memoryMb",
+      "FAIL     vmnet2 NAT  expected yes, found no",
+      "  fix: vnetcfgadd VNET_2_NAT yes",
       "",
     ]);
   });
-  it("prints only failures with failuresOnly, and JSON with json", () => {
-    expect(formatReport(results, { failuresOnly: true })).toBe(
-      "FAIL     vmnet2 NAT  expected yes, found no  fix: vnetcfgadd VNET_2_NAT yes\n",
+  it("wraps the check, the detail and the fix to a width of 80 and more, never over it", () => {
+    const long: CheckResult[] = [
+      {
+        check: "static addresses vs leases",
+        status: "failure",
+        detail: `10.10.0.148 (apt-cache-server) is leased to 00:50:56:aa:bb:cc until 2026-06-01T13:00:00.000Z in ${"/very/long/path".repeat(6)}/dhcpd.leases`,
+        fix: "stop the machine holding the address (or pick another address in cluster.yaml); a VM that no longer exists keeps its lease until it ends",
+      },
+    ];
+    for (const width of [80, 100]) {
+      const lines = formatReport(long, {}, width).trimEnd().split("\n");
+      expect(lines.filter((l) => l.length > width)).toEqual([]);
+      expect(lines.filter((l) => l.startsWith("  fix: "))).toHaveLength(1);
+      expect(lines.join(" ").replace(/\s+/g, "")).toContain(long[0].fix!.replace(/\s+/g, ""));
+    }
+  });
+  it("prints only failures with failuresOnly (nothing when none failed), and JSON with json", () => {
+    expect(formatReport(results, { failuresOnly: true }, undefined)).toBe(
+      [
+        "status  check       detail",
+        "------  ----------  ----------------------",
+        "FAIL    vmnet2 NAT  expected yes, found no",
+        "  fix: vnetcfgadd VNET_2_NAT yes",
+        "",
+      ].join("\n"),
     );
+    expect(formatReport(results.slice(0, 2), { failuresOnly: true }, undefined)).toBe("");
     expect(JSON.parse(formatReport(results, { json: true }))).toEqual({ ok: false, results });
   });
 });

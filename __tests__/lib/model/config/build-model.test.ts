@@ -35,6 +35,27 @@ function problems(yaml: string, host: HostFacts = HOST): string[] {
   throw new Error("expected the config to be rejected, but it was accepted");
 }
 
+describe("roleDefaults", () => {
+  it("merges a partial role default over the built-in one", () => {
+    const model = build("roleDefaults: {worker: {memoryMb: 8192}}\n");
+    expect(model.vms.map((v) => [v.name, v.cpus, v.memoryMb, v.diskGb])).toEqual([
+      ["gateway1", 2, 2048, 40],
+      ["gateway2", 2, 2048, 40],
+      ["k8s-master1", 2, 4096, 40],
+      ["k8s-master2", 2, 4096, 40],
+      ["k8s-master3", 2, 4096, 40],
+      ["k8s-worker1", 4, 8192, 40],
+      ["k8s-worker2", 4, 8192, 40],
+    ]);
+  });
+
+  it("still checks what a partial role default gives", () => {
+    expect(problems("roleDefaults: {master: {cpus: 0}}\n")).toEqual([
+      expect.stringMatching(/^roleDefaults\.master\.cpus = 0: must be at least 1 vCPUs/),
+    ]);
+  });
+});
+
 describe("defaults", () => {
   const model = build("");
 
@@ -341,8 +362,23 @@ describe("fails on invalid input, naming the field, the value and the fix", () =
 
   it("fails for YAML syntax errors and non-mapping files", () => {
     expect(problems("vms: [\n")[0]).toMatch(/YAML syntax error/);
+    // The place once, before the text, and no snippet or stray ":;" after it.
+    expect(problems("network:\n  nat: [\nfoo: 1\n")).toEqual([
+      "(top level): YAML syntax error at line 3, column 1: Flow sequence in block collection must be sufficiently indented and end with a ]; fix the file's syntax there",
+    ]);
     expect(problems("- a\n- b\n")[0]).toMatch(/must be a YAML mapping/);
     expect(problems("vms: []\n")).toEqual([expect.stringMatching(/^vms = \[\]: needs at least one VM/)]);
+  });
+
+  it("says a required setting is missing, not only what it must be", () => {
+    expect(problems("vms:\n  - {role: worker}\n  - {name: k8s-worker9}\n")).toEqual([
+      expect.stringMatching(/^vms\[0\]\.name: is missing; this setting is required and must be a VM name/),
+      expect.stringMatching(/^vms\[1\]\.role: is missing; this setting is required and must be one of/),
+    ]);
+    // A value of the wrong kind is not "missing".
+    expect(problems("vms:\n  - {name: k8s-worker9, role: 3}\n")).toEqual([
+      expect.stringMatching(/^vms\[0\]\.role = 3: must be one of/),
+    ]);
   });
 
   it("reports every problem at once", () => {

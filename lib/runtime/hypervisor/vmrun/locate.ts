@@ -1,5 +1,6 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { hostWords } from "../../../model/host-words";
 
 export type VmrunHostType = "fusion" | "ws" | "player";
 const VMRUN_HOST_TYPES: readonly VmrunHostType[] = ["fusion", "ws", "player"];
@@ -17,9 +18,14 @@ export interface LocateVmrunOptions {
   readonly isExecutable: (p: string) => boolean;
 }
 
-class VmrunLocateError extends Error {
-  constructor(message: string) {
-    super(message);
+/** No usable vmrun: what is wrong and what to do, apart, so a report can print each once. */
+export class VmrunLocateError extends Error {
+  constructor(
+    readonly problem: string,
+    readonly fix: string,
+    separator = "; ",
+  ) {
+    super(`${problem}${separator}${fix}`);
     this.name = "VmrunLocateError";
   }
 }
@@ -28,7 +34,7 @@ export const DEFAULT_FUSION_APP_PATH = "/Applications/VMware Fusion.app";
 
 /** The VMware release vmrun comes with, per host type: Fusion on macOS, Workstation on Linux (hardware version 21). */
 export function vmwareProduct(hostType: VmrunHostType): string {
-  return hostType === "fusion" ? "VMware Fusion 13.5" : "VMware Workstation 17.5";
+  return hostWords(hostType === "fusion" ? "darwin" : "linux").release;
 }
 
 /** What to do when there is no vmrun: install the host's VMware product, or point VMRUN at one. */
@@ -64,7 +70,9 @@ export function locateVmrun(opts: LocateVmrunOptions): VmrunLocation {
   if (explicit !== undefined && explicit !== "") {
     if (!opts.isExecutable(explicit)) {
       throw new VmrunLocateError(
-        `VMRUN=${explicit} is not an executable file: point VMRUN at vmrun (e.g. ${standardVmrun(hostType)}) or unset it`,
+        `VMRUN=${explicit} is not an executable file`,
+        `point VMRUN at vmrun (e.g. ${standardVmrun(hostType)}) or unset it`,
+        ": ",
       );
     }
     return { binary: explicit, hostType, source: "VMRUN" };
@@ -97,7 +105,8 @@ export function locateVmrun(opts: LocateVmrunOptions): VmrunLocation {
   }
   const onPath = pathDirs.length > 0 ? `, not in any of the ${pathDirs.length} folders on PATH` : "";
   throw new VmrunLocateError(
-    `vmrun not found: VMRUN is not set${onPath}, and none of these exist: ${tried.join(", ")}; ${vmrunInstallHint(hostType)}`,
+    `vmrun not found: VMRUN is not set${onPath}, and none of these exist: ${tried.join(", ")}`,
+    vmrunInstallHint(hostType),
   );
 }
 
@@ -106,7 +115,9 @@ function hostTypeFor(env: NodeJS.ProcessEnv, platform: NodeJS.Platform): VmrunHo
   if (override !== undefined && override !== "") {
     if (!(VMRUN_HOST_TYPES as readonly string[]).includes(override)) {
       throw new VmrunLocateError(
-        `VMRUN_HOST_TYPE=${JSON.stringify(override)} is not one of ${VMRUN_HOST_TYPES.join(", ")}: fix or unset it`,
+        `VMRUN_HOST_TYPE=${JSON.stringify(override)} is not one of ${VMRUN_HOST_TYPES.join(", ")}`,
+        "fix or unset it",
+        ": ",
       );
     }
     return override as VmrunHostType;
