@@ -15,7 +15,17 @@ describe("npm run apt-cache -- status", () => {
     fs.writeFileSync(path.join(root, "key.pub"), `${FIXTURE_SSH_PUBLIC_KEY}\n`);
     fs.writeFileSync(
       path.join(root, "cluster.yaml"),
-      "sshPublicKeyFile: key.pub\naptCache: {address: 10.10.0.20}\n",
+      [
+        "sshPublicKeyFile: key.pub",
+        // A cluster network on loopback: status also probes the cache's TCP port, and a test sends
+        // nothing beyond this machine (127.0.0.20 answers at once: nothing listens on 3142 there).
+        "network:",
+        "  nat: {subnet: 127.0.0.0/24, gateway: 127.0.0.2, hostAddress: 127.0.0.1, dhcpStart: 127.0.0.128, dhcpEnd: 127.0.0.254}",
+        "  internalVip: 127.0.0.100",
+        "  dnsServers: [127.0.0.2]",
+        "aptCache: {address: 127.0.0.20}",
+        "",
+      ].join("\n"),
     );
   });
   afterEach(() => {
@@ -32,13 +42,17 @@ describe("npm run apt-cache -- status", () => {
     });
     expect(r.code).toBe(1);
     const status = JSON.parse(r.stdout);
-    // Whether 10.10.0.20 answers depends on the machine running the test, so reachability is not asserted here.
-    expect(status).toMatchObject({ name: "apt-cache-server", address: "10.10.0.20", port: 3142 });
-    expect(r.stderr).toMatch(/apt-cache-server is not healthy: ssh ubuntu@10.10.0.20 failed/);
+    expect(status).toMatchObject({
+      name: "apt-cache-server",
+      address: "127.0.0.20",
+      port: 3142,
+      reachable: false,
+    });
+    expect(r.stderr).toMatch(/apt-cache-server is not healthy: ssh ubuntu@127.0.0.20 failed/);
     expect(status.error).toMatch(/Permission denied/);
     const call = JSON.parse(fs.readFileSync(path.join(simDir, "calls.log"), "utf8").trim());
     expect(call).toMatchObject({
-      host: "10.10.0.20",
+      host: "127.0.0.20",
       user: "ubuntu",
       identity: path.join(root, "key"),
       remote: ["sudo", "-n", "/usr/local/sbin/apt-cache-stats"],
