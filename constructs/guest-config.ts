@@ -7,7 +7,6 @@ import { templateTextOf } from "../lib/model/render/terraform-text";
 import { GUEST_MANIFEST_NAME, type GuestFileEntry } from "../lib/model/render/guest-manifest";
 import type { GuestFile } from "../lib/model/render/guest-files";
 import { GUEST_CONFIG } from "../lib/model/entry/contracts";
-import { consoleLogFile, knownHostsFile } from "../lib/model/config/vm-files";
 import { ProjectLayout, selfTrigger } from "./project-layout";
 import type { LabMachine } from "./machine-set";
 
@@ -106,8 +105,9 @@ export class GuestConfig extends Construct {
           GUEST_MANIFEST: selfTrigger("manifest_path"),
           GUEST_WAIT_SECONDS: props.waitSeconds,
           SSH_IDENTITY_FILE: props.identityFile,
-          SSH_KNOWN_HOSTS: knownHostsFile(props.machine.spec),
-          SSH_CONSOLE_LOG: consoleLogFile(props.machine.spec),
+          SSH_KNOWN_HOSTS: props.machine.hostKeys.knownHostsFile,
+          SSH_CONSOLE_LOG: props.machine.hostKeys.consoleLog,
+          SSH_PINS_EPOCH: props.machine.hostKeys.epoch,
         }),
       ],
       dependsOn: [...this.files],

@@ -8,6 +8,16 @@ export interface LabMachine extends IConstruct {
   readonly spec: VmSpec;
   /** Terraform id of the resource whose replacement means a freshly started VM (its role files must be installed again). */
   readonly runningId: string;
+  /** Where the project's ssh pins the VM's host keys (project-relative), and what says a new VM has new ones. */
+  readonly hostKeys: MachineHostKeys;
+}
+
+export interface MachineHostKeys {
+  readonly knownHostsFile: string;
+  /** The serial console cloud-init prints the keys on (a path that never exists where there is none). */
+  readonly consoleLog: string;
+  /** A Terraform token that changes with the VM itself, where the path outlives it. @default none */
+  readonly epoch?: string;
 }
 
 /**

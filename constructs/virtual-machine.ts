@@ -7,7 +7,8 @@ import { BaseImage } from "./base-image";
 import { ProjectLayout } from "./project-layout";
 import { SeedIso } from "./seed-iso";
 import { VmDisk } from "./vm-disk";
-import type { LabMachine } from "./machine-set";
+import type { LabMachine, MachineHostKeys } from "./machine-set";
+import { consoleLogFile, knownHostsFile } from "../lib/model/config/vm-files";
 import { VmPower } from "./vm-power";
 import { VmxFile } from "./vmx-file";
 
@@ -36,6 +37,11 @@ export class VirtualMachine extends Construct implements LabMachine {
   public readonly power: VmPower;
   /** Networks (CIDR) in which the guest's reported IP is accepted, most wanted first. */
   public readonly ipNetworks: readonly string[];
+
+  /** Pinned in the VM's folder, from its console; the folder goes with the VM. */
+  get hostKeys(): MachineHostKeys {
+    return { knownHostsFile: knownHostsFile(this.spec), consoleLog: consoleLogFile(this.spec) };
+  }
 
   /** A replaced power resource is a freshly started VM. */
   get runningId(): string {

@@ -29,6 +29,7 @@ runMain("guest-config", async () => {
         alias: vmName,
         knownHostsFile: resolveInside(process.cwd(), input.SSH_KNOWN_HOSTS, { label: "SSH_KNOWN_HOSTS" }),
         consoleLog: resolveInside(process.cwd(), input.SSH_CONSOLE_LOG, { label: "SSH_CONSOLE_LOG" }),
+        ...(input.SSH_PINS_EPOCH !== undefined ? { epoch: input.SSH_PINS_EPOCH } : {}),
       },
     },
     bundle,

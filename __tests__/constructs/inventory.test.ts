@@ -41,7 +41,11 @@ describe("Inventory", () => {
   });
 
   const machineIn = (scope: Construct, vm: VmSpec): LabMachine =>
-    Object.assign(new Construct(scope, vm.name), { spec: vm, runningId: "id" });
+    Object.assign(new Construct(scope, vm.name), {
+      spec: vm,
+      runningId: "id",
+      hostKeys: { knownHostsFile: "k", consoleLog: "c" },
+    });
 
   /** A set whose addresses are all given (as on vSphere): nothing to wait for. */
   const staticSet = (machines: readonly LabMachine[]): MachineSet => ({

@@ -10,7 +10,8 @@ import {
 } from "../../lib/model/render/cloud-init";
 import type { ClusterModel } from "../../lib/model/config/model";
 import type { SeedTemplates } from "../../lib/model/render/templates";
-import type { LabMachine } from "../machine-set";
+import type { LabMachine, MachineHostKeys } from "../machine-set";
+import { knownHostsFile } from "../../lib/model/config/vm-files";
 import type { VsphereSite } from "./vsphere-site";
 
 export interface VsphereMachineProps {
@@ -94,6 +95,15 @@ export class VsphereMachine extends Construct implements LabMachine {
       waitForGuestNetTimeout: 0,
       waitForGuestIpTimeout: 0,
     });
+  }
+
+  /**
+   * Pinned beside the VM's generated files at first use (no console reaches this machine); a new clone
+   * has new keys, so the clone's id is the pins' epoch.
+   */
+  get hostKeys(): MachineHostKeys {
+    const file = knownHostsFile(this.spec, "vsphere");
+    return { knownHostsFile: file, consoleLog: `${this.spec.generatedDir}/no-console`, epoch: this.vm.id };
   }
 
   /** A replaced clone is a freshly started VM. */

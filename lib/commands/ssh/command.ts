@@ -59,7 +59,7 @@ export async function writeConfigCommand(projectRoot: string, say: Say): Promise
   const pinned: string[] = [];
   for (const vm of allVms(model)) {
     if (!addresses.has(vm.name)) continue;
-    if ((await refreshPins(vmHostKeys(projectRoot, vm))) === "console") pinned.push(vm.name);
+    if ((await refreshPins(vmHostKeys(projectRoot, vm, model.target))) === "console") pinned.push(vm.name);
   }
   const file = await writeSshConfig(projectRoot, model);
   const missing = allVms(model).filter((vm) => !addresses.has(vm.name));
@@ -77,7 +77,7 @@ export async function writeConfigCommand(projectRoot: string, say: Say): Promise
 export async function forgetCommand(projectRoot: string, vmName: string, say: Say): Promise<void> {
   const { model } = loadClusterConfig({ projectRoot });
   const vm = vmNamed(model, vmName);
-  const pins = vmHostKeys(projectRoot, vm);
+  const pins = vmHostKeys(projectRoot, vm, model.target);
   if ((await refreshPins(pins)) === "console") {
     say(
       `ssh: ${vm.name}'s host keys come from its console (${path.relative(projectRoot, pins.consoleLog)}): nothing to forget. If they changed, its first boot with a new seed prints the new ones at its end: wait for it and retry\n`,

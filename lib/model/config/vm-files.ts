@@ -1,4 +1,4 @@
-import type { VmSpec } from "./model";
+import type { Target, VmSpec } from "./model";
 
 /**
  * Project-relative file holding the address `vm` last reported: written by vm-start and by every
@@ -22,9 +22,14 @@ export function consoleLogFile(vm: Pick<VmSpec, "vmDir">): string {
 }
 
 /**
- * Project-relative known_hosts file of `vm`'s pinned host keys (lib/runtime/ssh/host-keys.ts): in
- * the VM's folder, so it goes with the VM and a VM built anew starts without the old one's keys.
+ * Project-relative known_hosts file of `vm`'s pinned host keys (lib/runtime/ssh/host-keys.ts): on
+ * Fusion in the VM's folder, so it goes with the VM and a VM built anew starts without the old one's
+ * keys; on vSphere beside its generated files, where guest-config drops them for a new clone (epoch).
  */
-export function knownHostsFile(vm: Pick<VmSpec, "vmDir">): string {
-  return `${vm.vmDir}/known_hosts`;
+export function knownHostsFile(
+  vm: Pick<VmSpec, "vmDir" | "generatedDir">,
+  target: Target = "fusion",
+): string {
+  // A vSphere VM has no folder here: its pins live with its generated files (teardown removes them).
+  return target === "vsphere" ? `${vm.generatedDir}/known_hosts` : `${vm.vmDir}/known_hosts`;
 }

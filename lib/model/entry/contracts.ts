@@ -100,6 +100,8 @@ export const GUEST_CONFIG = new EntryContract("guest-config", {
   // The VM's pinned host keys (project-relative): its known_hosts file and the console cloud-init prints them on.
   SSH_KNOWN_HOSTS: text(),
   SSH_CONSOLE_LOG: text(),
+  // Which VM the pins belong to where a rebuilt VM keeps the path (vSphere: the clone's id); unset on Fusion.
+  SSH_PINS_EPOCH: optionalText(),
 });
 
 /** Every local-exec entry point's contract, by entry name. */

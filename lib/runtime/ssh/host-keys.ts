@@ -26,6 +26,11 @@ export interface HostKeyPins {
   readonly knownHostsFile: string;
   /** The VM's serial console log, where cloud-init prints the guest's keys. */
   readonly consoleLog: string;
+  /**
+   * Which VM the pins belong to, where a rebuilt VM keeps the same known_hosts path (vSphere: the
+   * clone's id): pins recorded for another epoch are dropped before connecting. @default none
+   */
+  readonly epoch?: string;
 }
 
 /** Where the pins in use came from: the guest's console, or the first connection. */
@@ -92,6 +97,7 @@ function knownHostsText(alias: string, keys: readonly string[]): string {
  * ones); otherwise the file stays as it is and ssh records the first key it sees.
  */
 export async function refreshPins(pins: HostKeyPins): Promise<PinSource> {
+  if (pins.epoch !== undefined) await dropPinsOfAnotherEpoch(pins.knownHostsFile, pins.epoch);
   const keys = consoleHostKeys(readTail(pins.consoleLog, CONSOLE_TAIL_BYTES) ?? "");
   // The file lives in the VM's folder, which only the deploy creates: no folder, no VM to pin.
   if (keys.length === 0 || !fs.existsSync(path.dirname(pins.knownHostsFile))) return "first use";
@@ -104,6 +110,19 @@ export async function refreshPins(pins: HostKeyPins): Promise<PinSource> {
   }
   if (current !== text) await writeFileAtomic(pins.knownHostsFile, text);
   return "console";
+}
+
+/**
+ * A new VM under an old name (a vSphere clone made again) has new keys: the pins of the VM before it
+ * are dropped, and the epoch they now belong to recorded beside them (`<known_hosts>.epoch`).
+ */
+async function dropPinsOfAnotherEpoch(knownHostsFile: string, epoch: string): Promise<void> {
+  if (!fs.existsSync(path.dirname(knownHostsFile))) return;
+  const epochFile = `${knownHostsFile}.epoch`;
+  const recorded = await fs.promises.readFile(epochFile, "utf8").catch(() => undefined);
+  if (recorded?.trim() === epoch) return;
+  await fs.promises.rm(knownHostsFile, { force: true });
+  await writeFileAtomic(epochFile, `${epoch}\n`);
 }
 
 /** Forgets the keys recorded at first use (after the user has made sure the VM was rebuilt). */

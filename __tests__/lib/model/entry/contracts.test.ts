@@ -2,7 +2,8 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { EntryContract, EntryInputError, type Fields } from "../../../../lib/model/entry/contract";
 import { LOCAL_EXEC_CONTRACTS, SEED_ISO, VM_START } from "../../../../lib/model/entry/contracts";
-import { modelFixture, withOverrides } from "../../../../test-support/model-fixture";
+import { buildClusterModel, parseClusterConfig } from "../../../../lib/model/config/build-model";
+import { FIXTURE_SSH_PUBLIC_KEY, modelFixture, withOverrides } from "../../../../test-support/model-fixture";
 import { localExecs, synthStacks } from "../../../../test-support/stacks";
 
 const SCRIPTS = path.resolve(__dirname, "../../../../scripts");
@@ -10,7 +11,17 @@ const fixture = modelFixture();
 // With an SSH identity file, so that guest-config's optional SSH_IDENTITY_FILE is set too.
 const model = withOverrides(fixture, { ssh: { ...fixture.ssh, identityFile: "~/.ssh/id_ed25519" } });
 const { cluster, aptCache } = synthStacks(model);
-const execs = [...localExecs(cluster), ...localExecs(aptCache)].map(({ id, exec }) => ({
+// The vSphere stacks too: their guest-config passes the pins' epoch, which Fusion's does not.
+const vsphere = synthStacks(
+  buildClusterModel(
+    parseClusterConfig(
+      fs.readFileSync(path.resolve(__dirname, "../../../../cluster.vsphere.example.yaml"), "utf8"),
+      "cluster.vsphere.example.yaml",
+    ),
+    { hostArch: "x64", sshPublicKey: FIXTURE_SSH_PUBLIC_KEY, sshPublicKeyPath: "/k.pub" },
+  ),
+);
+const execs = [cluster, aptCache, vsphere.cluster].flatMap(localExecs).map(({ id, exec }) => ({
   id,
   entry: / ([a-z-]+)$/.exec(exec.command as string)![1],
   environment: exec.environment as Record<string, string>,

@@ -96,3 +96,29 @@ describe("refreshPins", () => {
     expect(await forgetPins(pins())).toBe(false);
   });
 });
+
+describe("refreshPins with an epoch (a vSphere clone, whose pins outlive it)", () => {
+  let dir: string;
+  beforeEach(() => {
+    dir = makeTempDir("pins-epoch-");
+  });
+  afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const pins = (epoch: string) => ({
+    alias: "k8s-master1",
+    knownHostsFile: path.join(dir, "known_hosts"),
+    consoleLog: path.join(dir, "no-console"),
+    epoch,
+  });
+  const recorded =
+    "k8s-master1 ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIC9LWdVFuFDRnj68+GKyT96slNZIjxuHwIegf5mSpKRQ\n";
+
+  it("keeps the keys recorded for the same VM, and drops them for a new one (a new clone id)", async () => {
+    expect(await refreshPins(pins("vm-1"))).toBe("first use");
+    fs.writeFileSync(path.join(dir, "known_hosts"), recorded); // what ssh records at first use
+    expect(await refreshPins(pins("vm-1"))).toBe("first use");
+    expect(fs.readFileSync(path.join(dir, "known_hosts"), "utf8")).toBe(recorded);
+    await refreshPins(pins("vm-2"));
+    expect(fs.existsSync(path.join(dir, "known_hosts"))).toBe(false);
+    expect(fs.readFileSync(path.join(dir, "known_hosts.epoch"), "utf8")).toBe("vm-2\n");
+  });
+});
