@@ -77,4 +77,18 @@ describe("scripts/render.ts (npm run render -- <vm>)", () => {
       'render: no VM named "k8s-master9" in the config; the VMs are: gateway1, k8s-master1, k8s-worker1, apt-cache-server\n',
     );
   });
+
+  it("on vSphere renders the seed and role files but no .vmx (a clone has none of the project's)", async () => {
+    const example = fs.readFileSync(path.join(__dirname, "../../cluster.vsphere.example.yaml"), "utf8");
+    fs.writeFileSync(path.join(p.root, "cluster.vsphere.yaml"), `sshPublicKeyFile: id_test.pub\n${example}`);
+    const r = await runCli(p, "render", ["k8s-master1"], { env: { CLUSTER_CONFIG: "cluster.vsphere.yaml" } });
+    expect(r.code).toBe(0);
+    const headers = r.stdout.split("\n").filter((l) => l.startsWith("==> "));
+    expect(headers).toEqual(
+      ["seed/user-data", "seed/meta-data", "seed/network-config", "guest/hosts"].map(
+        (f) => `==> generated/k8s-master1/${f} <==`,
+      ),
+    );
+    expect(r.stdout).toContain("10.10.0.21 k8s-master1");
+  });
 });

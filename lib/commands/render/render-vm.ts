@@ -53,7 +53,10 @@ export function renderVmFiles(
 ): RenderedFile[] {
   const files = [
     ...seedFiles(vm, model, templates),
-    { name: `${vm.name}.vmx`, content: renderVmx(vm, vmxOptionsFor(model)), mode: "0644" },
+    // A vSphere VM is a clone of its template: no .vmx of the project's; the seed travels in guestinfo.
+    ...(model.target === "fusion"
+      ? [{ name: `${vm.name}.vmx`, content: renderVmx(vm, vmxOptionsFor(model)), mode: "0644" }]
+      : []),
   ];
   if (vm.role === "apt-cache") return files;
   const addressOf = (other: { readonly name: string }) => ({
