@@ -8,18 +8,26 @@ import {
   isTimeout,
   isVmNotFound,
 } from "../../lib/runtime/hypervisor/errors";
+import { HypervisorError } from "../../lib/runtime/hypervisor/errors";
 import { Hypervisor } from "../../lib/runtime/hypervisor/hypervisor";
+import { GovcDriver, govcEnvironment } from "../../lib/runtime/hypervisor/govc";
 import { VmrunDriver } from "../../lib/runtime/hypervisor/vmrun/driver";
 import { FakeHypervisor } from "../../test-support/fake-hypervisor";
+import { createGovcSim, GovcBackend, vcsimSite } from "../../test-support/govc-sim";
+import { requireTools } from "../../test-support/required-tools";
+import { startVcsim } from "../../test-support/vcsim";
 import { createVmrunSim, writeTestVmx } from "../../test-support/vmrun-sim";
 
 /**
- * The fake keeps the rules the real driver keeps: the same scenarios run against the FakeHypervisor and
- * against the VmrunDriver driving the vmrun simulator, and must end the same way. A lib test that passes
- * on the fake therefore asks nothing vmrun would refuse.
+ * The fake keeps the rules the real drivers keep: the same scenarios run against the FakeHypervisor, the
+ * VmrunDriver driving the vmrun simulator, the GovcDriver driving the govc double, and (where vcsim is
+ * installed) the GovcDriver driving the real govc against vcsim, and must end the same way. A lib test that
+ * passes on the fake therefore asks nothing vmrun or govc would refuse.
  */
 interface Harness {
   readonly hv: Hypervisor;
+  /** Guests report the address addVm gave them; false for vcsim, whose guests never report one. */
+  readonly reportsAddresses: boolean;
   /** Registers (builds) a VM; returns its locator. */
   addVm(name: string, ip?: string): string;
   /** A VM that was never built. */
@@ -31,6 +39,7 @@ function fakeHarness(): Harness {
   const hv = new FakeHypervisor({ timeoutMs: 5_000, cwd: "/vms" });
   return {
     hv,
+    reportsAddresses: true,
     addVm: (name, ip) => (
       hv.addVm(`${name}.vmx`, ip !== undefined ? { ip } : {}),
       hv.resolveVm(`${name}.vmx`)
@@ -56,6 +65,7 @@ function vmrunHarness(): Harness {
   const guests: Record<string, { ip: string } | { ipDelaySeconds: number }> = {};
   return {
     hv,
+    reportsAddresses: true,
     addVm: (name, ip) => {
       guests[name] = ip !== undefined ? { ip } : { ipDelaySeconds: 3600 };
       sim.setFaults({ vms: guests });
@@ -69,6 +79,58 @@ function vmrunHarness(): Harness {
   };
 }
 
+/**
+ * The GovcDriver on a backend (the double, or govc and vcsim), with a folder of the test's own; `setIp`
+ * gives a guest its address (only the double has guests).
+ */
+function govcHarness(
+  backend: GovcBackend,
+  folder: string,
+  setIp?: (vm: string, ip: string) => void,
+): Harness {
+  const site = vcsimSite(backend.server, folder);
+  const hv = new GovcDriver({
+    binary: backend.binary,
+    env: govcEnvironment(site, { PATH: process.env.PATH, ...backend.env }),
+    folder: `/DC0/vm/${folder}`,
+    timeoutMs: 5_000,
+    retryPauseMs: 10,
+    readRetries: 0,
+    pollMs: 50,
+  });
+  backend.cloneVms(folder, []);
+  return {
+    hv,
+    reportsAddresses: setIp !== undefined,
+    addVm: (name, ip) => {
+      backend.cloneVms(folder, [name]);
+      if (ip !== undefined) setIp?.(name, ip);
+      return hv.resolveVm(name);
+    },
+    missing: (name) => hv.resolveVm(name),
+    cleanup: () => backend.cleanup(),
+  };
+}
+
+function govcDoubleHarness(): Harness {
+  const sim = createGovcSim();
+  const guests: Record<string, { ip: string }> = {};
+  return govcHarness(sim, "contract", (vm, ip) => {
+    guests[vm] = { ip };
+    sim.setFaults({ vms: guests });
+  });
+}
+
+let vcsimRuns = 0;
+async function vcsimHarness(): Promise<Harness> {
+  return govcHarness(await startVcsim(), `contract-${++vcsimRuns}`);
+}
+
+const vcsim = requireTools("vcsim");
+
+const isToolsNotRunning = (err: unknown) =>
+  err instanceof HypervisorError && err.reason === "tools-not-running";
+
 async function failure(p: Promise<unknown>): Promise<unknown> {
   return p.then(
     () => new Error("expected the call to fail, and it succeeded"),
@@ -76,13 +138,19 @@ async function failure(p: Promise<unknown>): Promise<unknown> {
   );
 }
 
-describe.each([
+const HARNESSES: Array<[string, () => Harness | Promise<Harness>]> = [
   ["FakeHypervisor", fakeHarness],
   ["VmrunDriver + vmrun simulator", vmrunHarness],
-])("hypervisor contract: %s", (_name, make) => {
+  ["GovcDriver + govc double", govcDoubleHarness],
+  ...(vcsim.available
+    ? [["GovcDriver + govc and vcsim", vcsimHarness] as [string, () => Promise<Harness>]]
+    : []),
+];
+
+describe.each(HARNESSES)("hypervisor contract: %s", (_name, make) => {
   let h: Harness;
-  beforeEach(() => {
-    h = make();
+  beforeEach(async () => {
+    h = await make();
   });
   afterEach(() => h.cleanup());
 
@@ -124,7 +192,9 @@ describe.each([
     const vm = h.addVm("m1", "10.10.0.131");
     expect(isNotPoweredOn(await failure(h.hv.getGuestIPAddress(vm)))).toBe(true);
     await h.hv.start(vm);
-    expect(await h.hv.getGuestIPAddress(vm, { wait: true })).toBe("10.10.0.131");
+    if (h.reportsAddresses) expect(await h.hv.getGuestIPAddress(vm, { wait: true })).toBe("10.10.0.131");
+    // vcsim's guests run no tools: the answer says so, it is not an address.
+    else expect(isToolsNotRunning(await failure(h.hv.getGuestIPAddress(vm)))).toBe(true);
   });
 
   it("ends a -wait for an address that never comes at the call's deadline, as a timeout", async () => {
