@@ -39,6 +39,7 @@ const vmFields = (json: unknown) =>
   });
 
 const SCRIPT: Step[] = [
+  { args: ["version"] },
   { args: ["about"] },
   { args: ["folder.create", "/DC0/vm/lab"] },
   { args: ["folder.create", "/DC0/vm/lab"] },
@@ -101,6 +102,9 @@ const SCRIPT: Step[] = [
   { args: ["find", "-type", "n", "/DC0/network", "-name", "VM Network"] },
   { args: ["find", "-type", "n", "/DC0/network", "-name", "DC0_DVPG0"] },
   { args: ["find", "-type", "n", "/DC0/network", "-name", "nope"] },
+  { args: ["find", "-type", "n", "/DC0/network", "-name", "VM*"] },
+  { args: ["find", "-type", "n", "/DC0/network", "-name", "VM Netw\\*"] },
+  { args: ["find", "-type", "s", "/NODC/datastore", "-name", "LocalDS_0"] },
   { args: ["about"], env: { GOVC_PASSWORD: "wrong" } },
   { args: ["find", "-type", "d", "/"], env: { GOVC_USERNAME: undefined, GOVC_PASSWORD: undefined } },
   { args: ["about"], env: { GOVC_INSECURE: undefined } },
@@ -161,6 +165,7 @@ describe("the govc double against itself", () => {
       `vm.destroy ${B}`,
       `snapshot.create -vm ${B} x`,
       "find /DC0/vm/nofolder -type m",
+      "find -type s /NODC/datastore -name LocalDS_0",
       "about",
       "find -type d /",
       "about",

@@ -218,6 +218,44 @@ export class GovcDriver implements Hypervisor, VmInventory {
     return toolsStateOf(await this.requireVm("vm.info", vm, opts));
   }
 
+  // ------------------------------------------------------------ the site (the doctor's questions)
+
+  /** `govc version`'s answer, e.g. "govc 0.38.0" (no connection needed). */
+  async version(opts: CallOptions = {}): Promise<string> {
+    return (await this.exec("version", undefined, ["version"], opts)).trim().split(/\r?\n/)[0] ?? "";
+  }
+
+  /** Who answers at the server (its FullName), after a login: an error says why it cannot be reached or logged in to. */
+  async about(opts: CallOptions = {}): Promise<string> {
+    const out = await this.exec("about", undefined, ["about"], opts);
+    const full = /^FullName:\s*(.+)$/m.exec(out);
+    if (full === null) throw this.badOutputOf("about", out, "expected a FullName: line");
+    return full[1].trim();
+  }
+
+  /**
+   * Inventory paths of the objects of `type` (govc's find alias: d, c, h, p, s, n, f, m) named `name` anywhere
+   * below `root`, as Terraform's data sources look names up. The name is matched literally (its pattern
+   * characters escaped); a root that does not exist holds nothing.
+   */
+  async findByName(root: string, type: string, name: string, opts: CallOptions = {}): Promise<string[]> {
+    const literal = name.replace(/[*?[\\]/g, "\\$&");
+    return this.readOnly(async () => {
+      try {
+        const out = await this.exec("find", undefined, ["find", "-type", type, root, "-name", literal], opts);
+        return out.split(/\r?\n/).filter((l) => l.trim() !== "");
+      } catch (err) {
+        if (isVmNotFound(err)) return [];
+        throw err;
+      }
+    });
+  }
+
+  /** Capacities of the VM's virtual disks in bytes, in device order; undefined when there is no VM there. */
+  async diskBytes(vm: string, opts: CallOptions = {}): Promise<readonly number[] | undefined> {
+    return (await this.vmInfo(vm, opts))?.diskBytes;
+  }
+
   // ------------------------------------------------------------ plumbing
 
   private async findVms(filter: readonly string[], opts: CallOptions): Promise<string[]> {
@@ -333,6 +371,17 @@ export class GovcDriver implements Hypervisor, VmInventory {
       kind: "failed",
       output: said,
       reason,
+      secrets: this.secrets,
+    });
+  }
+
+  private badOutputOf(operation: string, output: string, detail: string): GovcError {
+    return new GovcError({
+      operation,
+      kind: "bad-output",
+      exitCode: 0,
+      output,
+      detail,
       secrets: this.secrets,
     });
   }

@@ -72,8 +72,8 @@ function seconds(ms: number): string {
   return `${Number((ms / 1000).toFixed(ms < 10_000 ? 1 : 0))} s`;
 }
 
-/** What to do about a failure govc's words explain, or undefined. */
-function hintFor(output: string): string | undefined {
+/** What to do about a failure govc's words explain (the login, TLS trust, the network path), or undefined. */
+export function remedyFor(output: string): string | undefined {
   if (LOGIN_REFUSED.test(output))
     return "vSphere refused the login: check VSPHERE_USER and VSPHERE_PASSWORD (export them in this shell)";
   if (TLS_UNTRUSTED.test(output))
@@ -105,7 +105,7 @@ function describe(init: GovcErrorInit, reason: FailureReason | undefined): strin
       if (reason === "already-running") return `${subject} failed: ${name ?? "the VM"} is already running`;
       if (reason === "tools-not-running")
         return `${subject} failed: VMware Tools are not running in ${name ?? "the VM"} yet; open-vm-tools starts after cloud-init installs it (minutes on first boot)`;
-      const hint = hintFor(raw);
+      const hint = remedyFor(raw);
       const said = text === "" ? "no message from govc" : text;
       return `${subject} failed: ${said} (exit ${init.exitCode ?? "by signal"})${hint === undefined ? "" : `; ${hint}`}`;
     }
