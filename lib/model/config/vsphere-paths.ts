@@ -8,7 +8,7 @@ import type { VsphereSpec } from "./model";
  */
 
 /** `/<datacenter>`. */
-export function vsphereDatacenterPath(site: Pick<VsphereSpec, "datacenter">): string {
+function vsphereDatacenterPath(site: Pick<VsphereSpec, "datacenter">): string {
   return `/${site.datacenter}`;
 }
 

@@ -38,7 +38,7 @@ async function doctor(
   const host: FakeDoctorHost = createFakeDoctorHost({ clusterYaml: yaml });
   try {
     const login = backend.kind === "double" ? { VSPHERE_USER: USER, VSPHERE_PASSWORD: PASSWORD } : {};
-    const extraEnv = { ...backend.env, ...login, PATH: process.env.PATH, ...env };
+    const extraEnv: NodeJS.ProcessEnv = { ...backend.env, ...login, PATH: process.env.PATH, ...env };
     for (const [k, v] of Object.entries(env)) if (v === undefined) delete extraEnv[k];
     return await runDoctor(host.env({ extraEnv, executables: [backend.binary] }));
   } finally {

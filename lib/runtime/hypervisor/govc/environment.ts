@@ -1,8 +1,8 @@
 import type { VsphereSpec } from "../../../model/config/model";
 
 /** The variables the user exports for vSphere (the Terraform provider reads the same two). */
-export const VSPHERE_USER = "VSPHERE_USER";
-export const VSPHERE_PASSWORD = "VSPHERE_PASSWORD";
+const VSPHERE_USER = "VSPHERE_USER";
+const VSPHERE_PASSWORD = "VSPHERE_PASSWORD";
 
 /**
  * govc's own trust settings the user may have set for a vCenter whose certificate is not in the system

@@ -60,7 +60,7 @@ export class GovcError extends HypervisorError {
 }
 
 /** Masks every occurrence of each secret. */
-export function redact(text: string, secrets: readonly string[]): string {
+function redact(text: string, secrets: readonly string[]): string {
   return secrets.reduce((t, s) => (s === "" ? t : t.split(s).join("***")), text);
 }
 

@@ -12,7 +12,7 @@ export interface LocateGovcOptions {
 }
 
 /** govc could not be found; the message says how to install it. */
-export class GovcLocateError extends Error {
+class GovcLocateError extends Error {
   constructor(message: string) {
     super(message);
     this.name = "GovcLocateError";
