@@ -130,7 +130,7 @@ export async function createSnapshotSet(
       } catch (err) {
         resumeProblems.set(
           t.name,
-          `${t.name} could not be resumed after the snapshot: ${message(err)}; start it by hand (vmrun start ${t.vmx} nogui)`,
+          `${t.name} could not be resumed after the snapshot: ${message(err)}; start it with npm run manager -- start-all (it starts every VM that is not running)`,
         );
       }
     }
