@@ -4,6 +4,7 @@ import type { VsphereSpec } from "../../../model/config/model";
 import { vsphereFolderPath } from "../../../model/config/vsphere-paths";
 import { RunResult, runWithDeadline, SpawnError } from "../../process/run-with-deadline";
 import { FailureReason, hypervisorAnswered, isNotPoweredOn, isVmNotFound } from "../errors";
+import { retryRead } from "../read-retry";
 import { CallOptions, Hypervisor, StopOutcome, ToolsState, VmInventory } from "../hypervisor";
 import { isExecutable as defaultIsExecutable } from "../vmrun/locate";
 import { govcEnvironment, secretsOf } from "./environment";
@@ -398,16 +399,8 @@ export class GovcDriver implements Hypervisor, VmInventory {
     });
   }
 
-  /** Retries a read-only call after failures and timeouts; a VM that does not exist will not appear on retry. */
-  private async readOnly<T>(call: () => Promise<T>): Promise<T> {
-    for (let attempt = 0; ; attempt++) {
-      try {
-        return await call();
-      } catch (err) {
-        const retryable = err instanceof GovcError && err.kind !== "spawn" && !isVmNotFound(err);
-        if (!retryable || attempt >= this.readRetries) throw err;
-        await sleep(this.retryPauseMs);
-      }
-    }
+  /** A read-only call, retried (see retryRead). */
+  private readOnly<T>(call: () => Promise<T>): Promise<T> {
+    return retryRead(call, this.readRetries, this.retryPauseMs);
   }
 }
