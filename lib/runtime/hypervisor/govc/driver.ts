@@ -263,7 +263,14 @@ export class GovcDriver implements Hypervisor, VmInventory {
     return this.readOnly(async () => {
       // Flags before ROOT (Go's flag package stops at the first argument); property filters after it.
       const argv = ["find", "-maxdepth", "1", "-type", "m", this.folder, ...filter];
-      const out = await this.exec("find", undefined, argv, opts);
+      let out: string;
+      try {
+        out = await this.exec("find", undefined, argv, opts);
+      } catch (err) {
+        // "<folder> not found": a folder that is not there holds no VM (never deployed, or removed by hand).
+        if (isVmNotFound(err)) return [];
+        throw err;
+      }
       return out
         .split(/\r?\n/)
         .map((l) => l.trim())

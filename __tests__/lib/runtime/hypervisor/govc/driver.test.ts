@@ -141,6 +141,21 @@ describe("power and the folder", () => {
     expect(driver.resolveVm("gateway1")).toBe(vmPath("gateway1"));
   });
 
+  it("a folder that does not exist holds no VM, running or not", async () => {
+    const elsewhere = new GovcDriver({
+      binary: sim.binary,
+      env: govcEnvironment(vcsimSite(sim.server), {
+        LAB_GOVC_SIM_STATE: sim.stateDir,
+        VSPHERE_USER: "lab-admin",
+        VSPHERE_PASSWORD: PASSWORD,
+      }),
+      folder: "/DC0/vm/never-made",
+      readRetries: 0,
+    });
+    expect(await elsewhere.listRunning()).toEqual([]);
+    expect(await elsewhere.listVms()).toEqual([]);
+  });
+
   it("a second start is already-running; stop, suspend and the address of an off VM are not-powered-on", async () => {
     await driver.start("gateway1");
     expect(isAlreadyRunning(await caught(driver.start("gateway1")))).toBe(true);
