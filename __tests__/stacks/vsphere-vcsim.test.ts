@@ -6,7 +6,8 @@ import { makeTempDir } from "../../test-support/fixtures";
 import { realTerraform, RealTerraform } from "../../test-support/real-terraform";
 import { requireTools } from "../../test-support/required-tools";
 import { createDeployProject, DeployProject } from "../../test-support/terraform-apply/project";
-import { startVcsim, Vcsim } from "../../test-support/vcsim";
+import type { GovcBackend } from "../../test-support/govc-sim";
+import { startVcsim } from "../../test-support/vcsim";
 import { Validators } from "../../test-support/validators";
 
 /**
@@ -85,12 +86,12 @@ async function unexpectedChanges(lab: Lab, stack: "apt-cache" | "k8s-cluster"): 
     const differ = Object.keys({ ...before, ...after }).filter(
       (k) => JSON.stringify(before[k]) !== JSON.stringify(after[k]) && !(c.change.after_unknown ?? {})[k],
     );
-    const onlyVcsim = c.type === "vsphere_virtual_machine" && differ.join() === "swap_placement_policy";
-    return onlyVcsim ? [] : [`${c.address}: ${c.change.actions.join("+")} (${differ.join(", ")})`];
+    const onlyGovcBackend = c.type === "vsphere_virtual_machine" && differ.join() === "swap_placement_policy";
+    return onlyGovcBackend ? [] : [`${c.address}: ${c.change.actions.join("+")} (${differ.join(", ")})`];
   });
 }
 
-async function deployLab(vcsim: Vcsim, vms: number, guest: FakeGuest): Promise<Lab> {
+async function deployLab(vcsim: GovcBackend, vms: number, guest: FakeGuest): Promise<Lab> {
   const project = createDeployProject(vsphereConfig(vcsim.server, vmList(vms)));
   const sshState = makeTempDir("vcsim-ssh-");
   fs.writeFileSync(path.join(sshState, "config.json"), JSON.stringify({ applier: guest.applierArgv }));
@@ -113,17 +114,16 @@ async function destroyLab(lab: Lab): Promise<void> {
 }
 
 tier.describe("the vSphere stacks applied by real Terraform against vcsim", () => {
-  let vcsim: Vcsim;
+  let vcsim: GovcBackend;
   let guest: FakeGuest;
   const validators = new Validators();
   beforeAll(async () => {
     vcsim = await startVcsim();
     guest = new FakeGuest();
-    const made = await vcsim.govc(["folder.create", "/DC0/vm/k8s-lab"]);
-    if (made.code !== 0) throw new Error(`govc folder.create: ${made.stderr}`);
+    vcsim.govc("folder.create", "/DC0/vm/k8s-lab");
   });
   afterAll(async () => {
-    await vcsim?.stop();
+    vcsim?.cleanup();
     guest?.cleanup();
     validators.cleanup();
   });
@@ -133,17 +133,15 @@ tier.describe("the vSphere stacks applied by real Terraform against vcsim", () =
     try {
       expect(await unexpectedChanges(lab, "apt-cache")).toEqual([]);
       expect(await unexpectedChanges(lab, "k8s-cluster")).toEqual([]);
-      const listed = await vcsim.govc(["ls", "/DC0/vm/k8s-lab"]);
-      const names = listed.stdout
+      const names = vcsim
+        .govc("ls", "/DC0/vm/k8s-lab")
         .trim()
         .split("\n")
-        .map((p) => path.basename(p))
+        .map((p: string) => path.basename(p))
         .sort();
       expect(names).toEqual([...lab.project.model.vms.map((v) => v.name), "apt-cache-server"].sort());
       const spec = lab.project.model.vms.find((v) => v.name === "gateway1");
-      const info = JSON.parse(
-        (await vcsim.govc(["vm.info", "-e", "-json", "/DC0/vm/k8s-lab/gateway1"])).stdout,
-      );
+      const info = JSON.parse(vcsim.govc("vm.info", "-e", "-json", "/DC0/vm/k8s-lab/gateway1"));
       const vm = (info.virtualMachines ?? info.VirtualMachines)[0];
       expect([vm.config.hardware.numCPU, vm.config.hardware.memoryMB]).toEqual([spec?.cpus, spec?.memoryMb]);
       const macs = vm.config.hardware.device
@@ -161,7 +159,7 @@ tier.describe("the vSphere stacks applied by real Terraform against vcsim", () =
       expect((await validators.netplanGenerate(YAML.stringify(seed.network))).code).toBe(0);
       expect(fs.readFileSync(lab.project.abs("vm-ips.env"), "utf8")).toContain("GATEWAY1_IP=10.10.0.11\n");
       await destroyLab(lab);
-      expect((await vcsim.govc(["ls", "/DC0/vm/k8s-lab"])).stdout.trim()).toBe("");
+      expect(vcsim.govc("ls", "/DC0/vm/k8s-lab").trim()).toBe("");
       process.stdout.write(`vcsim 8 VMs: ${JSON.stringify(lab.seconds)}\n`);
     } finally {
       lab.tf.cleanup();
@@ -173,7 +171,7 @@ tier.describe("the vSphere stacks applied by real Terraform against vcsim", () =
     const lab = await deployLab(vcsim, 50, guest);
     try {
       expect(await unexpectedChanges(lab, "k8s-cluster")).toEqual([]);
-      const listed = (await vcsim.govc(["ls", "/DC0/vm/k8s-lab"])).stdout.trim().split("\n");
+      const listed = vcsim.govc("ls", "/DC0/vm/k8s-lab").trim().split("\n");
       expect(listed).toHaveLength(51);
       await destroyLab(lab);
       process.stdout.write(`vcsim 50 VMs: ${JSON.stringify(lab.seconds)}\n`);

@@ -1,4 +1,3 @@
-import * as fs from "node:fs";
 import { startOrder } from "../../model/config/build-model";
 import { Role } from "../../model/config/model";
 import { SOFT_STOP_MS } from "../../runtime/vm/power";
@@ -34,8 +33,8 @@ async function runningNow(ctx: CliContext, t: VmTarget): Promise<boolean | undef
 }
 
 async function startOne(ctx: CliContext, t: VmTarget, progress: Progress): Promise<OutcomeRow> {
-  if (!fs.existsSync(t.vmx)) return { vm: t.name, outcome: "skipped", detail: NOT_BUILT };
   try {
+    if (!(await ctx.driver.isBuilt(t.vmx))) return { vm: t.name, outcome: "skipped", detail: NOT_BUILT };
     if (await ctx.driver.isRunning(t.vmx)) {
       progress(t.name, "already running");
       return { vm: t.name, outcome: "skipped", detail: "already running" };
@@ -63,8 +62,8 @@ async function startOne(ctx: CliContext, t: VmTarget, progress: Progress): Promi
 }
 
 async function stopOne(ctx: CliContext, t: VmTarget, progress: Progress): Promise<OutcomeRow> {
-  if (!fs.existsSync(t.vmx)) return { vm: t.name, outcome: "skipped", detail: NOT_BUILT };
   try {
+    if (!(await ctx.driver.isBuilt(t.vmx))) return { vm: t.name, outcome: "skipped", detail: NOT_BUILT };
     progress(t.name, "stopping (guest shutdown, then hard stop if needed)");
     const how = await ctx.driver.stopIfRunning(t.vmx, {
       softTimeoutMs: Math.min(SOFT_STOP_MS, ctx.timeoutMs),

@@ -79,8 +79,8 @@ export interface CreateOptions {
 export async function snapshotCreate(ctx: CliContext, opts: CreateOptions): Promise<void> {
   const name = opts.name ?? defaultSetName(new Date());
   validateSetName(name);
-  requireSomeBuilt("snapshot create", ctx.targets);
-  const missing = unbuilt(ctx.targets);
+  await requireSomeBuilt(ctx, "snapshot create", ctx.targets);
+  const missing = await unbuilt(ctx, ctx.targets);
   if (missing.length > 0)
     throw new Error(
       `snapshot create: ${missing.map((t) => t.name).join(", ")} ${NOT_BUILT} (a set is taken on every cluster VM); nothing was changed`,
@@ -99,8 +99,8 @@ export async function snapshotCreate(ctx: CliContext, opts: CreateOptions): Prom
 }
 
 export async function snapshotList(ctx: CliContext, opts: { json?: boolean }): Promise<void> {
-  requireSomeBuilt("snapshot list", ctx.targets);
-  const missing = new Set(unbuilt(ctx.targets).map((t) => t.name));
+  await requireSomeBuilt(ctx, "snapshot list", ctx.targets);
+  const missing = new Set((await unbuilt(ctx, ctx.targets)).map((t) => t.name));
   const listing = await withOperationLock(ensureGeneratedDir(ctx), "snapshot list", () => listingOf(ctx));
   if (opts.json) {
     process.stdout.write(`${JSON.stringify(listing, null, 2)}\n`);
@@ -222,9 +222,9 @@ export async function snapshotRollback(
   opts: { vms?: string[] },
 ): Promise<void> {
   validateSetName(name);
-  requireSomeBuilt("snapshot rollback", ctx.targets);
+  await requireSomeBuilt(ctx, "snapshot rollback", ctx.targets);
   const chosen = selectTargets(ctx.targets, opts.vms);
-  const missing = unbuilt(chosen);
+  const missing = await unbuilt(ctx, chosen);
   if (missing.length > 0)
     throw new Error(
       `snapshot rollback: ${missing.map((t) => t.name).join(", ")} ${NOT_BUILT}; nothing was changed`,
@@ -249,10 +249,10 @@ export async function snapshotRollback(
 
 export async function snapshotDelete(ctx: CliContext, name: string, opts: { vms?: string[] }): Promise<void> {
   validateSetName(name);
-  requireSomeBuilt("snapshot delete", ctx.targets);
+  await requireSomeBuilt(ctx, "snapshot delete", ctx.targets);
   const chosen = selectTargets(ctx.targets, opts.vms);
   // A VM that is not built holds no set: skipped, as a VM without the set is.
-  const missing = new Set(unbuilt(chosen).map((t) => t.name));
+  const missing = new Set((await unbuilt(ctx, chosen)).map((t) => t.name));
   const built = chosen.filter((t) => !missing.has(t.name));
   // Never an empty --vm list: deleteSnapshotSet reads that as every VM.
   const deleted =

@@ -1,15 +1,18 @@
+import { Hypervisor, VmInventory } from "../../runtime/hypervisor/hypervisor";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { loadClusterConfig } from "../../runtime/load/cluster-config";
 import { ClusterModel, Role } from "../../model/config/model";
-import type { Hypervisor } from "../../runtime/hypervisor/hypervisor";
-import { VmrunDriver } from "../../runtime/hypervisor/vmrun/driver";
+import { builtCheckFor, hypervisorFor, locatorFor, TargetHypervisor } from "../../runtime/hypervisor/for-target";
 import { NOT_BUILT } from "../../runtime/vm/not-built";
 
 /** A VM the CLI acts on; the same shape as lib/commands/snapshot's SnapshotTarget. */
 export interface VmTarget {
   readonly name: string;
-  /** Absolute path of the .vmx. */
+  /**
+   * The VM's locator for the driver: the absolute .vmx path on Fusion, the inventory path
+   * `/<datacenter>/vm/<folder>/<name>` on vSphere. (Named for Fusion, where the commands began.)
+   */
   readonly vmx: string;
   readonly role: Role;
 }
@@ -22,11 +25,16 @@ export interface CliContext {
   /** The APT cache VM: shown in status and started/stopped with the rest, never snapshotted. */
   readonly aptCache: VmTarget;
   /**
-   * vmrun, located when first used: what reads only the project's files (the menu, the snapshot
-   * sets' manifests) works without VMware; what needs it throws VmrunLocateError here.
+   * The config's target's driver, vmrun on fusion and govc on vsphere (lib/runtime/hypervisor/for-target.ts),
+   * located when first used: what reads only the project's files (the menu, the snapshot sets' records)
+   * works without it; what needs it throws the driver's locate error here.
    */
   readonly driver: Hypervisor;
-  /** Deadline of one vmrun call, in ms. */
+  /** Whether a target VM exists (Fusion: its .vmx, without vmrun; vSphere: asked of vCenter). */
+  isBuilt(locator: string): Promise<boolean>;
+  /** vSphere only: every VM in the lab's folder, for teardown's orphan sweep. */
+  readonly inventory?: VmInventory;
+  /** Deadline of one hypervisor call, in ms. */
   readonly timeoutMs: number;
   /** Absolute path of the generated directory (holds the operation lock and snapshot manifests). */
   readonly generatedDir: string;
@@ -50,26 +58,18 @@ export function parseTimeoutSeconds(value: string): number {
   return n;
 }
 
-/** Reads cluster.yaml (ConfigError when invalid); vmrun is located when first used. Touches nothing. */
+/** Reads cluster.yaml (ConfigError when invalid) and locates the target's tool (vmrun or govc); touches nothing. */
 export function loadCliContext(projectRoot: string, opts: CliContextOptions = {}): CliContext {
   const root = path.resolve(projectRoot);
   const { model } = loadClusterConfig({ projectRoot: root, env: opts.env });
   const timeoutMs = (opts.timeoutSeconds ?? model.timeouts.vmrunSeconds) * 1000;
-  let driver: Hypervisor | undefined;
-  const locateDriver = () => {
-    const located = VmrunDriver.fromEnvironment({ cwd: root, env: opts.env });
-    // fromEnvironment takes its deadline from VMRUN_TIMEOUT_SECONDS; the CLI's comes from the config or --timeout.
-    return new VmrunDriver({
-      binary: located.binary,
-      hostType: located.hostType,
-      timeoutMs,
-      cwd: root,
-      env: opts.env,
-    });
-  };
+  // The CLI's deadline comes from the config or --timeout.
+  let chosen: TargetHypervisor | undefined;
+  const choose = () => (chosen ??= hypervisorFor(model, root, opts.env, { timeoutMs }));
+  const locatorOf = locatorFor(model, root);
   const target = (vm: { name: string; vmxPath: string; role: Role }): VmTarget => ({
     name: vm.name,
-    vmx: path.resolve(root, vm.vmxPath),
+    vmx: locatorOf(vm),
     role: vm.role,
   });
   return {
@@ -78,15 +78,19 @@ export function loadCliContext(projectRoot: string, opts: CliContextOptions = {}
     targets: model.vms.map(target),
     aptCache: target(model.aptCache.vm),
     get driver() {
-      return (driver ??= locateDriver());
+      return choose().hypervisor;
     },
+    get inventory() {
+      return choose().inventory;
+    },
+    isBuilt: builtCheckFor(model, () => choose().hypervisor),
     timeoutMs,
     generatedDir: path.resolve(root, model.paths.generatedDir),
     inventoryFile: path.resolve(root, model.paths.inventoryFile),
   };
 }
 
-/** The driver, located now: a command that cannot work without vmrun stops before it does anything. */
+/** The driver, located now: a command that cannot work without the hypervisor stops before it does anything. */
 export function requireVmrun(ctx: CliContext): Hypervisor {
   return ctx.driver;
 }
@@ -117,14 +121,18 @@ export function selectTargets(
   return targets.filter((t) => wanted.has(t.name));
 }
 
-/** Every day-two command's answer for a VM whose .vmx does not exist. */
-/** The targets whose .vmx does not exist (never deployed, or removed by a teardown). */
-export function unbuilt<T extends VmTarget>(targets: readonly T[]): T[] {
-  return targets.filter((t) => !fs.existsSync(t.vmx));
+/** The targets the hypervisor does not have (never deployed, or removed by a teardown): Fusion, no .vmx; vSphere, not in the folder. */
+export async function unbuilt<T extends VmTarget>(ctx: Pick<CliContext, "isBuilt">, targets: readonly T[]): Promise<T[]> {
+  const built = await Promise.all(targets.map((t) => ctx.isBuilt(t.vmx)));
+  return targets.filter((_, i) => !built[i]);
 }
 
 /** Throws before anything is done when none of `targets` exists: there is nothing to act on. */
-export function requireSomeBuilt(command: string, targets: readonly VmTarget[]): void {
-  if (targets.length > 0 && unbuilt(targets).length === targets.length)
-    throw new Error(`${command}: the cluster is ${NOT_BUILT} (no VM's .vmx exists)`);
+export async function requireSomeBuilt(
+  ctx: Pick<CliContext, "isBuilt">,
+  command: string,
+  targets: readonly VmTarget[],
+): Promise<void> {
+  if (targets.length > 0 && (await unbuilt(ctx, targets)).length === targets.length)
+    throw new Error(`${command}: the cluster is ${NOT_BUILT} (none of its VMs exists)`);
 }

@@ -5,6 +5,7 @@ import { checkConfig } from "./config-check";
 import { checkAddresses, checkBridged, checkLanAddress, checkNatVmnet } from "./network-checks";
 import { checkIsoTool, checkQemuImg, checkTerraform, checkVmrun } from "./tools";
 import { CheckResult, DoctorEnv, failure } from "./types";
+import { checkVsphere } from "./vsphere-checks";
 
 export interface DoctorReport {
   readonly ok: boolean;
@@ -32,6 +33,15 @@ async function guarded(
 export async function runDoctor(env: DoctorEnv): Promise<DoctorReport> {
   const config = checkConfig(env);
   const model = config.model;
+  if (model?.target === "vsphere") {
+    // Nothing of Fusion runs here (vmrun, qemu-img, the ISO tool, vmnet2, the Mac's memory and disk, the base image).
+    const results = [
+      ...(await guarded("terraform", () => checkTerraform(env))),
+      ...config.rows,
+      ...(await guarded("vSphere", () => checkVsphere(env, model))),
+    ];
+    return { ok: results.every((r) => r.status !== "failure"), results };
+  }
   const results: CheckResult[] = [
     ...(await guarded("vmrun", () => checkVmrun(env, model?.hardware.virtualHwVersion))),
     ...(await guarded("qemu-img", () => checkQemuImg(env))),

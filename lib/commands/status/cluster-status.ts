@@ -1,4 +1,3 @@
-import * as fs from "node:fs";
 import * as path from "node:path";
 import { Role } from "../../model/config/model";
 import { boundedRunner } from "../../runtime/process/bounded";
@@ -60,8 +59,8 @@ function ipProblem(err: unknown, timeoutMs: number): string | undefined {
 
 /**
  * Power, IP, Tools state and snapshots of each VM, with at most `vmrunLimit` vmrun processes at once.
- * One `list` serves every VM's power state; a VM whose .vmx does not exist is "absent" and costs no
- * vmrun call; a running VM that reports an address has Tools running, so only the others are asked
+ * One `list` serves every VM's power state; a VM the hypervisor does not have (Fusion: no .vmx, which
+ * costs no vmrun call; vSphere: not in the folder) is "absent"; a running VM that reports an address has Tools running, so only the others are asked
  * `checkToolsState`.
  */
 export async function collectClusterStatus(
@@ -72,7 +71,11 @@ export async function collectClusterStatus(
   const call = { timeoutMs: opts.timeoutMs };
   const ipTimeoutMs = opts.ipTimeoutMs ?? Math.min(5000, opts.timeoutMs);
   const vmrun = boundedRunner(opts.vmrunLimit ?? STATUS_VMRUN_LIMIT);
-  const present = targets.filter((t) => fs.existsSync(t.vmx));
+  // A VM the hypervisor does not have is "absent"; one it cannot tell about is asked the rest, which says why.
+  const built = await Promise.all(
+    targets.map((t) => vmrun(() => driver.isBuilt(t.vmx, call)).catch(() => true)),
+  );
+  const present = targets.filter((_, i) => built[i]);
   let isRunning: ((vmx: string) => boolean) | undefined;
   let listError = "";
   if (present.length > 0) {

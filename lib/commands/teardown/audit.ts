@@ -41,7 +41,7 @@ export async function auditVms(
     running = await driver.listRunning();
   } catch (err) {
     left.push(
-      `cannot tell which VMs run (vmrun list failed: ${err instanceof Error ? err.message : String(err)})`,
+      `cannot tell which VMs run (listing the running VMs failed: ${err instanceof Error ? err.message : String(err)})`,
     );
   }
   for (const vm of plan.vms) {

@@ -8,6 +8,7 @@ import { CliContext, requireVmrun } from "../common/context";
 import { CommandFailedError, renderTable } from "../common/report";
 import { findOrphanVms, planTeardown, TeardownScope } from "./plan";
 import { DestroyStep, runTeardown, TeardownReport } from "./run-teardown";
+import { findVsphereOrphans, planVsphereTeardown } from "./vsphere";
 
 export interface TeardownCommandOptions extends TeardownScope {
   /** Confirmation already given (--yes, or the menu's "delete"). */
@@ -76,7 +77,10 @@ export async function teardownCommand(
   io: TeardownIo = defaultIo(),
 ): Promise<void> {
   requireVmrun(ctx);
-  const plan = planTeardown(ctx.model, opts, ctx.projectRoot);
+  const vsphere = ctx.model.target === "vsphere";
+  const plan = vsphere
+    ? await planVsphereTeardown(ctx, opts)
+    : planTeardown(ctx.model, opts, ctx.projectRoot);
   if (!opts.yes) {
     const what = [
       `VMs ${plan.vms.map((v) => (v.orphan ? `${v.name} (no longer in the config)` : v.name)).join(", ")}`,
@@ -105,10 +109,14 @@ export async function teardownCommand(
       `teardown is incomplete: ${n} item${n === 1 ? " of the cluster remains" : "s of the cluster remain"} (listed above); fix the cause and run ${teardownCli({ ...opts, yes: true })} again`,
     );
   }
-  const left = opts.includeOrphans ? [] : findOrphanVms(ctx.projectRoot, ctx.model);
+  const left = opts.includeOrphans
+    ? []
+    : vsphere
+      ? await findVsphereOrphans(ctx)
+      : findOrphanVms(ctx.projectRoot, ctx.model);
   if (left.length > 0) {
     io.err.write(
-      `teardown: left alone, not in the config: ${left.map((v) => v.vmDir).join(", ")}; if they are VMs removed from vms, remove them with npm run teardown -- --orphans\n`,
+      `teardown: left alone, not in the config: ${left.map((v) => v.inventoryPath ?? v.vmDir).join(", ")}; if they are VMs removed from vms, remove them with npm run teardown -- --orphans\n`,
     );
   }
   io.out.write("teardown complete: nothing of the cluster remains\n");

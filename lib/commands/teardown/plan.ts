@@ -19,8 +19,10 @@ export interface TeardownVm {
   readonly vmx: string;
   readonly seedIso: string;
   readonly generatedDir: string;
-  /** In the VMs folder but no longer in the config (removed from `vms`). */
+  /** In the VMs folder (vSphere: the lab's folder) but no longer in the config (removed from `vms`). */
   readonly orphan?: boolean;
+  /** vSphere: the VM's inventory path, what the sweep destroys (its local VM paths are never there). */
+  readonly inventoryPath?: string;
 }
 
 export interface TeardownScope {

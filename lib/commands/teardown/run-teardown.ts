@@ -8,6 +8,7 @@ import { withOperationLock } from "../../runtime/ops/operation-lock";
 import { auditTeardown, auditVms } from "./audit";
 import { planOrphanRemoval, planTeardown, TeardownPlan, TeardownScope, TeardownVm } from "./plan";
 import { removeFiles, removeGeneratedFolders, sweepVms, TeardownLog, TeardownRow } from "./sweep";
+import { auditVsphereVms, planVsphereTeardown, sweepVsphereVms } from "./vsphere";
 
 export interface DestroyStepResult {
   readonly ok: boolean;
@@ -37,7 +38,10 @@ const quiet: TeardownLog = () => {};
 
 export async function runTeardown(ctx: CliContext, opts: TeardownOptions = {}): Promise<TeardownReport> {
   const log = opts.log ?? quiet;
-  const plan = planTeardown(ctx.model, opts, ctx.projectRoot);
+  const vsphere = ctx.model.target === "vsphere";
+  const plan = vsphere
+    ? await planVsphereTeardown(ctx, opts)
+    : planTeardown(ctx.model, opts, ctx.projectRoot);
   return withOperationLock(ensureGeneratedDir(ctx), "teardown", async () => {
     let destroy: DestroyStepResult | "skipped" = "skipped";
     if (opts.destroy) {
@@ -49,10 +53,15 @@ export async function runTeardown(ctx: CliContext, opts: TeardownOptions = {}): 
       log("destroy", destroy.ok ? destroy.detail : `${destroy.detail}; sweeping what is left instead`);
     }
     const rows = [
-      ...(await sweepVms(ctx.driver, ctx.projectRoot, plan, log)),
+      ...(vsphere
+        ? await sweepVsphereVms(ctx, plan, log)
+        : await sweepVms(ctx.driver, ctx.projectRoot, plan, log)),
       ...removeFiles(ctx.projectRoot, plan, log),
     ];
-    const leftovers = await auditTeardown(ctx.driver, ctx.projectRoot, plan);
+    const leftovers = [
+      ...(await auditTeardown(ctx.driver, ctx.projectRoot, plan)),
+      ...(vsphere ? await auditVsphereVms(ctx, plan) : []),
+    ];
     return { plan, destroy, rows, leftovers };
   });
 }

@@ -1,9 +1,10 @@
 /**
  * The hypervisor seam: everything the runtime and the operator commands ask of a hypervisor, and
  * nothing else. A VM is named by its locator, which only its driver interprets: the absolute .vmx path
- * for vmrun (Fusion, Workstation). Every call has a deadline (the driver's `timeoutMs` unless the call
- * gives its own) and fails with a HypervisorError (./errors). Drivers: ./vmrun (the product's); an
- * in-memory fake for the lib tests (test-support/fake-hypervisor.ts), as packer-plugin-vmware's
+ * for vmrun (Fusion, Workstation), the inventory path `/<datacenter>/vm/<folder>/<name>` for govc
+ * (vSphere). Every call has a deadline (the driver's `timeoutMs` unless the call gives its own) and fails
+ * with a HypervisorError (./errors). Drivers: ./vmrun and ./govc (./for-target picks one by the config's
+ * target); an in-memory fake for the lib tests (test-support/fake-hypervisor.ts), as packer-plugin-vmware's
  * Driver/DriverMock.
  */
 export interface CallOptions {
@@ -57,4 +58,13 @@ export interface Hypervisor {
   /** The guest's IPv4 address as its tools report it; with wait, blocks until there is one (up to the deadline). */
   getGuestIPAddress(vm: string, opts?: CallOptions & { wait?: boolean }): Promise<string>;
   checkToolsState(vm: string, opts?: CallOptions): Promise<ToolsState>;
+}
+
+/**
+ * What a hypervisor with an inventory of its own adds (vSphere): every VM in the lab's place, on or off.
+ * vmrun has none: a Fusion VM is a folder on disk, and its day-two commands look there.
+ */
+export interface VmInventory {
+  /** Locators of every VM in the lab's place, whatever their power state. */
+  listVms(opts?: CallOptions): Promise<string[]>;
 }

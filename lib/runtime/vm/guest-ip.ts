@@ -1,4 +1,3 @@
-import * as fs from "node:fs";
 import { Cidr, isHostInCidr, isIPv4 } from "../../model/net/ipv4";
 import { Hypervisor } from "../hypervisor/hypervisor";
 import { hypervisorAnswered, isNotPoweredOn, isTimeout, isVmNotFound } from "../hypervisor/errors";
@@ -53,7 +52,7 @@ export function rejectReason(
  * destroy never waits on it); a running one is asked as askRunningGuest does.
  */
 export async function lookupGuestIp(driver: Hypervisor, q: GuestIpQuery): Promise<GuestIpAnswer> {
-  if (!fs.existsSync(q.vmx)) return absentAnswer(q.vmx);
+  if (!(await driver.isBuilt(q.vmx))) return absentAnswer(q.vmx);
   // The budget bounds `list` too: the data source is read at every plan, where a hung vmrun must not
   // hold things up for the driver's default deadline (minutes, and retried).
   if (!(await driver.isRunning(q.vmx, { timeoutMs: listDeadline(driver, q.budgetMs) }))) return offAnswer();

@@ -5,6 +5,7 @@ import { parseIntInRange } from "../../../model/entry/contract";
 import { DEFAULT_VMRUN_TIMEOUT_SECONDS, VMRUN_TIMEOUT } from "../../../model/entry/contracts";
 import { RunResult, runWithDeadline, SpawnError } from "../../process/run-with-deadline";
 import { hypervisorAnswered, isNotPoweredOn, isVmNotFound } from "../errors";
+import { retryRead } from "../read-retry";
 import { CallOptions, Hypervisor, StopOutcome, ToolsState } from "../hypervisor";
 import { VmrunError } from "./errors";
 import { isExecutable as defaultIsExecutable, locateVmrun, VmrunHostType } from "./locate";
@@ -37,8 +38,6 @@ export interface FromEnvironmentOptions {
   readonly cwd?: string;
   readonly retryPauseMs?: number;
 }
-
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /**
  * The one place the product calls vmrun. Every call is `vmrun -T <hostType> <command> <absolute vmx> ...`,
@@ -340,16 +339,8 @@ export class VmrunDriver implements Hypervisor {
     });
   }
 
-  /** Retries a read-only call after failures and timeouts; a VM that does not exist will not appear on retry. */
-  private async readOnly<T>(call: () => Promise<T>): Promise<T> {
-    for (let attempt = 0; ; attempt++) {
-      try {
-        return await call();
-      } catch (err) {
-        const retryable = err instanceof VmrunError && err.kind !== "spawn" && !isVmNotFound(err);
-        if (!retryable || attempt >= this.readRetries) throw err;
-        await sleep(this.retryPauseMs);
-      }
-    }
+  /** A read-only call, retried (see retryRead). */
+  private readOnly<T>(call: () => Promise<T>): Promise<T> {
+    return retryRead(call, this.readRetries, this.retryPauseMs);
   }
 }

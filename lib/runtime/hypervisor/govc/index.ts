@@ -1,0 +1,4 @@
+export * from "./errors";
+export * from "./locate";
+export * from "./environment";
+export * from "./driver";
