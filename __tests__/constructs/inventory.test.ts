@@ -4,7 +4,7 @@ import { Inventory } from "../../constructs/inventory";
 import { ProjectLayout } from "../../constructs/project-layout";
 import { VirtualMachine } from "../../constructs/virtual-machine";
 import { modelFixture } from "../../test-support/model-fixture";
-import { SEED_VARIABLE_EXPRESSIONS } from "../../test-support/terraform-template";
+import { SEED_VARIABLE_EXPRESSIONS } from "../../test-support/variable-fixtures";
 import { dataSources, one, realTemplates, resources, synthScope } from "../../test-support/synth";
 
 describe("Inventory", () => {

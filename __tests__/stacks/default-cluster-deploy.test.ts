@@ -14,11 +14,8 @@ import {
   type StackOptions,
 } from "../../test-support/terraform-apply";
 import { createDeployProject, DeployProject } from "../../test-support/terraform-apply/project";
-import {
-  GATEWAY_VARIABLE_EXPRESSIONS,
-  gatewayVariableValues,
-  resolveTerraformText,
-} from "../../test-support/terraform-template";
+import { GATEWAY_VARIABLE_EXPRESSIONS, gatewayVariableValues } from "../../test-support/variable-fixtures";
+import { renderTemplate } from "../../test-support/terraform-apply/template";
 import { createVmrunSim, VmrunSim } from "../../test-support/vmrun-sim";
 import { requireTools } from "../../test-support/required-tools";
 
@@ -120,7 +117,7 @@ deployTools.describe("the default cluster deployed against the vmrun simulator",
         expect({ vm: vm.name, file: file.name, content: written }).toEqual({
           vm: vm.name,
           file: file.name,
-          content: resolveTerraformText(file.content, values),
+          content: renderTemplate(file.content, { var: values }),
         });
       }
     }

@@ -10,8 +10,8 @@ import { modelFixture, vmByName } from "../../../../test-support/model-fixture";
 import {
   GATEWAY_VARIABLE_EXPRESSIONS,
   gatewayVariableValues,
-  resolveTerraformText,
-} from "../../../../test-support/terraform-template";
+} from "../../../../test-support/variable-fixtures";
+import { renderTemplate } from "../../../../test-support/terraform-apply/template";
 import { requireTools } from "../../../../test-support/required-tools";
 import { Validators } from "../../../../test-support/validators";
 
@@ -49,13 +49,13 @@ const MODES: [string, AddressOf][] = [
 ];
 
 describe.each(MODES)("keepalived.conf (%s addressing)", (_mode, addressOf) => {
-  const conf1 = resolveTerraformText(
+  const conf1 = renderTemplate(
     renderKeepalivedConf(gateway1, model, addressOf, GATEWAY_VARIABLE_EXPRESSIONS),
-    values,
+    { var: values },
   );
-  const conf2 = resolveTerraformText(
+  const conf2 = renderTemplate(
     renderKeepalivedConf(gateway2, model, addressOf, GATEWAY_VARIABLE_EXPRESSIONS),
-    values,
+    { var: values },
   );
   const instance = (conf: string, name: string) => {
     const m = new RegExp(`vrrp_instance ${name} \\{\\n([\\s\\S]*?)\\n\\}`).exec(conf);
@@ -119,14 +119,14 @@ keepalivedTools.describe("keepalived -t catches a broken config", () => {
   it("fails for an out-of-range router id, and when the vmnet NIC is missing", async () => {
     const v = new Validators();
     try {
-      const bad = resolveTerraformText(
+      const bad = renderTemplate(
         renderKeepalivedConf(gateway1, model, literalAddress, GATEWAY_VARIABLE_EXPRESSIONS),
-        { ...values, vrrp_router_id_external: "300" },
+        { var: { ...values, vrrp_router_id_external: "300" } },
       );
       expect((await v.keepalivedCheck(bad, ["ens160", "ens192"])).code).not.toBe(0);
-      const good = resolveTerraformText(
+      const good = renderTemplate(
         renderKeepalivedConf(gateway1, model, literalAddress, GATEWAY_VARIABLE_EXPRESSIONS),
-        values,
+        { var: values },
       );
       expect((await v.keepalivedCheck(good, ["ens160"])).code).not.toBe(0);
     } finally {
@@ -136,7 +136,9 @@ keepalivedTools.describe("keepalived -t catches a broken config", () => {
 });
 
 describe.each(MODES)("nginx.conf (%s addressing)", (_mode, addressOf) => {
-  const conf = resolveTerraformText(renderNginxConf(model, addressOf, GATEWAY_VARIABLE_EXPRESSIONS), values);
+  const conf = renderTemplate(renderNginxConf(model, addressOf, GATEWAY_VARIABLE_EXPRESSIONS), {
+    var: values,
+  });
 
   it("balances port 6443 of both VIPs over every master's 6443", () => {
     const upstream = /upstream kube_apiserver \{\n([\s\S]*?)\n\s*\}/.exec(conf)?.[1] ?? "";
@@ -166,10 +168,9 @@ nginxTools.describe("nginx -t catches a broken config", () => {
   it("fails for a malformed upstream address", async () => {
     const v = new Validators();
     try {
-      const broken = resolveTerraformText(
-        renderNginxConf(model, literalAddress, GATEWAY_VARIABLE_EXPRESSIONS),
-        values,
-      ).replace("10.10.0.21:6443", "10.10.0.21:99999");
+      const broken = renderTemplate(renderNginxConf(model, literalAddress, GATEWAY_VARIABLE_EXPRESSIONS), {
+        var: values,
+      }).replace("10.10.0.21:6443", "10.10.0.21:99999");
       const result = await v.nginxCheck(broken);
       expect(result.code).not.toBe(0);
       expect(result.stderr).toMatch(/invalid port|emerg/);
@@ -202,9 +203,9 @@ describe("renderers refuse a cluster they cannot serve", () => {
 
 describe("a lone gateway", () => {
   const lone = { ...model, vms: model.vms.filter((vm) => vm.name !== "gateway2") };
-  const conf = resolveTerraformText(
+  const conf = renderTemplate(
     renderKeepalivedConf(gateway1, lone, literalAddress, GATEWAY_VARIABLE_EXPRESSIONS),
-    values,
+    { var: values },
   );
 
   it("holds both VIPs without unicast settings (keepalived refuses them without a peer)", () => {
