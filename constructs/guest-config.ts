@@ -9,6 +9,7 @@ import type { GuestFile } from "../lib/model/render/guest-files";
 import { GUEST_CONFIG } from "../lib/model/entry/contracts";
 import { ProjectLayout, selfTrigger } from "./project-layout";
 import { VirtualMachine } from "./virtual-machine";
+import { StepHook, stepEnvironment, stepLifecycle } from "./step-check";
 
 export interface GuestConfigProps {
   readonly machine: VirtualMachine;
@@ -21,6 +22,8 @@ export interface GuestConfigProps {
   readonly layout: ProjectLayout;
   /** How long guest-config waits for SSH and for cloud-init to finish, in seconds. @default GUEST_CONFIG's GUEST_WAIT_SECONDS (900) */
   readonly waitSeconds?: number;
+  /** This step's hook in the stack's StepCheck: its result is checked at every plan, and made again when missing. @default not checked */
+  readonly step?: StepHook;
 }
 
 /**
@@ -97,6 +100,7 @@ export class GuestConfig extends Construct {
         // A replaced VM (new disk, seed or VMX) starts without these files.
         power: props.machine.power.resource.id,
       },
+      lifecycle: stepLifecycle(props.step),
       provisioners: [
         props.layout.localExec(GUEST_CONFIG, {
           VM_NAME: selfTrigger("vm_name"),
@@ -105,6 +109,8 @@ export class GuestConfig extends Construct {
           GUEST_MANIFEST: selfTrigger("manifest_path"),
           GUEST_WAIT_SECONDS: props.waitSeconds,
           SSH_IDENTITY_FILE: props.identityFile,
+          VMX_PATH: vm.vmxPath,
+          ...stepEnvironment(props.step),
         }),
       ],
       dependsOn: [...this.files],

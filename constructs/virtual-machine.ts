@@ -9,6 +9,7 @@ import { SeedIso } from "./seed-iso";
 import { VmDisk } from "./vm-disk";
 import { VmPower } from "./vm-power";
 import { VmxFile } from "./vmx-file";
+import { StepCheck } from "./step-check";
 
 export interface VirtualMachineProps {
   readonly vm: VmSpec;
@@ -19,6 +20,8 @@ export interface VirtualMachineProps {
   /** Addresses never taken as the guest's IP (the VIPs); may be Terraform expressions. @default [] */
   readonly ipExclude?: readonly string[];
   readonly layout: ProjectLayout;
+  /** The stack's step check, which has this VM's disk, seed and power steps. @default the steps are not checked */
+  readonly stepCheck?: StepCheck;
 }
 
 /**
@@ -41,6 +44,8 @@ export class VirtualMachine extends Construct {
     const { vm, model, layout } = props;
     const timeouts = model.timeouts;
     this.spec = vm;
+    const step = (name: "disk" | "seed" | "power") =>
+      props.stepCheck ? { step: props.stepCheck.hook(vm, name) } : {};
     this.disk = new VmDisk(this, "disk", {
       vm,
       baseImage: props.baseImage,
@@ -48,6 +53,7 @@ export class VirtualMachine extends Construct {
       layout,
       timeoutSeconds: timeouts.diskSeconds,
       vmrunTimeoutSeconds: timeouts.vmrunSeconds,
+      ...step("disk"),
     });
     this.seed = new SeedIso(this, "seed", {
       model,
@@ -55,6 +61,7 @@ export class VirtualMachine extends Construct {
       templates: props.templates,
       variables: props.variables,
       layout,
+      ...step("seed"),
     });
     this.vmx = new VmxFile(this, "vmx", { vm, ...vmxOptionsFor(model), layout });
     // The inventory records the vmnet address; a gateway's LAN address is accepted only as a fallback.
@@ -74,6 +81,7 @@ export class VirtualMachine extends Construct {
       ipExclude: exclude,
       ipWaitSeconds: timeouts.ipWaitSeconds,
       vmrunTimeoutSeconds: timeouts.vmrunSeconds,
+      ...step("power"),
     });
   }
 }

@@ -2,6 +2,7 @@ import { Construct } from "constructs";
 import { TerraformOutput } from "cdktf";
 import { BaseImage } from "../constructs/base-image";
 import { GuestIpLookup } from "../constructs/guest-ip-lookup";
+import { StepCheck } from "../constructs/step-check";
 import { VirtualMachine } from "../constructs/virtual-machine";
 import { LabStack, LabStackProps } from "./stack-base";
 
@@ -21,6 +22,12 @@ export class AptCacheStack extends LabStack {
       layout: this.layout,
       downloadTimeoutSeconds: model.timeouts.downloadSeconds,
     });
+    const stepCheck = new StepCheck(this, "steps", {
+      vms: [model.aptCache.vm],
+      steps: ["disk", "seed", "power"],
+      vmsDir: model.paths.vmsDir,
+      layout: this.layout,
+    });
     this.machine = new VirtualMachine(this, model.aptCache.vm.name, {
       vm: model.aptCache.vm,
       model,
@@ -33,6 +40,7 @@ export class AptCacheStack extends LabStack {
         dnsSearchDomains: LabStack.expressionOf(this.dnsSearchDomains),
       },
       layout: this.layout,
+      stepCheck,
     });
     this.ipLookup = new GuestIpLookup(this, "ips", {
       machines: [this.machine],

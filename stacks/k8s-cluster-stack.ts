@@ -4,6 +4,7 @@ import { BaseImage } from "../constructs/base-image";
 import { GuestConfig } from "../constructs/guest-config";
 import { GuestIpLookup } from "../constructs/guest-ip-lookup";
 import { Inventory } from "../constructs/inventory";
+import { StepCheck } from "../constructs/step-check";
 import { VirtualMachine } from "../constructs/virtual-machine";
 import { inventoryVariable } from "../lib/model/config/build-model";
 import { hclMatches, RULES } from "../lib/model/rules";
@@ -79,6 +80,12 @@ export class K8sClusterStack extends LabStack {
     });
     // The VIPs can sit on a guest's NIC: neither start nor the lookup takes one as a guest's address.
     const vips = [externalVip.stringValue, internalVip.stringValue];
+    const stepCheck = new StepCheck(this, "steps", {
+      vms: model.vms,
+      steps: ["disk", "seed", "power", "config"],
+      vmsDir: model.paths.vmsDir,
+      layout: this.layout,
+    });
     this.machines = model.vms.map(
       (vm) =>
         new VirtualMachine(this, vm.name, {
@@ -93,6 +100,7 @@ export class K8sClusterStack extends LabStack {
           },
           ipExclude: vips,
           layout: this.layout,
+          stepCheck,
         }),
     );
     this.ipLookup = new GuestIpLookup(this, "ips", {
@@ -136,6 +144,7 @@ export class K8sClusterStack extends LabStack {
           ...(model.ssh.identityFile !== undefined ? { identityFile: model.ssh.identityFile } : {}),
           layout: this.layout,
           waitSeconds: model.timeouts.guestConfigSeconds,
+          step: stepCheck.hook(machine.spec, "config"),
         }),
     );
 

@@ -6,7 +6,7 @@ import { FakeGuest } from "../../test-support/fake-guest";
 import { makeTempDir } from "../../test-support/fixtures";
 import { modelFixture } from "../../test-support/model-fixture";
 import { makeTempProjectRoot, runEntry } from "../../test-support/run-entry";
-import { resolveTerraformText } from "../../test-support/terraform-template";
+import { renderTemplate } from "../../test-support/terraform-apply/template";
 import { requireTools } from "../../test-support/required-tools";
 
 // The ssh test double runs the real guest applier (templates/guest-apply.py) with python3.
@@ -18,12 +18,14 @@ const python = requireTools("python3");
  */
 const SSH_SIM = path.resolve(__dirname, "../../test-support/ssh-sim");
 const model = modelFixture();
-const HOSTS = resolveTerraformText(
+const HOSTS = renderTemplate(
   renderHostsBlock(model, (vm) => ({ literal: `10.10.0.${20 + model.vms.indexOf(vm)}` }), {
     expression: "var.internal_vip",
   }),
   {
-    internal_vip: model.network.internalVip,
+    var: {
+      internal_vip: model.network.internalVip,
+    },
   },
 );
 
@@ -177,8 +179,19 @@ describe("scripts/guest-config", () => {
     simConfig({});
     const r = await run({ SSH_HOST: "" });
     expect(r.code).not.toBe(0);
-    expect(r.stderr).toMatch(/k8s-master1 has no known address .*start it \(npm run manager -- start-all\)/);
+    expect(r.stderr).toMatch(
+      /k8s-master1 has no known address: it is off or has not reported one yet\. Start it \(npm run manager -- start-all\), then run npm run deploy again/,
+    );
     expect(fs.existsSync(path.join(simDir, "calls.log"))).toBe(false);
+  });
+
+  it("without an address and without the VM's .vmx, names the deploy as the fix", async () => {
+    simConfig({});
+    const r = await run({ SSH_HOST: "", VMX_PATH: "VMs/k8s_cluster/k8s-master1.vmwarevm/k8s-master1.vmx" });
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toMatch(
+      /k8s-master1 has no known address: its \.vmx is missing \(it was never started, or was deleted\)\. Run npm run deploy again: its plan finds the \.vmx missing and starts k8s-master1 again/,
+    );
   });
 
   python.it("still installs the files when cloud-init reports an error, and says so", async () => {

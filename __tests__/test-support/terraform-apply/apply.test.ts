@@ -24,9 +24,7 @@ afterEach(() => h.cleanup());
 const abs = (rel: string) => h.abs(rel);
 const events = () => h.events();
 const touch = (rel: string) => h.touch(rel);
-// eslint-disable-next-line @typescript-eslint/no-explicit-any -- the state file's JSON, read field by field
 const readState = (): any => h.readState();
-// eslint-disable-next-line @typescript-eslint/no-explicit-any -- the state file's JSON, read field by field
 const stateInstance = (type: string, name: string): any => h.stateInstance(type, name);
 const writeStack = (parts: Parameters<HandStack["write"]>[0]) => h.write(parts);
 

@@ -12,3 +12,14 @@ export function lastIpFile(vm: Pick<VmSpec, "generatedDir">): string {
 export function inventoryVariableName(vmName: string): string {
   return `${vmName.toUpperCase().replace(/-/g, "_")}_IP`;
 }
+
+/**
+ * The folder inside a VM's bundle where each build step records its attempts and its results
+ * (lib/runtime/steps): removed with the VM, read by the plan-time step check.
+ */
+export const STEPS_FOLDER = ".lab-steps";
+
+/** Project-relative steps folder of `vm` (`<vmDir>/.lab-steps`). */
+export function stepsDir(vm: Pick<VmSpec, "vmDir">): string {
+  return `${vm.vmDir}/${STEPS_FOLDER}`;
+}

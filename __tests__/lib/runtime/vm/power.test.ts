@@ -1,7 +1,9 @@
+import * as crypto from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { parseCidr } from "../../../../lib/model/net/ipv4";
 import { runWithDeadline } from "../../../../lib/runtime/process/run-with-deadline";
+import { readBootRecord } from "../../../../lib/runtime/steps/records";
 import { startVm, stopVm } from "../../../../lib/runtime/vm/power";
 import { VmrunDriver } from "../../../../lib/runtime/hypervisor/vmrun";
 import { createVmProject, VmProject } from "../../../../test-support/vm-project";
@@ -48,7 +50,7 @@ const options = (budgetMs = 10_000) => ({
 describe("startVm", () => {
   it("installs the rendered .vmx, starts nogui and returns the IP", async () => {
     sim.setFaults({ vms: { [NAME]: { ip: "10.10.0.60" } } });
-    expect(await startVm(driver, options())).toBe("10.10.0.60");
+    expect((await startVm(driver, options())).ip).toBe("10.10.0.60");
     expect(fs.readFileSync(vmx, "utf8")).toBe(fs.readFileSync(source, "utf8"));
     expect(argvs()).toEqual([
       ["list"],
@@ -75,7 +77,9 @@ describe("startVm", () => {
       ).toBe(0);
       const before = fs.statSync(disk);
       sim.setFaults({ vms: { [NAME]: { ip: "10.10.0.61" } } });
-      expect(await startVm(driver, { ...options(), disk: { path: disk, sizeGb: 3 } })).toBe("10.10.0.61");
+      expect((await startVm(driver, { ...options(), disk: { path: disk, sizeGb: 3 } })).ip).toBe(
+        "10.10.0.61",
+      );
       expect(messages).toContain(
         "warning: the disk is 2 GiB but diskGb is 3; existing disks are never resized or re-cloned (that would lose their data). To apply it, destroy and deploy this VM again",
       );
@@ -92,7 +96,7 @@ describe("startVm", () => {
     await driver.start(vmx);
     const bootedAt = sim.vmState(vmx)?.bootedAt;
     const before = sim.calls().length;
-    expect(await startVm(driver, options())).toMatch(/^10\.10\.0\.\d+$/);
+    expect((await startVm(driver, options())).ip).toMatch(/^10\.10\.0\.\d+$/);
     expect(
       sim
         .calls()
@@ -124,6 +128,47 @@ describe("startVm", () => {
     expect(fs.readFileSync(vmx, "utf8")).toBe(fs.readFileSync(source, "utf8"));
     expect(messages[0]).toBe(`settings changed: stopping ${NAME} to apply them`);
     expect(sim.vmState(vmx)?.power).toBe("on");
+  });
+
+  describe("with a steps folder (as the deploy runs it)", () => {
+    const stepDir = () => path.join(path.dirname(vmx), ".lab-steps");
+    const seedIso = () => path.join(path.dirname(vmx), `${NAME}-seed.iso`);
+    const withSteps = () => ({ ...options(), stepDir: stepDir(), seedIso: seedIso() });
+    const commands = (from: number) =>
+      sim
+        .calls()
+        .slice(from)
+        .map((c) => c.command);
+
+    it("records what it powers the VM on with, and resumes only the IP wait when it finds it running so (an interrupted deploy)", async () => {
+      await startVm(driver, withSteps());
+      const boot = readBootRecord(stepDir());
+      expect(boot).toEqual({
+        vmxSha256: crypto.createHash("sha256").update(fs.readFileSync(source)).digest("hex"),
+        seedSha256: crypto.createHash("sha256").update(fs.readFileSync(seedIso())).digest("hex"),
+      });
+      // Fusion rewrites the installed .vmx while the VM runs: its content no longer tells.
+      fs.appendFileSync(vmx, 'uuid.bios = "56 4d"\n');
+      const bootedAt = sim.vmState(vmx)?.bootedAt;
+      const before = sim.calls().length;
+      messages = [];
+      expect((await startVm(driver, withSteps())).boot).toEqual(boot);
+      expect(commands(before)).toEqual(["list", "list", "getGuestIPAddress"]);
+      expect(sim.vmState(vmx)?.bootedAt).toBe(bootedAt);
+      expect(messages[0]).toBe("already running with these settings");
+    });
+
+    it("restarts a running VM whose seed changed, or that it did not start itself", async () => {
+      await startVm(driver, withSteps());
+      fs.writeFileSync(seedIso(), "a new seed");
+      let before = sim.calls().length;
+      await startVm(driver, withSteps());
+      expect(commands(before)).toEqual(["list", "list", "stop", "start", "list", "getGuestIPAddress"]);
+      fs.rmSync(path.join(stepDir(), "boot.json"));
+      before = sim.calls().length;
+      await startVm(driver, withSteps());
+      expect(commands(before)).toEqual(["list", "list", "stop", "start", "list", "getGuestIPAddress"]);
+    });
   });
 
   it("a missing rendered .vmx fails before any vmrun call and leaves the installed one alone", async () => {
@@ -160,7 +205,7 @@ describe("startVm", () => {
   it("fails clearly when the VM folder is missing, before any vmrun call", async () => {
     fs.rmSync(path.dirname(vmx), { recursive: true });
     await expect(startVm(driver, options())).rejects.toThrow(
-      /the VM folder .* of k8s-m1 is missing \(removed by hand\?\); .*run the destroy for this stack and deploy again/,
+      /the VM folder .* of k8s-m1 is missing \(removed by hand\?\): run npm run deploy again; its plan finds the disk missing and builds k8s-m1 again/,
     );
     expect(sim.calls()).toEqual([]);
   });
@@ -172,7 +217,7 @@ describe("startVm", () => {
       vms: { [NAME]: { ip: "10.10.0.61" } },
       commands: { list: { "*": { answer: "Total running VMs: 0\n", times: 1 } } },
     });
-    expect(await startVm(driver, options())).toBe("10.10.0.61");
+    expect((await startVm(driver, options())).ip).toBe("10.10.0.61");
     const start = sim.calls().filter((c) => c.command === "start");
     expect(start.map((c) => c.exitCode)).toEqual([0, 255]);
     expect(start[1].stdout).toContain("already running");
