@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { qemuImgInfo } from "../disk/qemu-img";
-import { writeFileAtomic } from "../fs/atomic";
+import { cleanStalePartials, writeFileAtomic } from "../fs/atomic";
 import { Hypervisor } from "../hypervisor/hypervisor";
 import { isAlreadyRunning } from "../hypervisor/errors";
 import { BootRecord, readBootRecord, writeBootRecord } from "../steps/records";
@@ -78,6 +78,9 @@ export async function startVm(
       `the VM folder ${vmDir} of ${opts.name} is missing (removed by hand?): run npm run deploy again; its plan finds the disk missing and builds ${opts.name} again (its data is gone)`,
     );
   }
+  // A .vmx write a killed run left half done: never taken for the .vmx, removed before this one is written.
+  for (const leftover of await cleanStalePartials(vmDir, path.basename(opts.vmx)))
+    opts.log(`removed ${path.basename(leftover)}, left by an interrupted run`);
   const desired = fs.readFileSync(opts.vmxSource, "utf8");
   const boot = desiredBoot(opts, desired);
   let running = await driver.isRunning(opts.vmx);
