@@ -41,6 +41,29 @@ export interface TraceLine {
 
 const SSH_SIM = path.resolve(__dirname, "..", "ssh-sim");
 
+/** Terraform's plan actions in the interpreter's words: ["delete", "create"] is a replace. */
+function actionWord(actions: readonly string[]): string {
+  if (actions.length === 2 && actions.includes("delete") && actions.includes("create")) return "replace";
+  return actions.join("+");
+}
+
+function kill(pid: number): void {
+  try {
+    process.kill(pid, "SIGKILL");
+  } catch {
+    // gone
+  }
+}
+
+/** A process's argv joined by NUL (Linux /proc), or "" once it is gone. */
+function commandLine(pid: number): string {
+  try {
+    return fs.readFileSync(`/proc/${pid}/cmdline`, "utf8");
+  } catch {
+    return "";
+  }
+}
+
 function configYaml(vms: readonly string[], image: string, sha: string): string {
   return [
     "arch: amd64",
@@ -167,7 +190,10 @@ export class Rig {
 
   /** A whole apply; the interpreter runs in this process (faster), killing nothing. */
   async apply(): Promise<{ code: number | null; output: string }> {
-    if (this.engine === "terraform") return this.startApply().done;
+    if (this.engine === "terraform") {
+      const r = await this.startApply().done;
+      return { code: r.code, output: r.code === 0 ? "" : r.output };
+    }
     const r = await applyStack({ stackDir: this.stackDir, env: this.env, commandTimeoutMs: 120_000 });
     const failed = [...r.failed, ...r.skipped.map((address) => ({ address, error: "skipped" }))];
     const output = failed.map((f) => `${f.address}: ${f.error}`).join("\n");
@@ -180,7 +206,7 @@ export class Rig {
     if (this.engine === "terraform")
       return (await terraformPlanActions(this.stackDir, this.env))
         .filter((c) => !c.actions.every((a) => a === "no-op" || a === "read"))
-        .map((c) => `${short(c.address)} ${c.actions.join("+")}`)
+        .map((c) => `${short(c.address)} ${actionWord(c.actions)}`)
         .sort();
     const p = await planStack({ stackDir: this.stackDir, env: this.env });
     if (p.failed.length > 0) throw new Error(`the plan failed: ${JSON.stringify(p.failed)}`);
@@ -231,9 +257,9 @@ export class Rig {
   }
 
   /**
-   * After a kill: tools outside the deploy's group (held at a gate, a hung vmrun or ssh) run on, as they
-   * would on the user's Mac. Released, they finish their work and exit; what still runs after a while is
-   * killed, so the next run starts from a quiet machine.
+   * After a kill: tools outside the deploy's group run on, as they would on the user's Mac. Those held at
+   * a gate are released and finish their work; a vmrun or ssh call told to hang never would, so it is
+   * killed at once, and whatever still runs after a while too, so the next run starts on a quiet machine.
    */
   async settle(): Promise<void> {
     this.gates.releaseAll();
@@ -243,29 +269,21 @@ export class Rig {
       JSON.stringify({ applier: this.guest.applierArgv }),
     );
     const stragglers = () => [
-      ...pidsWithEnv("VMRUN_SIM_STATE", this.sim.stateDir),
-      ...pidsWithEnv("LAB_GATE_DIR", String(this.env.LAB_GATE_DIR)),
+      ...new Set([
+        ...pidsWithEnv("VMRUN_SIM_STATE", this.sim.stateDir),
+        ...pidsWithEnv("LAB_GATE_DIR", String(this.env.LAB_GATE_DIR)),
+      ]),
     ];
+    const hung = (pid: number) => /\/(vmrun|ssh-sim\/ssh)\0/.test(commandLine(pid));
+    for (const pid of stragglers().filter(hung)) kill(pid);
     for (let i = 0; i < 100 && stragglers().length > 0; i++) await new Promise((r) => setTimeout(r, 50));
-    for (const pid of stragglers()) {
-      try {
-        process.kill(pid, "SIGKILL");
-      } catch {
-        // gone
-      }
-    }
+    for (const pid of stragglers()) kill(pid);
     this.gates.clearArrivals();
   }
 
   cleanup(): void {
     this.gates.releaseAll();
-    for (const pid of pidsWithEnv("LAB_GATE_DIR", String(this.env.LAB_GATE_DIR))) {
-      try {
-        process.kill(pid, "SIGKILL");
-      } catch {
-        // gone
-      }
-    }
+    for (const pid of pidsWithEnv("LAB_GATE_DIR", String(this.env.LAB_GATE_DIR))) kill(pid);
     this.sim.cleanup();
     this.guest.cleanup();
     fs.rmSync(this.sshSimDir, { recursive: true, force: true });
