@@ -15,6 +15,7 @@ import * as path from "node:path";
 import {
   loadStackConfig,
   MANAGED_TYPES,
+  PathStep,
   ProvisionerConfig,
   resolveVariables,
   ResourceConfig,
@@ -24,9 +25,11 @@ import { describeExit, runCommand } from "./exec";
 import {
   EvalScope,
   evaluateJson,
+  isMapValue,
   isObject,
   isWhollyKnown,
   ObjectValue,
+  UNKNOWN,
   UnsupportedError,
   Value,
   valuesEqual,
@@ -125,15 +128,35 @@ interface PlanEntry {
   readonly planned?: ObjectValue;
 }
 
-/** The value at `path` (attribute names and keys) inside `value`, or undefined where it leads nowhere. */
-function valueAt(value: Value | undefined, path: readonly string[]): Value | undefined {
-  let v = value;
+/**
+ * The values at `path` in the prior and the planned object, as cty's Path.Apply finds them (Terraform
+ * 1.11.4 EvaluateReplaceTriggeredBy): an attribute step applies to an object only, an index step to a
+ * map or a list only (whether a value is a map is read from the planned side, whose values keep the
+ * mark); where a step does not apply, neither side has a value ([undefined, undefined]: no replacement).
+ */
+function valuesAt(
+  before: Value | undefined,
+  after: Value | undefined,
+  path: readonly PathStep[],
+): [Value | undefined, Value | undefined] {
+  let [b, a] = [before, after];
   for (const step of path) {
-    if (Array.isArray(v) && /^\d+$/.test(step)) v = v[Number(step)];
-    else if (v !== undefined && isObject(v) && Object.prototype.hasOwnProperty.call(v, step)) v = v[step];
-    else return undefined;
+    const shape = a !== undefined && a !== UNKNOWN ? a : b;
+    const fits =
+      step.kind === "index"
+        ? Array.isArray(shape) || isMapValue(shape)
+        : shape !== undefined && isObject(shape) && !isMapValue(shape);
+    if (!fits) return [undefined, undefined];
+    const at = (v: Value | undefined): Value | undefined => {
+      if (v === UNKNOWN) return UNKNOWN;
+      if (Array.isArray(v) && /^\d+$/.test(step.key)) return v[Number(step.key)];
+      if (v !== undefined && isObject(v) && Object.prototype.hasOwnProperty.call(v, step.key))
+        return v[step.key];
+      return undefined;
+    };
+    [b, a] = [at(b), at(a)];
   }
-  return v;
+  return [b, a];
 }
 
 const errorText = (err: unknown) => (err instanceof Error ? err.message : String(err));
@@ -310,8 +333,7 @@ class Session {
       const change = entries.get(t.address);
       if (change?.action !== "update" && change?.action !== "replace") continue;
       if (t.path.length === 0) return t.spelled;
-      const before = valueAt(this.priorValues.get(t.address), t.path);
-      const after = valueAt(this.values.get(t.address), t.path);
+      const [before, after] = valuesAt(this.priorValues.get(t.address), this.values.get(t.address), t.path);
       if (before === undefined || after === undefined ? before !== after : !valuesEqual(before, after))
         return t.spelled;
     }

@@ -11,6 +11,7 @@ import {
   evaluate,
   ExpressionError,
   isWhollyKnown,
+  markMap,
   ObjectValue,
   parseExpression,
   parseTemplate,
@@ -30,11 +31,17 @@ export interface ProvisionerConfig {
   readonly body: Readonly<Record<string, unknown>>;
 }
 
+/** One step of a replace_triggered_by path: `.name` (an object's attribute) or `["key"]` (a map's element). */
+export interface PathStep {
+  readonly kind: "attr" | "index";
+  readonly key: string;
+}
+
 /** One `lifecycle.replace_triggered_by` entry: a managed resource, and optionally a path into its attributes. */
 export interface ReplaceTrigger {
   readonly address: string;
-  /** Attribute names and literal keys after the resource (`input["k"]` -> ["input", "k"]); empty for the whole resource. */
-  readonly path: readonly string[];
+  /** The steps after the resource (`input["k"]`: attr input, index k); empty for the whole resource. */
+  readonly path: readonly PathStep[];
   /** As the configuration spells it, for the plan's reason. */
   readonly spelled: string;
 }
@@ -380,7 +387,11 @@ function parseReplaceTrigger(where: string, item: unknown): ReplaceTrigger {
   if (!(MANAGED_TYPES as readonly string[]).includes(ref.root) || ref.path.length === 0)
     return bad("does not name a managed resource");
   if (ref.path.length !== expr.steps.length) return bad("indexes with something other than literal keys");
-  return { address: `${ref.root}.${ref.path[0]}`, path: ref.path.slice(1), spelled: item };
+  const path = expr.steps.slice(1).map((step, i): PathStep => ({
+    kind: step.kind === "attr" ? "attr" : "index",
+    key: ref.path[i + 1],
+  }));
+  return { address: `${ref.root}.${ref.path[0]}`, path, spelled: item };
 }
 
 function parseProvisioners(where: string, v: unknown): ProvisionerConfig[] {
@@ -508,7 +519,7 @@ function convertToType(value: Value, type: TypeConstraint, where: string): Value
       const out: ObjectValue = {};
       for (const [k, v] of Object.entries(value as ObjectValue))
         out[k] = convertToType(v, type.element, `${where}["${k}"]`);
-      return out;
+      return markMap(out);
     }
   }
 }

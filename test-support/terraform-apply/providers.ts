@@ -19,7 +19,7 @@ import * as crypto from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { describeExit, runCommand, CommandResult } from "./exec";
-import { ExpressionError, isObject, ObjectValue, UNKNOWN, Value, valuesEqual } from "./expressions";
+import { ExpressionError, isObject, markMap, ObjectValue, UNKNOWN, Value, valuesEqual } from "./expressions";
 
 /** What the plan does with an existing object. */
 export type PlannedChange =
@@ -55,7 +55,7 @@ const stringMap = (v: Value, where: string): Value => {
     else if (typeof x === "string" || x === UNKNOWN || x === null) out[k] = x;
     else throw new ExpressionError(`${where}["${k}"]: a string is required`);
   }
-  return out;
+  return markMap(out);
 };
 
 const requiredString = (v: Value | undefined, where: string): Value => {
@@ -272,7 +272,7 @@ export async function readExternal(
       error: `${address}: Unexpected External Program Results: the program must print a JSON object whose values are all strings, got ${run.stdout.trim().slice(0, 200)}`,
     };
   }
-  return { run, command, attributes: { id: "-", ...args, result: parsed as ObjectValue } };
+  return { run, command, attributes: { id: "-", ...args, result: markMap(parsed as ObjectValue) } };
 }
 
 /** A read answered by the caller (StackOptions.readData) instead of a program. */
@@ -287,7 +287,11 @@ export function givenExternal(args: ObjectValue, result: Record<string, string>)
     aborted: false,
     durationMs: 0,
   };
-  return { run, command: "(answered by the test)", attributes: { id: "-", ...args, result } };
+  return {
+    run,
+    command: "(answered by the test)",
+    attributes: { id: "-", ...args, result: markMap({ ...result }) },
+  };
 }
 
 /** Planned attributes of a data source read that waits for apply. */

@@ -101,11 +101,16 @@ describe("terraform_data", () => {
 });
 
 describe("lifecycle.replace_triggered_by", () => {
-  /** `a` and `b` are replaced when their key of terraform_data.t's input changes; `w` on any change of t. */
+  /**
+   * `a` and `b` are replaced when their key of terraform_data.t's input changes; `w` on any change of t.
+   * The input is a map (a map-typed variable, as the step check's is a data source's result): a literal
+   * object would not do, its elements being attributes, not keys (see the next case).
+   */
   const stack = (tokens: Json | undefined) =>
     h.write({
+      ...(tokens ? { variable: { tokens: { type: "map(string)", default: tokens } } } : {}),
       resource: {
-        ...(tokens ? { terraform_data: { t: { input: tokens } } } : {}),
+        ...(tokens ? { terraform_data: { t: { input: "${var.tokens}" } } } : {}),
         null_resource: {
           a: {
             ...(tokens ? { lifecycle: { replace_triggered_by: ['terraform_data.t.input["a"]'] } } : {}),
@@ -153,6 +158,20 @@ describe("lifecycle.replace_triggered_by", () => {
     expect(h.events().slice(3)).toEqual(expect.arrayContaining(["destroy a", "create a", "create w"]));
     expect(h.events()).toHaveLength(6);
     expect(new Set(Object.values(actions(await plan())))).toEqual(new Set(["keep"]));
+  });
+
+  it("an index path into an object (a literal input) never triggers, as cty's IndexStep does not apply to objects", async () => {
+    const literal = (a: string) =>
+      h.write({
+        resource: {
+          terraform_data: { t: { input: { a } } },
+          null_resource: { a: { lifecycle: { replace_triggered_by: ['terraform_data.t.input["a"]'] } } },
+        },
+      });
+    literal("1");
+    clean(await apply());
+    literal("2");
+    expect(actions(await plan())).toEqual({ "terraform_data.t": "update", "null_resource.a": "keep" });
   });
 
   it("is a bare reference: a template, something other than a managed resource, or an undeclared one is refused", async () => {
