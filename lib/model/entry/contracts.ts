@@ -3,7 +3,7 @@
  * Constructs build provisioners from these, scripts parse their environment with them
  * (lib/model/entry/contract.ts).
  */
-import { HOSTNAME } from "../config/schema";
+import { HOSTNAME } from "../rules";
 import {
   EntryContract,
   EntryInputError,
