@@ -5,7 +5,7 @@ import { LOCAL_EXEC_CONTRACTS, SEED_ISO, VM_START } from "../../../../lib/model/
 import { modelFixture, withOverrides } from "../../../../test-support/model-fixture";
 import { localExecs, synthStacks } from "../../../../test-support/stacks";
 
-const SCRIPTS = path.resolve(__dirname, "../../../scripts");
+const SCRIPTS = path.resolve(__dirname, "../../../../scripts");
 const fixture = modelFixture();
 // With an SSH identity file, so that guest-config's optional SSH_IDENTITY_FILE is set too.
 const model = withOverrides(fixture, { ssh: { ...fixture.ssh, identityFile: "~/.ssh/id_ed25519" } });
@@ -99,7 +99,10 @@ describe("entry-point contracts: the script side", () => {
       IP_EXCLUDE: undefined,
       IP_WAIT_SECONDS: 900,
       LAST_IP_FILE: undefined,
+      SEED_ISO_PATH: undefined,
       VMRUN_TIMEOUT_SECONDS: 120,
+      STEP_DIR: undefined,
+      STEP_TOKEN: undefined,
     });
   });
 
