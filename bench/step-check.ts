@@ -103,7 +103,7 @@ async function measure(rounds: number): Promise<CheckRound[]> {
   }
 }
 
-export function stepCheckFigures(rounds: readonly CheckRound[]): BenchFigure[] {
+function stepCheckFigures(rounds: readonly CheckRound[]): BenchFigure[] {
   const n = CLUSTER_VMS.length;
   const all = rounds.map((r) => r.all);
   const plan = rounds.map((r) => r.plan);

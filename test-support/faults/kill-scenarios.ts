@@ -322,7 +322,7 @@ export interface ScenarioTrace {
   readonly plannedAfter: readonly string[];
 }
 
-export const TRACES_DIR = path.resolve(__dirname, "..", "..", "__tests__", "faults", "traces");
+const TRACES_DIR = path.resolve(__dirname, "..", "..", "__tests__", "faults", "traces");
 
 export function traceFile(s: KillScenario): string {
   const slug = s.name

@@ -54,6 +54,6 @@
  * process group, which a deadline or an abort kills.
  */
 export { applyStack, destroyStack, planStack } from "./apply";
-export type { Change, DataReader, PlanResult, StackOptions, StackResult } from "./apply";
+export type { PlanResult, StackOptions, StackResult } from "./apply";
 export { planReplacements } from "./impact";
 export { renderTemplate } from "./template";

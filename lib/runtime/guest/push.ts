@@ -27,7 +27,7 @@ export interface PushOptions {
 }
 
 /** Why there is no address to reach `vmName` at, and the command that gets past it in that state. */
-export function noAddressMessage(vmName: string, vmBuilt: boolean | undefined): string {
+function noAddressMessage(vmName: string, vmBuilt: boolean | undefined): string {
   if (vmBuilt === false)
     return `${vmName} has no known address: its .vmx is missing (it was never started, or was deleted). Run npm run deploy again: its plan finds the .vmx missing and starts ${vmName} again`;
   return `${vmName} has no known address: it is off or has not reported one yet. Start it (npm run manager -- start-all), then run npm run deploy again`;

@@ -39,7 +39,7 @@ export interface StepObservation {
 /** Makes a new token for `reason`. */
 export type NewToken = (reason: string) => string;
 
-export const randomToken: NewToken = (reason) => `${randomBytes(3).toString("hex")}: ${reason}`;
+const randomToken: NewToken = (reason) => `${randomBytes(3).toString("hex")}: ${reason}`;
 
 /**
  * The token of one step. `powerDone`: the VM's power step has a receipt, so a config step with no
@@ -105,7 +105,7 @@ function productProblem(vm: CheckedVm, step: StepName, records: StepRecords): st
 }
 
 /** Every step's observation for one VM. */
-export function observeVm(vm: CheckedVm): Map<StepName, StepObservation> {
+function observeVm(vm: CheckedVm): Map<StepName, StepObservation> {
   const out = new Map<StepName, StepObservation>();
   for (const step of vm.steps) {
     const records = readStepRecords(vm.stepsDir, step);

@@ -5,7 +5,7 @@ import * as path from "node:path";
 export const NOT_BUILT = "not built yet: run npm run deploy";
 
 /** For a VM folder that exists without its .vmx: a deploy stopped between the disk and the start. */
-export const VMX_MISSING =
+const VMX_MISSING =
   "its .vmx is not installed (a deploy stopped before it started this VM): run npm run deploy, which installs it and starts the VM";
 
 /** Why a VM whose .vmx is missing cannot be acted on, and what fixes it. */
