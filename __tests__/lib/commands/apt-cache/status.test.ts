@@ -13,8 +13,8 @@ import { requireTools } from "../../../../test-support/required-tools";
 // The ssh test double runs the real templates/apt-cache-stats.py with python3.
 const python = requireTools("python3");
 
-const SSH_SIM = path.resolve(__dirname, "../../../test-support/ssh-sim");
-const STATS = path.resolve(__dirname, "../../../templates/apt-cache-stats.py");
+const SSH_SIM = path.resolve(__dirname, "../../../../test-support/ssh-sim");
+const STATS = path.resolve(__dirname, "../../../../templates/apt-cache-stats.py");
 
 describe("apt cache status", () => {
   let simDir: string;

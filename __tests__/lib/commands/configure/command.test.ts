@@ -13,7 +13,7 @@ import { createFakeDoctorHost } from "../../../../test-support/doctor-env";
 import { FIXTURE_SSH_PUBLIC_KEY } from "../../../../test-support/model-fixture";
 
 const GiB = 2 ** 30;
-const REPO = path.resolve(__dirname, "../../..");
+const REPO = path.resolve(__dirname, "../../../..");
 
 function fakeFacts(opts: {
   memGb: number;

@@ -30,7 +30,7 @@ import {
 } from "../../../../test-support/variable-fixtures";
 import { renderTemplate } from "../../../../test-support/terraform-apply/template";
 
-const templates: SeedTemplates = loadSeedTemplates(path.join(__dirname, "../../../templates"));
+const templates: SeedTemplates = loadSeedTemplates(path.join(__dirname, "../../../../templates"));
 const EXCLUDED_NICS = ["docker*", "veth*", "cni*", "flannel*", "cali*", "cilium*", "vxlan*", "kube-ipvs*"];
 
 interface WriteFile {
@@ -101,7 +101,7 @@ describe.each(cases)("seed of %s (role %s, %s)", (name, role, arch) => {
     }
     expect(applier?.permissions).toBe("0755");
     expect(applier?.content).toBe(
-      fs.readFileSync(path.join(__dirname, "../../../templates/guest-apply.py"), "utf8"),
+      fs.readFileSync(path.join(__dirname, "../../../../templates/guest-apply.py"), "utf8"),
     );
   });
 
@@ -288,7 +288,7 @@ describe("model variations", () => {
     const b = renderSeedFiles(
       gw,
       modelFixture(),
-      loadSeedTemplates(path.join(__dirname, "../../../templates")),
+      loadSeedTemplates(path.join(__dirname, "../../../../templates")),
       SEED_VARIABLE_EXPRESSIONS,
       "x",
     );

@@ -38,10 +38,15 @@ const literalAddress: AddressOf = (vm: VmSpec) => ({ literal: STATIC[vm.name] })
 const discoveredAddress: AddressOf = (vm: VmSpec) => ({
   expression: `data.external.${vm.name}_ip.result.ip`,
 });
-const discoveredValues = Object.fromEntries(
-  Object.entries(STATIC).map(([name, ip]) => [`data.external.${name}_ip.result.ip`, ip]),
-);
-const values = { ...gatewayVariableValues(model), ...discoveredValues };
+/** What Terraform evaluates the rendered text against: the variables, and each VM's data source result. */
+const values = {
+  var: gatewayVariableValues(model),
+  data: {
+    external: Object.fromEntries(
+      Object.entries(STATIC).map(([name, ip]) => [`${name}_ip`, { result: { ip } }]),
+    ),
+  },
+};
 
 const MODES: [string, AddressOf][] = [
   ["static", literalAddress],
@@ -51,11 +56,11 @@ const MODES: [string, AddressOf][] = [
 describe.each(MODES)("keepalived.conf (%s addressing)", (_mode, addressOf) => {
   const conf1 = renderTemplate(
     renderKeepalivedConf(gateway1, model, addressOf, GATEWAY_VARIABLE_EXPRESSIONS),
-    { var: values },
+    values,
   );
   const conf2 = renderTemplate(
     renderKeepalivedConf(gateway2, model, addressOf, GATEWAY_VARIABLE_EXPRESSIONS),
-    { var: values },
+    values,
   );
   const instance = (conf: string, name: string) => {
     const m = new RegExp(`vrrp_instance ${name} \\{\\n([\\s\\S]*?)\\n\\}`).exec(conf);
@@ -121,12 +126,12 @@ keepalivedTools.describe("keepalived -t catches a broken config", () => {
     try {
       const bad = renderTemplate(
         renderKeepalivedConf(gateway1, model, literalAddress, GATEWAY_VARIABLE_EXPRESSIONS),
-        { var: { ...values, vrrp_router_id_external: "300" } },
+        { ...values, var: { ...values.var, vrrp_router_id_external: "300" } },
       );
       expect((await v.keepalivedCheck(bad, ["ens160", "ens192"])).code).not.toBe(0);
       const good = renderTemplate(
         renderKeepalivedConf(gateway1, model, literalAddress, GATEWAY_VARIABLE_EXPRESSIONS),
-        { var: values },
+        values,
       );
       expect((await v.keepalivedCheck(good, ["ens160"])).code).not.toBe(0);
     } finally {
@@ -136,9 +141,7 @@ keepalivedTools.describe("keepalived -t catches a broken config", () => {
 });
 
 describe.each(MODES)("nginx.conf (%s addressing)", (_mode, addressOf) => {
-  const conf = renderTemplate(renderNginxConf(model, addressOf, GATEWAY_VARIABLE_EXPRESSIONS), {
-    var: values,
-  });
+  const conf = renderTemplate(renderNginxConf(model, addressOf, GATEWAY_VARIABLE_EXPRESSIONS), values);
 
   it("balances port 6443 of both VIPs over every master's 6443", () => {
     const upstream = /upstream kube_apiserver \{\n([\s\S]*?)\n\s*\}/.exec(conf)?.[1] ?? "";
@@ -168,9 +171,10 @@ nginxTools.describe("nginx -t catches a broken config", () => {
   it("fails for a malformed upstream address", async () => {
     const v = new Validators();
     try {
-      const broken = renderTemplate(renderNginxConf(model, literalAddress, GATEWAY_VARIABLE_EXPRESSIONS), {
-        var: values,
-      }).replace("10.10.0.21:6443", "10.10.0.21:99999");
+      const broken = renderTemplate(
+        renderNginxConf(model, literalAddress, GATEWAY_VARIABLE_EXPRESSIONS),
+        values,
+      ).replace("10.10.0.21:6443", "10.10.0.21:99999");
       const result = await v.nginxCheck(broken);
       expect(result.code).not.toBe(0);
       expect(result.stderr).toMatch(/invalid port|emerg/);
@@ -205,7 +209,7 @@ describe("a lone gateway", () => {
   const lone = { ...model, vms: model.vms.filter((vm) => vm.name !== "gateway2") };
   const conf = renderTemplate(
     renderKeepalivedConf(gateway1, lone, literalAddress, GATEWAY_VARIABLE_EXPRESSIONS),
-    { var: values },
+    values,
   );
 
   it("holds both VIPs without unicast settings (keepalived refuses them without a peer)", () => {

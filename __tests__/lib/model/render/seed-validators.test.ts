@@ -16,7 +16,7 @@ import { allVms, modelFixture, vmByName, withArch } from "../../../../test-suppo
 import { defaultVariableValues, SEED_VARIABLE_EXPRESSIONS } from "../../../../test-support/variable-fixtures";
 import { renderTemplate } from "../../../../test-support/terraform-apply/template";
 
-const TEMPLATES_DIR = path.join(__dirname, "../../../templates");
+const TEMPLATES_DIR = path.join(__dirname, "../../../../templates");
 
 // Concurrent: each case waits on a child process, so the runs overlap instead of queueing.
 const itCloudInit = requireTools("cloud-init").itConcurrent;

@@ -81,7 +81,10 @@ describe("loadClusterConfig", () => {
 
 describe("cluster.example.yaml", () => {
   it("is valid and spells out exactly the built-in defaults", () => {
-    const text = fs.readFileSync(path.join(__dirname, "..", "..", "..", "cluster.example.yaml"), "utf8");
+    const text = fs.readFileSync(
+      path.join(__dirname, "..", "..", "..", "..", "cluster.example.yaml"),
+      "utf8",
+    );
     expect(parseClusterConfig(text, "cluster.example.yaml")).toEqual(parseClusterConfig("", "defaults"));
   });
 });

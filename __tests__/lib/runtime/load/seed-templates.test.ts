@@ -4,7 +4,7 @@ import * as path from "node:path";
 import { loadSeedTemplates } from "../../../../lib/runtime/load/seed-templates";
 import { parseTemplate, SEED_TEMPLATE_FILES } from "../../../../lib/model/render/templates";
 
-const TEMPLATES_DIR = path.join(__dirname, "../../../templates");
+const TEMPLATES_DIR = path.join(__dirname, "../../../../templates");
 
 describe("loadSeedTemplates", () => {
   let dir: string;

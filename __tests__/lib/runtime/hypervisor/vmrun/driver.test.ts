@@ -1,7 +1,11 @@
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { isNotPoweredOn, isSnapshotNotFound, isVmNotFound } from "../../../../../lib/runtime/hypervisor/errors";
+import {
+  isNotPoweredOn,
+  isSnapshotNotFound,
+  isVmNotFound,
+} from "../../../../../lib/runtime/hypervisor/errors";
 import { VmrunDriver, VmrunError } from "../../../../../lib/runtime/hypervisor/vmrun";
 import { waitUntilDead } from "../../../../../test-support/processes";
 import { createVmrunSim, pidsOf, VmrunSim, writeTestVmx } from "../../../../../test-support/vmrun-sim";

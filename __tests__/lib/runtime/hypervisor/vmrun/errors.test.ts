@@ -1,5 +1,10 @@
 import { VmrunError } from "../../../../../lib/runtime/hypervisor/vmrun/errors";
-import { isAlreadyRunning, isNotPoweredOn, isSnapshotNotFound, isVmNotFound } from "../../../../../lib/runtime/hypervisor/errors";
+import {
+  isAlreadyRunning,
+  isNotPoweredOn,
+  isSnapshotNotFound,
+  isVmNotFound,
+} from "../../../../../lib/runtime/hypervisor/errors";
 
 const VMX = "/Users/me/lab/VMs/k8s-master1.vmwarevm/k8s-master1.vmx";
 
