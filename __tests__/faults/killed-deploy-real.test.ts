@@ -8,10 +8,10 @@
  */
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
-import { RigTemplate } from "../../test-support/faults/deploy-rig";
 import {
   expectConverged,
   KILL_SCENARIOS,
+  RigTemplates,
   runScenario,
   ScenarioTrace,
   traceFile,
@@ -21,19 +21,8 @@ import { requireTools } from "../../test-support/required-tools";
 
 jest.setTimeout(300_000);
 
-const templates = new Map<string, Promise<RigTemplate>>();
-function templateFor(vms: readonly string[]): Promise<RigTemplate> {
-  const key = vms.join(",");
-  let t = templates.get(key);
-  if (!t) {
-    t = RigTemplate.create(vms).then(async (created) => (await created.warm(), created));
-    templates.set(key, t);
-  }
-  return t;
-}
-afterAll(async () => {
-  for (const t of templates.values()) (await t).cleanup();
-});
+const templates = new RigTemplates();
+afterAll(() => templates.cleanup());
 
 /** `Terraform v1.11.4` -> 1.11.4: the version the traces were recorded with. */
 function terraformVersion(): string {
@@ -49,7 +38,7 @@ requireTools("qemu-img", "xorriso", "python3", "real-terraform").describe(
   () => {
     const traced = KILL_SCENARIOS.filter((s) => s.traced);
     it.each(traced.map((s) => [s.name, s] as const))("%s", async (_name, s) => {
-      const outcome = await runScenario(await templateFor(s.vms), s, "terraform");
+      const outcome = await runScenario(await templates.for(s.vms), s, "terraform");
       expectConverged(s, outcome);
       const trace = traceOf(s, outcome, terraformVersion());
       if (process.env.RECORD_TRACES === "1")

@@ -10,10 +10,10 @@
  * __tests__/faults/traces/ by killed-deploy-real.test.ts.
  */
 import * as fs from "node:fs";
-import { RigTemplate } from "../../test-support/faults/deploy-rig";
 import {
   expectConverged,
   KILL_SCENARIOS,
+  RigTemplates,
   runScenario,
   ScenarioTrace,
   traceFile,
@@ -24,26 +24,14 @@ import { TERRAFORM_VERSION } from "../../test-support/terraform-apply/config";
 
 jest.setTimeout(180_000);
 
-const templates = new Map<string, Promise<RigTemplate>>();
-/** One warmed template per VM list, shared by the scenarios that use it. */
-function templateFor(vms: readonly string[]): Promise<RigTemplate> {
-  const key = vms.join(",");
-  let t = templates.get(key);
-  if (!t) {
-    t = RigTemplate.create(vms).then(async (created) => (await created.warm(), created));
-    templates.set(key, t);
-  }
-  return t;
-}
-afterAll(async () => {
-  for (const t of templates.values()) (await t).cleanup();
-});
+const templates = new RigTemplates();
+afterAll(() => templates.cleanup());
 
 requireTools("qemu-img", "xorriso", "python3").describe(
   "a deploy killed anywhere, then deployed again",
   () => {
     it.each(KILL_SCENARIOS.map((s) => [s.name, s] as const))("%s", async (_name, s) => {
-      const outcome = await runScenario(await templateFor(s.vms), s, "interpreter");
+      const outcome = await runScenario(await templates.for(s.vms), s, "interpreter");
       expectConverged(s, outcome);
       if (s.traced) {
         const real = JSON.parse(fs.readFileSync(traceFile(s), "utf8")) as ScenarioTrace;

@@ -10,7 +10,13 @@ import * as path from "node:path";
 import { sha256File } from "../../lib/runtime/image/checksums";
 import { FakeGuest } from "../fake-guest";
 import { makeQcow2, makeTempDir } from "../fixtures";
-import { terraformEnv, terraformInit, terraformPlanActions, startTerraform } from "../real-terraform";
+import {
+  startTerraform,
+  terraformEnv,
+  terraformInit,
+  terraformPlanActions,
+  type TerraformRun,
+} from "../real-terraform";
 import { applyStack, planStack } from "../terraform-apply";
 import { createDeployProject, DeployProject } from "../terraform-apply/project";
 import { startStackProcess } from "../terraform-apply/process";
@@ -20,15 +26,8 @@ import { Gates, gatedToolsDir, gateLauncher } from "./gates";
 
 export type Engine = "interpreter" | "terraform";
 
-/** A deploy that runs in a process group of its own. */
-export interface RunningDeploy {
-  readonly done: Promise<{
-    readonly code: number | null;
-    readonly signal: NodeJS.Signals | null;
-    readonly output: string;
-  }>;
-  kill(signal: NodeJS.Signals): void;
-}
+/** A deploy that runs in a process group of its own (as real-terraform.ts runs Terraform). */
+export type RunningDeploy = Omit<TerraformRun, "pid">;
 
 /** One line of the gated launcher's trace. */
 export interface TraceLine {

@@ -33,6 +33,25 @@ export interface KillScenario {
   readonly inFlight?: readonly string[];
 }
 
+/** One warmed rig template per VM list, shared by the scenarios of a test file; `cleanup()` after them. */
+export class RigTemplates {
+  private readonly made = new Map<string, Promise<RigTemplate>>();
+
+  for(vms: readonly string[]): Promise<RigTemplate> {
+    const key = vms.join(",");
+    let t = this.made.get(key);
+    if (!t) {
+      t = RigTemplate.create(vms).then(async (created) => (await created.warm(), created));
+      this.made.set(key, t);
+    }
+    return t;
+  }
+
+  async cleanup(): Promise<void> {
+    for (const t of this.made.values()) (await t).cleanup();
+  }
+}
+
 /** What a scenario did; the tests judge it. */
 export interface ScenarioOutcome {
   readonly killedBy: string | null;
@@ -111,11 +130,16 @@ function inTool(
   };
 }
 
-/** vm-start of `vm` waiting for an address the guest never reports. */
-function inIpWait(
+/**
+ * vm-start of `vm` inside a vmrun call: `getGuestIPAddress` waiting for an address the guest never
+ * reports (the VM running, its first boot going on), or `start` hanging (the .vmx installed, the
+ * power-on not answered).
+ */
+function inVmrun(
   name: string,
   vms: readonly string[],
   vm: string,
+  call: "getGuestIPAddress" | "start",
   signal: KillScenario["signal"],
 ): KillScenario {
   return {
@@ -123,29 +147,15 @@ function inIpWait(
     vms,
     signal,
     traced: true,
-    keepsRunning: [vm],
-    arm: (rig) => rig.sim.setFaults({ vms: { [vm]: { ip: "" } } }),
+    ...(call === "getGuestIPAddress" ? { keepsRunning: [vm] } : {}),
+    arm: (rig) =>
+      rig.sim.setFaults(
+        call === "getGuestIPAddress"
+          ? { vms: { [vm]: { ip: "" } } }
+          : { commands: { start: { [vm]: { hang: true } } } },
+      ),
     reached: async (rig) => {
-      await rig.sim.waitForCall((c) => c.command === "getGuestIPAddress" && c.vmx === vmxOf(rig, vm), 60_000);
-    },
-  };
-}
-
-/** vmrun start of `vm` hanging: the .vmx installed, the power-on not answered. */
-function inVmrunStart(
-  name: string,
-  vms: readonly string[],
-  vm: string,
-  signal: KillScenario["signal"],
-): KillScenario {
-  return {
-    name,
-    vms,
-    signal,
-    traced: true,
-    arm: (rig) => rig.sim.setFaults({ commands: { start: { [vm]: { hang: true } } } }),
-    reached: async (rig) => {
-      await rig.sim.waitForCall((c) => c.command === "start" && c.vmx === vmxOf(rig, vm), 60_000);
+      await rig.sim.waitForCall((c) => c.command === call && c.vmx === vmxOf(rig, vm), 60_000);
     },
   };
 }
@@ -229,10 +239,10 @@ export const KILL_SCENARIOS: readonly KillScenario[] = [
   inTool("1 VM/inside the seed ISO/SIGKILL", ONE, "xorriso", "k8s-master1.vmwarevm", "SIGKILL"),
   inTool("1 VM/inside the seed ISO/SIGHUP", ONE, "xorriso", "k8s-master1.vmwarevm", "SIGHUP"),
   atEntry("1 VM/seed done, before the .vmx install and start/SIGKILL", ONE, "vm-start"),
-  inVmrunStart("1 VM/vmrun start hanging/SIGKILL", ONE, "k8s-master1", "SIGKILL"),
-  inVmrunStart("1 VM/vmrun start hanging/SIGHUP", ONE, "k8s-master1", "SIGHUP"),
-  inIpWait("1 VM/waiting for the IP/SIGKILL", ONE, "k8s-master1", "SIGKILL"),
-  inIpWait("1 VM/waiting for the IP/SIGHUP", ONE, "k8s-master1", "SIGHUP"),
+  inVmrun("1 VM/vmrun start hanging/SIGKILL", ONE, "k8s-master1", "start", "SIGKILL"),
+  inVmrun("1 VM/vmrun start hanging/SIGHUP", ONE, "k8s-master1", "start", "SIGHUP"),
+  inVmrun("1 VM/waiting for the IP/SIGKILL", ONE, "k8s-master1", "getGuestIPAddress", "SIGKILL"),
+  inVmrun("1 VM/waiting for the IP/SIGHUP", ONE, "k8s-master1", "getGuestIPAddress", "SIGHUP"),
   atEntry("1 VM/started, before the IP lookup/SIGKILL", ONE, "guest-ip"),
   { ...atEntry("1 VM/before the role files/SIGKILL", ONE, "guest-config"), inFlight: CONFIG_IN_FLIGHT },
   inSsh("1 VM/inside the role files (SSH)/SIGKILL", ONE, "SIGKILL"),
