@@ -16,7 +16,8 @@
  *   startStackProcess(operation, stackDir, env), in ./process.ts: the same in a process group of its own
  *     (./cli.ts), commands inside it as Terraform runs them, for tests that kill a deploy as a user does
  *   renderTemplate(text, values) (./template.ts): a template as Terraform evaluates it
- *   planReplacements(stack, {before, after}) (./impact.ts): what a change of variables updates or replaces
+ *   planReplacements(stackJson, {before?, after, readData}) (./impact.ts): what a change of variables
+ *     updates or replaces, asked of the planner
  *
  * Errors in the configuration (unsupported constructs, bad references, cycles, bad variable values) throw;
  * what fails while running (a command, a program, a file write) is reported in `failed`, as Terraform
