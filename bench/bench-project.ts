@@ -40,11 +40,11 @@ export async function runLauncher(
   cwd: string,
   launcher: string,
   entry: string,
-  opts: { args?: readonly string[]; input?: string; sim: VmrunSim },
+  opts: { args?: readonly string[]; input?: string; sim: VmrunSim; env?: NodeJS.ProcessEnv },
 ): Promise<string> {
   const res = await runWithDeadline(launcher, [entry, ...(opts.args ?? [])], {
     cwd,
-    env: opts.sim.env,
+    env: { ...opts.sim.env, ...opts.env },
     input: opts.input ?? "",
     timeoutMs: 60_000,
   });

@@ -10,6 +10,7 @@ import { benchIpDiscovery } from "./ip-discovery";
 import { benchIpLookup } from "./ip-lookup";
 import { benchSnapshotSet } from "./snapshot-set";
 import { benchStatus } from "./status";
+import { benchStepCheck } from "./step-check";
 import { benchSynthScaling } from "./synth-scaling";
 
 /** In the issue's order; each logs when it starts, since the whole run takes minutes. */
@@ -18,14 +19,15 @@ const BENCHES: readonly [string, () => Promise<BenchFigure[]>][] = [
   ["disk preparation", () => benchDiskPrep()],
   ["snapshot set", () => benchSnapshotSet()],
   ["IP lookup (plans)", () => benchIpLookup()],
+  ["step check (plans)", () => benchStepCheck()],
   ["IP discovery", () => benchIpDiscovery()],
   ["status", () => benchStatus()],
 ];
 
-async function main(): Promise<void> {
+async function main(only: readonly string[]): Promise<void> {
   const loadBefore = loadDescription();
   const figures: BenchFigure[] = [];
-  for (const [name, run] of BENCHES) {
+  for (const [name, run] of BENCHES.filter(([n]) => only.length === 0 || only.includes(n))) {
     process.stderr.write(`bench: ${name}...\n`);
     figures.push(...(await run()));
   }
@@ -42,17 +44,32 @@ async function main(): Promise<void> {
 }
 
 // Parsed before anything is measured: `--help` prints this and exits 0, an unknown option exits 1.
-new Command("bench")
+const program = new Command("bench")
   .description(
     "Benchmarks, each a ratio against a baseline measured in the same run (a few minutes; needs qemu-img).\n" +
       `Runs, in order: ${BENCHES.map(([name]) => name).join(", ")}.\n` +
       "Prints a table, writes bench/results/latest.json, exits 1 when a goal is missed.",
   )
+  .option(
+    "--only <names>",
+    `run only these benches, comma-separated (${BENCHES.map(([name]) => JSON.stringify(name)).join(", ")})`,
+  )
   .helpOption("-h, --help", "show this help and exit")
   .allowExcessArguments(false)
   .parse(process.argv);
+const only = ((program.opts<{ only?: string }>().only ?? "") as string)
+  .split(",")
+  .map((s) => s.trim())
+  .filter(Boolean);
+const unknown = only.filter((n) => !BENCHES.some(([name]) => name === n));
+if (unknown.length > 0) {
+  process.stderr.write(
+    `bench: --only names ${unknown.map((n) => JSON.stringify(n)).join(", ")}: not a bench; pick from ${BENCHES.map(([name]) => JSON.stringify(name)).join(", ")}\n`,
+  );
+  process.exit(1);
+}
 
-main().catch((err: unknown) => {
+main(only).catch((err: unknown) => {
   process.stderr.write(`bench: ${err instanceof Error ? err.message : String(err)}\n`);
   process.exit(2);
 });

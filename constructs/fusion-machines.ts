@@ -6,7 +6,9 @@ import { BaseImage } from "./base-image";
 import { GuestIpLookup } from "./guest-ip-lookup";
 import type { MachineSet } from "./machine-set";
 import { ProjectLayout } from "./project-layout";
+import { StepCheck } from "./step-check";
 import { VirtualMachine } from "./virtual-machine";
+import type { StepName } from "../lib/model/entry/contracts";
 
 export interface FusionMachinesProps {
   readonly model: ClusterModel;
@@ -15,20 +17,28 @@ export interface FusionMachinesProps {
   readonly variables: SeedVariables;
   /** Addresses never taken as a guest's own (the VIPs); may be Terraform expressions. @default [] */
   readonly ipExclude?: readonly string[];
+  /** The steps checked at every plan: the build steps, and `config` where the stack installs role files. */
+  readonly steps: readonly StepName[];
 }
 
 /**
- * The Fusion (and Workstation) target: the base image, one VirtualMachine per VM and the stack's one IP
- * lookup, all directly under the stack (their ids, `base-image`, the VM's name and `ips`, are a contract:
- * they name the real disks and VMs in the state).
+ * The Fusion (and Workstation) target: the base image, the step check, one VirtualMachine per VM and the
+ * stack's one IP lookup, all directly under the stack (their ids, `base-image`, `steps`, the VM's name and
+ * `ips`, are a contract: they name the real disks and VMs in the state).
  */
 export function fusionMachines(stack: Construct, props: FusionMachinesProps): MachineSet {
   const { model } = props;
   const layout = ProjectLayout.of(stack);
   const baseImage = new BaseImage(stack, "base-image", {
     image: model.baseImage,
-    layout: layout,
+    layout,
     downloadTimeoutSeconds: model.timeouts.downloadSeconds,
+  });
+  const stepCheck = new StepCheck(stack, "steps", {
+    vms: props.vms,
+    steps: props.steps,
+    vmsDir: model.paths.vmsDir,
+    layout,
   });
   const exclude = props.ipExclude ?? [];
   const machines = props.vms.map(
@@ -40,12 +50,13 @@ export function fusionMachines(stack: Construct, props: FusionMachinesProps): Ma
         templates: props.templates,
         variables: props.variables,
         ...(props.ipExclude !== undefined ? { ipExclude: exclude } : {}),
-        layout: layout,
+        layout,
+        stepCheck,
       }),
   );
   const lookup = new GuestIpLookup(stack, "ips", {
     machines,
-    layout: layout,
+    layout,
     vmsDir: model.paths.vmsDir,
     ...(props.ipExclude !== undefined ? { exclude } : {}),
     timeoutSeconds: model.timeouts.ipLookupSeconds,
@@ -54,6 +65,7 @@ export function fusionMachines(stack: Construct, props: FusionMachinesProps): Ma
   return {
     machines,
     addressSource: lookup.data,
+    roleFilesStep: (vm) => stepCheck.hook(vm, "config"),
     ipOf: (vm) => lookup.ipOf(vm),
     addressOf: (vm) => {
       const configured = specs.get(vm)?.nics.find((n) => n.network === "nat")?.address;

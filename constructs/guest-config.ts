@@ -9,6 +9,7 @@ import type { GuestFile } from "../lib/model/render/guest-files";
 import { GUEST_CONFIG } from "../lib/model/entry/contracts";
 import { ProjectLayout, selfTrigger } from "./project-layout";
 import type { LabMachine } from "./machine-set";
+import { StepHook, stepEnvironment, stepLifecycle } from "./step-check";
 
 export interface GuestConfigProps {
   readonly machine: LabMachine;
@@ -21,6 +22,8 @@ export interface GuestConfigProps {
   readonly layout: ProjectLayout;
   /** How long guest-config waits for SSH and for cloud-init to finish, in seconds. @default GUEST_CONFIG's GUEST_WAIT_SECONDS (900) */
   readonly waitSeconds?: number;
+  /** This step's hook in the stack's StepCheck: its result is checked at every plan, and made again when missing. @default not checked */
+  readonly step?: StepHook;
 }
 
 /**
@@ -97,6 +100,7 @@ export class GuestConfig extends Construct {
         // A replaced VM (new disk, seed or VMX) starts without these files.
         power: props.machine.runningId,
       },
+      lifecycle: stepLifecycle(props.step),
       provisioners: [
         props.layout.localExec(GUEST_CONFIG, {
           VM_NAME: selfTrigger("vm_name"),
@@ -108,6 +112,8 @@ export class GuestConfig extends Construct {
           SSH_KNOWN_HOSTS: props.machine.hostKeys.knownHostsFile,
           SSH_CONSOLE_LOG: props.machine.hostKeys.consoleLog,
           SSH_PINS_EPOCH: props.machine.hostKeys.epoch,
+          VMX_PATH: props.machine.vmxPath,
+          ...stepEnvironment(props.step),
         }),
       ],
       dependsOn: [...this.files],

@@ -2,6 +2,7 @@ import type { ITerraformDependable } from "cdktf";
 import type { IConstruct } from "constructs";
 import type { VmSpec } from "../lib/model/config/model";
 import type { TextValue } from "../lib/model/render/terraform-text";
+import type { StepHook } from "./step-check";
 
 /** One VM of a stack, whatever hypervisor runs it (a construct: what belongs to the VM is added under it). */
 export interface LabMachine extends IConstruct {
@@ -10,6 +11,8 @@ export interface LabMachine extends IConstruct {
   readonly runningId: string;
   /** Where the project's ssh pins the VM's host keys (project-relative), and what says a new VM has new ones. */
   readonly hostKeys: MachineHostKeys;
+  /** The VM's .vmx, where the VM has one on this machine (Fusion); what a message about it names. */
+  readonly vmxPath?: string;
 }
 
 export interface MachineHostKeys {
@@ -33,4 +36,6 @@ export interface MachineSet {
   ipOf(vm: string): string;
   /** What must be read before the addresses are known (the IP lookup), if anything. */
   readonly addressSource?: ITerraformDependable;
+  /** The plan-time check of a VM's role-files step (constructs/step-check.ts), where the target has one. */
+  roleFilesStep?(vm: VmSpec): StepHook;
 }

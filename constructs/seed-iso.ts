@@ -13,6 +13,7 @@ import {
 import { SeedTemplates } from "../lib/model/render/templates";
 import { ProjectLayout, selfTrigger } from "./project-layout";
 import { VmDisk } from "./vm-disk";
+import { StepHook, stepEnvironment, stepLifecycle } from "./step-check";
 
 export interface SeedIsoProps {
   readonly model: ClusterModel;
@@ -23,6 +24,8 @@ export interface SeedIsoProps {
   readonly layout: ProjectLayout;
   /** Deadline for building the ISO, in seconds. @default SEED_ISO's ISO_TIMEOUT_SECONDS (120) */
   readonly timeoutSeconds?: number;
+  /** This step's hook in the stack's StepCheck: its result is checked at every plan, and made again when missing. @default not checked */
+  readonly step?: StepHook;
 }
 
 /**
@@ -83,6 +86,7 @@ export class SeedIso extends Construct {
         // A re-cloned disk means a new VM folder: the ISO inside it must be made again.
         disk: props.disk.resource.id,
       },
+      lifecycle: stepLifecycle(props.step),
       provisioners: [
         props.layout.localExec(SEED_ISO, {
           VM_NAME: selfTrigger("vm_name"),
@@ -90,6 +94,7 @@ export class SeedIso extends Construct {
           SEED_DIR: selfTrigger("seed_dir"),
           ISO_PATH: selfTrigger("iso_path"),
           ISO_TIMEOUT_SECONDS: props.timeoutSeconds,
+          ...stepEnvironment(props.step),
         }),
       ],
     });

@@ -11,6 +11,7 @@ import type { LabMachine, MachineHostKeys } from "./machine-set";
 import { consoleLogFile, knownHostsFile } from "../lib/model/config/vm-files";
 import { VmPower } from "./vm-power";
 import { VmxFile } from "./vmx-file";
+import { StepCheck } from "./step-check";
 
 export interface VirtualMachineProps {
   readonly vm: VmSpec;
@@ -21,6 +22,8 @@ export interface VirtualMachineProps {
   /** Addresses never taken as the guest's IP (the VIPs); may be Terraform expressions. @default [] */
   readonly ipExclude?: readonly string[];
   readonly layout: ProjectLayout;
+  /** The stack's step check, which has this VM's disk, seed and power steps. @default the steps are not checked */
+  readonly stepCheck?: StepCheck;
 }
 
 /**
@@ -43,6 +46,11 @@ export class VirtualMachine extends Construct implements LabMachine {
     return { knownHostsFile: knownHostsFile(this.spec), consoleLog: consoleLogFile(this.spec) };
   }
 
+  /** Fusion's VMs have their .vmx on this machine. */
+  get vmxPath(): string {
+    return this.spec.vmxPath;
+  }
+
   /** A replaced power resource is a freshly started VM. */
   get runningId(): string {
     return this.power.resource.id;
@@ -53,6 +61,8 @@ export class VirtualMachine extends Construct implements LabMachine {
     const { vm, model, layout } = props;
     const timeouts = model.timeouts;
     this.spec = vm;
+    const step = (name: "disk" | "seed" | "power") =>
+      props.stepCheck ? { step: props.stepCheck.hook(vm, name) } : {};
     this.disk = new VmDisk(this, "disk", {
       vm,
       baseImage: props.baseImage,
@@ -60,6 +70,7 @@ export class VirtualMachine extends Construct implements LabMachine {
       layout,
       timeoutSeconds: timeouts.diskSeconds,
       vmrunTimeoutSeconds: timeouts.vmrunSeconds,
+      ...step("disk"),
     });
     this.seed = new SeedIso(this, "seed", {
       model,
@@ -67,6 +78,7 @@ export class VirtualMachine extends Construct implements LabMachine {
       templates: props.templates,
       variables: props.variables,
       layout,
+      ...step("seed"),
     });
     this.vmx = new VmxFile(this, "vmx", { vm, ...vmxOptionsFor(model), layout });
     // The inventory records the vmnet address; a gateway's LAN address is accepted only as a fallback.
@@ -86,6 +98,7 @@ export class VirtualMachine extends Construct implements LabMachine {
       ipExclude: exclude,
       ipWaitSeconds: timeouts.ipWaitSeconds,
       vmrunTimeoutSeconds: timeouts.vmrunSeconds,
+      ...step("power"),
     });
   }
 }

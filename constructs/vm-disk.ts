@@ -4,6 +4,7 @@ import { VmSpec } from "../lib/model/config/model";
 import { DISK_CLONE, VM_DESTROY } from "../lib/model/entry/contracts";
 import { BaseImage } from "./base-image";
 import { ProjectLayout, selfTrigger } from "./project-layout";
+import { StepHook, stepEnvironment, stepLifecycle } from "./step-check";
 
 export interface VmDiskProps {
   readonly vm: VmSpec;
@@ -15,6 +16,8 @@ export interface VmDiskProps {
   readonly timeoutSeconds?: number;
   /** Deadline for each vmrun call when the VM is destroyed. @default DEFAULT_VMRUN_TIMEOUT_SECONDS (120) */
   readonly vmrunTimeoutSeconds?: number;
+  /** This step's hook in the stack's StepCheck: its result is checked at every plan, and made again when missing. @default not checked */
+  readonly step?: StepHook;
 }
 
 /**
@@ -48,6 +51,8 @@ export class VmDisk extends Construct {
         base_image: props.baseImage.path,
       },
       dependsOn: [props.baseImage.resource],
+      // A missing disk (an interrupted clone) is cloned again; a disk that is there is never re-made.
+      lifecycle: stepLifecycle(props.step),
       provisioners: [
         props.layout.localExec(DISK_CLONE, {
           VM_NAME: selfTrigger("vm_name"),
@@ -61,6 +66,7 @@ export class VmDisk extends Construct {
           IMAGE_SHA256: props.baseImage.spec.sha256 ?? "",
           IMAGE_CHECKSUMS_URL: props.baseImage.spec.checksumsUrl ?? "",
           DOWNLOAD_TIMEOUT_SECONDS: props.baseImage.downloadTimeoutSeconds,
+          ...stepEnvironment(props.step),
         }),
         props.layout.localExec(
           VM_DESTROY,

@@ -7,6 +7,7 @@ import { ProjectLayout, selfTrigger } from "./project-layout";
 import { SeedIso } from "./seed-iso";
 import { VmDisk } from "./vm-disk";
 import { VmxFile } from "./vmx-file";
+import { StepHook, stepEnvironment, stepLifecycle } from "./step-check";
 
 export interface VmPowerProps {
   readonly disk: VmDisk;
@@ -22,6 +23,8 @@ export interface VmPowerProps {
   readonly ipWaitSeconds?: number;
   /** Deadline for each vmrun call, in seconds. @default DEFAULT_VMRUN_TIMEOUT_SECONDS (120) */
   readonly vmrunTimeoutSeconds?: number;
+  /** This step's hook in the stack's StepCheck: its result is checked at every plan, and made again when missing. @default not checked */
+  readonly step?: StepHook;
 }
 
 /**
@@ -52,6 +55,7 @@ export class VmPower extends Construct {
         seed: props.seed.resource.id,
         disk: props.disk.resource.id,
       },
+      lifecycle: stepLifecycle(props.step),
       provisioners: [
         props.layout.localExec(VM_START, {
           VM_NAME: selfTrigger("vm_name"),
@@ -64,7 +68,9 @@ export class VmPower extends Construct {
           IP_EXCLUDE: props.ipExclude.join(","),
           IP_WAIT_SECONDS: props.ipWaitSeconds,
           LAST_IP_FILE: lastIpFile(vm),
+          SEED_ISO_PATH: vm.seedIsoPath,
           VMRUN_TIMEOUT_SECONDS: props.vmrunTimeoutSeconds,
+          ...stepEnvironment(props.step),
         }),
         props.layout.localExec(
           VM_STOP,

@@ -1,12 +1,15 @@
 /**
  * Terraform entry point: builds the VM's cloud-init seed ISO from the rendered seed directory.
- * Env: lib/model/entry/contracts.ts SEED_ISO.
+ * Env: lib/model/entry/contracts.ts SEED_ISO. Its receipt records the ISO's sha256, so the next plan
+ * tells the ISO it built from another one (lib/runtime/steps).
  */
 import { EntryInputError } from "../lib/model/entry/contract";
 import { SEED_ISO } from "../lib/model/entry/contracts";
 import { log, runMain } from "../lib/runtime/entry/main";
 import { resolveInside } from "../lib/runtime/fs/path-guard";
 import { buildSeedIso, ISO_TOOLS, IsoTool, isIsoTool } from "../lib/runtime/iso/seed-iso";
+import { sha256File } from "../lib/runtime/image/checksums";
+import { resolveStepDir, runStep } from "../lib/runtime/steps/records";
 
 runMain("seed-iso", async () => {
   const input = SEED_ISO.parse(process.env);
@@ -25,11 +28,15 @@ runMain("seed-iso", async () => {
     tool = input.ISO_TOOL;
   }
 
-  const result = await buildSeedIso({
-    sourceDir: seedDir,
-    output: isoPath,
-    tool,
-    timeoutMs: input.ISO_TIMEOUT_SECONDS * 1000,
+  const stepDir = resolveStepDir(root, input.VMS_DIR, input.STEP_DIR);
+  const result = await runStep(stepDir, "seed", input.STEP_TOKEN ?? "", async () => {
+    const built = await buildSeedIso({
+      sourceDir: seedDir,
+      output: isoPath,
+      tool,
+      timeoutMs: input.ISO_TIMEOUT_SECONDS * 1000,
+    });
+    return { result: built, facts: { sha256: await sha256File(built.path) } };
   });
   log(label, `wrote ${result.path} with ${result.tool} (${result.files.join(", ")})`);
 });

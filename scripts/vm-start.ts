@@ -1,10 +1,12 @@
 // Terraform create-time provisioner of a VM's power resource: install the .vmx, start headless, wait for
-// the IP and record it in LAST_IP_FILE (optional) for lookups while the VM is off.
-// Env: lib/model/entry/contracts.ts VM_START.
+// the IP and record it in LAST_IP_FILE (optional) for lookups while the VM is off. A VM already running with
+// the same .vmx and seed (an interrupted deploy) is not restarted: only the IP wait is resumed.
+// Env: lib/model/entry/contracts.ts VM_START; STEP_DIR/STEP_TOKEN: the step's records (lib/runtime/steps).
 import { EntryInputError } from "../lib/model/entry/contract";
 import { VM_START } from "../lib/model/entry/contracts";
 import { log, runMain } from "../lib/runtime/entry/main";
 import { resolveInside } from "../lib/runtime/fs/path-guard";
+import { resolveStepDir, runStep } from "../lib/runtime/steps/records";
 import { driverFor, parseAddresses, parseNetworks, pathInVmsDir } from "../lib/runtime/vm/inputs";
 import { recordLastIp } from "../lib/runtime/vm/last-ip";
 import { startVm } from "../lib/runtime/vm/power";
@@ -17,19 +19,29 @@ runMain("vm-start", async () => {
   const networks = parseNetworks("IP_NETWORKS", input.IP_NETWORKS);
   const exclude = parseAddresses("IP_EXCLUDE", input.IP_EXCLUDE ?? "");
   const disk = input.DISK_PATH !== undefined ? diskToGrow(root, input) : undefined;
+  const seedIso =
+    input.SEED_ISO_PATH !== undefined
+      ? pathInVmsDir(root, input.VMS_DIR, input.SEED_ISO_PATH, { vmsDir: "VMS_DIR", vmx: "SEED_ISO_PATH" })
+      : undefined;
+  const stepDir = resolveStepDir(root, input.VMS_DIR, input.STEP_DIR);
   const lastIpFile =
     input.LAST_IP_FILE !== undefined
       ? resolveInside(root, input.LAST_IP_FILE, { label: "LAST_IP_FILE" })
       : undefined;
-  const ip = await startVm(driverFor(root), {
-    name: input.VM_NAME,
-    vmx,
-    vmxSource,
-    ...(disk ? { disk } : {}),
-    ip: { networks, exclude, budgetMs: input.IP_WAIT_SECONDS * 1000 },
-    log: (m) => log(`vm-start ${input.VM_NAME}`, m),
+  await runStep(stepDir, "power", input.STEP_TOKEN ?? "", async () => {
+    const started = await startVm(driverFor(root), {
+      name: input.VM_NAME,
+      vmx,
+      vmxSource,
+      ...(seedIso ? { seedIso } : {}),
+      ...(stepDir ? { stepDir } : {}),
+      ...(disk ? { disk } : {}),
+      ip: { networks, exclude, budgetMs: input.IP_WAIT_SECONDS * 1000 },
+      log: (m) => log(`vm-start ${input.VM_NAME}`, m),
+    });
+    if (lastIpFile !== undefined) await recordLastIp(lastIpFile, started.ip);
+    return { result: undefined, facts: { ...started.boot } };
   });
-  if (lastIpFile !== undefined) await recordLastIp(lastIpFile, ip);
 });
 
 /** The disk start grows to DISK_SIZE_GB before the first boot. */

@@ -15,7 +15,10 @@ export class AptCacheStack extends LabStack {
     const { model } = props;
     const vm = model.aptCache.vm;
     // The cache does not go through itself.
-    this.machineSet = this.machinesFor([vm], props, { aptProxyUrl: { literal: "" } });
+    this.machineSet = this.machinesFor([vm], props, {
+      aptProxyUrl: { literal: "" },
+      steps: ["disk", "seed", "power"],
+    });
     new TerraformOutput(this, "apt_cache_ip", {
       value: this.machineSet.ipOf(vm.name),
       description: "Address the APT cache VM reports",

@@ -28,6 +28,7 @@ export class K8sClusterStack extends LabStack {
     this.machineSet = this.machinesFor(model.vms, props, {
       aptProxyUrl: LabStack.expressionOf(variables.aptProxyUrl),
       ipExclude: vips,
+      steps: ["disk", "seed", "power", "config"],
     });
     this.inventory = new Inventory(this, "inventory", {
       machines: this.machineSet,
@@ -62,6 +63,7 @@ export class K8sClusterStack extends LabStack {
       ...(model.ssh.identityFile !== undefined ? { identityFile: model.ssh.identityFile } : {}),
       layout: this.layout,
       waitSeconds: model.timeouts.guestConfigSeconds,
+      ...(set.roleFilesStep !== undefined ? { step: set.roleFilesStep(machine.spec) } : {}),
     });
   }
 

@@ -7,6 +7,7 @@ import { ClusterModel, VmSpec } from "../lib/model/config/model";
 import type { TextValue } from "../lib/model/render/terraform-text";
 import { fusionMachines } from "../constructs/fusion-machines";
 import type { MachineSet } from "../constructs/machine-set";
+import type { StepName } from "../lib/model/entry/contracts";
 import { vsphereMachines } from "../constructs/vsphere/vsphere-machines";
 import { VsphereProvider, VsphereProviderConfig } from "@cdktf/provider-vsphere/lib/provider";
 import { hclMatches, RULES } from "../lib/model/rules";
@@ -96,7 +97,12 @@ export abstract class LabStack extends TerraformStack {
   protected machinesFor(
     vms: readonly VmSpec[],
     props: LabStackProps,
-    opts: { readonly aptProxyUrl: TextValue; readonly ipExclude?: readonly string[] },
+    opts: {
+      readonly aptProxyUrl: TextValue;
+      readonly ipExclude?: readonly string[];
+      /** The steps checked at every plan on Fusion (disk, seed, power, and config where role files are installed). */
+      readonly steps: readonly StepName[];
+    },
   ): MachineSet {
     const variables = {
       aptProxyUrl: opts.aptProxyUrl,
@@ -107,6 +113,7 @@ export abstract class LabStack extends TerraformStack {
     if (props.model.target === "vsphere") return vsphereMachines(this, target);
     return fusionMachines(this, {
       ...target,
+      steps: opts.steps,
       ...(opts.ipExclude !== undefined ? { ipExclude: opts.ipExclude } : {}),
     });
   }

@@ -50,3 +50,8 @@ export function allStrings(value: unknown): string[] {
   if (value && typeof value === "object") return Object.values(value).flatMap(allStrings);
   return [];
 }
+
+/** `local_file.gateway1_config_nginx_conf_1A2B3C4D` -> `local_file.gateway1_config_nginx_conf` (ids without cdktf's hash). */
+export function withoutHash(address: string): string {
+  return address.replace(/_[0-9A-F]{8}$/, "");
+}

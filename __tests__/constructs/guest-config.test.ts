@@ -4,7 +4,7 @@ import { GuestIpLookup } from "../../constructs/guest-ip-lookup";
 import { ProjectLayout } from "../../constructs/project-layout";
 import { VirtualMachine } from "../../constructs/virtual-machine";
 import { vmByName, modelFixture } from "../../test-support/model-fixture";
-import { SEED_VARIABLE_EXPRESSIONS } from "../../test-support/terraform-template";
+import { SEED_VARIABLE_EXPRESSIONS } from "../../test-support/variable-fixtures";
 import { one, realTemplates, resources, synthScope } from "../../test-support/synth";
 import type { Construct } from "constructs";
 import type { GuestFile } from "../../lib/model/render/guest-files";

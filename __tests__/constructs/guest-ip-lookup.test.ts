@@ -4,7 +4,7 @@ import { ProjectLayout } from "../../constructs/project-layout";
 import { VirtualMachine } from "../../constructs/virtual-machine";
 import { GUEST_IP, parseLookupVms } from "../../lib/model/entry/contracts";
 import { modelFixture, vmByName } from "../../test-support/model-fixture";
-import { SEED_VARIABLE_EXPRESSIONS } from "../../test-support/terraform-template";
+import { SEED_VARIABLE_EXPRESSIONS } from "../../test-support/variable-fixtures";
 import { dataSources, one, realTemplates, resources, synthScope } from "../../test-support/synth";
 import { TerraformOutput } from "cdktf";
 import type { Construct } from "constructs";

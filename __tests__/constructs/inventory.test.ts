@@ -5,7 +5,7 @@ import { Inventory } from "../../constructs/inventory";
 import type { LabMachine, MachineSet } from "../../constructs/machine-set";
 import { ProjectLayout } from "../../constructs/project-layout";
 import { modelFixture } from "../../test-support/model-fixture";
-import { SEED_VARIABLE_EXPRESSIONS } from "../../test-support/terraform-template";
+import { SEED_VARIABLE_EXPRESSIONS } from "../../test-support/variable-fixtures";
 import { dataSources, one, realTemplates, resources, synthScope } from "../../test-support/synth";
 
 describe("Inventory", () => {
@@ -18,6 +18,7 @@ describe("Inventory", () => {
       vms: masters,
       templates: realTemplates(),
       variables: SEED_VARIABLE_EXPRESSIONS,
+      steps: ["disk", "seed", "power"],
     });
     new Inventory(s, "inventory", { machines, fixed: { APT_CACHE_SERVER_IP: "10.10.0.148" }, layout });
   });

@@ -3,7 +3,7 @@ import { ProjectLayout } from "../../constructs/project-layout";
 import { SeedIso } from "../../constructs/seed-iso";
 import { VmDisk } from "../../constructs/vm-disk";
 import { modelFixture, vmByName } from "../../test-support/model-fixture";
-import { SEED_VARIABLE_EXPRESSIONS } from "../../test-support/terraform-template";
+import { SEED_VARIABLE_EXPRESSIONS } from "../../test-support/variable-fixtures";
 import { one, provisioner, realTemplates, resources, synthScope } from "../../test-support/synth";
 
 describe("SeedIso", () => {

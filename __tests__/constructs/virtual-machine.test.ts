@@ -3,7 +3,7 @@ import { ProjectLayout } from "../../constructs/project-layout";
 import { VirtualMachine } from "../../constructs/virtual-machine";
 import { ClusterModel } from "../../lib/model/config/model";
 import { modelFixture, vmByName, withVm } from "../../test-support/model-fixture";
-import { SEED_VARIABLE_EXPRESSIONS } from "../../test-support/terraform-template";
+import { SEED_VARIABLE_EXPRESSIONS } from "../../test-support/variable-fixtures";
 import {
   allStrings,
   dataSources,

@@ -5,7 +5,7 @@ import { VmDisk } from "../../constructs/vm-disk";
 import { VmPower, VmPowerProps } from "../../constructs/vm-power";
 import { VmxFile } from "../../constructs/vmx-file";
 import { modelFixture, vmByName } from "../../test-support/model-fixture";
-import { SEED_VARIABLE_EXPRESSIONS } from "../../test-support/terraform-template";
+import { SEED_VARIABLE_EXPRESSIONS } from "../../test-support/variable-fixtures";
 import { one, realTemplates, resources, synthScope } from "../../test-support/synth";
 import { Construct } from "constructs";
 

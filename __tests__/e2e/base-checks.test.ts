@@ -20,7 +20,7 @@ import { renderUserData } from "../../lib/model/render/cloud-init";
 import { parseVmx, renderVmx } from "../../lib/model/render/vmx";
 import { modelFixture, vmByName, withOverrides } from "../../test-support/model-fixture";
 import { realTemplates } from "../../test-support/synth";
-import { literalSeedVariables } from "../../test-support/terraform-template";
+import { literalSeedVariables } from "../../test-support/variable-fixtures";
 
 const GIB = 1024 ** 3;
 

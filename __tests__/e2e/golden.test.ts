@@ -5,7 +5,7 @@ import { goldenPackages, packagesMissingFromGolden, readManifest } from "../../e
 import { renderUserData } from "../../lib/model/render/cloud-init";
 import { allVms, modelFixture } from "../../test-support/model-fixture";
 import { realTemplates } from "../../test-support/synth";
-import { literalSeedVariables } from "../../test-support/terraform-template";
+import { literalSeedVariables } from "../../test-support/variable-fixtures";
 
 const PACKAGES_TXT = path.join(__dirname, "../../e2e/golden/packages.txt");
 

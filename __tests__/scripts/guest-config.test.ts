@@ -7,7 +7,7 @@ import { FakeGuest } from "../../test-support/fake-guest";
 import { makeTempDir } from "../../test-support/fixtures";
 import { modelFixture } from "../../test-support/model-fixture";
 import { makeTempProjectRoot, runEntry } from "../../test-support/run-entry";
-import { resolveTerraformText } from "../../test-support/terraform-template";
+import { renderTemplate } from "../../test-support/terraform-apply/template";
 import { requireTools } from "../../test-support/required-tools";
 
 // The ssh test double runs the real guest applier (templates/guest-apply.py) with python3.
@@ -25,7 +25,7 @@ const OTHER_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOkpPlnBXAdkLhOcbzKmC+Vdn
 const consoleWith = (key: string) =>
   `[   40.1] cloud-init[600]: ...\r\n-----BEGIN SSH HOST KEY KEYS-----\r\n${key} root@k8s-master1\r\n-----END SSH HOST KEY KEYS-----\r\n`;
 const model = modelFixture();
-const HOSTS = resolveTerraformText(
+const HOSTS = renderTemplate(
   renderHostsBlock(
     model,
     (vm) => ({ literal: `10.10.0.${20 + model.vms.indexOf(vm)}` }),
@@ -35,7 +35,9 @@ const HOSTS = resolveTerraformText(
     realTemplates(),
   ),
   {
-    internal_vip: model.network.internalVip,
+    var: {
+      internal_vip: model.network.internalVip,
+    },
   },
 );
 
@@ -225,8 +227,19 @@ describe("scripts/guest-config", () => {
     simConfig({});
     const r = await run({ SSH_HOST: "" });
     expect(r.code).not.toBe(0);
-    expect(r.stderr).toMatch(/k8s-master1 has no known address .*start it \(npm run manager -- start-all\)/);
+    expect(r.stderr).toMatch(
+      /k8s-master1 has no known address: it is off or has not reported one yet\. Start it \(npm run manager -- start-all\), then run npm run deploy again/,
+    );
     expect(fs.existsSync(path.join(simDir, "calls.log"))).toBe(false);
+  });
+
+  it("without an address and without the VM's .vmx, names the deploy as the fix", async () => {
+    simConfig({});
+    const r = await run({ SSH_HOST: "", VMX_PATH: "VMs/k8s_cluster/k8s-master1.vmwarevm/k8s-master1.vmx" });
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toMatch(
+      /k8s-master1 has no known address: its \.vmx is missing \(it was never started, or was deleted\)\. Run npm run deploy again: its plan finds the \.vmx missing and starts k8s-master1 again/,
+    );
   });
 
   python.it("still installs the files when cloud-init reports an error, and says so", async () => {

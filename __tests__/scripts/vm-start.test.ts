@@ -144,7 +144,7 @@ describe("vm-start", () => {
     const r = await vmStart();
     expect(r.code).toBe(1);
     expect(r.stderr).toBe(
-      `vm-start: the rendered VMX ${vm.abs(vm.vmxSource)} is missing; run the deploy again (Terraform writes it before starting ${NAME})\n`,
+      `vm-start: the rendered VMX ${vm.abs(vm.vmxSource)} is missing: run npm run deploy again (Terraform writes it again before it starts ${NAME})\n`,
     );
     expect(vm.sim.calls()).toEqual([]);
     expect(read(vm.vmx)).toBe(installed);

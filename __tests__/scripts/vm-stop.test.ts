@@ -1,4 +1,6 @@
+import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
+import * as path from "node:path";
 import { runEntry, runLauncher } from "../../test-support/run-entry";
 import { createVmProject, VmProject } from "../../test-support/vm-project";
 
@@ -59,6 +61,29 @@ describe("vm-stop", () => {
     const r = await vmStop();
     expect({ code: r.code, stderr: r.stderr }).toEqual({ code: 0, stderr: `vm-stop ${NAME}: already off\n` });
     expect(vm.sim.calls().map((c) => c.command)).not.toContain("stop");
+  });
+
+  it("leaves the VM running when its last start was interrupted: the replacement resumes that start", async () => {
+    vm.sim.powerOn(vm.vmxAbs);
+    const steps = vm.abs(`${vm.vmDir}/.lab-steps`);
+    fs.mkdirSync(steps);
+    const gone = spawnSync(process.execPath, ["-e", ""]).pid!;
+    fs.writeFileSync(
+      path.join(steps, "power.attempt.json"),
+      JSON.stringify({ token: "t", pid: gone, startedAt: "2026-01-01T00:00:00Z" }),
+    );
+    const r = await vmStop();
+    expect({ code: r.code, stderr: r.stderr }).toEqual({
+      code: 0,
+      stderr: `vm-stop ${NAME}: its last start was interrupted: left as it is, for the next start to resume\n`,
+    });
+    expect(vm.sim.vmState(vm.vmxAbs)?.power).toBe("on");
+    // Once a start finished (its receipt holds the attempt's token), a stop stops again.
+    fs.writeFileSync(
+      path.join(steps, "power.done.json"),
+      JSON.stringify({ token: "t", finishedAt: "2026-01-01T00:01:00Z", facts: {} }),
+    );
+    expect((await vmStop()).stderr).toBe(`vm-stop ${NAME}: stopped (soft)\n`);
   });
 
   it("refuses a VMX_PATH outside VMS_DIR before any vmrun call", async () => {

@@ -21,7 +21,7 @@ describe("apt-cache stack", () => {
     ]);
     expect(
       Object.keys(dataSources(aptCache, "external")).map((id) => id.replace(/_[0-9A-F]{8}$/, "")),
-    ).toEqual(["ips_lookup"]);
+    ).toEqual(["ips_lookup", "steps_check"]);
     expect(Object.keys(resources(aptCache, "local_file")).some((id) => id.startsWith("inventory"))).toBe(
       false,
     );

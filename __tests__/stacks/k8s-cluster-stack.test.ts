@@ -5,14 +5,10 @@ import { spawnSync } from "node:child_process";
 import { buildClusterModel, parseClusterConfig } from "../../lib/model/config/build-model";
 import { HOSTS_BEGIN, HOSTS_END } from "../../lib/model/render/hosts";
 import { FIXTURE_SSH_PUBLIC_KEY, modelFixture, withArch } from "../../test-support/model-fixture";
-import { affectedBy, withoutHash } from "../../test-support/terraform-impact";
-import {
-  defaultVariableValues,
-  gatewayVariableValues,
-  resolveTerraformText,
-} from "../../test-support/terraform-template";
-import { parseLookupVms } from "../../lib/model/entry/contracts";
-import { allStrings, dataSources, one, resources, TfJson } from "../../test-support/synth";
+import { defaultVariableValues, gatewayVariableValues } from "../../test-support/variable-fixtures";
+import { planReplacements, renderTemplate } from "../../test-support/terraform-apply";
+import { parseLookupVms, parseStepCheckVms } from "../../lib/model/entry/contracts";
+import { allStrings, dataSources, one, resources, TfJson, withoutHash } from "../../test-support/synth";
 import { entryExists, localExecs, synthStacks } from "../../test-support/stacks";
 import { requireTools } from "../../test-support/required-tools";
 import { Validators } from "../../test-support/validators";
@@ -79,7 +75,7 @@ describe("k8s-cluster stack", () => {
       Object.keys(dataSources(cluster, "external"))
         .map((id) => id.replace(/_[0-9A-F]{8}$/, ""))
         .sort(),
-    ).toEqual(["ips_lookup"]);
+    ).toEqual(["ips_lookup", "steps_check"]);
     expect(allStrings(cluster).join("\n")).not.toContain("apt-cache-server_");
   });
 
@@ -145,13 +141,28 @@ describe.each([
 
   it("reads names and paths from self.triggers, and destroy-time blocks read nothing else", () => {
     // Identity values come from triggers; tuning values (timeouts, the image URL) are literals, so
-    // changing them never replaces a resource. Either way they travel only in `environment`.
-    for (const { exec } of execs) {
+    // changing them never replaces a resource. Either way they travel only in `environment`. The paths
+    // added with the step check (STEP_DIR; SEED_ISO_PATH on power, VMX_PATH on the role files) are
+    // literals too: a new trigger key would replace every existing VM's resources on upgrade. Each names
+    // a file in the VM folder of the resource's own VM, whose identity is in its triggers.
+    const LATER_PATHS = ["STEP_DIR", "SEED_ISO_PATH", "VMX_PATH"];
+    const nulls = resources(json, "null_resource");
+    for (const { id, exec } of execs) {
+      const triggers = nulls[id].triggers as Record<string, string>;
+      const vmDir = `${triggers.vms_dir ?? "VMs/k8s_cluster"}/${triggers.vm_name}.vmwarevm/`;
       for (const [key, value] of Object.entries(exec.environment as Record<string, string>)) {
-        if (/(_NAME|_PATH|_DIR|VMX_SOURCE|BASE_IMAGE)$/.test(key))
+        const literalPath = exec.when !== "destroy" && LATER_PATHS.includes(key) && !/\$\{/.test(value);
+        if (literalPath) expect(value.startsWith(vmDir)).toBe(true);
+        else if (/(_NAME|_PATH|_DIR|VMX_SOURCE|BASE_IMAGE)$/.test(key))
           expect(value).toMatch(/^\$\{self\.triggers\.[a-z_0-9]+\}$/);
+        // A create-time block may also read its step's token from the stack's step check.
         if (exec.when !== "destroy")
-          expect(value.replace(/\$\{(self\.triggers\.[a-z_0-9]+|var\.[a-z_]+)\}/g, "")).not.toContain("${");
+          expect(
+            value.replace(
+              /\$\{(self\.triggers\.[a-z_0-9]+|var\.[a-z_]+|data\.external\.steps_check_[0-9A-F]{8}\.result\["[a-z0-9-]+_(disk|seed|power|config)"\])\}/g,
+              "",
+            ),
+          ).not.toContain("${");
         if (exec.when === "destroy")
           expect(value.replace(/\$\{self\.triggers\.[a-z_0-9]+\}/g, "")).not.toContain("${");
       }
@@ -167,7 +178,11 @@ describe.each([
       pathFields.push(...(Object.values(r.triggers) as string[]));
     for (const d of Object.values(dataSources(json, "external")) as TfJson[]) {
       pathFields.push(...d.program, ...(Object.values(d.query) as string[]));
-      for (const vm of parseLookupVms(d.query.vms)) pathFields.push(vm.vmx_path, vm.last_ip_file);
+      if (d.program[1] === "guest-ip")
+        for (const vm of parseLookupVms(d.query.vms)) pathFields.push(vm.vmx_path, vm.last_ip_file);
+      else
+        for (const vm of parseStepCheckVms(d.query.vms))
+          pathFields.push(vm.steps_dir, vm.disk_path, vm.seed_path, vm.vmx_path);
     }
     for (const value of pathFields)
       expect(value).not.toMatch(/^\/|(^|[^.])\/(Users|home|root|tmp|work|private|var)\//);
@@ -182,7 +197,8 @@ describe("every rendered seed file passes its real consumer", () => {
     Object.entries(resources(json, "local_file"))
       .filter(([id]) => id.includes(`_seed_${kind}_`))
       .map(
-        ([id, f]) => [id, resolveTerraformText(f.content as string, defaultVariableValues(model))] as const,
+        ([id, f]) =>
+          [id, renderTemplate(f.content as string, { var: defaultVariableValues(model) })] as const,
       );
   const userData = [...files(cluster, "user_data"), ...files(aptCache, "user_data")];
   const networkConfig = [...files(cluster, "network_config"), ...files(aptCache, "network_config")];
@@ -310,6 +326,18 @@ describe("role files installed once the addresses are known (guest-config)", () 
         // Where the VM's host keys are pinned, and the console cloud-init prints them on.
         SSH_KNOWN_HOSTS: `VMs/k8s_cluster/${n}.vmwarevm/known_hosts`,
         SSH_CONSOLE_LOG: `VMs/k8s_cluster/${n}.vmwarevm/console.log`,
+        VMX_PATH: `VMs/k8s_cluster/${n}.vmwarevm/${n}.vmx`,
+        STEP_DIR: `VMs/k8s_cluster/${n}.vmwarevm/.lab-steps`,
+        STEP_TOKEN: expect.stringMatching(
+          new RegExp(`^\\$\\{data\\.external\\.steps_check_[0-9A-F]{8}\\.result\\["${n}_config"\\]\\}$`),
+        ),
+      });
+      expect(apply.lifecycle).toEqual({
+        replace_triggered_by: [
+          expect.stringMatching(
+            new RegExp(`^terraform_data\\.steps_tokens_[0-9A-F]{8}\\.input\\["${n}_config"\\]$`),
+          ),
+        ],
       });
     }
   });
@@ -347,54 +375,91 @@ describe("role files installed once the addresses are known (guest-config)", () 
     });
   });
 
-  it("re-writes only the files that carry a changed VIP or DNS list, and never re-clones a disk", () => {
-    const short = (set: Set<string>) => [...set].map(withoutHash).sort();
-    const external = short(affectedBy(cluster, "var.external_vip"));
-    expect(external).toEqual(
-      ["gateway1", "gateway2"]
-        .flatMap((g) => [
+  /**
+   * Asked of the interpreter's planner: the stack applied with the defaults, then planned with one
+   * variable changed (the lookup answering every VM's address, the step check every step done).
+   */
+  const replaced = async (variable: string, value: unknown) =>
+    (
+      await planReplacements(cluster, {
+        after: { [variable]: value },
+        readData: (_address, query) => {
+          const vms = JSON.parse(String(query.vms)) as { name: string; steps?: string[] }[];
+          return Object.fromEntries(
+            vms.flatMap((vm, i) =>
+              vm.steps
+                ? vm.steps.map((step) => [`${vm.name}_${step}`, ""])
+                : [[`${vm.name}_ip`, `10.10.0.${131 + i}`]],
+            ),
+          );
+        },
+      })
+    )
+      .map((c) => `${withoutHash(c.address)} ${c.action}`)
+      .sort();
+  const gateways = ["gateway1", "gateway2"];
+  const replace = (addresses: string[]) => addresses.map((a) => `${a} replace`).sort();
+
+  it("re-writes only the files that carry a changed VIP and re-installs them, touching no disk, seed or VM", async () => {
+    expect(await replaced("external_vip", "192.168.68.211")).toEqual(
+      replace(
+        gateways.flatMap((g) => [
           `local_file.${g}_config_keepalived_conf`,
           `local_file.${g}_config_nginx_conf`,
           `null_resource.${g}_config_apply`,
-        ])
-        .sort(),
+        ]),
+      ),
     );
-    const internal = short(affectedBy(cluster, "var.internal_vip"));
-    expect(internal).toEqual(
-      [
+    expect(await replaced("internal_vip", "10.10.0.101")).toEqual(
+      replace([
         ...CLUSTER_VMS.flatMap((n) => [`local_file.${n}_config_hosts`, `null_resource.${n}_config_apply`]),
-        ...["gateway1", "gateway2"].flatMap((g) => [
+        ...gateways.flatMap((g) => [
           `local_file.${g}_config_keepalived_conf`,
           `local_file.${g}_config_nginx_conf`,
         ]),
-      ].sort(),
+      ]),
     );
-    expect(short(affectedBy(cluster, "var.vrrp_auth_pass"))).toEqual(
-      ["gateway1", "gateway2"]
-        .flatMap((g) => [`local_file.${g}_config_keepalived_conf`, `null_resource.${g}_config_apply`])
-        .sort(),
+    expect(await replaced("vrrp_auth_pass", "other-1")).toEqual(
+      replace(
+        gateways.flatMap((g) => [
+          `local_file.${g}_config_keepalived_conf`,
+          `null_resource.${g}_config_apply`,
+        ]),
+      ),
     );
-    // DNS lives in the seed's network-config: the VM restarts on a new seed, its disk stays.
-    const dns = short(affectedBy(cluster, "var.dns_servers"));
+  });
+
+  it("gives each VM a new seed and a restart for a changed DNS list, and never re-clones a disk", async () => {
+    // DNS lives in the seed's network-config: the VM restarts on a new seed, its disk stays. Its restart
+    // leaves the addresses unknown until apply, so every file that names one is planned again too.
+    const dns = await replaced("dns_servers", ["10.10.0.3"]);
     expect(dns).toEqual(
-      CLUSTER_VMS.flatMap((n) => [
-        `local_file.${n}_seed_meta_data`,
-        `local_file.${n}_seed_network_config`,
-        `null_resource.${n}_config_apply`,
-        `null_resource.${n}_power`,
-        `null_resource.${n}_seed_iso`,
-      ]).sort(),
+      replace([
+        ...CLUSTER_VMS.flatMap((n) => [
+          `local_file.${n}_seed_meta_data`,
+          `local_file.${n}_seed_network_config`,
+          `null_resource.${n}_power`,
+          `null_resource.${n}_seed_iso`,
+          `local_file.${n}_config_hosts`,
+          `null_resource.${n}_config_apply`,
+        ]),
+        ...gateways.flatMap((g) => [
+          `local_file.${g}_config_keepalived_conf`,
+          `local_file.${g}_config_nginx_conf`,
+        ]),
+        "local_file.inventory_file",
+      ]),
     );
-    for (const variable of [
-      "external_vip",
-      "internal_vip",
-      "dns_servers",
-      "dns_search_domains",
-      "vrrp_auth_pass",
-      "apt_proxy_url",
-    ]) {
-      const hit = short(affectedBy(cluster, `var.${variable}`));
-      expect(hit.filter((a) => /_disk$|_vmx$|base-image/.test(a))).toEqual([]);
+    for (const [variable, value] of [
+      ["dns_search_domains", ["lab.example"]],
+      ["apt_proxy_url", "http://10.10.0.149:3142"],
+      ["vrrp_router_id_external", 61],
+    ] as const) {
+      const hit = await replaced(variable, value);
+      expect({ variable, hit: hit.filter((a) => /_disk |_vmx |base-image/.test(a)) }).toEqual({
+        variable,
+        hit: [],
+      });
     }
   });
 });
@@ -444,9 +509,11 @@ describe("static addressing", () => {
     try {
       const values = gatewayVariableValues(staticModel);
       for (const g of ["gateway1", "gateway2"]) {
-        const keepalived = resolveTerraformText(one(files, `${g}_config_keepalived_conf`)[1].content, values);
+        const keepalived = renderTemplate(one(files, `${g}_config_keepalived_conf`)[1].content, {
+          var: values,
+        });
         expect((await v.keepalivedCheck(keepalived, ["ens160", "ens192"])).code).toBe(0);
-        const nginx = resolveTerraformText(one(files, `${g}_config_nginx_conf`)[1].content, values);
+        const nginx = renderTemplate(one(files, `${g}_config_nginx_conf`)[1].content, { var: values });
         expect((await v.nginxCheck(nginx)).code).toBe(0);
       }
     } finally {

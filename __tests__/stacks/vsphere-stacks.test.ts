@@ -9,7 +9,8 @@ import { FIXTURE_SSH_PUBLIC_KEY } from "../../test-support/model-fixture";
 import { requireTools } from "../../test-support/required-tools";
 import { localExecs, synthStacks } from "../../test-support/stacks";
 import { dataSources, resources, TfJson } from "../../test-support/synth";
-import { defaultVariableValues, resolveTerraformText } from "../../test-support/terraform-template";
+import { resolveTerraformText } from "../../lib/model/render/terraform-text";
+import { defaultVariableValues } from "../../test-support/variable-fixtures";
 import { Validators } from "../../test-support/validators";
 
 const REPO = path.resolve(__dirname, "../..");

@@ -3,7 +3,8 @@ import * as path from "node:path";
 import * as YAML from "yaml";
 import { FakeGuest } from "../../test-support/fake-guest";
 import { makeTempDir } from "../../test-support/fixtures";
-import { realTerraform, RealTerraform } from "../../test-support/real-terraform";
+import { spawnSync } from "node:child_process";
+import { startTerraform, terraformEnv } from "../../test-support/real-terraform";
 import { requireTools } from "../../test-support/required-tools";
 import { createDeployProject, DeployProject } from "../../test-support/terraform-apply/project";
 import type { GovcBackend } from "../../test-support/govc-sim";
@@ -56,7 +57,7 @@ function vmList(count: number): string {
 
 interface Lab {
   readonly project: DeployProject;
-  readonly tf: RealTerraform;
+  /** Real Terraform's environment: the backend's credentials, the ssh double, the mirror-only CLI config. */
   readonly env: NodeJS.ProcessEnv;
   readonly seconds: Record<string, number>;
 }
@@ -69,16 +70,27 @@ async function timed<T>(seconds: Record<string, number>, label: string, run: () 
 }
 
 async function terraformOk(lab: Lab, stack: "apt-cache" | "k8s-cluster", args: string[]): Promise<string> {
-  const r = await lab.tf.run(lab.project.stackDirs[stack], args, { env: lab.env });
-  if (r.code !== 0)
-    throw new Error(`terraform ${args.join(" ")} (${stack}) failed: ${r.stdout}\n${r.stderr}`);
-  return r.stdout;
+  const r = await startTerraform(lab.project.stackDirs[stack], args, lab.env).done;
+  if (r.code !== 0) throw new Error(`terraform ${args.join(" ")} (${stack}) failed: ${r.output}`);
+  return r.output;
+}
+
+/** `terraform show -json` of a saved plan (stdout alone: the JSON). */
+function showPlan(lab: Lab, stack: "apt-cache" | "k8s-cluster", planFile: string): any {
+  const r = spawnSync("terraform", ["show", "-json", planFile], {
+    cwd: lab.project.stackDirs[stack],
+    env: lab.env,
+    encoding: "utf8",
+    maxBuffer: 256 << 20,
+  });
+  if (r.status !== 0) throw new Error(`terraform show failed: ${r.stderr}`);
+  return JSON.parse(r.stdout);
 }
 
 /** The changes a plan still has, other than vcsim's known swap_placement_policy difference. */
 async function unexpectedChanges(lab: Lab, stack: "apt-cache" | "k8s-cluster"): Promise<string[]> {
   await terraformOk(lab, stack, ["plan", "-input=false", "-lock=false", "-out=again.tfplan"]);
-  const plan = JSON.parse(await terraformOk(lab, stack, ["show", "-json", "again.tfplan"]));
+  const plan = showPlan(lab, stack, "again.tfplan");
   return (plan.resource_changes ?? []).flatMap((c: any) => {
     if (c.change.actions.join() === "no-op" || c.change.actions.join() === "read") return [];
     const before = c.change.before ?? {};
@@ -95,8 +107,11 @@ async function deployLab(vcsim: GovcBackend, vms: number, guest: FakeGuest): Pro
   const project = createDeployProject(vsphereConfig(vcsim.server, vmList(vms)));
   const sshState = makeTempDir("vcsim-ssh-");
   fs.writeFileSync(path.join(sshState, "config.json"), JSON.stringify({ applier: guest.applierArgv }));
-  const env = { ...vcsim.env, PATH: `${SSH_SIM}:${process.env.PATH}`, SSH_SIM_DIR: sshState };
-  const lab: Lab = { project, tf: realTerraform(), env, seconds: {} };
+  const env = terraformEnv(
+    { ...process.env, ...vcsim.env, PATH: `${SSH_SIM}:${process.env.PATH}`, SSH_SIM_DIR: sshState },
+    makeTempDir("vcsim-tf-"),
+  );
+  const lab: Lab = { project, env, seconds: {} };
   for (const stack of ["apt-cache", "k8s-cluster"] as const) {
     await terraformOk(lab, stack, ["init", "-input=false"]);
     await timed(lab.seconds, `apply ${stack}`, () =>
@@ -162,7 +177,6 @@ tier.describe("the vSphere stacks applied by real Terraform against vcsim", () =
       expect(vcsim.govc("ls", "/DC0/vm/k8s-lab").trim()).toBe("");
       process.stdout.write(`vcsim 8 VMs: ${JSON.stringify(lab.seconds)}\n`);
     } finally {
-      lab.tf.cleanup();
       lab.project.cleanup();
     }
   });
@@ -176,7 +190,6 @@ tier.describe("the vSphere stacks applied by real Terraform against vcsim", () =
       await destroyLab(lab);
       process.stdout.write(`vcsim 50 VMs: ${JSON.stringify(lab.seconds)}\n`);
     } finally {
-      lab.tf.cleanup();
       lab.project.cleanup();
     }
   });

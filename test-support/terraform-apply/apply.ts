@@ -15,6 +15,7 @@ import * as path from "node:path";
 import {
   loadStackConfig,
   MANAGED_TYPES,
+  PathStep,
   ProvisionerConfig,
   resolveVariables,
   ResourceConfig,
@@ -24,15 +25,27 @@ import { describeExit, runCommand } from "./exec";
 import {
   EvalScope,
   evaluateJson,
+  isMapValue,
   isObject,
   isWhollyKnown,
   ObjectValue,
+  UNKNOWN,
   UnsupportedError,
   Value,
+  valuesEqual,
 } from "./expressions";
 import { ancestorsOf, GraphNode, walkGraph } from "./graph";
-import { deferredExternal, MANAGED_PROVIDERS, normalizeExternal, readExternal } from "./providers";
+import {
+  deferredExternal,
+  givenExternal,
+  MANAGED_PROVIDERS,
+  normalizeExternal,
+  readExternal,
+} from "./providers";
 import { ResourceState, StateStore } from "./state";
+
+/** A data source's answer given by the test instead of running its program (`result`, as the program would print it). */
+export type DataReader = (address: string, query: ObjectValue) => Record<string, string>;
 
 export interface StackOptions {
   /** The directory holding cdk.tf.json (`cdktf.out/stacks/<stack>`); Terraform's working directory. */
@@ -49,9 +62,19 @@ export interface StackOptions {
   readonly commandTimeoutMs?: number;
   /** Progress lines ("null_resource.x: Creating..."), for debugging a test. */
   readonly log?: (line: string) => void;
+  /**
+   * Where commands run: "own" (default) puts each in its own process group, which an abort or a deadline
+   * kills whole; "shared" leaves them in this process's group, as Terraform's local-exec does, so a signal
+   * to the group (a closed terminal, kill -9 of the deploy) reaches them too (./cli.ts uses it).
+   */
+  readonly processGroups?: "own" | "shared";
+  /** "skip": no provisioner runs (only for planning what a change replaces, ./impact.ts). @default "run" */
+  readonly provisioners?: "run" | "skip";
+  /** Answers data sources instead of running their programs (./impact.ts). */
+  readonly readData?: DataReader;
 }
 
-export type ChangeAction = "create" | "replace" | "keep" | "read" | "delete";
+export type ChangeAction = "create" | "replace" | "update" | "keep" | "read" | "delete";
 
 export interface Change {
   readonly address: string;
@@ -101,6 +124,39 @@ interface PlanEntry {
   readonly reason?: string;
   /** True for a data source read that waits for apply. */
   readonly deferred?: boolean;
+  /** The planned object of an in-place update. */
+  readonly planned?: ObjectValue;
+}
+
+/**
+ * The values at `path` in the prior and the planned object, as cty's Path.Apply finds them (Terraform
+ * 1.11.4 EvaluateReplaceTriggeredBy): an attribute step applies to an object only, an index step to a
+ * map or a list only (whether a value is a map is read from the planned side, whose values keep the
+ * mark); where a step does not apply, neither side has a value ([undefined, undefined]: no replacement).
+ */
+function valuesAt(
+  before: Value | undefined,
+  after: Value | undefined,
+  path: readonly PathStep[],
+): [Value | undefined, Value | undefined] {
+  let [b, a] = [before, after];
+  for (const step of path) {
+    const shape = a !== undefined && a !== UNKNOWN ? a : b;
+    const fits =
+      step.kind === "index"
+        ? Array.isArray(shape) || isMapValue(shape)
+        : shape !== undefined && isObject(shape) && !isMapValue(shape);
+    if (!fits) return [undefined, undefined];
+    const at = (v: Value | undefined): Value | undefined => {
+      if (v === UNKNOWN) return UNKNOWN;
+      if (Array.isArray(v) && /^\d+$/.test(step.key)) return v[Number(step.key)];
+      if (v !== undefined && isObject(v) && Object.prototype.hasOwnProperty.call(v, step.key))
+        return v[step.key];
+      return undefined;
+    };
+    [b, a] = [at(b), at(a)];
+  }
+  return [b, a];
 }
 
 const errorText = (err: unknown) => (err instanceof Error ? err.message : String(err));
@@ -121,6 +177,8 @@ class Session {
   readonly notes: string[] = [];
   /** address -> what its configuration references or depends_on. */
   readonly configDeps: Map<string, string[]>;
+  /** The objects in state before this run, for replace_triggered_by's before-and-after comparison. */
+  readonly priorValues: ReadonlyMap<string, ObjectValue>;
   private unsupported: UnsupportedError | undefined;
 
   constructor(readonly opts: StackOptions) {
@@ -128,6 +186,7 @@ class Session {
     this.env = opts.env ?? process.env;
     this.variables = resolveVariables(this.config, opts.variables, this.env, (note) => this.notes.push(note));
     this.state = StateStore.load(this.config.statePath);
+    this.priorValues = new Map([...this.state.resources.values()].map((r) => [r.address, r.attributes]));
     this.timeoutMs = opts.commandTimeoutMs ?? DEFAULT_COMMAND_TIMEOUT_MS;
     this.configDeps = new Map(
       [...this.config.resources.values()].map((r) => [
@@ -196,7 +255,10 @@ class Session {
       deps: this.configDeps.get(r.address)!,
       run: async () => {
         try {
-          entries.set(r.address, r.mode === "data" ? await this.planData(r, entries) : this.planManaged(r));
+          entries.set(
+            r.address,
+            r.mode === "data" ? await this.planData(r, entries) : this.planManaged(r, entries),
+          );
         } catch (err) {
           failed.push({ address: r.address, error: this.catchError(err) });
           throw err;
@@ -224,7 +286,7 @@ class Session {
     return { entries, failed: failed.sort(byAddress) };
   }
 
-  private planManaged(r: ResourceConfig): PlanEntry {
+  private planManaged(r: ResourceConfig, entries: ReadonlyMap<string, PlanEntry>): PlanEntry {
     const provider = MANAGED_PROVIDERS[r.type];
     const args = this.evalArgs(r);
     let prior = this.state.get(r.address);
@@ -238,30 +300,61 @@ class Session {
     if (!prior) entry = { address: r.address, action: "create", reason };
     else if (prior.tainted) entry = { address: r.address, action: "replace", reason: "tainted" };
     else {
-      const why = provider.replaceReason(prior.attributes, args);
-      entry = why
-        ? { address: r.address, action: "replace", reason: why }
-        : { address: r.address, action: "keep" };
+      const change = provider.planChange(prior.attributes, args);
+      const triggeredBy = change.action === "replace" ? undefined : this.replaceTriggeredBy(r, entries);
+      entry =
+        triggeredBy !== undefined
+          ? { address: r.address, action: "replace", reason: `replace_triggered_by ${triggeredBy}` }
+          : change.action === "keep"
+            ? { address: r.address, action: "keep" }
+            : change.action === "update"
+              ? { address: r.address, action: "update", reason: change.reason, planned: change.planned }
+              : { address: r.address, action: "replace", reason: change.reason };
     }
-    this.values.set(r.address, entry.action === "keep" ? prior!.attributes : provider.plannedNew(args));
+    this.values.set(
+      r.address,
+      entry.action === "keep"
+        ? prior!.attributes
+        : entry.action === "update"
+          ? entry.planned!
+          : provider.plannedNew(args),
+    );
     return entry;
+  }
+
+  /**
+   * The replace_triggered_by entry that forces a replacement, or undefined, as Terraform 1.11.4 decides
+   * (internal/terraform/eval_context_builtin.go EvaluateReplaceTriggeredBy): only an update or a
+   * replacement of the named resource counts, never its creation; with a path, only when the value at
+   * that path differs between the prior and the planned object (a value unknown until apply differs).
+   */
+  private replaceTriggeredBy(r: ResourceConfig, entries: ReadonlyMap<string, PlanEntry>): string | undefined {
+    for (const t of r.replaceTriggeredBy) {
+      const change = entries.get(t.address);
+      if (change?.action !== "update" && change?.action !== "replace") continue;
+      if (t.path.length === 0) return t.spelled;
+      const [before, after] = valuesAt(this.priorValues.get(t.address), this.values.get(t.address), t.path);
+      if (before === undefined || after === undefined ? before !== after : !valuesEqual(before, after))
+        return t.spelled;
+    }
+    return undefined;
   }
 
   private async planData(r: ResourceConfig, entries: ReadonlyMap<string, PlanEntry>): Promise<PlanEntry> {
     const args = this.evalArgs(r);
     let deferReason: string | undefined;
     if (!isWhollyKnown(args)) deferReason = "its configuration depends on values known only after apply";
-    // depends_on targets and directly referenced managed resources, with everything those depend on
-    // (terraform internal/terraform/transform_reference.go ReferenceMap.dependsOn; hashicorp/terraform#27171
-    // for the implied depends_on of a reference; node_resource_abstract_instance.go forcePlanReadData).
+    // Only its depends_on targets and the managed resources it references directly, not what those depend
+    // on: Terraform 1.11.4 internal/terraform/node_resource_abstract_instance.go
+    // dependenciesHavePendingChanges (n.dependsOn, from transform_reference.go ReferenceMap.dependsOn,
+    // which adds ancestors only for modules, outputs and variables). Checked against real Terraform in
+    // __tests__/test-support/terraform-apply/real-traces.test.ts.
     const managedRefs = r.references.filter((a) => !a.startsWith("data."));
-    for (const target of [...r.dependsOn, ...managedRefs]) {
-      for (const a of [target, ...ancestorsOf(target, this.configDeps)]) {
-        if (deferReason || a.startsWith("data.")) continue;
-        const action = entries.get(a)?.action;
-        if (action !== undefined && action !== "keep")
-          deferReason = `it depends on ${a}, which has changes planned`;
-      }
+    for (const a of [...r.dependsOn, ...managedRefs]) {
+      if (deferReason || a.startsWith("data.")) continue;
+      const action = entries.get(a)?.action;
+      if (action !== undefined && action !== "keep")
+        deferReason = `it depends on ${a}, which has changes planned`;
     }
     if (deferReason) {
       this.values.set(r.address, deferredExternal(args));
@@ -273,12 +366,15 @@ class Session {
 
   private async read(r: ResourceConfig, args: ObjectValue): Promise<ObjectValue> {
     this.log(`${r.address}: Reading...`);
-    const res = await readExternal(args, r.address, {
-      stackDir: this.config.stackDir,
-      env: this.env,
-      timeoutMs: this.timeoutMs,
-      signal: this.opts.signal,
-    });
+    const res = this.opts.readData
+      ? givenExternal(args, this.opts.readData(r.address, (args.query ?? {}) as ObjectValue))
+      : await readExternal(args, r.address, {
+          stackDir: this.config.stackDir,
+          env: this.env,
+          timeoutMs: this.timeoutMs,
+          signal: this.opts.signal,
+          sharedGroup: this.opts.processGroups === "shared",
+        });
     this.runs.push({
       address: r.address,
       kind: "read",
@@ -332,6 +428,7 @@ class Session {
       env: { ...this.env, ...environment },
       timeoutMs: this.timeoutMs,
       signal: this.opts.signal,
+      sharedGroup: this.opts.processGroups === "shared",
     });
     this.runs.push({
       address,
@@ -349,6 +446,14 @@ class Session {
     return message;
   }
 
+  /**
+   * Create (or the create half of a replace). As Terraform 1.11.4 does (internal/terraform/
+   * node_resource_apply_instance.go managedResourceExecute): the new object goes into the working state
+   * before its provisioners run, and the state is written to disk (updateStateHook) only once they have
+   * ended, tainted if one failed. So a process killed while a provisioner runs leaves the state as the
+   * last completed operation wrote it: with this object recorded, untainted, if any other operation
+   * completed meanwhile, and without it otherwise.
+   */
   private async create(r: ResourceConfig): Promise<void> {
     const provider = MANAGED_PROVIDERS[r.type];
     const args = this.evalArgs(r);
@@ -368,9 +473,9 @@ class Session {
       dependencies: this.managedAncestors(r.address),
     };
     this.state.resources.set(r.address, record);
-    this.state.persist();
     this.values.set(r.address, attributes);
-    for (const p of r.provisioners.filter((x) => x.when === "create")) {
+    const provisioners = this.opts.provisioners === "skip" ? [] : r.provisioners;
+    for (const p of provisioners.filter((x) => x.when === "create")) {
       const error = await this.runProvisioner(r.address, p, attributes);
       if (error) {
         // A failed creation-time provisioner taints the object (Terraform docs, "Creation-Time Provisioners").
@@ -379,7 +484,24 @@ class Session {
         throw new Error(error);
       }
     }
+    this.state.persist();
     this.log(`${r.address}: Creation complete`);
+  }
+
+  /** An in-place update (terraform_data's input): no provisioner runs; written once done. */
+  private update(address: string, planned: ObjectValue): void {
+    const prior = this.state.get(address)!;
+    const r = this.config.resources.get(address)!;
+    const evaluated = { ...planned, ...this.evalArgs(r) };
+    const attributes = MANAGED_PROVIDERS[prior.type].update!(evaluated);
+    this.state.resources.set(address, {
+      ...prior,
+      attributes,
+      dependencies: this.managedAncestors(address),
+    });
+    this.values.set(address, attributes);
+    this.state.persist();
+    this.log(`${address}: Modifications complete`);
   }
 
   private async destroy(address: string): Promise<void> {
@@ -390,10 +512,13 @@ class Session {
     // Destroy provisioners run from the configuration with self = the stored object, but not for a tainted
     // object (terraform internal/terraform/node_resource_destroy.go: "Run destroy provisioners if not
     // tainted"; hashicorp/terraform#14403, PR #20819 documents it) nor for a block removed from the configuration.
-    if (r && !prior.tainted) {
+    if (r && !prior.tainted && this.opts.provisioners !== "skip") {
       for (const p of r.provisioners.filter((x) => x.when === "destroy")) {
         const error = await this.runProvisioner(address, p, prior.attributes);
-        if (error) throw new Error(error); // the object stays in state; the next run tries again
+        if (error) {
+          this.state.persist();
+          throw new Error(error); // the object stays in state; the next run tries again
+        }
       }
     }
     MANAGED_PROVIDERS[prior.type].delete(prior.attributes, this.config.stackDir);
@@ -428,10 +553,12 @@ class Session {
     mode: "apply" | "destroy",
   ): Promise<{ failed: Failure[]; skipped: string[] }> {
     const creates = new Set<string>();
+    const updates = new Map<string, ObjectValue>();
     const reads = new Set<string>();
     const destroys = new Set<string>();
     for (const e of entries.values()) {
       if (e.action === "create" || e.action === "replace") creates.add(e.address);
+      if (e.action === "update") updates.set(e.address, e.planned!);
       if (e.action === "replace" || e.action === "delete") destroys.add(e.address);
       if (e.action === "read" && e.deferred) reads.add(e.address);
     }
@@ -445,6 +572,7 @@ class Session {
           if (seen.has(d)) continue;
           seen.add(d);
           if (creates.has(d)) out.add(`create:${d}`);
+          else if (updates.has(d)) out.add(`update:${d}`);
           else if (reads.has(d)) out.add(`read:${d}`);
           else visit(d);
         }
@@ -461,6 +589,8 @@ class Session {
         run: () => this.create(r),
       });
     }
+    for (const [a, planned] of updates)
+      nodes.push({ id: `update:${a}`, deps: waitFor(a), run: async () => this.update(a, planned) });
     for (const a of reads) {
       const r = this.config.resources.get(a)!;
       nodes.push({ id: `read:${a}`, deps: waitFor(a), run: () => this.readDeferred(r) });

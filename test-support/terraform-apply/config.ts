@@ -11,11 +11,13 @@ import {
   evaluate,
   ExpressionError,
   isWhollyKnown,
+  markMap,
   ObjectValue,
   parseExpression,
   parseTemplate,
   Reference,
   referencesInJson,
+  referencesOf,
   UnsupportedError,
   Value,
 } from "./expressions";
@@ -29,8 +31,23 @@ export interface ProvisionerConfig {
   readonly body: Readonly<Record<string, unknown>>;
 }
 
+/** One step of a replace_triggered_by path: `.name` (an object's attribute) or `["key"]` (a map's element). */
+export interface PathStep {
+  readonly kind: "attr" | "index";
+  readonly key: string;
+}
+
+/** One `lifecycle.replace_triggered_by` entry: a managed resource, and optionally a path into its attributes. */
+export interface ReplaceTrigger {
+  readonly address: string;
+  /** The steps after the resource (`input["k"]`: attr input, index k); empty for the whole resource. */
+  readonly path: readonly PathStep[];
+  /** As the configuration spells it, for the plan's reason. */
+  readonly spelled: string;
+}
+
 export interface ResourceConfig {
-  /** `null_resource.x`, `local_file.y`, `data.external.z`. */
+  /** `null_resource.x`, `local_file.y`, `terraform_data.t`, `data.external.z`. */
   readonly address: string;
   readonly mode: Mode;
   readonly type: string;
@@ -41,6 +58,8 @@ export interface ResourceConfig {
   /** Addresses referenced from the arguments and the create-time provisioners. */
   readonly references: readonly string[];
   readonly provisioners: readonly ProvisionerConfig[];
+  /** lifecycle.replace_triggered_by (managed resources only); its resources are in `references` too. */
+  readonly replaceTriggeredBy: readonly ReplaceTrigger[];
 }
 
 export interface VariableConfig {
@@ -65,13 +84,30 @@ export interface StackConfig {
   readonly outputs: ReadonlyMap<string, OutputConfig>;
 }
 
-export const MANAGED_TYPES = ["null_resource", "local_file"] as const;
+export const MANAGED_TYPES = ["null_resource", "local_file", "terraform_data"] as const;
 const DATA_TYPES = ["external"] as const;
 
 const ARGUMENTS: Record<string, readonly string[]> = {
   null_resource: ["triggers"],
   local_file: ["filename", "content", "file_permission", "directory_permission"],
+  terraform_data: ["input", "triggers_replace"],
   external: ["program", "query", "working_dir"],
+};
+
+/** The Terraform release whose behaviour this interpreter reproduces (sources cited in each module). */
+export const TERRAFORM_VERSION = "1.11.4";
+
+/**
+ * The providers it emulates, at the versions the stacks pin in required_providers (stacks/stack-base.ts
+ * through the @cdktf/provider-* packages). Another version in required_providers is refused: a provider
+ * bump must come with a look at what changed, here and in the real-Terraform tier.
+ */
+export const EMULATED_PROVIDERS: Readonly<
+  Record<string, { readonly source: string; readonly version: string }>
+> = {
+  null: { source: "hashicorp/null", version: "3.2.4" },
+  local: { source: "hashicorp/local", version: "2.6.1" },
+  external: { source: "hashicorp/external", version: "2.3.5" },
 };
 const META = ["//", "depends_on", "provisioner", "lifecycle"];
 
@@ -136,7 +172,7 @@ function parseStackConfig(stackDir: string, json: unknown): StackConfig {
         checkKeys(address, body, [...META, ...ARGUMENTS[type]]);
         if (mode === "data" && (body.provisioner !== undefined || body.lifecycle !== undefined))
           throw new UnsupportedError(`provisioner/lifecycle in ${address}`);
-        checkLifecycle(address, body.lifecycle);
+        const replaceTriggeredBy = parseLifecycle(address, body.lifecycle);
         const args = Object.fromEntries(Object.entries(body).filter(([k]) => !META.includes(k)));
         const provisioners = parseProvisioners(address, body.provisioner);
         raw.push({
@@ -148,6 +184,7 @@ function parseStackConfig(stackDir: string, json: unknown): StackConfig {
             args,
             dependsOn: parseDependsOn(address, body.depends_on),
             provisioners,
+            replaceTriggeredBy,
           },
           body: args,
           provisionerRefs: provisioners
@@ -213,6 +250,15 @@ function parseStackConfig(stackDir: string, json: unknown): StackConfig {
     for (const d of r.cfg.dependsOn)
       if (!declared.has(d))
         throw new ExpressionError(`${r.cfg.address}: depends_on names undeclared resource ${d}`);
+    for (const t of r.cfg.replaceTriggeredBy) {
+      if (!declared.has(t.address))
+        throw new ExpressionError(
+          `${r.cfg.address}: replace_triggered_by names undeclared resource ${t.address}`,
+        );
+      if (t.address === r.cfg.address)
+        throw new ExpressionError(`${r.cfg.address}: replace_triggered_by refers to the resource itself`);
+      refs.add(t.address);
+    }
     resources.set(r.cfg.address, { ...r.cfg, references: [...refs].sort() });
   }
 
@@ -252,6 +298,7 @@ function backendPath(terraform: unknown): string {
   if (terraform === undefined) return "terraform.tfstate";
   const t = record("terraform block", terraform);
   checkKeys("the terraform block", t, ["//", "backend", "required_providers", "required_version"]);
+  checkRequiredProviders(t.required_providers);
   if (t.backend === undefined) return "terraform.tfstate"; // Terraform's default for the local backend
   const backend = record("terraform.backend", t.backend);
   for (const kind of Object.keys(backend))
@@ -277,17 +324,74 @@ function parseDependsOn(where: string, v: unknown): string[] {
   });
 }
 
-function checkLifecycle(where: string, v: unknown): void {
+/**
+ * Each provider named in required_providers must be one this interpreter emulates, at its version
+ * (`source` as cdktf writes it: "null", "hashicorp/null" or "registry.terraform.io/hashicorp/null").
+ */
+function checkRequiredProviders(v: unknown): void {
   if (v === undefined) return;
+  for (const [name, raw] of Object.entries(record("terraform.required_providers", v))) {
+    const req = record(`terraform.required_providers.${name}`, raw);
+    const known = EMULATED_PROVIDERS[name];
+    const source =
+      typeof req.source === "string" ? req.source.replace(/^registry\.terraform\.io\//, "") : name;
+    const fullSource = source.includes("/") ? source : `hashicorp/${source}`;
+    if (known === undefined || fullSource !== known.source)
+      throw new UnsupportedError(
+        `provider ${name} (${fullSource}) in required_providers: this interpreter emulates ${Object.values(
+          EMULATED_PROVIDERS,
+        )
+          .map((p) => `${p.source} ${p.version}`)
+          .join(", ")} only`,
+      );
+    if (req.version !== known.version)
+      throw new UnsupportedError(
+        `provider ${known.source} version ${JSON.stringify(req.version)} in required_providers: this interpreter reproduces ${known.source} ${known.version} (with Terraform ${TERRAFORM_VERSION}); check what the new version changes, update test-support/terraform-apply/providers.ts and the real-Terraform traces, then EMULATED_PROVIDERS`,
+      );
+  }
+}
+
+/** Trivial lifecycle settings pass; replace_triggered_by is parsed; anything else is unsupported. */
+function parseLifecycle(where: string, v: unknown): ReplaceTrigger[] {
+  if (v === undefined) return [];
   const lc = record(`${where} lifecycle`, Array.isArray(v) && v.length === 1 ? v[0] : v);
+  let triggers: ReplaceTrigger[] = [];
   for (const [k, val] of Object.entries(lc)) {
+    if (k === "replace_triggered_by" && Array.isArray(val)) {
+      triggers = val.map((item) => parseReplaceTrigger(where, item));
+      continue;
+    }
     const trivial =
       (k === "create_before_destroy" && val === false) ||
       (k === "prevent_destroy" && val === false) ||
-      (k === "ignore_changes" && Array.isArray(val) && val.length === 0) ||
-      (k === "replace_triggered_by" && Array.isArray(val) && val.length === 0);
+      (k === "ignore_changes" && Array.isArray(val) && val.length === 0);
     if (!trivial) throw new UnsupportedError(`lifecycle ${k} = ${JSON.stringify(val)} in ${where}`);
   }
+  return triggers;
+}
+
+/**
+ * One replace_triggered_by entry. In JSON syntax it is a bare traversal, not a template: Terraform
+ * 1.11.4 rejects `"${...}"` there ("Invalid character"). Only managed resources may be named, with an
+ * optional path of attribute names and literal keys (configs/resource.go decodeReplaceTriggeredBy).
+ */
+function parseReplaceTrigger(where: string, item: unknown): ReplaceTrigger {
+  const bad = (why: string): never => {
+    throw new ExpressionError(`${where}: replace_triggered_by entry ${JSON.stringify(item)} ${why}`);
+  };
+  if (typeof item !== "string") return bad("must be a string");
+  if (item.includes("${")) return bad("is a template; give the bare reference, e.g. terraform_data.x.input");
+  const expr = parseExpression(item);
+  if (expr.kind !== "traversal") return bad("is not a reference to a managed resource");
+  const [ref] = referencesOf(expr);
+  if (!(MANAGED_TYPES as readonly string[]).includes(ref.root) || ref.path.length === 0)
+    return bad("does not name a managed resource");
+  if (ref.path.length !== expr.steps.length) return bad("indexes with something other than literal keys");
+  const path = expr.steps.slice(1).map((step, i): PathStep => ({
+    kind: step.kind === "attr" ? "attr" : "index",
+    key: ref.path[i + 1],
+  }));
+  return { address: `${ref.root}.${ref.path[0]}`, path, spelled: item };
 }
 
 function parseProvisioners(where: string, v: unknown): ProvisionerConfig[] {
@@ -415,7 +519,7 @@ function convertToType(value: Value, type: TypeConstraint, where: string): Value
       const out: ObjectValue = {};
       for (const [k, v] of Object.entries(value as ObjectValue))
         out[k] = convertToType(v, type.element, `${where}["${k}"]`);
-      return out;
+      return markMap(out);
     }
   }
 }

@@ -15,6 +15,12 @@ export interface CommandOptions {
   readonly signal?: AbortSignal;
   /** @default 2000 */
   readonly killGraceMs?: number;
+  /**
+   * Leave the child in this process's group, as Terraform starts local-exec commands and external
+   * programs, so a signal to the group reaches it; a deadline or an abort then stops the child alone.
+   * @default false: the child leads its own group, which a deadline or an abort kills whole
+   */
+  readonly sharedGroup?: boolean;
 }
 
 export interface CommandResult {
@@ -31,8 +37,12 @@ export interface CommandResult {
 }
 
 function killGroup(pid: number, signal: NodeJS.Signals): void {
+  killProcess(-pid, signal);
+}
+
+function killProcess(pid: number, signal: NodeJS.Signals): void {
   try {
-    process.kill(-pid, signal);
+    process.kill(pid, signal);
   } catch {
     // already gone
   }
@@ -55,16 +65,18 @@ export function runCommand(
     const child = spawn(file, [...args], {
       cwd: opts.cwd,
       env: opts.env,
-      detached: true,
+      detached: !opts.sharedGroup,
       stdio: [opts.input === undefined ? "ignore" : "pipe", "pipe", "pipe"],
     });
+    const kill = (pid: number, signal: NodeJS.Signals) =>
+      opts.sharedGroup ? killProcess(pid, signal) : killGroup(pid, signal);
     const stop = (why: "timeout" | "abort") => {
       if (why === "timeout") timedOut = true;
       else aborted = true;
       if (child.pid === undefined) return;
-      killGroup(child.pid, "SIGTERM");
+      kill(child.pid, "SIGTERM");
       const pid = child.pid;
-      setTimeout(() => killGroup(pid, "SIGKILL"), opts.killGraceMs ?? 2000).unref();
+      setTimeout(() => kill(pid, "SIGKILL"), opts.killGraceMs ?? 2000).unref();
     };
     const deadline = setTimeout(() => stop("timeout"), opts.timeoutMs);
     const onAbort = () => stop("abort");
@@ -77,7 +89,8 @@ export function runCommand(
       clearTimeout(deadline);
       opts.signal?.removeEventListener("abort", onAbort);
       // A grandchild may still hold the group after a kill: make sure nothing survives.
-      if ((timedOut || aborted) && child.pid !== undefined) killGroup(child.pid, "SIGKILL");
+      if ((timedOut || aborted) && child.pid !== undefined && !opts.sharedGroup)
+        killGroup(child.pid, "SIGKILL");
       resolve({
         code,
         exitSignal,

@@ -36,6 +36,23 @@ const isUnknown = (v: unknown): v is Unknown => v === UNKNOWN;
 export const isObject = (v: Value): v is ObjectValue =>
   typeof v === "object" && v !== null && !Array.isArray(v) && !isUnknown(v);
 
+/**
+ * Terraform tells a map (every element one type: `triggers`, an external data source's `result`, a
+ * map-typed variable) from an object (a literal `{...}` in the configuration); most expressions do not
+ * care, but a replace_triggered_by path does (cty's IndexStep applies to maps, GetAttrStep to objects).
+ * A map is an ObjectValue carrying this hidden mark; copies and the state file do not keep it.
+ */
+const MAP_MARK = Symbol("map");
+
+/** Marks `o` as a map (in place) and returns it. */
+export function markMap<T extends ObjectValue>(o: T): T {
+  Object.defineProperty(o, MAP_MARK, { value: true, enumerable: false });
+  return o;
+}
+
+export const isMapValue = (v: Value | undefined): boolean =>
+  v !== undefined && isObject(v) && (v as unknown as Record<symbol, unknown>)[MAP_MARK] === true;
+
 /** True when no part of the value (nested elements included) is UNKNOWN. */
 export function isWhollyKnown(v: Value): boolean {
   if (isUnknown(v)) return false;

@@ -1,5 +1,5 @@
 /**
- * The three resource types our stacks use, reproducing their providers:
+ * The resource types our stacks use, reproducing their providers (versions: config.ts EMULATED_PROVIDERS):
  * - null_resource (hashicorp/null 3.2.x, resource.go): `triggers` is map(string) and RequiresReplace; Create
  *   sets id = fmt.Sprintf("%d", rand.Int()); Read and Delete do nothing.
  * - local_file (hashicorp/local 2.6.x, internal/provider/resource_local_file.go): every argument is
@@ -8,6 +8,9 @@
  *   id is the hex SHA-1 of the content, plus content_md5/sha1/sha256/base64sha256/sha512/base64sha512, all
  *   "(known after apply)" in a plan; Read drops the resource from state when the file is missing or its SHA-1
  *   differs from id; Delete is os.Remove with the error ignored.
+ * - terraform_data (Terraform's built-in provider, internal/builtin/providers/terraform/resource_data.go in
+ *   1.11.4): `triggers_replace` changed -> replace; `input` changed -> update in place with `output`
+ *   unknown until apply, then equal to `input`; id is a random UUID.
  * - data "external" (hashicorp/external 2.3.x, docs/data-sources/external.md): runs `program` (argv, no shell)
  *   in working_dir (default: Terraform's cwd) with the query as a JSON object on stdin; stdout must be a JSON
  *   object of strings (`result`); a non-zero exit fails with its stderr; id is "-".
@@ -16,20 +19,32 @@ import * as crypto from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { describeExit, runCommand, CommandResult } from "./exec";
-import { ExpressionError, isObject, ObjectValue, UNKNOWN, Value, valuesEqual } from "./expressions";
+import { ExpressionError, isObject, markMap, ObjectValue, UNKNOWN, Value, valuesEqual } from "./expressions";
+
+/** What the plan does with an existing object. */
+export type PlannedChange =
+  | { readonly action: "keep" }
+  | { readonly action: "update"; readonly reason: string; readonly planned: ObjectValue }
+  | { readonly action: "replace"; readonly reason: string };
 
 export interface ManagedProvider {
   /** Type-checks evaluated arguments and fills defaults (may hold UNKNOWN during a plan). */
   normalize(args: ObjectValue, address: string): ObjectValue;
   /** The planned attributes of a new object: arguments as given, computed attributes UNKNOWN. */
   plannedNew(args: ObjectValue): ObjectValue;
-  /** Why the prior object must be replaced to match `args`, or undefined when it can be kept. */
-  replaceReason(prior: ObjectValue, args: ObjectValue): string | undefined;
+  /** Keep, update in place or replace the prior object to match `args`. */
+  planChange(prior: ObjectValue, args: ObjectValue): PlannedChange;
   /** The prior object as Read sees it now, or undefined when Read removes it from state. */
   refresh(prior: ObjectValue, stackDir: string): ObjectValue | undefined;
   create(args: ObjectValue, stackDir: string): ObjectValue;
+  /** Applies an in-place update (only for types whose planChange can answer "update"). */
+  update?(planned: ObjectValue): ObjectValue;
   delete(prior: ObjectValue, stackDir: string): void;
 }
+
+/** keep, or replace for `reason` (types whose every argument forces replacement). */
+const keepOrReplace = (reason: string | undefined): PlannedChange =>
+  reason === undefined ? { action: "keep" } : { action: "replace", reason };
 
 const stringMap = (v: Value, where: string): Value => {
   if (v === null || v === UNKNOWN) return v;
@@ -40,7 +55,7 @@ const stringMap = (v: Value, where: string): Value => {
     else if (typeof x === "string" || x === UNKNOWN || x === null) out[k] = x;
     else throw new ExpressionError(`${where}["${k}"]: a string is required`);
   }
-  return out;
+  return markMap(out);
 };
 
 const requiredString = (v: Value | undefined, where: string): Value => {
@@ -57,8 +72,10 @@ function randomId(): string {
 const nullResource: ManagedProvider = {
   normalize: (args, address) => ({ triggers: stringMap(args.triggers ?? null, `${address}.triggers`) }),
   plannedNew: (args) => ({ id: UNKNOWN, triggers: args.triggers }),
-  replaceReason: (prior, args) =>
-    valuesEqual(prior.triggers ?? null, args.triggers ?? null) ? undefined : "triggers changed",
+  planChange: (prior, args) =>
+    keepOrReplace(
+      valuesEqual(prior.triggers ?? null, args.triggers ?? null) ? undefined : "triggers changed",
+    ),
   refresh: (prior) => prior,
   create: (args) => ({ id: randomId(), triggers: args.triggers }),
   delete: () => undefined,
@@ -115,13 +132,14 @@ const localFile: ManagedProvider = {
     source: null,
     ...Object.fromEntries(CHECKSUM_ATTRS.map((a) => [a, UNKNOWN])),
   }),
-  replaceReason: (prior, args) => {
-    if (!valuesEqual(prior.filename, args.filename)) return "filename changed";
-    if (!valuesEqual(prior.content, args.content)) return "content changed";
-    if (!samePermission(prior.file_permission, args.file_permission)) return "file_permission changed";
+  planChange: (prior, args) => {
+    if (!valuesEqual(prior.filename, args.filename)) return keepOrReplace("filename changed");
+    if (!valuesEqual(prior.content, args.content)) return keepOrReplace("content changed");
+    if (!samePermission(prior.file_permission, args.file_permission))
+      return keepOrReplace("file_permission changed");
     if (!samePermission(prior.directory_permission, args.directory_permission))
-      return "directory_permission changed";
-    return undefined;
+      return keepOrReplace("directory_permission changed");
+    return { action: "keep" };
   },
   refresh: (prior, stackDir) => {
     const file = path.resolve(stackDir, String(prior.filename));
@@ -152,9 +170,27 @@ const localFile: ManagedProvider = {
   },
 };
 
+const terraformData: ManagedProvider = {
+  normalize: (args) => ({ input: args.input ?? null, triggers_replace: args.triggers_replace ?? null }),
+  // Create: the output's type follows the input's, so a null input gives a null output, known at plan.
+  plannedNew: (args) => ({ id: UNKNOWN, ...args, output: args.input === null ? null : UNKNOWN }),
+  planChange: (prior, args) => {
+    if (!valuesEqual(prior.triggers_replace ?? null, args.triggers_replace ?? null))
+      return { action: "replace", reason: "triggers_replace changed" };
+    if (!valuesEqual(prior.input ?? null, args.input ?? null))
+      return { action: "update", reason: "input changed", planned: { ...prior, ...args, output: UNKNOWN } };
+    return { action: "keep" };
+  },
+  refresh: (prior) => prior,
+  create: (args) => ({ id: crypto.randomUUID(), ...args, output: args.input }),
+  update: (planned) => ({ ...planned, output: planned.input }),
+  delete: () => undefined,
+};
+
 export const MANAGED_PROVIDERS: Record<string, ManagedProvider> = {
   null_resource: nullResource,
   local_file: localFile,
+  terraform_data: terraformData,
 };
 
 // ---------------------------------------------------------------- data "external"
@@ -164,6 +200,8 @@ export interface ExternalReadOptions {
   readonly env: NodeJS.ProcessEnv;
   readonly timeoutMs: number;
   readonly signal?: AbortSignal;
+  /** Run the program in this process's group (exec.ts CommandOptions.sharedGroup). */
+  readonly sharedGroup?: boolean;
 }
 
 export function normalizeExternal(args: ObjectValue, address: string): ObjectValue {
@@ -201,6 +239,7 @@ export async function readExternal(
     input: JSON.stringify(args.query ?? {}),
     timeoutMs: opts.timeoutMs,
     signal: opts.signal,
+    sharedGroup: opts.sharedGroup,
   });
   const command = program.join(" ");
   if (run.code !== 0) {
@@ -233,7 +272,26 @@ export async function readExternal(
       error: `${address}: Unexpected External Program Results: the program must print a JSON object whose values are all strings, got ${run.stdout.trim().slice(0, 200)}`,
     };
   }
-  return { run, command, attributes: { id: "-", ...args, result: parsed as ObjectValue } };
+  return { run, command, attributes: { id: "-", ...args, result: markMap(parsed as ObjectValue) } };
+}
+
+/** A read answered by the caller (StackOptions.readData) instead of a program. */
+export function givenExternal(args: ObjectValue, result: Record<string, string>): ExternalReadResult {
+  const run = {
+    code: 0,
+    exitSignal: null,
+    stdout: JSON.stringify(result),
+    stderr: "",
+    output: "",
+    timedOut: false,
+    aborted: false,
+    durationMs: 0,
+  };
+  return {
+    run,
+    command: "(answered by the test)",
+    attributes: { id: "-", ...args, result: markMap({ ...result }) },
+  };
 }
 
 /** Planned attributes of a data source read that waits for apply. */

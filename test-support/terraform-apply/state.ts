@@ -1,17 +1,20 @@
 /**
  * The state file at the local backend's path, shaped like Terraform's format version 4 (resources with
  * instances holding attributes, "status": "tainted", dependencies; outputs) so a person can read it, but
- * written only by this simulator. The engine persists after every applied change (temp file + rename), so
- * a test that interrupts an apply sees what was recorded up to then; a plan never writes. The state before
- * the run goes to `<path>.backup`, as the local backend does.
+ * written only by this simulator. The engine persists the whole working state whenever an operation
+ * completes, as Terraform 1.11.4's local backend does (updateStateHook -> statemgr.Filesystem.WriteState,
+ * after a resource's provisioners end), and at the end of the run; so a run killed mid-way leaves what
+ * the last completed operation wrote. A plan never writes. The state before the run goes to
+ * `<path>.backup`, as the local backend does.
  */
 import * as crypto from "node:crypto";
 import * as fs from "node:fs";
-import { Mode } from "./config";
+import { Mode, TERRAFORM_VERSION } from "./config";
 import { ObjectValue, Value } from "./expressions";
 
 const STATE_FORMAT_VERSION = 4;
-const SIMULATOR_VERSION = "0.0.0-terraform-apply-sim";
+/** Terraform's own version with a pre-release tag, so a state file tells whether the interpreter wrote it. */
+const SIMULATOR_VERSION = `${TERRAFORM_VERSION}-terraform-apply-sim`;
 
 export interface ResourceState {
   readonly address: string;
@@ -45,9 +48,10 @@ interface StateFileV4 {
 }
 
 const PROVIDERS: Record<string, string> = {
-  null_resource: "hashicorp/null",
-  local_file: "hashicorp/local",
-  external: "hashicorp/external",
+  null_resource: "registry.terraform.io/hashicorp/null",
+  local_file: "registry.terraform.io/hashicorp/local",
+  terraform_data: "terraform.io/builtin/terraform",
+  external: "registry.terraform.io/hashicorp/external",
 };
 
 export class StateStore {
@@ -122,7 +126,7 @@ export class StateStore {
         mode: r.mode,
         type: r.type,
         name: r.name,
-        provider: `provider["registry.terraform.io/${PROVIDERS[r.type] ?? r.type}"]`,
+        provider: `provider["${PROVIDERS[r.type] ?? r.type}"]`,
         instances: [
           {
             schema_version: 0,

@@ -1,6 +1,5 @@
 import * as crypto from "node:crypto";
 import * as fs from "node:fs";
-import * as os from "node:os";
 import * as path from "node:path";
 import { waitUntilDead } from "../../../test-support/processes";
 import {
@@ -10,49 +9,24 @@ import {
   StackOptions,
   StackResult,
 } from "../../../test-support/terraform-apply";
+import { HandStack, Json, logExec, makeHandStack } from "../../../test-support/terraform-apply/hand-stack";
 
-/**
- * Hand-written stacks in temp dirs laid out like a cdktf project (`<root>/cdktf.out/stacks/s`, state at
- * `<root>/terraform.s.tfstate`), whose provisioners are tiny sh commands appending to `<root>/events.log`.
- */
-
-type Json = Record<string, unknown>;
-
-let root: string;
+/** Hand-written stacks (test-support/terraform-apply/hand-stack.ts), one per test. */
+let h: HandStack;
 let stackDir: string;
 
 beforeEach(() => {
-  root = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), "tf-apply-sim-")));
-  stackDir = path.join(root, "cdktf.out", "stacks", "s");
-  fs.mkdirSync(stackDir, { recursive: true });
+  h = makeHandStack();
+  ({ stackDir } = h);
 });
-afterEach(() => fs.rmSync(root, { recursive: true, force: true }));
+afterEach(() => h.cleanup());
 
-const abs = (rel: string) => path.join(root, rel);
-const events = (): string[] =>
-  fs.existsSync(abs("events.log")) ? fs.readFileSync(abs("events.log"), "utf8").trim().split("\n") : [];
-const touch = (rel: string) => fs.writeFileSync(abs(rel), "");
-const readState = () => JSON.parse(fs.readFileSync(abs("terraform.s.tfstate"), "utf8"));
-const stateInstance = (type: string, name: string) =>
-  readState().resources.find((r: Json) => r.type === type && r.name === name)?.instances[0];
-
-function writeStack(parts: { resource?: Json; data?: Json; variable?: Json; output?: Json }): void {
-  const json = {
-    "//": { metadata: { note: "cdktf metadata is ignored" } },
-    terraform: {
-      backend: { local: { path: "../../../terraform.s.tfstate" } },
-      required_providers: { null: { source: "null", version: "3.2.4" } },
-    },
-    provider: { null: [{}], local: [{}] },
-    ...parts,
-  };
-  fs.writeFileSync(path.join(stackDir, "cdk.tf.json"), JSON.stringify(json, null, 2));
-}
-
-/** A local-exec block appending `text` (expanded by sh, values via environment) to events.log. */
-const logExec = (text: string, environment: Json = {}, extra: Json = {}): Json => ({
-  "local-exec": { command: `echo "${text}" >> ../../../events.log`, environment, ...extra },
-});
+const abs = (rel: string) => h.abs(rel);
+const events = () => h.events();
+const touch = (rel: string) => h.touch(rel);
+const readState = (): any => h.readState();
+const stateInstance = (type: string, name: string): any => h.stateInstance(type, name);
+const writeStack = (parts: Parameters<HandStack["write"]>[0]) => h.write(parts);
 
 const apply = (over: Partial<StackOptions> = {}) => applyStack({ stackDir, ...over });
 const actions = (r: { changes: readonly { address: string; action: string }[] }) =>
@@ -733,7 +707,7 @@ describe("variables", () => {
 describe("configurations beyond the subset", () => {
   const cases: [string, Json][] = [
     ["count", { resource: { null_resource: { a: { count: 2 } } } }],
-    ["resource type", { resource: { terraform_data: { a: {} } } }],
+    ["resource type", { resource: { random_id: { a: {} } } }],
     [
       "create_before_destroy",
       { resource: { null_resource: { a: { lifecycle: { create_before_destroy: true } } } } },

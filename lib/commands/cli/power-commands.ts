@@ -2,7 +2,7 @@ import { startOrder } from "../../model/config/build-model";
 import { Role } from "../../model/config/model";
 import { SOFT_STOP_MS } from "../../runtime/vm/power";
 import { isAlreadyRunning, isTimeout } from "../../runtime/hypervisor/errors";
-import { NOT_BUILT } from "../../runtime/vm/not-built";
+import { notBuiltReason } from "../../runtime/vm/not-built";
 import { CliContext, VmTarget } from "../common/context";
 import { errorMessage, OutcomeRow } from "../common/report";
 
@@ -34,7 +34,7 @@ async function runningNow(ctx: CliContext, t: VmTarget): Promise<boolean | undef
 
 async function startOne(ctx: CliContext, t: VmTarget, progress: Progress): Promise<OutcomeRow> {
   try {
-    if (!(await ctx.driver.isBuilt(t.vmx))) return { vm: t.name, outcome: "skipped", detail: NOT_BUILT };
+    if (!(await ctx.isBuilt(t.vmx))) return { vm: t.name, outcome: "skipped", detail: notBuiltReason(t.vmx) };
     if (await ctx.driver.isRunning(t.vmx)) {
       progress(t.name, "already running");
       return { vm: t.name, outcome: "skipped", detail: "already running" };
@@ -63,7 +63,7 @@ async function startOne(ctx: CliContext, t: VmTarget, progress: Progress): Promi
 
 async function stopOne(ctx: CliContext, t: VmTarget, progress: Progress): Promise<OutcomeRow> {
   try {
-    if (!(await ctx.driver.isBuilt(t.vmx))) return { vm: t.name, outcome: "skipped", detail: NOT_BUILT };
+    if (!(await ctx.isBuilt(t.vmx))) return { vm: t.name, outcome: "skipped", detail: notBuiltReason(t.vmx) };
     progress(t.name, "stopping (guest shutdown, then hard stop if needed)");
     const how = await ctx.driver.stopIfRunning(t.vmx, {
       softTimeoutMs: Math.min(SOFT_STOP_MS, ctx.timeoutMs),

@@ -3,7 +3,12 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { loadClusterConfig } from "../../runtime/load/cluster-config";
 import { ClusterModel, Role } from "../../model/config/model";
-import { builtCheckFor, hypervisorFor, locatorFor, TargetHypervisor } from "../../runtime/hypervisor/for-target";
+import {
+  builtCheckFor,
+  hypervisorFor,
+  locatorFor,
+  TargetHypervisor,
+} from "../../runtime/hypervisor/for-target";
 import { NOT_BUILT } from "../../runtime/vm/not-built";
 
 /** A VM the CLI acts on; the same shape as lib/commands/snapshot's SnapshotTarget. */
@@ -122,7 +127,10 @@ export function selectTargets(
 }
 
 /** The targets the hypervisor does not have (never deployed, or removed by a teardown): Fusion, no .vmx; vSphere, not in the folder. */
-export async function unbuilt<T extends VmTarget>(ctx: Pick<CliContext, "isBuilt">, targets: readonly T[]): Promise<T[]> {
+export async function unbuilt<T extends VmTarget>(
+  ctx: Pick<CliContext, "isBuilt">,
+  targets: readonly T[],
+): Promise<T[]> {
   const built = await Promise.all(targets.map((t) => ctx.isBuilt(t.vmx)));
   return targets.filter((_, i) => !built[i]);
 }

@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { isIPv4 } from "../net/ipv4";
 import { VMWARE_STATIC_MAC } from "../net/mac";
-import { regexOf, RULES } from "../rules";
+import { HOSTNAME, regexOf, RULES } from "../rules";
 import { VsphereConfigSchema } from "./vsphere-schema";
 
 /**
@@ -9,8 +9,7 @@ import { VsphereConfigSchema } from "./vsphere-schema";
  * fields to each other (addresses in their networks, duplicates, ...) live in build-model.ts.
  */
 
-/** RFC 1123 label, lower case: also keeps `;`, `$()`, quotes, spaces, `/` and `..` out of paths and commands. */
-export const HOSTNAME = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
+export { HOSTNAME } from "../rules";
 const HOSTNAME_FIX =
   "use an RFC 1123 hostname: 1-63 lower-case letters, digits or '-', starting and ending with a letter or digit (e.g. k8s-worker3)";
 /**

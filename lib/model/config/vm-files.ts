@@ -33,3 +33,14 @@ export function knownHostsFile(
   // A vSphere VM has no folder here: its pins live with its generated files (teardown removes them).
   return target === "vsphere" ? `${vm.generatedDir}/known_hosts` : `${vm.vmDir}/known_hosts`;
 }
+
+/**
+ * The folder inside a VM's bundle where each build step records its attempts and its results
+ * (lib/runtime/steps): removed with the VM, read by the plan-time step check.
+ */
+export const STEPS_FOLDER = ".lab-steps";
+
+/** Project-relative steps folder of `vm` (`<vmDir>/.lab-steps`). */
+export function stepsDir(vm: Pick<VmSpec, "vmDir">): string {
+  return `${vm.vmDir}/${STEPS_FOLDER}`;
+}

@@ -3,7 +3,7 @@
  * Constructs build provisioners from these, scripts parse their environment with them
  * (lib/model/entry/contract.ts).
  */
-import { HOSTNAME } from "../config/schema";
+import { HOSTNAME } from "../rules";
 import {
   EntryContract,
   EntryInputError,
@@ -29,6 +29,20 @@ const imageDownload = {
   DOWNLOAD_TIMEOUT_SECONDS: intWithDefault(1800),
 } as const;
 
+/** The build steps of a VM that the plan checks (lib/runtime/steps): each one's result must exist. */
+export const STEP_NAMES = ["disk", "seed", "power", "config"] as const;
+export type StepName = (typeof STEP_NAMES)[number];
+
+/**
+ * What every checked step's provisioner gets: where its records live and the token the step check
+ * gave it at plan time (empty on a first run), which its receipt records when the step is done. The
+ * constructs always pass STEP_DIR; without it (a script run by hand) nothing is recorded.
+ */
+const stepRecord = {
+  STEP_DIR: optionalText(),
+  STEP_TOKEN: optionalText(),
+} as const;
+
 export const BASE_IMAGE = new EntryContract("base-image", {
   IMAGE_SOURCE: text(),
   IMAGE_PATH: text(),
@@ -42,6 +56,7 @@ export const DISK_CLONE = new EntryContract("disk-clone", {
   DISK_PATH: text(),
   DISK_SIZE_GB: int(1, 65536),
   DISK_TIMEOUT_SECONDS: intWithDefault(900),
+  ...stepRecord,
   // Only used when base_images/ was emptied after the image resource ran.
   IMAGE_SOURCE: optionalText(),
   IMAGE_PATH: optionalText(),
@@ -62,6 +77,7 @@ export const SEED_ISO = new EntryContract("seed-iso", {
   SEED_DIR: text(),
   ISO_PATH: text(),
   ISO_TIMEOUT_SECONDS: intWithDefault(120),
+  ...stepRecord,
   /** xorriso | genisoimage | mkisofs | hdiutil: the user's choice when several are installed. */
   ISO_TOOL: hostText(),
 });
@@ -78,7 +94,10 @@ export const VM_START = new EntryContract("vm-start", {
   IP_EXCLUDE: optionalText(),
   IP_WAIT_SECONDS: intWithDefault(900),
   LAST_IP_FILE: optionalText(),
+  /** The seed ISO the VM boots from: a running VM started with another one is restarted. */
+  SEED_ISO_PATH: optionalText(),
   VMRUN_TIMEOUT_SECONDS: vmrunTimeout(),
+  ...stepRecord,
 });
 
 export const VM_STOP = new EntryContract("vm-stop", {
@@ -102,6 +121,9 @@ export const GUEST_CONFIG = new EntryContract("guest-config", {
   SSH_CONSOLE_LOG: text(),
   // Which VM the pins belong to where a rebuilt VM keeps the path (vSphere: the clone's id); unset on Fusion.
   SSH_PINS_EPOCH: optionalText(),
+  /** The VM's .vmx: with no address, whether it exists decides which command the message names. */
+  VMX_PATH: optionalText(),
+  ...stepRecord,
 });
 
 /** Every local-exec entry point's contract, by entry name. */
@@ -160,6 +182,24 @@ const LOOKUP_VM_KEYS = ["name", "vmx_path", "networks", "last_ip_file"] as const
 
 /** Reads the `vms` value back, with an error naming the entry and the field (`query.vms[2].vmx_path`). */
 export function parseLookupVms(raw: string, label = "query.vms"): LookupVm[] {
+  return parseVmList(raw, label, LOOKUP_VM_KEYS, (vm, at, str): LookupVm => {
+    const networks = vm.networks;
+    if (!Array.isArray(networks) || networks.length === 0 || !networks.every((n) => typeof n === "string"))
+      throw new EntryInputError(`${at}.networks must be a non-empty array of CIDR strings`);
+    return { name: str("name"), vmx_path: str("vmx_path"), networks, last_ip_file: str("last_ip_file") };
+  });
+}
+
+/**
+ * A query's `vms` list: a non-empty JSON array of objects with exactly `keys`, each named by a unique VM
+ * name; `read` turns one (its fields checked with `str`) into the caller's type.
+ */
+function parseVmList<T>(
+  raw: string,
+  label: string,
+  keys: readonly string[],
+  read: (vm: Record<string, unknown>, at: string, str: (key: string) => string) => T,
+): T[] {
   let parsed: unknown;
   try {
     parsed = JSON.parse(raw);
@@ -169,12 +209,12 @@ export function parseLookupVms(raw: string, label = "query.vms"): LookupVm[] {
   if (!Array.isArray(parsed) || parsed.length === 0)
     throw new EntryInputError(`${label} must be a non-empty JSON array of VMs`);
   const seen = new Set<string>();
-  return parsed.map((item: unknown, i): LookupVm => {
+  return parsed.map((item: unknown, i): T => {
     const at = `${label}[${i}]`;
     if (typeof item !== "object" || item === null || Array.isArray(item))
-      throw new EntryInputError(`${at} must be an object with ${LOOKUP_VM_KEYS.join(", ")}`);
+      throw new EntryInputError(`${at} must be an object with ${keys.join(", ")}`);
     const vm = item as Record<string, unknown>;
-    const extra = Object.keys(vm).filter((k) => !(LOOKUP_VM_KEYS as readonly string[]).includes(k));
+    const extra = Object.keys(vm).filter((k) => !keys.includes(k));
     if (extra.length > 0) throw new EntryInputError(`${at} has unknown keys: ${extra.join(", ")}`);
     const str = (key: string): string => {
       const v = vm[key];
@@ -187,11 +227,71 @@ export function parseLookupVms(raw: string, label = "query.vms"): LookupVm[] {
       throw new EntryInputError(`${at}.name=${JSON.stringify(name)} is not a VM name (an RFC 1123 hostname)`);
     if (seen.has(name)) throw new EntryInputError(`${at}.name=${JSON.stringify(name)} is listed twice`);
     seen.add(name);
-    const networks = vm.networks;
-    if (!Array.isArray(networks) || networks.length === 0 || !networks.every((n) => typeof n === "string"))
-      throw new EntryInputError(`${at}.networks must be a non-empty array of CIDR strings`);
-    return { name, vmx_path: str("vmx_path"), networks, last_ip_file: str("last_ip_file") };
+    return read(vm, at, str);
   });
+}
+
+/**
+ * The query of a stack's step check (an `external` data source running scripts/step-check.ts, read at
+ * every plan): `vms` lists each VM's paths and the steps it has, as a JSON string (encodeStepCheckVms).
+ * It answers `<vm>_<step>`: the step's token (lib/runtime/steps/check.ts).
+ */
+export const STEP_CHECK = new EntryContract(
+  "step-check",
+  {
+    /** Project-relative folder of all VM folders; a path outside it is refused. */
+    vms_dir: text(),
+    vms: text(),
+  },
+  "query",
+);
+
+/** One VM of the step check's `vms` list; paths are project-relative. */
+export interface StepCheckVm {
+  readonly name: string;
+  readonly steps_dir: string;
+  readonly disk_path: string;
+  readonly seed_path: string;
+  readonly vmx_path: string;
+  /** The steps this VM has, in order (the APT cache has no config step). */
+  readonly steps: readonly StepName[];
+}
+
+const STEP_CHECK_KEYS = ["name", "steps_dir", "disk_path", "seed_path", "vmx_path", "steps"] as const;
+
+/** The `vms` value of the step check's query: a JSON array, one object per VM, keys in StepCheckVm's order. */
+export function encodeStepCheckVms(vms: readonly StepCheckVm[]): string {
+  return JSON.stringify(
+    vms.map((vm) =>
+      Object.fromEntries(STEP_CHECK_KEYS.map((k) => [k, k === "steps" ? [...vm.steps] : vm[k]])),
+    ),
+  );
+}
+
+/** Reads the `vms` value back, with an error naming the field (`query.vms[2].disk_path`). */
+export function parseStepCheckVms(raw: string, label = "query.vms"): StepCheckVm[] {
+  return parseVmList(raw, label, STEP_CHECK_KEYS, (vm, at, str): StepCheckVm => {
+    const steps = vm.steps;
+    if (
+      !Array.isArray(steps) ||
+      steps.length === 0 ||
+      !steps.every((s) => (STEP_NAMES as readonly unknown[]).includes(s))
+    )
+      throw new EntryInputError(`${at}.steps must be a non-empty list of ${STEP_NAMES.join(", ")}`);
+    return {
+      name: str("name"),
+      steps_dir: str("steps_dir"),
+      disk_path: str("disk_path"),
+      seed_path: str("seed_path"),
+      vmx_path: str("vmx_path"),
+      steps: steps as StepName[],
+    };
+  });
+}
+
+/** The step check's answer for one step of one VM. */
+export function stepResultKey(vm: string, step: StepName): string {
+  return `${vm}_${step}`;
 }
 
 /** What the lookup answers per VM: `<vm>_ip`, `<vm>_state`, `<vm>_detail` (VM names hold no '_', so keys cannot collide). */

@@ -118,7 +118,7 @@ export async function prepareVmDisk(opts: PrepareVmDiskOptions): Promise<Prepare
   }
   if (!fs.existsSync(baseImage)) {
     throw new Error(
-      `base image ${baseImage} does not exist: run the base image step first (terraform apply creates it)`,
+      `base image ${baseImage} does not exist: run npm run deploy again: its disk step fetches the image again`,
     );
   }
   // The base is verified and checked (qcow2, not larger than the disk) before it is converted; a cached

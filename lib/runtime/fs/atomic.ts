@@ -36,6 +36,26 @@ export function isPidAlive(pid: number): boolean {
   return !isZombie(pid);
 }
 
+/** Names of the `.<basename>.partial-<pid>*` entries in `names` whose process no longer runs. */
+function stalePartialNames(names: readonly string[], basename: string): string[] {
+  const pattern = new RegExp(`^\\.${escapeRegExp(basename)}\\.partial-(\\d+)(\\..*)?$`);
+  return names.filter((name) => {
+    const m = pattern.exec(name);
+    return m !== null && !isPidAlive(Number(m[1]));
+  });
+}
+
+/** The leftovers of interrupted writes of `<dir>/<basename>` (by processes that no longer run); reads only. */
+export function listStalePartials(dir: string, basename: string): string[] {
+  let names: string[];
+  try {
+    names = fs.readdirSync(dir);
+  } catch {
+    return [];
+  }
+  return stalePartialNames(names, basename).map((name) => path.join(dir, name));
+}
+
 /**
  * Removes `.<basename>.partial-<pid>*` files or directories in `dir` left by processes that no longer
  * run (a killed download or conversion). Leftovers of live processes, this one included, are kept: they
@@ -49,13 +69,8 @@ export async function cleanStalePartials(dir: string, basename: string): Promise
     if ((err as NodeJS.ErrnoException).code === "ENOENT") return [];
     throw err;
   }
-  const pattern = new RegExp(`^\\.${escapeRegExp(basename)}\\.partial-(\\d+)(\\..*)?$`);
   const removed: string[] = [];
-  for (const name of names) {
-    const m = pattern.exec(name);
-    if (!m) continue;
-    const pid = Number(m[1]);
-    if (isPidAlive(pid)) continue;
+  for (const name of stalePartialNames(names, basename)) {
     const p = path.join(dir, name);
     await fs.promises.rm(p, { recursive: true, force: true });
     removed.push(p);

@@ -15,7 +15,7 @@ export function readGuestBundle(manifestPath: string, expectedVm: string): Guest
     raw = JSON.parse(fs.readFileSync(manifestPath, "utf8"));
   } catch (err) {
     throw new Error(
-      `cannot read the guest-config manifest ${manifestPath} (${(err as Error).message}): run cdktf deploy again, which renders it`,
+      `cannot read the guest-config manifest ${manifestPath} (${(err as Error).message}): run npm run deploy again, which renders it`,
       { cause: err },
     );
   }
@@ -23,12 +23,12 @@ export function readGuestBundle(manifestPath: string, expectedVm: string): Guest
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     throw new Error(
-      `guest-config manifest ${manifestPath} is malformed at ${issue.path.join(".") || "(top)"}: ${issue.message}; run cdktf deploy again, which renders it`,
+      `guest-config manifest ${manifestPath} is malformed at ${issue.path.join(".") || "(top)"}: ${issue.message}; run npm run deploy again, which renders it`,
     );
   }
   if (parsed.data.vm !== expectedVm) {
     throw new Error(
-      `guest-config manifest ${manifestPath} is for ${parsed.data.vm}, not ${expectedVm}: the generated folder is mixed up; run cdktf deploy again`,
+      `guest-config manifest ${manifestPath} is for ${parsed.data.vm}, not ${expectedVm}: the generated folder is mixed up; run npm run deploy again`,
     );
   }
   const dir = path.dirname(manifestPath);
@@ -41,7 +41,7 @@ export function readGuestBundle(manifestPath: string, expectedVm: string): Guest
         content = fs.readFileSync(file, "utf8");
       } catch (err) {
         throw new Error(
-          `cannot read ${file}, listed in ${manifestPath} (${(err as Error).message}): run cdktf deploy again, which renders it`,
+          `cannot read ${file}, listed in ${manifestPath} (${(err as Error).message}): run npm run deploy again, which renders it`,
           { cause: err },
         );
       }

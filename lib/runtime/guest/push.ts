@@ -26,7 +26,19 @@ export interface PushOptions {
   readonly applyTimeoutMs?: number;
   /** Pause between SSH attempts. @default 3000 */
   readonly retryMs?: number;
+  /**
+   * Whether the VM's .vmx exists, for the message when it has no address: a VM that is built only needs
+   * starting; one that is not is rebuilt by the next deploy. @default unknown
+   */
+  readonly vmBuilt?: boolean;
   readonly log: (message: string) => void;
+}
+
+/** Why there is no address to reach `vmName` at, and the command that gets past it in that state. */
+function noAddressMessage(vmName: string, vmBuilt: boolean | undefined): string {
+  if (vmBuilt === false)
+    return `${vmName} has no known address: its .vmx is missing (it was never started, or was deleted). Run npm run deploy again: its plan finds the .vmx missing and starts ${vmName} again`;
+  return `${vmName} has no known address: it is off or has not reported one yet. Start it (npm run manager -- start-all), then run npm run deploy again`;
 }
 
 export interface ApplySummary {
@@ -135,11 +147,7 @@ function parseSummary(vmName: string, stdout: string): ApplySummary | undefined 
 
 export async function pushGuestConfig(opts: PushOptions): Promise<ApplySummary> {
   const { vmName, target } = opts;
-  if (target.host === "") {
-    throw new Error(
-      `${vmName} has no known address (it is off, deleted or was never started): start it (npm run manager -- start-all) and run cdktf deploy again`,
-    );
-  }
+  if (target.host === "") throw new Error(noAddressMessage(vmName, opts.vmBuilt));
   if (!isIPv4(target.host))
     throw new Error(`${vmName}: SSH_HOST ${JSON.stringify(target.host)} is not an IPv4 address`);
   const deadline = Date.now() + opts.waitMs;

@@ -71,7 +71,10 @@ export function hypervisorFor(
 }
 
 /** How the target names the model's VMs, without its tool: the absolute .vmx path, or the inventory path. */
-export function locatorFor(model: ClusterModel, projectRoot: string): (vm: Pick<VmSpec, "name" | "vmxPath">) => string {
+export function locatorFor(
+  model: ClusterModel,
+  projectRoot: string,
+): (vm: Pick<VmSpec, "name" | "vmxPath">) => string {
   const root = path.resolve(projectRoot);
   const site = model.vsphere;
   if (model.target === "vsphere" && site !== undefined) return (vm) => vsphereVmPath(site, vm.name);
@@ -82,7 +85,10 @@ export function locatorFor(model: ClusterModel, projectRoot: string): (vm: Pick<
  * Whether a VM exists, asked without the hypervisor's tool where the answer is on disk (Fusion: its
  * .vmx, so read-only views work without VMware), else of the hypervisor (vSphere: vCenter).
  */
-export function builtCheckFor(model: ClusterModel, hypervisor: () => Hypervisor): (locator: string) => Promise<boolean> {
+export function builtCheckFor(
+  model: ClusterModel,
+  hypervisor: () => Hypervisor,
+): (locator: string) => Promise<boolean> {
   if (model.target === "fusion") return (locator) => Promise.resolve(fs.existsSync(locator));
   return (locator) => hypervisor().isBuilt(locator);
 }

@@ -107,13 +107,13 @@ function seedFiles(sourceDir: string): string[] {
     fs.statSync(path.join(sourceDir, name), { throwIfNoEntry: false })?.isFile() === true;
   if (!fs.statSync(sourceDir, { throwIfNoEntry: false })?.isDirectory()) {
     throw new Error(
-      `seed directory ${sourceDir} does not exist: it is rendered by the cloud-init step (cdktf synth / terraform apply); run that first`,
+      `seed directory ${sourceDir} does not exist: it is rendered by the deploy (Terraform writes it before the seed is built): run npm run deploy again`,
     );
   }
   for (const name of REQUIRED_SEED_FILES) {
     if (!isFile(name)) {
       throw new Error(
-        `seed directory ${sourceDir} has no ${name} file: it is rendered by the cloud-init step; re-run it (terraform apply) rather than building the ISO by hand`,
+        `seed directory ${sourceDir} has no ${name} file: it is rendered by the deploy: run npm run deploy again (it writes the file back) rather than building the ISO by hand`,
       );
     }
   }

@@ -1,9 +1,11 @@
+import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { qemuImgInfo } from "../disk/qemu-img";
-import { writeFileAtomic } from "../fs/atomic";
+import { cleanStalePartials, writeFileAtomic } from "../fs/atomic";
 import { Hypervisor } from "../hypervisor/hypervisor";
 import { isAlreadyRunning } from "../hypervisor/errors";
+import { BootRecord, readBootRecord, writeBootRecord } from "../steps/records";
 import { GuestIpQuery, lookupGuestIp } from "./guest-ip";
 
 /** How long a guest gets to shut down cleanly before a hard stop. */
@@ -20,6 +22,13 @@ export interface StartVmOptions {
   readonly vmx: string;
   /** Absolute path of the rendered, desired .vmx (generated/<name>/<name>.vmx). */
   readonly vmxSource: string;
+  /** Absolute path of the seed ISO the VM boots from: part of what a running VM must have been started with. */
+  readonly seedIso?: string;
+  /**
+   * The VM's steps folder, where the boot record says what vm-start last powered the VM on with.
+   * @default none: a running VM counts as started with the same settings when the installed .vmx equals the rendered one
+   */
+  readonly stepDir?: string;
   /** The VM's disk and its configured size: a mismatch is reported, never acted on. */
   readonly disk?: { readonly path: string; readonly sizeGb: number };
   /** The IP wait after power-on; `vmx` is filled in. */
@@ -27,38 +36,72 @@ export interface StartVmOptions {
   readonly log: (message: string) => void;
 }
 
+const sha256 = (data: string | Buffer) => createHash("sha256").update(data).digest("hex");
+
+/** What the VM must be started with now: the rendered .vmx and the seed ISO as they are. */
+function desiredBoot(opts: StartVmOptions, desiredVmx: string): BootRecord {
+  const seed =
+    opts.seedIso !== undefined && fs.existsSync(opts.seedIso) ? fs.readFileSync(opts.seedIso) : undefined;
+  return { vmxSha256: sha256(desiredVmx), seedSha256: seed ? sha256(seed) : "" };
+}
+
 /**
- * Installs the desired .vmx and starts the VM headless, then waits for its IP. A VM that already
- * runs with the same .vmx is left alone; one that runs with an older .vmx is stopped first (soft,
- * then hard), because Fusion reads the .vmx only at power-on.
+ * Whether a running VM was powered on with `boot`: by its boot record (Fusion rewrites the installed .vmx
+ * while the VM runs, so its content cannot tell), or without a steps folder by the installed .vmx.
  */
-export async function startVm(driver: Hypervisor, opts: StartVmOptions): Promise<string> {
+function runsWith(opts: StartVmOptions, boot: BootRecord, desiredVmx: string): boolean {
+  if (opts.stepDir === undefined)
+    return fs.existsSync(opts.vmx) && fs.readFileSync(opts.vmx, "utf8") === desiredVmx;
+  const last = readBootRecord(opts.stepDir);
+  return last !== undefined && last.vmxSha256 === boot.vmxSha256 && last.seedSha256 === boot.seedSha256;
+}
+
+/**
+ * Installs the desired .vmx and starts the VM headless, then waits for its IP. A VM that already runs
+ * with these settings (the same .vmx and seed) is left running: after an interrupted deploy its first
+ * boot goes on and only the IP wait is resumed. One that runs with other settings is stopped first
+ * (soft, then hard), because Fusion reads the .vmx and the seed only at power-on. Returns the IP and
+ * what the VM runs with.
+ */
+export async function startVm(
+  driver: Hypervisor,
+  opts: StartVmOptions,
+): Promise<{ readonly ip: string; readonly boot: BootRecord }> {
   if (!fs.existsSync(opts.vmxSource)) {
     throw new Error(
-      `the rendered VMX ${opts.vmxSource} is missing; run the deploy again (Terraform writes it before starting ${opts.name})`,
+      `the rendered VMX ${opts.vmxSource} is missing: run npm run deploy again (Terraform writes it again before it starts ${opts.name})`,
     );
   }
   const vmDir = path.dirname(opts.vmx);
   if (!fs.existsSync(vmDir)) {
     throw new Error(
-      `the VM folder ${vmDir} of ${opts.name} is missing (removed by hand?); Terraform still records its disk, so run the destroy for this stack and deploy again`,
+      `the VM folder ${vmDir} of ${opts.name} is missing (removed by hand?): run npm run deploy again; its plan finds the disk missing and builds ${opts.name} again (its data is gone)`,
     );
   }
+  // A .vmx write a killed run left half done: never taken for the .vmx, removed before this one is written.
+  for (const leftover of await cleanStalePartials(vmDir, path.basename(opts.vmx)))
+    opts.log(`removed ${path.basename(leftover)}, left by an interrupted run`);
   const desired = fs.readFileSync(opts.vmxSource, "utf8");
-  const installed = fs.existsSync(opts.vmx) ? fs.readFileSync(opts.vmx, "utf8") : undefined;
+  const boot = desiredBoot(opts, desired);
   let running = await driver.isRunning(opts.vmx);
   const wasRunning = running;
-  if (installed !== desired) {
-    if (running) {
-      opts.log(`settings changed: stopping ${opts.name} to apply them`);
-      await driver.stopIfRunning(opts.vmx, { softTimeoutMs: softStopMs(driver) });
-      running = false;
+  if (running && runsWith(opts, boot, desired)) {
+    opts.log("already running with these settings");
+  } else if (running) {
+    opts.log(`settings changed: stopping ${opts.name} to apply them`);
+    await driver.stopIfRunning(opts.vmx, { softTimeoutMs: softStopMs(driver) });
+    running = false;
+  }
+  if (!running) {
+    const installed = fs.existsSync(opts.vmx) ? fs.readFileSync(opts.vmx, "utf8") : undefined;
+    if (installed !== desired) {
+      await writeFileAtomic(opts.vmx, desired, { mode: 0o644 });
+      opts.log(`installed ${path.basename(opts.vmx)}`);
     }
-    await writeFileAtomic(opts.vmx, desired, { mode: 0o644 });
-    opts.log(`installed ${path.basename(opts.vmx)}`);
   }
   if (opts.disk) await warnOnDiskSize(opts.disk, opts.log);
   if (!running) {
+    if (opts.stepDir !== undefined) await writeBootRecord(opts.stepDir, boot);
     opts.log("starting (nogui)");
     try {
       await driver.start(opts.vmx);
@@ -73,11 +116,11 @@ export async function startVm(driver: Hypervisor, opts: StartVmOptions): Promise
     throw new Error(
       `${opts.name} ${running === wasRunning && wasRunning ? "is running" : "was started"} but reported no usable IP within ${Math.round(opts.ip.budgetMs / 1000)} s (${answer.detail}). ` +
         `First boot installs open-vm-tools through apt, so the guest needs the network (and the APT cache, if set): ` +
-        `read the guest's console in ${consoleLog}, or open the VM in Fusion; then run the deploy again (it resumes where it stopped)`,
+        `read the guest's console in ${consoleLog}, or open the VM in Fusion; then run npm run deploy again (it resumes the wait without restarting ${opts.name})`,
     );
   }
   opts.log(`IP ${answer.ip}`);
-  return answer.ip;
+  return { ip: answer.ip, boot };
 }
 
 /** An existing disk is never resized or re-cloned (that would lose its data); say so when the config differs. */

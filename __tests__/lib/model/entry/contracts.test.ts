@@ -110,7 +110,10 @@ describe("entry-point contracts: the script side", () => {
       IP_EXCLUDE: undefined,
       IP_WAIT_SECONDS: 900,
       LAST_IP_FILE: undefined,
+      SEED_ISO_PATH: undefined,
       VMRUN_TIMEOUT_SECONDS: 120,
+      STEP_DIR: undefined,
+      STEP_TOKEN: undefined,
     });
   });
 

@@ -18,7 +18,8 @@ import { loadSeedTemplates } from "../../../../lib/runtime/load/seed-templates";
 import { runWithDeadline } from "../../../../lib/runtime/process/run-with-deadline";
 import { modelFixture, vmByName } from "../../../../test-support/model-fixture";
 import { requireTools } from "../../../../test-support/required-tools";
-import { resolveTerraformText, SEED_VARIABLE_EXPRESSIONS } from "../../../../test-support/terraform-template";
+import { SEED_VARIABLE_EXPRESSIONS } from "../../../../test-support/variable-fixtures";
+import { renderTemplate } from "../../../../test-support/terraform-apply/template";
 
 const itApt = requireTools("apt-get").it;
 const itShellcheck = requireTools("shellcheck").it;
@@ -57,7 +58,7 @@ function proxyFiles(proxyUrl: string): { conf: string; detector: string } {
     loadSeedTemplates(path.join(__dirname, "../../../../templates")),
     SEED_VARIABLE_EXPRESSIONS,
   );
-  const userData = YAML.parse(resolveTerraformText(text, { apt_proxy_url: proxyUrl }));
+  const userData = YAML.parse(renderTemplate(text, { var: { apt_proxy_url: proxyUrl } }));
   const content = (p: string): string =>
     userData.write_files.find((f: { path: string }) => f.path === p).content;
   return { conf: content(APT_PROXY_CONF_PATH), detector: content(APT_PROXY_DETECT_PATH) };

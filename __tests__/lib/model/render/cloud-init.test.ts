@@ -26,9 +26,9 @@ import {
 import {
   defaultVariableValues,
   literalSeedVariables,
-  resolveTerraformText,
   SEED_VARIABLE_EXPRESSIONS,
-} from "../../../../test-support/terraform-template";
+} from "../../../../test-support/variable-fixtures";
+import { renderTemplate } from "../../../../test-support/terraform-apply/template";
 
 const templates: SeedTemplates = loadSeedTemplates(path.join(__dirname, "../../../../templates"));
 const EXCLUDED_NICS = ["docker*", "veth*", "cni*", "flannel*", "cali*", "cilium*", "vxlan*", "kube-ipvs*"];
@@ -40,14 +40,16 @@ interface WriteFile {
 }
 
 function parseUserData(vm: VmSpec, model: ClusterModel, vars: SeedVariables = SEED_VARIABLE_EXPRESSIONS) {
-  const text = resolveTerraformText(renderUserData(vm, model, templates, vars), defaultVariableValues(model));
+  const text = renderTemplate(renderUserData(vm, model, templates, vars), {
+    var: defaultVariableValues(model),
+  });
   expect(text.startsWith("#cloud-config\n")).toBe(true);
   return YAML.parse(text, { version: "1.1" });
 }
 
 function parseNetworkConfig(vm: VmSpec, model: ClusterModel, values = defaultVariableValues(model)) {
   return YAML.parse(
-    resolveTerraformText(renderNetworkConfig(vm, model, templates, SEED_VARIABLE_EXPRESSIONS), values),
+    renderTemplate(renderNetworkConfig(vm, model, templates, SEED_VARIABLE_EXPRESSIONS), { var: values }),
     {
       version: "1.1",
     },
@@ -211,7 +213,7 @@ describe("Terraform expressions and escaping", () => {
     };
     const text = renderUserData(master, model, custom, SEED_VARIABLE_EXPRESSIONS);
     expect(text).toContain("- echo $${HOME} %%{ if x }");
-    const resolved = YAML.parse(resolveTerraformText(text, defaultVariableValues(model)));
+    const resolved = YAML.parse(renderTemplate(text, { var: defaultVariableValues(model) }));
     expect(resolved.bootcmd).toEqual(["echo ${HOME} %{ if x }"]);
   });
 
@@ -222,7 +224,7 @@ describe("Terraform expressions and escaping", () => {
       dns_search_domains: ["lab.local"],
     };
     const userData = YAML.parse(
-      resolveTerraformText(renderUserData(master, model, templates, SEED_VARIABLE_EXPRESSIONS), values),
+      renderTemplate(renderUserData(master, model, templates, SEED_VARIABLE_EXPRESSIONS), { var: values }),
     );
     expect(file(userData, APT_PROXY_CONF_PATH)?.content).toContain(
       'Acquire::http::Proxy "http://cache.lan:8000";',
@@ -243,12 +245,12 @@ describe("Terraform expressions and escaping", () => {
     const files = renderSeedFiles(master, model, templates, vars, "iid-1");
     const all = files.userData + files.metaData + files.networkConfig;
     expect(all).not.toMatch(/(^|[^$])\$\{/);
-    const network = YAML.parse(resolveTerraformText(files.networkConfig, {}));
+    const network = YAML.parse(renderTemplate(files.networkConfig, { var: {} }));
     expect(network.ethernets.ens160.nameservers).toEqual({
       addresses: ["10.10.0.2", "1.1.1.1"],
       search: ["lab.local"],
     });
-    const userData = YAML.parse(resolveTerraformText(files.userData, {}));
+    const userData = YAML.parse(renderTemplate(files.userData, { var: {} }));
     expect(file(userData, APT_PROXY_CONF_PATH)?.content).toContain(
       'Acquire::http::Proxy "http://10.10.0.148:3142";',
     );
@@ -257,7 +259,7 @@ describe("Terraform expressions and escaping", () => {
   it("quotes a whole-value string expression so that a numeric result stays a string", () => {
     const metaData = renderMetaData(master, "${random_id.seed.dec}", templates);
     expect(metaData).toContain('instance-id: "${random_id.seed.dec}"');
-    const parsed = YAML.parse(resolveTerraformText(metaData, { "random_id.seed.dec": "0123" }), {
+    const parsed = YAML.parse(renderTemplate(metaData, { random_id: { seed: { dec: "0123" } } }), {
       version: "1.1",
     });
     expect(parsed).toEqual({ "instance-id": "0123", "local-hostname": "k8s-master1" });

@@ -11,8 +11,8 @@ import { modelFixture, vmByName } from "../../../../test-support/model-fixture";
 import {
   GATEWAY_VARIABLE_EXPRESSIONS,
   gatewayVariableValues,
-  resolveTerraformText,
-} from "../../../../test-support/terraform-template";
+} from "../../../../test-support/variable-fixtures";
+import { renderTemplate } from "../../../../test-support/terraform-apply/template";
 import { requireTools } from "../../../../test-support/required-tools";
 import { Validators } from "../../../../test-support/validators";
 
@@ -39,10 +39,15 @@ const literalAddress: AddressOf = (vm: VmSpec) => ({ literal: STATIC[vm.name] })
 const discoveredAddress: AddressOf = (vm: VmSpec) => ({
   expression: `data.external.${vm.name}_ip.result.ip`,
 });
-const discoveredValues = Object.fromEntries(
-  Object.entries(STATIC).map(([name, ip]) => [`data.external.${name}_ip.result.ip`, ip]),
-);
-const values = { ...gatewayVariableValues(model), ...discoveredValues };
+/** What Terraform evaluates the rendered text against: the variables, and each VM's data source result. */
+const values = {
+  var: gatewayVariableValues(model),
+  data: {
+    external: Object.fromEntries(
+      Object.entries(STATIC).map(([name, ip]) => [`${name}_ip`, { result: { ip } }]),
+    ),
+  },
+};
 
 const MODES: [string, AddressOf][] = [
   ["static", literalAddress],
@@ -50,11 +55,11 @@ const MODES: [string, AddressOf][] = [
 ];
 
 describe.each(MODES)("keepalived.conf (%s addressing)", (_mode, addressOf) => {
-  const conf1 = resolveTerraformText(
+  const conf1 = renderTemplate(
     renderKeepalivedConf(gateway1, model, addressOf, GATEWAY_VARIABLE_EXPRESSIONS, realTemplates()),
     values,
   );
-  const conf2 = resolveTerraformText(
+  const conf2 = renderTemplate(
     renderKeepalivedConf(gateway2, model, addressOf, GATEWAY_VARIABLE_EXPRESSIONS, realTemplates()),
     values,
   );
@@ -120,12 +125,12 @@ keepalivedTools.describe("keepalived -t catches a broken config", () => {
   it("fails for an out-of-range router id, and when the vmnet NIC is missing", async () => {
     const v = new Validators();
     try {
-      const bad = resolveTerraformText(
+      const bad = renderTemplate(
         renderKeepalivedConf(gateway1, model, literalAddress, GATEWAY_VARIABLE_EXPRESSIONS, realTemplates()),
-        { ...values, vrrp_router_id_external: "300" },
+        { ...values, var: { ...values.var, vrrp_router_id_external: "300" } },
       );
       expect((await v.keepalivedCheck(bad, ["ens160", "ens192"])).code).not.toBe(0);
-      const good = resolveTerraformText(
+      const good = renderTemplate(
         renderKeepalivedConf(gateway1, model, literalAddress, GATEWAY_VARIABLE_EXPRESSIONS, realTemplates()),
         values,
       );
@@ -137,7 +142,7 @@ keepalivedTools.describe("keepalived -t catches a broken config", () => {
 });
 
 describe.each(MODES)("nginx.conf (%s addressing)", (_mode, addressOf) => {
-  const conf = resolveTerraformText(
+  const conf = renderTemplate(
     renderNginxConf(model, addressOf, GATEWAY_VARIABLE_EXPRESSIONS, realTemplates()),
     values,
   );
@@ -170,7 +175,7 @@ nginxTools.describe("nginx -t catches a broken config", () => {
   it("fails for a malformed upstream address", async () => {
     const v = new Validators();
     try {
-      const broken = resolveTerraformText(
+      const broken = renderTemplate(
         renderNginxConf(model, literalAddress, GATEWAY_VARIABLE_EXPRESSIONS, realTemplates()),
         values,
       ).replace("10.10.0.21:6443", "10.10.0.21:99999");
@@ -206,7 +211,7 @@ describe("renderers refuse a cluster they cannot serve", () => {
 
 describe("a lone gateway", () => {
   const lone = { ...model, vms: model.vms.filter((vm) => vm.name !== "gateway2") };
-  const conf = resolveTerraformText(
+  const conf = renderTemplate(
     renderKeepalivedConf(gateway1, lone, literalAddress, GATEWAY_VARIABLE_EXPRESSIONS, realTemplates()),
     values,
   );

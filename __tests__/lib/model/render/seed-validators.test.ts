@@ -13,11 +13,8 @@ import { loadSeedTemplates } from "../../../../lib/runtime/load/seed-templates";
 import { requireTools } from "../../../../test-support/required-tools";
 import { Validators } from "../../../../test-support/validators";
 import { allVms, modelFixture, vmByName, withArch } from "../../../../test-support/model-fixture";
-import {
-  defaultVariableValues,
-  resolveTerraformText,
-  SEED_VARIABLE_EXPRESSIONS,
-} from "../../../../test-support/terraform-template";
+import { defaultVariableValues, SEED_VARIABLE_EXPRESSIONS } from "../../../../test-support/variable-fixtures";
+import { renderTemplate } from "../../../../test-support/terraform-apply/template";
 
 const TEMPLATES_DIR = path.join(__dirname, "../../../../templates");
 
@@ -34,7 +31,7 @@ const netplanGenerate = (text: string) => validators.netplanGenerate(text);
 const netConvert = (text: string) => validators.netConvert(text);
 
 function resolved(text: string, model: ClusterModel): string {
-  return resolveTerraformText(text, defaultVariableValues(model));
+  return renderTemplate(text, { var: defaultVariableValues(model) });
 }
 
 const ARCHES = ["amd64", "arm64"] as const;

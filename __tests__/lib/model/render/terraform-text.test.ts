@@ -3,7 +3,7 @@ import {
   escapeTerraformText,
   ExpressionSlots,
 } from "../../../../lib/model/render/terraform-text";
-import { resolveTerraformText } from "../../../../test-support/terraform-template";
+import { renderTemplate } from "../../../../test-support/terraform-apply/template";
 
 describe("escapeTerraformText", () => {
   it("escapes interpolation and directive openers, and nothing else", () => {
@@ -15,12 +15,12 @@ describe("escapeTerraformText", () => {
   it("keeps an already escaped-looking literal literal", () => {
     // Literal "$${X}" must come out of Terraform as "$${X}" again.
     expect(escapeTerraformText("$${X} %%{Y}")).toBe("$$${X} %%%{Y}");
-    expect(resolveTerraformText(escapeTerraformText("$${X} %%{Y}"), {})).toBe("$${X} %%{Y}");
+    expect(renderTemplate(escapeTerraformText("$${X} %%{Y}"), { var: {} })).toBe("$${X} %%{Y}");
   });
 
-  it("round-trips arbitrary text through resolveTerraformText", () => {
+  it("round-trips arbitrary text through Terraform's template evaluation", () => {
     const text = "#!/bin/bash\necho ${a:-b} ${#x} %{y} $${z} $ { %\n";
-    expect(resolveTerraformText(escapeTerraformText(text), {})).toBe(text);
+    expect(renderTemplate(escapeTerraformText(text), { var: {} })).toBe(text);
   });
 });
 
@@ -35,10 +35,9 @@ describe("ExpressionSlots", () => {
       'proxy "${var.apt_proxy_url}" $${HOME}\ndns: ${jsonencode(var.dns_servers)}\nid: "iid-${random_id.x.hex}"\n',
     );
     expect(
-      resolveTerraformText(out, {
-        apt_proxy_url: "http://c:3142",
-        dns_servers: ["1.1.1.1"],
-        "random_id.x.hex": "ab",
+      renderTemplate(out, {
+        var: { apt_proxy_url: "http://c:3142", dns_servers: ["1.1.1.1"] },
+        random_id: { x: { hex: "ab" } },
       }),
     ).toBe('proxy "http://c:3142" ${HOME}\ndns: ["1.1.1.1"]\nid: "iid-ab"\n');
   });
@@ -58,17 +57,5 @@ describe("ExpressionSlots", () => {
     expect(() => checkExpression("${var.a}")).toThrow(/without \$\{\}/);
     expect(() => checkExpression("var.a\nvar.b")).toThrow(/one-line/);
     expect(() => checkExpression(" ")).toThrow(/invalid Terraform expression/);
-  });
-});
-
-describe("resolveTerraformText", () => {
-  it("substitutes variables and jsonencode, and refuses what it cannot evaluate", () => {
-    expect(resolveTerraformText("${var.a} ${jsonencode(var.l)}", { a: "x", l: ["p", "q"] })).toBe(
-      'x ["p","q"]',
-    );
-    expect(() => resolveTerraformText("${var.missing}", {})).toThrow(/no value/);
-    expect(() => resolveTerraformText("${var.l}", { l: ["p"] })).toThrow(/is a list/);
-    expect(() => resolveTerraformText("%{ if x }", {})).toThrow(/directive/);
-    expect(() => resolveTerraformText("${var.a", { a: "x" })).toThrow(/unterminated/);
   });
 });

@@ -1,7 +1,9 @@
+import * as crypto from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { parseCidr } from "../../../../lib/model/net/ipv4";
 import { runWithDeadline } from "../../../../lib/runtime/process/run-with-deadline";
+import { readBootRecord } from "../../../../lib/runtime/steps/records";
 import { startVm, stopVm } from "../../../../lib/runtime/vm/power";
 import { createVmProject, VmProject } from "../../../../test-support/vm-project";
 import { FakeHypervisor, FakeVm } from "../../../../test-support/fake-hypervisor";
@@ -41,11 +43,12 @@ const options = (budgetMs = 10_000) => ({
 
 describe("startVm", () => {
   it("installs the rendered .vmx, starts nogui and returns the IP", async () => {
-    expect(await startVm(hv, options())).toBe("10.10.0.60");
+    expect((await startVm(hv, options())).ip).toBe("10.10.0.60");
     expect(fs.readFileSync(vmx, "utf8")).toBe(fs.readFileSync(source, "utf8"));
     expect(callsSince()).toEqual([
       "listRunning",
       `start ${NAME}`,
+      `isBuilt ${NAME}`,
       "listRunning",
       `getGuestIPAddress ${NAME} -wait`,
     ]);
@@ -67,7 +70,7 @@ describe("startVm", () => {
           .code,
       ).toBe(0);
       const before = fs.statSync(disk);
-      expect(await startVm(hv, { ...options(), disk: { path: disk, sizeGb: 3 } })).toBe("10.10.0.60");
+      expect((await startVm(hv, { ...options(), disk: { path: disk, sizeGb: 3 } })).ip).toBe("10.10.0.60");
       expect(messages).toContain(
         "warning: the disk is 2 GiB but diskGb is 3; existing disks are never resized or re-cloned (that would lose their data). To apply it, destroy and deploy this VM again",
       );
@@ -82,8 +85,13 @@ describe("startVm", () => {
   it("leaves a VM alone that already runs with the same .vmx", async () => {
     fs.copyFileSync(source, vmx);
     guest.running = true;
-    expect(await startVm(hv, options())).toBe("10.10.0.60");
-    expect(callsSince()).toEqual(["listRunning", "listRunning", `getGuestIPAddress ${NAME} -wait`]);
+    expect((await startVm(hv, options())).ip).toBe("10.10.0.60");
+    expect(callsSince()).toEqual([
+      "listRunning",
+      `isBuilt ${NAME}`,
+      "listRunning",
+      `getGuestIPAddress ${NAME} -wait`,
+    ]);
   });
 
   it("stops a VM running with an older .vmx (soft), installs the new one and starts it", async () => {
@@ -96,6 +104,7 @@ describe("startVm", () => {
       "listRunning",
       `stopIfRunning ${NAME}`,
       `start ${NAME}`,
+      `isBuilt ${NAME}`,
       "listRunning",
       `getGuestIPAddress ${NAME} -wait`,
     ]);
@@ -112,6 +121,49 @@ describe("startVm", () => {
     short.stopIfRunning = (v, o = {}) => ((soft = o.softTimeoutMs), stop(v, o));
     await startVm(short, options());
     expect(soft).toBe(5_000);
+  });
+
+  describe("with a steps folder (as the deploy runs it)", () => {
+    const stepDir = () => path.join(path.dirname(vmx), ".lab-steps");
+    const seedIso = () => path.join(path.dirname(vmx), `${NAME}-seed.iso`);
+    const withSteps = () => ({ ...options(), stepDir: stepDir(), seedIso: seedIso() });
+    const ops = (from: number) => hv.calls.slice(from).map((c) => c.op);
+
+    it("records what it powers the VM on with, and resumes only the IP wait when it finds it running so (an interrupted deploy)", async () => {
+      await startVm(hv, withSteps());
+      const boot = readBootRecord(stepDir());
+      expect(boot).toEqual({
+        vmxSha256: crypto.createHash("sha256").update(fs.readFileSync(source)).digest("hex"),
+        seedSha256: crypto.createHash("sha256").update(fs.readFileSync(seedIso())).digest("hex"),
+      });
+      // Fusion rewrites the installed .vmx while the VM runs: its content no longer tells.
+      fs.appendFileSync(vmx, 'uuid.bios = "56 4d"\n');
+      const before = hv.calls.length;
+      messages = [];
+      expect((await startVm(hv, withSteps())).boot).toEqual(boot);
+      expect(ops(before)).toEqual(["listRunning", "isBuilt", "listRunning", "getGuestIPAddress"]);
+      expect(messages[0]).toBe("already running with these settings");
+    });
+
+    it("restarts a running VM whose seed changed, or that it did not start itself", async () => {
+      await startVm(hv, withSteps());
+      fs.writeFileSync(seedIso(), "a new seed");
+      let before = hv.calls.length;
+      await startVm(hv, withSteps());
+      const restart = [
+        "listRunning",
+        "stopIfRunning",
+        "start",
+        "isBuilt",
+        "listRunning",
+        "getGuestIPAddress",
+      ];
+      expect(ops(before)).toEqual(restart);
+      fs.rmSync(path.join(stepDir(), "boot.json"));
+      before = hv.calls.length;
+      await startVm(hv, withSteps());
+      expect(ops(before)).toEqual(restart);
+    });
   });
 
   it("a missing rendered .vmx fails before any vmrun call and leaves the installed one alone", async () => {
@@ -148,7 +200,7 @@ describe("startVm", () => {
   it("fails clearly when the VM folder is missing, before any vmrun call", async () => {
     fs.rmSync(path.dirname(vmx), { recursive: true });
     await expect(startVm(hv, options())).rejects.toThrow(
-      /the VM folder .* of k8s-m1 is missing \(removed by hand\?\); .*run the destroy for this stack and deploy again/,
+      /the VM folder .* of k8s-m1 is missing \(removed by hand\?\): run npm run deploy again; its plan finds the disk missing and builds k8s-m1 again/,
     );
     expect(hv.calls).toEqual([]);
   });
@@ -157,10 +209,11 @@ describe("startVm", () => {
     fs.copyFileSync(source, vmx);
     // Someone else starts the VM between the list and the start.
     hv.beforeNext("start", () => (guest.running = true));
-    expect(await startVm(hv, options())).toBe("10.10.0.60");
+    expect((await startVm(hv, options())).ip).toBe("10.10.0.60");
     expect(callsSince()).toEqual([
       "listRunning",
       `start ${NAME}`,
+      `isBuilt ${NAME}`,
       "listRunning",
       `getGuestIPAddress ${NAME} -wait`,
     ]);
