@@ -6,7 +6,6 @@ import { ProjectLayout, selfTrigger } from "./project-layout";
 
 export interface BaseImageProps {
   readonly image: BaseImageSpec;
-  readonly layout: ProjectLayout;
   /** Deadline for the download, in seconds. @default BASE_IMAGE's DOWNLOAD_TIMEOUT_SECONDS (1800) */
   readonly downloadTimeoutSeconds?: number;
 }
@@ -39,7 +38,7 @@ export class BaseImage extends Construct {
         checksums_url: props.image.checksumsUrl ?? "",
       },
       provisioners: [
-        props.layout.localExec(BASE_IMAGE, {
+        ProjectLayout.of(this).localExec(BASE_IMAGE, {
           IMAGE_SOURCE: selfTrigger("source"),
           IMAGE_PATH: selfTrigger("path"),
           IMAGE_SHA256: selfTrigger("sha256"),

@@ -5,7 +5,6 @@ import type { SeedTemplates } from "../lib/model/render/templates";
 import { BaseImage } from "./base-image";
 import { GuestIpLookup } from "./guest-ip-lookup";
 import type { MachineSet } from "./machine-set";
-import { ProjectLayout } from "./project-layout";
 import { StepCheck } from "./step-check";
 import { VirtualMachine } from "./virtual-machine";
 import type { StepName } from "../lib/model/entry/contracts";
@@ -28,17 +27,14 @@ export interface FusionMachinesProps {
  */
 export function fusionMachines(stack: Construct, props: FusionMachinesProps): MachineSet {
   const { model } = props;
-  const layout = ProjectLayout.of(stack);
   const baseImage = new BaseImage(stack, "base-image", {
     image: model.baseImage,
-    layout,
     downloadTimeoutSeconds: model.timeouts.downloadSeconds,
   });
   const stepCheck = new StepCheck(stack, "steps", {
     vms: props.vms,
     steps: props.steps,
     vmsDir: model.paths.vmsDir,
-    layout,
   });
   const exclude = props.ipExclude ?? [];
   const machines = props.vms.map(
@@ -50,13 +46,11 @@ export function fusionMachines(stack: Construct, props: FusionMachinesProps): Ma
         templates: props.templates,
         variables: props.variables,
         ...(props.ipExclude !== undefined ? { ipExclude: exclude } : {}),
-        layout,
         stepCheck,
       }),
   );
   const lookup = new GuestIpLookup(stack, "ips", {
     machines,
-    layout,
     vmsDir: model.paths.vmsDir,
     ...(props.ipExclude !== undefined ? { exclude } : {}),
     timeoutSeconds: model.timeouts.ipLookupSeconds,

@@ -19,7 +19,6 @@ export interface GuestConfigProps {
   readonly sshUser: string;
   /** Private key guest-config uses (`~/` allowed). @default ssh's own choice (agent, ~/.ssh/id_ed25519) */
   readonly identityFile?: string;
-  readonly layout: ProjectLayout;
   /** How long guest-config waits for SSH and for cloud-init to finish, in seconds. @default GUEST_CONFIG's GUEST_WAIT_SECONDS (900) */
   readonly waitSeconds?: number;
   /** This step's hook in the stack's StepCheck: its result is checked at every plan, and made again when missing. @default not checked */
@@ -64,7 +63,7 @@ export class GuestConfig extends Construct {
     }
     const file = (fileId: string, name: string, content: string) =>
       new File(this, fileId, {
-        filename: props.layout.fromStackDir(`${this.dir}/${name}`),
+        filename: ProjectLayout.of(this).fromStackDir(`${this.dir}/${name}`),
         content,
         filePermission: "0644",
         directoryPermission: "0755",
@@ -102,7 +101,7 @@ export class GuestConfig extends Construct {
       },
       lifecycle: stepLifecycle(props.step),
       provisioners: [
-        props.layout.localExec(GUEST_CONFIG, {
+        ProjectLayout.of(this).localExec(GUEST_CONFIG, {
           VM_NAME: selfTrigger("vm_name"),
           SSH_HOST: selfTrigger("host"),
           SSH_USER: props.sshUser,

@@ -9,7 +9,6 @@ import { VirtualMachine } from "./virtual-machine";
 export interface GuestIpLookupProps {
   /** The stack's VMs; each answers for itself under `<vm>_ip`. */
   readonly machines: readonly VirtualMachine[];
-  readonly layout: ProjectLayout;
   /** Project-relative folder of all VM folders; the lookup refuses a .vmx outside it. */
   readonly vmsDir: string;
   /** Addresses never taken as a guest's own (the VIPs); may be Terraform expressions. @default [] */
@@ -43,7 +42,7 @@ export class GuestIpLookup extends Construct {
     if (this.names.size !== props.machines.length)
       throw new Error("a VM is listed twice in the IP lookup; give each VM once");
     this.data = new DataExternal(this, "lookup", {
-      program: props.layout.externalProgram(GUEST_IP.entry),
+      program: ProjectLayout.of(this).externalProgram(GUEST_IP.entry),
       query: GUEST_IP.environment({
         vms_dir: props.vmsDir,
         vms: encodeLookupVms(

@@ -12,7 +12,6 @@ export interface InventoryProps {
   readonly path?: string;
   /** Extra fixed entries, e.g. the APT cache's configured address. @default {} */
   readonly fixed?: Readonly<Record<string, string>>;
-  readonly layout: ProjectLayout;
 }
 
 /** `vm-ips.env`: one `NAME_IP=<address>` line per VM (`K8S_MASTER1_IP=10.10.0.131`), for scripts and people. */
@@ -31,7 +30,7 @@ export class Inventory extends Construct {
       ...set.machines.map((m) => [inventoryVariable(m.spec), set.ipOf(m.spec.name)] as const),
     ]);
     this.file = new File(this, "file", {
-      filename: props.layout.fromStackDir(this.path),
+      filename: ProjectLayout.of(this).fromStackDir(this.path),
       content,
       filePermission: "0644",
       ...(set.addressSource !== undefined ? { dependsOn: [set.addressSource] } : {}),

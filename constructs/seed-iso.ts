@@ -21,7 +21,6 @@ export interface SeedIsoProps {
   readonly templates: SeedTemplates;
   /** Terraform expressions (or literals) for the values that are variables. */
   readonly variables: SeedVariables;
-  readonly layout: ProjectLayout;
   /** Deadline for building the ISO, in seconds. @default SEED_ISO's ISO_TIMEOUT_SECONDS (120) */
   readonly timeoutSeconds?: number;
   /** This step's hook in the stack's StepCheck: its result is checked at every plan, and made again when missing. @default not checked */
@@ -48,7 +47,7 @@ export class SeedIso extends Construct {
     this.sourceDir = `${vm.generatedDir}/seed`;
     const file = (fileId: string, name: string, content: string) =>
       new File(this, fileId, {
-        filename: props.layout.fromStackDir(`${this.sourceDir}/${name}`),
+        filename: ProjectLayout.of(this).fromStackDir(`${this.sourceDir}/${name}`),
         content,
         filePermission: "0644",
         directoryPermission: "0755",
@@ -88,7 +87,7 @@ export class SeedIso extends Construct {
       },
       lifecycle: stepLifecycle(props.step),
       provisioners: [
-        props.layout.localExec(SEED_ISO, {
+        ProjectLayout.of(this).localExec(SEED_ISO, {
           VM_NAME: selfTrigger("vm_name"),
           VMS_DIR: selfTrigger("vms_dir"),
           SEED_DIR: selfTrigger("seed_dir"),

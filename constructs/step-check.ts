@@ -13,7 +13,6 @@ export interface StepCheckProps {
   readonly steps: readonly StepName[];
   /** Project-relative folder of all VM folders; the check refuses a path outside it. */
   readonly vmsDir: string;
-  readonly layout: ProjectLayout;
 }
 
 /** What one step's resource takes from the check. */
@@ -59,7 +58,7 @@ export class StepCheck extends Construct {
     this.names = new Set(props.vms.map((vm) => vm.name));
     this.steps = new Set(props.steps);
     this.data = new DataExternal(this, "check", {
-      program: props.layout.externalProgram(STEP_CHECK.entry),
+      program: ProjectLayout.of(this).externalProgram(STEP_CHECK.entry),
       query: STEP_CHECK.environment({
         vms_dir: props.vmsDir,
         vms: encodeStepCheckVms(

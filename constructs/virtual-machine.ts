@@ -4,7 +4,6 @@ import { SeedVariables } from "../lib/model/render/cloud-init";
 import { SeedTemplates } from "../lib/model/render/templates";
 import { vmxOptionsFor } from "../lib/model/render/vmx";
 import { BaseImage } from "./base-image";
-import { ProjectLayout } from "./project-layout";
 import { SeedIso } from "./seed-iso";
 import { VmDisk } from "./vm-disk";
 import type { LabMachine, MachineHostKeys } from "./machine-set";
@@ -21,7 +20,6 @@ export interface VirtualMachineProps {
   readonly variables: SeedVariables;
   /** Addresses never taken as the guest's IP (the VIPs); may be Terraform expressions. @default [] */
   readonly ipExclude?: readonly string[];
-  readonly layout: ProjectLayout;
   /** The stack's step check, which has this VM's disk, seed and power steps. @default the steps are not checked */
   readonly stepCheck?: StepCheck;
 }
@@ -58,7 +56,7 @@ export class VirtualMachine extends Construct implements LabMachine {
 
   constructor(scope: Construct, id: string, props: VirtualMachineProps) {
     super(scope, id);
-    const { vm, model, layout } = props;
+    const { vm, model } = props;
     const timeouts = model.timeouts;
     this.spec = vm;
     const step = (name: "disk" | "seed" | "power") =>
@@ -67,7 +65,6 @@ export class VirtualMachine extends Construct implements LabMachine {
       vm,
       baseImage: props.baseImage,
       vmsDir: model.paths.vmsDir,
-      layout,
       timeoutSeconds: timeouts.diskSeconds,
       vmrunTimeoutSeconds: timeouts.vmrunSeconds,
       ...step("disk"),
@@ -77,10 +74,9 @@ export class VirtualMachine extends Construct implements LabMachine {
       disk: this.disk,
       templates: props.templates,
       variables: props.variables,
-      layout,
       ...step("seed"),
     });
-    this.vmx = new VmxFile(this, "vmx", { vm, ...vmxOptionsFor(model), layout });
+    this.vmx = new VmxFile(this, "vmx", { vm, ...vmxOptionsFor(model) });
     // The inventory records the vmnet address; a gateway's LAN address is accepted only as a fallback.
     const networks = [
       model.network.nat.subnet,
@@ -93,7 +89,6 @@ export class VirtualMachine extends Construct implements LabMachine {
       seed: this.seed,
       vmx: this.vmx,
       vmsDir: model.paths.vmsDir,
-      layout,
       ipNetworks: networks,
       ipExclude: exclude,
       ipWaitSeconds: timeouts.ipWaitSeconds,

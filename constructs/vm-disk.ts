@@ -11,7 +11,6 @@ export interface VmDiskProps {
   readonly baseImage: BaseImage;
   /** Project-relative folder that holds every VM folder; nothing outside it is ever removed. */
   readonly vmsDir: string;
-  readonly layout: ProjectLayout;
   /** Deadline for the clone, in seconds. @default DISK_CLONE's DISK_TIMEOUT_SECONDS (900) */
   readonly timeoutSeconds?: number;
   /** Deadline for each vmrun call when the VM is destroyed. @default DEFAULT_VMRUN_TIMEOUT_SECONDS (120) */
@@ -54,7 +53,7 @@ export class VmDisk extends Construct {
       // A missing disk (an interrupted clone) is cloned again; a disk that is there is never re-made.
       lifecycle: stepLifecycle(props.step),
       provisioners: [
-        props.layout.localExec(DISK_CLONE, {
+        ProjectLayout.of(this).localExec(DISK_CLONE, {
           VM_NAME: selfTrigger("vm_name"),
           VMS_DIR: selfTrigger("vms_dir"),
           BASE_IMAGE: selfTrigger("base_image"),
@@ -68,7 +67,7 @@ export class VmDisk extends Construct {
           DOWNLOAD_TIMEOUT_SECONDS: props.baseImage.downloadTimeoutSeconds,
           ...stepEnvironment(props.step),
         }),
-        props.layout.localExec(
+        ProjectLayout.of(this).localExec(
           VM_DESTROY,
           {
             VM_NAME: selfTrigger("vm_name"),

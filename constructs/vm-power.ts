@@ -14,7 +14,6 @@ export interface VmPowerProps {
   readonly seed: SeedIso;
   readonly vmx: VmxFile;
   readonly vmsDir: string;
-  readonly layout: ProjectLayout;
   /** Networks (CIDR) in which the guest's reported IP is accepted, most wanted first. */
   readonly ipNetworks: readonly string[];
   /** Addresses never taken as the guest's own (the VIPs); may be Terraform expressions. */
@@ -57,7 +56,7 @@ export class VmPower extends Construct {
       },
       lifecycle: stepLifecycle(props.step),
       provisioners: [
-        props.layout.localExec(VM_START, {
+        ProjectLayout.of(this).localExec(VM_START, {
           VM_NAME: selfTrigger("vm_name"),
           VMS_DIR: selfTrigger("vms_dir"),
           VMX_PATH: selfTrigger("vmx_path"),
@@ -72,7 +71,7 @@ export class VmPower extends Construct {
           VMRUN_TIMEOUT_SECONDS: props.vmrunTimeoutSeconds,
           ...stepEnvironment(props.step),
         }),
-        props.layout.localExec(
+        ProjectLayout.of(this).localExec(
           VM_STOP,
           {
             VM_NAME: selfTrigger("vm_name"),

@@ -8,7 +8,6 @@ export interface VmxFileProps {
   readonly vm: VmSpec;
   readonly arch: Arch;
   readonly natVmnet: string;
-  readonly layout: ProjectLayout;
   /** @default 21 */
   readonly virtualHwVersion?: number;
   /** @default "vmxnet3" */
@@ -36,7 +35,7 @@ export class VmxFile extends Construct {
       natVmnet: props.natVmnet,
     });
     this.file = new File(this, "vmx", {
-      filename: props.layout.fromStackDir(this.path),
+      filename: ProjectLayout.of(this).fromStackDir(this.path),
       content: this.content,
       filePermission: "0644",
       directoryPermission: "0755",

@@ -34,7 +34,6 @@ export class K8sClusterStack extends LabStack {
       machines: this.machineSet,
       path: model.paths.inventoryFile,
       fixed: { [inventoryVariable(model.aptCache.vm)]: model.aptCache.address },
-      layout: this.layout,
     });
     const gatewayVariables: GatewayVariables = {
       externalVip: LabStack.expressionOf(variables.externalVip),
@@ -61,7 +60,6 @@ export class K8sClusterStack extends LabStack {
       address: addressOf(machine.spec),
       sshUser: model.ssh.user,
       ...(model.ssh.identityFile !== undefined ? { identityFile: model.ssh.identityFile } : {}),
-      layout: this.layout,
       waitSeconds: model.timeouts.guestConfigSeconds,
       ...(set.roleFilesStep !== undefined ? { step: set.roleFilesStep(machine.spec) } : {}),
     });

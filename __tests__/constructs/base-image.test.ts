@@ -1,5 +1,4 @@
 import { BaseImage } from "../../constructs/base-image";
-import { ProjectLayout } from "../../constructs/project-layout";
 import { modelFixture } from "../../test-support/model-fixture";
 import { one, provisioner, resources, synthScope } from "../../test-support/synth";
 
@@ -9,7 +8,6 @@ describe("BaseImage", () => {
     (s) =>
       new BaseImage(s, "base-image", {
         image: model.baseImage,
-        layout: new ProjectLayout(),
         downloadTimeoutSeconds: 600,
       }),
   );
@@ -43,7 +41,6 @@ describe("BaseImage", () => {
         (s) =>
           new BaseImage(s, "b", {
             image: model.baseImage,
-            layout: new ProjectLayout(),
             downloadTimeoutSeconds: 0,
           }),
       ),

@@ -1,7 +1,6 @@
 import { BaseImage } from "../../constructs/base-image";
 import { GuestConfig } from "../../constructs/guest-config";
 import { GuestIpLookup } from "../../constructs/guest-ip-lookup";
-import { ProjectLayout } from "../../constructs/project-layout";
 import { VirtualMachine } from "../../constructs/virtual-machine";
 import { vmByName, modelFixture } from "../../test-support/model-fixture";
 import { SEED_VARIABLE_EXPRESSIONS } from "../../test-support/variable-fixtures";
@@ -10,7 +9,6 @@ import type { Construct } from "constructs";
 import type { GuestFile } from "../../lib/model/render/guest-files";
 
 const model = modelFixture();
-const layout = new ProjectLayout();
 const vm = vmByName(model, "k8s-master1");
 const HOSTS: GuestFile = {
   name: "hosts",
@@ -21,22 +19,20 @@ const HOSTS: GuestFile = {
 
 function build(files: readonly GuestFile[], extra: Partial<{ identityFile: string }> = {}) {
   return (s: Construct) => {
-    const baseImage = new BaseImage(s, "base-image", { image: model.baseImage, layout });
+    const baseImage = new BaseImage(s, "base-image", { image: model.baseImage });
     const machine = new VirtualMachine(s, vm.name, {
       vm,
       model,
       baseImage,
       templates: realTemplates(),
       variables: SEED_VARIABLE_EXPRESSIONS,
-      layout,
     });
-    const lookup = new GuestIpLookup(s, "ips", { machines: [machine], layout, vmsDir: model.paths.vmsDir });
+    const lookup = new GuestIpLookup(s, "ips", { machines: [machine], vmsDir: model.paths.vmsDir });
     new GuestConfig(machine, "config", {
       machine,
       files,
       address: { expression: lookup.ipExpressionOf(vm.name) },
       sshUser: "ubuntu",
-      layout,
       ...extra,
     });
   };

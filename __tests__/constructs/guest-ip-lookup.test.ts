@@ -1,6 +1,5 @@
 import { BaseImage } from "../../constructs/base-image";
 import { GuestIpLookup } from "../../constructs/guest-ip-lookup";
-import { ProjectLayout } from "../../constructs/project-layout";
 import { VirtualMachine } from "../../constructs/virtual-machine";
 import { GUEST_IP, parseLookupVms } from "../../lib/model/entry/contracts";
 import { modelFixture, vmByName } from "../../test-support/model-fixture";
@@ -10,10 +9,9 @@ import { TerraformOutput } from "cdktf";
 import type { Construct } from "constructs";
 
 const model = modelFixture();
-const layout = new ProjectLayout();
 
 function machines(s: Construct, names: readonly string[]): VirtualMachine[] {
-  const baseImage = new BaseImage(s, "base-image", { image: model.baseImage, layout });
+  const baseImage = new BaseImage(s, "base-image", { image: model.baseImage });
   return names.map(
     (name) =>
       new VirtualMachine(s, name, {
@@ -22,7 +20,6 @@ function machines(s: Construct, names: readonly string[]): VirtualMachine[] {
         baseImage,
         templates: realTemplates(),
         variables: SEED_VARIABLE_EXPRESSIONS,
-        layout,
       }),
   );
 }
@@ -32,7 +29,6 @@ describe("GuestIpLookup", () => {
   const json = synthScope((s) => {
     const lookup = new GuestIpLookup(s, "ips", {
       machines: machines(s, ["gateway1", "k8s-master1"]),
-      layout,
       vmsDir: model.paths.vmsDir,
       exclude: ["${var.external_vip}", "${var.internal_vip}"],
       timeoutSeconds: 5,
@@ -80,7 +76,6 @@ describe("GuestIpLookup", () => {
     const synthed = synthScope((s) => {
       const lookup = new GuestIpLookup(s, "ips", {
         machines: machines(s, ["k8s-master1"]),
-        layout,
         vmsDir: model.paths.vmsDir,
       });
       new TerraformOutput(s, "master_ip", { value: lookup.ipOf("k8s-master1") });
@@ -92,20 +87,19 @@ describe("GuestIpLookup", () => {
   });
 
   it("refuses no VMs, a VM listed twice, and an address asked of a VM it does not look up", () => {
-    expect(() =>
-      synthScope((s) => new GuestIpLookup(s, "ips", { machines: [], layout, vmsDir: "VMs" })),
-    ).toThrow(/at least one VM/);
+    expect(() => synthScope((s) => new GuestIpLookup(s, "ips", { machines: [], vmsDir: "VMs" }))).toThrow(
+      /at least one VM/,
+    );
     expect(() =>
       synthScope((s) => {
         const [m] = machines(s, ["k8s-master1"]);
-        new GuestIpLookup(s, "ips", { machines: [m, m], layout, vmsDir: "VMs" });
+        new GuestIpLookup(s, "ips", { machines: [m, m], vmsDir: "VMs" });
       }),
     ).toThrow(/listed twice/);
     expect(() =>
       synthScope((s) => {
         const lookup = new GuestIpLookup(s, "ips", {
           machines: machines(s, ["k8s-master1"]),
-          layout,
           vmsDir: "VMs",
         });
         lookup.ipOf("k8s-worker9");

@@ -3,14 +3,12 @@ import type { VmSpec } from "../../lib/model/config/model";
 import { fusionMachines } from "../../constructs/fusion-machines";
 import { Inventory } from "../../constructs/inventory";
 import type { LabMachine, MachineSet } from "../../constructs/machine-set";
-import { ProjectLayout } from "../../constructs/project-layout";
 import { modelFixture } from "../../test-support/model-fixture";
 import { SEED_VARIABLE_EXPRESSIONS } from "../../test-support/variable-fixtures";
 import { dataSources, one, realTemplates, resources, synthScope } from "../../test-support/synth";
 
 describe("Inventory", () => {
   const model = modelFixture();
-  const layout = new ProjectLayout();
   const masters = model.vms.filter((vm) => vm.role === "master");
   const json = synthScope((s) => {
     const machines = fusionMachines(s, {
@@ -20,7 +18,7 @@ describe("Inventory", () => {
       variables: SEED_VARIABLE_EXPRESSIONS,
       steps: ["disk", "seed", "power"],
     });
-    new Inventory(s, "inventory", { machines, fixed: { APT_CACHE_SERVER_IP: "10.10.0.148" }, layout });
+    new Inventory(s, "inventory", { machines, fixed: { APT_CACHE_SERVER_IP: "10.10.0.148" } });
   });
   const [, file] = one(resources(json, "local_file"), "inventory");
   const lookups = dataSources(json, "external");
@@ -58,7 +56,7 @@ describe("Inventory", () => {
   it("takes given addresses as they are and waits for nothing when the set has no address source", () => {
     const vm = masters[0];
     const j = synthScope((s) => {
-      new Inventory(s, "i", { machines: staticSet([machineIn(s, vm)]), layout });
+      new Inventory(s, "i", { machines: staticSet([machineIn(s, vm)]) });
     });
     const [, f] = one(resources(j, "local_file"), "i");
     expect(f.content).toContain("K8S_MASTER1_IP=addr-of-k8s-master1\n");
@@ -67,13 +65,13 @@ describe("Inventory", () => {
 
   it("fails for a fixed key that is not a shell variable name, and for no VMs", () => {
     const vm = masters[0];
-    expect(() => synthScope((s) => new Inventory(s, "i", { machines: staticSet([]), layout }))).toThrow(
+    expect(() => synthScope((s) => new Inventory(s, "i", { machines: staticSet([]) }))).toThrow(
       /at least one VM/,
     );
     expect(() =>
       synthScope((s) => {
         const machines = staticSet([machineIn(s, vm)]);
-        new Inventory(s, "i", { machines, fixed: { "X;rm": "1" }, layout });
+        new Inventory(s, "i", { machines, fixed: { "X;rm": "1" } });
       }),
     ).toThrow(/not a shell variable name/);
   });

@@ -1,3 +1,6 @@
+import { TerraformStack, Testing } from "cdktf";
+import { BaseImage } from "../../constructs/base-image";
+import { modelFixture } from "../../test-support/model-fixture";
 import { ProjectLayout, selfTrigger } from "../../constructs/project-layout";
 import { VM_STOP } from "../../lib/model/entry/contracts";
 
@@ -30,5 +33,24 @@ describe("ProjectLayout", () => {
 
   it("fails for a root that is not a chain of ..", () => {
     expect(() => new ProjectLayout("/abs")).toThrow(/chain of '\.\.'/);
+  });
+
+  it("is reached through the stack: a construct takes the layout its stack declares, else the default", () => {
+    class LaidOutStack extends TerraformStack {
+      readonly layout = new ProjectLayout("../../../..");
+    }
+    const app = Testing.app();
+    const image = modelFixture().baseImage;
+    const deep = new BaseImage(new LaidOutStack(app, "deep"), "base-image", { image });
+    const plain = new BaseImage(new TerraformStack(app, "plain"), "base-image", { image });
+    expect(ProjectLayout.of(deep)).toBe((TerraformStack.of(deep) as LaidOutStack).layout);
+    expect(ProjectLayout.of(plain).launcher).toBe("../../../scripts/run");
+    const command = (stack: TerraformStack) => JSON.parse(Testing.synth(stack)).resource.null_resource;
+    expect(JSON.stringify(command(TerraformStack.of(deep)))).toContain(
+      '"command":"../../../../scripts/run base-image"',
+    );
+    expect(JSON.stringify(command(TerraformStack.of(plain)))).toContain(
+      '"command":"../../../scripts/run base-image"',
+    );
   });
 });

@@ -1,5 +1,4 @@
 import { BaseImage } from "../../constructs/base-image";
-import { ProjectLayout } from "../../constructs/project-layout";
 import { SeedIso } from "../../constructs/seed-iso";
 import { VmDisk } from "../../constructs/vm-disk";
 import { modelFixture, vmByName } from "../../test-support/model-fixture";
@@ -8,17 +7,15 @@ import { one, provisioner, realTemplates, resources, synthScope } from "../../te
 
 describe("SeedIso", () => {
   const model = modelFixture();
-  const layout = new ProjectLayout();
   const vm = vmByName(model, "gateway1");
   const json = synthScope((s) => {
-    const baseImage = new BaseImage(s, "base-image", { image: model.baseImage, layout });
-    const disk = new VmDisk(s, "disk", { vm, baseImage, vmsDir: model.paths.vmsDir, layout });
+    const baseImage = new BaseImage(s, "base-image", { image: model.baseImage });
+    const disk = new VmDisk(s, "disk", { vm, baseImage, vmsDir: model.paths.vmsDir });
     new SeedIso(s, "seed", {
       model,
       disk,
       templates: realTemplates(),
       variables: SEED_VARIABLE_EXPRESSIONS,
-      layout,
     });
   });
   const files = resources(json, "local_file");

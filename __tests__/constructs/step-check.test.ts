@@ -1,5 +1,4 @@
 import { BaseImage } from "../../constructs/base-image";
-import { ProjectLayout } from "../../constructs/project-layout";
 import { StepCheck } from "../../constructs/step-check";
 import { VirtualMachine } from "../../constructs/virtual-machine";
 import { parseStepCheckVms } from "../../lib/model/entry/contracts";
@@ -8,7 +7,6 @@ import { dataSources, one, realTemplates, resources, synthScope, TfJson } from "
 import { SEED_VARIABLE_EXPRESSIONS } from "../../test-support/variable-fixtures";
 
 const model = modelFixture();
-const layout = new ProjectLayout();
 const vm = vmByName(model, "k8s-worker1");
 
 /** A step check over one VM, and that VM built with it. */
@@ -17,15 +15,13 @@ const json = synthScope((s) => {
     vms: [vm],
     steps: ["disk", "seed", "power"],
     vmsDir: model.paths.vmsDir,
-    layout,
   });
   new VirtualMachine(s, vm.name, {
     vm,
     model,
-    baseImage: new BaseImage(s, "base-image", { image: model.baseImage, layout }),
+    baseImage: new BaseImage(s, "base-image", { image: model.baseImage }),
     templates: realTemplates(),
     variables: SEED_VARIABLE_EXPRESSIONS,
-    layout,
     stepCheck,
   });
 });
@@ -79,13 +75,12 @@ describe("StepCheck", () => {
           vms: [vm],
           steps: ["disk"],
           vmsDir: "VMs/k8s_cluster",
-          layout,
         });
         c.hook(vm, "config");
       }),
     ).toThrow("k8s-worker1's config step is not one this step check reads");
     expect(() =>
-      synthScope((s) => new StepCheck(s, "steps", { vms: [], steps: ["disk"], vmsDir: "VMs", layout })),
+      synthScope((s) => new StepCheck(s, "steps", { vms: [], steps: ["disk"], vmsDir: "VMs" })),
     ).toThrow("a step check needs at least one VM");
   });
 });

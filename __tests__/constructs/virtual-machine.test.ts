@@ -1,5 +1,4 @@
 import { BaseImage } from "../../constructs/base-image";
-import { ProjectLayout } from "../../constructs/project-layout";
 import { VirtualMachine } from "../../constructs/virtual-machine";
 import { ClusterModel } from "../../lib/model/config/model";
 import { modelFixture, vmByName, withVm } from "../../test-support/model-fixture";
@@ -16,9 +15,8 @@ import {
 } from "../../test-support/synth";
 
 function synthVm(model: ClusterModel, name: string): TfJson {
-  const layout = new ProjectLayout();
   return synthScope((s) => {
-    const baseImage = new BaseImage(s, "base-image", { image: model.baseImage, layout });
+    const baseImage = new BaseImage(s, "base-image", { image: model.baseImage });
     new VirtualMachine(s, name, {
       vm: vmByName(model, name),
       model,
@@ -26,7 +24,6 @@ function synthVm(model: ClusterModel, name: string): TfJson {
       templates: realTemplates(),
       variables: SEED_VARIABLE_EXPRESSIONS,
       ipExclude: ["${var.external_vip}", "${var.internal_vip}"],
-      layout,
     });
   });
 }

@@ -1,20 +1,17 @@
 import { BaseImage } from "../../constructs/base-image";
-import { ProjectLayout } from "../../constructs/project-layout";
 import { VmDisk } from "../../constructs/vm-disk";
 import { modelFixture, vmByName } from "../../test-support/model-fixture";
 import { allStrings, one, provisioner, resources, synthScope } from "../../test-support/synth";
 
 describe("VmDisk", () => {
   const model = modelFixture();
-  const layout = new ProjectLayout();
   const vm = vmByName(model, "k8s-worker1");
   const json = synthScope((s) => {
-    const baseImage = new BaseImage(s, "base-image", { image: model.baseImage, layout });
+    const baseImage = new BaseImage(s, "base-image", { image: model.baseImage });
     new VmDisk(s, "disk", {
       vm,
       baseImage,
       vmsDir: model.paths.vmsDir,
-      layout,
       timeoutSeconds: 300,
       vmrunTimeoutSeconds: 60,
     });
@@ -77,8 +74,8 @@ describe("VmDisk", () => {
   it("fails for a VM whose disk lies outside vmsDir", () => {
     expect(() =>
       synthScope((s) => {
-        const baseImage = new BaseImage(s, "b", { image: model.baseImage, layout });
-        new VmDisk(s, "d", { vm, baseImage, vmsDir: "elsewhere", layout });
+        const baseImage = new BaseImage(s, "b", { image: model.baseImage });
+        new VmDisk(s, "d", { vm, baseImage, vmsDir: "elsewhere" });
       }),
     ).toThrow(/must lie inside vmsDir elsewhere/);
   });

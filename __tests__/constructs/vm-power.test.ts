@@ -1,5 +1,4 @@
 import { BaseImage } from "../../constructs/base-image";
-import { ProjectLayout } from "../../constructs/project-layout";
 import { SeedIso } from "../../constructs/seed-iso";
 import { VmDisk } from "../../constructs/vm-disk";
 import { VmPower, VmPowerProps } from "../../constructs/vm-power";
@@ -10,20 +9,18 @@ import { one, realTemplates, resources, synthScope } from "../../test-support/sy
 import { Construct } from "constructs";
 
 const model = modelFixture();
-const layout = new ProjectLayout();
 
 function parts(s: Construct) {
   const vm = vmByName(model, "k8s-worker2");
-  const baseImage = new BaseImage(s, "base-image", { image: model.baseImage, layout });
-  const disk = new VmDisk(s, "disk", { vm, baseImage, vmsDir: model.paths.vmsDir, layout });
+  const baseImage = new BaseImage(s, "base-image", { image: model.baseImage });
+  const disk = new VmDisk(s, "disk", { vm, baseImage, vmsDir: model.paths.vmsDir });
   const seed = new SeedIso(s, "seed", {
     model,
     disk,
     templates: realTemplates(),
     variables: SEED_VARIABLE_EXPRESSIONS,
-    layout,
   });
-  const vmx = new VmxFile(s, "vmx", { vm, arch: "amd64", natVmnet: "vmnet2", layout });
+  const vmx = new VmxFile(s, "vmx", { vm, arch: "amd64", natVmnet: "vmnet2" });
   return { disk, seed, vmx };
 }
 
@@ -31,7 +28,6 @@ function powerProps(s: Construct, overrides: Partial<VmPowerProps> = {}): VmPowe
   return {
     ...parts(s),
     vmsDir: model.paths.vmsDir,
-    layout,
     ipNetworks: ["10.10.0.0/24"],
     ipExclude: [],
     ...overrides,

@@ -1,4 +1,3 @@
-import { ProjectLayout } from "../../constructs/project-layout";
 import { VmxFile } from "../../constructs/vmx-file";
 import { parseVmx } from "../../lib/model/render/vmx";
 import { modelFixture, vmByName } from "../../test-support/model-fixture";
@@ -13,7 +12,6 @@ describe("VmxFile", () => {
       vm,
       arch: "arm64",
       natVmnet: "vmnet2",
-      layout: new ProjectLayout(),
       virtualHwVersion: 20,
       nicType: "e1000e",
     });
