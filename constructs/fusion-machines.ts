@@ -6,7 +6,9 @@ import { BaseImage } from "./base-image";
 import { GuestIpLookup } from "./guest-ip-lookup";
 import type { MachineSet } from "./machine-set";
 import { StepCheck } from "./step-check";
-import { VirtualMachine } from "./virtual-machine";
+import { renderSeed } from "../lib/model/render/seed";
+import { vmxOptionsFor } from "../lib/model/render/vmx";
+import { VirtualMachine, type VirtualMachineProps } from "./virtual-machine";
 import type { StepName } from "../lib/model/entry/contracts";
 
 export interface FusionMachinesProps {
@@ -40,11 +42,8 @@ export function fusionMachines(stack: Construct, props: FusionMachinesProps): Ma
   const machines = props.vms.map(
     (vm) =>
       new VirtualMachine(stack, vm.name, {
-        vm,
-        model,
+        ...virtualMachineInputs(vm, model, props.templates, props.variables),
         baseImage,
-        templates: props.templates,
-        variables: props.variables,
         ...(props.ipExclude !== undefined ? { ipExclude: exclude } : {}),
         stepCheck,
       }),
@@ -65,5 +64,27 @@ export function fusionMachines(stack: Construct, props: FusionMachinesProps): Ma
       const configured = specs.get(vm)?.nics.find((n) => n.network === "nat")?.address;
       return configured !== undefined ? { literal: configured } : { expression: lookup.ipExpressionOf(vm) };
     },
+  };
+}
+
+/**
+ * What a VirtualMachine takes from the model: its cloud-init documents, the VMs folder, the hardware the
+ * .vmx says, the networks whose address the inventory records (the vmnet's first; a gateway's LAN
+ * address only as a fallback) and its deadlines.
+ */
+export function virtualMachineInputs(
+  vm: VmSpec,
+  model: ClusterModel,
+  templates: SeedTemplates,
+  variables: SeedVariables,
+): Omit<VirtualMachineProps, "baseImage"> {
+  const lan = vm.nics.some((n) => n.network === "lan") ? [model.network.lan.subnet] : [];
+  return {
+    vm,
+    documents: renderSeed(vm, model, templates, variables),
+    vmsDir: model.paths.vmsDir,
+    hardware: vmxOptionsFor(model),
+    ipNetworks: [model.network.nat.subnet, ...lan],
+    timeouts: model.timeouts,
   };
 }

@@ -2,25 +2,19 @@ import { Construct } from "constructs";
 import { Fn } from "cdktf";
 import { File } from "@cdktf/provider-local/lib/file";
 import { Resource } from "@cdktf/provider-null/lib/resource";
-import { ClusterModel, VmSpec } from "../lib/model/config/model";
+import { VmSpec } from "../lib/model/config/model";
 import { SEED_ISO } from "../lib/model/entry/contracts";
-import {
-  renderMetaData,
-  renderNetworkConfig,
-  renderUserData,
-  SeedVariables,
-} from "../lib/model/render/cloud-init";
-import { SeedTemplates } from "../lib/model/render/templates";
+import type { SeedDocuments } from "../lib/model/render/seed";
 import { ProjectLayout, selfTrigger } from "./project-layout";
 import { VmDisk } from "./vm-disk";
 import { StepHook, stepEnvironment, stepLifecycle } from "./step-check";
 
 export interface SeedIsoProps {
-  readonly model: ClusterModel;
   readonly disk: VmDisk;
-  readonly templates: SeedTemplates;
-  /** Terraform expressions (or literals) for the values that are variables. */
-  readonly variables: SeedVariables;
+  /** The VM's cloud-init documents (lib/model/render/seed.ts). */
+  readonly documents: SeedDocuments;
+  /** Project-relative folder that holds every VM folder; the ISO is made inside the VM's. */
+  readonly vmsDir: string;
   /** Deadline for building the ISO, in seconds. @default SEED_ISO's ISO_TIMEOUT_SECONDS (120) */
   readonly timeoutSeconds?: number;
   /** This step's hook in the stack's StepCheck: its result is checked at every plan, and made again when missing. @default not checked */
@@ -52,31 +46,19 @@ export class SeedIso extends Construct {
         filePermission: "0644",
         directoryPermission: "0755",
       });
-    this.userData = file(
-      "user_data",
-      "user-data",
-      renderUserData(vm, props.model, props.templates, props.variables),
-    );
-    this.networkConfig = file(
-      "network_config",
-      "network-config",
-      renderNetworkConfig(vm, props.model, props.templates, props.variables),
-    );
+    this.userData = file("user_data", "user-data", props.documents.userData);
+    this.networkConfig = file("network_config", "network-config", props.documents.networkConfig);
     const contentHash = Fn.substr(
       Fn.sha256(Fn.join("", [this.userData.contentSha256, this.networkConfig.contentSha256])),
       0,
       12,
     );
-    this.metaData = file(
-      "meta_data",
-      "meta-data",
-      renderMetaData(vm, `${vm.name}-${contentHash}`, props.templates),
-    );
+    this.metaData = file("meta_data", "meta-data", props.documents.metaData(`${vm.name}-${contentHash}`));
 
     this.resource = new Resource(this, "iso", {
       triggers: {
         vm_name: vm.name,
-        vms_dir: props.model.paths.vmsDir,
+        vms_dir: props.vmsDir,
         seed_dir: this.sourceDir,
         iso_path: vm.seedIsoPath,
         user_data: this.userData.contentSha256,

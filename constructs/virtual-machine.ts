@@ -1,8 +1,7 @@
 import { Construct } from "constructs";
-import { ClusterModel, VmSpec } from "../lib/model/config/model";
-import { SeedVariables } from "../lib/model/render/cloud-init";
-import { SeedTemplates } from "../lib/model/render/templates";
-import { vmxOptionsFor } from "../lib/model/render/vmx";
+import type { TimeoutSpec, VmSpec } from "../lib/model/config/model";
+import type { SeedDocuments } from "../lib/model/render/seed";
+import type { VmxOptions } from "../lib/model/render/vmx";
 import { BaseImage } from "./base-image";
 import { SeedIso } from "./seed-iso";
 import { VmDisk } from "./vm-disk";
@@ -14,10 +13,17 @@ import { StepCheck } from "./step-check";
 
 export interface VirtualMachineProps {
   readonly vm: VmSpec;
-  readonly model: ClusterModel;
   readonly baseImage: BaseImage;
-  readonly templates: SeedTemplates;
-  readonly variables: SeedVariables;
+  /** The VM's cloud-init documents, carried by its seed ISO. */
+  readonly documents: SeedDocuments;
+  /** Project-relative folder that holds every VM folder; nothing outside it is ever removed. */
+  readonly vmsDir: string;
+  /** What the .vmx says of the hardware (architecture, hardware version, NIC type, vmnet). */
+  readonly hardware: VmxOptions;
+  /** Networks (CIDR) in which the guest's reported IP is accepted, most wanted first. */
+  readonly ipNetworks: readonly string[];
+  /** The deadlines of the VM's steps. */
+  readonly timeouts: Pick<TimeoutSpec, "diskSeconds" | "vmrunSeconds" | "ipWaitSeconds">;
   /** Addresses never taken as the guest's IP (the VIPs); may be Terraform expressions. @default [] */
   readonly ipExclude?: readonly string[];
   /** The stack's step check, which has this VM's disk, seed and power steps. @default the steps are not checked */
@@ -56,39 +62,37 @@ export class VirtualMachine extends Construct implements LabMachine {
 
   constructor(scope: Construct, id: string, props: VirtualMachineProps) {
     super(scope, id);
-    const { vm, model } = props;
-    const timeouts = model.timeouts;
+    const { vm, timeouts } = props;
     this.spec = vm;
     const step = (name: "disk" | "seed" | "power") =>
       props.stepCheck ? { step: props.stepCheck.hook(vm, name) } : {};
     this.disk = new VmDisk(this, "disk", {
       vm,
       baseImage: props.baseImage,
-      vmsDir: model.paths.vmsDir,
+      vmsDir: props.vmsDir,
       timeoutSeconds: timeouts.diskSeconds,
       vmrunTimeoutSeconds: timeouts.vmrunSeconds,
       ...step("disk"),
     });
     this.seed = new SeedIso(this, "seed", {
-      model,
       disk: this.disk,
-      templates: props.templates,
-      variables: props.variables,
+      documents: props.documents,
+      vmsDir: props.vmsDir,
       ...step("seed"),
     });
-    this.vmx = new VmxFile(this, "vmx", { vm, ...vmxOptionsFor(model) });
-    // The inventory records the vmnet address; a gateway's LAN address is accepted only as a fallback.
-    const networks = [
-      model.network.nat.subnet,
-      ...(vm.nics.some((n) => n.network === "lan") ? [model.network.lan.subnet] : []),
-    ];
+    this.vmx = new VmxFile(this, "vmx", { vm, ...props.hardware });
+    const networks = props.ipNetworks;
+    if (networks.length === 0)
+      throw new Error(
+        `ipNetworks of ${vm.name} is empty; give the CIDR of the network whose address the inventory should record`,
+      );
     this.ipNetworks = networks;
     const exclude = props.ipExclude ?? [];
     this.power = new VmPower(this, "power", {
       disk: this.disk,
       seed: this.seed,
       vmx: this.vmx,
-      vmsDir: model.paths.vmsDir,
+      vmsDir: props.vmsDir,
       ipNetworks: networks,
       ipExclude: exclude,
       ipWaitSeconds: timeouts.ipWaitSeconds,

@@ -1,3 +1,4 @@
+import { virtualMachineInputs } from "../../constructs/fusion-machines";
 import { BaseImage } from "../../constructs/base-image";
 import { GuestConfig } from "../../constructs/guest-config";
 import { GuestIpLookup } from "../../constructs/guest-ip-lookup";
@@ -21,11 +22,8 @@ function build(files: readonly GuestFile[], extra: Partial<{ identityFile: strin
   return (s: Construct) => {
     const baseImage = new BaseImage(s, "base-image", { image: model.baseImage });
     const machine = new VirtualMachine(s, vm.name, {
-      vm,
-      model,
+      ...virtualMachineInputs(vm, model, realTemplates(), SEED_VARIABLE_EXPRESSIONS),
       baseImage,
-      templates: realTemplates(),
-      variables: SEED_VARIABLE_EXPRESSIONS,
     });
     const lookup = new GuestIpLookup(s, "ips", { machines: [machine], vmsDir: model.paths.vmsDir });
     new GuestConfig(machine, "config", {

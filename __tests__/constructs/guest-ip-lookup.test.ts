@@ -1,3 +1,4 @@
+import { virtualMachineInputs } from "../../constructs/fusion-machines";
 import { BaseImage } from "../../constructs/base-image";
 import { GuestIpLookup } from "../../constructs/guest-ip-lookup";
 import { VirtualMachine } from "../../constructs/virtual-machine";
@@ -15,11 +16,8 @@ function machines(s: Construct, names: readonly string[]): VirtualMachine[] {
   return names.map(
     (name) =>
       new VirtualMachine(s, name, {
-        vm: vmByName(model, name),
-        model,
+        ...virtualMachineInputs(vmByName(model, name), model, realTemplates(), SEED_VARIABLE_EXPRESSIONS),
         baseImage,
-        templates: realTemplates(),
-        variables: SEED_VARIABLE_EXPRESSIONS,
       }),
   );
 }

@@ -1,3 +1,4 @@
+import { renderSeed } from "../../lib/model/render/seed";
 import { BaseImage } from "../../constructs/base-image";
 import { SeedIso } from "../../constructs/seed-iso";
 import { VmDisk } from "../../constructs/vm-disk";
@@ -12,10 +13,9 @@ describe("SeedIso", () => {
     const baseImage = new BaseImage(s, "base-image", { image: model.baseImage });
     const disk = new VmDisk(s, "disk", { vm, baseImage, vmsDir: model.paths.vmsDir });
     new SeedIso(s, "seed", {
-      model,
       disk,
-      templates: realTemplates(),
-      variables: SEED_VARIABLE_EXPRESSIONS,
+      documents: renderSeed(vm, model, realTemplates(), SEED_VARIABLE_EXPRESSIONS),
+      vmsDir: model.paths.vmsDir,
     });
   });
   const files = resources(json, "local_file");

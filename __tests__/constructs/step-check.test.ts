@@ -1,3 +1,4 @@
+import { virtualMachineInputs } from "../../constructs/fusion-machines";
 import { BaseImage } from "../../constructs/base-image";
 import { StepCheck } from "../../constructs/step-check";
 import { VirtualMachine } from "../../constructs/virtual-machine";
@@ -17,11 +18,8 @@ const json = synthScope((s) => {
     vmsDir: model.paths.vmsDir,
   });
   new VirtualMachine(s, vm.name, {
-    vm,
-    model,
+    ...virtualMachineInputs(vm, model, realTemplates(), SEED_VARIABLE_EXPRESSIONS),
     baseImage: new BaseImage(s, "base-image", { image: model.baseImage }),
-    templates: realTemplates(),
-    variables: SEED_VARIABLE_EXPRESSIONS,
     stepCheck,
   });
 });

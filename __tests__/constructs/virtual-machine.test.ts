@@ -1,3 +1,4 @@
+import { virtualMachineInputs } from "../../constructs/fusion-machines";
 import { BaseImage } from "../../constructs/base-image";
 import { VirtualMachine } from "../../constructs/virtual-machine";
 import { ClusterModel } from "../../lib/model/config/model";
@@ -18,11 +19,8 @@ function synthVm(model: ClusterModel, name: string): TfJson {
   return synthScope((s) => {
     const baseImage = new BaseImage(s, "base-image", { image: model.baseImage });
     new VirtualMachine(s, name, {
-      vm: vmByName(model, name),
-      model,
+      ...virtualMachineInputs(vmByName(model, name), model, realTemplates(), SEED_VARIABLE_EXPRESSIONS),
       baseImage,
-      templates: realTemplates(),
-      variables: SEED_VARIABLE_EXPRESSIONS,
       ipExclude: ["${var.external_vip}", "${var.internal_vip}"],
     });
   });

@@ -1,3 +1,4 @@
+import { renderSeed } from "../../lib/model/render/seed";
 import { BaseImage } from "../../constructs/base-image";
 import { SeedIso } from "../../constructs/seed-iso";
 import { VmDisk } from "../../constructs/vm-disk";
@@ -15,10 +16,9 @@ function parts(s: Construct) {
   const baseImage = new BaseImage(s, "base-image", { image: model.baseImage });
   const disk = new VmDisk(s, "disk", { vm, baseImage, vmsDir: model.paths.vmsDir });
   const seed = new SeedIso(s, "seed", {
-    model,
     disk,
-    templates: realTemplates(),
-    variables: SEED_VARIABLE_EXPRESSIONS,
+    documents: renderSeed(vm, model, realTemplates(), SEED_VARIABLE_EXPRESSIONS),
+    vmsDir: model.paths.vmsDir,
   });
   const vmx = new VmxFile(s, "vmx", { vm, arch: "amd64", natVmnet: "vmnet2" });
   return { disk, seed, vmx };

@@ -2,14 +2,7 @@ import { Construct } from "constructs";
 import { Fn, TerraformLocal } from "cdktf";
 import { VirtualMachine as VsphereVm } from "@cdktf/provider-vsphere/lib/virtual-machine";
 import type { VmSpec } from "../../lib/model/config/model";
-import {
-  renderGuestinfoMetadata,
-  renderNetworkConfig,
-  renderUserData,
-  SeedVariables,
-} from "../../lib/model/render/cloud-init";
-import type { ClusterModel } from "../../lib/model/config/model";
-import type { SeedTemplates } from "../../lib/model/render/templates";
+import type { SeedDocuments } from "../../lib/model/render/seed";
 import type { LabMachine, MachineHostKeys } from "../machine-set";
 import { knownHostsFile } from "../../lib/model/config/vm-files";
 import type { VsphereSite } from "./vsphere-site";
@@ -17,10 +10,8 @@ import type { VsphereSite } from "./vsphere-site";
 export interface VsphereMachineProps {
   readonly vm: VmSpec;
   readonly site: VsphereSite;
-  /** The renderers' inputs: the same user-data and network-config the Fusion seed ISO carries. */
-  readonly model: ClusterModel;
-  readonly templates: SeedTemplates;
-  readonly variables: SeedVariables;
+  /** The VM's cloud-init documents: the same user-data and network-config the Fusion seed ISO carries. */
+  readonly documents: SeedDocuments;
 }
 
 /** extra_config keys cloud-init's VMware datasource reads (cloud-init 21.3 and later). */
@@ -41,24 +32,15 @@ export class VsphereMachine extends Construct implements LabMachine {
 
   constructor(scope: Construct, id: string, props: VsphereMachineProps) {
     super(scope, id);
-    const { vm, site, model, templates, variables } = props;
+    const { vm, site, documents } = props;
     this.spec = vm;
-    const userData = new TerraformLocal(this, "user_data", renderUserData(vm, model, templates, variables));
-    const networkConfig = new TerraformLocal(
-      this,
-      "network_config",
-      renderNetworkConfig(vm, model, templates, variables),
-    );
+    const userData = new TerraformLocal(this, "user_data", documents.userData);
+    const networkConfig = new TerraformLocal(this, "network_config", documents.networkConfig);
     const contentHash = Fn.substr(Fn.sha256(Fn.join("", [userData.asString, networkConfig.asString])), 0, 12);
     const metadata = new TerraformLocal(
       this,
       "metadata",
-      renderGuestinfoMetadata(
-        vm,
-        `${vm.name}-${contentHash}`,
-        `local.${networkConfig.friendlyUniqueId}`,
-        templates,
-      ),
+      documents.guestinfoMetadata(`${vm.name}-${contentHash}`, `local.${networkConfig.friendlyUniqueId}`),
     );
     const template = site.template;
     this.vm = new VsphereVm(this, "vm", {

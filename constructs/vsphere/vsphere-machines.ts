@@ -3,6 +3,7 @@ import type { ClusterModel, VmSpec } from "../../lib/model/config/model";
 import type { SeedVariables } from "../../lib/model/render/cloud-init";
 import type { SeedTemplates } from "../../lib/model/render/templates";
 import type { MachineSet } from "../machine-set";
+import { renderSeed } from "../../lib/model/render/seed";
 import { VsphereMachine } from "./vsphere-machine";
 import { VsphereSite } from "./vsphere-site";
 
@@ -30,9 +31,7 @@ export function vsphereMachines(stack: Construct, props: VsphereMachinesProps): 
       new VsphereMachine(stack, vm.name, {
         vm,
         site,
-        model,
-        templates: props.templates,
-        variables: props.variables,
+        documents: renderSeed(vm, model, props.templates, props.variables),
       }),
   );
   const addresses = new Map(machines.map((m) => [m.spec.name, configuredAddress(m.spec)] as const));
