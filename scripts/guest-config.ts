@@ -8,6 +8,7 @@
  * STEP_DIR/STEP_TOKEN: the step's records).
  */
 import * as fs from "node:fs";
+import * as path from "node:path";
 import { GUEST_CONFIG } from "../lib/model/entry/contracts";
 import { log, runMain } from "../lib/runtime/entry/main";
 import { resolveInside } from "../lib/runtime/fs/path-guard";
@@ -37,8 +38,7 @@ runMain("guest-config", async () => {
         ...(identityFile !== undefined ? { identityFile } : {}),
         hostKeys: {
           alias: vmName,
-          knownHostsFile: resolveInside(root, input.SSH_KNOWN_HOSTS, { label: "SSH_KNOWN_HOSTS" }),
-          consoleLog: resolveInside(root, input.SSH_CONSOLE_LOG, { label: "SSH_CONSOLE_LOG" }),
+          ...pinFiles(root, input),
           ...(input.SSH_PINS_EPOCH !== undefined ? { epoch: input.SSH_PINS_EPOCH } : {}),
         },
       },
@@ -50,3 +50,17 @@ runMain("guest-config", async () => {
   }));
   log(label, [`changed: ${summary.changed.join(", ") || "nothing"}`, ...summary.units].join("; "));
 });
+
+/**
+ * Where the VM's host keys are pinned and printed; a stack synthesized before the pins passes neither,
+ * and then they are kept beside the VM's generated files (its manifest's folder's parent), from first use.
+ */
+function pinFiles(root: string, input: ReturnType<typeof GUEST_CONFIG.parse>) {
+  const generated = path.dirname(path.dirname(input.GUEST_MANIFEST));
+  const knownHosts = input.SSH_KNOWN_HOSTS ?? path.join(generated, "known_hosts");
+  const consoleLog = input.SSH_CONSOLE_LOG ?? path.join(generated, "no-console");
+  return {
+    knownHostsFile: resolveInside(root, knownHosts, { label: "SSH_KNOWN_HOSTS" }),
+    consoleLog: resolveInside(root, consoleLog, { label: "SSH_CONSOLE_LOG" }),
+  };
+}

@@ -73,7 +73,12 @@ export function currentWithoutStepCheck(json: TfJson): TfJson {
       delete env.STEP_DIR;
       delete env.STEP_TOKEN;
       if (String(exec.command).endsWith(" vm-start")) delete env.SEED_ISO_PATH;
-      if (String(exec.command).endsWith(" guest-config")) delete env.VMX_PATH;
+      if (String(exec.command).endsWith(" guest-config")) {
+        delete env.VMX_PATH;
+        // The host-key pins (issue 25): provisioner environment only, never a trigger.
+        delete env.SSH_KNOWN_HOSTS;
+        delete env.SSH_CONSOLE_LOG;
+      }
     }
   }
   return copy;

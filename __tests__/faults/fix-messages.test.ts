@@ -97,6 +97,8 @@ tools.describe("messages whose fix works, in the state that prints them", () => 
         SSH_HOST: "",
         SSH_USER: "ubuntu",
         GUEST_MANIFEST: `generated/${VM}/guest/manifest.json`,
+        SSH_KNOWN_HOSTS: `VMs/k8s_cluster/${VM}.vmwarevm/known_hosts`,
+        SSH_CONSOLE_LOG: `VMs/k8s_cluster/${VM}.vmwarevm/console.log`,
         VMX_PATH: `VMs/k8s_cluster/${VM}.vmwarevm/${VM}.vmx`,
       },
     });

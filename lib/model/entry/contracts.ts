@@ -117,8 +117,10 @@ export const GUEST_CONFIG = new EntryContract("guest-config", {
   SSH_IDENTITY_FILE: optionalText(),
   SSH_PORT: hostInt(22, 1, 65535),
   // The VM's pinned host keys (project-relative): its known_hosts file and the console cloud-init prints them on.
-  SSH_KNOWN_HOSTS: text(),
-  SSH_CONSOLE_LOG: text(),
+  // Optional for a stack synthesized before the pins: then they go beside the VM's generated files,
+  // recorded at first use.
+  SSH_KNOWN_HOSTS: optionalText(),
+  SSH_CONSOLE_LOG: optionalText(),
   // Which VM the pins belong to where a rebuilt VM keeps the path (vSphere: the clone's id); unset on Fusion.
   SSH_PINS_EPOCH: optionalText(),
   /** The VM's .vmx: with no address, whether it exists decides which command the message names. */
