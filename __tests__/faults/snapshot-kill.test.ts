@@ -9,7 +9,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { CLUSTER_VMS, CliProject, createCliProject, runCli, startCli } from "../../test-support/cli-project";
-import { waitUntilDead } from "../../test-support/processes";
+import { pidsMentioning, waitUntilDead } from "../../test-support/processes";
 import { SimCall, SimFaults } from "../../test-support/vmrun-sim";
 
 let p: CliProject;
@@ -20,7 +20,9 @@ const manifestDir = () => path.join(p.root, "generated", "snapshots");
 const snapshotsOf = (vm: string) => p.sim.vmState(p.vmxOf(vm))?.snapshots.map((s) => s.name) ?? [];
 const vmOf = (c: SimCall) => path.basename(c.vmx ?? "").replace(/\.vmx$/, "");
 const ended = (command: string) => p.sim.calls().filter((c) => c.command === command && c.exitCode === 0);
-const started = (command: string, vm: string) => (c: SimCall) => c.command === command && vmOf(c) === vm;
+/** A call of `command` on `vm` for set `set` (the beforeEach's calls for "old" must not count as the run's). */
+const started = (command: string, vm: string, set: string) => (c: SimCall) =>
+  c.command === command && vmOf(c) === vm && c.argv.includes(set);
 
 interface Listing {
   sets: { name: string; state?: string; presence: Record<string, boolean> }[];
@@ -34,17 +36,19 @@ async function killCreateWhen(faults: SimFaults, reached: () => Promise<unknown>
   process.kill(-run.pid, "SIGKILL");
   const r = await run.done;
   expect(r.signal).toBe("SIGKILL");
-  // vmrun runs in process groups of its own, so hung calls outlive the entry (as a real vmrun would go on);
-  // here they would hang for ever: end them, then let the simulator behave.
-  const hung = p.sim.calls().filter((c) => c.exitCode === null);
-  for (const c of hung) {
+  // vmrun runs in process groups of its own, so its calls outlive the entry (as a real vmrun would go on).
+  // Hung ones would hang for ever, and one the entry spawned just before the kill may not have read the
+  // faults yet: cleared below, it would act after the kill point. End every vmrun of this project's VMs
+  // (their argv names them), logged or not, then let the simulator behave.
+  const leftovers = pidsMentioning(p.root);
+  for (const pid of leftovers) {
     try {
-      process.kill(-c.pid, "SIGKILL");
+      process.kill(pid, "SIGKILL");
     } catch {
       // already gone
     }
   }
-  expect(await waitUntilDead(hung.map((c) => c.pid))).toEqual([]);
+  expect(await waitUntilDead(leftovers)).toEqual([]);
   p.sim.setFaults({});
 }
 
@@ -82,7 +86,7 @@ describe("snapshot create killed with SIGKILL", () => {
 
   it("before any snapshot is taken (every snapshot call hangs)", async () => {
     await killCreateWhen({ commands: { snapshot: { "*": { hang: true } } } }, async () => {
-      for (const vm of CLUSTER_VMS) await p.sim.waitForCall(started("snapshot", vm));
+      for (const vm of CLUSTER_VMS) await p.sim.waitForCall(started("snapshot", vm, "new"));
     });
     const listing = await expectTruthfulListThenOneSet();
     expect(states(listing)).toEqual({ old: "complete" });
@@ -90,7 +94,7 @@ describe("snapshot create killed with SIGKILL", () => {
 
   it("with the set taken on 2 of 3 VMs", async () => {
     await killCreateWhen({ commands: { snapshot: { "k8s-worker1": { hang: true } } } }, async () => {
-      await p.sim.waitForCall(started("snapshot", "k8s-worker1"));
+      await p.sim.waitForCall(started("snapshot", "k8s-worker1", "new"));
       while (ended("snapshot").filter((c) => c.argv.includes("new")).length < 2)
         await new Promise((r) => setTimeout(r, 25));
     });
@@ -110,7 +114,7 @@ describe("snapshot create killed with SIGKILL", () => {
 
   it("while it pruned the older set (deleted from 2 of 3 VMs)", async () => {
     await killCreateWhen({ commands: { deleteSnapshot: { "k8s-worker1": { hang: true } } } }, async () => {
-      await p.sim.waitForCall(started("deleteSnapshot", "k8s-worker1"));
+      await p.sim.waitForCall(started("deleteSnapshot", "k8s-worker1", "old"));
       while (ended("deleteSnapshot").length < 2) await new Promise((r) => setTimeout(r, 25));
     });
     expect(CLUSTER_VMS.map(snapshotsOf)).toEqual([["new"], ["new"], ["old", "new"]]);
@@ -127,7 +131,7 @@ describe("snapshot create killed with SIGKILL", () => {
         },
       },
       async () => {
-        await p.sim.waitForCall(started("deleteSnapshot", "gateway1"));
+        await p.sim.waitForCall(started("deleteSnapshot", "gateway1", "new"));
         while (ended("deleteSnapshot").length < 1) await new Promise((r) => setTimeout(r, 25));
       },
     );
