@@ -6,13 +6,10 @@
 import type { ClusterModel } from "../lib/model/config/model";
 import type { SeedVariables } from "../lib/model/render/cloud-init";
 import type { GatewayVariables } from "../lib/model/render/gateway";
+import { GATEWAY_VARIABLES, SEED_VARIABLES } from "../lib/model/render/variable-defaults";
 
 /** Seed variables as the constructs pass them: Terraform variable references. */
-export const SEED_VARIABLE_EXPRESSIONS: SeedVariables = {
-  aptProxyUrl: { expression: "var.apt_proxy_url" },
-  dnsServers: { expression: "var.dns_servers" },
-  dnsSearchDomains: { expression: "var.dns_search_domains" },
-};
+export const SEED_VARIABLE_EXPRESSIONS: SeedVariables = SEED_VARIABLES;
 
 /** The default values of those variables, taken from the model (renderTemplate's `var`). */
 export function defaultVariableValues(model: ClusterModel): Record<string, string | readonly string[]> {
@@ -33,13 +30,7 @@ export function literalSeedVariables(model: ClusterModel): SeedVariables {
 }
 
 /** Gateway variables as the stack passes them: Terraform variable references. */
-export const GATEWAY_VARIABLE_EXPRESSIONS: GatewayVariables = {
-  externalVip: { expression: "var.external_vip" },
-  internalVip: { expression: "var.internal_vip" },
-  externalRouterId: { expression: "var.vrrp_router_id_external" },
-  internalRouterId: { expression: "var.vrrp_router_id_internal" },
-  authPass: { expression: "var.vrrp_auth_pass" },
-};
+export const GATEWAY_VARIABLE_EXPRESSIONS: GatewayVariables = GATEWAY_VARIABLES;
 
 /** The default values of the gateway variables (renderTemplate's `var`). */
 export function gatewayVariableValues(model: ClusterModel): Record<string, string | number> {

@@ -90,4 +90,17 @@ describe("scripts/deploy.ts", () => {
     expect(p.sim.calls()).toEqual([]);
     expect(fs.existsSync(path.join(p.root, "generated"))).toBe(false);
   });
+
+  it("refuses a mistyped option, which cdktf would ignore, before anything", async () => {
+    const vmx = renameLeavesWorker9();
+    const callsBefore = p.sim.calls().length;
+    const r = await runCli(p, "deploy", ["--remove-orphan"]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(
+      /^deploy: unknown option --remove-orphan: cdktf deploy would ignore it and go on, so nothing was done; deploy's own options are --remove-orphans, --wait, and cdktf deploy takes --app, /m,
+    );
+    expect(r.stderr).not.toContain("no longer in cluster.yaml");
+    expect(p.sim.calls().slice(callsBefore)).toEqual([]);
+    expect(p.sim.vmState(vmx)?.power).toBe("on");
+  });
 });

@@ -199,6 +199,29 @@ describe("day two on vSphere: what only the double can play", () => {
     }
   });
 
+  it('npm run ssh reaches a VM by its configured address: a vSphere VM has no .vmx here to be "not built" by', async () => {
+    sim = createGovcSim();
+    const p = createVsphereProject(sim);
+    const sshState = path.join(p.root, ".ssh-sim");
+    fs.mkdirSync(sshState);
+    try {
+      const r = await p.run("ssh", ["k8s-master1", "true"], {
+        env: {
+          PATH: `${path.resolve(__dirname, "../../test-support/ssh-sim")}:${process.env.PATH ?? ""}`,
+          SSH_SIM_DIR: sshState,
+        },
+      });
+      expect({ code: r.code, stderr: r.stderr }).toEqual({ code: 0, stderr: "" });
+      const call = JSON.parse(fs.readFileSync(path.join(sshState, "calls.log"), "utf8").trim()) as {
+        host: string;
+        remote: string[];
+      };
+      expect(call).toMatchObject({ host: "10.10.0.21", remote: ["true"] });
+    } finally {
+      p.cleanup();
+    }
+  });
+
   it("logs in with VSPHERE_USER / VSPHERE_PASSWORD through govc's environment only, and refuses to run without them", async () => {
     sim = createGovcSim();
     sim.requireLogin("lab-admin", "Very-S3cret-pw");

@@ -70,7 +70,7 @@ export async function aptCacheStatus(opts: {
     : (result.stderr.trim().split("\n").pop() ?? "") || `exit ${result.code}`;
   if (isHostKeyRefusal(result)) return { ...base, error: hostKeyRefusalMessage(target, result.pinSource) };
   const fix = /not found|No such file/.test(why)
-    ? `the VM has no ${APT_CACHE_STATS_PATH} (its seed predates it): recreate it with npm run teardown -- --include-apt-cache and cdktf deploy`
+    ? `the VM has no ${APT_CACHE_STATS_PATH} (its seed predates it): recreate it with npm run teardown -- --include-apt-cache (the cluster goes too), then npm run deploy`
     : `check that ${opts.name} runs (npm run manager -- status) and that npm run ssh -- ${opts.name} true works`;
   return { ...base, error: `ssh ${target.user}@${target.host} failed: ${why}; ${fix}` };
 }

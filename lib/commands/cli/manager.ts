@@ -2,7 +2,7 @@ import * as readline from "node:readline";
 import { Command } from "commander";
 import { withOperationLock } from "../../runtime/ops/operation-lock";
 import { listManifests } from "../snapshot/manifest";
-import { CliContext, ensureGeneratedDir, loadCliContext, requireVmrun } from "../common/context";
+import { CliContext, ensureGeneratedDir, loadCliContext, requireDriver } from "../common/context";
 import { startAll, stopAll } from "./power-commands";
 import { errorMessage, progressLine, reportOutcomes, terminalWidth, wrapText } from "../common/report";
 import { VmrunLocateError } from "../../runtime/hypervisor/vmrun/locate";
@@ -39,7 +39,7 @@ export function cdktfDestroyStep(root: string): DestroyStep {
 const deployFromMenu = (ctx: CliContext) => runDeploy(ctx, {}, realDeploySteps(ctx.projectRoot));
 
 async function startAllCommand(ctx: CliContext): Promise<void> {
-  requireVmrun(ctx);
+  requireDriver(ctx);
   const rows = await withOperationLock(ensureGeneratedDir(ctx), "start-all", () =>
     startAll(ctx, progressLine("start-all")),
   );
@@ -47,7 +47,7 @@ async function startAllCommand(ctx: CliContext): Promise<void> {
 }
 
 async function stopAllCommand(ctx: CliContext): Promise<void> {
-  requireVmrun(ctx);
+  requireDriver(ctx);
   const rows = await withOperationLock(ensureGeneratedDir(ctx), "stop-all", () =>
     stopAll(ctx, progressLine("stop-all")),
   );
@@ -224,7 +224,7 @@ async function runMenu(
 /** Under the menu, when vmrun is missing: which choices work without VMware. */
 function vmrunNote(ctx: CliContext): string {
   try {
-    requireVmrun(ctx);
+    requireDriver(ctx);
     return "";
   } catch (err) {
     if (!(err instanceof VmrunLocateError)) throw err;

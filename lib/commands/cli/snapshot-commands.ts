@@ -21,7 +21,7 @@ import {
   ensureGeneratedDir,
   parseTimeoutSeconds,
   requireSomeBuilt,
-  requireVmrun,
+  requireDriver,
   selectTargets,
   unbuilt,
 } from "../common/context";
@@ -123,7 +123,7 @@ async function listingOf(
 ): Promise<SnapshotListing & { vmrunProblem?: string; vmrunFix?: string }> {
   let driver: Hypervisor;
   try {
-    driver = requireVmrun(ctx);
+    driver = requireDriver(ctx);
   } catch (err) {
     if (!(err instanceof VmrunLocateError)) throw err;
     const manifests = await listManifests(manifestDirOf(ctx));

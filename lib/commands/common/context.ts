@@ -96,7 +96,7 @@ export function loadCliContext(projectRoot: string, opts: CliContextOptions = {}
 }
 
 /** The driver, located now: a command that cannot work without the hypervisor stops before it does anything. */
-export function requireVmrun(ctx: CliContext): Hypervisor {
+export function requireDriver(ctx: CliContext): Hypervisor {
   return ctx.driver;
 }
 

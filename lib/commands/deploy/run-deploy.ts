@@ -13,6 +13,7 @@ import { DoctorReport, runDoctor } from "../doctor/run-doctor";
 import { formatReport, summary } from "../doctor/format";
 import { describeHolder, withOperationLock } from "../../runtime/ops/operation-lock";
 import { removeOrphanVms } from "../teardown/run-teardown";
+import { checkCdktfArgs } from "./cdktf-options";
 import { describeLeftover, findLeftoverVms, LeftoverVm, markRunning } from "./leftover-vms";
 
 /** The stacks a deploy applies, in this order (the cluster's hosts name the cache). */
@@ -158,7 +159,8 @@ export function configureDeployCommand(cmd: Command, load: () => CliContext, ste
       parseWait,
     )
     .allowUnknownOption()
-    .action((cdktfArgs: string[], o: { removeOrphans?: boolean; wait?: number }) =>
-      runDeploy(load(), { removeOrphans: o.removeOrphans, waitSeconds: o.wait, cdktfArgs }, steps),
-    );
+    .action((cdktfArgs: string[], o: { removeOrphans?: boolean; wait?: number }) => {
+      checkCdktfArgs(cdktfArgs, ["--remove-orphans", "--wait"]);
+      return runDeploy(load(), { removeOrphans: o.removeOrphans, waitSeconds: o.wait, cdktfArgs }, steps);
+    });
 }

@@ -4,6 +4,7 @@ import { buildClusterModel, parseClusterConfig } from "../../model/config/build-
 import { ConfigError, type ConfigIssue, formatIssue } from "../../model/config/errors";
 import { DEFAULT_CONFIG_FILE, loadClusterConfig } from "../../runtime/load/cluster-config";
 import type { ClusterModel } from "../../model/config/model";
+import { isSshSafePath, SSH_UNSAFE_PATH } from "../../runtime/ssh/ssh";
 import { type CheckResult, DoctorEnv, failure, ok } from "./types";
 
 export interface ConfigCheck {
@@ -39,6 +40,7 @@ export function checkConfig(env: DoctorEnv): ConfigCheck {
             : "no cluster.yaml: built-in defaults",
         ),
         ok("SSH public key", `${model.ssh.publicKey.split(/\s+/)[0]} key for user ${model.ssh.user}`),
+        ...projectFolderRows(env.projectRoot),
       ],
     };
   } catch (err) {
@@ -92,4 +94,19 @@ function modelWithoutKey(env: DoctorEnv): ClusterModel | undefined {
   } catch {
     return undefined;
   }
+}
+
+/**
+ * The project's folder, only when ssh could not be pointed at the host keys pinned in it (the deploy's
+ * guest configuration and npm run ssh would fail after the VMs were made): a row that stops the deploy first.
+ */
+function projectFolderRows(projectRoot: string): CheckResult[] {
+  if (isSshSafePath(projectRoot)) return [];
+  return [
+    failure(
+      "project folder",
+      `${JSON.stringify(projectRoot)} ${SSH_UNSAFE_PATH} (the VMs' host keys are pinned in files below it)`,
+      "move or rename the project folder so its path has none of them",
+    ),
+  ];
 }

@@ -17,12 +17,11 @@ import {
 } from "../../runtime/hypervisor/govc";
 import { GOVC_INSTALL_HINT } from "../../runtime/hypervisor/govc/locate";
 import { CheckResult, DoctorEnv, failure, ok, warning } from "./types";
+import { errorMessage as message } from "../common/report";
 
 /** One govc question of the doctor gets this long. */
 const GOVC_DEADLINE_MS = 20_000;
 const GiB = 2 ** 30;
-
-const message = (err: unknown) => (err instanceof Error ? err.message : String(err));
 
 function driverFor(env: DoctorEnv, site: VsphereSpec, binary: string): GovcDriver {
   return new GovcDriver({

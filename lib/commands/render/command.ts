@@ -4,7 +4,7 @@ import { isStrictlyInside } from "../../runtime/fs/path-guard";
 import { writeFileAtomic } from "../../runtime/fs/atomic";
 import { loadClusterConfig } from "../../runtime/load/cluster-config";
 import { loadSeedTemplates } from "../../runtime/load/seed-templates";
-import { knownAddresses, vmNamed } from "../common/vm-addresses";
+import { allVms, knownAddresses, vmNamed } from "../common/vm-addresses";
 import { renderVmFiles, type RenderedFile } from "./render-vm";
 
 export interface RenderOptions {
@@ -34,7 +34,9 @@ export async function renderCommand(
   const vm = vmNamed(model, vmName);
   const addresses = knownAddresses(projectRoot, model);
   const files = renderVmFiles(vm, model, loadSeedTemplates(path.join(projectRoot, "templates")), addresses);
-  const unknown = [...model.vms, model.aptCache.vm].filter((v) => !addresses.has(v.name)).map((v) => v.name);
+  const unknown = allVms(model)
+    .filter((v) => !addresses.has(v.name))
+    .map((v) => v.name);
   io.stderr(
     `render: ${vm.name} as a deploy writes it, with the Terraform variables at their defaults from cluster.yaml (--var, TF_VAR_* and terraform.tfvars are not read)${
       vm.role === "apt-cache" || unknown.length === 0

@@ -6,17 +6,7 @@
 import { isSnapshotNotFound } from "../../runtime/hypervisor/errors";
 import { removeManifest, writeManifest } from "./manifest";
 import { SetManifest, SetRecordState, SnapshotTarget, VmResult } from "./types";
-import {
-  done,
-  failed,
-  skipped,
-  unknown,
-  isBad,
-  message,
-  dialogHint,
-  cutOffText,
-  snapshotCli,
-} from "./set-common";
+import { failed, skipped, unknown, isBad, message, dialogHint, cutOffText, snapshotCli } from "./set-common";
 import { eachVm, holdsAfterCutOff, SetRun } from "./set-run";
 
 /**
@@ -75,6 +65,9 @@ async function undoOne(
   return { result: failed(t.name, `${prior.detail}; the snapshot it left was deleted again`), left: false };
 }
 
+/** `r` with `note` added to its detail; its outcome stays (a VM that could not be resumed stays failed). */
+const noted = (r: VmResult, note: string): VmResult => ({ ...r, detail: `${r.detail}; ${note}` });
+
 /**
  * After a complete set: deletes this tool's older sets beyond `keep` (oldest first) from every VM that
  * holds them. Each is marked deleting before the first deletion, and its record goes with the last one.
@@ -84,7 +77,7 @@ export async function pruneOlderSets(run: SetRun, keep: number): Promise<void> {
   if (run.recordProblems.length > 0) {
     // An unreadable record could be an older set's: nothing is pruned rather than the wrong thing.
     const why = `older sets were not pruned: ${run.recordProblems[0]}`;
-    for (const [vm, r] of run.results) run.results.set(vm, done(vm, `${r.detail}; ${why}`));
+    for (const [vm, r] of run.results) run.results.set(vm, noted(r, why));
     return;
   }
   const older = run.records.filter((m) => m.name !== run.name && m.result === "complete");
@@ -108,9 +101,9 @@ export async function pruneOlderSets(run: SetRun, keep: number): Promise<void> {
       }
     }
     const r = run.results.get(t.name)!;
-    if (problems.length > 0) return done(t.name, `${r.detail}; but ${problems.join("; ")}`);
+    if (problems.length > 0) return noted(r, `but ${problems.join("; ")}`);
     if (held.length === 0) return r;
-    return done(t.name, `${r.detail}; deleted older ${held.map((m) => m.name).join(", ")}`);
+    return noted(r, `deleted older ${held.map((m) => m.name).join(", ")}`);
   });
   for (const m of doomed) {
     const holders = kept.get(m.name)!;

@@ -25,9 +25,13 @@ async function writeSshConfig(projectRoot: string, model: ClusterModel): Promise
   return file;
 }
 
-/** The VM's target: built, with a known address, or an error that says what to do. */
+/**
+ * The VM's target: built, with a known address, or an error that says what to do. "Built" is read from
+ * the .vmx on Fusion; a vSphere VM has nothing here (asking vCenter would need govc and the credentials),
+ * so ssh's own error says when it is not there.
+ */
 function targetOf(projectRoot: string, model: ClusterModel, vm: VmSpec) {
-  if (!fs.existsSync(path.resolve(projectRoot, vm.vmxPath)))
+  if (model.target === "fusion" && !fs.existsSync(path.resolve(projectRoot, vm.vmxPath)))
     throw new Error(`${vm.name} is ${NOT_BUILT} (there is no ${vm.vmxPath})`);
   const known = knownAddresses(projectRoot, model).get(vm.name);
   if (known === undefined)

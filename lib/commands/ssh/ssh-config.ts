@@ -1,18 +1,17 @@
 import * as path from "node:path";
 import type { ClusterModel } from "../../model/config/model";
-import type { SshTarget } from "../../runtime/ssh/ssh";
+import { isSshSafePath, SSH_UNSAFE_PATH, type SshTarget } from "../../runtime/ssh/ssh";
 import { vmSshTarget } from "../../runtime/ssh/vm-target";
 import { allVms, type KnownAddress } from "../common/vm-addresses";
 
 /** Where the generated ssh_config goes, relative to the project. */
 export const SSH_CONFIG_FILE = ".ssh/ssh_config";
 
-/** A value of ssh_config, double-quoted (paths may hold spaces); a quote or line break cannot be written. */
+/** A path in ssh_config, double-quoted (paths may hold spaces), or an error when ssh would misread it. */
 function quoted(value: string): string {
-  // eslint-disable-next-line no-control-regex -- control characters are what is refused
-  if (/["\u0000-\u001f]/.test(value))
+  if (!isSshSafePath(value))
     throw new Error(
-      `cannot write ${JSON.stringify(value)} into ssh_config: it holds a quote or a control character`,
+      `cannot write ${JSON.stringify(value)} into ssh_config: it ${SSH_UNSAFE_PATH}: move the project (or the key) to a folder whose path has none of them`,
     );
   return `"${value}"`;
 }
@@ -55,7 +54,7 @@ export function renderSshConfig(
   const lines = [
     `# Written by npm run ssh for the lab in ${projectRoot}; every npm run ssh rewrites it.`,
     `# Use it from ~/.ssh/config with this line at the top (before any Host line): Include ${quoted(file)}`,
-    "# No secret here: the key is named by its path; each VM's host keys are pinned in its own folder.",
+    "# No secret here: the key is named by its path; each VM's host keys are pinned in the file its Host names.",
   ];
   for (const vm of allVms(model)) {
     const known = addresses.get(vm.name);

@@ -4,7 +4,7 @@
  */
 import * as readline from "node:readline";
 import { Command } from "commander";
-import { CliContext, requireVmrun } from "../common/context";
+import { CliContext, requireDriver } from "../common/context";
 import { CommandFailedError, renderTable } from "../common/report";
 import { findOrphanVms, planTeardown, TeardownScope } from "./plan";
 import { DestroyStep, runTeardown, TeardownReport } from "./run-teardown";
@@ -76,7 +76,7 @@ export async function teardownCommand(
   destroy: DestroyStep,
   io: TeardownIo = defaultIo(),
 ): Promise<void> {
-  requireVmrun(ctx);
+  requireDriver(ctx);
   const vsphere = ctx.model.target === "vsphere";
   const plan = vsphere
     ? await planVsphereTeardown(ctx, opts)
@@ -98,6 +98,7 @@ export async function teardownCommand(
   }
   const report = await runTeardown(ctx, {
     ...opts,
+    plan,
     destroy: opts.skipDestroy ? undefined : destroy,
     log: (item, m) => io.err.write(`teardown ${item}: ${m}\n`),
   });

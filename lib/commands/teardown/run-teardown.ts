@@ -23,6 +23,8 @@ export interface TeardownOptions extends TeardownScope {
   /** undefined: the destroy is skipped (--skip-destroy). */
   readonly destroy?: DestroyStep;
   readonly log?: TeardownLog;
+  /** The plan the user confirmed, so the run removes exactly what the question listed; else made here. */
+  readonly plan?: TeardownPlan;
 }
 
 export interface TeardownReport {
@@ -39,9 +41,9 @@ const quiet: TeardownLog = () => {};
 export async function runTeardown(ctx: CliContext, opts: TeardownOptions = {}): Promise<TeardownReport> {
   const log = opts.log ?? quiet;
   const vsphere = ctx.model.target === "vsphere";
-  const plan = vsphere
-    ? await planVsphereTeardown(ctx, opts)
-    : planTeardown(ctx.model, opts, ctx.projectRoot);
+  const plan =
+    opts.plan ??
+    (vsphere ? await planVsphereTeardown(ctx, opts) : planTeardown(ctx.model, opts, ctx.projectRoot));
   return withOperationLock(ensureGeneratedDir(ctx), "teardown", async () => {
     let destroy: DestroyStepResult | "skipped" = "skipped";
     if (opts.destroy) {

@@ -9,10 +9,9 @@ import * as path from "node:path";
 import { HOSTNAME } from "../../model/config/schema";
 import { vsphereVmPath } from "../../model/config/vsphere-paths";
 import { CliContext } from "../common/context";
-import { planTeardown, TeardownPlan, TeardownScope, TeardownVm } from "./plan";
+import { errorMessage as message } from "../common/report";
+import { orphanVm, planTeardown, TeardownPlan, TeardownScope, TeardownVm } from "./plan";
 import { TeardownLog, TeardownRow } from "./sweep";
-
-const message = (err: unknown) => (err instanceof Error ? err.message : String(err));
 
 function siteOf(ctx: CliContext) {
   const site = ctx.model.vsphere;
@@ -24,26 +23,20 @@ function siteOf(ctx: CliContext) {
 /** A VM of the plan with its inventory path; its local paths are the model's (only generatedDir is ever there). */
 function planVm(ctx: CliContext, name: string, orphan: boolean): TeardownVm {
   const { site } = siteOf(ctx);
-  const vmDir = `${ctx.model.paths.vmsDir}/${name}.vmwarevm`;
-  return {
-    name,
-    vmDir,
-    vmx: `${vmDir}/${name}.vmx`,
-    seedIso: `${vmDir}/seed.iso`,
-    generatedDir: `${ctx.model.paths.generatedDir}/${name}`,
-    inventoryPath: vsphereVmPath(site, name),
-    ...(orphan ? { orphan: true } : {}),
-  };
+  const { orphan: _, ...local } = orphanVm(ctx.model, name);
+  return { ...local, inventoryPath: vsphereVmPath(site, name), ...(orphan ? { orphan: true } : {}) };
 }
 
 /**
  * VMs of an earlier config: VMs in the lab's folder (not its subfolders) whose name is a valid VM name but
- * no configured VM's (nor the APT cache's). Removed only when asked (--orphans): a VM someone put in the
- * folder by hand looks the same.
+ * no configured VM's (nor the APT cache's), and not the template the clones are made from (the README
+ * imports it into the same folder). Removed only when asked (--orphans): a VM someone put in the folder
+ * by hand looks the same.
  */
 export async function findVsphereOrphans(ctx: CliContext): Promise<TeardownVm[]> {
-  const { inventory } = siteOf(ctx);
+  const { site, inventory } = siteOf(ctx);
   const known = new Set([...ctx.model.vms, ctx.model.aptCache.vm].map((vm) => vm.name));
+  known.add(site.template);
   return (await inventory.listVms())
     .map((p) => path.posix.basename(p))
     .filter((name) => HOSTNAME.test(name) && !known.has(name))

@@ -22,7 +22,7 @@ export function checkTarget(config: ClusterConfig, issues: ConfigIssue[]): void 
       field: "vsphere",
       value: undefined,
       problem:
-        "missing: target: vsphere needs a vsphere block (server, datacenter, cluster, datastore, folder, networks, template); see cluster.vsphere.example.yaml",
+        "is missing; target: vsphere needs a vsphere block (server, datacenter, cluster, datastore, folder, networks, template); see cluster.vsphere.example.yaml",
     });
   if (config.addressing !== "static")
     issues.push({

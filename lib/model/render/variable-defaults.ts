@@ -9,7 +9,7 @@ import type { GatewayVariables } from "./gateway";
  */
 
 /** The seed's variables as the constructs pass them. */
-const SEED_VARIABLES: SeedVariables = {
+export const SEED_VARIABLES: SeedVariables = {
   aptProxyUrl: { expression: "var.apt_proxy_url" },
   dnsServers: { expression: "var.dns_servers" },
   dnsSearchDomains: { expression: "var.dns_search_domains" },

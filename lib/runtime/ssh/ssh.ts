@@ -45,10 +45,32 @@ function checkTarget(target: SshTarget): void {
     throw new Error(`SSH user ${JSON.stringify(target.user)} is not a user name`);
   if (!/^[a-z0-9][a-z0-9.-]*$/.test(target.hostKeys.alias))
     throw new Error(`host key alias ${JSON.stringify(target.hostKeys.alias)} is not a VM name`);
-  // ssh reads the file name as a config value: quoted, so a space is fine; a quote could not be.
+  if (!isSshSafePath(target.hostKeys.knownHostsFile))
+    throw new Error(
+      `the known_hosts path ${JSON.stringify(target.hostKeys.knownHostsFile)} ${SSH_UNSAFE_PATH}: move the project to a folder whose path has none of them`,
+    );
+}
+
+/** What a path ssh cannot be given holds. */
+export const SSH_UNSAFE_PATH = "holds a quote, a control character, % or ${, which ssh would misread";
+
+/**
+ * Whether ssh reads `file` as written, as a (quoted) config value: a space is fine, a quote is not, and
+ * OpenSSH 8.4+ expands %-tokens and ${VAR} in file names (%d would silently name another file).
+ */
+export function isSshSafePath(file: string): boolean {
   // eslint-disable-next-line no-control-regex -- control characters are what is refused
-  if (/["\u0000-\u001f]/.test(target.hostKeys.knownHostsFile))
-    throw new Error(`the known_hosts path ${JSON.stringify(target.hostKeys.knownHostsFile)} holds a quote`);
+  return !/["\u0000-\u001f%]|\$\{/.test(file);
+}
+
+function checkRemote(remote: readonly string[]): void {
+  if (remote.length === 0) throw new Error("an SSH call needs a remote command");
+  for (const word of remote) {
+    if (!REMOTE_WORD.test(word))
+      throw new Error(
+        `remote command word ${JSON.stringify(word)} is not a plain word; pass data on stdin instead`,
+      );
+  }
 }
 
 /**
@@ -86,13 +108,7 @@ function sshArgs(
   source: PinSource,
   connectTimeoutSeconds = 10,
 ): string[] {
-  if (remote.length === 0) throw new Error("an SSH call needs a remote command");
-  for (const word of remote) {
-    if (!REMOTE_WORD.test(word))
-      throw new Error(
-        `remote command word ${JSON.stringify(word)} is not a plain word; pass data on stdin instead`,
-      );
-  }
+  checkRemote(remote);
   return [
     ...connectionOptions(target, source, { batch: true, connectTimeoutSeconds }),
     `${target.user}@${target.host}`,
@@ -107,6 +123,9 @@ export async function sshRun(
   remote: readonly string[],
   opts: SshRunOptions,
 ): Promise<SshResult> {
+  // Bad input is refused before the pins are touched.
+  checkTarget(target);
+  checkRemote(remote);
   const pinSource = await refreshPins(target.hostKeys);
   const result = await runWithDeadline(
     "ssh",
@@ -130,6 +149,7 @@ export async function sshSession(
   command: readonly string[],
   opts: { readonly connectTimeoutSeconds?: number } = {},
 ): Promise<{ readonly code: number; readonly stderr: string; readonly pinSource: PinSource }> {
+  checkTarget(target); // before the pins are touched
   const pinSource = await refreshPins(target.hostKeys);
   const args = [
     ...connectionOptions(target, pinSource, {

@@ -1,3 +1,4 @@
+import * as fs from "node:fs";
 import * as path from "node:path";
 import { formatReport } from "../../../../lib/commands/doctor/format";
 import { type DoctorReport, runDoctor } from "../../../../lib/commands/doctor/run-doctor";
@@ -198,6 +199,26 @@ describe("runDoctor", () => {
     expect(statusOf(report.results, "vmnet2 subnet")).toEqual(["ok"]);
     expect(statusOf(report.results, "memory")).toEqual(["ok"]);
     expect(failures(report.results)).toEqual([key]);
+  });
+
+  it("fails, before a deploy makes anything, when the project's path is one ssh would misread", async () => {
+    const link = path.join(path.dirname(host.root), `lab 100%d ${path.basename(host.root)}`);
+    fs.symlinkSync(host.root, link);
+    try {
+      const good = await runDoctor(host.env());
+      expect(rowsOf(good.results, "project folder")).toEqual([]);
+      const report = await runDoctor({ ...host.env(), projectRoot: link });
+      expect(failures(report.results)).toEqual([
+        {
+          check: "project folder",
+          status: "failure",
+          detail: `${JSON.stringify(link)} holds a quote, a control character, % or \${, which ssh would misread (the VMs' host keys are pinned in files below it)`,
+          fix: "move or rename the project folder so its path has none of them",
+        },
+      ]);
+    } finally {
+      fs.rmSync(link);
+    }
   });
 
   it("turns any other config error into a failure row and skips the cluster checks", async () => {

@@ -263,6 +263,23 @@ describe("createSnapshotSet keep/prune", () => {
     expect((await c.record("one"))!.result).toBe("complete");
   });
 
+  it("--consistent: a VM that could not be resumed stays failed when the prune deletes an older set", async () => {
+    await create("one");
+    c.hv.vm(c.target("k8s-worker1").vmx)!.running = true;
+    c.hv.failNext(
+      "start",
+      { kind: "failed", message: "Unable to connect to host" },
+      c.target("k8s-worker1").vmx,
+    );
+    const result = await create("two", { consistent: true, keep: 1 });
+    expect(result.ok).toBe(false);
+    expect(result.results.find((r) => r.vm === "k8s-worker1")).toMatchObject({
+      outcome: "failed",
+      detail: expect.stringMatching(/could not be resumed.*; deleted older one$/),
+    });
+    expect(c.snapshotsEverywhere()).toEqual(same(["two"]));
+  });
+
   it("never prunes snapshots this tool did not make", async () => {
     for (const t of c.targets) await c.hv.snapshot(t.vmx, "by-hand");
     await create("one");

@@ -422,6 +422,55 @@ describe("fails on invalid input, naming the field, the value and the fix", () =
   });
 });
 
+describe("target: vsphere", () => {
+  const SITE =
+    "{server: vc.lab.local, datacenter: DC0, cluster: C0, datastore: DS0, folder: k8s-lab, networks: {lan: VM Network, internal: k8s}, template: noble}";
+  const STATIC_VMS =
+    "vms:\n  - {name: gw1, role: gateway, address: 10.10.0.11}\n  - {name: m1, role: master, address: 10.10.0.21}\n";
+  const vsphere = (site: string, addressing = "static") =>
+    `target: vsphere\naddressing: ${addressing}\nvsphere: ${site}\n${STATIC_VMS}`;
+
+  it("builds the model with the site and no credential", () => {
+    const model = build(vsphere(SITE));
+    expect(model.target).toBe("vsphere");
+    expect(model.vsphere).toMatchObject({ server: "vc.lab.local", cluster: "C0", diskProvisioning: "thin" });
+    expect(JSON.stringify(model)).not.toMatch(/password|VSPHERE_USER/i);
+  });
+
+  it("requires static addressing and the vsphere block, and refuses the block on fusion", () => {
+    expect(problems(vsphere(SITE, "dhcp").replace(/, address: [0-9.]+/g, ""))).toEqual([
+      expect.stringMatching(
+        /^addressing = "dhcp": must be static with target: vsphere.*set addressing: static/,
+      ),
+    ]);
+    expect(problems(`target: vsphere\naddressing: static\n${STATIC_VMS}`)).toEqual([
+      expect.stringMatching(/^vsphere: is missing; target: vsphere needs a vsphere block/),
+    ]);
+    expect(problems(`vsphere: ${SITE}\n`)).toEqual([
+      expect.stringMatching(/^vsphere: is read only with target: vsphere; set target: vsphere, or remove/),
+    ]);
+  });
+
+  it("names the field, the value and the fix of a bad or missing site setting", () => {
+    expect(problems(vsphere(SITE.replace("datacenter: DC0, ", "")))).toEqual([
+      "vsphere.datacenter: is missing; this setting is required and must be the datacenter's name as vSphere shows it",
+    ]);
+    expect(problems(vsphere(SITE.replace("datacenter: DC0", "datacenter: 5")))).toEqual([
+      "vsphere.datacenter = 5: must be the datacenter's name as vSphere shows it",
+    ]);
+    expect(problems(vsphere(SITE.replace("server: vc.lab.local", "server: 'https://u:p@vc'")))).toEqual([
+      expect.stringMatching(/^vsphere\.server = "https:\/\/u:p@vc": is not a server address; .*VSPHERE_USER/),
+    ]);
+    // cluster xor host: the message names the cluster's own value, not the whole block.
+    expect(problems(vsphere(SITE.replace("cluster: C0", "cluster: C0, host: esx1")))).toEqual([
+      'vsphere.cluster = "C0": is set together with host; name exactly one of cluster (a DRS cluster) or host (a standalone ESXi host)',
+    ]);
+    expect(problems(vsphere(SITE.replace("cluster: C0, ", "")))).toEqual([
+      "vsphere.cluster: is missing; name exactly one of cluster (a DRS cluster) or host (a standalone ESXi host)",
+    ]);
+  });
+});
+
 describe("the hand-built model fixture used by renderer and construct tests", () => {
   it("equals what the loader builds from the defaults, so those tests exercise the real defaults", () => {
     const built = build("", {

@@ -89,3 +89,35 @@ withSshd("ssh against a real sshd on 127.0.0.1: pinned host keys", () => {
     expect((await run()).code).toBe(0);
   });
 });
+
+describe("a target ssh would misread", () => {
+  let dir: string;
+  beforeEach(() => {
+    dir = makeTempDir("ssh-bad-target-");
+  });
+  afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  // OpenSSH expands %-tokens and ${VAR} in UserKnownHostsFile: %d names the home folder instead.
+  it.each(["100%d lab", "a${HOME}b"])(
+    "refuses a known_hosts path holding %j before the pins are touched",
+    async (folder) => {
+      const vmDir = path.join(dir, folder);
+      fs.mkdirSync(vmDir);
+      const consoleLog = path.join(vmDir, "console.log");
+      fs.writeFileSync(
+        consoleLog,
+        consoleWith(["ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl"]),
+      );
+      const knownHostsFile = path.join(vmDir, "known_hosts");
+      const target: SshTarget = {
+        host: "127.0.0.1",
+        user: "lab",
+        hostKeys: { alias: "k8s-master1", knownHostsFile, consoleLog },
+      };
+      await expect(sshRun(target, ["true"], { timeoutMs: 5_000 })).rejects.toThrow(
+        /known_hosts path .* holds a quote, a control character, % or \$\{, which ssh would misread: move the project/,
+      );
+      expect(fs.existsSync(knownHostsFile)).toBe(false);
+    },
+  );
+});

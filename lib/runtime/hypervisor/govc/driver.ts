@@ -224,7 +224,8 @@ export class GovcDriver implements Hypervisor, VmInventory {
   async getGuestIPAddress(vm: string, opts: CallOptions & { wait?: boolean } = {}): Promise<string> {
     const started = Date.now();
     const timeoutMs = opts.timeoutMs ?? this.timeoutMs;
-    const info = await this.requireVm("vm.ip", vm, { timeoutMs });
+    // Not retried (as vmrun's getGuestIPAddress): retries would each get the whole deadline and overrun it.
+    const info = await this.requireVm("vm.ip", vm, { timeoutMs }, { retry: false });
     if (info.powerState !== "poweredOn")
       throw this.failed("vm.ip", vm, "not-powered-on", `the VM is ${info.powerState}`);
     if (!opts.wait) {
@@ -306,20 +307,26 @@ export class GovcDriver implements Hypervisor, VmInventory {
     });
   }
 
-  /** vm.info of the VM; undefined when the inventory has no VM there. Retried as a read. */
-  private async vmInfo(vm: string, opts: CallOptions): Promise<VmInfo | undefined> {
-    return this.readOnly(async () => {
+  /** vm.info of the VM; undefined when the inventory has no VM there. Retried as a read unless `retry` is false. */
+  private async vmInfo(vm: string, opts: CallOptions, retry = true): Promise<VmInfo | undefined> {
+    const call = async () => {
       const out = await this.run("vm.info", vm, ["vm.info", "-json"], opts);
       try {
         return parseVmInfo(out);
       } catch (err) {
         throw this.badOutput("vm.info", vm, out, (err as Error).message);
       }
-    });
+    };
+    return retry ? this.readOnly(call) : call();
   }
 
-  private async requireVm(operation: string, vm: string, opts: CallOptions): Promise<VmInfo> {
-    const info = await this.vmInfo(vm, opts);
+  private async requireVm(
+    operation: string,
+    vm: string,
+    opts: CallOptions,
+    how: { readonly retry: boolean } = { retry: true },
+  ): Promise<VmInfo> {
+    const info = await this.vmInfo(vm, opts, how.retry);
     if (info === undefined)
       throw this.failed(operation, vm, "vm-not-found", "vm.info -json lists no VM there");
     return info;

@@ -299,6 +299,15 @@ describe("guest", () => {
 });
 
 describe("deadlines, retries and a missing govc", () => {
+  it("an address wait keeps to its deadline when vCenter hangs (its vm.info is not retried)", async () => {
+    sim.setFaults({ commands: { "vm.info": { "*": { hang: true } } } });
+    const started = Date.now();
+    const err = await caught(driver.getGuestIPAddress("gateway1", { wait: true, timeoutMs: 1_500 }));
+    expect(err.kind).toBe("timeout");
+    expect(Date.now() - started).toBeLessThan(4_000);
+    expect(argvs().filter((a) => a[0] === "vm.info")).toHaveLength(1);
+  });
+
   it("kills a hung govc and every process of its group at the deadline", async () => {
     const d = makeDriver({ timeoutMs: 1_000, readRetries: 0 });
     sim.setFaults({ commands: { "vm.power": { "*": { hang: "with-child" } } } });
